@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { GraphQLSchema } from 'graphql';
+import { createYoga } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import sirv from 'sirv';
+import { checkReadiness, type ReadinessCheck } from './health.ts';
+import { withLogContext } from './logger.ts';
+
+export interface AppOptions {
+  schema: GraphQLSchema;
+  logger: Logger;
+  readiness: ReadinessCheck[];
+  production: boolean;
+  /** Where the built admin console lives; a placeholder page is served when it is missing. */
+  adminDir?: string;
+}
+
+export interface App {
+  server: Server;
+  metrics: Registry;
+  /** Stops accepting connections and waits (bounded) for requests in flight. */
+  close(drainMs?: number): Promise<void>;
+}
+
+const DEFAULT_ADMIN_DIR = fileURLToPath(new URL('../../admin/dist', import.meta.url));
+
+const PLACEHOLDER_ADMIN = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Weft admin</title></head>
+<body><h1>Weft admin</h1><p>The admin console has not been built. Run <code>npm run build</code>.</p></body></html>`;
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+/** The one HTTP server of the API process: GraphQL, health, metrics and the admin console. */
+export function createApp(options: AppOptions): App {
+  const { logger } = options;
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+
+  const yoga = createYoga({
+    schema: options.schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: !options.production,
+    landingPage: false,
+    logging: logger.child({ component: 'yoga' }),
+  });
+
+  const adminDir = options.adminDir ?? DEFAULT_ADMIN_DIR;
+  const admin = existsSync(adminDir) ? sirv(adminDir, { single: true, dev: !options.production }) : undefined;
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/healthz') return sendJson(res, 200, { ok: true });
+    if (path === '/readyz') {
+      const readiness = await checkReadiness(options.readiness);
+      return sendJson(res, readiness.ok ? 200 : 503, readiness);
+    }
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': metrics.contentType });
+      res.end(await metrics.metrics());
+      return;
+    }
+    if (path === '/admin' || path.startsWith('/admin/')) {
+      if (path === '/admin') {
+        res.writeHead(308, { location: '/admin/' });
+        res.end();
+        return;
+      }
+      if (admin === undefined) {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(PLACEHOLDER_ADMIN);
+        return;
+      }
+      req.url = (req.url ?? '/').slice('/admin'.length) || '/';
+      admin(req, res, () => sendJson(res, 404, { error: 'Not found' }));
+      return;
+    }
+    if (path === '/graphql') return yoga(req, res);
+    sendJson(res, 404, { error: 'Not found' });
+  }
+
+  const server = createServer((req, res) => {
+    const header = req.headers['x-request-id'];
+    const reqId = typeof header === 'string' && /^[\w.-]{1,128}$/.test(header) ? header : randomUUID();
+    res.setHeader('x-request-id', reqId);
+    const started = performance.now();
+    withLogContext({ reqId }, () => {
+      res.on('finish', () =>
+        logger.info(
+          { method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) },
+          'request',
+        ),
+      );
+      route(req, res).catch((error: unknown) => {
+        logger.error({ err: error }, 'unhandled request error');
+        if (!res.headersSent) sendJson(res, 500, { error: 'Unexpected error.' });
+        else res.destroy();
+      });
+    });
+  });
+
+  return {
+    server,
+    metrics,
+    async close(drainMs = 10_000) {
+      if (!server.listening) return;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), drainMs);
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const postgresUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), 'must be a postgres:// URL');
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+/** Every environment variable of CONTRACT.md, as read from the process environment. */
+const envSchema = z.object({
+  PORT: optional(int(0, 65535)),
+  HOST: optional(z.string().min(1)),
+  DATABASE_URL: optional(postgresUrl),
+  DATABASE_APP_URL: optional(postgresUrl),
+  EMBEDDED_PG_PORT: optional(int(1, 65535)),
+  REDIS_URL: optional(z.string().refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'must be a redis:// URL')),
+  DATA_DIR: optional(z.string().min(1)),
+  LOG_LEVEL: optional(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
+  WORKERS: optional(int(0, 64)),
+  WORKER_CONCURRENCY: optional(int(1, 1000)),
+  STEP_LEASE_MS: optional(int(1000, 30000)),
+  OPENAI_API_KEY: optional(z.string().min(1)),
+  OPENAI_BASE_URL: optional(z.string().refine((v) => URL.canParse(v), 'must be a URL')),
+  OPENAI_MODEL: optional(z.string().min(1)),
+  SECRET_KEY: optional(z.string().min(32, 'must be at least 32 characters')),
+  NODE_ENV: optional(z.enum(['production', 'development', 'test'])),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional(z.string().refine((v) => URL.canParse(v), 'must be a URL')),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Owner connection; undefined means "start the embedded PostgreSQL". */
+  databaseUrl: string | undefined;
+  databaseAppUrl: string | undefined;
+  embeddedPgPort: number;
+  redisUrl: string | undefined;
+  dataDir: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  workers: number;
+  workerConcurrency: number;
+  stepLeaseMs: number;
+  openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
+  secretKey: string;
+  /** True when SECRET_KEY was generated and stored under DATA_DIR (start-up warns). */
+  secretKeyGenerated: boolean;
+  production: boolean;
+  otlpEndpoint: string | undefined;
+}
+
+/** A configuration problem: one line, naming the variable, for the person starting the server. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and checks the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(
+      `Invalid configuration: ${variable} ${issue?.message ?? 'is invalid'} (got "${String(env[variable] ?? '')}")`,
+    );
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const dataDir = resolve(e.DATA_DIR ?? '.data');
+  let secretKey = e.SECRET_KEY;
+  let secretKeyGenerated = false;
+  if (secretKey === undefined) {
+    if (production) throw new ConfigError('Invalid configuration: SECRET_KEY must be set when NODE_ENV=production');
+    secretKey = readOrCreateSecretKey(dataDir);
+    secretKeyGenerated = true;
+  }
+  return {
+    port: e.PORT ?? 4000,
+    host: e.HOST ?? '0.0.0.0',
+    databaseUrl: e.DATABASE_URL,
+    databaseAppUrl: e.DATABASE_APP_URL,
+    embeddedPgPort: e.EMBEDDED_PG_PORT ?? 54329,
+    redisUrl: e.REDIS_URL,
+    dataDir,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    workers: e.WORKERS ?? 1,
+    workerConcurrency: e.WORKER_CONCURRENCY ?? 10,
+    stepLeaseMs: e.STEP_LEASE_MS ?? 15000,
+    openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL ?? 'gpt-4o-mini' },
+    secretKey,
+    secretKeyGenerated,
+    production,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+  };
+}
+
+function readOrCreateSecretKey(dataDir: string): string {
+  const file = join(dataDir, 'secret.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32).toString('base64url');
+  try {
+    writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+    return key;
+  } catch {
+    // Another process started at the same moment and wrote it first: use theirs.
+    return readFileSync(file, 'utf8').trim();
+  }
+}

@@ -1,0 +1,46 @@
+import { boot } from './boot.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+
+function fail(error: unknown): never {
+  // Operators get one clear line for what they can fix, not a stack trace.
+  const message =
+    error instanceof ConfigError
+      ? error.message
+      : `Start-up failed: ${error instanceof Error ? error.message : String(error)}`;
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  fail(error);
+}
+const logger = createLogger(config.logLevel);
+
+try {
+  const running = await boot(config, logger);
+  let signalled = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = true;
+    logger.info({ signal }, 'shutting down');
+    running.stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+} catch (error) {
+  if (!(error instanceof ConfigError)) logger.error({ err: error }, 'start-up failed');
+  fail(error);
+}

@@ -1,0 +1,42 @@
+import pg from 'pg';
+import { appDatabaseUrl } from './urls.ts';
+
+export interface Pools {
+  /** Connects as `weft_app`: every tenant query goes through row-level security. */
+  app: pg.Pool;
+  /** Connects as the owner: migrations, the job queue and cross-tenant system sweeps only. */
+  owner: pg.Pool;
+  close(): Promise<void>;
+}
+
+export interface PoolOptions {
+  ownerUrl: string;
+  appUrl?: string;
+  max?: number;
+  applicationName?: string;
+}
+
+// Postgres returns bigint/numeric as strings by default; counts we read are small enough for numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+
+export function createPools(options: PoolOptions): Pools {
+  const common = { max: options.max ?? 10, application_name: options.applicationName ?? 'weft' };
+  const app = new pg.Pool({ connectionString: options.appUrl ?? appDatabaseUrl(options.ownerUrl), ...common });
+  const owner = new pg.Pool({
+    connectionString: options.ownerUrl,
+    ...common,
+    max: Math.max(2, Math.ceil(common.max / 2)),
+  });
+  // An idle client losing its connection (database restart) must not crash the process.
+  app.on('error', () => {});
+  owner.on('error', () => {});
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    owner,
+    close() {
+      closed ??= Promise.all([app.end(), owner.end()]).then(() => {});
+      return closed;
+    },
+  };
+}

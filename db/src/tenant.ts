@@ -1,0 +1,43 @@
+import type pg from 'pg';
+
+/** Who a unit of database work runs for. Both settings are transaction-local. */
+export interface TenantScope {
+  /** Rows of tenant tables are visible and writable only for this workspace. */
+  workspaceId?: string | null;
+  /** Lets a user read their own memberships (and so their workspaces) across workspaces. */
+  userId?: string | null;
+}
+
+export type Queryable = Pick<pg.ClientBase, 'query'>;
+
+/**
+ * Runs `work` in one transaction with the tenant scope set, committing on success and rolling back
+ * on any error, so a request's writes land together or not at all.
+ */
+export async function withTenant<T>(
+  pool: pg.Pool,
+  scope: TenantScope,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query("SELECT set_config('weft.workspace_id', $1, true), set_config('weft.user_id', $2, true)", [
+      scope.workspaceId ?? '',
+      scope.userId ?? '',
+    ]);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Changes the workspace in scope inside an open transaction (e.g. right after creating one). */
+export async function setWorkspace(client: Queryable, workspaceId: string): Promise<void> {
+  await client.query("SELECT set_config('weft.workspace_id', $1, true)", [workspaceId]);
+}

@@ -1,0 +1,1 @@
+export { NonRetriableError, RetryAfterError } from './errors.ts';

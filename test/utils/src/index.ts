@@ -1,0 +1,9 @@
+export { createEmptyDatabase, createTestDatabase, TEST_SERVER_URL, type TestDatabase } from './database.ts';
+export {
+  freePort,
+  REPO_ROOT,
+  runToExit,
+  type ServerProcess,
+  startServerProcess,
+  waitForStatus,
+} from './process.ts';

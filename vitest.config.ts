@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// One run for the whole repository: every test file makes its own database, so files run in
+// parallel across workers. `npm test` runs this; packages' `test` scripts filter it by path.
+export default defineConfig({
+  test: {
+    include: ['{apps,packages,plugins,db}/*/src/**/*.test.ts', 'db/src/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    pool: 'forks',
+    reporters: ['default', './test/utils/src/summary-reporter.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    teardownTimeout: 30_000,
+  },
+});
