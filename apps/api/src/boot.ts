@@ -58,7 +58,9 @@ export async function boot(config: Config, logger: Logger): Promise<Running> {
       app.server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
           error.code === 'EADDRINUSE'
-            ? new ConfigError(`PORT ${config.port} is already in use: stop what listens there or set PORT to a free port`)
+            ? new ConfigError(
+                `PORT ${config.port} is already in use: stop what listens there or set PORT to a free port`,
+              )
             : error,
         ),
       );

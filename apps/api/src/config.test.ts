@@ -47,6 +47,9 @@ describe('loadConfig', () => {
   });
 
   it('treats empty variables as unset', () => {
-    expect(loadConfig({ DATA_DIR: dataDir(), PORT: '', REDIS_URL: '' })).toMatchObject({ port: 4000, redisUrl: undefined });
+    expect(loadConfig({ DATA_DIR: dataDir(), PORT: '', REDIS_URL: '' })).toMatchObject({
+      port: 4000,
+      redisUrl: undefined,
+    });
   });
 });

@@ -1,4 +1,10 @@
-import { createTestDatabase, type ServerProcess, startServerProcess, type TestDatabase, waitForStatus } from '@weft/test-utils';
+import {
+  createTestDatabase,
+  type ServerProcess,
+  startServerProcess,
+  type TestDatabase,
+  waitForStatus,
+} from '@weft/test-utils';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, freePort, runToExit } from '@weft/test-utils';
@@ -27,11 +27,15 @@ describe('start-up with bad configuration', () => {
     const port = await freePort();
     await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', () => r()));
     try {
-      const { code, output } = await runToExit(API, {
-        DATA_DIR: tmpData(),
-        EMBEDDED_PG_PORT: String(port),
-        PORT: String(await freePort()),
-      }, 60_000);
+      const { code, output } = await runToExit(
+        API,
+        {
+          DATA_DIR: tmpData(),
+          EMBEDDED_PG_PORT: String(port),
+          PORT: String(await freePort()),
+        },
+        60_000,
+      );
       expect(code).toBe(1);
       expect(output).toContain(`port ${port} is already in use`);
       expect(output).toContain('EMBEDDED_PG_PORT');
@@ -46,11 +50,15 @@ describe('start-up with bad configuration', () => {
     await new Promise<void>((r) => blocker.listen(port, '0.0.0.0', () => r()));
     const db = await createTestDatabase();
     try {
-      const { code, output } = await runToExit(API, {
-        DATA_DIR: tmpData(),
-        DATABASE_URL: db.ownerUrl,
-        PORT: String(port),
-      }, 60_000);
+      const { code, output } = await runToExit(
+        API,
+        {
+          DATA_DIR: tmpData(),
+          DATABASE_URL: db.ownerUrl,
+          PORT: String(port),
+        },
+        60_000,
+      );
       expect(code).toBe(1);
       expect(output).toContain(`PORT ${port} is already in use`);
     } finally {

@@ -28,9 +28,25 @@ describe('migrations', () => {
     const applied = await migrate(db.url);
     expect(applied.length).toBeGreaterThan(0);
     const names = await tables(db.url);
-    for (const t of ['users', 'auth_tokens', 'workspaces', 'memberships', 'plans', 'plan_versions', 'executions',
-      'step_runs', 'execution_events', 'approvals', 'plugins', 'plugin_versions', 'plugin_installations', 'secrets',
-      'webhooks', 'webhook_deliveries', 'audit_log']) {
+    for (const t of [
+      'users',
+      'auth_tokens',
+      'workspaces',
+      'memberships',
+      'plans',
+      'plan_versions',
+      'executions',
+      'step_runs',
+      'execution_events',
+      'approvals',
+      'plugins',
+      'plugin_versions',
+      'plugin_installations',
+      'secrets',
+      'webhooks',
+      'webhook_deliveries',
+      'audit_log',
+    ]) {
       expect(names).toContain(t);
     }
   });

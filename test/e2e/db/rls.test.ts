@@ -9,7 +9,11 @@ const B = randomUUID();
 
 async function seedWorkspace(pools: Pools, id: string, planNames: string[]): Promise<void> {
   await withTenant(pools.app, { workspaceId: id }, async (c) => {
-    await c.query('INSERT INTO workspaces (id, slug, name) VALUES ($1, $2, $3)', [id, `ws-${id.slice(0, 8)}`, `WS ${id}`]);
+    await c.query('INSERT INTO workspaces (id, slug, name) VALUES ($1, $2, $3)', [
+      id,
+      `ws-${id.slice(0, 8)}`,
+      `WS ${id}`,
+    ]);
     for (const name of planNames) await c.query('INSERT INTO plans (workspace_id, name) VALUES ($1, $2)', [id, name]);
   });
 }
@@ -25,7 +29,12 @@ afterAll(async () => {
 
 describe('row-level security', () => {
   it('the app role is not the owner, not a superuser and cannot bypass RLS', async () => {
-    const { rows } = await db.pools.app.query<{ user: string; rolsuper: boolean; rolbypassrls: boolean; owns: number }>(`
+    const { rows } = await db.pools.app.query<{
+      user: string;
+      rolsuper: boolean;
+      rolbypassrls: boolean;
+      owns: number;
+    }>(`
       SELECT current_user AS user, r.rolsuper, r.rolbypassrls,
              (SELECT count(*)::int FROM pg_tables WHERE tableowner = current_user) AS owns
       FROM pg_roles r WHERE r.rolname = current_user`);
@@ -82,8 +91,10 @@ describe('row-level security', () => {
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
-    const found = await withTenant(db.pools.app, { workspaceId: A }, async (c) =>
-      (await c.query("SELECT 1 FROM plans WHERE name = 'half-written'")).rowCount,
+    const found = await withTenant(
+      db.pools.app,
+      { workspaceId: A },
+      async (c) => (await c.query("SELECT 1 FROM plans WHERE name = 'half-written'")).rowCount,
     );
     expect(found).toBe(0);
   });
@@ -119,21 +130,34 @@ describe('row-level security', () => {
     const other = randomUUID();
     await withTenant(db.pools.owner, {}, async (c) => {
       await c.query("INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x'), ($3, $4, 'x')", [
-        user, `${user}@example.com`, other, `${other}@example.com`,
+        user,
+        `${user}@example.com`,
+        other,
+        `${other}@example.com`,
       ]);
     });
-    for (const [ws, uid] of [[A, user], [B, user], [B, other]] as const) {
+    for (const [ws, uid] of [
+      [A, user],
+      [B, user],
+      [B, other],
+    ] as const) {
       await withTenant(db.pools.app, { workspaceId: ws }, (c) =>
         c.query("INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, 'MEMBER')", [ws, uid]),
       );
     }
-    const mine = await withTenant(db.pools.app, { userId: user }, async (c) =>
-      (await c.query<{ workspace_id: string; user_id: string }>('SELECT workspace_id, user_id FROM memberships')).rows,
+    const mine = await withTenant(
+      db.pools.app,
+      { userId: user },
+      async (c) =>
+        (await c.query<{ workspace_id: string; user_id: string }>('SELECT workspace_id, user_id FROM memberships'))
+          .rows,
     );
     expect(mine.map((m) => m.workspace_id).sort()).toEqual([A, B].sort());
     expect(mine.every((m) => m.user_id === user)).toBe(true);
-    const visibleWorkspaces = await withTenant(db.pools.app, { userId: user }, async (c) =>
-      (await c.query('SELECT id FROM workspaces')).rowCount,
+    const visibleWorkspaces = await withTenant(
+      db.pools.app,
+      { userId: user },
+      async (c) => (await c.query('SELECT id FROM workspaces')).rowCount,
     );
     expect(visibleWorkspaces).toBe(2);
   });

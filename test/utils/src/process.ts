@@ -102,7 +102,11 @@ export async function runToExit(
 ): Promise<{ code: number | null; output: string }> {
   const [cmd, ...args] = command;
   if (cmd === undefined) throw new Error('empty command');
-  const child = spawn(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d: Buffer) => {
     output += d.toString();
