@@ -1,2 +1,26 @@
-/** The durable execution engine (see ARCHITECTURE.md). */
-export const ENGINE_VERSION = '0.1.0';
+export type {
+  ControlResult,
+  EngineApi,
+  ExecutionStatusChange,
+  StartExecutionInput,
+  ToolStats,
+} from './engine-api.ts';
+export {
+  type Actor,
+  type ExecutionEvent,
+  type ExecutionMode,
+  type ExecutionStatus,
+  type JsonSchema,
+  NonRetriableToolError,
+  type PlanDiff,
+  type PlanIssue,
+  type PlanSpec,
+  RetryAfterToolError,
+  type Role,
+  type StepSpec,
+  type StepStatus,
+  type TenantClient,
+  type ToolContext,
+  type ToolDefinition,
+  type ToolProvider,
+} from './types.ts';

@@ -1,0 +1,95 @@
+/**
+ * The engine's service interface, as the API and the planner call it. Every method that changes
+ * state takes a client already inside the caller's tenant transaction (`withTenant`), so the
+ * caller's audit row, the state change, its event and the queued job commit together or not at all.
+ */
+import type {
+  Actor,
+  ExecutionEvent,
+  ExecutionMode,
+  ExecutionStatus,
+  PlanIssue,
+  PlanSpec,
+  TenantClient,
+  ToolDefinition,
+  ToolProvider,
+} from './types.ts';
+
+/** @public Outcome of a control: done, or a typed reason it could not be (nothing was written). */
+export type ControlResult =
+  | { ok: true; status: ExecutionStatus }
+  | { ok: false; code: 'NOT_FOUND' | 'INVALID_STATE' | 'FORBIDDEN'; message: string };
+
+export interface StartExecutionInput {
+  planVersionId: string;
+  input?: unknown;
+  mode?: ExecutionMode;
+  actor: Actor;
+}
+
+/** @public Per-tool statistics from recorded step attempts. */
+export interface ToolStats {
+  tool: string;
+  calls: number;
+  failures: number;
+  retries: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
+/** @public A status change of an execution, as `workspaceExecutions` streams it. */
+export interface ExecutionStatusChange {
+  workspaceId: string;
+  executionId: string;
+  status: ExecutionStatus;
+}
+
+export interface EngineApi {
+  /** Checks a spec (schema, ids, references, cycles, tools, tool inputs) against a workspace's tools. */
+  validatePlan(workspaceId: string, spec: unknown): Promise<{ spec: PlanSpec | null; issues: PlanIssue[] }>;
+  /** Built-ins plus every provider's tools for the workspace. */
+  listTools(workspaceId: string): Promise<ToolDefinition[]>;
+  /** Adds a source of tools (the plugin host). */
+  registerProvider(provider: ToolProvider): void;
+  toolStats(client: TenantClient, workspaceId: string): Promise<ToolStats[]>;
+
+  startExecution(
+    client: TenantClient,
+    workspaceId: string,
+    input: StartExecutionInput,
+  ): Promise<{ executionId: string }>;
+  pauseExecution(client: TenantClient, workspaceId: string, executionId: string, actor: Actor): Promise<ControlResult>;
+  resumeExecution(client: TenantClient, workspaceId: string, executionId: string, actor: Actor): Promise<ControlResult>;
+  cancelExecution(client: TenantClient, workspaceId: string, executionId: string, actor: Actor): Promise<ControlResult>;
+  /** Re-runs failed (and cancelled-before-start) steps only; completed outputs are kept. */
+  retryExecution(client: TenantClient, workspaceId: string, executionId: string, actor: Actor): Promise<ControlResult>;
+  /** Runs `compensate` of completed steps in reverse dependency order, durably. */
+  rollbackExecution(
+    client: TenantClient,
+    workspaceId: string,
+    executionId: string,
+    actor: Actor,
+  ): Promise<ControlResult>;
+  /** `actor.role` is checked against the step's `approvers`. */
+  decideApproval(
+    client: TenantClient,
+    workspaceId: string,
+    approvalId: string,
+    decision: { approve: boolean; comment?: string; actor: Actor },
+  ): Promise<ControlResult>;
+
+  /** Replays events after `afterSeq` from the database, then tails live, with no gap or duplicate. */
+  subscribe(
+    workspaceId: string,
+    executionId: string,
+    afterSeq: number,
+    signal: AbortSignal,
+  ): AsyncIterable<ExecutionEvent>;
+  /** Every status change of the workspace's executions, live. */
+  subscribeWorkspace(workspaceId: string, signal: AbortSignal): AsyncIterable<ExecutionStatusChange>;
+
+  /** Starts `count` in-process workers (graphile-worker runners plus the lease sweeper). */
+  startWorkers(count: number): Promise<void>;
+  /** Stops workers (running steps get their abort signal) and closes listeners. Idempotent. */
+  stop(): Promise<void>;
+}
