@@ -35,7 +35,8 @@ async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T>
 }
 
 // One migrated template per migration set, shared by every test file of every run; creating a
-// database from it takes milliseconds where migrating takes seconds.
+// database from it takes milliseconds where migrating takes seconds. Templates of other migration
+// sets are left alone: another checkout may be cloning from them right now.
 async function ensureTemplate(): Promise<string> {
   const template = `weft_tpl_${await migrationsHash()}`;
   await withAdmin(async (admin) => {
@@ -43,14 +44,6 @@ async function ensureTemplate(): Promise<string> {
     try {
       const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [template]);
       if (rowCount === 0) {
-        const stale = await admin.query<{ datname: string }>(
-          "SELECT datname FROM pg_database WHERE datname LIKE 'weft\\_tpl\\_%' AND datname <> $1",
-          [template],
-        );
-        for (const row of stale.rows) {
-          await admin.query(`ALTER DATABASE "${row.datname}" IS_TEMPLATE false`).catch(() => {});
-          await admin.query(`DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`).catch(() => {});
-        }
         const building = `${template}_build`;
         await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
         await admin.query(`CREATE DATABASE "${building}"`);
