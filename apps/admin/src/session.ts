@@ -1,0 +1,23 @@
+const TOKEN_KEY = 'weft.token';
+
+/** The signed-in user's opaque token, kept in localStorage so a reload keeps the session. */
+export const session = {
+  get(): string | null {
+    return window.localStorage.getItem(TOKEN_KEY);
+  },
+  set(token: string | null): void {
+    if (token === null) window.localStorage.removeItem(TOKEN_KEY);
+    else window.localStorage.setItem(TOKEN_KEY, token);
+  },
+};
+
+export interface UserError {
+  code: string;
+  field?: string[] | null;
+  message: string;
+}
+
+export function describeErrors(errors: readonly UserError[] | undefined): string | null {
+  if (errors === undefined || errors.length === 0) return null;
+  return errors.map((e) => (e.field ? `${e.field.join('.')}: ${e.message}` : e.message)).join('; ');
+}
