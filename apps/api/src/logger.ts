@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Logger, pino } from 'pino';
+import { activeTraceId } from './tracing.ts';
 
 /** What every log line written while serving one request carries. */
 export interface LogContext {
@@ -22,7 +23,10 @@ export function createLogger(level: string, name = 'weft-api'): Logger {
   return pino({
     name,
     level,
-    mixin: () => ({ ...context.getStore() }),
+    mixin: () => {
+      const traceId = activeTraceId();
+      return traceId === undefined ? { ...context.getStore() } : { ...context.getStore(), traceId };
+    },
     serializers: { err: pino.stdSerializers.err },
   });
 }
