@@ -1,6 +1,7 @@
 import { boot } from './boot.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
+import { startTracing } from './tracing.ts';
 
 function fail(error: unknown): never {
   // Operators get one clear line for what they can fix, not a stack trace.
@@ -18,6 +19,7 @@ try {
 } catch (error) {
   fail(error);
 }
+const tracing = startTracing({ serviceName: 'weft-api', otlpEndpoint: config.otlpEndpoint });
 const logger = createLogger(config.logLevel);
 
 try {
@@ -27,16 +29,19 @@ try {
     if (signalled) return;
     signalled = true;
     logger.info({ signal }, 'shutting down');
-    running.stop().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    running
+      .stop()
+      .then(() => tracing.shutdown())
+      .then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
