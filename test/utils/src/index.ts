@@ -17,3 +17,4 @@ export {
   startServerProcess,
   waitForStatus,
 } from './process.ts';
+export { type SeedAttempt, type SeedExecution, type SeedStep, seedExecution, seedPlan } from './run-history.ts';

@@ -103,9 +103,17 @@ export function buildInput(tool: ToolCatalogueEntry, ctx: InputContext): BuiltIn
     else if (numeric && /minutes?$/i.test(name)) value = first(e.durationsMs, (ms) => ms / 60_000);
     else if (numeric && /hours?$/i.test(name)) value = first(e.durationsMs, (ms) => ms / 3_600_000);
     else if (numeric && COUNT_NAME.test(name)) value = e.numbers.shift();
-    else if (schema.format === 'date-time' || schema.format === 'date' || DATE_NAME.test(name))
+    else if (
+      schema.format === 'date-time' ||
+      schema.format === 'date' ||
+      (DATE_NAME.test(name) && e.dateTimes.length > 0)
+    )
       value = e.dateTimes.shift();
-    else if (schema.format === 'email' || EMAIL_NAME.test(name))
+    else if (
+      schema.format === 'email' ||
+      EMAIL_NAME.test(name) ||
+      (/^(to|cc|bcc|from)$/i.test(name) && e.emails.length > 0)
+    )
       value = t.includes('array') ? (e.emails.length > 0 ? e.emails : undefined) : e.emails[0];
     else if (t.includes('array') && FIELDS_NAME.test(name))
       value = e.fieldList.length > 0 ? e.fieldList : e.quoted.length > 0 ? e.quoted.splice(0) : undefined;
