@@ -5,7 +5,7 @@ import { chooseArm } from '../learning/bandit.ts';
 import type { DraftPlanResult, PlannerHints, ProviderChoice, ValidatePlan } from '../types.ts';
 import { type Clause, restore, splitRequest } from './clauses.ts';
 import { type Entities, extractEntities } from './entities.ts';
-import { buildInput, hasAnaphora, type UpstreamStep } from './inputs.ts';
+import { buildInput, dataSources, hasAnaphora, type UpstreamStep } from './inputs.ts';
 import { ToolIndex } from './tool-index.ts';
 
 interface PlannedClause {
@@ -108,7 +108,7 @@ export async function draftDeterministic(
       const approvers = ROLES.filter(([re]) => re.test(clause.text)).map(([, role]) => role);
       if (approvers.length > 0) step.approvers = approvers;
       if (frontier.length > 0) step.after = frontier.map((s) => s.id);
-      group.push({ id: stepId, tool: null });
+      group.push({ id: stepId, tool: null, via: frontier });
       steps.push(step);
       continue;
     }
@@ -145,7 +145,7 @@ export async function draftDeterministic(
       const built = buildInput(tool, {
         entities: { ...entities, urls },
         text: clause.text,
-        upstream: frontier,
+        upstream: dataSources(frontier),
         anaphora: hasAnaphora(clause.text) || clause.fetcher !== null,
       });
       if (Object.keys(built.input).length > 0) one.input = built.input;

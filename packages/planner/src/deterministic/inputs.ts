@@ -6,6 +6,13 @@ import type { Entities } from './entities.ts';
 export interface UpstreamStep {
   id: string;
   tool: ToolCatalogueEntry | null;
+  /** For an approval: the steps whose results pass through it to the steps after it. */
+  via?: UpstreamStep[];
+}
+
+/** The steps whose outputs the next step can use: approvals are looked through. */
+export function dataSources(frontier: UpstreamStep[]): UpstreamStep[] {
+  return frontier.flatMap((s) => (s.via ? dataSources(s.via) : [s]));
 }
 
 export interface InputContext {
