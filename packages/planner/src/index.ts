@@ -48,3 +48,4 @@ export type {
   ValidatePlan,
 } from './types.ts';
 export { plannerUsageTotals, recordPlannerUsage, type UsageRecord } from './usage-store.ts';
+export { draftPlanForWorkspace, type PlannerEngine, type WorkspaceDraftOptions } from './workspace-draft.ts';
