@@ -12,14 +12,24 @@ export interface Clause {
 
 export interface SplitRequest {
   clauses: Clause[];
-  /** Spans set aside, by token index: quoted strings without their quotes, URLs as written. */
-  spans: Array<{ kind: 'quoted' | 'url'; value: string }>;
+  /**
+   * Spans set aside, by token index: quoted strings without their quotes, URLs as written, field
+   * lists ("the fields id, name and email") as the words after the keyword.
+   */
+  spans: Array<{ kind: 'quoted' | 'url' | 'fields'; value: string }>;
   /** The request asks for loosely joined clauses to run at the same time. */
   parallel: boolean;
 }
 
 const QUOTED = /"([^"]*)"|“([^”]*)”|(?<=^|[\s(:])'([^']+)'(?=$|[\s,.;:!?)])/g;
 const URL = /\bhttps?:\/\/[^\s"'<>]+[^\s"'<>.,;:!?)]/g;
+// "fields a, b and c" (or "only a and b"): a list whose commas and "and" must not split clauses.
+const IDENT = '[A-Za-z_][\\w.]*';
+const FIELD_LIST = new RegExp(
+  `\\b(?:(?:the\\s+)?(?:fields?|keys|properties|columns)(?:\\s+of)?\\s+(${IDENT}(?:\\s*,\\s*${IDENT})*(?:\\s*,?\\s*and\\s+${IDENT})?)` +
+    `|only\\s+(?:the\\s+)?(${IDENT}(?:\\s*,\\s*${IDENT})*\\s*,?\\s*and\\s+${IDENT}))`,
+  'gi',
+);
 const PARALLEL = /\b(in parallel|at the same time|simultaneously|concurrently|meanwhile|all at once)\b/i;
 const THEN =
   /\s*(?:;|\.\s+|\.$|\b(?:and\s+then|then|after\s+that|afterwards|finally|next|once\s+(?:that|it)\s+is\s+done|when\s+(?:that|it)\s+is\s+done)\b)\s*/i;
@@ -34,6 +44,12 @@ export function splitRequest(request: string): SplitRequest {
   text = text.replace(URL, (url) => {
     spans.push({ kind: 'url', value: url });
     return ` ⟦${spans.length - 1}⟧ `;
+  });
+  text = text.replace(FIELD_LIST, (match, a?: string, b?: string) => {
+    spans.push({ kind: 'fields', value: a ?? b ?? '' });
+    // Keep the keyword: it says what to do with the list ("pick the fields …", "only …").
+    const keyword = match.slice(0, match.length - (a ?? b ?? '').length);
+    return ` ${keyword} ⟦${spans.length - 1}⟧ `;
   });
   const parallel = PARALLEL.test(text);
   text = text.replace(PARALLEL, ' ').replace(/\s+/g, ' ').trim();

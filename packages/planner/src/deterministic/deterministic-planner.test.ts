@@ -112,6 +112,34 @@ describe('deterministic planner', () => {
     ]);
   });
 
+  it('keeps a field list together and fetches a URL for a tool that takes none', async () => {
+    const result = ok(await plan('Select only id and status from https://api.example.com/jobs/42'));
+    expect(result.spec.steps).toEqual([
+      { id: 'request', tool: 'http.request', input: { url: 'https://api.example.com/jobs/42' } },
+      {
+        id: 'pick',
+        tool: 'transform.pick',
+        input: { value: '{{ steps.request.output.body }}', paths: ['id', 'status'] },
+      },
+    ]);
+  });
+
+  it('gives a model the whole instruction, and looks through a wait for the data before it', async () => {
+    const translate = ok(await plan('Translate "Guten Morgen" into English'));
+    expect(translate.spec.steps[0]?.input).toEqual({ prompt: 'Translate "Guten Morgen" into English' });
+    const later = ok(
+      await plan(
+        'Get the upcoming events from 2026-12-01T00:00:00Z to 2026-12-31T00:00:00Z, then wait 2 seconds, then print them',
+      ),
+    );
+    expect(later.spec.steps[2]).toEqual({
+      id: 'echo',
+      tool: 'core.echo',
+      input: { message: '{{ steps.list-events.output.events }}' },
+      after: ['sleep'],
+    });
+  });
+
   it('asks the execution input for required values the request does not give, and says so', async () => {
     const result = ok(await plan('Create a meeting called sync'));
     expect(result.spec.steps[0]?.input).toEqual({ title: 'sync', start: '{{ input.start }}', end: '{{ input.end }}' });

@@ -5,7 +5,7 @@ import { chooseArm } from '../learning/bandit.ts';
 import type { DraftPlanResult, PlannerHints, ProviderChoice, ValidatePlan } from '../types.ts';
 import { type Clause, restore, splitRequest } from './clauses.ts';
 import { type Entities, extractEntities } from './entities.ts';
-import { buildInput, dataSources, hasAnaphora, type UpstreamStep } from './inputs.ts';
+import { buildInput, dataSources, hasAnaphora, isWait, type UpstreamStep } from './inputs.ts';
 import { ToolIndex } from './tool-index.ts';
 
 interface PlannedClause {
@@ -159,7 +159,7 @@ export async function draftDeterministic(
         notes.push(
           `${one.id} reads ${built.fromExecutionInput.map((f) => `input.${f}`).join(', ')} from the execution's input`,
         );
-      group.push({ id: one.id, tool });
+      group.push(isWait(tool) ? { id: one.id, tool, via: frontier } : { id: one.id, tool });
       steps.push(one);
     }
   }

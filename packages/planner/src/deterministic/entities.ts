@@ -88,9 +88,9 @@ export function extractEntities(text: string, spans: SplitRequest['spans']): Ent
   const names = [...plain.matchAll(NAME)]
     .map((m) => m[1] ?? '')
     .filter((n) => n.length > 0 && !NOT_NAMES.has(n.toLowerCase()));
-  const fields = FIELDS.exec(plain)?.[1];
-  const fieldList = fields
-    ? fields
+  const listed = tokens.find((t) => t.kind === 'fields')?.value ?? FIELDS.exec(plain)?.[1];
+  const fieldList = listed
+    ? listed
         .split(/\s*(?:,|\band\b)\s*/)
         .map((f) => f.trim())
         .filter((f) => f.length > 0 && !NOT_NAMES.has(f.toLowerCase()) && !/^(from|of)$/i.test(f))

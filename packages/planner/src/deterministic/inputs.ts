@@ -10,9 +10,18 @@ export interface UpstreamStep {
   via?: UpstreamStep[];
 }
 
-/** The steps whose outputs the next step can use: approvals are looked through. */
+/**
+ * The steps whose outputs the next step can use: approvals and waits (tools whose only input is a
+ * duration) produce nothing to work on, so the results from before them pass through.
+ */
 export function dataSources(frontier: UpstreamStep[]): UpstreamStep[] {
   return frontier.flatMap((s) => (s.via ? dataSources(s.via) : [s]));
+}
+
+/** A tool that only waits: every input property is a duration. */
+export function isWait(tool: ToolCatalogueEntry): boolean {
+  const names = Object.keys(properties(tool.inputSchema));
+  return names.length > 0 && names.every((n) => /(^ms$|Ms$|millis|seconds?$|minutes?$)/i.test(n));
 }
 
 export interface InputContext {
@@ -66,6 +75,7 @@ const COUNT_NAME = /^(failTimes|times|count|limit|max|n|retries|attempts)$/i;
 const FIELDS_NAME = /^(paths|fields|keys|properties|pick|select|columns)$/i;
 const LIST_NAME = /^(objects|items|inputs|sources|values|documents|list)$/i;
 const DATA_NAME = /^(value|data|object|input|source|json|payload|body|events|content|vars|variables|context)$/i;
+const PROMPT_NAME = /^(prompt|instruction)s?$/i;
 const TEXT_NAME = /^(message|text|prompt|template|title|summary|subject|query|description|note|instruction|name)s?$/i;
 
 /**
@@ -133,6 +143,10 @@ export function buildInput(tool: ToolCatalogueEntry, ctx: InputContext): BuiltIn
     else if (DATA_NAME.test(name)) {
       if (ctx.upstream.length > 0 && (ctx.anaphora || isRequired)) value = upstreamRef();
       else value = e.quoted.shift() ?? e.numbers.shift();
+    } else if (PROMPT_NAME.test(name) && (t.length === 0 || t.includes('string'))) {
+      // A model needs the instruction, not only the quoted text it is about.
+      e.quoted.splice(0);
+      value = describeFromClause(name, ctx, upstreamRef);
     } else if (TEXT_NAME.test(name) && (t.length === 0 || t.includes('string'))) {
       value = e.quoted.shift();
       if (value === undefined && /^(title|name|subject)$/i.test(name)) value = e.names.shift();

@@ -20,4 +20,20 @@ describe('planner evaluation', () => {
     // Refusals are part of being right: nothing is guessed for requests no tool can do.
     for (const o of report.outcomes.filter((x) => x.expected.length === 0)) expect(o.got).toBe('NEEDS_LLM');
   });
+
+  it('counts a plan with the right tools but wrong inputs as a miss', async () => {
+    const { tools } = await loadEvalFixtures(join(REPO_ROOT, 'test/fixtures/planner'));
+    const validate = createTestPlanValidator(tools);
+    const report = await evaluatePlanner(
+      [
+        { request: 'wait 5 seconds', tools: ['core.sleep'], inputs: { 'core.sleep': { ms: 5000 } } },
+        { request: 'wait 5 seconds', tools: ['core.sleep'], inputs: { 'core.sleep': { ms: 500 } } },
+        { request: 'wait 5 seconds', tools: ['core.sleep', 'core.echo'] },
+      ],
+      tools,
+      validate,
+    );
+    expect(report.outcomes.map((o) => o.correct)).toEqual([true, false, false]);
+    expect(report.accuracy).toBeCloseTo(1 / 3, 10);
+  });
 });

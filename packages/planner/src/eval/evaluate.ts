@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { baseToolName, type ToolCatalogueEntry } from '../catalogue.ts';
 import { draftPlan } from '../draft-plan.ts';
 import type { LlmConfig, ValidatePlan } from '../types.ts';
@@ -11,6 +12,8 @@ export interface EvalCase {
   tools: string[];
   /** Nothing in the catalogue can do it: the correct answer is a refusal. */
   needsLlm?: boolean;
+  /** Per tool: input values that some step calling it must have (other fields are free). */
+  inputs?: Record<string, Record<string, unknown>>;
 }
 
 export interface EvalOutcome {
@@ -52,7 +55,16 @@ export async function evaluatePlanner(
       continue;
     }
     const used = [...new Set(result.spec.steps.flatMap((s) => (s.tool ? [baseToolName(s.tool)] : [])))].sort();
-    const correct = !c.needsLlm && used.length === expected.length && used.every((t, i) => t === expected[i]);
+    const inputsMatch = Object.entries(c.inputs ?? {}).every(([tool, want]) =>
+      result.spec.steps.some(
+        (s) =>
+          s.tool !== undefined &&
+          baseToolName(s.tool) === tool &&
+          Object.entries(want).every(([k, v]) => isDeepStrictEqual(s.input?.[k], v)),
+      ),
+    );
+    const correct =
+      !c.needsLlm && inputsMatch && used.length === expected.length && used.every((t, i) => t === expected[i]);
     outcomes.push({ request: c.request, correct, expected, got: used });
   }
   const correct = outcomes.filter((o) => o.correct).length;
