@@ -7,7 +7,7 @@ CREATE TABLE planner_usage (
   id                uuid NOT NULL DEFAULT gen_random_uuid(),
   model             text NOT NULL,
   outcome           text NOT NULL CHECK (outcome IN ('OK', 'LLM_TIMEOUT', 'LLM_RATE_LIMITED', 'LLM_ERROR',
-                      'PLAN_INVALID', 'NEEDS_LLM', 'BAD_REQUEST')),
+                      'PLAN_INVALID', 'NEEDS_LLM', 'NO_SUITABLE_TOOLS', 'BAD_REQUEST')),
   attempts          integer NOT NULL CHECK (attempts >= 0),
   requests          integer NOT NULL CHECK (requests >= 0),
   prompt_tokens     integer NOT NULL CHECK (prompt_tokens >= 0),

@@ -12,6 +12,8 @@ export const PlannerErrorCode = {
   PLAN_INVALID: 'PLAN_INVALID',
   /** Without a model, the request could not be matched to the workspace's tools. */
   NEEDS_LLM: 'NEEDS_LLM',
+  /** The model says no tool of the workspace can do what is asked (its reason is the message). */
+  NO_SUITABLE_TOOLS: 'NO_SUITABLE_TOOLS',
   /** The request itself is unusable (empty, too long). */
   BAD_REQUEST: 'BAD_REQUEST',
 } as const;

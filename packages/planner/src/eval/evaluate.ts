@@ -51,7 +51,9 @@ export async function evaluatePlanner(
     const result = await draftPlan({ request: c.request, tools, validate, llm });
     const expected = [...new Set(c.tools)].sort();
     if (!result.ok) {
-      outcomes.push({ request: c.request, correct: c.needsLlm === true, expected, got: result.error.code });
+      // A refusal is right only as a judgement about the tools; a provider failure never is.
+      const refused = ['NEEDS_LLM', 'NO_SUITABLE_TOOLS', 'PLAN_INVALID'].includes(result.error.code);
+      outcomes.push({ request: c.request, correct: c.needsLlm === true && refused, expected, got: result.error.code });
       continue;
     }
     const used = [...new Set(result.spec.steps.flatMap((s) => (s.tool ? [baseToolName(s.tool)] : [])))].sort();

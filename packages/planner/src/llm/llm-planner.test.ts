@@ -162,6 +162,18 @@ describe('draftPlan with a model', () => {
     expect(lastUserContent(fake.requests[1]?.body ?? {})).toContain('the answer is not valid JSON');
   });
 
+  it('reports NO_SUITABLE_TOOLS with the model’s reason when it finds no tool for the request', async () => {
+    fake = await startFakeOpenAI([chatCompletion(modelPlan([], 'No tool here can book flights.'))]);
+    const result = await draftPlan({ request: 'Book me a flight to Paris', tools, validate, llm: config() });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error).toEqual({
+      code: 'NO_SUITABLE_TOOLS',
+      message: 'the model found no tools for this request: No tool here can book flights.',
+    });
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it('fails with LLM_TIMEOUT when the server never answers, instead of hanging', async () => {
     fake = await startFakeOpenAI([{ kind: 'hang' }]);
     const started = Date.now();

@@ -31,6 +31,13 @@ export async function draftWithLlm(
     const answer = await completePlan(client, config, messages, usage, signal);
     if (!answer.ok) return { ok: false, error: answer.error, attempts: attempt, usage };
     const read = readModelPlan(answer.content);
+    if (read.ok && read.spec.steps.length === 0) {
+      const error = plannerError(
+        PlannerErrorCode.NO_SUITABLE_TOOLS,
+        `the model found no tools for this request: ${read.explanation || 'no reason given'}`,
+      );
+      return { ok: false, error, attempts: attempt, usage };
+    }
     const issues = read.ok ? await validate(read.spec) : read.issues;
     if (read.ok && issues.length === 0)
       return { ok: true, spec: read.spec, explanation: read.explanation, attempts: attempt, usage };

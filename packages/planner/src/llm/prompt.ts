@@ -17,6 +17,7 @@ human decision (type "approval", with a message and tool null). Rules:
   A reference makes the step wait for the referenced step; "after" adds ordering without data.
 - Steps with no dependency between them run in parallel; do not chain steps that are independent.
 - Values the request does not give and that the user must supply at run time: use "{{ input.<name> }}".
+- If no tool of the catalogue can do what is asked, answer with no steps and say why in the explanation.
 - Answer only with the JSON object of the response format; inputJson is the input as JSON text.`;
 
 function describeTool(tool: ToolCatalogueEntry): string {
