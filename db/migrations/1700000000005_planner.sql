@@ -24,4 +24,4 @@ CREATE POLICY tenant_isolation ON planner_usage USING (workspace_id = weft_curre
   WITH CHECK (workspace_id = weft_current_workspace());
 
 -- Learning engine: attempts of one tool over time, and executions of one plan version (A/B).
-CREATE INDEX executions_version_idx ON executions (workspace_id, plan_version_id, created_at DESC);
+CREATE INDEX planner_executions_version_idx ON executions (workspace_id, plan_version_id, created_at DESC);

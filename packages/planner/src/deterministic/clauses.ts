@@ -32,7 +32,7 @@ const FIELD_LIST = new RegExp(
 );
 const PARALLEL = /\b(in parallel|at the same time|simultaneously|concurrently|meanwhile|all at once)\b/i;
 const THEN =
-  /\s*(?:;|\.\s+|\.$|\b(?:and\s+then|then|after\s+that|afterwards|finally|next|once\s+(?:that|it)\s+is\s+done|when\s+(?:that|it)\s+is\s+done)\b)\s*/i;
+  /\s*(?:;|\.\s+|\.$|\b(?:and\s+then|then|after\s+that|afterwards|finally|once\s+(?:that|it)\s+is\s+done|when\s+(?:that|it)\s+is\s+done)\b)\s*/i;
 const AND = /\s*(?:,\s*(?:and\s+)?|\band\s+also\b|\band\b|\bplus\b)\s*/i;
 
 export function splitRequest(request: string): SplitRequest {

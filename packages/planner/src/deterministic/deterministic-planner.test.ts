@@ -199,6 +199,18 @@ describe('request splitting and entities', () => {
     ]);
   });
 
+  it('splits on then, semicolons, full stops, "after that", commas and "and", but not on "next"', () => {
+    const split = splitRequest('list events for next week; wait 2 s. Echo it, then fetch a after that fetch b and c');
+    expect(split.clauses.map((c) => [c.joiner, c.text])).toEqual([
+      ['start', 'list events for next week'],
+      ['then', 'wait 2 s'],
+      ['then', 'Echo it'],
+      ['then', 'fetch a'],
+      ['then', 'fetch b'],
+      ['and', 'c'],
+    ]);
+  });
+
   it('reads durations, dates, numbers, emails and names', () => {
     const e = extractEntities(
       'wait 1.5 hours and 2min, fail twice at 10 am on 2026-12-01 for ann@example.com as key region',
