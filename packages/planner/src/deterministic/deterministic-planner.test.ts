@@ -146,6 +146,13 @@ describe('deterministic planner', () => {
     expect(result.explanation).toContain('reads input.start, input.end');
   });
 
+  it('plans with a catalogue that lists a tool twice (two providers of one name)', async () => {
+    const sleep = tools.find((t) => t.name === 'core.sleep');
+    if (!sleep) throw new Error('fixture lacks core.sleep');
+    const result = ok(await plan('wait 2 seconds', [...tools, { ...sleep, description: 'A second sleep.' }]));
+    expect(result.spec.steps).toEqual([{ id: 'sleep', tool: 'core.sleep', input: { ms: 2000 } }]);
+  });
+
   it('says plainly that a request with no matching tool needs an LLM', async () => {
     const result = await plan('Book me a flight to Paris');
     expect(result.ok).toBe(false);

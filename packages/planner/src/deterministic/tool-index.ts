@@ -152,15 +152,20 @@ export class ToolIndex {
   private readonly byName: Map<string, ToolCatalogueEntry>;
 
   constructor(tools: ToolCatalogueEntry[]) {
-    this.byName = new Map(tools.map((t) => [t.name, t]));
+    this.byName = new Map([...tools].reverse().map((t) => [t.name, t]));
     this.search = new MiniSearch<Doc>({
       idField: 'name',
       fields: ['words', 'description'],
       processTerm,
       searchOptions: { boost: { words: 2 }, combineWith: 'OR', processTerm },
     });
+    // MiniSearch refuses duplicate ids; the first tool of a name is the one kept.
     this.search.addAll(
-      tools.map((t) => ({ name: t.name, words: t.name.replace(/[._-]+/g, ' '), description: t.description })),
+      [...this.byName.values()].map((t) => ({
+        name: t.name,
+        words: t.name.replace(/[._-]+/g, ' '),
+        description: t.description,
+      })),
     );
   }
 
