@@ -66,6 +66,34 @@ export function errorReply(status: number, message: string, headers: Record<stri
   };
 }
 
+interface Completion {
+  id: string;
+  created: number;
+  model: string;
+  choices: Array<{ message: { content: string } }>;
+  usage?: unknown;
+}
+
+function isCompletion(body: unknown): body is Completion {
+  return typeof body === 'object' && body !== null && (body as { object?: unknown }).object === 'chat.completion';
+}
+
+/** `stream: true`: the same answer as server-sent `chat.completion.chunk` events, then `[DONE]`. */
+function streamCompletion(res: ServerResponse, completion: Completion, params: Record<string, unknown>): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+    `data: ${JSON.stringify({ id: completion.id, object: 'chat.completion.chunk', created: completion.created, model: completion.model, choices, ...extra })}\n\n`;
+  const content = completion.choices[0]?.message.content ?? '';
+  // Two content pieces, so clients that stream are shown to join deltas.
+  const half = Math.ceil(content.length / 2);
+  res.write(chunk([{ index: 0, delta: { role: 'assistant', content: content.slice(0, half) }, finish_reason: null }]));
+  res.write(chunk([{ index: 0, delta: { content: content.slice(half) }, finish_reason: null }]));
+  res.write(chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]));
+  const options = params.stream_options as { include_usage?: boolean } | undefined;
+  if (options?.include_usage) res.write(chunk([], { usage: completion.usage }));
+  res.end('data: [DONE]\n\n');
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -75,7 +103,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
 /**
  * A real HTTP server on 127.0.0.1 (random port) speaking the chat-completions protocol, answering
  * from a script: an array of replies used in order (the last one repeats), or a function of the
- * request. Tests point the openai SDK's `baseURL` at it.
+ * request. Tests point the openai SDK's `baseURL` at it. Requests with `stream: true` get the
+ * scripted completion as server-sent chunks.
  */
 export async function startFakeOpenAI(script: FakeOpenAIReply[] | FakeOpenAIScript): Promise<FakeOpenAI> {
   const requests: FakeOpenAIRequest[] = [];
@@ -112,6 +141,10 @@ export async function startFakeOpenAI(script: FakeOpenAIReply[] | FakeOpenAIScri
       if (reply.kind === 'hang') {
         hanging.add(res);
         res.on('close', () => hanging.delete(res));
+        return;
+      }
+      if (request.body.stream === true && reply.status === 200 && isCompletion(reply.body)) {
+        streamCompletion(res, reply.body, request.body);
         return;
       }
       res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
