@@ -112,7 +112,8 @@ export async function draftDeterministic(
       steps.push(step);
       continue;
     }
-    const tool = chooseProvider(clause.tool as ToolCatalogueEntry, tools, options, choices);
+    if (!clause.tool) continue; // tool clauses always carry their match
+    const tool = chooseProvider(clause.tool, tools, options, choices);
     step.tool = tool.name;
     const entities = extractEntities(clause.raw, split.spans);
     if (clause.fetcher) {
