@@ -1,5 +1,15 @@
 export { createEmptyDatabase, createTestDatabase, TEST_SERVER_URL, type TestDatabase } from './database.ts';
 export {
+  chatCompletion,
+  errorReply,
+  type FakeOpenAI,
+  type FakeOpenAIReply,
+  type FakeOpenAIRequest,
+  type FakeOpenAIScript,
+  startFakeOpenAI,
+} from './fake-openai.ts';
+export { createTestPlanValidator } from './plan-validator.ts';
+export {
   freePort,
   REPO_ROOT,
   runToExit,
@@ -7,3 +17,4 @@ export {
   startServerProcess,
   waitForStatus,
 } from './process.ts';
+export { type SeedAttempt, type SeedExecution, type SeedStep, seedExecution, seedPlan } from './run-history.ts';

@@ -1,0 +1,64 @@
+import { draftDeterministic } from './deterministic/deterministic-planner.ts';
+import { PlannerErrorCode, plannerError } from './errors.ts';
+import { draftWithLlm } from './llm/llm-planner.ts';
+import type { DraftPlanOptions, DraftPlanResult, LlmConfig } from './types.ts';
+import { recordPlannerUsage } from './usage-store.ts';
+
+/** Longest request we send anywhere; longer ones are refused rather than truncated. */
+export const MAX_REQUEST_LENGTH = 4000;
+
+/**
+ * Drafts a plan for a natural-language request: with an LLM key, the model plans (repairing
+ * invalid answers); without one, the deterministic planner does, or says the request needs an LLM.
+ * Every returned spec has passed `validate`. Expected failures are values (`ok: false`).
+ */
+export async function draftPlan(options: DraftPlanOptions): Promise<DraftPlanResult> {
+  const request = options.request.trim();
+  const planner = options.llm?.apiKey ? 'llm' : 'deterministic';
+  if (request.length === 0)
+    return fail(planner, PlannerErrorCode.BAD_REQUEST, 'the request is empty: say what the plan should do');
+  if (request.length > MAX_REQUEST_LENGTH)
+    return fail(planner, PlannerErrorCode.BAD_REQUEST, `the request is longer than ${MAX_REQUEST_LENGTH} characters`);
+
+  if (!options.llm?.apiKey) {
+    return draftDeterministic(request, options.tools, options.validate, {
+      ...(options.hints ? { hints: options.hints } : {}),
+      seed: options.seed ?? 1,
+    });
+  }
+  const llm = options.llm;
+  const draft = await draftWithLlm(llm, request, options.tools, options.validate, options.hints, options.signal);
+  if (options.usageStore) {
+    await recordPlannerUsage(options.usageStore.client, options.usageStore.workspaceId, {
+      model: llm.model,
+      outcome: draft.ok ? 'OK' : draft.error.code,
+      attempts: draft.attempts,
+      usage: draft.usage,
+    });
+  }
+  if (!draft.ok) return { ok: false, error: draft.error, planner, attempts: draft.attempts, usage: draft.usage };
+  return {
+    ok: true,
+    spec: draft.spec,
+    explanation: draft.explanation,
+    planner,
+    attempts: draft.attempts,
+    usage: draft.usage,
+    choices: [],
+  };
+}
+
+function fail(planner: 'llm' | 'deterministic', code: PlannerErrorCode, message: string): DraftPlanResult {
+  return { ok: false, error: plannerError(code, message), planner, attempts: 0, usage: null };
+}
+
+/** The LLM configuration from the environment (CONTRACT.md names), or null without a key. */
+export function llmConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LlmConfig | null {
+  const apiKey = env.OPENAI_API_KEY?.trim();
+  if (!apiKey) return null;
+  return {
+    apiKey,
+    model: env.OPENAI_MODEL?.trim() || 'gpt-4o-mini',
+    ...(env.OPENAI_BASE_URL?.trim() ? { baseURL: env.OPENAI_BASE_URL.trim() } : {}),
+  };
+}

@@ -1,0 +1,51 @@
+export {
+  chooseVersion,
+  compareVersions,
+  type VersionAssignment,
+  type VersionComparison,
+  type VersionResults,
+  type VersionSplit,
+} from './ab-test.ts';
+export { baseToolName, type ToolCatalogueEntry, toCatalogue } from './catalogue.ts';
+export { draftPlan, llmConfigFromEnv, MAX_REQUEST_LENGTH } from './draft-plan.ts';
+export { type PlannerError, PlannerErrorCode, plannerError } from './errors.ts';
+export {
+  type EvalCase,
+  type EvalOutcome,
+  type EvalReport,
+  evaluatePlanner,
+  loadEvalFixtures,
+} from './eval/evaluate.ts';
+export { type Arm, type BanditChoice, type BanditStrategy, chooseArm } from './learning/bandit.ts';
+export {
+  armsFor,
+  chooseToolForCapability,
+  type LearnedHints,
+  type LearnOptions,
+  learnHints,
+} from './learning/hints.ts';
+export {
+  type FailingSubject,
+  type FrequentSequence,
+  failingSubjects,
+  frequentSequences,
+  type PatternOptions,
+} from './learning/patterns.ts';
+export {
+  type HistoryWindow,
+  type StepPatternRecord,
+  stepPatternStats,
+  type ToolRecord,
+  toolStats,
+} from './learning/tool-stats.ts';
+export type {
+  DraftPlanOptions,
+  DraftPlanResult,
+  LlmConfig,
+  PlannerHints,
+  ProviderChoice,
+  TokenUsage,
+  ValidatePlan,
+} from './types.ts';
+export { plannerUsageTotals, recordPlannerUsage, type UsageRecord } from './usage-store.ts';
+export { draftPlanForWorkspace, type PlannerEngine, type WorkspaceDraftOptions } from './workspace-draft.ts';
