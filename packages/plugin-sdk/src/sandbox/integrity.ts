@@ -1,0 +1,6 @@
+import { createHash } from 'node:crypto';
+
+/** @public Subresource-Integrity style digest of a bundle: `sha256-<base64>`. */
+export function bundleIntegrity(bundle: string): string {
+  return `sha256-${createHash('sha256').update(bundle, 'utf8').digest('base64')}`;
+}
