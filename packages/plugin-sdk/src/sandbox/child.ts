@@ -55,6 +55,8 @@ const badBundles = new Set<string>();
 const creating = new Map<string, Promise<IsolateEntry>>();
 const isolates = new Map<string, IsolateEntry>();
 const calls = new Map<number, IsolateEntry>();
+/** Cancels that arrived while their call was still loading; applied once it runs. */
+const earlyAborts = new Map<number, string>();
 const capRequests = new Map<number, { entry: IsolateEntry; requestId: number }>();
 let nextCapId = 0;
 
@@ -228,7 +230,10 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
     send({ type: 'need-bundle', id, key });
     return;
   }
-  const fail = (code: string, text: string) => send({ type: 'result', id, ok: false, error: { code, message: text } });
+  const fail = (code: string, text: string) => {
+    earlyAborts.delete(id);
+    send({ type: 'result', id, ok: false, error: { code, message: text } });
+  };
   const validateInput = loaded.input.get(tool);
   if (validateInput === undefined)
     return fail(SandboxErrorCode.TOOL_NOT_FOUND, `plugin ${loaded.manifest.name} has no tool "${tool}"`);
@@ -284,12 +289,15 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
       clearTimeout(call.deadline);
       current.active.delete(id);
       calls.delete(id);
+      earlyAborts.delete(id);
       send(result);
     },
   };
   current.active.set(id, call);
   calls.set(id, current);
 
+  const early = earlyAborts.get(id);
+  if (early !== undefined) setImmediate(() => onAbort({ type: 'abort', id, reason: early }));
   try {
     const raw: unknown = await current.invoke.apply(
       undefined,
@@ -388,7 +396,11 @@ function onBundle(message: Extract<ParentMessage, { type: 'bundle' }>): void {
 function onAbort(message: Extract<ParentMessage, { type: 'abort' }>): void {
   const entry = calls.get(message.id);
   const call = entry?.active.get(message.id);
-  if (entry === undefined || call === undefined || call.cancelled) return;
+  if (entry === undefined || call === undefined) {
+    earlyAborts.set(message.id, message.reason);
+    return;
+  }
+  if (call.cancelled) return;
   call.cancelled = true;
   entry.abort.apply(undefined, [message.id, message.reason], { arguments: { copy: true } }).catch(() => {});
   const grace = setTimeout(

@@ -73,6 +73,7 @@ interface PendingCall {
   handlers: CallHandlers;
   backstop: NodeJS.Timeout;
   bundleSends: number;
+  cleanup(): void;
 }
 
 const here = import.meta.url;
@@ -174,16 +175,20 @@ class SandboxProcess {
         handlers: request.handlers,
         backstop,
         bundleSends: 0,
+        cleanup: () => {},
       };
       this.pending.set(id, pending);
+      if (!this.sentBundles.has(request.plugin.key)) this.sendBundle(child, pending);
+      this.post(child, message);
       const signal = request.signal;
       if (signal !== undefined) {
         const onAbort = () => this.post(child, { type: 'abort', id, reason: String(signal.reason ?? 'cancelled') });
         if (signal.aborted) onAbort();
-        else signal.addEventListener('abort', onAbort, { once: true });
+        else {
+          signal.addEventListener('abort', onAbort, { once: true });
+          pending.cleanup = () => signal.removeEventListener('abort', onAbort);
+        }
       }
-      if (!this.sentBundles.has(request.plugin.key)) this.sendBundle(child, pending);
-      this.post(child, message);
     });
   }
 
@@ -203,6 +208,7 @@ class SandboxProcess {
     if (pending === undefined) return;
     this.pending.delete(id);
     clearTimeout(pending.backstop);
+    pending.cleanup();
     if (outcome.ok) pending.resolve(outcome.value);
     else pending.reject(outcome.error);
   }
