@@ -245,6 +245,6 @@ describe('first-party plugins', () => {
     const one = await searchMarketplace(db.pools.app, { first: 2 });
     expect(one.pageInfo.hasNextPage).toBe(true);
     const two = await searchMarketplace(db.pools.app, { first: 2, after: one.pageInfo.endCursor });
-    expect(two.edges[0]?.node.name > (one.edges[1]?.node.name ?? '')).toBe(true);
+    expect((two.edges[0]?.node.name ?? '') > (one.edges[1]?.node.name ?? '')).toBe(true);
   });
 });
