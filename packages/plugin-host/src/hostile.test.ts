@@ -28,6 +28,12 @@ export default definePlugin({
     t('spin', () => { while (true) {} }),
     t('spinLater', async () => { await null; while (true) {} }),
     t('hang', () => new Promise(() => {})),
+    t('spinAfterHostCall', async (_, ctx) => { await ctx.kv.get('x'); while (true) {} }),
+    t('logFlood', (_, ctx) => { for (let i = 0; i < 10000; i++) ctx.log('info', 'line ' + i); return 'done'; }),
+    t('hostCallFlood', async (_, ctx) => {
+      const results = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => ctx.kv.get('k' + i)));
+      return results.filter((r) => r.status === 'rejected').length;
+    }),
     t('bomb', () => { const keep = []; while (true) keep.push(new Array(1e6).fill(Math.random())); }),
     t('escape', () => {
       let viaConstructor;
@@ -156,6 +162,9 @@ describe('hostile plugins in the plugin host', () => {
     expect(error.message).toMatch(/hostile\.spin: .*CPU time limit/);
     const later = await failure(wsA, 'spinLater');
     expect(later.code).toBe('SANDBOX_CPU_LIMIT');
+    // Code resumed by a host answer runs under the same CPU limit, not only the wall-clock deadline.
+    const afterHostCall = await failure(wsA, 'spinAfterHostCall');
+    expect(afterHostCall.code).toBe('SANDBOX_CPU_LIMIT');
     await stillServes();
   });
 
@@ -205,6 +214,15 @@ describe('hostile plugins in the plugin host', () => {
     expect((await failure(wsA, 'proxyOutput')).message).toContain('keys trap');
     await expect(run(wsA, 'symbolOutput')).resolves.toEqual({ fine: 1 });
     await stillServes();
+  });
+
+  it('caps log lines and concurrent host calls per call', async () => {
+    const { result, ctx } = await call(wsA, 'logFlood');
+    await expect(result).resolves.toBe('done');
+    expect(ctx.logs).toHaveLength(500);
+    const rejected = (await run(wsA, 'hostCallFlood')) as number;
+    expect(rejected).toBeGreaterThan(0);
+    expect(rejected).toBeLessThan(100);
   });
 
   it('rejects an output over the size limit with a clear, non-retriable error', async () => {

@@ -71,7 +71,11 @@ function loadDefinition(bundle: string): PluginDefinition {
   return plugin as PluginDefinition;
 }
 
-/** @public Builds a manifest from a plugin definition and its bundle, validating both. */
+/**
+ * @public Builds a manifest from a plugin definition and its bundle, validating both.
+ * @example
+ * const manifest = await manifestFor(plugin, bundle);
+ */
 export async function manifestFor(plugin: PluginDefinition, bundle: string): Promise<PluginManifest> {
   const tools: ManifestTool[] = plugin.tools.map((tool: AnyToolSpec) => ({
     name: tool.name,
@@ -98,7 +102,12 @@ export async function manifestFor(plugin: PluginDefinition, bundle: string): Pro
   return manifest;
 }
 
-/** @public Problems of a manifest (empty when valid): schema, semver, duplicate tool names. */
+/**
+ * @public Problems of a manifest (empty when valid): schema, semver, duplicate tool names.
+ * @example
+ * const problems = validateManifest(JSON.parse(text));
+ * if (problems.length > 0) console.error(problems.join('\n'));
+ */
 export function validateManifest(manifest: unknown): string[] {
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validate = ajv.compile(manifestJsonSchema);
@@ -157,7 +166,11 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
   return { manifest, bundle };
 }
 
-/** @public Reads a built plugin (`dist/manifest.json` + `dist/bundle.js`) from a folder. */
+/**
+ * @public Reads a built plugin (`dist/manifest.json` + `dist/bundle.js`) from a folder.
+ * @example
+ * const { manifest, bundle } = await readBuiltPlugin('./my-plugin');
+ */
 export async function readBuiltPlugin(dir: string): Promise<BuiltPlugin> {
   const root = resolve(dir);
   try {

@@ -31,7 +31,11 @@ export const CAPABILITY_PATTERN =
 
 const jsonSchemaObject = { type: 'object' };
 
-/** @public JSON Schema of {@link PluginManifest}; the marketplace validates every publish against it. */
+/**
+ * @public JSON Schema of {@link PluginManifest}; the marketplace validates every publish against it.
+ * @example
+ * const validate = new Ajv().compile(manifestJsonSchema);
+ */
 export const manifestJsonSchema = {
   $id: 'https://weft.dev/schemas/plugin-manifest.json',
   type: 'object',

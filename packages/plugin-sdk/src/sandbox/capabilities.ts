@@ -6,7 +6,12 @@ import { CAPABILITY_PATTERN } from '../manifest.ts';
 
 const capabilityRe = new RegExp(CAPABILITY_PATTERN);
 
-/** @public True when `value` is a well-formed capability string. */
+/**
+ * @public True when `value` is a well-formed capability string.
+ * @example
+ * isCapability('http:api.example.com'); // true
+ * isCapability('filesystem'); // false
+ */
 export function isCapability(value: string): boolean {
   return capabilityRe.test(value);
 }
@@ -24,6 +29,8 @@ function hostCovers(pattern: string, host: string): boolean {
 /**
  * @public Whether a capability a plugin asks for (`requested`) admits a grant (`granted`): equal, or
  * a wildcard that contains it (`http:*` ⊇ `http:api.example.com`, `secrets:*` ⊇ `secrets:TOKEN`).
+ * @example
+ * capabilityCovers('http:*.example.com', 'http:api.example.com'); // true
  */
 export function capabilityCovers(requested: string, granted: string): boolean {
   if (requested === granted) return true;
@@ -33,7 +40,11 @@ export function capabilityCovers(requested: string, granted: string): boolean {
   return requested === 'secrets:*' && granted.startsWith('secrets:');
 }
 
-/** @public Whether `grants` let a call reach `url` (host, or host:port when the grant names a port). */
+/**
+ * @public Whether `grants` let a call reach `url` (host, or host:port when the grant names a port).
+ * @example
+ * httpAllowed(['http:127.0.0.1:8080'], new URL('http://127.0.0.1:8080/x')); // true
+ */
 export function httpAllowed(grants: readonly string[], url: URL): boolean {
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
@@ -46,17 +57,29 @@ export function httpAllowed(grants: readonly string[], url: URL): boolean {
   });
 }
 
-/** @public Whether `grants` let a call read the secret `name`. */
+/**
+ * @public Whether `grants` let a call read the secret `name`.
+ * @example
+ * secretAllowed(['secrets:SLACK_TOKEN'], 'SLACK_TOKEN'); // true
+ */
 export function secretAllowed(grants: readonly string[], name: string): boolean {
   return grants.includes(`secrets:${name}`) || grants.includes('secrets:*');
 }
 
-/** @public The required capabilities no grant satisfies (an install must grant each). */
+/**
+ * @public The required capabilities no grant satisfies (an install must grant each).
+ * @example
+ * missingCapabilities(['kv', 'llm'], ['kv']); // ['llm']
+ */
 export function missingCapabilities(required: readonly string[], granted: readonly string[]): string[] {
   return required.filter((r) => !granted.some((g) => capabilityCovers(r, g)));
 }
 
-/** @public Grants that no requested capability admits (an install may not grant more than asked). */
+/**
+ * @public Grants that no requested capability admits (an install may not grant more than asked).
+ * @example
+ * unrequestedGrants(['kv'], ['kv', 'llm']); // ['llm']
+ */
 export function unrequestedGrants(requested: readonly string[], granted: readonly string[]): string[] {
   return granted.filter((g) => !requested.some((r) => capabilityCovers(r, g)));
 }

@@ -31,13 +31,31 @@ interface ActiveCall {
   id: number;
   deadline: NodeJS.Timeout;
   finish(result: ChildMessage): void;
-  /** The sandbox process sleeps on the isolate's behalf; a late timer must not outlive the call. */
   cancelled: boolean;
+  /** Log lines sent so far (capped, so a chatty plugin cannot flood the host). */
+  logs: number;
+  /** Host requests in flight (capped, so one call cannot exhaust the database pool). */
+  inFlight: number;
+}
+
+const MAX_LOG_LINES = 500;
+const MAX_IN_FLIGHT = 32;
+
+/**
+ * Enters the isolate to resolve a host request, a timer or a cancel. Plugin code that continues
+ * from there runs under the same CPU limit as the call itself; past it the isolate is discarded.
+ */
+function enter(entry: IsolateEntry, fn: ivmTypes.Reference, args: (string | number | boolean)[]): void {
+  if (entry.isolate.isDisposed) return;
+  fn.apply(undefined, args, { arguments: { copy: true }, timeout: entry.cpuTimeoutMs }).catch((error: unknown) => {
+    if (!entry.isolate.isDisposed) dispose(entry, memoryOrCrash(entry, error));
+  });
 }
 
 interface IsolateEntry {
   key: string;
   memoryMb: number;
+  cpuTimeoutMs: number;
   isolate: ivmTypes.Isolate;
   context: ivmTypes.Context;
   invoke: ivmTypes.Reference;
@@ -57,7 +75,7 @@ const isolates = new Map<string, IsolateEntry>();
 const calls = new Map<number, IsolateEntry>();
 /** Cancels that arrived while their call was still loading; applied once it runs. */
 const earlyAborts = new Map<number, string>();
-const capRequests = new Map<number, { entry: IsolateEntry; requestId: number }>();
+const capRequests = new Map<number, { entry: IsolateEntry; requestId: number; call: ActiveCall }>();
 let nextCapId = 0;
 
 function send(message: ChildMessage): void {
@@ -109,7 +127,9 @@ async function createIsolate(key: string, loaded: Loaded, limits: SandboxLimits)
       new ivm.Callback(
         (callId: unknown, level: unknown, message: unknown, data: unknown) => {
           const entry = entryRef.current;
-          if (entry === null || typeof callId !== 'number' || !entry.active.has(callId)) return;
+          const call = typeof callId === 'number' ? entry?.active.get(callId) : undefined;
+          if (entry === null || call === undefined || typeof callId !== 'number') return;
+          if (++call.logs > MAX_LOG_LINES) return;
           send({
             type: 'log',
             callId,
@@ -137,6 +157,7 @@ async function createIsolate(key: string, loaded: Loaded, limits: SandboxLimits)
     const entry: IsolateEntry = {
       key,
       memoryMb: limits.memoryMb,
+      cpuTimeoutMs: limits.cpuTimeoutMs,
       isolate,
       context,
       invoke,
@@ -156,10 +177,7 @@ async function createIsolate(key: string, loaded: Loaded, limits: SandboxLimits)
 function onHostCall(entry: IsolateEntry, requestId: unknown, callId: unknown, name: unknown, args: unknown): void {
   if (typeof requestId !== 'number' || typeof callId !== 'number' || typeof name !== 'string') return;
   if (typeof args !== 'string') return;
-  const reply = (ok: boolean, payload: string) => {
-    if (entry.isolate.isDisposed) return;
-    entry.settle.apply(undefined, [requestId, ok, payload], { arguments: { copy: true } }).catch(() => {});
-  };
+  const reply = (ok: boolean, payload: string) => enter(entry, entry.settle, [requestId, ok, payload]);
   if (name === 'sleep') {
     // Timers are local: they only resolve while a call of this isolate is still running.
     let ms = 0;
@@ -178,8 +196,19 @@ function onHostCall(entry: IsolateEntry, requestId: unknown, callId: unknown, na
     reply(false, JSON.stringify({ code: SandboxErrorCode.CAPABILITY_DENIED, message: 'the tool call has ended' }));
     return;
   }
+  if (call.inFlight >= MAX_IN_FLIGHT) {
+    reply(
+      false,
+      JSON.stringify({
+        code: SandboxErrorCode.CAPABILITY_DENIED,
+        message: `more than ${MAX_IN_FLIGHT} host calls at once`,
+      }),
+    );
+    return;
+  }
+  call.inFlight++;
   const id = ++nextCapId;
-  capRequests.set(id, { entry, requestId });
+  capRequests.set(id, { entry, requestId, call });
   send({ type: 'cap', id, callId, name, args });
 }
 
@@ -187,10 +216,10 @@ function onCapResult(message: Extract<ParentMessage, { type: 'cap-result' }>): v
   const request = capRequests.get(message.id);
   if (request === undefined) return;
   capRequests.delete(message.id);
-  const { entry, requestId } = request;
-  if (entry.isolate.isDisposed) return;
+  const { entry, requestId, call } = request;
+  call.inFlight--;
   const payload = message.ok ? message.value : JSON.stringify(message.error);
-  entry.settle.apply(undefined, [requestId, message.ok, payload], { arguments: { copy: true } }).catch(() => {});
+  enter(entry, entry.settle, [requestId, message.ok, payload]);
 }
 
 function memoryOrCrash(entry: IsolateEntry, error: unknown): WireError {
@@ -275,6 +304,8 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
   const call: ActiveCall = {
     id,
     cancelled: false,
+    logs: 0,
+    inFlight: 0,
     // The wall-clock deadline covers awaited promises, which isolated-vm's own timeout does not:
     // past it the isolate is discarded, which also stops any code still queued in it.
     deadline: setTimeout(() => {
@@ -402,7 +433,7 @@ function onAbort(message: Extract<ParentMessage, { type: 'abort' }>): void {
   }
   if (call.cancelled) return;
   call.cancelled = true;
-  entry.abort.apply(undefined, [message.id, message.reason], { arguments: { copy: true } }).catch(() => {});
+  enter(entry, entry.abort, [message.id, message.reason]);
   const grace = setTimeout(
     () => {
       if (entry.active.has(message.id)) {
