@@ -5,6 +5,7 @@ import { publishFirstPartyPlugins } from './first-party.ts';
 import {
   installPlugin,
   listInstallations,
+  pluginVersionTools,
   publishPluginVersion,
   searchMarketplace,
   uninstallPlugin,
@@ -65,6 +66,8 @@ describe('publishPluginVersion', () => {
     expect(page.edges.map((e) => [e.node.name, e.node.publisher, e.node.versions.map((v) => v.version)])).toEqual([
       ['notes', 'author@example.com', ['1.0.0']],
     ]);
+    const version = page.edges[0]?.node.versions[0];
+    expect(version && pluginVersionTools(version).map((t) => t.name)).toEqual(['notes.save', 'notes.token']);
   });
 
   it('returns typed userErrors and writes nothing for bad manifests, bad integrity, duplicates and squatters', async () => {

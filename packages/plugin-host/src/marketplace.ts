@@ -104,6 +104,23 @@ function toInstallation(row: InstallationRow): PluginInstallationRecord {
   };
 }
 
+/** A version's tools as the API shows them (`PluginVersion.tools`), named as plans call them. */
+export interface PluginVersionTool {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+  outputSchema: Record<string, unknown> | null;
+}
+
+export function pluginVersionTools(version: PluginVersionRecord): PluginVersionTool[] {
+  return version.manifest.tools.map((tool) => ({
+    name: `${version.pluginName}.${tool.name}`,
+    description: tool.description,
+    inputSchema: tool.inputSchema,
+    outputSchema: tool.outputSchema ?? null,
+  }));
+}
+
 /** Input of {@link publishPluginVersion}. */
 export interface PublishPluginVersionInput {
   manifest: unknown;

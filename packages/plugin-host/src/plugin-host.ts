@@ -92,7 +92,7 @@ const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
  * Creates the plugin host.
  * @example
  * const host = createPluginHost({ pools, secretKey: config.secretKey });
- * engine.registerToolProvider(host);
+ * engine.registerProvider(host);
  * // … on shutdown
  * await host.stop();
  */

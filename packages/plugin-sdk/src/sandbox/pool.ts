@@ -296,12 +296,14 @@ class SandboxProcess {
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child === child) this.child = null;
-    const reason =
-      this.killedReason ??
-      `the plugin host process exited (${signal ?? `code ${code}`}) while running the tool; it was restarted`;
-    for (const id of [...this.pending.keys()]) {
-      this.settle(id, { ok: false, error: new SandboxError(SandboxErrorCode.HOST_CRASHED, reason) });
-    }
+    const error = this.closing
+      ? new SandboxError(SandboxErrorCode.CLOSED, 'the sandbox was stopped while the tool ran')
+      : new SandboxError(
+          SandboxErrorCode.HOST_CRASHED,
+          this.killedReason ??
+            `the plugin host process exited (${signal ?? `code ${code}`}) while running the tool; it was restarted`,
+        );
+    for (const id of [...this.pending.keys()]) this.settle(id, { ok: false, error });
     for (const [id, waiter] of this.statsWaiters) {
       this.statsWaiters.delete(id);
       waiter({ pid: undefined, rssBytes: 0, isolates: [] });
