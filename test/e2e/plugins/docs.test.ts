@@ -113,8 +113,10 @@ it('publishes with `weft-plugin publish`, installs with the kv grant, and the to
   const id = /published 1\.0\.0 as (\S+)/.exec(stdout)?.[1] ?? '';
   expect(id).toMatch(/^[0-9a-f-]{36}$/);
 
-  const again = await run(process.execPath, [CLI, 'publish', project, '--api-url', apiUrl, '--token', TOKEN], {
+  // The token may also come from WEFT_TOKEN.
+  const again = await run(process.execPath, [CLI, 'publish', project, '--api-url', apiUrl], {
     cwd: project,
+    env: { ...process.env, WEFT_TOKEN: TOKEN },
   }).catch((error: { code: number; stderr: string }) => error);
   expect(again).toMatchObject({ code: 1, stderr: expect.stringContaining('VERSION_EXISTS') });
 
