@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /** `weft-plugin build | test | publish`: the plugin author's command line. */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

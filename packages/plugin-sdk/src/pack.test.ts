@@ -46,13 +46,20 @@ afterAll(async () => {
 it('ships only built files, the README and the CHANGELOG', async () => {
   const files = await readdir(join(scratch, 'node_modules', '@weft', 'plugin-sdk'), { recursive: true });
   expect(files).toEqual(
-    expect.arrayContaining(['README.md', 'CHANGELOG.md', 'package.json', 'dist/index.js', 'dist/cli.js']),
+    expect.arrayContaining([
+      'README.md',
+      'CHANGELOG.md',
+      'package.json',
+      'dist/index.js',
+      'dist/cli.js',
+      'bin/weft-plugin.js',
+    ]),
   );
   expect(files.some((f) => f.endsWith('.test.js') || f.startsWith('src'))).toBe(false);
 });
 
 it('builds with the packed CLI and runs the tool in the sandbox from a scratch project', async () => {
-  const cli = join(scratch, 'node_modules', '@weft', 'plugin-sdk', 'dist', 'cli.js');
+  const cli = join(scratch, 'node_modules', '@weft', 'plugin-sdk', 'bin', 'weft-plugin.js');
   const built = execFileSync(process.execPath, [cli, 'build', 'hello'], { cwd: scratch, encoding: 'utf8' });
   expect(built).toMatch(/^built hello@1\.0\.0 \(1 tools\) sha256-/);
   await writeFile(

@@ -18,7 +18,7 @@ import { createSchema, createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const CLI = join(REPO_ROOT, 'node_modules', '@weft', 'plugin-sdk', 'dist', 'cli.js');
+const CLI = join(REPO_ROOT, 'node_modules', '.bin', 'weft-plugin');
 const TOKEN = 'weft_test_token';
 
 let db: TestDatabase;
