@@ -2,6 +2,7 @@
  * Hostile plugins against the real plugin host (sandbox child processes, isolated-vm): each attack
  * fails with a clear error, the host keeps serving, other workspaces are unaffected, nothing leaks.
  */
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { withTenant } from '@weft/db';
@@ -15,6 +16,9 @@ import { buildInline, createWorkspace, publishAndInstall, toolContext, toolNamed
 const SECRET_KEY = 'k'.repeat(40);
 const SECRET_A = 'alpha-secret-value-0001';
 const SECRET_B = 'bravo-secret-value-0002';
+// Planted in the host's environment: the sandbox processes must not inherit it.
+const PLANTED_ENV = 'sk-planted-in-host-environment';
+process.env.OPENAI_API_KEY = PLANTED_ENV;
 
 const HOSTILE = `
 import { definePlugin, defineTool, Type } from '@weft/plugin-sdk';
@@ -194,6 +198,18 @@ describe('hostile plugins in the plugin host', () => {
     const exit = await failure(wsA, 'processExit');
     expect(exit.message).toContain('process is not defined');
     await stillServes();
+  });
+
+  it('starts sandbox processes without the host environment (no keys or database URLs to find)', async () => {
+    const [pid] = host.sandbox.pids;
+    const environ = await readFile(`/proc/${pid}/environ`, 'utf8');
+    expect(environ).not.toContain(PLANTED_ENV);
+    expect(
+      environ
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => kv.split('=')[0]),
+    ).toEqual(expect.not.arrayContaining(['SECRET_KEY', 'DATABASE_URL', 'OPENAI_API_KEY']));
   });
 
   it('leaves nothing of isolated-vm or the bootstrap reachable through Error.prepareStackTrace', async () => {

@@ -112,6 +112,21 @@ describe('publishPluginVersion', () => {
     expect(await count()).toBe(before);
   });
 
+  it('gives a new name to exactly one of two publishers racing for it', async () => {
+    const racing = await buildInline(source('1.0.0').replace("name: 'notes'", "name: 'contested'"));
+    const results = await Promise.all([
+      publishPluginVersion(db.pools.app, { ...racing, publisherUserId: publisher }),
+      publishPluginVersion(db.pools.app, { ...racing, publisherUserId: other }),
+    ]);
+    const winners = results.filter((r) => r.pluginVersion !== null);
+    expect(winners).toHaveLength(1);
+    expect(results.flatMap((r) => r.userErrors.map((e) => e.code))).toEqual(['NOT_PUBLISHER']);
+    const { rows } = await db.pools.owner.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM plugin_versions v JOIN plugins p ON p.id = v.plugin_id WHERE p.name = 'contested'",
+    );
+    expect(rows[0]?.n).toBe(1);
+  });
+
   it('keeps published versions immutable even for direct updates', async () => {
     await expect(db.pools.app.query("UPDATE plugin_versions SET bundle = 'evil'")).rejects.toThrow(/immutable/);
   });
@@ -124,7 +139,7 @@ describe('install, call, upgrade, uninstall', () => {
 
   beforeAll(async () => {
     const page = await searchMarketplace(db.pools.app, { search: 'notes' });
-    v1Id = page.edges[0]?.node.versions[0]?.id ?? '';
+    v1Id = page.edges.find((e) => e.node.name === 'notes')?.node.versions[0]?.id ?? '';
     const v2 = await publishPluginVersion(db.pools.app, {
       ...(await buildInline(source('2.0.0'))),
       publisherUserId: publisher,

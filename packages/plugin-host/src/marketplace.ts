@@ -228,7 +228,10 @@ export async function publishPluginVersion(
     `WITH p AS (
        INSERT INTO plugins (name, publisher, publisher_user_id, description, first_party)
        VALUES ($1, $2, $3, $4, $5)
+       -- A concurrent first publish of the same name by someone else must not adopt their plugin.
        ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description
+         WHERE plugins.publisher_user_id IS NOT DISTINCT FROM EXCLUDED.publisher_user_id
+           AND plugins.first_party = EXCLUDED.first_party
        RETURNING id, name
      ), v AS (
        INSERT INTO plugin_versions (plugin_id, version, manifest, bundle, integrity, capabilities, optional_capabilities, published_by)
@@ -253,12 +256,24 @@ export async function publishPluginVersion(
   );
   const row = rows[0];
   if (row === undefined) {
+    // Lost a race: either the same version was just published, or someone else took the name.
+    const { rowCount } = await client.query(
+      'SELECT 1 FROM plugins WHERE name = $1 AND publisher_user_id IS NOT DISTINCT FROM $2 AND first_party = $3',
+      [manifest.name, input.publisherUserId, input.firstParty === true],
+    );
+    const mine = (rowCount ?? 0) > 0;
     return fail(
-      userError(
-        PluginErrorCode.VERSION_EXISTS,
-        ['manifest', 'version'],
-        `${manifest.name}@${manifest.version} is already published`,
-      ),
+      mine
+        ? userError(
+            PluginErrorCode.VERSION_EXISTS,
+            ['manifest', 'version'],
+            `${manifest.name}@${manifest.version} is already published`,
+          )
+        : userError(
+            PluginErrorCode.NOT_PUBLISHER,
+            ['manifest', 'name'],
+            `plugin "${manifest.name}" belongs to another publisher`,
+          ),
     );
   }
   return { pluginVersion: toVersion(row), userErrors: [] };
