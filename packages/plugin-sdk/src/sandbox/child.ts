@@ -281,6 +281,11 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
     let pendingEntry = creating.get(key);
     if (pendingEntry === undefined) {
       pendingEntry = createIsolate(key, loaded, limits).then((created) => {
+        // An isolate replaced because the limits changed goes once its calls are done.
+        const previous = isolates.get(key);
+        if (previous !== undefined && previous.active.size === 0) {
+          dispose(previous, { code: SandboxErrorCode.CLOSED, message: 'isolate replaced' });
+        }
         isolates.set(key, created);
         return created;
       });

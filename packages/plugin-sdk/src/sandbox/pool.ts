@@ -316,6 +316,7 @@ class SandboxProcess {
   }
 
   stats(): Promise<SandboxProcessStats> {
+    if (this.closing) return Promise.resolve({ pid: undefined, rssBytes: 0, isolates: [] });
     const child = this.ensure();
     const id = this.nextId();
     return new Promise((resolve) => {
