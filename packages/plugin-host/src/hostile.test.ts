@@ -23,12 +23,14 @@ process.env.OPENAI_API_KEY = PLANTED_ENV;
 const HOSTILE = `
 import { definePlugin, defineTool, Type } from '@weft/plugin-sdk';
 const any = Type.Any();
+let remembered = null;
 const t = (name, run) => defineTool({ name, description: name, input: any, run });
 export default definePlugin({
   name: 'hostile', version: '1.0.0', description: 'attacks the sandbox',
   capabilities: ['kv'], optionalCapabilities: ['http:*', 'secrets:*'],
   tools: [
     t('ok', async (input) => ({ ok: true, input })),
+    t('remember', ({ value }) => { const before = remembered; remembered = value; return before; }),
     t('spin', () => { while (true) {} }),
     t('spinLater', async () => { await null; while (true) {} }),
     t('hang', () => new Promise(() => {})),
@@ -281,6 +283,12 @@ describe('hostile plugins in the plugin host', () => {
     ).resolves.toMatchObject({
       plain: 'b-private',
     });
+  });
+
+  it('shares no module state between workspaces: each installation has its own isolate', async () => {
+    await run(wsA, 'remember', { value: 'a-private' });
+    await expect(run(wsA, 'remember', { value: 'a-again' })).resolves.toBe('a-private');
+    await expect(run(wsB, 'remember', { value: 'b' })).resolves.toBeNull();
   });
 
   it('restarts a sandbox process killed mid-call: the call fails clearly, the next one works', async () => {
