@@ -13,6 +13,8 @@ export class NonRetriableError extends Error {
  * Thrown by a tool when the failure is temporary and the tool knows when to try again (a 429 with
  * Retry-After): the engine waits at least `retryAfterMs` before the next attempt.
  * @public
+ * @example
+ * if (res.status === 429) throw new RetryAfterError('rate limited', Number(res.headers['retry-after']) * 1000);
  */
 export class RetryAfterError extends Error {
   override name = 'RetryAfterError';

@@ -1,0 +1,235 @@
+/**
+ * The plugin host: a ToolProvider whose tools run in sandbox processes (isolated-vm isolates).
+ * Everything a plugin may touch is reached through capability handlers built here per call, bound
+ * to the installation the host looked up — never to ids the plugin passes.
+ */
+import { type Pools, withTenant } from '@weft/db';
+import {
+  NonRetriableToolError,
+  RetryAfterToolError,
+  type ToolContext,
+  type ToolDefinition,
+  type ToolProvider,
+} from '@weft/engine';
+import type { PluginManifest } from '@weft/plugin-sdk';
+import {
+  type CapabilityBackends,
+  createCapabilityHandlers,
+  SandboxError,
+  SandboxErrorCode,
+  type SandboxLimits,
+  SandboxPool,
+} from '@weft/plugin-sdk/sandbox';
+import { createLlmBackend, type LlmOptions } from './llm-backend.ts';
+import { readSecret } from './secrets.ts';
+
+/** Options of {@link createPluginHost}. */
+export interface PluginHostOptions {
+  pools: Pick<Pools, 'app'>;
+  /** SECRET_KEY: decrypts workspace secrets for granted calls. */
+  secretKey: string;
+  /** Sandbox processes (default 2). */
+  processes?: number;
+  /** Isolates kept per process, least recently used evicted (default 32). */
+  maxIsolatesPerProcess?: number;
+  limits?: Partial<SandboxLimits>;
+  /** The `llm` capability's backend; default `OPENAI_API_KEY` / `OPENAI_BASE_URL` / `OPENAI_MODEL`. */
+  llm?: LlmOptions;
+  /** Told when a sandbox process died and was restarted. */
+  onCrash?(info: { code: number | null; signal: string | null; stderr: string }): void;
+}
+
+/** The running host: register it with the engine as a ToolProvider; `stop()` on shutdown. */
+export interface PluginHost extends ToolProvider {
+  /** Starts the sandbox processes ahead of the first call (optional; calls start them lazily). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly sandbox: SandboxPool;
+}
+
+interface InstalledRow {
+  installation_id: string;
+  granted_capabilities: string[];
+  version_id: string;
+  version: string;
+  plugin_name: string;
+  manifest: PluginManifest;
+}
+
+const RETRIABLE = new Set<string>([
+  SandboxErrorCode.TIMEOUT,
+  SandboxErrorCode.CPU_LIMIT,
+  SandboxErrorCode.MEMORY_LIMIT,
+  SandboxErrorCode.HOST_CRASHED,
+  SandboxErrorCode.CANCELLED,
+  SandboxErrorCode.CLOSED,
+]);
+
+/** Maps a sandbox failure to what the engine understands (retry or not), with the code kept. */
+function toToolError(error: unknown, tool: string): Error {
+  if (!(error instanceof SandboxError)) return error instanceof Error ? error : new Error(String(error));
+  const message = `${tool}: ${error.message}`;
+  let mapped: Error;
+  if (error.code === SandboxErrorCode.TOOL_ERROR) {
+    if (error.toolErrorName === 'RetryAfterError' && error.retryAfterMs !== undefined) {
+      mapped = new RetryAfterToolError(message, error.retryAfterMs);
+    } else if (error.toolErrorName === 'NonRetriableError' || error.toolErrorName === 'CapabilityDeniedError') {
+      mapped = new NonRetriableToolError(message);
+    } else {
+      mapped = new Error(message);
+    }
+  } else if (RETRIABLE.has(error.code)) {
+    mapped = new Error(message);
+  } else {
+    mapped = new NonRetriableToolError(message);
+  }
+  return Object.assign(mapped, { code: error.code });
+}
+
+const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
+
+/**
+ * Creates the plugin host.
+ * @example
+ * const host = createPluginHost({ pools, secretKey: config.secretKey });
+ * engine.registerProvider(host);
+ * // … on shutdown
+ * await host.stop();
+ */
+export function createPluginHost(options: PluginHostOptions): PluginHost {
+  const sandbox = new SandboxPool({
+    size: options.processes ?? 2,
+    maxIsolatesPerProcess: options.maxIsolatesPerProcess ?? 32,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.onCrash === undefined ? {} : { onCrash: options.onCrash }),
+  });
+  const llm = createLlmBackend(
+    options.llm ?? {
+      ...(process.env.OPENAI_API_KEY ? { apiKey: process.env.OPENAI_API_KEY } : {}),
+      ...(process.env.OPENAI_BASE_URL ? { baseURL: process.env.OPENAI_BASE_URL } : {}),
+      ...(process.env.OPENAI_MODEL ? { model: process.env.OPENAI_MODEL } : {}),
+    },
+  );
+  const pool = options.pools.app;
+  // Versions are immutable, so a bundle read once is good forever.
+  const bundles = new Map<string, Promise<string>>();
+
+  const bundleFor = (versionId: string): Promise<string> => {
+    let bundle = bundles.get(versionId);
+    if (bundle === undefined) {
+      bundle = pool
+        .query<{ bundle: string }>('SELECT bundle FROM plugin_versions WHERE id = $1', [versionId])
+        .then(({ rows }) => {
+          const row = rows[0];
+          if (row === undefined) throw new NonRetriableToolError(`plugin version ${versionId} no longer exists`);
+          return row.bundle;
+        });
+      bundle.catch(() => bundles.delete(versionId));
+      bundles.set(versionId, bundle);
+    }
+    return bundle;
+  };
+
+  const backendsFor = (workspaceId: string, installationId: string, ctx: ToolContext): CapabilityBackends => {
+    const tenant = <T>(work: Parameters<typeof withTenant<T>>[2]) => withTenant(pool, { workspaceId }, work);
+    return {
+      secret: (name) => tenant((client) => readSecret(client, workspaceId, name, options.secretKey)),
+      kv: {
+        get: (key) =>
+          tenant(async (client) => {
+            const { rows } = await client.query<{ value: unknown }>(
+              'SELECT value FROM plugin_kv WHERE workspace_id = $1 AND installation_id = $2 AND key = $3',
+              [workspaceId, installationId, key],
+            );
+            return rows[0]?.value;
+          }),
+        set: (key, value) =>
+          tenant(async (client) => {
+            await client.query(
+              `INSERT INTO plugin_kv (workspace_id, installation_id, key, value) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (workspace_id, installation_id, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+              [workspaceId, installationId, key, JSON.stringify(value)],
+            );
+          }),
+        delete: (key) =>
+          tenant(async (client) => {
+            const { rowCount } = await client.query(
+              'DELETE FROM plugin_kv WHERE workspace_id = $1 AND installation_id = $2 AND key = $3',
+              [workspaceId, installationId, key],
+            );
+            return (rowCount ?? 0) > 0;
+          }),
+      },
+      context: ctx.context,
+      ...(llm === undefined ? {} : { llm }),
+      log: (level, message, data) => {
+        ctx.log(LOG_LEVELS.has(level) ? (level as 'debug' | 'info' | 'warn' | 'error') : 'info', message, data);
+      },
+    };
+  };
+
+  const toolsOf = (workspaceId: string, row: InstalledRow): ToolDefinition[] =>
+    row.manifest.tools.map((tool) => {
+      const name = `${row.plugin_name}.${tool.name}`;
+      return {
+        name,
+        version: row.version,
+        description: tool.description,
+        inputSchema: tool.inputSchema,
+        ...(tool.outputSchema === undefined ? {} : { outputSchema: tool.outputSchema }),
+        ...(tool.cacheable === undefined ? {} : { cacheable: tool.cacheable }),
+        dryRun: tool.dryRun ?? 'mock',
+        ...(tool.provides === undefined ? {} : { provides: tool.provides }),
+        plugin: {
+          name: row.plugin_name,
+          version: row.version,
+          pluginVersionId: row.version_id,
+          installationId: row.installation_id,
+        },
+        async run(input: unknown, ctx: ToolContext): Promise<unknown> {
+          const bundle = await bundleFor(row.version_id);
+          try {
+            return await sandbox.call({
+              // One isolate per installation and version: no plugin state is shared across workspaces.
+              plugin: { key: `${row.installation_id}:${row.version_id}`, manifest: row.manifest, bundle },
+              tool: tool.name,
+              input,
+              run: { executionId: ctx.executionId, stepId: ctx.stepId, attempt: ctx.attempt, mode: ctx.mode },
+              signal: ctx.signal,
+              handlers: createCapabilityHandlers(
+                row.granted_capabilities,
+                backendsFor(workspaceId, row.installation_id, ctx),
+              ),
+            });
+          } catch (error) {
+            throw toToolError(error, name);
+          }
+        },
+      };
+    });
+
+  return {
+    name: 'plugins',
+    sandbox,
+    async listTools(workspaceId: string): Promise<ToolDefinition[]> {
+      const rows = await withTenant(pool, { workspaceId }, async (client) => {
+        const result = await client.query<InstalledRow>(
+          `SELECT i.id AS installation_id, i.granted_capabilities, v.id AS version_id, v.version, p.name AS plugin_name,
+                  v.manifest
+           FROM plugin_installations i
+           JOIN plugin_versions v ON v.id = i.plugin_version_id
+           JOIN plugins p ON p.id = i.plugin_id
+           WHERE i.workspace_id = $1 AND i.enabled
+           ORDER BY p.name`,
+          [workspaceId],
+        );
+        return result.rows;
+      });
+      return rows.flatMap((row) => toolsOf(workspaceId, row));
+    },
+    async start() {
+      await sandbox.stats();
+    },
+    stop: () => sandbox.close(),
+  };
+}

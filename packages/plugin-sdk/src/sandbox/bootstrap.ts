@@ -1,0 +1,179 @@
+/**
+ * The JavaScript that runs inside every isolate before the plugin's bundle. It turns three host
+ * callbacks into plain functions kept in a closure (strict mode, so stack-trace tricks cannot reach
+ * them), removes them from the global object, and defines the entry points the sandbox process
+ * calls. Everything crossing the boundary is a string or a number: the plugin never holds an
+ * isolated-vm object.
+ */
+export const BOOTSTRAP_SOURCE = `'use strict';
+(function bootstrap(global) {
+  const send = global.__weftSend;
+  const sendLog = global.__weftLog;
+  delete global.__weftSend;
+  delete global.__weftLog;
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
+  const freeze = Object.freeze;
+  const PromiseCtor = Promise;
+  const ErrorCtor = Error;
+  const MapCtor = Map;
+  const StringCtor = String;
+  const pending = new MapCtor();
+  const signals = new MapCtor();
+  let nextRequest = 0;
+
+  function hostCall(callId, name, args) {
+    return new PromiseCtor(function (resolve, reject) {
+      let json;
+      try {
+        json = stringify(args === undefined ? null : args);
+      } catch (error) {
+        reject(new ErrorCtor('arguments of ' + name + ' must be JSON-serializable'));
+        return;
+      }
+      const id = ++nextRequest;
+      pending.set(id, { resolve: resolve, reject: reject });
+      send(id, callId, name, json === undefined ? 'null' : json);
+    });
+  }
+
+  function settle(id, ok, payload) {
+    const entry = pending.get(id);
+    if (entry === undefined) return;
+    pending.delete(id);
+    if (ok) {
+      entry.resolve(payload === '' ? undefined : parse(payload));
+    } else {
+      const info = parse(payload);
+      const error = new ErrorCtor(info.message);
+      error.name = info.code === 'CAPABILITY_DENIED' ? 'CapabilityDeniedError' : 'CapabilityError';
+      error.code = info.code;
+      entry.reject(error);
+    }
+  }
+
+  function makeSignal(callId) {
+    const listeners = [];
+    const signal = {
+      aborted: false,
+      reason: undefined,
+      addEventListener: function (type, fn) { if (type === 'abort' && typeof fn === 'function') listeners.push(fn); },
+      removeEventListener: function (type, fn) { const i = listeners.indexOf(fn); if (i >= 0) listeners.splice(i, 1); },
+      throwIfAborted: function () {
+        if (signal.aborted) { const e = new ErrorCtor(signal.reason || 'cancelled'); e.name = 'AbortError'; throw e; }
+      },
+    };
+    signals.set(callId, function (reason) {
+      if (signal.aborted) return;
+      signal.aborted = true;
+      signal.reason = reason;
+      for (const fn of listeners.slice()) { try { fn(); } catch (e) { /* a listener's failure is the plugin's */ } }
+    });
+    return signal;
+  }
+
+  function makeResponse(r) {
+    return freeze({
+      status: r.status, statusText: r.statusText, ok: r.status >= 200 && r.status < 300, url: r.url,
+      headers: freeze(r.headers),
+      text: function () { return PromiseCtor.resolve(r.body); },
+      json: function () { return PromiseCtor.resolve().then(function () { return parse(r.body); }); },
+    });
+  }
+
+  function makeContext(callId, run) {
+    const call = function (name, args) { return hostCall(callId, name, args); };
+    return freeze({
+      run: freeze(run),
+      fetch: function (url, init) {
+        return call('fetch', { url: StringCtor(url), init: init === undefined ? {} : init }).then(makeResponse);
+      },
+      secrets: freeze({ get: function (name) { return call('secrets.get', { name: StringCtor(name) }); } }),
+      kv: freeze({
+        get: function (key) { return call('kv.get', { key: StringCtor(key) }); },
+        set: function (key, value) { return call('kv.set', { key: StringCtor(key), value: value }).then(function () {}); },
+        delete: function (key) { return call('kv.delete', { key: StringCtor(key) }); },
+      }),
+      context: freeze({
+        get: function (key) { return call('context.get', { key: StringCtor(key) }); },
+        set: function (key, value) { return call('context.set', { key: StringCtor(key), value: value }).then(function () {}); },
+      }),
+      llm: freeze({ complete: function (request) { return call('llm.complete', request); } }),
+      log: function (level, message, data) {
+        let json = null;
+        try { json = data === undefined ? null : stringify(data); } catch (e) { json = null; }
+        sendLog(callId, StringCtor(level), StringCtor(message).slice(0, 4000), json === undefined ? null : json);
+      },
+      signal: makeSignal(callId),
+    });
+  }
+
+  function describe(error) {
+    try {
+      if (error !== null && (typeof error === 'object' || typeof error === 'function')) {
+        const name = typeof error.name === 'string' ? error.name : 'Error';
+        const message = typeof error.message === 'string' ? error.message : 'the tool failed';
+        const retry = error.retryAfterMs;
+        return { name: name.slice(0, 200), message: message.slice(0, 4000), retryAfterMs: typeof retry === 'number' ? retry : undefined };
+      }
+      return { name: 'Error', message: StringCtor(error).slice(0, 4000) };
+    } catch (e) {
+      return { name: 'Error', message: 'the tool threw a value that cannot be described' };
+    }
+  }
+
+  let toolsByName;
+  function tools() {
+    if (toolsByName !== undefined) return toolsByName;
+    const mod = global.__weftPlugin;
+    const plugin = mod && mod.default;
+    if (!plugin || plugin.kind !== 'weft-plugin' || !Array.isArray(plugin.tools)) {
+      throw new ErrorCtor('the bundle does not export a plugin (export default definePlugin(...))');
+    }
+    toolsByName = new MapCtor();
+    for (const tool of plugin.tools) toolsByName.set(tool.name, tool);
+    return toolsByName;
+  }
+
+  async function invoke(callId, toolName, inputJson, runJson, maxOutput) {
+    try {
+      const tool = tools().get(toolName);
+      if (tool === undefined) return stringify({ ok: false, error: { name: 'ToolNotFound', message: 'no tool ' + toolName } });
+      const output = await tool.run(parse(inputJson), makeContext(callId, parse(runJson)));
+      const json = stringify(output === undefined ? null : output);
+      if (typeof json !== 'string') return stringify({ ok: true, output: null });
+      if (json.length > maxOutput) {
+        return stringify({ ok: false, error: { name: 'OutputTooLarge', message: 'output is ' + json.length + ' characters' } });
+      }
+      return '{"ok":true,"output":' + json + '}';
+    } catch (error) {
+      return stringify({ ok: false, error: describe(error) });
+    } finally {
+      signals.delete(callId);
+    }
+  }
+
+  function abort(callId, reason) {
+    const fire = signals.get(callId);
+    if (fire !== undefined) fire(reason);
+  }
+
+  // Timers: the isolate has none of its own; the sandbox process sleeps on its behalf.
+  const timers = new MapCtor();
+  let nextTimer = 0;
+  global.setTimeout = function (fn, ms) {
+    const extra = Array.prototype.slice.call(arguments, 2);
+    const id = ++nextTimer;
+    timers.set(id, true);
+    hostCall(0, 'sleep', { ms: typeof ms === 'number' && ms > 0 ? ms : 0 }).then(function () {
+      if (timers.delete(id) && typeof fn === 'function') fn.apply(undefined, extra);
+    }, function () { timers.delete(id); });
+    return id;
+  };
+  global.clearTimeout = function (id) { timers.delete(id); };
+  const quiet = function () {};
+  global.console = freeze({ log: quiet, info: quiet, warn: quiet, error: quiet, debug: quiet });
+
+  global.__weftEntry = freeze({ invoke: invoke, settle: settle, abort: abort });
+})(globalThis);
+`;

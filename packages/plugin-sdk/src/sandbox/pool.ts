@@ -1,0 +1,417 @@
+/**
+ * The parent side of the sandbox: a pool of sandbox processes. A call goes to the process that owns
+ * its key (hash), so an isolate is reused by every call with that key. Capability requests from the
+ * plugin come back here and are answered by the caller's handlers, which do all checking.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { PluginManifest } from '../manifest.ts';
+import { CapabilityError, SandboxError, SandboxErrorCode } from './errors.ts';
+import { bundleIntegrity } from './integrity.ts';
+import {
+  type ChildMessage,
+  DEFAULT_LIMITS,
+  type IsolateStats,
+  type ParentMessage,
+  type RunInfo,
+  type SandboxLimits,
+  type WireError,
+} from './protocol.ts';
+
+/** @public A plugin version as the sandbox loads it. `key` names its isolate (reuse unit). */
+export interface SandboxPlugin {
+  key: string;
+  manifest: PluginManifest;
+  bundle: string;
+}
+
+/** @public Answers one capability request of a plugin; throw {@link CapabilityError} to refuse. */
+export type CapabilityHandler = (args: unknown) => Promise<unknown>;
+
+/** @public The host side of one call: capability handlers and where log lines go. */
+export interface CallHandlers {
+  capabilities: Partial<Record<string, CapabilityHandler>>;
+  log?(level: string, message: string, data: unknown): void;
+}
+
+/** @public One tool call into the sandbox. */
+export interface SandboxCall {
+  plugin: SandboxPlugin;
+  /** The tool's short name, as in the manifest. */
+  tool: string;
+  input: unknown;
+  run?: RunInfo;
+  handlers: CallHandlers;
+  signal?: AbortSignal;
+  limits?: Partial<SandboxLimits>;
+}
+
+/** @public Options of {@link SandboxPool}. */
+export interface SandboxPoolOptions {
+  /** Sandbox processes (default 1). */
+  size?: number;
+  /** Isolates kept per process, least recently used evicted first (default 32). */
+  maxIsolatesPerProcess?: number;
+  limits?: Partial<SandboxLimits>;
+  /** Called when a sandbox process dies unexpectedly (it is restarted right away). */
+  onCrash?(info: { code: number | null; signal: string | null; stderr: string }): void;
+}
+
+/** @public Memory of one sandbox process and its isolates. */
+export interface SandboxProcessStats {
+  pid: number | undefined;
+  rssBytes: number;
+  isolates: IsolateStats[];
+}
+
+interface PendingCall {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  message: Extract<ParentMessage, { type: 'call' }>;
+  plugin: SandboxPlugin;
+  handlers: CallHandlers;
+  backstop: NodeJS.Timeout;
+  bundleSends: number;
+  cleanup(): void;
+}
+
+const here = import.meta.url;
+const isSource = here.endsWith('.ts');
+const CHILD_ENTRY = fileURLToPath(new URL(isSource ? './child.ts' : './child.js', here));
+const CHILD_EXEC_ARGV = ['--no-node-snapshot', ...(isSource ? ['--import', 'tsx'] : [])];
+/** Past the wall deadline, how long the process gets to report before it is presumed stuck. */
+const BACKSTOP_MS = 5_000;
+
+function toError(error: WireError): SandboxError {
+  return new SandboxError(error.code as SandboxErrorCode, error.message, {
+    ...(error.toolErrorName === undefined ? {} : { toolErrorName: error.toolErrorName }),
+    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+  });
+}
+
+class SandboxProcess {
+  private child: ChildProcess | null = null;
+  private readonly pending = new Map<number, PendingCall>();
+  private readonly statsWaiters = new Map<number, (stats: SandboxProcessStats) => void>();
+  private readonly sentBundles = new Set<string>();
+  private stderr = '';
+  private killedReason: string | null = null;
+  private closing = false;
+  restarts = 0;
+
+  constructor(
+    private readonly options: SandboxPoolOptions,
+    private readonly nextId: () => number,
+  ) {}
+
+  private start(): ChildProcess {
+    const child = fork(CHILD_ENTRY, [], {
+      execArgv: CHILD_EXEC_ARGV,
+      // Nothing of the host's environment (database URLs, keys) is handed to the sandbox process.
+      env: {
+        PATH: process.env.PATH ?? '',
+        WEFT_SANDBOX_MAX_ISOLATES: String(this.options.maxIsolatesPerProcess ?? 32),
+        WEFT_SANDBOX_CANCEL_GRACE_MS: String(this.options.limits?.cancelGraceMs ?? DEFAULT_LIMITS.cancelGraceMs),
+      },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    this.stderr = '';
+    this.killedReason = null;
+    this.sentBundles.clear();
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4000);
+    });
+    child.on('message', (message: ChildMessage) => this.onMessage(child, message));
+    child.on('exit', (code, signal) => this.onExit(child, code, signal));
+    child.on('error', () => {});
+    this.child = child;
+    return child;
+  }
+
+  private ensure(): ChildProcess {
+    if (this.child?.connected) return this.child;
+    return this.start();
+  }
+
+  private post(child: ChildProcess, message: ParentMessage): void {
+    if (child.connected) child.send(message);
+  }
+
+  call(request: SandboxCall, limits: SandboxLimits): Promise<unknown> {
+    if (this.closing) return Promise.reject(new SandboxError(SandboxErrorCode.CLOSED, 'the sandbox is closed'));
+    const input = JSON.stringify(request.input ?? null);
+    if (input.length > limits.maxInputBytes) {
+      return Promise.reject(
+        new SandboxError(
+          SandboxErrorCode.INPUT_TOO_LARGE,
+          `input is ${input.length} characters; the limit is ${limits.maxInputBytes}`,
+        ),
+      );
+    }
+    const child = this.ensure();
+    const id = this.nextId();
+    const message: Extract<ParentMessage, { type: 'call' }> = {
+      type: 'call',
+      id,
+      key: request.plugin.key,
+      tool: request.tool,
+      input,
+      run: request.run ?? { executionId: 'local', stepId: 'local', attempt: 1, mode: 'LIVE' },
+      limits,
+    };
+    return new Promise<unknown>((resolve, reject) => {
+      const backstop = setTimeout(() => {
+        // The process did not report within the deadline: it is stuck; kill and restart it.
+        this.killedReason = `the plugin host did not answer within ${limits.wallTimeoutMs} ms and was restarted`;
+        child.kill('SIGKILL');
+      }, limits.wallTimeoutMs + BACKSTOP_MS);
+      const pending: PendingCall = {
+        resolve,
+        reject,
+        message,
+        plugin: request.plugin,
+        handlers: request.handlers,
+        backstop,
+        bundleSends: 0,
+        cleanup: () => {},
+      };
+      this.pending.set(id, pending);
+      if (!this.sentBundles.has(request.plugin.key)) this.sendBundle(child, pending);
+      this.post(child, message);
+      const signal = request.signal;
+      if (signal !== undefined) {
+        const onAbort = () => this.post(child, { type: 'abort', id, reason: String(signal.reason ?? 'cancelled') });
+        if (signal.aborted) onAbort();
+        else {
+          signal.addEventListener('abort', onAbort, { once: true });
+          pending.cleanup = () => signal.removeEventListener('abort', onAbort);
+        }
+      }
+    });
+  }
+
+  private sendBundle(child: ChildProcess, pending: PendingCall): void {
+    pending.bundleSends++;
+    this.sentBundles.add(pending.plugin.key);
+    this.post(child, {
+      type: 'bundle',
+      key: pending.plugin.key,
+      manifest: pending.plugin.manifest,
+      bundle: pending.plugin.bundle,
+    });
+  }
+
+  private settle(id: number, outcome: { ok: true; value: unknown } | { ok: false; error: Error }): void {
+    const pending = this.pending.get(id);
+    if (pending === undefined) return;
+    this.pending.delete(id);
+    clearTimeout(pending.backstop);
+    pending.cleanup();
+    if (outcome.ok) pending.resolve(outcome.value);
+    else pending.reject(outcome.error);
+  }
+
+  private onMessage(child: ChildProcess, message: ChildMessage): void {
+    switch (message.type) {
+      case 'ready':
+        return;
+      case 'need-bundle': {
+        const pending = this.pending.get(message.id);
+        if (pending === undefined) return;
+        if (pending.bundleSends >= 2) {
+          this.settle(message.id, {
+            ok: false,
+            error: new SandboxError(SandboxErrorCode.LOAD_FAILED, 'the sandbox could not keep the plugin loaded'),
+          });
+          return;
+        }
+        this.sendBundle(child, pending);
+        this.post(child, pending.message);
+        return;
+      }
+      case 'result':
+        if (message.ok) this.settle(message.id, { ok: true, value: JSON.parse(message.output) });
+        else this.settle(message.id, { ok: false, error: toError(message.error) });
+        return;
+      case 'cap':
+        this.onCapability(child, message);
+        return;
+      case 'log': {
+        const pending = this.pending.get(message.callId);
+        if (pending === undefined) return;
+        let data: unknown = null;
+        try {
+          data = message.data === null ? null : JSON.parse(message.data);
+        } catch {
+          data = null;
+        }
+        pending.handlers.log?.(message.level, message.message, data);
+        return;
+      }
+      case 'stats': {
+        const waiter = this.statsWaiters.get(message.id);
+        this.statsWaiters.delete(message.id);
+        waiter?.({ pid: child.pid, rssBytes: message.rssBytes, isolates: message.isolates });
+        return;
+      }
+    }
+  }
+
+  private onCapability(child: ChildProcess, message: Extract<ChildMessage, { type: 'cap' }>): void {
+    const reply = (result: ParentMessage) => this.post(child, result);
+    const pending = this.pending.get(message.callId);
+    const handler = pending?.handlers.capabilities[message.name];
+    if (pending === undefined || handler === undefined) {
+      reply({
+        type: 'cap-result',
+        id: message.id,
+        ok: false,
+        error: { code: SandboxErrorCode.CAPABILITY_DENIED, message: `${message.name} is not available to this plugin` },
+      });
+      return;
+    }
+    let args: unknown;
+    try {
+      args = JSON.parse(message.args);
+    } catch {
+      args = null;
+    }
+    handler(args).then(
+      (value) =>
+        reply({
+          type: 'cap-result',
+          id: message.id,
+          ok: true,
+          value: value === undefined ? '' : JSON.stringify(value),
+        }),
+      (error: unknown) => {
+        const code = error instanceof CapabilityError ? error.code : SandboxErrorCode.CAPABILITY_FAILED;
+        const text = error instanceof Error ? error.message : String(error);
+        reply({ type: 'cap-result', id: message.id, ok: false, error: { code, message: `${message.name}: ${text}` } });
+      },
+    );
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child === child) this.child = null;
+    const error = this.closing
+      ? new SandboxError(SandboxErrorCode.CLOSED, 'the sandbox was stopped while the tool ran')
+      : new SandboxError(
+          SandboxErrorCode.HOST_CRASHED,
+          this.killedReason ??
+            `the plugin host process exited (${signal ?? `code ${code}`}) while running the tool; it was restarted`,
+        );
+    for (const id of [...this.pending.keys()]) this.settle(id, { ok: false, error });
+    for (const [id, waiter] of this.statsWaiters) {
+      this.statsWaiters.delete(id);
+      waiter({ pid: undefined, rssBytes: 0, isolates: [] });
+    }
+    if (this.closing) return;
+    this.restarts++;
+    this.options.onCrash?.({ code, signal, stderr: this.stderr });
+    // Restart eagerly so the next call does not pay for the process start.
+    this.start();
+  }
+
+  stats(): Promise<SandboxProcessStats> {
+    if (this.closing) return Promise.resolve({ pid: undefined, rssBytes: 0, isolates: [] });
+    const child = this.ensure();
+    const id = this.nextId();
+    return new Promise((resolve) => {
+      this.statsWaiters.set(id, resolve);
+      this.post(child, { type: 'stats', id });
+    });
+  }
+
+  evict(key: string): void {
+    this.sentBundles.delete(key);
+    if (this.child !== null) this.post(this.child, { type: 'evict', key });
+  }
+
+  /** For tests: the current process id. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const child = this.child;
+    if (child === null || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * @public A pool of sandbox processes running plugin tools in isolated-vm isolates. The production
+ * plugin host and the SDK's test harness both use it, so tests exercise the real sandbox.
+ * @example
+ * const pool = new SandboxPool({ size: 2 });
+ * const output = await pool.call({ plugin: { key, manifest, bundle }, tool: 'greet', input: { name: 'Ada' },
+ *   handlers: { capabilities: {} } });
+ * await pool.close();
+ */
+export class SandboxPool {
+  private readonly processes: SandboxProcess[];
+  private readonly limits: SandboxLimits;
+  private lastId = 0;
+  /** Integrity already checked per key, so warm calls do not hash the bundle again. */
+  private readonly verified = new Map<string, string>();
+
+  constructor(options: SandboxPoolOptions = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const size = Math.max(1, options.size ?? 1);
+    this.processes = Array.from({ length: size }, () => new SandboxProcess(options, () => ++this.lastId));
+  }
+
+  private processFor(key: string): SandboxProcess {
+    const index = createHash('sha1').update(key).digest().readUInt32BE(0) % this.processes.length;
+    const process = this.processes[index];
+    if (process === undefined) throw new Error('sandbox pool has no processes');
+    return process;
+  }
+
+  /** Runs one tool call; rejects with a {@link SandboxError} (its `code` says why). */
+  call(request: SandboxCall): Promise<unknown> {
+    const { key, manifest, bundle } = request.plugin;
+    if (this.verified.get(key) !== manifest.integrity) {
+      if (bundleIntegrity(bundle) !== manifest.integrity) {
+        return Promise.reject(
+          new SandboxError(SandboxErrorCode.INTEGRITY_MISMATCH, 'the bundle does not match its manifest integrity'),
+        );
+      }
+      this.verified.set(key, manifest.integrity);
+    }
+    return this.processFor(request.plugin.key).call(request, { ...this.limits, ...request.limits });
+  }
+
+  /** Drops the isolate and bundle of `key` (e.g. after an uninstall). */
+  evict(key: string): void {
+    this.verified.delete(key);
+    this.processFor(key).evict(key);
+  }
+
+  /** Memory of each sandbox process and its isolates. */
+  stats(): Promise<SandboxProcessStats[]> {
+    return Promise.all(this.processes.map((p) => p.stats()));
+  }
+
+  /** How many times sandbox processes were restarted after dying. */
+  get restarts(): number {
+    return this.processes.reduce((sum, p) => sum + p.restarts, 0);
+  }
+
+  /** Process ids, for diagnostics and tests. */
+  get pids(): (number | undefined)[] {
+    return this.processes.map((p) => p.pid);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.processes.map((p) => p.close()));
+  }
+}
