@@ -1,4 +1,5 @@
 import { createPools, migrate, type Pools } from '@weft/db';
+import { createEngine, type Engine, prepareQueue } from '@weft/engine';
 import { buildSchema } from '@weft/schema';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -10,6 +11,7 @@ import { databaseCheck, type ReadinessCheck, redisCheck } from './health.ts';
 export interface Running {
   app: App;
   pools: Pools;
+  engine: Engine;
   redis: Redis | undefined;
   url: string;
   /** Stops accepting, drains requests, closes pools and Redis, stops the embedded database. */
@@ -40,8 +42,17 @@ export async function boot(config: Config, logger: Logger): Promise<Running> {
   const cleanups: Array<() => Promise<void>> = [() => database.stop()];
   try {
     await migrate(database.url, { log: (m) => logger.info(m) });
+    await prepareQueue(database.url);
     const pools = createPools({ ownerUrl: database.url, appUrl: config.databaseAppUrl, applicationName: 'weft-api' });
     cleanups.unshift(() => pools.close());
+    const engine = createEngine({
+      pools,
+      redisUrl: config.redisUrl,
+      logger: logger.child({ component: 'engine' }),
+      stepLeaseMs: config.stepLeaseMs,
+      workerConcurrency: config.workerConcurrency,
+    });
+    if (config.workers > 0) await engine.startWorkers(config.workers);
     const redis =
       config.redisUrl === undefined
         ? undefined
@@ -51,6 +62,8 @@ export async function boot(config: Config, logger: Logger): Promise<Running> {
       await redis.connect();
       cleanups.unshift(async () => void redis.disconnect());
     }
+    // First to stop: running steps are handed back (re-dispatched) before connections close.
+    cleanups.unshift(() => engine.stop());
     const readiness: ReadinessCheck[] = [databaseCheck(pools.app)];
     if (redis !== undefined) readiness.push(redisCheck(redis));
     const app = createApp({ schema: buildSchema(), logger, readiness, production: config.production });
@@ -74,6 +87,7 @@ export async function boot(config: Config, logger: Logger): Promise<Running> {
     return {
       app,
       pools,
+      engine,
       redis,
       url,
       stop() {

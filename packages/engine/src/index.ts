@@ -1,3 +1,6 @@
+export { builtinTools } from './builtin-tools.ts';
+export { canonicalJson, hashPlan } from './canonical-json.ts';
+export { createEngine, type Engine, type EngineOptions } from './engine.ts';
 export type {
   ControlResult,
   EngineApi,
@@ -5,6 +8,15 @@ export type {
   StartExecutionInput,
   ToolStats,
 } from './engine-api.ts';
+export { EngineError, EngineErrorCode, PlanIssueCode, toEngineError } from './errors.ts';
+export { type Logger, silentLogger } from './logger.ts';
+export { diffPlans } from './plan-diff.ts';
+export { inferDependencies } from './plan-graph.ts';
+export { planSpecJsonSchema } from './plan-schema.ts';
+export { prepareQueue, QUEUE_SCHEMA_VERSION } from './queue.ts';
+export type { RateLimit, RateLimitOptions } from './runtime.ts';
+export { parseReference, type Reference, resolveTemplates } from './templates.ts';
+export { parseToolRef, resolveToolRef } from './tool-ref.ts';
 export {
   type Actor,
   type ExecutionEvent,
@@ -24,3 +36,4 @@ export {
   type ToolDefinition,
   type ToolProvider,
 } from './types.ts';
+export { validatePlanSpec } from './validate-plan.ts';

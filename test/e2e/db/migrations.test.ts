@@ -1,4 +1,4 @@
-import { migrate } from '@weft/db';
+import { appDatabaseUrl, migrate } from '@weft/db';
 import { createEmptyDatabase } from '@weft/test-utils';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -82,12 +82,29 @@ describe('migrations', () => {
                (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
         FROM pg_class c JOIN information_schema.columns col
           ON col.table_name = c.relname AND col.column_name = 'workspace_id' AND col.table_schema = 'public'
-        WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace AND c.relname <> 'auth_tokens'`);
+        WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
+          AND c.relname NOT IN ('auth_tokens', 'step_leases')`);
       expect(rows.length).toBeGreaterThan(10);
       for (const row of rows) expect(row, row.relname).toMatchObject({ rls: true, forced: true });
       for (const row of rows) expect(row.policies, row.relname).toBeGreaterThan(0);
     } finally {
       await client.end();
+    }
+  });
+
+  it("keeps step_leases (no RLS, cross-tenant by design) out of the app role's reach", async () => {
+    const db = await createEmptyDatabase();
+    drops.push(db.drop);
+    await migrate(db.url);
+    const app = new pg.Client({ connectionString: appDatabaseUrl(db.url) });
+    await app.connect();
+    try {
+      await expect(app.query('SELECT * FROM step_leases')).rejects.toThrow(/permission denied/);
+      await expect(
+        app.query(`INSERT INTO step_leases VALUES (gen_random_uuid(), gen_random_uuid(), 's', 'run', 1, 'w', now())`),
+      ).rejects.toThrow(/permission denied/);
+    } finally {
+      await app.end();
     }
   });
 });

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { APP_ROLE, appDatabaseUrl, createPools, MIGRATIONS_DIR, migrate, type Pools, withDatabase } from '@weft/db';
+import { prepareQueue, QUEUE_SCHEMA_VERSION } from '@weft/engine';
 import pg from 'pg';
 
 /** The server tests create their databases on (CI and dev machines run one on 5432). */
@@ -18,6 +19,8 @@ export interface TestDatabase {
 
 async function migrationsHash(): Promise<string> {
   const hash = createHash('sha256');
+  // The queue schema is part of the template too: a new graphile-worker version means a new template.
+  hash.update(`graphile-worker@${QUEUE_SCHEMA_VERSION}`);
   for (const file of (await readdir(MIGRATIONS_DIR)).sort()) {
     hash.update(file).update(await readFile(join(MIGRATIONS_DIR, file)));
   }
@@ -48,6 +51,8 @@ async function ensureTemplate(): Promise<string> {
         await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
         await admin.query(`CREATE DATABASE "${building}"`);
         await migrate(withDatabase(TEST_SERVER_URL, building));
+        // Test databases are born with the job queue's schema, as a started server has it.
+        await prepareQueue(withDatabase(TEST_SERVER_URL, building));
         await admin.query(`ALTER DATABASE "${building}" RENAME TO "${template}"`);
         await admin.query(`ALTER DATABASE "${template}" IS_TEMPLATE true`);
       }

@@ -1,5 +1,13 @@
 export { createEmptyDatabase, createTestDatabase, TEST_SERVER_URL, type TestDatabase } from './database.ts';
 export {
+  createPlanVersion,
+  createWorkspace,
+  type ExecutionSnapshot,
+  eventually,
+  readExecution,
+  waitForExecution,
+} from './engine.ts';
+export {
   chatCompletion,
   errorReply,
   type FakeOpenAI,

@@ -1,0 +1,229 @@
+/**
+ * Controls of EngineApi. Each runs inside the caller's tenant transaction, locks the execution,
+ * checks its state and either changes it with its event or returns a typed reason (nothing written).
+ */
+import type { ControlResult } from './engine-api.ts';
+import type { Runtime } from './runtime.ts';
+import { advance, Task } from './scheduler.ts';
+import {
+  ACTIVE,
+  appendEvents,
+  Channel,
+  type ExecutionRow,
+  enqueue,
+  lockExecution,
+  setExecutionStatus,
+  TERMINAL,
+} from './store.ts';
+import type { Actor, ExecutionStatus, TenantClient } from './types.ts';
+
+function notFound(executionId: string): ControlResult {
+  return { ok: false, code: 'NOT_FOUND', message: `execution ${executionId} not found` };
+}
+
+function invalid(exec: ExecutionRow, action: string): ControlResult {
+  return { ok: false, code: 'INVALID_STATE', message: `cannot ${action} an execution that is ${exec.status}` };
+}
+
+function done(status: ExecutionStatus): ControlResult {
+  return { ok: true, status };
+}
+
+export async function pause(
+  rt: Runtime,
+  client: TenantClient,
+  executionId: string,
+  actor: Actor,
+): Promise<ControlResult> {
+  const exec = await lockExecution(client, executionId);
+  if (exec === null) return notFound(executionId);
+  if (!ACTIVE.includes(exec.status)) return invalid(exec, 'pause');
+  await setExecutionStatus(client, exec, 'PAUSED');
+  await appendEvents(client, exec.workspace_id, exec.id, [{ type: 'execution.paused', data: { by: actor.userId } }]);
+  rt.logger.info({ executionId }, 'execution paused');
+  return done('PAUSED');
+}
+
+export async function resume(
+  rt: Runtime,
+  client: TenantClient,
+  executionId: string,
+  actor: Actor,
+): Promise<ControlResult> {
+  const exec = await lockExecution(client, executionId);
+  if (exec === null) return notFound(executionId);
+  if (exec.status !== 'PAUSED') return invalid(exec, 'resume');
+  await setExecutionStatus(client, exec, 'RUNNING');
+  await appendEvents(client, exec.workspace_id, exec.id, [{ type: 'execution.resumed', data: { by: actor.userId } }]);
+  await advance(rt, client, exec);
+  return done(exec.status);
+}
+
+export async function cancel(
+  _rt: Runtime,
+  client: TenantClient,
+  executionId: string,
+  actor: Actor,
+): Promise<ControlResult> {
+  const exec = await lockExecution(client, executionId);
+  if (exec === null) return notFound(executionId);
+  if (TERMINAL.includes(exec.status) || exec.status === 'ROLLING_BACK') return invalid(exec, 'cancel');
+  // Running steps keep running until their abort lands, but their fence moves on: whatever they
+  // return is rejected, and nothing new starts because the status is terminal from here.
+  await client.query(
+    `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled'
+      WHERE execution_id = $1 AND status = 'RUNNING'`,
+    [executionId],
+  );
+  await client.query(
+    `UPDATE step_runs SET status = 'CANCELLED', fence = fence + 1, finished_at = now(), lease_owner = NULL,
+            lease_expires_at = NULL
+      WHERE execution_id = $1 AND status IN ('PENDING', 'RUNNING', 'WAITING_APPROVAL')`,
+    [executionId],
+  );
+  await client.query('SELECT weft_lease_drop($1, NULL, NULL)', [executionId]);
+  await client.query(`DELETE FROM resource_locks WHERE holder LIKE $1 || '/%'`, [executionId]);
+  await client.query(
+    `UPDATE approvals SET status = 'EXPIRED', decided_at = now(), comment = 'execution cancelled'
+      WHERE execution_id = $1 AND status = 'PENDING'`,
+    [executionId],
+  );
+  await setExecutionStatus(client, exec, 'CANCELLED', { finished: true, error: null });
+  await appendEvents(client, exec.workspace_id, exec.id, [{ type: 'execution.cancelled', data: { by: actor.userId } }]);
+  await client.query('SELECT pg_notify($1, $2)', [
+    Channel.cancel,
+    JSON.stringify({ w: exec.workspace_id, e: exec.id }),
+  ]);
+  return done('CANCELLED');
+}
+
+export async function retry(
+  rt: Runtime,
+  client: TenantClient,
+  executionId: string,
+  actor: Actor,
+): Promise<ControlResult> {
+  const exec = await lockExecution(client, executionId);
+  if (exec === null) return notFound(executionId);
+  if (exec.status !== 'FAILED' && exec.status !== 'CANCELLED') return invalid(exec, 'retry');
+  const { rows } = await client.query<{ step_id: string }>(
+    `UPDATE step_runs SET status = 'PENDING', error = NULL, finished_at = NULL, attempt_base = attempts,
+            compensation_error = NULL
+      WHERE execution_id = $1 AND status IN ('FAILED', 'CANCELLED') RETURNING step_id`,
+    [executionId],
+  );
+  await setExecutionStatus(client, exec, 'RUNNING', { error: null, output: null });
+  await appendEvents(client, exec.workspace_id, exec.id, [
+    { type: 'execution.retried', data: { by: actor.userId, steps: rows.map((r) => r.step_id) } },
+  ]);
+  await advance(rt, client, exec);
+  return done(exec.status);
+}
+
+export async function rollback(
+  _rt: Runtime,
+  client: TenantClient,
+  executionId: string,
+  actor: Actor,
+): Promise<ControlResult> {
+  const exec = await lockExecution(client, executionId);
+  if (exec === null) return notFound(executionId);
+  if (!TERMINAL.includes(exec.status) || exec.status === 'ROLLED_BACK') return invalid(exec, 'roll back');
+  await setExecutionStatus(client, exec, 'ROLLING_BACK');
+  await appendEvents(client, exec.workspace_id, exec.id, [
+    { type: 'execution.rolling_back', data: { by: actor.userId } },
+  ]);
+  await enqueue(client, Task.compensate, [{ w: exec.workspace_id, e: exec.id }]);
+  return done('ROLLING_BACK');
+}
+
+export async function decideApproval(
+  rt: Runtime,
+  client: TenantClient,
+  approvalId: string,
+  decision: { approve: boolean; comment?: string; actor: Actor },
+): Promise<ControlResult> {
+  const { rows: found } = await client.query<{ execution_id: string }>(
+    'SELECT execution_id FROM approvals WHERE id = $1',
+    [approvalId],
+  );
+  const executionId = found[0]?.execution_id;
+  if (executionId === undefined) return { ok: false, code: 'NOT_FOUND', message: `approval ${approvalId} not found` };
+  const exec = await lockExecution(client, executionId);
+  if (exec === null) return notFound(executionId);
+  const { rows } = await client.query<{ step_id: string; status: string; approvers: string[]; expired: boolean }>(
+    `SELECT step_id, status, approvers, (expires_at IS NOT NULL AND expires_at <= now()) AS expired
+       FROM approvals WHERE id = $1 FOR UPDATE`,
+    [approvalId],
+  );
+  const approval = rows[0];
+  if (approval === undefined) return { ok: false, code: 'NOT_FOUND', message: `approval ${approvalId} not found` };
+  if (approval.status !== 'PENDING' || approval.expired) {
+    return {
+      ok: false,
+      code: 'INVALID_STATE',
+      message: `approval is ${approval.expired ? 'EXPIRED' : approval.status}`,
+    };
+  }
+  const allowed = approval.approvers.length > 0 ? approval.approvers : ['ADMIN', 'MEMBER'];
+  if (decision.actor.role === null || !allowed.includes(decision.actor.role)) {
+    return { ok: false, code: 'FORBIDDEN', message: `only ${allowed.join(' or ')} may decide this approval` };
+  }
+  if (TERMINAL.includes(exec.status) || exec.status === 'ROLLING_BACK') return invalid(exec, 'decide an approval of');
+  const status = decision.approve ? 'APPROVED' : 'REJECTED';
+  const comment = decision.comment ?? null;
+  await client.query(
+    `UPDATE approvals SET status = $2, decided_by = $3, comment = $4, decided_at = now() WHERE id = $1`,
+    [approvalId, status, decision.actor.userId, comment],
+  );
+  const data = { approvalId, approved: decision.approve, decidedBy: decision.actor.userId, comment };
+  if (decision.approve) {
+    await client.query(
+      `UPDATE step_runs SET status = 'SUCCEEDED', output = $3, error = NULL, finished_at = now()
+        WHERE execution_id = $1 AND step_id = $2`,
+      [executionId, approval.step_id, JSON.stringify(data)],
+    );
+  } else {
+    await client.query(
+      `UPDATE step_runs SET status = 'FAILED', error = $3, finished_at = now() WHERE execution_id = $1 AND step_id = $2`,
+      [executionId, approval.step_id, `approval rejected${comment === null ? '' : `: ${comment}`}`],
+    );
+  }
+  await appendEvents(client, exec.workspace_id, exec.id, [
+    { type: 'approval.decided', stepId: approval.step_id, data },
+    decision.approve
+      ? { type: 'step.succeeded', stepId: approval.step_id, data: { output: data } }
+      : { type: 'step.failed', stepId: approval.step_id, data: { error: 'approval rejected' } },
+  ]);
+  await advance(rt, client, exec);
+  return done(exec.status);
+}
+
+export interface ApprovalExpireJob {
+  w: string;
+  e: string;
+  s: string;
+  a: string;
+}
+
+/** The `weft.approval-expire` job: a still-pending approval past its deadline fails its step. */
+export async function expireApproval(rt: Runtime, client: TenantClient, job: ApprovalExpireJob): Promise<void> {
+  const exec = await lockExecution(client, job.e);
+  if (exec === null) return;
+  const { rowCount } = await client.query(
+    `UPDATE approvals SET status = 'EXPIRED', decided_at = now()
+      WHERE id = $1 AND status = 'PENDING' AND expires_at <= now()`,
+    [job.a],
+  );
+  if (rowCount === 0) return;
+  await client.query(
+    `UPDATE step_runs SET status = 'FAILED', error = 'approval expired', finished_at = now()
+      WHERE execution_id = $1 AND step_id = $2 AND status = 'WAITING_APPROVAL'`,
+    [job.e, job.s],
+  );
+  await appendEvents(client, job.w, job.e, [
+    { type: 'approval.decided', stepId: job.s, data: { approvalId: job.a, approved: false, expired: true } },
+    { type: 'step.failed', stepId: job.s, data: { error: 'approval expired' } },
+  ]);
+  await advance(rt, client, exec);
+}

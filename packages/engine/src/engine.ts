@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Pools } from '@weft/db';
+import { withTenant } from '@weft/db';
+import { type Runner, run } from 'graphile-worker';
+import pg from 'pg';
+import { type CompensateJob, runCompensateJob } from './compensation.ts';
+import {
+  type ApprovalExpireJob,
+  cancel,
+  decideApproval,
+  expireApproval,
+  pause,
+  resume,
+  retry,
+  rollback,
+} from './controls.ts';
+import type { EngineApi, ExecutionStatusChange, StartExecutionInput, ToolStats } from './engine-api.ts';
+import { EngineError } from './errors.ts';
+import { EventBus } from './event-bus.ts';
+import { sweepLeases } from './lease-sweeper.ts';
+import { type Logger, silentLogger } from './logger.ts';
+import { quietLogger } from './queue.ts';
+import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
+import { advance, type StepJob, Task } from './scheduler.ts';
+import { runStepJob } from './step-runner.ts';
+import { appendEvents, Channel, type ExecutionRow } from './store.ts';
+import { Interrupted } from './tool-call.ts';
+import { ToolRegistry } from './tool-registry.ts';
+import { toolStats } from './tool-stats.ts';
+import type { ExecutionEvent, PlanIssue, PlanSpec, TenantClient, ToolDefinition, ToolProvider } from './types.ts';
+import { validatePlanSpec } from './validate-plan.ts';
+
+/** @public How an engine is built. */
+export interface EngineOptions {
+  pools: Pools;
+  /** Reserved for Redis-backed fan-out, locks and buckets; Postgres serves all three today. */
+  redisUrl?: string;
+  logger?: Logger;
+  /** How long a step's lease lasts without a heartbeat (a dead worker is noticed within this). Default 15000. */
+  stepLeaseMs?: number;
+  /** Steps one worker runs at once. Default 10. */
+  workerConcurrency?: number;
+  /** Steps one workspace runs at once across all workers (unset: no limit). */
+  workspaceConcurrency?: number;
+  rateLimits?: RateLimitOptions;
+  /** Step outputs above this size fail the step. Default 1 MiB. */
+  maxOutputBytes?: number;
+  /** How often workers poll for jobs when LISTEN is quiet. Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** Identifies this process's workers in attempts and leases. */
+  workerId?: string;
+}
+
+/** @public The engine: EngineApi plus what processes and tests need. */
+export interface Engine extends EngineApi {
+  readonly workerId: string;
+  /** Runs one lease sweep now (the sweeper also runs on its own while workers run). */
+  sweepLeases(): Promise<number>;
+}
+
+/** @public Builds an engine. Nothing runs until `startWorkers`; subscriptions work without workers. */
+export function createEngine(options: EngineOptions): Engine {
+  const logger = options.logger ?? silentLogger;
+  const workerConcurrency = options.workerConcurrency ?? 10;
+  const rt: Runtime = {
+    pools: options.pools,
+    registry: new ToolRegistry(logger),
+    logger,
+    workerId: options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    stepLeaseMs: options.stepLeaseMs ?? 15_000,
+    workspaceConcurrency: options.workspaceConcurrency ?? null,
+    rateLimits: options.rateLimits ?? {},
+    maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
+    plans: new PlanCache(),
+    running: new Map(),
+  };
+  const bus = new EventBus(rt, (_workspaceId, executionId) => {
+    for (const [key, controller] of rt.running) {
+      if (key.startsWith(`${executionId}/`)) controller.abort(new Interrupted('execution cancelled'));
+    }
+  });
+  const runners: Runner[] = [];
+  let queuePool: pg.Pool | null = null;
+  let sweeper: NodeJS.Timeout | null = null;
+  let sweeping = false;
+  let stopping: Promise<void> | null = null;
+
+  const taskList = {
+    [Task.step]: async (payload: unknown) => runStepJob(rt, payload as StepJob),
+    [Task.compensate]: async (payload: unknown) => runCompensateJob(rt, payload as CompensateJob),
+    [Task.approvalExpire]: async (payload: unknown) => {
+      const job = payload as ApprovalExpireJob;
+      await withTenant(rt.pools.app, { workspaceId: job.w }, (client) => expireApproval(rt, client, job));
+    },
+  };
+
+  const engine: Engine = {
+    workerId: rt.workerId,
+
+    async validatePlan(workspaceId: string, spec: unknown): Promise<{ spec: PlanSpec | null; issues: PlanIssue[] }> {
+      return validatePlanSpec(spec, await rt.registry.list(workspaceId));
+    },
+
+    listTools(workspaceId: string): Promise<ToolDefinition[]> {
+      return rt.registry.list(workspaceId);
+    },
+
+    registerProvider(provider: ToolProvider): void {
+      rt.registry.register(provider);
+    },
+
+    toolStats(client: TenantClient, _workspaceId: string): Promise<ToolStats[]> {
+      return toolStats(client);
+    },
+
+    async startExecution(client, workspaceId, input: StartExecutionInput) {
+      const { rows: versions } = await client.query<{ plan_id: string; spec: PlanSpec }>(
+        'SELECT plan_id, spec FROM plan_versions WHERE id = $1',
+        [input.planVersionId],
+      );
+      const version = versions[0];
+      if (version === undefined) {
+        throw new EngineError('NOT_FOUND', `plan version ${input.planVersionId} not found`);
+      }
+      const checked = validatePlanSpec(version.spec, await rt.registry.list(workspaceId));
+      if (checked.spec === null) {
+        throw new EngineError(
+          'INVALID_PLAN',
+          `plan version cannot run: ${checked.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          checked.issues,
+        );
+      }
+      const { rows } = await client.query<ExecutionRow>(
+        `INSERT INTO executions (workspace_id, plan_id, plan_version_id, status, mode, input, created_by, started_at)
+         VALUES ($1, $2, $3, 'RUNNING', $4, $5, $6, now())
+         RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq`,
+        [
+          workspaceId,
+          version.plan_id,
+          input.planVersionId,
+          input.mode ?? 'LIVE',
+          JSON.stringify(input.input ?? null),
+          input.actor.userId,
+        ],
+      );
+      const exec = rows[0];
+      if (exec === undefined) throw new Error('execution insert returned nothing');
+      await client.query(
+        `INSERT INTO step_runs (workspace_id, execution_id, step_id) SELECT $1, $2, unnest($3::text[])`,
+        [workspaceId, exec.id, checked.spec.steps.map((s) => s.id)],
+      );
+      await client.query('SELECT pg_notify($1, $2)', [
+        Channel.status,
+        JSON.stringify({ w: workspaceId, e: exec.id, status: 'RUNNING' }),
+      ]);
+      await appendEvents(client, workspaceId, exec.id, [
+        {
+          type: 'execution.started',
+          data: { mode: exec.mode, planVersionId: input.planVersionId, by: input.actor.userId },
+        },
+      ]);
+      await advance(rt, client, exec);
+      return { executionId: exec.id };
+    },
+
+    pauseExecution: (client, _ws, executionId, actor) => pause(rt, client, executionId, actor),
+    resumeExecution: (client, _ws, executionId, actor) => resume(rt, client, executionId, actor),
+    cancelExecution: (client, _ws, executionId, actor) => cancel(rt, client, executionId, actor),
+    retryExecution: (client, _ws, executionId, actor) => retry(rt, client, executionId, actor),
+    rollbackExecution: (client, _ws, executionId, actor) => rollback(rt, client, executionId, actor),
+    decideApproval: (client, _ws, approvalId, decision) => decideApproval(rt, client, approvalId, decision),
+
+    subscribe(
+      workspaceId: string,
+      executionId: string,
+      afterSeq: number,
+      signal: AbortSignal,
+    ): AsyncIterable<ExecutionEvent> {
+      return bus.subscribe(workspaceId, executionId, afterSeq, signal);
+    },
+
+    subscribeWorkspace(workspaceId: string, signal: AbortSignal): AsyncIterable<ExecutionStatusChange> {
+      return bus.subscribeWorkspace(workspaceId, signal);
+    },
+
+    sweepLeases: () => sweepLeases(rt),
+
+    async startWorkers(count: number): Promise<void> {
+      if (count <= 0) return;
+      await bus.start(); // cancel notifications must reach this process's running steps
+      if (queuePool === null) {
+        queuePool = new pg.Pool({ ...rt.pools.owner.options, max: workerConcurrency + 3 });
+        // A dropped idle connection must not crash the process; graphile-worker reconnects.
+        queuePool.on('error', (err) => logger.warn({ err }, 'queue pool connection error'));
+        queuePool.on('connect', (client) => client.on('error', () => {}));
+      }
+      for (let i = 0; i < count; i++) {
+        runners.push(
+          await run({
+            pgPool: queuePool,
+            concurrency: workerConcurrency,
+            taskList,
+            noHandleSignals: true,
+            pollInterval: options.pollIntervalMs ?? 1000,
+            logger: quietLogger(logger),
+          }),
+        );
+      }
+      if (sweeper === null) {
+        sweeper = setInterval(
+          () => {
+            if (sweeping) return;
+            sweeping = true;
+            sweepLeases(rt)
+              .catch((err: unknown) => logger.error({ err }, 'lease sweep failed'))
+              .finally(() => {
+                sweeping = false;
+              });
+          },
+          Math.max(100, Math.floor(rt.stepLeaseMs / 4)),
+        );
+      }
+      logger.info({ workers: count, concurrency: workerConcurrency, workerId: rt.workerId }, 'engine workers started');
+    },
+
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        if (sweeper !== null) clearInterval(sweeper);
+        for (const controller of rt.running.values()) controller.abort(new Interrupted('worker stopping'));
+        await Promise.all(runners.map((r) => r.stop().catch(() => {})));
+        await queuePool?.end().catch(() => {});
+        await bus.stop();
+      })();
+      return stopping;
+    },
+  };
+  return engine;
+}

@@ -1,0 +1,228 @@
+/**
+ * Live fan-out of what transactions announce with NOTIFY (`store.ts`): one LISTEN connection per
+ * engine, demultiplexed to subscribers by workspace and execution. Announcements are sent inside
+ * the transaction that wrote the event, so they exist exactly when the commit happened.
+ */
+import { withTenant } from '@weft/db';
+import pg from 'pg';
+import type { ExecutionStatusChange } from './engine-api.ts';
+import type { Runtime } from './runtime.ts';
+import { Channel } from './store.ts';
+import type { ExecutionEvent, ExecutionStatus } from './types.ts';
+
+/** What arrives live for one execution: an event, or "you may have missed something, re-read". */
+type LiveItem = { seq: number; event?: ExecutionEvent } | { resync: true };
+
+/** An unbounded queue a single consumer awaits, ending when its signal aborts. */
+class Inbox<T> {
+  private readonly items: T[] = [];
+  private wake: (() => void) | null = null;
+
+  push(item: T): void {
+    this.items.push(item);
+    this.wake?.();
+  }
+
+  async next(signal: AbortSignal): Promise<T | null> {
+    while (this.items.length === 0) {
+      if (signal.aborted) return null;
+      await new Promise<void>((resolve) => {
+        const onAbort = () => resolve();
+        this.wake = () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      this.wake = null;
+    }
+    return this.items.shift() ?? null;
+  }
+}
+
+interface EventPayload {
+  w: string;
+  e: string;
+  seq: number;
+  t?: string;
+  s?: string | null;
+  at?: string;
+  d?: unknown;
+  big?: boolean;
+}
+
+export class EventBus {
+  private client: pg.Client | null = null;
+  private starting: Promise<void> | null = null;
+  private stopped = false;
+  private readonly executionSubs = new Map<string, Set<(item: LiveItem) => void>>();
+  private readonly workspaceSubs = new Map<string, Set<(change: ExecutionStatusChange) => void>>();
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly onCancel: (workspaceId: string, executionId: string) => void,
+  ) {}
+
+  /** Connects and LISTENs (once); later calls wait for the same connection. */
+  start(): Promise<void> {
+    this.starting ??= this.connect();
+    return this.starting;
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client(this.rt.pools.app.options);
+    client.on('notification', (msg) => this.dispatch(msg.channel, msg.payload ?? ''));
+    client.on('error', (err) => {
+      this.rt.logger.warn({ err }, 'event listener connection lost; reconnecting');
+      this.reconnect(client);
+    });
+    client.on('end', () => this.reconnect(client));
+    await client.connect();
+    await client.query(`LISTEN ${Channel.events}; LISTEN ${Channel.status}; LISTEN ${Channel.cancel}`);
+    this.client = client;
+  }
+
+  private reconnect(old: pg.Client): void {
+    if (this.stopped || this.client !== old) return;
+    this.client = null;
+    const retry = () => {
+      if (this.stopped) return;
+      this.connect().then(
+        () => {
+          // Notifications sent while disconnected are gone: every subscriber re-reads from its last seq.
+          for (const subs of this.executionSubs.values()) for (const fn of subs) fn({ resync: true });
+        },
+        () => setTimeout(retry, 500),
+      );
+    };
+    setTimeout(retry, 100);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => {});
+  }
+
+  private dispatch(channel: string, payload: string): void {
+    let data: EventPayload & { status?: ExecutionStatus };
+    try {
+      data = JSON.parse(payload) as EventPayload & { status?: ExecutionStatus };
+    } catch {
+      return;
+    }
+    if (channel === Channel.events) {
+      const subs = this.executionSubs.get(`${data.w}/${data.e}`);
+      if (subs === undefined) return;
+      const event: ExecutionEvent | undefined =
+        data.big === true || data.t === undefined
+          ? undefined
+          : {
+              workspaceId: data.w,
+              executionId: data.e,
+              seq: data.seq,
+              type: data.t,
+              stepId: data.s ?? null,
+              at: new Date(data.at ?? Date.now()),
+              data: data.d ?? null,
+            };
+      for (const fn of subs) fn(event === undefined ? { seq: data.seq } : { seq: data.seq, event });
+    } else if (channel === Channel.status && data.status !== undefined) {
+      for (const fn of this.workspaceSubs.get(data.w) ?? []) {
+        fn({ workspaceId: data.w, executionId: data.e, status: data.status });
+      }
+    } else if (channel === Channel.cancel) {
+      this.onCancel(data.w, data.e);
+    }
+  }
+
+  private add<K, V>(map: Map<K, Set<V>>, key: K, value: V): () => void {
+    let set = map.get(key);
+    if (set === undefined) {
+      set = new Set();
+      map.set(key, set);
+    }
+    set.add(value);
+    return () => {
+      set.delete(value);
+      if (set.size === 0) map.delete(key);
+    };
+  }
+
+  private async readAfter(workspaceId: string, executionId: string, afterSeq: number): Promise<ExecutionEvent[]> {
+    const { rows } = await withTenant(this.rt.pools.app, { workspaceId }, (client) =>
+      client.query<{ seq: number; type: string; step_id: string | null; at: Date; data: unknown }>(
+        `SELECT seq, type, step_id, at, data FROM execution_events
+          WHERE execution_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000`,
+        [executionId, afterSeq],
+      ),
+    );
+    return rows.map((r) => ({
+      workspaceId,
+      executionId,
+      seq: r.seq,
+      type: r.type,
+      stepId: r.step_id,
+      at: r.at,
+      data: r.data,
+    }));
+  }
+
+  /**
+   * Replays from the database, then tails live. Live items that arrive during the replay wait in
+   * the inbox; anything at or below the last delivered seq is dropped and any gap is read back
+   * from the database, so the seam has neither gaps nor duplicates.
+   */
+  async *subscribe(
+    workspaceId: string,
+    executionId: string,
+    afterSeq: number,
+    signal: AbortSignal,
+  ): AsyncGenerator<ExecutionEvent> {
+    const inbox = new Inbox<LiveItem>();
+    const off = this.add(this.executionSubs, `${workspaceId}/${executionId}`, (item: LiveItem) => inbox.push(item));
+    try {
+      await this.start();
+      let last = afterSeq;
+      const catchUp = async function* (bus: EventBus): AsyncGenerator<ExecutionEvent> {
+        for (;;) {
+          const batch = await bus.readAfter(workspaceId, executionId, last);
+          for (const event of batch) {
+            last = event.seq;
+            yield event;
+          }
+          if (batch.length < 1000) return;
+        }
+      };
+      yield* catchUp(this);
+      while (!signal.aborted) {
+        const item = await inbox.next(signal);
+        if (item === null) return;
+        if ('resync' in item) yield* catchUp(this);
+        else if (item.seq <= last) continue;
+        else if (item.seq === last + 1 && item.event !== undefined) {
+          last = item.seq;
+          yield item.event;
+        } else yield* catchUp(this);
+      }
+    } finally {
+      off();
+    }
+  }
+
+  async *subscribeWorkspace(workspaceId: string, signal: AbortSignal): AsyncGenerator<ExecutionStatusChange> {
+    const inbox = new Inbox<ExecutionStatusChange>();
+    const off = this.add(this.workspaceSubs, workspaceId, (change: ExecutionStatusChange) => inbox.push(change));
+    try {
+      await this.start();
+      for (;;) {
+        const change = await inbox.next(signal);
+        if (change === null) return;
+        yield change;
+      }
+    } finally {
+      off();
+    }
+  }
+}

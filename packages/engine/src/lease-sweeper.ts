@@ -1,0 +1,74 @@
+/**
+ * Notices workers that died mid-step. Leases live in `step_leases` (no RLS, owner-only), so one
+ * owner-pool query finds expired ones in every workspace; each is then recovered in a tenant
+ * transaction through the app pool: the attempt becomes LOST, the step gets a new fence and a new
+ * job. Several sweepers may run (one per worker process): the fence check makes them idempotent.
+ */
+import { withTenant } from '@weft/db';
+import { releaseLocks } from './resource-locks.ts';
+import type { Runtime } from './runtime.ts';
+import { Task } from './scheduler.ts';
+import { appendEvents, enqueue, loadStepRun, lockExecution } from './store.ts';
+import type { TenantClient } from './types.ts';
+
+interface ExpiredLease {
+  workspace_id: string;
+  execution_id: string;
+  step_id: string;
+  kind: 'run' | 'compensate';
+  fence: number;
+  worker_id: string;
+}
+
+/** One pass: recovers every lease that has expired. Returns how many it looked at. */
+export async function sweepLeases(rt: Runtime): Promise<number> {
+  const { rows } = await rt.pools.owner.query<ExpiredLease>(
+    `SELECT workspace_id, execution_id, step_id, kind, fence, worker_id FROM step_leases
+      WHERE expires_at < clock_timestamp() ORDER BY expires_at LIMIT 100`,
+  );
+  for (const lease of rows) {
+    try {
+      await withTenant(rt.pools.app, { workspaceId: lease.workspace_id }, (client) => recover(rt, client, lease));
+    } catch (err) {
+      rt.logger.error({ err, lease }, 'lease recovery failed; will retry on the next sweep');
+    }
+  }
+  return rows.length;
+}
+
+async function recover(rt: Runtime, client: TenantClient, lease: ExpiredLease): Promise<void> {
+  const exec = await lockExecution(client, lease.execution_id);
+  const run = exec === null ? null : await loadStepRun(client, lease.execution_id, lease.step_id);
+  await client.query('SELECT weft_lease_drop($1, $2, $3)', [lease.execution_id, lease.step_id, lease.fence]);
+  if (exec === null || run === null || run.fence !== lease.fence) return;
+  const lost = lease.kind === 'run' ? run.status === 'RUNNING' : exec.status === 'ROLLING_BACK';
+  if (!lost) return;
+  await client.query(
+    `UPDATE step_attempts SET status = 'LOST', finished_at = now(),
+            error = 'lease expired: worker ' || worker_id || ' stopped heartbeating'
+      WHERE execution_id = $1 AND step_id = $2 AND kind = $3 AND fence = $4 AND status = 'RUNNING'`,
+    [lease.execution_id, lease.step_id, lease.kind, lease.fence],
+  );
+  await releaseLocks(client, `${lease.execution_id}/${lease.step_id}/`);
+  const { rows } = await client.query<{ fence: number }>(
+    `UPDATE step_runs SET fence = fence + 1, lease_owner = NULL, lease_expires_at = NULL,
+            attempt_base = attempt_base + CASE WHEN $3 = 'run' THEN 1 ELSE 0 END
+      WHERE execution_id = $1 AND step_id = $2 RETURNING fence`,
+    [lease.execution_id, lease.step_id, lease.kind],
+  );
+  const fence = rows[0]?.fence ?? lease.fence + 1;
+  await appendEvents(client, lease.workspace_id, lease.execution_id, [
+    { type: 'step.lost', stepId: lease.step_id, data: { worker: lease.worker_id, kind: lease.kind } },
+  ]);
+  if (lease.kind === 'compensate') {
+    await enqueue(client, Task.compensate, [{ w: lease.workspace_id, e: lease.execution_id }]);
+  } else if (exec.status === 'PAUSED') {
+    await client.query(`UPDATE step_runs SET status = 'PENDING' WHERE execution_id = $1 AND step_id = $2`, [
+      lease.execution_id,
+      lease.step_id,
+    ]);
+  } else {
+    await enqueue(client, Task.step, [{ w: lease.workspace_id, e: lease.execution_id, s: lease.step_id, f: fence }]);
+  }
+  rt.logger.warn({ ...lease, newFence: fence }, 'step lease expired: re-dispatched');
+}

@@ -1,0 +1,62 @@
+/**
+ * @public The published JSON Schema of a plan document (CONTRACT.md "Plan specification").
+ * `packages/engine/plan.schema.json` is this object, written by `npm run -w @weft/engine schema`;
+ * a test fails when the committed file is stale.
+ */
+export const planSpecJsonSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://weft.dev/schemas/plan.schema.json',
+  title: 'Weft plan',
+  type: 'object',
+  additionalProperties: false,
+  required: ['steps'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    concurrency: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
+    steps: { type: 'array', minItems: 1, maxItems: 1000, items: { $ref: '#/$defs/step' } },
+    mocks: {
+      type: 'object',
+      description: 'Dry-run and tests: fixed outputs per step id, used instead of calling the tool.',
+      additionalProperties: true,
+    },
+  },
+  $defs: {
+    stepId: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_-]{0,63}$' },
+    role: { enum: ['ADMIN', 'MEMBER', 'VIEWER'] },
+    toolRef: { type: 'string', pattern: '^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)+(@[^\\s@]+)?$' },
+    step: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id'],
+      properties: {
+        id: { $ref: '#/$defs/stepId' },
+        type: { enum: ['tool', 'approval'], default: 'tool' },
+        tool: { $ref: '#/$defs/toolRef' },
+        input: { type: 'object' },
+        after: { type: 'array', items: { $ref: '#/$defs/stepId' }, uniqueItems: true },
+        retry: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['maxAttempts'],
+          properties: {
+            maxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
+            backoff: { enum: ['fixed', 'exponential'] },
+            delayMs: { type: 'integer', minimum: 0, maximum: 86_400_000 },
+          },
+        },
+        timeoutMs: { type: 'integer', minimum: 1, maximum: 86_400_000 },
+        cacheTtlMs: { type: 'integer', minimum: 1 },
+        compensate: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['tool'],
+          properties: { tool: { $ref: '#/$defs/toolRef' }, input: { type: 'object' } },
+        },
+        locks: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 200 }, uniqueItems: true },
+        approvers: { type: 'array', items: { $ref: '#/$defs/role' }, uniqueItems: true },
+        message: { type: 'string', maxLength: 2000 },
+        expiresInMs: { type: 'integer', minimum: 1 },
+      },
+    },
+  },
+} as const;

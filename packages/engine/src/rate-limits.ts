@@ -1,0 +1,52 @@
+/**
+ * Token buckets in Postgres (`rate_buckets`), per workspace and per workspace+tool. A step that
+ * finds a bucket empty is re-queued for when a token will be there; it never fails for it.
+ */
+import type { RateLimit, RateLimitOptions } from './runtime.ts';
+import type { TenantClient } from './types.ts';
+
+interface Bucket {
+  key: string;
+  limit: RateLimit;
+}
+
+function bucketsFor(options: RateLimitOptions, tool: string): Bucket[] {
+  const buckets: Bucket[] = [];
+  if (options.perWorkspace !== undefined) buckets.push({ key: 'workspace', limit: options.perWorkspace });
+  const perTool = options.perTool?.[tool];
+  if (perTool !== undefined) buckets.push({ key: `tool:${tool}`, limit: perTool });
+  return buckets.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** Takes one token from every bucket that applies, or none: returns 0, or how long to wait (ms). */
+export async function takeToken(client: TenantClient, options: RateLimitOptions, tool: string): Promise<number> {
+  const buckets = bucketsFor(options, tool);
+  if (buckets.length === 0) return 0;
+  const states: Array<{ bucket: Bucket; tokens: number }> = [];
+  let waitMs = 0;
+  for (const bucket of buckets) {
+    await client.query(
+      `INSERT INTO rate_buckets (workspace_id, key, tokens) VALUES (weft_current_workspace(), $1, $2)
+       ON CONFLICT DO NOTHING`,
+      [bucket.key, bucket.limit.capacity],
+    );
+    const { rows } = await client.query<{ tokens: number; elapsed: number }>(
+      `SELECT tokens, extract(epoch FROM clock_timestamp() - updated_at)::float8 AS elapsed
+         FROM rate_buckets WHERE key = $1 FOR UPDATE`,
+      [bucket.key],
+    );
+    const row = rows[0];
+    if (row === undefined) continue;
+    const tokens = Math.min(bucket.limit.capacity, row.tokens + row.elapsed * bucket.limit.refillPerSecond);
+    states.push({ bucket, tokens });
+    if (tokens < 1) waitMs = Math.max(waitMs, Math.ceil(((1 - tokens) / bucket.limit.refillPerSecond) * 1000));
+  }
+  if (waitMs > 0) return waitMs;
+  for (const { bucket, tokens } of states) {
+    await client.query('UPDATE rate_buckets SET tokens = $2, updated_at = clock_timestamp() WHERE key = $1', [
+      bucket.key,
+      tokens - 1,
+    ]);
+  }
+  return 0;
+}

@@ -1,0 +1,73 @@
+import type { Pools } from '@weft/db';
+import { EngineError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { inferDependencies, topologicalOrder } from './plan-graph.ts';
+import type { ToolRegistry } from './tool-registry.ts';
+import type { PlanSpec, StepSpec, TenantClient } from './types.ts';
+
+/** @public A token bucket: `capacity` tokens, refilled at `refillPerSecond`. */
+export interface RateLimit {
+  capacity: number;
+  refillPerSecond: number;
+}
+
+/** @public Rate limits applied before a step runs; a limited step waits, it never fails. */
+export interface RateLimitOptions {
+  /** One bucket per workspace, shared by all its tool calls. */
+  perWorkspace?: RateLimit;
+  /** One bucket per workspace and tool name (e.g. `http.request`). */
+  perTool?: Record<string, RateLimit>;
+}
+
+/** Everything the engine's modules share. */
+export interface Runtime {
+  pools: Pools;
+  registry: ToolRegistry;
+  logger: Logger;
+  workerId: string;
+  stepLeaseMs: number;
+  workspaceConcurrency: number | null;
+  rateLimits: RateLimitOptions;
+  maxOutputBytes: number;
+  plans: PlanCache;
+  /** Local running attempts, by `${executionId}/${stepId}`, so cancel can abort them. */
+  running: Map<string, AbortController>;
+}
+
+/** A plan version, parsed once (versions are immutable). */
+export interface LoadedPlan {
+  spec: PlanSpec;
+  steps: Map<string, StepSpec>;
+  deps: Map<string, string[]>;
+  order: string[];
+  concurrency: number;
+}
+
+export class PlanCache {
+  private readonly cache = new Map<string, LoadedPlan>();
+
+  async load(client: TenantClient, planVersionId: string): Promise<LoadedPlan> {
+    const hit = this.cache.get(planVersionId);
+    if (hit !== undefined) return hit;
+    const { rows } = await client.query<{ spec: PlanSpec }>('SELECT spec FROM plan_versions WHERE id = $1', [
+      planVersionId,
+    ]);
+    const spec = rows[0]?.spec;
+    if (spec === undefined) throw new EngineError('NOT_FOUND', `plan version ${planVersionId} not found`);
+    const loaded = PlanCache.parse(spec);
+    if (this.cache.size > 1000) this.cache.clear();
+    this.cache.set(planVersionId, loaded);
+    return loaded;
+  }
+
+  static parse(spec: PlanSpec): LoadedPlan {
+    const deps = inferDependencies(spec);
+    return {
+      spec,
+      steps: new Map(spec.steps.map((s) => [s.id, s])),
+      deps,
+      order: topologicalOrder(deps),
+      concurrency: spec.concurrency ?? 5,
+    };
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Decides what happens next in an execution, inside the transaction that changed it: dispatches
+ * ready steps up to the plan's concurrency, opens approval gates, or ends the run. Dispatch takes
+ * a new fencing token per step and queues its job in the same transaction.
+ */
+import type { LoadedPlan, Runtime } from './runtime.ts';
+import {
+  appendEvents,
+  type ExecutionRow,
+  enqueue,
+  loadStepRuns,
+  type NewEvent,
+  type StepRunRow,
+  setExecutionStatus,
+} from './store.ts';
+import type { TenantClient } from './types.ts';
+
+export const Task = {
+  step: 'weft.step',
+  compensate: 'weft.compensate',
+  approvalExpire: 'weft.approval-expire',
+} as const;
+
+export interface StepJob {
+  w: string;
+  e: string;
+  s: string;
+  f: number;
+}
+
+/** Moves an active execution forward; a no-op for paused, finished or rolling-back ones. */
+export async function advance(rt: Runtime, client: TenantClient, exec: ExecutionRow): Promise<void> {
+  if (exec.status !== 'RUNNING' && exec.status !== 'WAITING_APPROVAL' && exec.status !== 'QUEUED') return;
+  const plan = await rt.plans.load(client, exec.plan_version_id);
+  const runs = await loadStepRuns(client, exec.id);
+  const events: NewEvent[] = [];
+  let running = 0;
+  let waiting = 0;
+  let failed: StepRunRow | undefined;
+  for (const run of runs.values()) {
+    if (run.status === 'RUNNING') running++;
+    else if (run.status === 'WAITING_APPROVAL') waiting++;
+    else if (run.status === 'FAILED' && failed === undefined) failed = run;
+  }
+
+  if (failed === undefined) {
+    const ready: string[] = [];
+    const approvals: string[] = [];
+    let slots = plan.concurrency - running;
+    for (const id of plan.order) {
+      const run = runs.get(id);
+      if (run?.status !== 'PENDING') continue;
+      const deps = plan.deps.get(id) ?? [];
+      if (!deps.every((d) => runs.get(d)?.status === 'SUCCEEDED')) continue;
+      if (plan.steps.get(id)?.type === 'approval') approvals.push(id);
+      else if (slots > 0) {
+        ready.push(id);
+        slots--;
+      }
+    }
+    if (ready.length > 0) {
+      const { rows } = await client.query<{ step_id: string; fence: number }>(
+        `UPDATE step_runs SET status = 'RUNNING', fence = fence + 1, waiting_reason = NULL
+          WHERE execution_id = $1 AND step_id = ANY($2::text[]) RETURNING step_id, fence`,
+        [exec.id, ready],
+      );
+      await enqueue(
+        client,
+        Task.step,
+        rows.map((r) => ({ w: exec.workspace_id, e: exec.id, s: r.step_id, f: r.fence }) satisfies StepJob),
+      );
+      running += rows.length;
+    }
+    for (const id of approvals) {
+      await openApproval(client, exec, plan, id, events);
+      waiting++;
+    }
+  }
+
+  if (running === 0 && waiting === 0) {
+    if (failed !== undefined) {
+      const error = `step "${failed.step_id}" failed: ${failed.error ?? 'unknown error'}`;
+      await setExecutionStatus(client, exec, 'FAILED', { error, finished: true });
+      events.push({ type: 'execution.failed', stepId: failed.step_id, data: { error } });
+    } else {
+      const output = finalOutput(plan, runs);
+      await setExecutionStatus(client, exec, 'SUCCEEDED', { output, error: null, finished: true });
+      events.push({ type: 'execution.succeeded', data: { output } });
+    }
+  } else {
+    const next = running === 0 ? 'WAITING_APPROVAL' : 'RUNNING';
+    if (next !== exec.status) await setExecutionStatus(client, exec, next);
+  }
+  await appendEvents(client, exec.workspace_id, exec.id, events);
+}
+
+/** Outputs of the plan's sink steps (those nothing depends on), by step id. */
+function finalOutput(plan: LoadedPlan, runs: Map<string, StepRunRow>): Record<string, unknown> {
+  const used = new Set<string>();
+  for (const deps of plan.deps.values()) for (const d of deps) used.add(d);
+  const out: Record<string, unknown> = {};
+  for (const id of plan.order) if (!used.has(id)) out[id] = runs.get(id)?.output ?? null;
+  return out;
+}
+
+async function openApproval(
+  client: TenantClient,
+  exec: ExecutionRow,
+  plan: LoadedPlan,
+  stepId: string,
+  events: NewEvent[],
+): Promise<void> {
+  const step = plan.steps.get(stepId);
+  const expiresAt = step?.expiresInMs === undefined ? null : new Date(Date.now() + step.expiresInMs);
+  const { rows } = await client.query<{ id: string }>(
+    `INSERT INTO approvals (workspace_id, execution_id, step_id, message, approvers, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (workspace_id, execution_id, step_id) DO UPDATE
+       SET status = 'PENDING', decided_by = NULL, comment = NULL, decided_at = NULL,
+           expires_at = excluded.expires_at, created_at = now()
+     RETURNING id`,
+    [exec.workspace_id, exec.id, stepId, step?.message ?? null, step?.approvers ?? [], expiresAt],
+  );
+  const approvalId = rows[0]?.id;
+  await client.query(
+    `UPDATE step_runs SET status = 'WAITING_APPROVAL', started_at = coalesce(started_at, now())
+      WHERE execution_id = $1 AND step_id = $2`,
+    [exec.id, stepId],
+  );
+  events.push({
+    type: 'approval.requested',
+    stepId,
+    data: { approvalId, message: step?.message ?? null, approvers: step?.approvers ?? [], expiresAt },
+  });
+  if (expiresAt !== null && approvalId !== undefined) {
+    await enqueue(
+      client,
+      Task.approvalExpire,
+      [{ w: exec.workspace_id, e: exec.id, s: stepId, a: approvalId }],
+      expiresAt,
+    );
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Runs one tool call outside any transaction, holding the step's lease: heartbeats renew it (and
+ * the step's resource locks) and notice a cancel or a lost lease, which abort the call; `timeoutMs`
+ * aborts it too. A tool that ignores its signal is abandoned at the abort, not awaited.
+ */
+import { withTenant } from '@weft/db';
+import { EngineError, toEngineError } from './errors.ts';
+import { renewLocks } from './resource-locks.ts';
+import type { Runtime } from './runtime.ts';
+import type { ExecutionMode, ToolContext, ToolDefinition } from './types.ts';
+
+export interface ToolCall {
+  workspaceId: string;
+  executionId: string;
+  stepId: string;
+  fence: number;
+  attempt: number;
+  mode: ExecutionMode;
+  tool: ToolDefinition;
+  input: unknown;
+  timeoutMs: number | undefined;
+  lockHolder: string | null;
+}
+
+export type CallOutcome =
+  | { ok: true; output: unknown; durationMs: number }
+  | { ok: false; error: Error; durationMs: number; interrupted: boolean };
+
+/** Why a call was aborted by the engine itself (not a tool failure). */
+export class Interrupted extends Error {
+  override name = 'Interrupted';
+}
+
+export async function callTool(rt: Runtime, call: ToolCall): Promise<CallOutcome> {
+  const controller = new AbortController();
+  const key = `${call.executionId}/${call.stepId}`;
+  rt.running.set(key, controller);
+  const started = performance.now();
+  const beat = setInterval(() => void heartbeat(rt, call, controller), Math.max(50, Math.floor(rt.stepLeaseMs / 3)));
+  const timer =
+    call.timeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () =>
+            controller.abort(
+              new EngineError('STEP_TIMEOUT', `step "${call.stepId}" timed out after ${call.timeoutMs} ms`),
+            ),
+          call.timeoutMs,
+        );
+  try {
+    const aborted = new Promise<never>((_, reject) => {
+      const fail = () => reject(controller.signal.reason);
+      if (controller.signal.aborted) fail();
+      else controller.signal.addEventListener('abort', fail, { once: true });
+    });
+    const running = Promise.resolve().then(() => call.tool.run(call.input, toolContext(rt, call, controller.signal)));
+    running.catch(() => {});
+    const output = await Promise.race([running, aborted]);
+    return { ok: true, output, durationMs: performance.now() - started };
+  } catch (error) {
+    const reason = controller.signal.aborted ? controller.signal.reason : error;
+    return {
+      ok: false,
+      error: toEngineError(reason),
+      durationMs: performance.now() - started,
+      interrupted: reason instanceof Interrupted,
+    };
+  } finally {
+    clearInterval(beat);
+    if (timer !== undefined) clearTimeout(timer);
+    if (rt.running.get(key) === controller) rt.running.delete(key);
+  }
+}
+
+async function heartbeat(rt: Runtime, call: ToolCall, controller: AbortController): Promise<void> {
+  if (controller.signal.aborted) return;
+  try {
+    const state = await withTenant(rt.pools.app, { workspaceId: call.workspaceId }, async (client) => {
+      const { rows } = await client.query<{ held: boolean; status: string | null }>(
+        `SELECT weft_lease_renew($1, $2, $3, $4) AS held, (SELECT status FROM executions WHERE id = $1) AS status`,
+        [call.executionId, call.stepId, call.fence, rt.stepLeaseMs],
+      );
+      if (call.lockHolder !== null) await renewLocks(client, call.lockHolder, rt.stepLeaseMs);
+      return rows[0];
+    });
+    if (state?.status === 'CANCELLED') controller.abort(new Interrupted('execution cancelled'));
+    else if (state?.held === false) controller.abort(new Interrupted('lease lost: another worker owns this step now'));
+  } catch (err) {
+    // A missed beat is harmless until the lease runs out; then the sweeper re-dispatches the step.
+    rt.logger.warn({ err, executionId: call.executionId, stepId: call.stepId }, 'step heartbeat failed');
+  }
+}
+
+function toolContext(rt: Runtime, call: ToolCall, signal: AbortSignal): ToolContext {
+  const scope = { workspaceId: call.workspaceId };
+  return {
+    workspaceId: call.workspaceId,
+    executionId: call.executionId,
+    stepId: call.stepId,
+    attempt: call.attempt,
+    mode: call.mode,
+    signal,
+    context: {
+      get: (key) =>
+        withTenant(rt.pools.app, scope, async (client) => {
+          const { rows } = await client.query<{ value: unknown }>(
+            'SELECT context -> $2 AS value FROM executions WHERE id = $1',
+            [call.executionId, key],
+          );
+          return rows[0]?.value ?? undefined;
+        }),
+      set: (key, value) =>
+        withTenant(rt.pools.app, scope, async (client) => {
+          await client.query(
+            `UPDATE executions SET context = jsonb_set(context, ARRAY[$2::text], $3::jsonb, true) WHERE id = $1`,
+            [call.executionId, key, JSON.stringify(value ?? null)],
+          );
+        }),
+    },
+    messages: {
+      post: (channel, body) =>
+        withTenant(rt.pools.app, scope, async (client) => {
+          await client.query(
+            `INSERT INTO step_messages (workspace_id, execution_id, channel, step_id, body) VALUES ($1, $2, $3, $4, $5)`,
+            [call.workspaceId, call.executionId, channel, call.stepId, JSON.stringify(body ?? null)],
+          );
+        }),
+      read: (channel) =>
+        withTenant(rt.pools.app, scope, async (client) => {
+          const { rows } = await client.query<{ body: unknown }>(
+            'SELECT body FROM step_messages WHERE execution_id = $1 AND channel = $2 ORDER BY id',
+            [call.executionId, channel],
+          );
+          return rows.map((r) => r.body);
+        }),
+    },
+    log: (level, message, data) =>
+      rt.logger[level]({ executionId: call.executionId, stepId: call.stepId, attempt: call.attempt, data }, message),
+  };
+}

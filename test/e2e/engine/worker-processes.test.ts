@@ -1,0 +1,201 @@
+// Real worker processes (`apps/api/src/worker-main.ts`) against one database: crash, stall and
+// restart them mid-run and check what users rely on (DESIGN.md §8).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { withTenant } from '@weft/db';
+import { createEngine, type Engine, type PlanSpec } from '@weft/engine';
+import {
+  createPlanVersion,
+  createTestDatabase,
+  createWorkspace,
+  eventually,
+  REPO_ROOT,
+  readExecution,
+  type TestDatabase,
+  waitForExecution,
+} from '@weft/test-utils';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+let db: TestDatabase;
+let engine: Engine;
+let ws: { workspaceId: string; userId: string };
+const children: ChildProcess[] = [];
+
+interface Worker {
+  child: ChildProcess;
+  output(): string;
+}
+
+async function startWorker(): Promise<Worker> {
+  const child = spawn('node', ['--no-node-snapshot', '--import', 'tsx', 'apps/api/src/worker-main.ts'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: db.ownerUrl,
+      STEP_LEASE_MS: '1000',
+      WORKERS: '1',
+      WORKER_CONCURRENCY: '4',
+      LOG_LEVEL: 'info',
+      SECRET_KEY: 'test-secret-key-that-is-long-enough-1234',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  await eventually(
+    async () => (out.includes('Weft worker ready') ? true : child.exitCode !== null ? false : undefined),
+    60_000,
+    'worker start',
+  ).then((ok) => {
+    if (!ok) throw new Error(`worker exited before it was ready:\n${out}`);
+  });
+  return { child, output: () => out };
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase({ poolMax: 6 });
+  // The test's own engine starts runs and decides approvals; it runs no workers.
+  engine = createEngine({ pools: db.pools, stepLeaseMs: 1000 });
+  ws = await createWorkspace(db.pools);
+});
+
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.signalCode === 'SIGSTOP') child.kill('SIGCONT');
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+});
+
+afterAll(async () => {
+  await engine?.stop();
+  await db?.drop();
+});
+
+async function start(spec: PlanSpec): Promise<string> {
+  const planVersionId = await createPlanVersion(db.pools, ws.workspaceId, spec);
+  const { executionId } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
+    engine.startExecution(c, ws.workspaceId, { planVersionId, actor: { userId: ws.userId, role: 'ADMIN' } }),
+  );
+  return executionId;
+}
+
+async function attempts(executionId: string) {
+  const { rows } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
+    c.query<{ step_id: string; attempt: number; status: string; error: string | null; worker_id: string }>(
+      `SELECT step_id, attempt, status, error, worker_id FROM step_attempts
+        WHERE execution_id = $1 AND kind = 'run' ORDER BY step_id, attempt`,
+      [executionId],
+    ),
+  );
+  return rows;
+}
+
+const whenRunning = (executionId: string, stepId: string) =>
+  eventually(
+    async () => {
+      const rows = await attempts(executionId);
+      return rows.find((r) => r.step_id === stepId && r.status === 'RUNNING');
+    },
+    20_000,
+    `${stepId} running`,
+  );
+
+describe('worker processes', () => {
+  it('kill -9 mid-step: the step runs once more after its lease, everything else exactly once', async () => {
+    const a = await startWorker();
+    const id = await start({
+      steps: [
+        { id: 'first', tool: 'core.echo', input: { v: 1 } },
+        { id: 'side', tool: 'core.echo', input: { v: 2 } },
+        { id: 'slow', tool: 'core.sleep', input: { ms: 2500 }, after: ['first'] },
+        { id: 'last', tool: 'core.echo', input: { v: '{{ steps.first.output.v }}' }, after: ['slow'] },
+      ],
+    });
+    await whenRunning(id, 'slow');
+    a.child.kill('SIGKILL');
+    await exited(a.child);
+    await startWorker();
+    const done = await waitForExecution(db.pools, ws.workspaceId, id, undefined, 30_000);
+    expect(done.status).toBe('SUCCEEDED');
+    const rows = await attempts(id);
+    expect(rows.filter((r) => r.step_id === 'slow').map((r) => r.status)).toEqual(['LOST', 'SUCCEEDED']);
+    for (const step of ['first', 'side', 'last']) {
+      expect(
+        rows.filter((r) => r.step_id === step).map((r) => r.status),
+        step,
+      ).toEqual(['SUCCEEDED']);
+    }
+    expect(done.events.filter((e) => e.type === 'execution.succeeded')).toHaveLength(1);
+    expect(done.events.map((e) => e.type)).toContain('step.lost');
+  }, 90_000);
+
+  it('a worker stalled past its lease (SIGSTOP) has its late result rejected by the fence', async () => {
+    const a = await startWorker();
+    const id = await start({ steps: [{ id: 'slow', tool: 'core.sleep', input: { ms: 1500 } }] });
+    await whenRunning(id, 'slow');
+    a.child.kill('SIGSTOP');
+    await startWorker();
+    const done = await waitForExecution(db.pools, ws.workspaceId, id, undefined, 30_000);
+    expect(done.status).toBe('SUCCEEDED');
+    a.child.kill('SIGCONT');
+    const first = await eventually(
+      async () => {
+        const row = (await attempts(id))[0];
+        return row?.error?.includes('late result rejected') ? row : undefined;
+      },
+      20_000,
+      'late result rejected',
+    );
+    expect(first.status).toBe('LOST');
+    const after = await readExecution(db.pools, ws.workspaceId, id);
+    expect(after.status).toBe('SUCCEEDED');
+    expect(after.steps.slow?.attempts).toBe(2);
+    expect(after.events.filter((e) => e.type.startsWith('execution.') && e.type !== 'execution.started')).toEqual([
+      expect.objectContaining({ type: 'execution.succeeded' }),
+    ]);
+  }, 90_000);
+
+  it('an approval survives a worker restart', async () => {
+    const a = await startWorker();
+    const id = await start({
+      steps: [
+        { id: 'prep', tool: 'core.echo', input: { v: 1 } },
+        { id: 'gate', type: 'approval', after: ['prep'], approvers: ['ADMIN'] },
+        { id: 'go', tool: 'core.echo', input: { v: '{{ steps.prep.output.v }}' }, after: ['gate'] },
+      ],
+    });
+    await waitForExecution(db.pools, ws.workspaceId, id, ['WAITING_APPROVAL']);
+    a.child.kill('SIGTERM');
+    await exited(a.child);
+    expect(a.child.exitCode).toBe(0);
+    await startWorker();
+    const approvalId = await eventually(async () => {
+      const { rows } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
+        c.query<{ id: string }>(`SELECT id FROM approvals WHERE execution_id = $1`, [id]),
+      );
+      return rows[0]?.id;
+    });
+    const decided = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
+      engine.decideApproval(c, ws.workspaceId, approvalId, {
+        approve: true,
+        comment: 'after restart',
+        actor: { userId: ws.userId, role: 'ADMIN' },
+      }),
+    );
+    expect(decided.ok).toBe(true);
+    const done = await waitForExecution(db.pools, ws.workspaceId, id, undefined, 30_000);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.steps.go?.output).toEqual({ v: 1 });
+  }, 90_000);
+});
