@@ -1,5 +1,6 @@
 import { createPools, migrate, type Pools } from '@weft/db';
-import { createEngine, type Engine, prepareQueue } from '@weft/engine';
+import { type Engine, prepareQueue } from '@weft/engine';
+import type { PluginHost } from '@weft/plugin-host';
 import { buildSchema } from '@weft/schema';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -7,11 +8,13 @@ import { type App, createApp } from './app.ts';
 import { type Config, ConfigError } from './config.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { databaseCheck, type ReadinessCheck, redisCheck } from './health.ts';
+import { startRuntime } from './runtime.ts';
 
 export interface Running {
   app: App;
   pools: Pools;
   engine: Engine;
+  pluginHost: PluginHost;
   redis: Redis | undefined;
   url: string;
   /** Stops accepting, drains requests, closes pools and Redis, stops the embedded database. */
@@ -45,14 +48,10 @@ export async function boot(config: Config, logger: Logger): Promise<Running> {
     await prepareQueue(database.url);
     const pools = createPools({ ownerUrl: database.url, appUrl: config.databaseAppUrl, applicationName: 'weft-api' });
     cleanups.unshift(() => pools.close());
-    const engine = createEngine({
-      pools,
-      redisUrl: config.redisUrl,
-      logger: logger.child({ component: 'engine' }),
-      stepLeaseMs: config.stepLeaseMs,
-      workerConcurrency: config.workerConcurrency,
-    });
-    if (config.workers > 0) await engine.startWorkers(config.workers);
+    const runtime = await startRuntime(config, pools, logger, { workers: config.workers, publishFirstParty: true });
+    // First to stop: running steps are handed back (re-dispatched) before connections close.
+    cleanups.unshift(() => runtime.stop());
+    const { engine, pluginHost } = runtime;
     const redis =
       config.redisUrl === undefined
         ? undefined
@@ -62,8 +61,6 @@ export async function boot(config: Config, logger: Logger): Promise<Running> {
       await redis.connect();
       cleanups.unshift(async () => void redis.disconnect());
     }
-    // First to stop: running steps are handed back (re-dispatched) before connections close.
-    cleanups.unshift(() => engine.stop());
     const readiness: ReadinessCheck[] = [databaseCheck(pools.app)];
     if (redis !== undefined) readiness.push(redisCheck(redis));
     const app = createApp({ schema: buildSchema(), logger, readiness, production: config.production });
@@ -88,6 +85,7 @@ export async function boot(config: Config, logger: Logger): Promise<Running> {
       app,
       pools,
       engine,
+      pluginHost,
       redis,
       url,
       stop() {

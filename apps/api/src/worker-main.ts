@@ -1,9 +1,11 @@
 // A worker-only process (`npm run worker`): no HTTP, just engine workers and the lease sweeper.
 // Any number may run against one database.
 import { createPools, migrate } from '@weft/db';
-import { createEngine, prepareQueue } from '@weft/engine';
+import { prepareQueue } from '@weft/engine';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
+import { startRuntime } from './runtime.ts';
+import { startTracing } from './tracing.ts';
 
 function fail(error: unknown): never {
   const message =
@@ -23,6 +25,7 @@ try {
 } catch (error) {
   fail(error);
 }
+const tracing = startTracing({ serviceName: 'weft-worker', otlpEndpoint: config.otlpEndpoint });
 const logger = createLogger(config.logLevel, 'weft-worker');
 const databaseUrl = config.databaseUrl;
 if (databaseUrl === undefined) fail(new ConfigError('DATABASE_URL must be set'));
@@ -31,23 +34,21 @@ try {
   await migrate(databaseUrl, { log: (m) => logger.info(m) });
   await prepareQueue(databaseUrl);
   const pools = createPools({ ownerUrl: databaseUrl, appUrl: config.databaseAppUrl, applicationName: 'weft-worker' });
-  const engine = createEngine({
-    pools,
-    redisUrl: config.redisUrl,
-    logger: logger.child({ component: 'engine' }),
-    stepLeaseMs: config.stepLeaseMs,
-    workerConcurrency: config.workerConcurrency,
+  const runtime = await startRuntime(config, pools, logger, {
+    workers: Math.max(1, config.workers),
+    publishFirstParty: false,
   });
-  await engine.startWorkers(Math.max(1, config.workers));
+  const { engine } = runtime;
   logger.info({ workerId: engine.workerId }, 'Weft worker ready');
   let signalled = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (signalled) return;
     signalled = true;
     logger.info({ signal }, 'worker shutting down');
-    engine
+    runtime
       .stop()
       .then(() => pools.close())
+      .then(() => tracing.shutdown())
       .then(
         () => process.exit(0),
         (err: unknown) => {

@@ -1,0 +1,61 @@
+import type { Pools } from '@weft/db';
+import { createEngine, type Engine } from '@weft/engine';
+import { createPluginHost, type PluginHost, publishFirstPartyPlugins } from '@weft/plugin-host';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+
+/** The execution side of a process: the engine, with installed plugins as a tool provider. */
+export interface Runtime {
+  engine: Engine;
+  pluginHost: PluginHost;
+  /** Stops workers first (running steps are handed back), then the plugin sandboxes. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the engine and the plugin host the same way in the API process (`npm start`) and in
+ * worker processes (`npm run worker`), so a step runs identically wherever it lands.
+ */
+export async function startRuntime(
+  config: Config,
+  pools: Pools,
+  logger: Logger,
+  options: { workers: number; publishFirstParty: boolean },
+): Promise<Runtime> {
+  if (options.publishFirstParty) {
+    const results = await publishFirstPartyPlugins(pools);
+    const conflicts = results.filter((r) => r.status === 'conflict');
+    if (conflicts.length > 0) logger.warn({ conflicts }, 'first-party plugin versions differ from the published ones');
+  }
+  const engine = createEngine({
+    pools,
+    redisUrl: config.redisUrl,
+    logger: logger.child({ component: 'engine' }),
+    stepLeaseMs: config.stepLeaseMs,
+    workerConcurrency: config.workerConcurrency,
+  });
+  const pluginHost = createPluginHost({
+    pools,
+    secretKey: config.secretKey,
+    llm: {
+      ...(config.openai.apiKey === undefined ? {} : { apiKey: config.openai.apiKey }),
+      ...(config.openai.baseUrl === undefined ? {} : { baseURL: config.openai.baseUrl }),
+      model: config.openai.model,
+    },
+  });
+  engine.registerProvider(pluginHost);
+  const stop = async () => {
+    await engine.stop();
+    await pluginHost.stop();
+  };
+  try {
+    if (options.workers > 0) {
+      await pluginHost.start();
+      await engine.startWorkers(options.workers);
+    }
+  } catch (error) {
+    await stop().catch(() => {});
+    throw error;
+  }
+  return { engine, pluginHost, stop };
+}
