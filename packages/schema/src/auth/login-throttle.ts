@@ -1,12 +1,18 @@
 import type { Queryable } from '@weft/db';
 
 export interface LoginThrottleOptions {
-  /** Failures allowed per key within the window before log-ins are refused. */
-  maxFailures: number;
+  /** Failures allowed per email within the window before its log-ins are refused. */
+  maxFailuresPerEmail: number;
+  /** Failures allowed per client address (higher: many people may share one address). */
+  maxFailuresPerAddress: number;
   windowMs: number;
 }
 
-export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = { maxFailures: 10, windowMs: 15 * 60 * 1000 };
+export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = {
+  maxFailuresPerEmail: 10,
+  maxFailuresPerAddress: 100,
+  windowMs: 15 * 60 * 1000,
+};
 
 export function throttleKeys(email: string, clientIp: string): string[] {
   return [`email:${email.trim().toLowerCase()}`, `ip:${clientIp}`];
@@ -24,7 +30,8 @@ export async function retryAfterSeconds(db: Queryable, keys: string[], options: 
   );
   let wait = 0;
   for (const row of rows) {
-    if (row.failures >= options.maxFailures) {
+    const max = row.key.startsWith('email:') ? options.maxFailuresPerEmail : options.maxFailuresPerAddress;
+    if (row.failures >= max) {
       const until = row.oldest.getTime() + options.windowMs;
       wait = Math.max(wait, Math.ceil((until - Date.now()) / 1000));
     }
