@@ -10,7 +10,7 @@ import { createAdminGraphql } from './admin-graphql.ts';
 import { createGraphqlServer } from './graphql-server.ts';
 import { checkReadiness, type ReadinessCheck } from './health.ts';
 import { withLogContext } from './logger.ts';
-import { createGraphqlMetrics } from './plugins/use-metrics.ts';
+import { createGraphqlMetrics } from './yoga-plugins/use-metrics.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { createWebhookRoute, type StartWebhookExecution } from './webhook-route.ts';
 import { attachGraphqlWs } from './ws-server.ts';

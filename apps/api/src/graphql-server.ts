@@ -5,10 +5,10 @@ import { GraphQLError } from 'graphql';
 import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { currentLogContext } from './logger.ts';
-import { type GraphqlMetrics, useMetrics } from './plugins/use-metrics.ts';
-import { useNoIntrospection } from './plugins/use-no-introspection.ts';
-import { useRateLimit } from './plugins/use-rate-limit.ts';
-import { useRequestTimeout } from './plugins/use-request-timeout.ts';
+import { type GraphqlMetrics, useMetrics } from './yoga-plugins/use-metrics.ts';
+import { useNoIntrospection } from './yoga-plugins/use-no-introspection.ts';
+import { useRateLimit } from './yoga-plugins/use-rate-limit.ts';
+import { useRequestTimeout } from './yoga-plugins/use-request-timeout.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 /** Per-operation limits, checked while validating, i.e. before anything executes. */
