@@ -10,10 +10,10 @@ import { createAdminGraphql } from './admin-graphql.ts';
 import { createGraphqlServer } from './graphql-server.ts';
 import { checkReadiness, type ReadinessCheck } from './health.ts';
 import { withLogContext } from './logger.ts';
-import { createGraphqlMetrics } from './yoga-plugins/use-metrics.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { createWebhookRoute, type StartWebhookExecution } from './webhook-route.ts';
 import { attachGraphqlWs } from './ws-server.ts';
+import { createGraphqlMetrics } from './yoga-plugins/use-metrics.ts';
 
 export interface AppOptions {
   /** What the GraphQL schema needs: pools, logger, secret key and, once connected, the engine. */

@@ -5,11 +5,11 @@ import { GraphQLError } from 'graphql';
 import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { currentLogContext } from './logger.ts';
+import type { RateLimiter } from './rate-limiter.ts';
 import { type GraphqlMetrics, useMetrics } from './yoga-plugins/use-metrics.ts';
 import { useNoIntrospection } from './yoga-plugins/use-no-introspection.ts';
 import { useRateLimit } from './yoga-plugins/use-rate-limit.ts';
 import { useRequestTimeout } from './yoga-plugins/use-request-timeout.ts';
-import type { RateLimiter } from './rate-limiter.ts';
 
 /** Per-operation limits, checked while validating, i.e. before anything executes. */
 export const OPERATION_LIMITS = { maxDepth: 12, maxAliases: 15, maxCost: 5000, maxTokens: 3000 } as const;
