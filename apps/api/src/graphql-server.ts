@@ -12,7 +12,9 @@ import { useRateLimit } from './yoga-plugins/use-rate-limit.ts';
 import { useRequestTimeout } from './yoga-plugins/use-request-timeout.ts';
 
 /** Per-operation limits, checked while validating, i.e. before anything executes. */
-export const OPERATION_LIMITS = { maxDepth: 12, maxAliases: 15, maxCost: 5000, maxTokens: 3000 } as const;
+// Armor's cost counts list arguments (`first: 100` multiplies what is below it), so a full page of
+// one connection fits and a page of pages does not.
+export const OPERATION_LIMITS = { maxDepth: 12, maxAliases: 15, maxCost: 50_000, maxTokens: 3000 } as const;
 
 export interface GraphqlServerOptions {
   schemaOptions: SchemaOptions;

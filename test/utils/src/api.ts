@@ -66,7 +66,7 @@ export class TestClient {
     variables?: Record<string, unknown>,
   ): Promise<GraphqlResult<T>> {
     const result = await this.apollo.query<T>({ query, variables, fetchPolicy: 'no-cache', errorPolicy: 'all' });
-    return { data: (result.data ?? undefined) as T | undefined, errors: errorsOf(result.error) };
+    return { data: plain((result.data ?? undefined) as T | undefined), errors: errorsOf(result.error) };
   }
 
   async mutate<T = Record<string, unknown>>(
@@ -74,8 +74,21 @@ export class TestClient {
     variables?: Record<string, unknown>,
   ): Promise<GraphqlResult<T>> {
     const result = await this.apollo.mutate<T>({ mutation, variables, fetchPolicy: 'no-cache', errorPolicy: 'all' });
-    return { data: (result.data ?? undefined) as T | undefined, errors: errorsOf(result.error) };
+    return { data: plain((result.data ?? undefined) as T | undefined), errors: errorsOf(result.error) };
   }
+}
+
+/** Drops the `__typename` Apollo adds to every selection, so results compare with plain objects. */
+function plain<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(plain) as T;
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => k !== '__typename')
+        .map(([k, v]) => [k, plain(v)]),
+    ) as T;
+  }
+  return value;
 }
 
 function errorsOf(error: unknown): readonly GraphQLFormattedError[] {
