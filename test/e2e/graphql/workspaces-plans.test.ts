@@ -173,7 +173,13 @@ describe('plans and versions', () => {
     };
     const result = await admin.client.mutate<{
       updatePlan: {
-        version: { number: number; parentNumber: number; contentHash: string; message: string; createdBy: { email: string } };
+        version: {
+          number: number;
+          parentNumber: number;
+          contentHash: string;
+          message: string;
+          createdBy: { email: string };
+        };
       };
     }>(UPDATE_PLAN, { input: { planId, spec: spec2, message: 'second' } });
     expect(result.data?.updatePlan.version).toMatchObject({
