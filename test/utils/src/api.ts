@@ -13,8 +13,11 @@ export interface TestApi {
 }
 
 /** A real API (in this process, on a free port) over a fresh database of its own. */
-export async function startTestApi(options: { env?: Record<string, string>; deps?: BootDeps } = {}): Promise<TestApi> {
-  const db = await createTestDatabase();
+export async function startTestApi(
+  options: { env?: Record<string, string>; deps?: BootDeps; database?: TestDatabase } = {},
+): Promise<TestApi> {
+  // A given database is shared with another API (as several processes share one) and not dropped here.
+  const db = options.database ?? (await createTestDatabase());
   const config = loadConfig({
     DATABASE_URL: db.ownerUrl,
     PORT: '0',
@@ -30,7 +33,7 @@ export async function startTestApi(options: { env?: Record<string, string>; deps
     url: running.url,
     async close() {
       await running.stop();
-      await db.drop();
+      if (options.database === undefined) await db.drop();
     },
   };
 }
