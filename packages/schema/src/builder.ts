@@ -47,6 +47,8 @@ export const builder = new SchemaBuilder<SchemaTypes>({
         return abilityFor(role).can(action, subject);
       },
     }),
+    // Subscriptions are authorized when they start, not on each event.
+    authorizeOnSubscribe: true,
     unauthorizedError: (_parent, ctx) => (ctx.viewer === null ? unauthenticated() : forbidden()),
   },
   relay: {
