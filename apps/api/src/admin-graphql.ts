@@ -5,6 +5,27 @@ import { postgraphile } from 'postgraphile';
 import { makePgService } from 'postgraphile/adaptors/pg';
 import { grafserv } from 'postgraphile/grafserv/node';
 import { PostGraphileAmberPreset } from 'postgraphile/presets/amber';
+import { makeJSONPgSmartTagsPlugin } from 'postgraphile/utils';
+
+// Global account tables are not workspace data (no RLS): they stay out of the admin view, as do
+// ciphertexts, which nothing outside the API's own code should ever read.
+const HIDDEN = makeJSONPgSmartTagsPlugin({
+  version: 1,
+  config: {
+    class: Object.fromEntries(
+      ['users', 'auth_tokens', 'login_attempts', 'secrets', 'pgmigrations'].map((t) => [
+        t,
+        { tags: { behavior: '-*' } },
+      ]),
+    ),
+    attribute: Object.fromEntries(
+      ['webhooks.secret_ciphertext', 'webhook_endpoints.secret_ciphertext', 'plugin_versions.bundle'].map((c) => [
+        c,
+        { tags: { behavior: '-*' } },
+      ]),
+    ),
+  },
+});
 
 export interface AdminGraphqlOptions {
   pools: Pools;
@@ -30,6 +51,7 @@ function deny(res: ServerResponse, status: number, code: string, message: string
 export function createAdminGraphql(options: AdminGraphqlOptions) {
   const pgl = postgraphile({
     extends: [PostGraphileAmberPreset],
+    plugins: [HIDDEN],
     pgServices: [makePgService({ pool: options.pools.app, schemas: ['public'] })],
     grafserv: { graphqlPath: '/admin/graphql', graphiql: false, websockets: false, graphqlOverGET: false },
     grafast: {
