@@ -175,3 +175,29 @@ describe('production mode', () => {
     expect(viewer.data?.viewer).toBeNull();
   });
 });
+
+describe('request timeout', () => {
+  it('answers TIMEOUT when an operation runs longer than REQUEST_TIMEOUT_MS', async () => {
+    const api = await startTestApi({
+      env: { REQUEST_TIMEOUT_MS: '1000' },
+      deps: {
+        validatePlan: () => new Promise((resolve) => setTimeout(() => resolve({ spec: null, issues: [] }), 4000)),
+      },
+    });
+    try {
+      const user = await signUpUser(new TestClient(api.url), 'slow');
+      const ws = await user.client.mutate<{ createWorkspace: { workspace: { id: string } } }>(CREATE_WORKSPACE, {
+        input: { slug: 'slow', name: 'Slow' },
+      });
+      const started = Date.now();
+      const result = await user.client.mutate(
+        gql`mutation Slow($input: CreatePlanInput!) { createPlan(input: $input) { plan { id } } }`,
+        { input: { workspaceId: ws.data?.createWorkspace.workspace.id, name: 'p', spec: { steps: [] } } },
+      );
+      expect(codes(result)).toEqual(['TIMEOUT']);
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      await api.close();
+    }
+  });
+});
