@@ -5,6 +5,10 @@ import type { WorkspaceRow } from '../rows.ts';
 import { UserRef, WorkspaceRef } from './refs.ts';
 
 builder.queryFields((t) => ({
+  apiVersion: t.string({
+    description: 'The version of the Weft API serving this request.',
+    resolve: () => '0.1.0',
+  }),
   viewer: t.field({
     type: UserRef,
     nullable: true,
