@@ -119,3 +119,23 @@ describe('accounts', () => {
     expect((await apiClient.query<{ viewer: null }>(VIEWER)).data?.viewer).toBeNull();
   });
 });
+
+describe('brute force from one address', () => {
+  it('slows an address spraying many accounts, with its own higher budget', async () => {
+    const api2 = await startTestApi();
+    try {
+      const client = new TestClient(api2.url);
+      const victim = await signUpUser(client, 'sprayed');
+      // As if 100 log-ins had failed from this address, each for another email (no email's budget is reached).
+      for (let i = 0; i < 100; i++) {
+        await api2.db.pools.owner.query("INSERT INTO login_attempts (key) VALUES ('ip:127.0.0.1')");
+      }
+      const blocked = await client.mutate(LOG_IN, {
+        input: { email: victim.email, password: 'correct horse battery' },
+      });
+      expect(codes(blocked)).toEqual(['TOO_MANY_ATTEMPTS']);
+    } finally {
+      await api2.close();
+    }
+  });
+});

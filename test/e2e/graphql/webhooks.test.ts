@@ -22,7 +22,7 @@ interface Hook {
   secret: string;
 }
 
-async function setUp(api: TestApi, admin: TestUser, slug: string): Promise<Hook> {
+async function setUp(admin: TestUser, slug: string): Promise<Hook> {
   const ws = await admin.client.mutate<{ createWorkspace: { workspace: { id: string } } }>(CREATE_WORKSPACE, {
     input: { slug, name: slug },
   });
@@ -62,7 +62,7 @@ describe('inbound webhooks with an engine', () => {
   beforeAll(async () => {
     api = await startTestApi({ deps: { startExecution } });
     admin = await signUpUser(new TestClient(api.url), 'hooks');
-    hook = await setUp(api, admin, 'hooks');
+    hook = await setUp(admin, 'hooks');
   });
   afterAll(() => api?.close());
 
@@ -130,7 +130,7 @@ describe('inbound webhooks without an engine', () => {
     const api = await startTestApi();
     try {
       const admin = await signUpUser(new TestClient(api.url), 'noengine');
-      const hook = await setUp(api, admin, 'no-engine');
+      const hook = await setUp(admin, 'no-engine');
       expect((await deliver(api, hook, '{}', { secret: 'whsec_bad' })).status).toBe(401);
       const res = await deliver(api, hook, '{}');
       expect(res.status).toBe(503);
