@@ -5,7 +5,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type { Role } from '@weft/engine';
 import { GraphQLError, Kind } from 'graphql';
 import { type Action, abilityFor, type Subject } from './abilities.ts';
-import { roleOf, type SchemaContext } from './context.ts';
+import { canSeeUser, roleOf, type SchemaContext } from './context.ts';
 import { forbidden, notFound, unauthenticated } from './errors.ts';
 import { decodeGlobalId, encodeGlobalId } from './ids.ts';
 
@@ -55,6 +55,13 @@ export const builder = new SchemaBuilder<SchemaTypes>({
     clientMutationId: 'omit',
     cursorType: 'String',
     nodesQueryOptions: false,
+    nodeQueryOptions: {
+      // Users are global rows: through `node`, only oneself and people one shares a workspace with.
+      resolve: async (_root, { id }, ctx, _info, resolveNode) => {
+        if (id.typename === 'User' && !(await canSeeUser(ctx, id.id))) throw notFound();
+        return resolveNode(id);
+      },
+    },
     edgesFieldOptions: { nullable: { list: false, items: false } },
     nodeFieldOptions: { nullable: false },
     encodeGlobalID: (typename, id) => encodeGlobalId(typename, String(id)),

@@ -113,3 +113,23 @@ export function inTenant<T>(
 ): Promise<T> {
   return withTenant(ctx.options.pools.app, { workspaceId, userId: ctx.viewer?.userId ?? null }, work);
 }
+
+/** Whether the viewer may look a user up: themselves, or someone in one of their workspaces. */
+export async function canSeeUser(ctx: SchemaContext, userId: string): Promise<boolean> {
+  const viewer = ctx.viewer;
+  if (viewer === null) return false;
+  if (viewer.userId === userId) return true;
+  const pool = ctx.options.pools.app;
+  // RLS shows a user only their own memberships, and others' only within the workspace in scope.
+  const mine = await withTenant(pool, { userId: viewer.userId }, (client) =>
+    client.query<{ workspace_id: string }>('SELECT workspace_id FROM memberships WHERE user_id = $1', [viewer.userId]),
+  );
+  for (const { workspace_id: workspaceId } of mine.rows) {
+    if (viewer.workspaceId !== null && viewer.workspaceId !== workspaceId) continue;
+    const shared = await withTenant(pool, { workspaceId }, (client) =>
+      client.query('SELECT 1 FROM memberships WHERE workspace_id = $1 AND user_id = $2', [workspaceId, userId]),
+    );
+    if ((shared.rowCount ?? 0) > 0) return true;
+  }
+  return false;
+}

@@ -103,6 +103,8 @@ describe('accounts', () => {
       input: { workspaceId: other.data?.createWorkspace.workspace.id, name: 'x' },
     });
     expect(codes(elsewhere)).toEqual(['NOT_FOUND']);
+    const newWorkspace = await apiClient.mutate(CREATE_WORKSPACE, { input: { slug: 'by-token', name: 'x' } });
+    expect(codes(newWorkspace)).toEqual(['FORBIDDEN']);
 
     // Expiry: a token past its expiry is the same as no token.
     await api.db.pools.owner.query(

@@ -220,6 +220,15 @@ describe('plans and versions', () => {
     expect(codes(ws)).toEqual(['NOT_FOUND']);
     const bySlug = await outsider.client.query<{ workspace: null }>(WORKSPACE, { slug: 'acme' });
     expect(bySlug.data?.workspace).toBeNull();
+    // Users: a co-member can be looked up, a stranger cannot (same answer as a missing id).
+    const USER = gql`query User($id: ID!) { node(id: $id) { ... on User { email } } }`;
+    expect((await admin.client.query<{ node: { email: string } }>(USER, { id: bob.id })).data?.node.email).toBe(
+      bob.email,
+    );
+    expect(codes(await outsider.client.query(USER, { id: bob.id }))).toEqual(['NOT_FOUND']);
+    expect((await outsider.client.query<{ node: { email: string } }>(USER, { id: outsider.id })).data?.node.email).toBe(
+      outsider.email,
+    );
   });
 
   it('pages connections at most 100 at a time', async () => {

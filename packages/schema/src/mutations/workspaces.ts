@@ -6,7 +6,7 @@ import { writeAudit } from '../audit.ts';
 import { canIn } from '../authorize.ts';
 import { builder, RoleEnum, UserErrorRef } from '../builder.ts';
 import { inTenant, requireViewer } from '../context.ts';
-import { notFound, type UserError, userError } from '../errors.ts';
+import { forbidden, notFound, type UserError, userError } from '../errors.ts';
 import { encodeGlobalId, parseId } from '../ids.ts';
 import type { MembershipRow, WorkspaceRow } from '../rows.ts';
 import { MembershipRef, WorkspaceRef } from '../types/refs.ts';
@@ -84,6 +84,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
     resolve: async (_root, { input }, ctx): Promise<WorkspaceShape> => {
       const viewer = requireViewer(ctx);
+      // An API token acts in its one workspace; making new ones takes a signed-in session.
+      if (viewer.kind === 'api') throw forbidden();
       const slug = input.slug.trim();
       const name = input.name.trim();
       const errors: UserError[] = [];
