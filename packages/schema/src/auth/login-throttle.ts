@@ -39,8 +39,13 @@ export async function retryAfterSeconds(db: Queryable, keys: string[], options: 
   return Math.max(0, wait);
 }
 
-export async function recordFailure(db: Queryable, keys: string[]): Promise<void> {
+export async function recordFailure(db: Queryable, keys: string[], options: LoginThrottleOptions): Promise<void> {
   await db.query('INSERT INTO login_attempts (key) SELECT unnest($1::text[])', [keys]);
+  // Attempts older than the window no longer count: drop them for these keys (index on key, at).
+  await db.query(`DELETE FROM login_attempts WHERE key = ANY($1) AND at < now() - $2 * interval '1 millisecond'`, [
+    keys,
+    options.windowMs,
+  ]);
 }
 
 export async function clearFailures(db: Queryable, email: string): Promise<void> {

@@ -145,7 +145,7 @@ builder.mutationFields((t) => ({
       const found = rows[0];
       const ok = await verifyPassword(input.password, found?.password_hash ?? (await dummyPasswordHash()));
       if (found === undefined || !ok) {
-        await recordFailure(pool, keys);
+        await recordFailure(pool, keys, ctx.options.loginThrottle);
         return { userErrors: [userError('INVALID_CREDENTIALS', null, 'Wrong email or password.')] };
       }
       await clearFailures(pool, email);
