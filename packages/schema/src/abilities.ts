@@ -52,6 +52,25 @@ export const MUTATION_PERMISSIONS = {
 } as const satisfies Record<string, readonly [Action, Subject]>;
 export type WorkspaceMutation = keyof typeof MUTATION_PERMISSIONS;
 
+/**
+ * The rules of CONTRACT.md's mutations that are added with the engine, plugin host and planner
+ * (their inputs and payloads exist already, in `types/engine-payloads.ts`). Moving an entry into
+ * MUTATION_PERMISSIONS adds it to the role × mutation test matrix.
+ */
+export const ENGINE_MUTATION_PERMISSIONS = {
+  draftPlan: ['create', 'Plan'],
+  startExecution: ['run', 'Execution'],
+  pauseExecution: ['run', 'Execution'],
+  resumeExecution: ['run', 'Execution'],
+  cancelExecution: ['run', 'Execution'],
+  retryExecution: ['run', 'Execution'],
+  rollbackExecution: ['run', 'Execution'],
+  decideApproval: ['decide', 'Approval'],
+  installPlugin: ['create', 'PluginInstallation'],
+  uninstallPlugin: ['delete', 'PluginInstallation'],
+  setSecret: ['create', 'Secret'],
+} as const satisfies Record<string, readonly [Action, Subject]>;
+
 /** Workspace fields only some roles may read. */
 export const FIELD_PERMISSIONS = {
   auditLog: ['read', 'AuditLog'],

@@ -6,6 +6,7 @@ import './types/tool.ts';
 import './types/workspace.ts';
 import './types/plan.ts';
 import './types/plugin.ts';
+import './types/engine-payloads.ts';
 import './types/query.ts';
 import './mutations/accounts.ts';
 import './mutations/workspaces.ts';
