@@ -69,7 +69,9 @@ describe('schema.graphql', () => {
         if (ours === undefined) {
           if (!(type.name === 'Mutation' && PENDING_MUTATIONS.has(field.name.value))) missing.push(where);
           // Even a pending mutation's input and payload types exist already.
-          const named = [field.type, ...(field.arguments ?? []).map((a) => a.type)].map((t) => print(t).replace(/[[\]!]/g, ''));
+          const named = [field.type, ...(field.arguments ?? []).map((a) => a.type)].map((t) =>
+            print(t).replace(/[[\]!]/g, ''),
+          );
           for (const name of named) if (!schema.getType(name)) missing.push(`${where}: type ${name}`);
           continue;
         }
