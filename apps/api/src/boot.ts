@@ -26,13 +26,8 @@ function webhookStarter(deps: BootDeps): StartWebhookExecution | undefined {
   if (deps.startExecution) return deps.startExecution;
   const engine = deps.engine;
   if (engine === undefined) return undefined;
-  return (client, workspaceId, { planVersionId, input }) =>
-    engine.startExecution(client, workspaceId, {
-      planVersionId,
-      input,
-      mode: 'LIVE',
-      actor: { userId: null, role: null },
-    });
+  return (client, workspaceId, { planVersionId, input, actor }) =>
+    engine.startExecution(client, workspaceId, { planVersionId, input, mode: 'LIVE', actor });
 }
 
 export interface Running {

@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { withTenant } from '@weft/db';
-import type { TenantClient } from '@weft/engine';
-import { encodeTenantId, open, parseTenantId, webhookSecretContext, writeAudit } from '@weft/schema';
+import type { Actor, Role, TenantClient } from '@weft/engine';
+import { encodeTenantId, open, parseTenantId, roleCan, webhookSecretContext, writeAudit } from '@weft/schema';
 import type pg from 'pg';
 
 /** A signed delivery older or newer than this is refused (replay window). */
@@ -13,7 +13,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export type StartWebhookExecution = (
   client: TenantClient,
   workspaceId: string,
-  input: { planVersionId: string; input: unknown },
+  input: { planVersionId: string; input: unknown; actor: Actor },
 ) => Promise<{ executionId: string }>;
 
 export interface WebhookRouteOptions {
@@ -80,8 +80,15 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
 
     const { workspaceId, id } = key;
     const webhook = await withTenant(options.pool, { workspaceId }, async (client) => {
-      const { rows } = await client.query<{ plan_id: string; secret_ciphertext: Buffer }>(
-        'SELECT plan_id, secret_ciphertext FROM webhooks WHERE id = $1',
+      const { rows } = await client.query<{
+        plan_id: string;
+        secret_ciphertext: Buffer;
+        created_by: string | null;
+        role: Role | null;
+      }>(
+        `SELECT w.plan_id, w.secret_ciphertext, w.created_by, m.role FROM webhooks w
+           LEFT JOIN memberships m ON m.workspace_id = w.workspace_id AND m.user_id = w.created_by
+          WHERE w.id = $1`,
         [id],
       );
       return rows[0];
@@ -94,6 +101,12 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
     if (Math.abs(Date.now() / 1000 - Number(timestamp)) > WEBHOOK_TOLERANCE_SECONDS) {
       return send(res, 400, { error: `Weft-Timestamp is more than ${WEBHOOK_TOLERANCE_SECONDS} s away from now.` });
     }
+    // A webhook acts for whoever created it, with their role now: once they may no longer run
+    // executions here (left, or demoted), neither may their webhook.
+    if (webhook.role === null || !roleCan(webhook.role, 'run', 'Execution')) {
+      return send(res, 403, { error: "The webhook's creator may no longer run executions in this workspace." });
+    }
+    const actor: Actor = { userId: webhook.created_by, role: webhook.role };
     let input: unknown;
     try {
       input = body.length === 0 ? null : JSON.parse(body.toString('utf8'));
@@ -140,7 +153,7 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
       );
       const planVersionId = versions[0]?.id;
       if (planVersionId === undefined) throw new Error('webhook plan has no version');
-      const started = await start(client, workspaceId, { planVersionId, input });
+      const started = await start(client, workspaceId, { planVersionId, input, actor });
       if (deliveryId !== undefined) {
         await client.query(
           'UPDATE webhook_deliveries SET execution_id = $3 WHERE webhook_id = $1 AND delivery_id = $2',
@@ -149,7 +162,7 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
       }
       await writeAudit(client, {
         workspaceId,
-        actorId: null,
+        actorId: actor.userId,
         action: 'webhook.deliver',
         targetId: encodeTenantId('Webhook', workspaceId, id),
         after: {

@@ -125,6 +125,24 @@ describe('inbound webhooks with an engine', () => {
   });
 });
 
+describe("inbound webhooks follow their creator's role", () => {
+  it('stop starting executions (403) once the creator can no longer run them', async () => {
+    const api = await startTestApi({ deps: { startExecution } });
+    try {
+      const admin = await signUpUser(new TestClient(api.url), 'creator');
+      const hook = await setUp(admin, 'demoted');
+      expect((await deliver(api, hook, '{}')).status).toBe(202);
+      await api.db.pools.owner.query("UPDATE memberships SET role = 'VIEWER'");
+      const refused = await deliver(api, hook, '{}');
+      expect(refused.status).toBe(403);
+      const { rows } = await api.db.pools.owner.query<{ n: number }>('SELECT count(*)::int AS n FROM executions');
+      expect(rows[0]?.n).toBe(1);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
 describe('inbound webhooks without an engine', () => {
   it('answers 503 "execution engine unavailable" after checking the signature', async () => {
     const api = await startTestApi();
