@@ -1,3 +1,4 @@
+import { withTenant } from '@weft/db';
 import type { ExecutionEvent, ExecutionStatusChange } from '@weft/engine';
 import { SUBSCRIPTION_PERMISSIONS } from './abilities.ts';
 import { canIn } from './authorize.ts';
@@ -35,20 +36,12 @@ export function resolveFeed(options: SchemaOptions): ExecutionFeed {
     workspaceExecutions: (_workspaceId, signal) => idleUntilAborted<ExecutionStatusChange>(signal),
     executionEvents: (workspaceId, executionId, afterSeq) =>
       (async function* replay(): AsyncIterable<ExecutionEvent> {
-        const { rows } = await options.pools.app.connect().then(async (client) => {
-          try {
-            await client.query('BEGIN');
-            await client.query("SELECT set_config('weft.workspace_id', $1, true)", [workspaceId]);
-            const result = await client.query(
-              'SELECT seq, type, step_id, at, data FROM execution_events WHERE execution_id = $1 AND seq > $2 ORDER BY seq',
-              [executionId, afterSeq],
-            );
-            await client.query('COMMIT');
-            return result;
-          } finally {
-            client.release();
-          }
-        });
+        const { rows } = await withTenant(options.pools.app, { workspaceId }, (client) =>
+          client.query(
+            'SELECT seq, type, step_id, at, data FROM execution_events WHERE execution_id = $1 AND seq > $2 ORDER BY seq',
+            [executionId, afterSeq],
+          ),
+        );
         for (const row of rows) yield { workspaceId, executionId, ...toRow<EventRow>(row) };
       })(),
   };

@@ -28,6 +28,14 @@ describe('accounts', () => {
     const viewer = await anonymous.withToken(token).query<{ viewer: { email: string; name: string } }>(VIEWER);
     expect(viewer.data?.viewer).toMatchObject({ email: 'ada@example.com', name: 'Ada' });
 
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /weft_graphql_operation_duration_seconds_count\{type="query",name="Viewer",outcome="ok"\} [1-9]/,
+    );
+    expect(metrics).toMatch(
+      /weft_graphql_operation_duration_seconds_count\{type="mutation",name="SignUp",outcome="ok"\} [1-9]/,
+    );
+
     const stored = await api.db.pools.owner.query<{ token_hash: Buffer }>('SELECT token_hash FROM auth_tokens');
     expect(stored.rows.every((r) => r.token_hash.length === 32 && !r.token_hash.toString().includes(token))).toBe(true);
   });
