@@ -7,7 +7,7 @@ import { API_TOKEN_TTL_MS, issueToken, revokeToken, SESSION_TTL_MS } from '../au
 import { canIn } from '../authorize.ts';
 import { builder, UserErrorRef } from '../builder.ts';
 import { inTenant, requireViewer } from '../context.ts';
-import { notFound, tooManyAttempts, type UserError, userError } from '../errors.ts';
+import { notFound, SchemaErrorCode, tooManyAttempts, type UserError, userError } from '../errors.ts';
 import { decodeGlobalId, encodeGlobalId, isUuid, parseId } from '../ids.ts';
 import type { UserRow } from '../rows.ts';
 import { UserRef, WorkspaceRef } from '../types/refs.ts';
@@ -101,12 +101,19 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx): Promise<AuthShape> => {
       const email = input.email.trim();
       const errors: UserError[] = [];
-      if (!EMAIL.test(email)) errors.push(userError('INVALID_INPUT', ['email'], 'Enter a valid email address.'));
+      if (!EMAIL.test(email))
+        errors.push(userError(SchemaErrorCode.INVALID_INPUT, ['email'], 'Enter a valid email address.'));
       if (input.password.length < MIN_PASSWORD || input.password.length > 1000) {
-        errors.push(userError('INVALID_INPUT', ['password'], `Use a password of ${MIN_PASSWORD} to 1000 characters.`));
+        errors.push(
+          userError(
+            SchemaErrorCode.INVALID_INPUT,
+            ['password'],
+            `Use a password of ${MIN_PASSWORD} to 1000 characters.`,
+          ),
+        );
       }
       if (input.name !== null && input.name !== undefined && input.name.length > 200) {
-        errors.push(userError('INVALID_INPUT', ['name'], 'Use a name of at most 200 characters.'));
+        errors.push(userError(SchemaErrorCode.INVALID_INPUT, ['name'], 'Use a name of at most 200 characters.'));
       }
       if (errors.length > 0) return { userErrors: errors };
       const passwordHash = await hashPassword(input.password);
@@ -118,7 +125,11 @@ builder.mutationFields((t) => ({
         );
         const user = rows[0];
         if (user === undefined) {
-          return { userErrors: [userError('TAKEN', ['email'], 'An account with this email exists; log in instead.')] };
+          return {
+            userErrors: [
+              userError(SchemaErrorCode.TAKEN, ['email'], 'An account with this email exists; log in instead.'),
+            ],
+          };
         }
         const session = await issueToken(client, {
           userId: user.id,
@@ -146,7 +157,7 @@ builder.mutationFields((t) => ({
       const ok = await verifyPassword(input.password, found?.password_hash ?? (await dummyPasswordHash()));
       if (found === undefined || !ok) {
         await recordFailure(pool, keys, ctx.options.loginThrottle);
-        return { userErrors: [userError('INVALID_CREDENTIALS', null, 'Wrong email or password.')] };
+        return { userErrors: [userError(SchemaErrorCode.INVALID_CREDENTIALS, null, 'Wrong email or password.')] };
       }
       await clearFailures(pool, email);
       const session = await issueToken(pool, {
@@ -194,9 +205,11 @@ builder.mutationFields((t) => ({
       const days = input.expiresInDays ?? API_TOKEN_TTL_MS / 86_400_000;
       const errors: UserError[] = [];
       if (name.length < 1 || name.length > 100)
-        errors.push(userError('INVALID_INPUT', ['name'], 'Name the token (1 to 100 characters).'));
+        errors.push(userError(SchemaErrorCode.INVALID_INPUT, ['name'], 'Name the token (1 to 100 characters).'));
       if (!Number.isInteger(days) || days < 1 || days > 3650) {
-        errors.push(userError('INVALID_INPUT', ['expiresInDays'], 'expiresInDays is between 1 and 3650.'));
+        errors.push(
+          userError(SchemaErrorCode.INVALID_INPUT, ['expiresInDays'], 'expiresInDays is between 1 and 3650.'),
+        );
       }
       if (errors.length > 0) return { userErrors: errors };
       return inTenant(ctx, workspaceId, async (client) => {

@@ -3,7 +3,7 @@ import { writeAudit } from '../audit.ts';
 import { canIn } from '../authorize.ts';
 import { builder, UserErrorRef } from '../builder.ts';
 import { inTenant, requireViewer, type SchemaContext } from '../context.ts';
-import { notFound, type UserError, userError } from '../errors.ts';
+import { notFound, SchemaErrorCode, type UserError, userError } from '../errors.ts';
 import { encodeTenantId, parseId, parseTenantId } from '../ids.ts';
 import { contentHash } from '../plans/plan-diff.ts';
 import { structuralPlanValidator } from '../plans/structural-validator.ts';
@@ -50,7 +50,7 @@ async function validate(ctx: SchemaContext, workspaceId: string, spec: unknown):
 
 function checkMessage(message: string | null | undefined): UserError[] {
   return message !== null && message !== undefined && message.length > 2000
-    ? [userError('INVALID_INPUT', ['message'], 'Keep the message under 2000 characters.')]
+    ? [userError(SchemaErrorCode.INVALID_INPUT, ['message'], 'Keep the message under 2000 characters.')]
     : [];
 }
 
@@ -67,7 +67,7 @@ builder.mutationFields((t) => ({
       const name = input.name.trim();
       const errors: UserError[] = [];
       if (name.length < 1 || name.length > 200)
-        errors.push(userError('INVALID_INPUT', ['name'], 'Name the plan (1 to 200 characters).'));
+        errors.push(userError(SchemaErrorCode.INVALID_INPUT, ['name'], 'Name the plan (1 to 200 characters).'));
       errors.push(...checkMessage(input.message), ...(await validate(ctx, workspaceId, input.spec)));
       if (errors.length > 0) return { userErrors: errors };
       return inTenant(ctx, workspaceId, async (client) => {
@@ -78,7 +78,7 @@ builder.mutationFields((t) => ({
         );
         const planRow = rows[0];
         if (planRow === undefined)
-          return { userErrors: [userError('TAKEN', ['name'], `A plan named "${name}" exists.`)] };
+          return { userErrors: [userError(SchemaErrorCode.TAKEN, ['name'], `A plan named "${name}" exists.`)] };
         const plan = toRow<PlanRow>(planRow);
         const hash = contentHash(input.spec);
         const { rows: versions } = await client.query(

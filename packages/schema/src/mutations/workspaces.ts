@@ -6,7 +6,7 @@ import { writeAudit } from '../audit.ts';
 import { canIn } from '../authorize.ts';
 import { builder, RoleEnum, UserErrorRef } from '../builder.ts';
 import { inTenant, requireViewer } from '../context.ts';
-import { forbidden, notFound, type UserError, userError } from '../errors.ts';
+import { forbidden, notFound, SchemaErrorCode, type UserError, userError } from '../errors.ts';
 import { encodeGlobalId, parseId } from '../ids.ts';
 import type { MembershipRow, WorkspaceRow } from '../rows.ts';
 import { MembershipRef, WorkspaceRef } from '../types/refs.ts';
@@ -99,7 +99,7 @@ builder.mutationFields((t) => ({
         );
       }
       if (name.length < 1 || name.length > 200)
-        errors.push(userError('INVALID_INPUT', ['name'], 'Name the workspace (1 to 200 characters).'));
+        errors.push(userError(SchemaErrorCode.INVALID_INPUT, ['name'], 'Name the workspace (1 to 200 characters).'));
       if (errors.length > 0) return { userErrors: errors };
       const id = randomUUID();
       try {
@@ -125,7 +125,7 @@ builder.mutationFields((t) => ({
       } catch (error) {
         // Other workspaces are invisible under RLS, so a taken slug shows up as the unique violation.
         if ((error as { code?: string }).code === '23505') {
-          return { userErrors: [userError('TAKEN', ['slug'], `The slug "${slug}" is taken.`)] };
+          return { userErrors: [userError(SchemaErrorCode.TAKEN, ['slug'], `The slug "${slug}" is taken.`)] };
         }
         throw error;
       }
@@ -145,7 +145,9 @@ builder.mutationFields((t) => ({
         const user = users[0];
         if (user === undefined) {
           return {
-            userErrors: [userError('NOT_FOUND', ['email'], 'No account has this email; ask them to sign up first.')],
+            userErrors: [
+              userError(SchemaErrorCode.NOT_FOUND, ['email'], 'No account has this email; ask them to sign up first.'),
+            ],
           };
         }
         const { rows } = await client.query<{ workspace_id: string; user_id: string; role: Role }>(
@@ -154,7 +156,8 @@ builder.mutationFields((t) => ({
           [workspaceId, user.id, input.role],
         );
         const row = rows[0];
-        if (row === undefined) return { userErrors: [userError('TAKEN', ['email'], 'This user is a member already.')] };
+        if (row === undefined)
+          return { userErrors: [userError(SchemaErrorCode.TAKEN, ['email'], 'This user is a member already.')] };
         await writeAudit(client, {
           workspaceId,
           actorId: viewer.userId,

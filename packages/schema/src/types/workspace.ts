@@ -170,5 +170,3 @@ builder.objectFields(UserRef, (t) => ({
     },
   }),
 }));
-
-export { UserRef };
