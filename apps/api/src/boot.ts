@@ -1,14 +1,36 @@
 import { createPools, migrate, type Pools } from '@weft/db';
-import { type Engine, prepareQueue } from '@weft/engine';
+import { type Engine, type EngineApi, prepareQueue } from '@weft/engine';
 import type { PluginHost } from '@weft/plugin-host';
-import { buildSchema } from '@weft/schema';
+import type { ExecutionFeed, PlanValidator } from '@weft/schema';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type App, createApp } from './app.ts';
 import { type Config, ConfigError } from './config.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { databaseCheck, type ReadinessCheck, redisCheck } from './health.ts';
+import { memoryRateLimiter, redisRateLimiter } from './rate-limiter.ts';
 import { startRuntime } from './runtime.ts';
+import type { StartWebhookExecution } from './webhook-route.ts';
+
+/**
+ * Overrides for what the API serves with (tests). By default the process's own engine (with the
+ * plugin host as a tool provider) validates plans, lists tools, feeds subscriptions and starts
+ * webhook runs; the narrower overrides replace one of those.
+ */
+export interface BootDeps {
+  engine?: EngineApi;
+  validatePlan?: PlanValidator;
+  feed?: ExecutionFeed;
+  startExecution?: StartWebhookExecution;
+}
+
+function webhookStarter(deps: BootDeps): StartWebhookExecution | undefined {
+  if (deps.startExecution) return deps.startExecution;
+  const engine = deps.engine;
+  if (engine === undefined) return undefined;
+  return (client, workspaceId, { planVersionId, input, actor }) =>
+    engine.startExecution(client, workspaceId, { planVersionId, input, mode: 'LIVE', actor });
+}
 
 export interface Running {
   app: App;
@@ -37,7 +59,7 @@ async function openDatabase(config: Config, logger: Logger): Promise<{ url: stri
   return embedded;
 }
 
-export async function boot(config: Config, logger: Logger): Promise<Running> {
+export async function boot(config: Config, logger: Logger, deps: BootDeps = {}): Promise<Running> {
   if (config.secretKeyGenerated) {
     logger.warn({ dataDir: config.dataDir }, 'SECRET_KEY is not set: using a generated key kept under DATA_DIR');
   }
@@ -49,9 +71,10 @@ export async function boot(config: Config, logger: Logger): Promise<Running> {
     const pools = createPools({ ownerUrl: database.url, appUrl: config.databaseAppUrl, applicationName: 'weft-api' });
     cleanups.unshift(() => pools.close());
     const runtime = await startRuntime(config, pools, logger, { workers: config.workers, publishFirstParty: true });
-    // First to stop: running steps are handed back (re-dispatched) before connections close.
+    // Stopped right after the HTTP server: running steps are handed back before connections close.
     cleanups.unshift(() => runtime.stop());
     const { engine, pluginHost } = runtime;
+    const served: BootDeps = { engine, ...deps };
     const redis =
       config.redisUrl === undefined
         ? undefined
@@ -63,7 +86,23 @@ export async function boot(config: Config, logger: Logger): Promise<Running> {
     }
     const readiness: ReadinessCheck[] = [databaseCheck(pools.app)];
     if (redis !== undefined) readiness.push(redisCheck(redis));
-    const app = createApp({ schema: buildSchema(), logger, readiness, production: config.production });
+    const app = createApp({
+      schemaOptions: {
+        pools,
+        logger,
+        secretKey: config.secretKey,
+        engine: served.engine,
+        validatePlan: served.validatePlan,
+        feed: served.feed,
+      },
+      logger,
+      readiness,
+      production: config.production,
+      limiter: redis === undefined ? memoryRateLimiter() : redisRateLimiter(redis),
+      rateLimit: config.rateLimit,
+      requestTimeoutMs: config.requestTimeoutMs,
+      startExecution: webhookStarter(served),
+    });
     await new Promise<void>((resolve, reject) => {
       app.server.once('error', (error: NodeJS.ErrnoException) =>
         reject(

@@ -18,6 +18,8 @@ describe('loadConfig', () => {
       logLevel: 'info',
       production: false,
       secretKeyGenerated: true,
+      rateLimit: { perUser: 600, perWorkspace: 3000, windowMs: 60_000 },
+      requestTimeoutMs: 30_000,
     });
     // The generated key is kept, so secrets stay readable after a restart.
     expect(readFileSync(join(dir, 'secret.key'), 'utf8').trim()).toBe(config.secretKey);
@@ -34,6 +36,8 @@ describe('loadConfig', () => {
     [{ WORKERS: '-1' }, /^Invalid configuration: WORKERS must be a whole number/],
     [{ SECRET_KEY: 'short' }, /^Invalid configuration: SECRET_KEY must be at least 32 characters/],
     [{ NODE_ENV: 'production' }, /^Invalid configuration: SECRET_KEY must be set when NODE_ENV=production/],
+    [{ RATE_LIMIT_PER_MINUTE: '0' }, /^Invalid configuration: RATE_LIMIT_PER_MINUTE must be at least 1/],
+    [{ REQUEST_TIMEOUT_MS: 'soon' }, /^Invalid configuration: REQUEST_TIMEOUT_MS must be a whole number/],
   ])('rejects %o with one line naming the variable', (env, message) => {
     let error: unknown;
     try {

@@ -1,0 +1,128 @@
+import { builder, UserErrorRef } from '../builder.ts';
+import type { UserError } from '../errors.ts';
+import type { ApprovalRow, ExecutionRow, InstallationRow, PluginVersionRow } from '../rows.ts';
+import { ExecutionModeEnum } from './execution.ts';
+import { ApprovalRef, ExecutionRef, PluginInstallationRef, PluginVersionRef } from './refs.ts';
+
+// Inputs and payloads of CONTRACT.md's mutations that need the running engine, plugin host or
+// planner. They are part of the schema now so clients can be written against it; the mutation
+// fields themselves are added when those parts are connected (see ENGINE_MUTATION_PERMISSIONS).
+
+export interface ExecutionPayloadShape {
+  execution?: ExecutionRow | null;
+  userErrors: UserError[];
+}
+export const ExecutionPayload = builder.objectRef<ExecutionPayloadShape>('ExecutionPayload').implement({
+  fields: (t) => ({
+    execution: t.field({ type: ExecutionRef, nullable: true, resolve: (p) => p.execution ?? null }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
+export interface ApprovalPayloadShape {
+  approval?: ApprovalRow | null;
+  userErrors: UserError[];
+}
+export const ApprovalPayload = builder.objectRef<ApprovalPayloadShape>('ApprovalPayload').implement({
+  fields: (t) => ({
+    approval: t.field({ type: ApprovalRef, nullable: true, resolve: (p) => p.approval ?? null }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
+export interface DraftPlanPayloadShape {
+  spec?: unknown;
+  explanation?: string | null;
+  userErrors: UserError[];
+}
+export const DraftPlanPayload = builder.objectRef<DraftPlanPayloadShape>('DraftPlanPayload').implement({
+  fields: (t) => ({
+    spec: t.field({ type: 'JSON', nullable: true, resolve: (p) => p.spec ?? null }),
+    explanation: t.string({ nullable: true, resolve: (p) => p.explanation ?? null }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
+export interface PluginVersionPayloadShape {
+  pluginVersion?: PluginVersionRow | null;
+  userErrors: UserError[];
+}
+export const PluginVersionPayload = builder.objectRef<PluginVersionPayloadShape>('PluginVersionPayload').implement({
+  fields: (t) => ({
+    pluginVersion: t.field({ type: PluginVersionRef, nullable: true, resolve: (p) => p.pluginVersion ?? null }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
+export interface PluginInstallationPayloadShape {
+  installation?: InstallationRow | null;
+  userErrors: UserError[];
+}
+export const PluginInstallationPayload = builder
+  .objectRef<PluginInstallationPayloadShape>('PluginInstallationPayload')
+  .implement({
+    fields: (t) => ({
+      installation: t.field({ type: PluginInstallationRef, nullable: true, resolve: (p) => p.installation ?? null }),
+      userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+    }),
+  });
+
+export interface SecretPayloadShape {
+  secret?: { name: string; updatedAt: Date } | null;
+  userErrors: UserError[];
+}
+const SecretRef = builder.objectRef<{ name: string; updatedAt: Date }>('Secret').implement({
+  description: 'A stored secret: its name only; the value is never readable back.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    updatedAt: t.field({ type: 'DateTime', resolve: (s) => s.updatedAt }),
+  }),
+});
+export const SecretPayload = builder.objectRef<SecretPayloadShape>('SecretPayload').implement({
+  fields: (t) => ({
+    secret: t.field({ type: SecretRef, nullable: true, resolve: (p) => p.secret ?? null }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
+export const StartExecutionInput = builder.inputType('StartExecutionInput', {
+  fields: (t) => ({
+    planId: t.id({ required: true }),
+    version: t.int({ required: false, description: 'Defaults to the latest version.' }),
+    input: t.field({ type: 'JSON', required: false }),
+    mode: t.field({ type: ExecutionModeEnum, required: false, description: 'Defaults to LIVE.' }),
+  }),
+});
+export const ExecutionIdInput = builder.inputType('ExecutionIdInput', {
+  fields: (t) => ({ id: t.id({ required: true }) }),
+});
+export const DecideApprovalInput = builder.inputType('DecideApprovalInput', {
+  fields: (t) => ({
+    approvalId: t.id({ required: true }),
+    approve: t.boolean({ required: true }),
+    comment: t.string({ required: false }),
+  }),
+});
+export const DraftPlanInput = builder.inputType('DraftPlanInput', {
+  fields: (t) => ({ workspaceId: t.id({ required: true }), request: t.string({ required: true }) }),
+});
+export const PublishPluginInput = builder.inputType('PublishPluginInput', {
+  fields: (t) => ({ manifest: t.field({ type: 'JSON', required: true }), bundle: t.string({ required: true }) }),
+});
+export const InstallPluginInput = builder.inputType('InstallPluginInput', {
+  fields: (t) => ({
+    workspaceId: t.id({ required: true }),
+    pluginVersionId: t.id({ required: true }),
+    grantedCapabilities: t.stringList({ required: true }),
+  }),
+});
+export const UninstallPluginInput = builder.inputType('UninstallPluginInput', {
+  fields: (t) => ({ id: t.id({ required: true }) }),
+});
+export const SetSecretInput = builder.inputType('SetSecretInput', {
+  fields: (t) => ({
+    workspaceId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    value: t.string({ required: true }),
+  }),
+});
