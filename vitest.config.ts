@@ -3,6 +3,10 @@ import { defineConfig } from 'vitest/config';
 // One run for the whole repository: every test file makes its own database, so files run in
 // parallel across workers. `npm test` runs this; packages' `test` scripts filter it by path.
 export default defineConfig({
+  // graphql 16 ships CommonJS (`main`) and ESM (`module`). Node (and so every dependency) loads the
+  // CommonJS build; without this, Vite would hand our own sources the ESM one, and two copies of
+  // GraphQLError would break `instanceof` between our code and graphql-yoga's.
+  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     include: ['{apps,packages,plugins,db}/*/src/**/*.test.ts', 'db/src/**/*.test.ts', 'test/e2e/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],

@@ -2,19 +2,30 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import type { GraphQLSchema } from 'graphql';
-import { createYoga } from 'graphql-yoga';
+import type { SchemaOptions } from '@weft/schema';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import sirv from 'sirv';
+import { createAdminGraphql } from './admin-graphql.ts';
+import { createGraphqlServer } from './graphql-server.ts';
 import { checkReadiness, type ReadinessCheck } from './health.ts';
 import { withLogContext } from './logger.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import { createWebhookRoute, type StartWebhookExecution } from './webhook-route.ts';
+import { attachGraphqlWs } from './ws-server.ts';
+import { createGraphqlMetrics } from './yoga-plugins/use-metrics.ts';
 
 export interface AppOptions {
-  schema: GraphQLSchema;
+  /** What the GraphQL schema needs: pools, logger, secret key and, once connected, the engine. */
+  schemaOptions: SchemaOptions;
   logger: Logger;
   readiness: ReadinessCheck[];
   production: boolean;
+  limiter: RateLimiter;
+  rateLimit: { perUser: number; perWorkspace: number; windowMs: number };
+  requestTimeoutMs: number;
+  /** Starts the execution of an inbound webhook; absent until the engine is connected (503). */
+  startExecution?: StartWebhookExecution;
   /** Where the built admin console lives; a placeholder page is served when it is missing. */
   adminDir?: string;
 }
@@ -42,12 +53,25 @@ export function createApp(options: AppOptions): App {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
 
-  const yoga = createYoga({
-    schema: options.schema,
-    graphqlEndpoint: '/graphql',
-    graphiql: !options.production,
-    landingPage: false,
-    logging: logger.child({ component: 'yoga' }),
+  const yoga = createGraphqlServer({
+    schemaOptions: options.schemaOptions,
+    logger,
+    production: options.production,
+    metrics: createGraphqlMetrics(metrics),
+    limiter: options.limiter,
+    rateLimit: options.rateLimit,
+    requestTimeoutMs: options.requestTimeoutMs,
+  });
+  const hooks = createWebhookRoute({
+    pool: options.schemaOptions.pools.app,
+    secretKey: options.schemaOptions.secretKey,
+    startExecution: options.startExecution,
+  });
+  const adminGraphql = createAdminGraphql({
+    pools: options.schemaOptions.pools,
+    production: options.production,
+    secretKey: options.schemaOptions.secretKey,
+    logger,
   });
 
   const adminDir = options.adminDir ?? DEFAULT_ADMIN_DIR;
@@ -65,6 +89,8 @@ export function createApp(options: AppOptions): App {
       res.end(await metrics.metrics());
       return;
     }
+    if (path === '/admin/graphql') return adminGraphql.handle(req, res);
+    if (path.startsWith('/hooks/')) return hooks(req, res, path.slice('/hooks/'.length));
     if (path === '/admin' || path.startsWith('/admin/')) {
       if (path === '/admin') {
         res.writeHead(308, { location: '/admin/' });
@@ -104,10 +130,14 @@ export function createApp(options: AppOptions): App {
     });
   });
 
+  const closeWs = attachGraphqlWs(server, yoga, options.schemaOptions);
+
   return {
     server,
     metrics,
     async close(drainMs = 10_000) {
+      await closeWs();
+      await adminGraphql.close();
       if (!server.listening) return;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -1,11 +1,39 @@
 import { createPools, migrate, type Pools } from '@weft/db';
-import { buildSchema } from '@weft/schema';
+import type { EngineApi } from '@weft/engine';
+import type { ExecutionFeed, PlanValidator } from '@weft/schema';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type App, createApp } from './app.ts';
 import { type Config, ConfigError } from './config.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { databaseCheck, type ReadinessCheck, redisCheck } from './health.ts';
+import { memoryRateLimiter, redisRateLimiter } from './rate-limiter.ts';
+import type { StartWebhookExecution } from './webhook-route.ts';
+
+/**
+ * What the API serves with besides the configuration. The engine connects here: when `engine` is
+ * given, plan validation, tools, subscriptions and webhook starts go through it unless one of the
+ * narrower overrides is given.
+ */
+export interface BootDeps {
+  engine?: EngineApi;
+  validatePlan?: PlanValidator;
+  feed?: ExecutionFeed;
+  startExecution?: StartWebhookExecution;
+}
+
+function webhookStarter(deps: BootDeps): StartWebhookExecution | undefined {
+  if (deps.startExecution) return deps.startExecution;
+  const engine = deps.engine;
+  if (engine === undefined) return undefined;
+  return (client, workspaceId, { planVersionId, input }) =>
+    engine.startExecution(client, workspaceId, {
+      planVersionId,
+      input,
+      mode: 'LIVE',
+      actor: { userId: null, role: null },
+    });
+}
 
 export interface Running {
   app: App;
@@ -32,7 +60,7 @@ async function openDatabase(config: Config, logger: Logger): Promise<{ url: stri
   return embedded;
 }
 
-export async function boot(config: Config, logger: Logger): Promise<Running> {
+export async function boot(config: Config, logger: Logger, deps: BootDeps = {}): Promise<Running> {
   if (config.secretKeyGenerated) {
     logger.warn({ dataDir: config.dataDir }, 'SECRET_KEY is not set: using a generated key kept under DATA_DIR');
   }
@@ -53,7 +81,23 @@ export async function boot(config: Config, logger: Logger): Promise<Running> {
     }
     const readiness: ReadinessCheck[] = [databaseCheck(pools.app)];
     if (redis !== undefined) readiness.push(redisCheck(redis));
-    const app = createApp({ schema: buildSchema(), logger, readiness, production: config.production });
+    const app = createApp({
+      schemaOptions: {
+        pools,
+        logger,
+        secretKey: config.secretKey,
+        engine: deps.engine,
+        validatePlan: deps.validatePlan,
+        feed: deps.feed,
+      },
+      logger,
+      readiness,
+      production: config.production,
+      limiter: redis === undefined ? memoryRateLimiter() : redisRateLimiter(redis),
+      rateLimit: config.rateLimit,
+      requestTimeoutMs: config.requestTimeoutMs,
+      startExecution: webhookStarter(deps),
+    });
     await new Promise<void>((resolve, reject) => {
       app.server.once('error', (error: NodeJS.ErrnoException) =>
         reject(

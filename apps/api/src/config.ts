@@ -37,6 +37,9 @@ const envSchema = z.object({
   SECRET_KEY: optional(z.string().min(32, 'must be at least 32 characters')),
   NODE_ENV: optional(z.enum(['production', 'development', 'test'])),
   OTEL_EXPORTER_OTLP_ENDPOINT: optional(z.string().refine((v) => URL.canParse(v), 'must be a URL')),
+  RATE_LIMIT_PER_MINUTE: optional(int(1, 1_000_000)),
+  WORKSPACE_RATE_LIMIT_PER_MINUTE: optional(int(1, 10_000_000)),
+  REQUEST_TIMEOUT_MS: optional(int(100, 600_000)),
 });
 
 export interface Config {
@@ -58,6 +61,9 @@ export interface Config {
   secretKeyGenerated: boolean;
   production: boolean;
   otlpEndpoint: string | undefined;
+  /** GraphQL operations per minute per user (or client address) and per workspace. */
+  rateLimit: { perUser: number; perWorkspace: number; windowMs: number };
+  requestTimeoutMs: number;
 }
 
 /** A configuration problem: one line, naming the variable, for the person starting the server. */
@@ -102,6 +108,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKeyGenerated,
     production,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    rateLimit: {
+      perUser: e.RATE_LIMIT_PER_MINUTE ?? 600,
+      perWorkspace: e.WORKSPACE_RATE_LIMIT_PER_MINUTE ?? 3000,
+      windowMs: 60_000,
+    },
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS ?? 30_000,
   };
 }
 

@@ -1,16 +1,33 @@
-import SchemaBuilder from '@pothos/core';
-import type { GraphQLSchema } from 'graphql';
-
-/** Builds the product's GraphQL schema. */
-export function buildSchema(): GraphQLSchema {
-  const builder = new SchemaBuilder({});
-  builder.queryType({
-    fields: (t) => ({
-      apiVersion: t.string({
-        description: 'The version of the Weft API serving this request.',
-        resolve: () => '0.1.0',
-      }),
-    }),
-  });
-  return builder.toSchema();
-}
+export {
+  type Action,
+  abilityFor,
+  FIELD_PERMISSIONS,
+  MUTATION_PERMISSIONS,
+  ROLES,
+  roleCan,
+  SUBSCRIPTION_PERMISSIONS,
+  type Subject,
+  type WorkspaceMutation,
+} from './abilities.ts';
+export { writeAudit } from './audit.ts';
+export { DEFAULT_LOGIN_THROTTLE, type LoginThrottleOptions } from './auth/login-throttle.ts';
+export { resolveToken, type Viewer } from './auth/tokens.ts';
+export { buildSchema } from './build-schema.ts';
+export {
+  bearerToken,
+  createContext,
+  type ExecutionFeed,
+  type RequestInfo,
+  roleOf,
+  type SchemaContext,
+  type SchemaLogger,
+  type SchemaOptions,
+} from './context.ts';
+export { SchemaErrorCode } from './errors.ts';
+export { encodeGlobalId, encodeTenantId, parseTenantId } from './ids.ts';
+export { webhookSecretContext } from './mutations/webhooks.ts';
+export { canonicalJson, contentHash, diffSpecs } from './plans/plan-diff.ts';
+export { type PlanValidator, structuralPlanValidator } from './plans/structural-validator.ts';
+export { printSchemaSdl } from './print.ts';
+export { open, seal } from './secret-box.ts';
+export { BUILT_IN_TOOLS } from './types/tool.ts';

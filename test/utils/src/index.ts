@@ -1,3 +1,5 @@
+export { signUpUser, type TestUser } from './accounts.ts';
+export { codes, type GraphqlResult, startTestApi, TEST_SECRET_KEY, type TestApi, TestClient } from './api.ts';
 export { createEmptyDatabase, createTestDatabase, TEST_SERVER_URL, type TestDatabase } from './database.ts';
 export {
   chatCompletion,

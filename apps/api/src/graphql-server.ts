@@ -1,0 +1,90 @@
+import type { IncomingMessage } from 'node:http';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { buildSchema, createContext, type SchemaContext, type SchemaOptions } from '@weft/schema';
+import { GraphQLError } from 'graphql';
+import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { currentLogContext } from './logger.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import { type GraphqlMetrics, useMetrics } from './yoga-plugins/use-metrics.ts';
+import { useNoIntrospection } from './yoga-plugins/use-no-introspection.ts';
+import { useRateLimit } from './yoga-plugins/use-rate-limit.ts';
+import { useRequestTimeout } from './yoga-plugins/use-request-timeout.ts';
+
+/** Per-operation limits, checked while validating, i.e. before anything executes. */
+// Armor's cost counts list arguments (`first: 100` multiplies what is below it), so a full page of
+// one connection fits and a page of pages does not.
+export const OPERATION_LIMITS = { maxDepth: 12, maxAliases: 15, maxCost: 50_000, maxTokens: 3000 } as const;
+
+export interface GraphqlServerOptions {
+  schemaOptions: SchemaOptions;
+  logger: Logger;
+  production: boolean;
+  metrics: GraphqlMetrics;
+  limiter: RateLimiter;
+  rateLimit: { perUser: number; perWorkspace: number; windowMs: number };
+  requestTimeoutMs: number;
+}
+
+/** What yoga passes to the context factory: HTTP (node req) or graphql-ws (connection params). */
+interface InitialContext {
+  request?: Request;
+  req?: IncomingMessage;
+  connectionParams?: Record<string, unknown>;
+}
+
+export type GraphqlServer = YogaServerInstance<InitialContext, SchemaContext>;
+
+export function clientAddress(req: IncomingMessage | undefined): string {
+  return req?.socket.remoteAddress ?? 'unknown';
+}
+
+export function createGraphqlServer(options: GraphqlServerOptions): GraphqlServer {
+  const { logger } = options;
+  return createYoga<InitialContext, SchemaContext>({
+    schema: buildSchema(),
+    graphqlEndpoint: '/graphql',
+    graphiql: !options.production,
+    landingPage: false,
+    logging: logger.child({ component: 'yoga' }),
+    context: async (initial) => {
+      const fromSocket = initial.connectionParams?.authorization;
+      const authorization =
+        typeof fromSocket === 'string' ? fromSocket : (initial.request?.headers.get('authorization') ?? null);
+      return createContext(options.schemaOptions, {
+        authorization,
+        requestId: currentLogContext()?.reqId ?? 'none',
+        clientIp: clientAddress(initial.req),
+      });
+    },
+    maskedErrors: {
+      maskError: (error, _message) => {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        // Our own errors (codes, validation, limits) are meant for the client.
+        if (error instanceof GraphQLError && (original === undefined || original instanceof GraphQLError)) {
+          return error;
+        }
+        const requestId = currentLogContext()?.reqId ?? 'none';
+        logger.error({ err: original ?? error, requestId }, 'unexpected error in a GraphQL operation');
+        return createGraphQLError('Unexpected error.', {
+          path: error instanceof GraphQLError ? error.path : undefined,
+          extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
+        });
+      },
+    },
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: OPERATION_LIMITS.maxDepth },
+        maxAliases: { n: OPERATION_LIMITS.maxAliases },
+        costLimit: { maxCost: OPERATION_LIMITS.maxCost },
+        maxTokens: { n: OPERATION_LIMITS.maxTokens },
+        maxDirectives: { n: 20 },
+        blockFieldSuggestion: { enabled: options.production },
+      }),
+      ...(options.production ? [useNoIntrospection()] : []),
+      useMetrics(options.metrics),
+      useRateLimit({ limiter: options.limiter, ...options.rateLimit }),
+      useRequestTimeout({ timeoutMs: options.requestTimeoutMs }),
+    ],
+  });
+}

@@ -1,0 +1,164 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { withTenant } from '@weft/db';
+import type { TenantClient } from '@weft/engine';
+import { encodeTenantId, open, parseTenantId, webhookSecretContext, writeAudit } from '@weft/schema';
+import type pg from 'pg';
+
+/** A signed delivery older or newer than this is refused (replay window). */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Starts an execution of a plan version for an inbound webhook (the engine's `startExecution`). */
+export type StartWebhookExecution = (
+  client: TenantClient,
+  workspaceId: string,
+  input: { planVersionId: string; input: unknown },
+) => Promise<{ executionId: string }>;
+
+export interface WebhookRouteOptions {
+  pool: pg.Pool;
+  secretKey: string;
+  /** Absent until the engine is connected: deliveries then answer 503. */
+  startExecution?: StartWebhookExecution;
+}
+
+/** `sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`, as senders compute it. */
+export function signWebhook(secret: string, timestamp: string, body: Buffer | string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex')}`;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function signatureMatches(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** `POST /hooks/:id` (CONTRACT.md "Webhooks"). */
+export function createWebhookRoute(options: WebhookRouteOptions) {
+  return async function handleWebhook(req: IncomingMessage, res: ServerResponse, rawId: string): Promise<void> {
+    if (req.method !== 'POST') return send(res, 405, { error: 'Use POST.' });
+    let key: { workspaceId: string; id: string };
+    try {
+      key = parseTenantId(decodeURIComponent(rawId), 'Webhook');
+    } catch {
+      return send(res, 404, { error: 'No such webhook.' });
+    }
+    const body = await readBody(req);
+    if (body === null) return send(res, 413, { error: `The body is larger than ${MAX_BODY_BYTES} bytes.` });
+    const timestamp = header(req, 'weft-timestamp');
+    const signature = header(req, 'weft-signature');
+    if (timestamp === undefined || !/^\d{1,12}$/.test(timestamp)) {
+      return send(res, 400, { error: 'Weft-Timestamp must be unix seconds.' });
+    }
+    if (signature === undefined) return send(res, 401, { error: 'Weft-Signature is missing.' });
+    const deliveryId = header(req, 'weft-delivery');
+    if (deliveryId !== undefined && !/^[\w.:-]{1,200}$/.test(deliveryId)) {
+      return send(res, 400, { error: 'Weft-Delivery must be 1-200 letters, digits or "_.:-".' });
+    }
+
+    const { workspaceId, id } = key;
+    const webhook = await withTenant(options.pool, { workspaceId }, async (client) => {
+      const { rows } = await client.query<{ plan_id: string; secret_ciphertext: Buffer }>(
+        'SELECT plan_id, secret_ciphertext FROM webhooks WHERE id = $1',
+        [id],
+      );
+      return rows[0];
+    });
+    if (webhook === undefined) return send(res, 404, { error: 'No such webhook.' });
+    const secret = open(options.secretKey, webhook.secret_ciphertext, webhookSecretContext(workspaceId, id));
+    if (!signatureMatches(signWebhook(secret, timestamp, body), signature)) {
+      return send(res, 401, { error: 'The signature does not match.' });
+    }
+    if (Math.abs(Date.now() / 1000 - Number(timestamp)) > WEBHOOK_TOLERANCE_SECONDS) {
+      return send(res, 400, { error: `Weft-Timestamp is more than ${WEBHOOK_TOLERANCE_SECONDS} s away from now.` });
+    }
+    let input: unknown;
+    try {
+      input = body.length === 0 ? null : JSON.parse(body.toString('utf8'));
+    } catch {
+      return send(res, 400, { error: 'The body must be JSON.' });
+    }
+
+    const answer = (executionId: string) =>
+      send(res, 202, { executionId: encodeTenantId('Execution', workspaceId, executionId) });
+    if (deliveryId !== undefined) {
+      const first = await withTenant(options.pool, { workspaceId }, async (client) => {
+        const { rows } = await client.query<{ execution_id: string | null }>(
+          'SELECT execution_id FROM webhook_deliveries WHERE webhook_id = $1 AND delivery_id = $2',
+          [id, deliveryId],
+        );
+        return rows[0];
+      });
+      if (first?.execution_id) return answer(first.execution_id);
+    }
+    const start = options.startExecution;
+    if (start === undefined) return send(res, 503, { error: 'execution engine unavailable' });
+
+    const executionId = await withTenant(options.pool, { workspaceId }, async (client) => {
+      if (deliveryId !== undefined) {
+        // A concurrent delivery with the same id waits on this row; the loser answers the winner's run.
+        const { rows } = await client.query(
+          `INSERT INTO webhook_deliveries (workspace_id, webhook_id, delivery_id) VALUES ($1, $2, $3)
+           ON CONFLICT DO NOTHING RETURNING delivery_id`,
+          [workspaceId, id, deliveryId],
+        );
+        if (rows.length === 0) {
+          const existing = await client.query<{ execution_id: string | null }>(
+            'SELECT execution_id FROM webhook_deliveries WHERE webhook_id = $1 AND delivery_id = $2',
+            [id, deliveryId],
+          );
+          const done = existing.rows[0]?.execution_id;
+          if (done) return done;
+        }
+      }
+      const { rows: versions } = await client.query<{ id: string }>(
+        `SELECT v.id FROM plan_versions v JOIN plans p ON p.id = v.plan_id AND v.number = p.latest_version
+          WHERE p.id = $1`,
+        [webhook.plan_id],
+      );
+      const planVersionId = versions[0]?.id;
+      if (planVersionId === undefined) throw new Error('webhook plan has no version');
+      const started = await start(client, workspaceId, { planVersionId, input });
+      if (deliveryId !== undefined) {
+        await client.query(
+          'UPDATE webhook_deliveries SET execution_id = $3 WHERE webhook_id = $1 AND delivery_id = $2',
+          [id, deliveryId, started.executionId],
+        );
+      }
+      await writeAudit(client, {
+        workspaceId,
+        actorId: null,
+        action: 'webhook.deliver',
+        targetId: encodeTenantId('Webhook', workspaceId, id),
+        after: {
+          delivery: deliveryId ?? null,
+          execution: encodeTenantId('Execution', workspaceId, started.executionId),
+        },
+      });
+      return started.executionId;
+    });
+    return answer(executionId);
+  };
+}

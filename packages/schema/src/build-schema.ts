@@ -1,0 +1,25 @@
+import type { GraphQLSchema } from 'graphql';
+import { builder } from './builder.ts';
+import './types/refs.ts';
+import './types/execution.ts';
+import './types/tool.ts';
+import './types/workspace.ts';
+import './types/plan.ts';
+import './types/plugin.ts';
+import './types/query.ts';
+import './mutations/accounts.ts';
+import './mutations/workspaces.ts';
+import './mutations/plans.ts';
+import './mutations/webhooks.ts';
+import './subscriptions.ts';
+
+let schema: GraphQLSchema | undefined;
+
+/**
+ * The product's GraphQL schema. It is the same for every deployment: what differs (pools, engine,
+ * validator, feeds) travels in each request's context, built by `createContext(options, request)`.
+ */
+export function buildSchema(): GraphQLSchema {
+  schema ??= builder.toSchema({ sortSchema: true });
+  return schema;
+}

@@ -1,0 +1,115 @@
+import { type Pools, withTenant } from '@weft/db';
+import type { EngineApi, ExecutionEvent, ExecutionStatusChange, Role, ToolDefinition } from '@weft/engine';
+import type pg from 'pg';
+import { DEFAULT_LOGIN_THROTTLE, type LoginThrottleOptions } from './auth/login-throttle.ts';
+import { resolveToken, type Viewer } from './auth/tokens.ts';
+import { unauthenticated } from './errors.ts';
+import type { PlanValidator } from './plans/structural-validator.ts';
+
+/** The few logger methods the schema uses (pino's Logger fits). */
+export interface SchemaLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Live sources for subscriptions; the engine provides them once it is connected. */
+export interface ExecutionFeed {
+  workspaceExecutions(workspaceId: string, signal: AbortSignal): AsyncIterable<ExecutionStatusChange>;
+  executionEvents(
+    workspaceId: string,
+    executionId: string,
+    afterSeq: number,
+    signal: AbortSignal,
+  ): AsyncIterable<ExecutionEvent>;
+}
+
+/** Everything the schema needs from its host, injected so the schema knows nothing of HTTP or boot. */
+export interface SchemaOptions {
+  pools: Pools;
+  logger: SchemaLogger;
+  /** Encrypts webhook secrets (AES-256-GCM). */
+  secretKey: string;
+  /** The engine, once connected: tools, validation, subscriptions and execution control go through it. */
+  engine?: EngineApi;
+  /** Plan validation; defaults to `engine.validatePlan`, else the structural check of CONTRACT.md. */
+  validatePlan?: PlanValidator;
+  /** Tools of a workspace; defaults to `engine.listTools`, else the documented built-ins. */
+  listTools?: (
+    workspaceId: string,
+  ) => Promise<Pick<ToolDefinition, 'name' | 'description' | 'inputSchema' | 'outputSchema'>[]>;
+  /** Subscription sources; defaults to the engine's `subscribe`/`subscribeWorkspace`. */
+  feed?: ExecutionFeed;
+  loginThrottle?: LoginThrottleOptions;
+  sessionTtlMs?: number;
+  apiTokenTtlMs?: number;
+}
+
+export interface SchemaContext {
+  options: SchemaOptions & { loginThrottle: LoginThrottleOptions };
+  viewer: Viewer | null;
+  requestId: string;
+  clientIp: string;
+  /** Per request: the viewer's role in each workspace asked about (null = not a member). */
+  roles: Map<string, Promise<Role | null>>;
+}
+
+export interface RequestInfo {
+  /** The `Authorization` header, or graphql-ws `connectionParams.authorization`. */
+  authorization: string | null | undefined;
+  requestId: string;
+  clientIp: string;
+}
+
+export function bearerToken(authorization: string | null | undefined): string | null {
+  if (typeof authorization !== 'string') return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+  return match?.[1] ?? null;
+}
+
+/** Builds a request's context; an absent, unknown, expired or revoked token means "not signed in". */
+export async function createContext(options: SchemaOptions, request: RequestInfo): Promise<SchemaContext> {
+  const token = bearerToken(request.authorization);
+  const viewer = token === null ? null : await resolveToken(options.pools.app, token);
+  return {
+    options: { ...options, loginThrottle: options.loginThrottle ?? DEFAULT_LOGIN_THROTTLE },
+    viewer,
+    requestId: request.requestId,
+    clientIp: request.clientIp,
+    roles: new Map(),
+  };
+}
+
+export function requireViewer(ctx: SchemaContext): Viewer {
+  if (ctx.viewer === null) throw unauthenticated();
+  return ctx.viewer;
+}
+
+/** The viewer's role in a workspace; null when not a member or when the token is bound elsewhere. */
+export function roleOf(ctx: SchemaContext, workspaceId: string): Promise<Role | null> {
+  const viewer = ctx.viewer;
+  if (viewer === null || (viewer.workspaceId !== null && viewer.workspaceId !== workspaceId)) {
+    return Promise.resolve(null);
+  }
+  let role = ctx.roles.get(workspaceId);
+  if (role === undefined) {
+    role = withTenant(ctx.options.pools.app, { userId: viewer.userId }, async (client) => {
+      const { rows } = await client.query<{ role: Role }>(
+        'SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2',
+        [workspaceId, viewer.userId],
+      );
+      return rows[0]?.role ?? null;
+    });
+    ctx.roles.set(workspaceId, role);
+  }
+  return role;
+}
+
+/** Runs database work for a workspace under RLS, in one transaction. */
+export function inTenant<T>(
+  ctx: SchemaContext,
+  workspaceId: string,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  return withTenant(ctx.options.pools.app, { workspaceId, userId: ctx.viewer?.userId ?? null }, work);
+}

@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import type { Role } from '@weft/engine';
+import type pg from 'pg';
+import { MUTATION_PERMISSIONS } from '../abilities.ts';
+import { writeAudit } from '../audit.ts';
+import { canIn } from '../authorize.ts';
+import { builder, RoleEnum, UserErrorRef } from '../builder.ts';
+import { inTenant, requireViewer } from '../context.ts';
+import { notFound, type UserError, userError } from '../errors.ts';
+import { encodeGlobalId, parseId } from '../ids.ts';
+import type { MembershipRow, WorkspaceRow } from '../rows.ts';
+import { MembershipRef, WorkspaceRef } from '../types/refs.ts';
+
+const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
+interface WorkspaceShape {
+  workspace?: WorkspaceRow | null;
+  userErrors: UserError[];
+}
+const WorkspacePayload = builder.objectRef<WorkspaceShape>('WorkspacePayload').implement({
+  fields: (t) => ({
+    workspace: t.field({ type: WorkspaceRef, nullable: true, resolve: (p) => p.workspace ?? null }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
+interface MembershipShape {
+  membership?: MembershipRow | null;
+  userErrors: UserError[];
+}
+const MembershipPayload = builder.objectRef<MembershipShape>('MembershipPayload').implement({
+  fields: (t) => ({
+    membership: t.field({ type: MembershipRef, nullable: true, resolve: (p) => p.membership ?? null }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
+const CreateWorkspaceInput = builder.inputType('CreateWorkspaceInput', {
+  fields: (t) => ({ slug: t.string({ required: true }), name: t.string({ required: true }) }),
+});
+const AddMemberInput = builder.inputType('AddMemberInput', {
+  fields: (t) => ({
+    workspaceId: t.id({ required: true }),
+    email: t.string({ required: true }),
+    role: t.field({ type: RoleEnum, required: true }),
+  }),
+});
+const ChangeMemberRoleInput = builder.inputType('ChangeMemberRoleInput', {
+  fields: (t) => ({
+    workspaceId: t.id({ required: true }),
+    userId: t.id({ required: true }),
+    role: t.field({ type: RoleEnum, required: true }),
+  }),
+});
+const RemoveMemberInput = builder.inputType('RemoveMemberInput', {
+  fields: (t) => ({ workspaceId: t.id({ required: true }), userId: t.id({ required: true }) }),
+});
+
+const inWorkspace = (args: { input: { workspaceId: string } }) => parseId(args.input.workspaceId, 'Workspace');
+
+/** The membership to change, locked with every admin row so two demotions cannot race past the last admin. */
+async function lockMembership(client: pg.PoolClient, workspaceId: string, userId: string) {
+  const { rows } = await client.query<{ user_id: string; role: Role }>(
+    `SELECT user_id, role FROM memberships WHERE workspace_id = $1 AND (user_id = $2 OR role = 'ADMIN')
+      ORDER BY user_id FOR UPDATE`,
+    [workspaceId, userId],
+  );
+  const target = rows.find((r) => r.user_id === userId);
+  if (target === undefined) throw notFound();
+  const admins = rows.filter((r) => r.role === 'ADMIN').length;
+  return { role: target.role, isLastAdmin: target.role === 'ADMIN' && admins === 1 };
+}
+
+const LAST_ADMIN = userError(
+  'LAST_ADMIN',
+  ['userId'],
+  'A workspace keeps at least one admin: make another member admin first.',
+);
+
+builder.mutationFields((t) => ({
+  createWorkspace: t.field({
+    type: WorkspacePayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
+    resolve: async (_root, { input }, ctx): Promise<WorkspaceShape> => {
+      const viewer = requireViewer(ctx);
+      const slug = input.slug.trim();
+      const name = input.name.trim();
+      const errors: UserError[] = [];
+      if (!SLUG.test(slug)) {
+        errors.push(
+          userError(
+            'INVALID_INPUT',
+            ['slug'],
+            'Use 2-63 lowercase letters, digits and "-", starting with a letter or digit.',
+          ),
+        );
+      }
+      if (name.length < 1 || name.length > 200)
+        errors.push(userError('INVALID_INPUT', ['name'], 'Name the workspace (1 to 200 characters).'));
+      if (errors.length > 0) return { userErrors: errors };
+      const id = randomUUID();
+      try {
+        return await inTenant(ctx, id, async (client) => {
+          const { rows } = await client.query<WorkspaceRow>(
+            'INSERT INTO workspaces (id, slug, name) VALUES ($1, $2, $3) RETURNING id, slug::text AS slug, name',
+            [id, slug, name],
+          );
+          await client.query("INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, 'ADMIN')", [
+            id,
+            viewer.userId,
+          ]);
+          await writeAudit(client, {
+            workspaceId: id,
+            actorId: viewer.userId,
+            action: 'workspace.create',
+            targetId: encodeGlobalId('Workspace', id),
+            after: { slug, name },
+          });
+          ctx.roles.set(id, Promise.resolve('ADMIN'));
+          return { workspace: rows[0] ?? null, userErrors: [] };
+        });
+      } catch (error) {
+        // Other workspaces are invisible under RLS, so a taken slug shows up as the unique violation.
+        if ((error as { code?: string }).code === '23505') {
+          return { userErrors: [userError('TAKEN', ['slug'], `The slug "${slug}" is taken.`)] };
+        }
+        throw error;
+      }
+    },
+  }),
+  addMember: t.field({
+    type: MembershipPayload,
+    authScopes: canIn(MUTATION_PERMISSIONS.addMember, inWorkspace),
+    args: { input: t.arg({ type: AddMemberInput, required: true }) },
+    resolve: async (_root, { input }, ctx): Promise<MembershipShape> => {
+      const viewer = requireViewer(ctx);
+      const workspaceId = parseId(String(input.workspaceId), 'Workspace');
+      return inTenant(ctx, workspaceId, async (client) => {
+        const { rows: users } = await client.query<{ id: string }>('SELECT id FROM users WHERE email = $1', [
+          input.email.trim(),
+        ]);
+        const user = users[0];
+        if (user === undefined) {
+          return {
+            userErrors: [userError('NOT_FOUND', ['email'], 'No account has this email; ask them to sign up first.')],
+          };
+        }
+        const { rows } = await client.query<{ workspace_id: string; user_id: string; role: Role }>(
+          `INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3)
+           ON CONFLICT (workspace_id, user_id) DO NOTHING RETURNING workspace_id, user_id, role`,
+          [workspaceId, user.id, input.role],
+        );
+        const row = rows[0];
+        if (row === undefined) return { userErrors: [userError('TAKEN', ['email'], 'This user is a member already.')] };
+        await writeAudit(client, {
+          workspaceId,
+          actorId: viewer.userId,
+          action: 'member.add',
+          targetId: encodeGlobalId('User', user.id),
+          after: { role: input.role },
+        });
+        return { membership: { workspaceId, userId: user.id, role: row.role }, userErrors: [] };
+      });
+    },
+  }),
+  changeMemberRole: t.field({
+    type: MembershipPayload,
+    authScopes: canIn(MUTATION_PERMISSIONS.changeMemberRole, inWorkspace),
+    args: { input: t.arg({ type: ChangeMemberRoleInput, required: true }) },
+    resolve: async (_root, { input }, ctx): Promise<MembershipShape> => {
+      const viewer = requireViewer(ctx);
+      const workspaceId = parseId(String(input.workspaceId), 'Workspace');
+      const userId = parseId(String(input.userId), 'User');
+      return inTenant(ctx, workspaceId, async (client) => {
+        const current = await lockMembership(client, workspaceId, userId);
+        if (current.isLastAdmin && input.role !== 'ADMIN') return { userErrors: [LAST_ADMIN] };
+        await client.query('UPDATE memberships SET role = $3 WHERE workspace_id = $1 AND user_id = $2', [
+          workspaceId,
+          userId,
+          input.role,
+        ]);
+        await writeAudit(client, {
+          workspaceId,
+          actorId: viewer.userId,
+          action: 'member.changeRole',
+          targetId: encodeGlobalId('User', userId),
+          before: { role: current.role },
+          after: { role: input.role },
+        });
+        ctx.roles.delete(workspaceId);
+        return { membership: { workspaceId, userId, role: input.role }, userErrors: [] };
+      });
+    },
+  }),
+  removeMember: t.field({
+    type: MembershipPayload,
+    authScopes: canIn(MUTATION_PERMISSIONS.removeMember, inWorkspace),
+    args: { input: t.arg({ type: RemoveMemberInput, required: true }) },
+    resolve: async (_root, { input }, ctx): Promise<MembershipShape> => {
+      const viewer = requireViewer(ctx);
+      const workspaceId = parseId(String(input.workspaceId), 'Workspace');
+      const userId = parseId(String(input.userId), 'User');
+      return inTenant(ctx, workspaceId, async (client) => {
+        const current = await lockMembership(client, workspaceId, userId);
+        if (current.isLastAdmin) return { userErrors: [LAST_ADMIN] };
+        await client.query('DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2', [workspaceId, userId]);
+        // The removed user's API tokens for this workspace stop working with the membership.
+        await client.query(
+          "UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1 AND workspace_id = $2 AND kind = 'api' AND revoked_at IS NULL",
+          [userId, workspaceId],
+        );
+        await writeAudit(client, {
+          workspaceId,
+          actorId: viewer.userId,
+          action: 'member.remove',
+          targetId: encodeGlobalId('User', userId),
+          before: { role: current.role },
+        });
+        ctx.roles.delete(workspaceId);
+        return { membership: { workspaceId, userId, role: current.role }, userErrors: [] };
+      });
+    },
+  }),
+}));

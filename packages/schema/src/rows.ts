@@ -1,0 +1,137 @@
+import type { ExecutionMode, ExecutionStatus, Role, StepStatus } from '@weft/engine';
+
+// Shapes the GraphQL types resolve from: database rows in camelCase.
+
+export interface UserRow {
+  id: string;
+  email: string;
+  name: string | null;
+}
+export interface WorkspaceRow {
+  id: string;
+  slug: string;
+  name: string;
+}
+export interface MembershipRow {
+  workspaceId: string;
+  userId: string;
+  role: Role;
+}
+export interface PlanRow {
+  workspaceId: string;
+  id: string;
+  name: string;
+  latestVersion: number;
+}
+export interface PlanVersionRow {
+  workspaceId: string;
+  id: string;
+  planId: string;
+  number: number;
+  parentNumber: number | null;
+  spec: unknown;
+  contentHash: string;
+  message: string | null;
+  createdBy: string | null;
+  createdAt: Date;
+}
+export interface ExecutionRow {
+  workspaceId: string;
+  id: string;
+  planId: string;
+  planVersionId: string;
+  status: ExecutionStatus;
+  mode: ExecutionMode;
+  input: unknown;
+  output: unknown;
+  error: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+export interface StepRunRow {
+  stepId: string;
+  status: StepStatus;
+  attempts: number;
+  output: unknown;
+  error: string | null;
+  cacheHit: boolean;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+export interface EventRow {
+  seq: number;
+  type: string;
+  stepId: string | null;
+  at: Date;
+  data: unknown;
+}
+export interface ApprovalRow {
+  workspaceId: string;
+  id: string;
+  executionId: string;
+  stepId: string;
+  status: 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
+  message: string | null;
+  decidedBy: string | null;
+  comment: string | null;
+}
+export interface WebhookRow {
+  workspaceId: string;
+  id: string;
+  planId: string;
+  createdAt: Date;
+  /** Only right after creation: the secret is shown once. */
+  secret?: string | null;
+}
+export interface AuditRow {
+  workspaceId: string;
+  id: string;
+  actorId: string | null;
+  action: string;
+  targetId: string | null;
+  before: unknown;
+  after: unknown;
+  at: Date;
+}
+export interface PluginRow {
+  id: string;
+  name: string;
+  publisher: string;
+  description: string | null;
+}
+export interface PluginVersionRow {
+  id: string;
+  pluginId: string;
+  version: string;
+  capabilities: string[];
+  integrity: string;
+  manifest: unknown;
+}
+export interface InstallationRow {
+  workspaceId: string;
+  id: string;
+  pluginVersionId: string;
+  grantedCapabilities: string[];
+  enabled: boolean;
+}
+
+function camel(key: string): string {
+  return key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Maps a snake_case row to its camelCase shape (the SQL selects exactly the shape's columns). */
+export function toRow<T>(row: Record<string, unknown>): T {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [camel(k), v])) as T;
+}
+
+export const COLUMNS = {
+  plan: 'workspace_id, id, name, latest_version',
+  planVersion: 'workspace_id, id, plan_id, number, parent_number, spec, content_hash, message, created_by, created_at',
+  execution:
+    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at',
+  approval: 'workspace_id, id, execution_id, step_id, status, message, decided_by, comment',
+  webhook: 'workspace_id, id, plan_id, created_at',
+  audit: 'workspace_id, id, actor_id, action, target_id, before, after, at',
+  installation: 'workspace_id, id, plugin_version_id, granted_capabilities, enabled',
+} as const;

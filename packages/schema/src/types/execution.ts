@@ -1,0 +1,123 @@
+import { builder } from '../builder.ts';
+import { inTenant } from '../context.ts';
+import { parseTenantKey, tenantKey } from '../ids.ts';
+import { type EventRow, type StepRunRow, toRow } from '../rows.ts';
+import { ApprovalRef, ExecutionRef, PlanVersionRef, UserRef } from './refs.ts';
+
+export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
+  values: [
+    'QUEUED',
+    'RUNNING',
+    'PAUSED',
+    'WAITING_APPROVAL',
+    'SUCCEEDED',
+    'FAILED',
+    'CANCELLED',
+    'ROLLING_BACK',
+    'ROLLED_BACK',
+  ] as const,
+});
+export const ExecutionModeEnum = builder.enumType('ExecutionMode', { values: ['LIVE', 'DRY_RUN'] as const });
+export const StepStatusEnum = builder.enumType('StepStatus', {
+  values: [
+    'PENDING',
+    'RUNNING',
+    'SUCCEEDED',
+    'FAILED',
+    'SKIPPED',
+    'WAITING_APPROVAL',
+    'CANCELLED',
+    'COMPENSATED',
+  ] as const,
+});
+export const ApprovalStatusEnum = builder.enumType('ApprovalStatus', {
+  values: ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const,
+});
+
+export const StepRunRef = builder.objectRef<StepRunRow>('StepRun').implement({
+  fields: (t) => ({
+    stepId: t.exposeString('stepId'),
+    status: t.field({ type: StepStatusEnum, resolve: (s) => s.status }),
+    attempts: t.exposeInt('attempts'),
+    output: t.field({ type: 'JSON', nullable: true, resolve: (s) => s.output }),
+    error: t.exposeString('error', { nullable: true }),
+    cacheHit: t.exposeBoolean('cacheHit'),
+    startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.startedAt }),
+    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.finishedAt }),
+  }),
+});
+
+export const ExecutionEventRef = builder.objectRef<EventRow>('ExecutionEvent').implement({
+  fields: (t) => ({
+    seq: t.exposeInt('seq'),
+    type: t.exposeString('type'),
+    stepId: t.exposeString('stepId', { nullable: true }),
+    at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
+    data: t.field({ type: 'JSON', nullable: true, resolve: (e) => e.data }),
+  }),
+});
+
+const STEP_COLUMNS = 'execution_id, step_id, status, attempts, output, error, cache_hit, started_at, finished_at';
+
+builder.objectFields(ExecutionRef, (t) => ({
+  status: t.field({ type: ExecutionStatusEnum, resolve: (e) => e.status }),
+  mode: t.field({ type: ExecutionModeEnum, resolve: (e) => e.mode }),
+  planVersion: t.field({ type: PlanVersionRef, resolve: (e) => tenantKey(e.workspaceId, e.planVersionId) }),
+  input: t.field({ type: 'JSON', nullable: true, resolve: (e) => e.input }),
+  output: t.field({ type: 'JSON', nullable: true, resolve: (e) => e.output }),
+  error: t.exposeString('error', { nullable: true }),
+  createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
+  startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.startedAt }),
+  finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.finishedAt }),
+  // Batched: a page of executions loads all their steps with one query per workspace.
+  steps: t.loadableList({
+    type: StepRunRef,
+    resolve: (e) => tenantKey(e.workspaceId, e.id),
+    load: async (keys: string[], ctx) => {
+      const byWorkspace = new Map<string, string[]>();
+      for (const key of keys) {
+        const k = parseTenantKey(key);
+        byWorkspace.set(k.workspaceId, [...(byWorkspace.get(k.workspaceId) ?? []), k.id]);
+      }
+      const steps = new Map<string, StepRunRow[]>();
+      await Promise.all(
+        [...byWorkspace].map(([workspaceId, ids]) =>
+          inTenant(ctx, workspaceId, async (client) => {
+            const { rows } = await client.query(
+              `SELECT ${STEP_COLUMNS} FROM step_runs WHERE execution_id = ANY($1::uuid[])
+                ORDER BY started_at NULLS LAST, step_id`,
+              [ids],
+            );
+            for (const row of rows) {
+              const key = tenantKey(workspaceId, String(row.execution_id));
+              steps.set(key, [...(steps.get(key) ?? []), toRow<StepRunRow>(row)]);
+            }
+          }),
+        ),
+      );
+      return keys.map((key) => steps.get(key) ?? []);
+    },
+  }),
+  events: t.field({
+    type: [ExecutionEventRef],
+    args: { afterSeq: t.arg.int({ required: false }) },
+    resolve: (e, args, ctx) =>
+      inTenant(ctx, e.workspaceId, async (client) => {
+        const { rows } = await client.query(
+          `SELECT seq, type, step_id, at, data FROM execution_events WHERE execution_id = $1 AND seq > $2
+            ORDER BY seq LIMIT 1000`,
+          [e.id, args.afterSeq ?? 0],
+        );
+        return rows.map((r) => toRow<EventRow>(r));
+      }),
+  }),
+}));
+
+builder.objectFields(ApprovalRef, (t) => ({
+  execution: t.field({ type: ExecutionRef, resolve: (a) => tenantKey(a.workspaceId, a.executionId) }),
+  stepId: t.exposeString('stepId'),
+  status: t.field({ type: ApprovalStatusEnum, resolve: (a) => a.status }),
+  message: t.exposeString('message', { nullable: true }),
+  decidedBy: t.field({ type: UserRef, nullable: true, resolve: (a) => a.decidedBy }),
+  comment: t.exposeString('comment', { nullable: true }),
+}));

@@ -1,0 +1,136 @@
+import { gql } from '@apollo/client';
+
+// The operations the end-to-end tests send, written as a client app would write them.
+
+export const SIGN_UP = gql`
+  mutation SignUp($input: SignUpInput!) {
+    signUp(input: $input) {
+      token
+      user { id email name }
+      userErrors { code field message }
+    }
+  }
+`;
+export const LOG_IN = gql`
+  mutation LogIn($input: LogInInput!) {
+    logIn(input: $input) {
+      token
+      user { id email }
+      userErrors { code field message }
+    }
+  }
+`;
+export const VIEWER = gql`
+  query Viewer {
+    viewer { id email name memberships { role workspace { id slug } } }
+  }
+`;
+export const CREATE_WORKSPACE = gql`
+  mutation CreateWorkspace($input: CreateWorkspaceInput!) {
+    createWorkspace(input: $input) {
+      workspace { id slug name viewerRole }
+      userErrors { code field message }
+    }
+  }
+`;
+export const ADD_MEMBER = gql`
+  mutation AddMember($input: AddMemberInput!) {
+    addMember(input: $input) {
+      membership { role user { id email } }
+      userErrors { code field message }
+    }
+  }
+`;
+export const CHANGE_MEMBER_ROLE = gql`
+  mutation ChangeMemberRole($input: ChangeMemberRoleInput!) {
+    changeMemberRole(input: $input) {
+      membership { role user { id } }
+      userErrors { code field message }
+    }
+  }
+`;
+export const REMOVE_MEMBER = gql`
+  mutation RemoveMember($input: RemoveMemberInput!) {
+    removeMember(input: $input) {
+      membership { role user { id } }
+      userErrors { code field message }
+    }
+  }
+`;
+export const CREATE_PLAN = gql`
+  mutation CreatePlan($input: CreatePlanInput!) {
+    createPlan(input: $input) {
+      plan { id name latestVersion { id number } }
+      userErrors { code field message }
+    }
+  }
+`;
+export const UPDATE_PLAN = gql`
+  mutation UpdatePlan($input: UpdatePlanInput!) {
+    updatePlan(input: $input) {
+      plan { id latestVersion { number } }
+      version { id number parentNumber contentHash message createdBy { email } }
+      userErrors { code field message }
+    }
+  }
+`;
+export const CREATE_API_TOKEN = gql`
+  mutation CreateApiToken($input: CreateApiTokenInput!) {
+    createApiToken(input: $input) {
+      token
+      apiToken { id name expiresAt }
+      userErrors { code field message }
+    }
+  }
+`;
+export const CREATE_WEBHOOK = gql`
+  mutation CreateWebhook($input: CreateWebhookInput!) {
+    createWebhook(input: $input) {
+      webhook { id secret createdAt plan { id } }
+      userErrors { code field message }
+    }
+  }
+`;
+export const DELETE_WEBHOOK = gql`
+  mutation DeleteWebhook($input: DeleteWebhookInput!) {
+    deleteWebhook(input: $input) {
+      webhook { id }
+      userErrors { code field message }
+    }
+  }
+`;
+export const LOG_OUT = gql`
+  mutation LogOut {
+    logOut { revoked userErrors { code } }
+  }
+`;
+export const REVOKE_TOKEN = gql`
+  mutation RevokeToken($input: RevokeTokenInput!) {
+    revokeToken(input: $input) { revoked userErrors { code } }
+  }
+`;
+export const NODE = gql`
+  query Node($id: ID!) {
+    node(id: $id) {
+      id
+      ... on Plan { name }
+      ... on Workspace { slug }
+      ... on Webhook { createdAt }
+    }
+  }
+`;
+export const AUDIT_LOG = gql`
+  query AuditLog($slug: String!) {
+    workspace(slug: $slug) {
+      auditLog(first: 100) { edges { node { action targetId actor { email } data } } }
+    }
+  }
+`;
+
+export const VALID_SPEC = {
+  name: 'greet',
+  steps: [
+    { id: 'hello', tool: 'core.echo', input: { text: 'hi' } },
+    { id: 'wait', tool: 'core.sleep', input: { ms: 10 }, after: ['hello'] },
+  ],
+};
