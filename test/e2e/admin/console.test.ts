@@ -87,6 +87,7 @@ describe('admin console in a real browser', () => {
   it('an admin manages members and sees the audit log; a member sees the workspace read-only', async () => {
     const alice = 'alice@example.com';
     const bob = 'bob@example.com';
+    const carol = 'carol@example.com';
 
     // Alice signs up in the console.
     const page = await browser.newPage();
@@ -109,10 +110,15 @@ describe('admin console in a real browser', () => {
     await page.getByRole('button', { name: 'Create workspace' }).click();
     await expect.poll(() => rows(page, 'Workspaces')).toEqual([['Acme Inc', 'acme', 'ADMIN']]);
 
-    // Bob signs up through the API.
-    await graphql('mutation($input: SignUpInput!) { signUp(input: $input) { token userErrors { code } } }', {
-      input: { email: bob, password: PASSWORD, name: 'Bob' },
-    });
+    // Bob and Carol sign up through the API.
+    for (const [email, name] of [
+      [bob, 'Bob'],
+      [carol, 'Carol'],
+    ]) {
+      await graphql('mutation($input: SignUpInput!) { signUp(input: $input) { token userErrors { code } } }', {
+        input: { email, password: PASSWORD, name },
+      });
+    }
 
     await page.getByRole('button', { name: 'Acme Inc' }).click();
     await page.getByRole('heading', { name: /Acme Inc/ }).waitFor();
@@ -131,29 +137,41 @@ describe('admin console in a real browser', () => {
     const bobRole = page.getByLabel(`Role of ${bob}`);
     await expect.poll(() => bobRole.inputValue()).toBe('VIEWER');
     await bobRole.selectOption('MEMBER');
-    await expect.poll(() => page.getByRole('alert').count()).toBe(0);
-    const memberships = await graphql<{ workspace: { members: { edges: { node: { role: string } }[] } } }>(
-      'query { workspace(slug: "acme") { members { edges { node { role user { email } } } } } }',
-      {},
-      await page.evaluate(() => window.localStorage.getItem('weft.token') ?? ''),
-    );
-    expect(memberships.workspace.members.edges.map((e) => e.node.role).sort()).toEqual(['ADMIN', 'MEMBER']);
+    // The change is saved through the API, and the select shows the role the API now has.
+    const token = await page.evaluate(() => window.localStorage.getItem('weft.token') ?? '');
+    const roles = () =>
+      graphql<{ workspace: { members: { edges: { node: { role: string } }[] } } }>(
+        'query { workspace(slug: "acme") { members { edges { node { role } } } } }',
+        {},
+        token,
+      ).then((d) => d.workspace.members.edges.map((e) => e.node.role).sort());
+    await expect.poll(roles).toEqual(['ADMIN', 'MEMBER']);
     await expect.poll(() => bobRole.inputValue()).toBe('MEMBER');
+    expect(await page.getByRole('alert').count()).toBe(0);
+
+    // Carol is added, then removed after the confirmation.
+    await page.getByLabel('Email').fill(carol);
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.getByLabel(`Role of ${carol}`).waitFor();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: `Remove ${carol}` }).click();
+    await expect.poll(async () => (await rows(page, 'Members')).length).toBe(2);
 
     // The audit log shows who did what, newest first.
     await page.getByRole('button', { name: 'Audit log' }).click();
     await expect
       .poll(async () => (await rows(page, 'Audit log')).map((r) => [r[1], r[2]]))
       .toEqual([
+        [alice, 'member.remove'],
+        [alice, 'member.add'],
         [alice, 'member.changeRole'],
         [alice, 'member.add'],
         [alice, 'workspace.create'],
       ]);
     const audit = await rows(page, 'Audit log');
-    expect(audit[0]?.[3]).toContain('"MEMBER"');
+    expect(audit[2]?.[3]).toContain('"after":{"role":"MEMBER"}');
 
     // Plans and their versions (made through the API) show in the console.
-    const token = await page.evaluate(() => window.localStorage.getItem('weft.token') ?? '');
     const workspaceId = await graphql<{ workspace: { id: string } }>(
       'query { workspace(slug: "acme") { id } }',
       {},
@@ -209,6 +227,10 @@ describe('admin console in a real browser', () => {
     const apiToken = (await page.locator('code.secret').textContent()) ?? '';
     const asToken = await graphql<{ viewer: { email: string } }>('query { viewer { email } }', {}, apiToken);
     expect(asToken.viewer.email).toBe(alice);
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await expect.poll(() => page.locator('code.secret').count()).toBe(0);
+    const revoked = await graphql<{ viewer: unknown }>('query { viewer { email } }', {}, apiToken);
+    expect(revoked.viewer).toBeNull();
 
     // Logging out revokes the session token, not just forgets it.
     const aliceToken = await page.evaluate(() => window.localStorage.getItem('weft.token') ?? '');
