@@ -33,12 +33,18 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Runs a mutation and turns both kinds of failure into one message (null on success). */
-export async function attempt<T>(run: () => Promise<T>, userErrors: (result: T) => UserError[] | undefined) {
+/**
+ * Runs a mutation and turns both kinds of failure into one message: `problem` is null on success,
+ * and `value` is what `pick` took from the result (undefined when the mutation threw).
+ */
+export async function attempt<T, V>(
+  run: () => Promise<T>,
+  pick: (result: T) => { userErrors: UserError[] | undefined; value?: V },
+): Promise<{ problem: string | null; value: V | undefined }> {
   try {
-    const result = await run();
-    return describeUserErrors(userErrors(result));
+    const picked = pick(await run());
+    return { problem: describeUserErrors(picked.userErrors), value: picked.value };
   } catch (error) {
-    return describeError(error);
+    return { problem: describeError(error), value: undefined };
   }
 }

@@ -19,19 +19,15 @@ export function LoginPage({ onToken }: { onToken: (token: string) => void }) {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    let token: string | null = null;
-    const problem = await attempt(
+    const { problem, value: token } = await attempt(
       async () =>
         mode === 'logIn'
           ? (await logIn({ variables: { input: { email, password } } })).data?.logIn
           : (await signUp({ variables: { input: { email, password, name: name || null } } })).data?.signUp,
-      (result) => {
-        token = result?.token ?? null;
-        return result?.userErrors;
-      },
+      (result) => ({ userErrors: result?.userErrors, value: result?.token ?? undefined }),
     );
     setError(problem);
-    if (problem === null && token !== null) onToken(token);
+    if (problem === null && token !== undefined) onToken(token);
   }
 
   return (

@@ -22,7 +22,7 @@ export function MembersPanel(props: {
   const [problem, setProblem] = useState<string | null>(null);
 
   async function run(action: () => Promise<{ data?: Payload | null }>, field: string): Promise<boolean> {
-    const message = await attempt(action, (result) => result.data?.[field]?.userErrors);
+    const { problem: message } = await attempt(action, (result) => ({ userErrors: result.data?.[field]?.userErrors }));
     setProblem(message);
     await props.onChange();
     return message === null;

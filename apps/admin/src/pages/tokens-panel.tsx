@@ -32,29 +32,26 @@ export function TokensPanel({ workspaceId }: { workspaceId: string }) {
 
   async function create(event: FormEvent) {
     event.preventDefault();
-    let made: Created | null = null;
-    const message = await attempt(
+    const { problem, value: made } = await attempt(
       () => createToken({ variables: { input: { workspaceId, name, expiresInDays: Number(days) } } }),
-      (result) => {
+      (result): { userErrors: UserError[] | undefined; value?: Created } => {
         const payload = result.data?.createApiToken;
-        if (payload?.token && payload.apiToken) {
-          made = { id: payload.apiToken.id, name, token: payload.token, expiresAt: payload.apiToken.expiresAt };
-        }
-        return payload?.userErrors;
+        if (!payload?.token || !payload.apiToken) return { userErrors: payload?.userErrors };
+        const { id, expiresAt } = payload.apiToken;
+        return { userErrors: payload.userErrors, value: { id, name, token: payload.token, expiresAt } };
       },
     );
-    setProblem(message);
-    if (made !== null) {
-      const token: Created = made;
-      setCreated((list) => [token, ...list]);
+    setProblem(problem);
+    if (made !== undefined) {
+      setCreated((list) => [made, ...list]);
       setName('');
     }
   }
 
   async function revoke(id: string) {
-    const message = await attempt(
+    const { problem: message } = await attempt(
       () => revokeToken({ variables: { input: { tokenId: id } } }),
-      (result) => result.data?.revokeToken.userErrors,
+      (result) => ({ userErrors: result.data?.revokeToken.userErrors }),
     );
     setProblem(message);
     if (message === null) setCreated((list) => list.filter((t) => t.id !== id));

@@ -14,9 +14,9 @@ export function WorkspacesPage({ onOpen, onSignedOut }: { onOpen: (slug: string)
 
   async function create(event: FormEvent) {
     event.preventDefault();
-    const message = await attempt(
+    const { problem: message } = await attempt(
       () => createWorkspace({ variables: { input: { slug, name } } }),
-      (result) => result.data?.createWorkspace.userErrors,
+      (result) => ({ userErrors: result.data?.createWorkspace.userErrors }),
     );
     setProblem(message);
     if (message === null) {
