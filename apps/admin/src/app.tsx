@@ -1,10 +1,30 @@
-import { ApolloProvider } from '@apollo/client/react';
+import { ApolloProvider, useMutation, useQuery } from '@apollo/client/react';
 import { useMemo, useState } from 'react';
 import { createApolloClient } from './graphql/client.ts';
+import { LOG_OUT, VIEWER } from './graphql/operations.ts';
 import { LoginPage } from './pages/login-page.tsx';
+import type { ViewerData } from './pages/types.ts';
 import { WorkspacePage } from './pages/workspace-page.tsx';
 import { WorkspacesPage } from './pages/workspaces-page.tsx';
 import { session } from './session.ts';
+
+function SignedInAs({ onLogOut }: { onLogOut: () => void }) {
+  const { data } = useQuery<ViewerData>(VIEWER);
+  const [logOut] = useMutation(LOG_OUT);
+  async function leave() {
+    // The token is revoked server-side; if that fails (e.g. it already expired) we forget it anyway.
+    await logOut().catch(() => undefined);
+    onLogOut();
+  }
+  return (
+    <div className="who">
+      <span>{data?.viewer?.email}</span>
+      <button type="button" onClick={leave}>
+        Log out
+      </button>
+    </div>
+  );
+}
 
 export function App() {
   const [token, setToken] = useState<string | null>(session.get());
@@ -26,17 +46,13 @@ export function App() {
             Weft admin
           </button>
         </h1>
-        {token !== null && (
-          <button type="button" onClick={() => signIn(null)}>
-            Log out
-          </button>
-        )}
+        {token !== null && <SignedInAs onLogOut={() => signIn(null)} />}
       </header>
       <main>
         {token === null ? (
           <LoginPage onToken={signIn} />
         ) : slug === null ? (
-          <WorkspacesPage onOpen={setSlug} />
+          <WorkspacesPage onOpen={setSlug} onSignedOut={() => signIn(null)} />
         ) : (
           <WorkspacePage slug={slug} />
         )}

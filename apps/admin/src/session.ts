@@ -10,14 +10,3 @@ export const session = {
     else window.localStorage.setItem(TOKEN_KEY, token);
   },
 };
-
-export interface UserError {
-  code: string;
-  field?: string[] | null;
-  message: string;
-}
-
-export function describeErrors(errors: readonly UserError[] | undefined): string | null {
-  if (errors === undefined || errors.length === 0) return null;
-  return errors.map((e) => (e.field ? `${e.field.join('.')}: ${e.message}` : e.message)).join('; ');
-}

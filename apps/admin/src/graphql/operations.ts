@@ -1,9 +1,9 @@
 import { gql } from '@apollo/client';
 
-// Every operation the console sends lives here, so a test can validate them all against the
-// committed schema.graphql.
+// Every operation the console sends lives here, and every export is one document, so
+// operations.test.ts can validate them all against the committed schema.graphql.
 
-export const USER_ERRORS = gql`
+const USER_ERRORS = gql`
   fragment UserErrors on UserError {
     code
     field
@@ -35,6 +35,18 @@ export const LOG_IN = gql`
         id
         email
       }
+      userErrors {
+        ...UserErrors
+      }
+    }
+  }
+  ${USER_ERRORS}
+`;
+
+export const LOG_OUT = gql`
+  mutation LogOut {
+    logOut {
+      revoked
       userErrors {
         ...UserErrors
       }
@@ -96,15 +108,51 @@ export const WORKSPACE = gql`
           }
         }
       }
+    }
+  }
+`;
+
+// Versions are fetched for one plan at a time: a page of plans times a page of versions each
+// would exceed the API's query-cost limit.
+export const PLANS = gql`
+  query Plans($slug: String!) {
+    workspace(slug: $slug) {
+      id
       plans(first: 100) {
         edges {
           node {
             id
             name
             latestVersion {
+              id
               number
               message
               createdAt
+            }
+          }
+        }
+      }
+    }
+  }
+`;
+
+export const PLAN_VERSIONS = gql`
+  query PlanVersions($planId: ID!) {
+    node(id: $planId) {
+      id
+      ... on Plan {
+        versions(first: 100) {
+          edges {
+            node {
+              id
+              number
+              parentNumber
+              message
+              createdAt
+              contentHash
+              createdBy {
+                email
+              }
             }
           }
         }
@@ -128,6 +176,9 @@ export const EXECUTIONS = gql`
             error
             planVersion {
               number
+              plan {
+                name
+              }
             }
           }
         }
@@ -149,6 +200,15 @@ export const EXECUTIONS = gql`
   }
 `;
 
+export const WORKSPACE_EXECUTIONS = gql`
+  subscription WorkspaceExecutions($workspaceId: ID!) {
+    workspaceExecutions(workspaceId: $workspaceId) {
+      id
+      status
+    }
+  }
+`;
+
 export const AUDIT_LOG = gql`
   query AuditLog($slug: String!) {
     workspace(slug: $slug) {
@@ -160,6 +220,7 @@ export const AUDIT_LOG = gql`
             action
             targetId
             at
+            data
             actor {
               email
             }
@@ -173,6 +234,9 @@ export const AUDIT_LOG = gql`
 export const ADD_MEMBER = gql`
   mutation AddMember($input: AddMemberInput!) {
     addMember(input: $input) {
+      membership {
+        role
+      }
       userErrors {
         ...UserErrors
       }
@@ -184,6 +248,9 @@ export const ADD_MEMBER = gql`
 export const CHANGE_MEMBER_ROLE = gql`
   mutation ChangeMemberRole($input: ChangeMemberRoleInput!) {
     changeMemberRole(input: $input) {
+      membership {
+        role
+      }
       userErrors {
         ...UserErrors
       }
@@ -203,30 +270,14 @@ export const REMOVE_MEMBER = gql`
   ${USER_ERRORS}
 `;
 
-const EXECUTION_CONTROL_RESULT = `
-  execution {
-    id
-    status
-  }
-  userErrors {
-    ...UserErrors
-  }
-`;
-
-export const EXECUTION_CONTROLS = {
-  pause: gql`mutation PauseExecution($input: ExecutionIdInput!) { pauseExecution(input: $input) { ${EXECUTION_CONTROL_RESULT} } } ${USER_ERRORS}`,
-  resume: gql`mutation ResumeExecution($input: ExecutionIdInput!) { resumeExecution(input: $input) { ${EXECUTION_CONTROL_RESULT} } } ${USER_ERRORS}`,
-  cancel: gql`mutation CancelExecution($input: ExecutionIdInput!) { cancelExecution(input: $input) { ${EXECUTION_CONTROL_RESULT} } } ${USER_ERRORS}`,
-  retry: gql`mutation RetryExecution($input: ExecutionIdInput!) { retryExecution(input: $input) { ${EXECUTION_CONTROL_RESULT} } } ${USER_ERRORS}`,
-  rollback: gql`mutation RollbackExecution($input: ExecutionIdInput!) { rollbackExecution(input: $input) { ${EXECUTION_CONTROL_RESULT} } } ${USER_ERRORS}`,
-} as const;
-
-export const DECIDE_APPROVAL = gql`
-  mutation DecideApproval($input: DecideApprovalInput!) {
-    decideApproval(input: $input) {
-      approval {
+export const CREATE_API_TOKEN = gql`
+  mutation CreateApiToken($input: CreateApiTokenInput!) {
+    createApiToken(input: $input) {
+      token
+      apiToken {
         id
-        status
+        name
+        expiresAt
       }
       userErrors {
         ...UserErrors
@@ -236,11 +287,14 @@ export const DECIDE_APPROVAL = gql`
   ${USER_ERRORS}
 `;
 
-export const WORKSPACE_EXECUTIONS = gql`
-  subscription WorkspaceExecutions($workspaceId: ID!) {
-    workspaceExecutions(workspaceId: $workspaceId) {
-      id
-      status
+export const REVOKE_TOKEN = gql`
+  mutation RevokeToken($input: RevokeTokenInput!) {
+    revokeToken(input: $input) {
+      revoked
+      userErrors {
+        ...UserErrors
+      }
     }
   }
+  ${USER_ERRORS}
 `;

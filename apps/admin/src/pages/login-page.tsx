@@ -1,7 +1,7 @@
 import { useMutation } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
+import { attempt, type UserError } from '../errors.ts';
 import { LOG_IN, SIGN_UP } from '../graphql/operations.ts';
-import { describeErrors, type UserError } from '../session.ts';
 
 interface AuthResult {
   token: string | null;
@@ -19,18 +19,15 @@ export function LoginPage({ onToken }: { onToken: (token: string) => void }) {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    setError(null);
-    try {
-      const result =
+    const { problem, value: token } = await attempt(
+      async () =>
         mode === 'logIn'
           ? (await logIn({ variables: { input: { email, password } } })).data?.logIn
-          : (await signUp({ variables: { input: { email, password, name } } })).data?.signUp;
-      const problem = describeErrors(result?.userErrors);
-      if (problem !== null) setError(problem);
-      else if (result?.token) onToken(result.token);
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    }
+          : (await signUp({ variables: { input: { email, password, name: name || null } } })).data?.signUp,
+      (result) => ({ userErrors: result?.userErrors, value: result?.token ?? undefined }),
+    );
+    setError(problem);
+    if (problem === null && token !== undefined) onToken(token);
   }
 
   return (
@@ -47,9 +44,20 @@ export function LoginPage({ onToken }: { onToken: (token: string) => void }) {
       <label>
         Password <input type="password" required value={password} onChange={(e) => setPassword(e.target.value)} />
       </label>
-      {error !== null && <p className="error">{error}</p>}
+      {error !== null && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
       <button type="submit">{mode === 'logIn' ? 'Log in' : 'Sign up'}</button>
-      <button type="button" className="link" onClick={() => setMode(mode === 'logIn' ? 'signUp' : 'logIn')}>
+      <button
+        type="button"
+        className="link"
+        onClick={() => {
+          setError(null);
+          setMode(mode === 'logIn' ? 'signUp' : 'logIn');
+        }}
+      >
         {mode === 'logIn' ? 'No account yet? Sign up' : 'Have an account? Log in'}
       </button>
     </form>

@@ -1,47 +1,42 @@
 import { useMutation } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
+import { attempt, type UserError } from '../errors.ts';
 import { ADD_MEMBER, CHANGE_MEMBER_ROLE, REMOVE_MEMBER } from '../graphql/operations.ts';
-import { describeErrors, type UserError } from '../session.ts';
+import { type Member, ROLES, type Role } from './types.ts';
 
-const ROLES = ['ADMIN', 'MEMBER', 'VIEWER'] as const;
-
-export interface Member {
-  role: string;
-  user: { id: string; email: string; name: string | null };
-}
-
-type Result = Record<string, { userErrors: UserError[] }>;
+type Payload = Record<string, { userErrors: UserError[] } | undefined>;
 
 /** Members and roles; the controls show only to admins (the API enforces it regardless). */
 export function MembersPanel(props: {
   workspaceId: string;
   isAdmin: boolean;
+  viewerId: string | undefined;
   members: Member[];
-  onChange: () => void;
+  onChange: () => Promise<unknown>;
 }) {
-  const [addMember] = useMutation<Result>(ADD_MEMBER);
-  const [changeRole] = useMutation<Result>(CHANGE_MEMBER_ROLE);
-  const [removeMember] = useMutation<Result>(REMOVE_MEMBER);
+  const [addMember] = useMutation<Payload>(ADD_MEMBER);
+  const [changeRole] = useMutation<Payload>(CHANGE_MEMBER_ROLE);
+  const [removeMember] = useMutation<Payload>(REMOVE_MEMBER);
   const [email, setEmail] = useState('');
-  const [role, setRole] = useState<string>('MEMBER');
+  const [role, setRole] = useState<Role>('MEMBER');
   const [problem, setProblem] = useState<string | null>(null);
 
-  async function run(action: Promise<{ data?: Result | null }>, key: string) {
-    const result = await action;
-    const message = describeErrors(result.data?.[key]?.userErrors);
+  async function run(action: () => Promise<{ data?: Payload | null }>, field: string): Promise<boolean> {
+    const { problem: message } = await attempt(action, (result) => ({ userErrors: result.data?.[field]?.userErrors }));
     setProblem(message);
-    if (message === null) props.onChange();
+    await props.onChange();
+    return message === null;
   }
 
   async function add(event: FormEvent) {
     event.preventDefault();
-    await run(addMember({ variables: { input: { workspaceId: props.workspaceId, email, role } } }), 'addMember');
-    setEmail('');
+    const input = { workspaceId: props.workspaceId, email, role };
+    if (await run(() => addMember({ variables: { input } }), 'addMember')) setEmail('');
   }
 
   return (
     <section>
-      <table>
+      <table aria-label="Members">
         <thead>
           <tr>
             <th>Email</th>
@@ -53,19 +48,24 @@ export function MembersPanel(props: {
         <tbody>
           {props.members.map((m) => (
             <tr key={m.user.id}>
-              <td>{m.user.email}</td>
+              <td>
+                {m.user.email}
+                {m.user.id === props.viewerId && ' (you)'}
+              </td>
               <td>{m.user.name}</td>
               <td>
                 {props.isAdmin ? (
                   <select
+                    aria-label={`Role of ${m.user.email}`}
                     value={m.role}
                     onChange={(e) =>
                       run(
-                        changeRole({
-                          variables: {
-                            input: { workspaceId: props.workspaceId, userId: m.user.id, role: e.target.value },
-                          },
-                        }),
+                        () =>
+                          changeRole({
+                            variables: {
+                              input: { workspaceId: props.workspaceId, userId: m.user.id, role: e.target.value },
+                            },
+                          }),
                         'changeMemberRole',
                       )
                     }
@@ -82,12 +82,15 @@ export function MembersPanel(props: {
                 <td>
                   <button
                     type="button"
-                    onClick={() =>
-                      run(
-                        removeMember({ variables: { input: { workspaceId: props.workspaceId, userId: m.user.id } } }),
+                    aria-label={`Remove ${m.user.email}`}
+                    onClick={() => {
+                      if (!window.confirm(`Remove ${m.user.email} from this workspace?`)) return;
+                      void run(
+                        () =>
+                          removeMember({ variables: { input: { workspaceId: props.workspaceId, userId: m.user.id } } }),
                         'removeMember',
-                      )
-                    }
+                      );
+                    }}
                   >
                     Remove
                   </button>
@@ -97,8 +100,12 @@ export function MembersPanel(props: {
           ))}
         </tbody>
       </table>
-      {problem !== null && <p className="error">{problem}</p>}
-      {props.isAdmin && (
+      {problem !== null && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
+      {props.isAdmin ? (
         <form className="card" onSubmit={add}>
           <h3>Add a member</h3>
           <label>
@@ -106,14 +113,16 @@ export function MembersPanel(props: {
           </label>
           <label>
             Role{' '}
-            <select value={role} onChange={(e) => setRole(e.target.value)}>
+            <select aria-label="New member's role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
               {ROLES.map((r) => (
                 <option key={r}>{r}</option>
               ))}
             </select>
           </label>
-          <button type="submit">Add</button>
+          <button type="submit">Add member</button>
         </form>
+      ) : (
+        <p className="hint">Only admins can add members or change roles.</p>
       )}
     </section>
   );

@@ -1,94 +1,59 @@
 import { useQuery } from '@apollo/client/react';
 import { useState } from 'react';
-import { AUDIT_LOG, WORKSPACE } from '../graphql/operations.ts';
+import { describeError } from '../errors.ts';
+import { VIEWER, WORKSPACE } from '../graphql/operations.ts';
+import { AuditPanel } from './audit-panel.tsx';
 import { ExecutionsPanel } from './executions-panel.tsx';
-import { type Member, MembersPanel } from './members-panel.tsx';
+import { MembersPanel } from './members-panel.tsx';
+import { PlansPanel } from './plans-panel.tsx';
+import { TokensPanel } from './tokens-panel.tsx';
+import type { ViewerData, WorkspaceData } from './types.ts';
 
-interface WorkspaceData {
-  workspace: {
-    id: string;
-    name: string;
-    viewerRole: string;
-    members: { edges: { node: Member }[] };
-    plans: {
-      edges: { node: { id: string; name: string; latestVersion: { number: number; message: string | null } } }[];
-    };
-  } | null;
-}
-
-interface AuditData {
-  workspace: {
-    auditLog: {
-      edges: {
-        node: { id: string; action: string; targetId: string | null; at: string; actor: { email: string } | null };
-      }[];
-    };
-  } | null;
-}
-
-const TABS = ['Executions', 'Plans', 'Members', 'Audit log'] as const;
-
-function AuditPanel({ slug }: { slug: string }) {
-  const { data, error } = useQuery<AuditData>(AUDIT_LOG, { variables: { slug } });
-  if (error) return <p className="error">{error.message}</p>;
-  return (
-    <table>
-      <tbody>
-        {data?.workspace?.auditLog.edges.map(({ node }) => (
-          <tr key={node.id}>
-            <td>{new Date(node.at).toLocaleString()}</td>
-            <td>{node.actor?.email ?? 'system'}</td>
-            <td>{node.action}</td>
-            <td>{node.targetId}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
+const TABS = ['Members', 'Plans', 'Executions', 'Audit log', 'API tokens'] as const;
+type Tab = (typeof TABS)[number];
 
 export function WorkspacePage({ slug }: { slug: string }) {
   const { data, loading, error, refetch } = useQuery<WorkspaceData>(WORKSPACE, { variables: { slug } });
-  const [tab, setTab] = useState<(typeof TABS)[number]>('Executions');
-  if (loading) return <p>Loading…</p>;
-  if (error) return <p className="error">{error.message}</p>;
+  const viewer = useQuery<ViewerData>(VIEWER);
+  const [tab, setTab] = useState<Tab>('Members');
+  if (loading && !data) return <p>Loading…</p>;
+  if (error) return <p className="error">{describeError(error)}</p>;
   const ws = data?.workspace;
-  if (!ws) return <p className="error">Workspace not found.</p>;
+  if (!ws) return <p className="error">Workspace not found, or you are not a member of it.</p>;
   const isAdmin = ws.viewerRole === 'ADMIN';
+  // The audit log is for admins (the API answers FORBIDDEN to everyone else).
   const tabs = TABS.filter((t) => t !== 'Audit log' || isAdmin);
   return (
     <section>
       <h2>
-        {ws.name} <small>({ws.viewerRole.toLowerCase()})</small>
+        {ws.name} <small className="role">your role: {ws.viewerRole}</small>
       </h2>
-      <nav>
+      <nav aria-label="Workspace sections">
         {tabs.map((t) => (
-          <button key={t} type="button" className={t === tab ? 'active' : ''} onClick={() => setTab(t)}>
+          <button
+            key={t}
+            type="button"
+            className={t === tab ? 'active' : ''}
+            aria-pressed={t === tab}
+            onClick={() => setTab(t)}
+          >
             {t}
           </button>
         ))}
       </nav>
-      {tab === 'Executions' && (
-        <ExecutionsPanel slug={slug} workspaceId={ws.id} canOperate={ws.viewerRole !== 'VIEWER'} />
-      )}
-      {tab === 'Plans' && (
-        <ul>
-          {ws.plans.edges.map(({ node }) => (
-            <li key={node.id}>
-              {node.name} — v{node.latestVersion.number} {node.latestVersion.message}
-            </li>
-          ))}
-        </ul>
-      )}
       {tab === 'Members' && (
         <MembersPanel
           workspaceId={ws.id}
           isAdmin={isAdmin}
+          viewerId={viewer.data?.viewer?.id}
           members={ws.members.edges.map((e) => e.node)}
-          onChange={() => void refetch()}
+          onChange={() => refetch()}
         />
       )}
+      {tab === 'Plans' && <PlansPanel slug={slug} />}
+      {tab === 'Executions' && <ExecutionsPanel slug={slug} workspaceId={ws.id} />}
       {tab === 'Audit log' && <AuditPanel slug={slug} />}
+      {tab === 'API tokens' && <TokensPanel workspaceId={ws.id} />}
     </section>
   );
 }

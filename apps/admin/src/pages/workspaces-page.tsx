@@ -1,16 +1,11 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
+import { attempt, describeError, type UserError } from '../errors.ts';
 import { CREATE_WORKSPACE, VIEWER } from '../graphql/operations.ts';
-import { describeErrors, type UserError } from '../session.ts';
+import type { ViewerData } from './types.ts';
 
-interface ViewerData {
-  viewer: {
-    email: string;
-    memberships: { role: string; workspace: { id: string; slug: string; name: string } }[];
-  } | null;
-}
-
-export function WorkspacesPage({ onOpen }: { onOpen: (slug: string) => void }) {
+/** The signed-in user's workspaces with their role in each, and a form to create one. */
+export function WorkspacesPage({ onOpen, onSignedOut }: { onOpen: (slug: string) => void; onSignedOut: () => void }) {
   const { data, loading, error, refetch } = useQuery<ViewerData>(VIEWER);
   const [createWorkspace] = useMutation<{ createWorkspace: { userErrors: UserError[] } }>(CREATE_WORKSPACE);
   const [slug, setSlug] = useState('');
@@ -19,8 +14,10 @@ export function WorkspacesPage({ onOpen }: { onOpen: (slug: string) => void }) {
 
   async function create(event: FormEvent) {
     event.preventDefault();
-    const result = await createWorkspace({ variables: { input: { slug, name } } });
-    const message = describeErrors(result.data?.createWorkspace.userErrors);
+    const { problem: message } = await attempt(
+      () => createWorkspace({ variables: { input: { slug, name } } }),
+      (result) => ({ userErrors: result.data?.createWorkspace.userErrors }),
+    );
     setProblem(message);
     if (message === null) {
       setSlug('');
@@ -29,43 +26,63 @@ export function WorkspacesPage({ onOpen }: { onOpen: (slug: string) => void }) {
     }
   }
 
-  if (loading) return <p>Loading…</p>;
-  if (error) return <p className="error">{error.message}</p>;
+  if (loading && !data) return <p>Loading…</p>;
+  if (error) return <p className="error">{describeError(error)}</p>;
+  if (!data?.viewer) {
+    // The stored token no longer signs anyone in (revoked or expired).
+    return (
+      <p className="error">
+        Your session has ended.{' '}
+        <button type="button" className="link" onClick={onSignedOut}>
+          Log in again
+        </button>
+      </p>
+    );
+  }
+  const memberships = data.viewer.memberships;
   return (
     <section>
       <h2>Your workspaces</h2>
-      <table>
-        <thead>
-          <tr>
-            <th>Workspace</th>
-            <th>Slug</th>
-            <th>Your role</th>
-          </tr>
-        </thead>
-        <tbody>
-          {data?.viewer?.memberships.map((m) => (
-            <tr key={m.workspace.id}>
-              <td>
-                <button type="button" className="link" onClick={() => onOpen(m.workspace.slug)}>
-                  {m.workspace.name}
-                </button>
-              </td>
-              <td>{m.workspace.slug}</td>
-              <td>{m.role}</td>
+      {memberships.length === 0 ? (
+        <p>You do not belong to any workspace yet. Create one, or ask an admin to add you.</p>
+      ) : (
+        <table aria-label="Workspaces">
+          <thead>
+            <tr>
+              <th>Workspace</th>
+              <th>Slug</th>
+              <th>Your role</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {memberships.map((m) => (
+              <tr key={m.workspace.id}>
+                <td>
+                  <button type="button" className="link" onClick={() => onOpen(m.workspace.slug)}>
+                    {m.workspace.name}
+                  </button>
+                </td>
+                <td>{m.workspace.slug}</td>
+                <td>{m.role}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       <form className="card" onSubmit={create}>
         <h3>New workspace</h3>
         <label>
-          Slug <input required pattern="[a-z0-9][a-z0-9-]+" value={slug} onChange={(e) => setSlug(e.target.value)} />
+          Slug <input required value={slug} onChange={(e) => setSlug(e.target.value)} />
         </label>
         <label>
           Name <input required value={name} onChange={(e) => setName(e.target.value)} />
         </label>
-        {problem !== null && <p className="error">{problem}</p>}
-        <button type="submit">Create</button>
+        {problem !== null && (
+          <p className="error" role="alert">
+            {problem}
+          </p>
+        )}
+        <button type="submit">Create workspace</button>
       </form>
     </section>
   );

@@ -1,0 +1,258 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createTestDatabase,
+  REPO_ROOT,
+  type ServerProcess,
+  startServerProcess,
+  TEST_SECRET_KEY,
+  type TestDatabase,
+} from '@weft/test-utils';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The real console (apps/admin/dist, built by `npm test` before vitest runs) served by the real
+// API process, driven in Debian's Chromium. Playwright never downloads a browser here.
+const CHROMIUM = '/usr/bin/chromium';
+const PASSWORD = 'correct horse battery staple';
+
+let db: TestDatabase;
+let server: ServerProcess;
+let profileDir: string;
+let browser: BrowserContext;
+
+beforeAll(async () => {
+  if (!existsSync(join(REPO_ROOT, 'apps/admin/dist/index.html'))) {
+    throw new Error('apps/admin/dist is missing: run `npm run build` (npm test builds before vitest)');
+  }
+  db = await createTestDatabase();
+  server = await startServerProcess({
+    env: { DATABASE_URL: db.ownerUrl, SECRET_KEY: TEST_SECRET_KEY, WORKERS: '0' },
+  });
+  profileDir = await mkdtemp(join(tmpdir(), 'weft-admin-chromium-'));
+  browser = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  browser.setDefaultTimeout(10_000);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  await db?.drop();
+  if (profileDir) await rm(profileDir, { recursive: true, force: true });
+});
+
+async function graphql<T>(query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
+  const res = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown[] };
+  if (body.data === undefined) throw new Error(`GraphQL failed: ${JSON.stringify(body)}`);
+  return body.data;
+}
+
+async function logIn(page: Page, email: string): Promise<void> {
+  await page.goto(`${server.url}/admin/`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Your workspaces' }).waitFor();
+}
+
+/** The rows of a table (by its aria-label) as arrays of cell texts. */
+async function rows(page: Page, table: string): Promise<string[][]> {
+  return page
+    .getByRole('table', { name: table, exact: true })
+    .locator('tbody > tr')
+    .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll(':scope > td')].map((td) => td.textContent ?? '')));
+}
+
+describe('admin console in a real browser', () => {
+  it('an admin manages members and sees the audit log; a member sees the workspace read-only', async () => {
+    const alice = 'alice@example.com';
+    const bob = 'bob@example.com';
+    const carol = 'carol@example.com';
+
+    // Alice signs up in the console.
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/admin/`);
+    await page.getByRole('button', { name: 'No account yet? Sign up' }).click();
+    await page.getByLabel('Name').fill('Alice');
+    await page.getByLabel('Email').fill(alice);
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+    // The API's userErrors are shown as they come (field path and message).
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^password: /);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+    await page.getByRole('heading', { name: 'Your workspaces' }).waitFor();
+    await expect.poll(() => page.locator('header').textContent()).toContain(alice);
+
+    // She creates a workspace and becomes its admin.
+    await page.getByLabel('Slug').fill('acme');
+    await page.getByLabel('Name').fill('Acme Inc');
+    await page.getByRole('button', { name: 'Create workspace' }).click();
+    await expect.poll(() => rows(page, 'Workspaces')).toEqual([['Acme Inc', 'acme', 'ADMIN']]);
+
+    // Bob and Carol sign up through the API.
+    for (const [email, name] of [
+      [bob, 'Bob'],
+      [carol, 'Carol'],
+    ]) {
+      await graphql('mutation($input: SignUpInput!) { signUp(input: $input) { token userErrors { code } } }', {
+        input: { email, password: PASSWORD, name },
+      });
+    }
+
+    await page.getByRole('button', { name: 'Acme Inc' }).click();
+    await page.getByRole('heading', { name: /Acme Inc/ }).waitFor();
+    expect(await page.getByRole('heading', { name: /Acme Inc/ }).textContent()).toContain('your role: ADMIN');
+
+    // An unknown email is refused with the API's message, and nothing is added.
+    await page.getByLabel('Email').fill('nobody@example.com');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('email: No account has this email');
+    expect((await rows(page, 'Members')).map((r) => r[0])).toEqual([`${alice} (you)`]);
+
+    // Add Bob as a viewer, then make him a member.
+    await page.getByLabel('Email').fill(bob);
+    await page.getByLabel("New member's role").selectOption('VIEWER');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    const bobRole = page.getByLabel(`Role of ${bob}`);
+    await expect.poll(() => bobRole.inputValue()).toBe('VIEWER');
+    await bobRole.selectOption('MEMBER');
+    // The change is saved through the API, and the select shows the role the API now has.
+    const token = await page.evaluate(() => window.localStorage.getItem('weft.token') ?? '');
+    const roles = () =>
+      graphql<{ workspace: { members: { edges: { node: { role: string } }[] } } }>(
+        'query { workspace(slug: "acme") { members { edges { node { role } } } } }',
+        {},
+        token,
+      ).then((d) => d.workspace.members.edges.map((e) => e.node.role).sort());
+    await expect.poll(roles).toEqual(['ADMIN', 'MEMBER']);
+    await expect.poll(() => bobRole.inputValue()).toBe('MEMBER');
+    expect(await page.getByRole('alert').count()).toBe(0);
+
+    // Carol is added, then removed after the confirmation.
+    await page.getByLabel('Email').fill(carol);
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.getByLabel(`Role of ${carol}`).waitFor();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: `Remove ${carol}` }).click();
+    await expect.poll(async () => (await rows(page, 'Members')).length).toBe(2);
+
+    // The audit log shows who did what, newest first.
+    await page.getByRole('button', { name: 'Audit log' }).click();
+    await expect
+      .poll(async () => (await rows(page, 'Audit log')).map((r) => [r[1], r[2]]))
+      .toEqual([
+        [alice, 'member.remove'],
+        [alice, 'member.add'],
+        [alice, 'member.changeRole'],
+        [alice, 'member.add'],
+        [alice, 'workspace.create'],
+      ]);
+    const audit = await rows(page, 'Audit log');
+    expect(audit[2]?.[3]).toContain('"after":{"role":"MEMBER"}');
+
+    // Plans and their versions (made through the API) show in the console.
+    const workspaceId = await graphql<{ workspace: { id: string } }>(
+      'query { workspace(slug: "acme") { id } }',
+      {},
+      token,
+    );
+    const created = await graphql<{ createPlan: { plan: { id: string } } }>(
+      'mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { id } userErrors { code } } }',
+      {
+        input: {
+          workspaceId: workspaceId.workspace.id,
+          name: 'Greeter',
+          message: 'first',
+          spec: { steps: [{ id: 'hello', tool: 'core.echo', input: { text: 'hi' } }] },
+        },
+      },
+      token,
+    );
+    await graphql(
+      'mutation($input: UpdatePlanInput!) { updatePlan(input: $input) { version { number } userErrors { code } } }',
+      {
+        input: {
+          planId: created.createPlan.plan.id,
+          message: 'add a step',
+          spec: {
+            steps: [
+              { id: 'hello', tool: 'core.echo', input: { text: 'hi' } },
+              { id: 'bye', tool: 'core.echo', input: { text: 'bye' }, after: ['hello'] },
+            ],
+          },
+        },
+      },
+      token,
+    );
+    await page.getByRole('button', { name: 'Plans' }).click();
+
+    await expect.poll(() => rows(page, 'Plans').then((r) => r.map((c) => c[1]))).toEqual(['v2']);
+    await page.getByRole('button', { name: 'Greeter' }).click();
+    await expect
+      .poll(async () => (await rows(page, 'Versions of Greeter')).map((r) => r.slice(0, 4)))
+      .toEqual([
+        ['v2', 'v1', 'add a step', alice],
+        ['v1', '', 'first', alice],
+      ]);
+
+    // No executions yet: the tab says so rather than failing.
+    await page.getByRole('button', { name: 'Executions' }).click();
+    await page.getByText('No executions yet.').waitFor();
+
+    // An API token is shown once, and it works.
+    await page.getByRole('button', { name: 'API tokens' }).click();
+    await page.getByLabel('Name').fill('ci');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const apiToken = (await page.locator('code.secret').textContent()) ?? '';
+    const asToken = await graphql<{ viewer: { email: string } }>('query { viewer { email } }', {}, apiToken);
+    expect(asToken.viewer.email).toBe(alice);
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await expect.poll(() => page.locator('code.secret').count()).toBe(0);
+    const revoked = await graphql<{ viewer: unknown }>('query { viewer { email } }', {}, apiToken);
+    expect(revoked.viewer).toBeNull();
+
+    // Logging out revokes the session token, not just forgets it.
+    const aliceToken = await page.evaluate(() => window.localStorage.getItem('weft.token') ?? '');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    const after = await graphql<{ viewer: unknown }>('query { viewer { id } }', {}, aliceToken);
+    expect(after.viewer).toBeNull();
+
+    // Bob, in a fresh page, sees the workspace as a member, without member management.
+    const bobPage = await browser.newPage();
+    await logIn(bobPage, bob);
+    await expect.poll(() => rows(bobPage, 'Workspaces')).toEqual([['Acme Inc', 'acme', 'MEMBER']]);
+    await bobPage.getByRole('button', { name: 'Acme Inc' }).click();
+    await bobPage.getByRole('heading', { name: /Acme Inc/ }).waitFor();
+    expect(await bobPage.getByRole('heading', { name: /Acme Inc/ }).textContent()).toContain('your role: MEMBER');
+    expect((await rows(bobPage, 'Members')).map((r) => r.slice(0, 3)).sort()).toEqual([
+      [alice, 'Alice', 'ADMIN'],
+      [`${bob} (you)`, 'Bob', 'MEMBER'],
+    ]);
+    expect(await bobPage.locator('select').count()).toBe(0);
+    expect(await bobPage.getByRole('button', { name: /Remove|Add member/ }).count()).toBe(0);
+    expect(await bobPage.getByRole('button', { name: 'Audit log' }).count()).toBe(0);
+    await bobPage.getByText('Only admins can add members or change roles.').waitFor();
+  });
+});
