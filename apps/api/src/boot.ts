@@ -33,11 +33,16 @@ function webhookStarter(deps: BootDeps): StartWebhookExecution | undefined {
     engine.startExecution(client, workspaceId, { planVersionId, input, mode: 'LIVE', actor });
 }
 
-/** The planner's model from the OPENAI_* configuration; without a key, plans are drafted deterministically. */
+/**
+ * The planner's model from the OPENAI_* configuration; without a key, plans are drafted
+ * deterministically. Each model request must end well within the API's request timeout, so that a
+ * slow provider becomes the userError LLM_TIMEOUT rather than a timed-out request.
+ */
 function plannerLlm(config: Config): LlmConfig | null {
   const { apiKey, baseUrl, model } = config.openai;
   if (apiKey === undefined) return null;
-  return { apiKey, model, ...(baseUrl === undefined ? {} : { baseURL: baseUrl }) };
+  const timeoutMs = Math.max(500, Math.min(30_000, Math.floor((config.requestTimeoutMs * 2) / 3)));
+  return { apiKey, model, timeoutMs, ...(baseUrl === undefined ? {} : { baseURL: baseUrl }) };
 }
 
 export interface Running {

@@ -44,6 +44,7 @@ function userText(request: FakeOpenAIRequest): string {
 beforeAll(async () => {
   fake = await startFakeOpenAI((request) => {
     const text = userText(request);
+    if (text.includes('slowly')) return { kind: 'hang' };
     if (text.includes('busy')) return errorReply(429, 'Rate limit reached', { 'retry-after': '120' });
     if (text.includes('outage')) return errorReply(500, 'The server had an error');
     if (text.includes('nonsense')) {
@@ -59,7 +60,14 @@ beforeAll(async () => {
     });
   });
   api = await startTestApi({
-    env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'fake-model' },
+    // A short request timeout bounds each model request (to two thirds of it), so a hanging
+    // provider is reported as LLM_TIMEOUT within the request.
+    env: {
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: fake.baseURL,
+      OPENAI_MODEL: 'fake-model',
+      REQUEST_TIMEOUT_MS: '4500',
+    },
   });
   const anonymous = new TestClient(api.url);
   admin = await signUpUser(anonymous, 'planner');
@@ -128,6 +136,14 @@ describe('draftPlan with a model', () => {
     ]);
   });
 
+  it('a provider that does not answer in time becomes LLM_TIMEOUT, before the request times out', async () => {
+    const r = await draft('think about it slowly: echo hi');
+    expect(r.errors).toEqual([]);
+    expect(r.data?.draftPlan.userErrors).toEqual([
+      { code: 'LLM_TIMEOUT', field: null, message: expect.stringMatching(/\S/) },
+    ]);
+  });
+
   it('a model that keeps answering invalid plans ends in PLAN_INVALID with the path of the issue', async () => {
     const r = await draft('do some nonsense');
     expect(r.data?.draftPlan.spec).toBeNull();
@@ -138,6 +154,12 @@ describe('draftPlan with a model', () => {
     const { rows } = await api.db.pools.owner.query<{ outcome: string }>(
       'SELECT outcome FROM planner_usage ORDER BY created_at',
     );
-    expect(rows.map((row) => row.outcome)).toEqual(['OK', 'LLM_RATE_LIMITED', 'LLM_ERROR', 'PLAN_INVALID']);
+    expect(rows.map((row) => row.outcome)).toEqual([
+      'OK',
+      'LLM_RATE_LIMITED',
+      'LLM_ERROR',
+      'LLM_TIMEOUT',
+      'PLAN_INVALID',
+    ]);
   });
 });

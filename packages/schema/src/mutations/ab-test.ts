@@ -1,4 +1,4 @@
-import { EngineError } from '@weft/engine';
+import { EngineError, EngineErrorCode } from '@weft/engine';
 import { chooseVersion, compareVersions, type VersionResults } from '@weft/planner';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { writeAudit } from '../audit.ts';
@@ -101,9 +101,11 @@ builder.mutationFields((t) => ({
         } catch (error) {
           // A version saved before a plugin was uninstalled may no longer validate: that is the
           // caller's to fix, not an unexpected failure.
-          if (error instanceof EngineError && error.code === 'INVALID_PLAN') {
+          if (error instanceof EngineError && error.code === EngineErrorCode.INVALID_PLAN) {
             return {
-              userErrors: [userError('INVALID_PLAN', [choice.arm === 'B' ? 'versionB' : 'versionA'], error.message)],
+              userErrors: [
+                userError(EngineErrorCode.INVALID_PLAN, [choice.arm === 'B' ? 'versionB' : 'versionA'], error.message),
+              ],
             };
           }
           throw error;
