@@ -1,5 +1,6 @@
 import { createPools, migrate, type Pools } from '@weft/db';
 import { type Engine, type EngineApi, prepareQueue } from '@weft/engine';
+import type { LlmConfig } from '@weft/planner';
 import type { PluginHost } from '@weft/plugin-host';
 import type { ExecutionFeed, PlanValidator } from '@weft/schema';
 import { Redis } from 'ioredis';
@@ -30,6 +31,18 @@ function webhookStarter(deps: BootDeps): StartWebhookExecution | undefined {
   if (engine === undefined) return undefined;
   return (client, workspaceId, { planVersionId, input, actor }) =>
     engine.startExecution(client, workspaceId, { planVersionId, input, mode: 'LIVE', actor });
+}
+
+/**
+ * The planner's model from the OPENAI_* configuration; without a key, plans are drafted
+ * deterministically. Each model request must end well within the API's request timeout, so that a
+ * slow provider becomes the userError LLM_TIMEOUT rather than a timed-out request.
+ */
+function plannerLlm(config: Config): LlmConfig | null {
+  const { apiKey, baseUrl, model } = config.openai;
+  if (apiKey === undefined) return null;
+  const timeoutMs = Math.max(500, Math.min(30_000, Math.floor((config.requestTimeoutMs * 2) / 3)));
+  return { apiKey, model, timeoutMs, ...(baseUrl === undefined ? {} : { baseURL: baseUrl }) };
 }
 
 export interface Running {
@@ -94,6 +107,7 @@ export async function boot(config: Config, logger: Logger, deps: BootDeps = {}):
         engine: served.engine,
         validatePlan: served.validatePlan,
         feed: served.feed,
+        llm: plannerLlm(config),
       },
       logger,
       readiness,

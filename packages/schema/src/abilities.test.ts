@@ -8,7 +8,9 @@ describe('abilities', () => {
         .filter(([, [action, subject]]) => roleCan(role, action, subject))
         .map(([name]) => name);
     expect(allowed('VIEWER')).toEqual(['createApiToken']);
-    expect(allowed('MEMBER')).toEqual(['createApiToken', 'createPlan', 'updatePlan']);
+    expect(allowed('MEMBER')).toEqual(['createApiToken', 'createPlan', 'updatePlan', 'draftPlan', 'startAbExecution']);
+    expect(abilityFor('MEMBER').can('create', 'PluginInstallation')).toBe(false);
+    expect(abilityFor('MEMBER').can('create', 'Secret')).toBe(false);
     expect(allowed('ADMIN')).toEqual(Object.keys(MUTATION_PERMISSIONS));
     expect(abilityFor('VIEWER').can('read', 'Execution')).toBe(true);
     expect(abilityFor('MEMBER').can('read', 'AuditLog')).toBe(false);

@@ -49,6 +49,13 @@ export const MUTATION_PERMISSIONS = {
   updatePlan: ['update', 'Plan'],
   createWebhook: ['create', 'Webhook'],
   deleteWebhook: ['delete', 'Webhook'],
+  draftPlan: ['create', 'Plan'],
+  startAbExecution: ['run', 'Execution'],
+  installPlugin: ['create', 'PluginInstallation'],
+  upgradePlugin: ['update', 'PluginInstallation'],
+  uninstallPlugin: ['delete', 'PluginInstallation'],
+  setSecret: ['create', 'Secret'],
+  deleteSecret: ['delete', 'Secret'],
 } as const satisfies Record<string, readonly [Action, Subject]>;
 export type WorkspaceMutation = keyof typeof MUTATION_PERMISSIONS;
 
@@ -66,15 +73,13 @@ export const ENGINE_MUTATION_PERMISSIONS = {
   retryExecution: ['run', 'Execution'],
   rollbackExecution: ['run', 'Execution'],
   decideApproval: ['decide', 'Approval'],
-  installPlugin: ['create', 'PluginInstallation'],
-  uninstallPlugin: ['delete', 'PluginInstallation'],
-  setSecret: ['create', 'Secret'],
 } as const satisfies Record<string, readonly [Action, Subject]>;
 
 /** Workspace fields only some roles may read. */
 export const FIELD_PERMISSIONS = {
   auditLog: ['read', 'AuditLog'],
   webhooks: ['read', 'Webhook'],
+  secrets: ['read', 'Secret'],
 } as const satisfies Record<string, readonly [Action, Subject]>;
 
 /** Subscriptions follow the same rules as the reads they stream. */

@@ -12,6 +12,10 @@ import './mutations/accounts.ts';
 import './mutations/workspaces.ts';
 import './mutations/plans.ts';
 import './mutations/webhooks.ts';
+import './mutations/marketplace.ts';
+import './mutations/secrets.ts';
+import './mutations/draft-plan.ts';
+import './mutations/ab-test.ts';
 import './subscriptions.ts';
 
 let schema: GraphQLSchema | undefined;

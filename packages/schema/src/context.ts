@@ -1,5 +1,6 @@
 import { type Pools, withTenant } from '@weft/db';
 import type { EngineApi, ExecutionEvent, ExecutionStatusChange, Role, ToolDefinition } from '@weft/engine';
+import type { LlmConfig } from '@weft/planner';
 import type pg from 'pg';
 import { DEFAULT_LOGIN_THROTTLE, type LoginThrottleOptions } from './auth/login-throttle.ts';
 import { resolveToken, type Viewer } from './auth/tokens.ts';
@@ -40,6 +41,8 @@ export interface SchemaOptions {
   ) => Promise<Pick<ToolDefinition, 'name' | 'description' | 'inputSchema' | 'outputSchema'>[]>;
   /** Subscription sources; defaults to the engine's `subscribe`/`subscribeWorkspace`. */
   feed?: ExecutionFeed;
+  /** The planner's model (OPENAI_* configuration); null or absent plans deterministically. */
+  llm?: LlmConfig | null;
   loginThrottle?: LoginThrottleOptions;
   sessionTtlMs?: number;
   apiTokenTtlMs?: number;

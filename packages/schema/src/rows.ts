@@ -103,8 +103,10 @@ export interface PluginRow {
 export interface PluginVersionRow {
   id: string;
   pluginId: string;
+  pluginName: string;
   version: string;
   capabilities: string[];
+  optionalCapabilities: string[];
   integrity: string;
   manifest: unknown;
 }
@@ -134,4 +136,6 @@ export const COLUMNS = {
   webhook: 'workspace_id, id, plan_id, created_at',
   audit: 'workspace_id, id, actor_id, action, target_id, before, after, at',
   installation: 'workspace_id, id, plugin_version_id, granted_capabilities, enabled',
+  pluginVersion: `v.id, v.plugin_id, p.name AS plugin_name, v.version, v.capabilities, v.optional_capabilities,
+    v.integrity, v.manifest`,
 } as const;

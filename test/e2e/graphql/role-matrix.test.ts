@@ -4,6 +4,17 @@ import { codes, signUpUser, startTestApi, type TestApi, TestClient, type TestUse
 import type { DocumentNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DELETE_SECRET,
+  DRAFT_PLAN,
+  INSTALL_PLUGIN,
+  MARKETPLACE,
+  SET_SECRET,
+  START_AB_EXECUTION,
+  UNINSTALL_PLUGIN,
+  UPGRADE_PLUGIN,
+  WORKSPACE_TOOLS,
+} from './marketplace-operations.ts';
+import {
   ADD_MEMBER,
   CHANGE_MEMBER_ROLE,
   CREATE_API_TOKEN,
@@ -43,8 +54,34 @@ async function newPlan(): Promise<string> {
   return r.data?.createPlan.plan.id ?? '';
 }
 
+async function pluginVersionId(name: string): Promise<string> {
+  const r = await admin.client.query<{
+    marketplace: { edges: { node: { name: string; versions: { id: string }[] } }[] };
+  }>(MARKETPLACE, { search: name });
+  return r.data?.marketplace.edges.find((e) => e.node.name === name)?.node.versions[0]?.id ?? '';
+}
+
+/** The installation of a first-party plugin, installed by the admin when missing (or null: removed). */
+async function installation(name: string, wanted: boolean): Promise<string | null> {
+  const r = await admin.client.query<{
+    workspace: { installedPlugins: { id: string; pluginVersion: { plugin: { name: string } } }[] };
+  }>(WORKSPACE_TOOLS, { slug: 'matrix' });
+  const found = r.data?.workspace.installedPlugins.find((i) => i.pluginVersion.plugin.name === name)?.id ?? null;
+  if (wanted && found === null) {
+    const installed = await call<{ installPlugin: { installation: { id: string } } }>(admin.client, INSTALL_PLUGIN, {
+      input: { workspaceId, pluginVersionId: await pluginVersionId(name), grantedCapabilities: [] },
+    });
+    return installed.data?.installPlugin.installation.id ?? null;
+  }
+  if (!wanted && found !== null) await call(admin.client, UNINSTALL_PLUGIN, { input: { id: found } });
+  return wanted ? found : null;
+}
+
 /** Builds the variables for one call of each mutation (fresh targets, so an allowed call succeeds). */
-const CASES: Record<WorkspaceMutation, { doc: DocumentNode; variables: () => Promise<Record<string, unknown>> }> = {
+const CASES: Record<
+  WorkspaceMutation,
+  { doc: DocumentNode; variables: () => Promise<Record<string, unknown>>; audited?: false }
+> = {
   createApiToken: { doc: CREATE_API_TOKEN, variables: async () => ({ input: { workspaceId, name: 'matrix' } }) },
   addMember: {
     doc: ADD_MEMBER,
@@ -78,6 +115,49 @@ const CASES: Record<WorkspaceMutation, { doc: DocumentNode; variables: () => Pro
       return { input: { id: r.data?.createWebhook.webhook.id } };
     },
   },
+  // A draft changes nothing (it is not saved), so it writes no audit row.
+  draftPlan: {
+    doc: DRAFT_PLAN,
+    variables: async () => ({ input: { workspaceId, request: 'echo hello' } }),
+    audited: false,
+  },
+  startAbExecution: {
+    doc: START_AB_EXECUTION,
+    variables: async () => ({ input: { planId: await newPlan(), versionA: 1, versionB: 1, percentB: 50 } }),
+  },
+  installPlugin: {
+    doc: INSTALL_PLUGIN,
+    variables: async () => {
+      await installation('transform', false);
+      return { input: { workspaceId, pluginVersionId: await pluginVersionId('transform'), grantedCapabilities: [] } };
+    },
+  },
+  upgradePlugin: {
+    doc: UPGRADE_PLUGIN,
+    variables: async () => ({
+      input: {
+        id: await installation('calendar', true),
+        pluginVersionId: await pluginVersionId('calendar'),
+        grantedCapabilities: ['http:*'],
+      },
+    }),
+  },
+  uninstallPlugin: {
+    doc: UNINSTALL_PLUGIN,
+    variables: async () => ({ input: { id: await installation('http', true) } }),
+  },
+  setSecret: {
+    doc: SET_SECRET,
+    variables: async () => ({ input: { workspaceId, name: `S_${randomBytes(4).toString('hex')}`, value: 'v' } }),
+  },
+  deleteSecret: {
+    doc: DELETE_SECRET,
+    variables: async () => {
+      const name = `D_${randomBytes(4).toString('hex')}`;
+      await call(admin.client, SET_SECRET, { input: { workspaceId, name, value: 'v' } });
+      return { input: { workspaceId, name } };
+    },
+  },
 };
 
 /** Everything the mutations can change, to prove a refused call changed nothing. */
@@ -86,7 +166,11 @@ async function fingerprint(): Promise<string> {
       (SELECT count(*) FROM audit_log) AS audit,
       (SELECT string_agg(user_id || role, ',' ORDER BY user_id) FROM memberships) AS members,
       (SELECT count(*) FROM plans) AS plans, (SELECT count(*) FROM plan_versions) AS versions,
-      (SELECT count(*) FROM webhooks) AS webhooks, (SELECT count(*) FROM auth_tokens) AS tokens`);
+      (SELECT count(*) FROM webhooks) AS webhooks, (SELECT count(*) FROM auth_tokens) AS tokens,
+      (SELECT string_agg(plugin_version_id || array_to_string(granted_capabilities, '+'), ',' ORDER BY id)
+         FROM plugin_installations) AS installations,
+      (SELECT string_agg(name || updated_at, ',' ORDER BY name) FROM secrets) AS secrets,
+      (SELECT count(*) FROM executions) AS executions, (SELECT count(*) FROM planner_usage) AS drafts`);
   return JSON.stringify(rows[0]);
 }
 
@@ -108,7 +192,7 @@ const mutations = Object.keys(MUTATION_PERMISSIONS) as WorkspaceMutation[];
 describe.each([...ROLES, 'OUTSIDER' as const])('%s', (role) => {
   it.each(mutations)('%s', async (mutation) => {
     const [action, subject] = MUTATION_PERMISSIONS[mutation];
-    const { doc, variables } = CASES[mutation];
+    const { doc, variables, audited } = CASES[mutation];
     const vars = await variables();
     const before = await fingerprint();
     const user = users[role];
@@ -120,6 +204,7 @@ describe.each([...ROLES, 'OUTSIDER' as const])('%s', (role) => {
     } else if (roleCan(role, action, subject)) {
       expect(result.errors).toEqual([]);
       expect(result.data?.[mutation]?.userErrors).toEqual([]);
+      if (audited === false) return;
       const { rows } = await api.db.pools.owner.query<{ actor_id: string }>(
         'SELECT actor_id FROM audit_log ORDER BY at DESC LIMIT 1',
       );

@@ -34,6 +34,10 @@ export interface DraftPlanPayloadShape {
   spec?: unknown;
   explanation?: string | null;
   userErrors: UserError[];
+  /** Which planner answered ('llm' | 'deterministic'); see mutations/draft-plan.ts. */
+  planner?: string;
+  attempts?: number;
+  usage?: { promptTokens: number; completionTokens: number; totalTokens: number; requests: number } | null;
 }
 export const DraftPlanPayload = builder.objectRef<DraftPlanPayloadShape>('DraftPlanPayload').implement({
   fields: (t) => ({
@@ -71,7 +75,7 @@ export interface SecretPayloadShape {
   secret?: { name: string; updatedAt: Date } | null;
   userErrors: UserError[];
 }
-const SecretRef = builder.objectRef<{ name: string; updatedAt: Date }>('Secret').implement({
+export const SecretRef = builder.objectRef<{ name: string; updatedAt: Date }>('Secret').implement({
   description: 'A stored secret: its name only; the value is never readable back.',
   fields: (t) => ({
     name: t.exposeString('name'),

@@ -1,6 +1,7 @@
-import { resolveOffsetConnection } from '@pothos/plugin-relay';
+import { withTenant } from '@weft/db';
+import { type PluginVersionRecord, pluginVersionTools, searchMarketplace } from '@weft/plugin-host';
 import { builder } from '../builder.ts';
-import { type PluginRow, type PluginVersionRow, toRow } from '../rows.ts';
+import { COLUMNS, type PluginRow, type PluginVersionRow, toRow } from '../rows.ts';
 import { PluginRef, PluginVersionRef } from './refs.ts';
 import { ToolRef } from './tool.ts';
 import { PAGE } from './workspace.ts';
@@ -10,10 +11,11 @@ export const PluginConnection = builder.connectionObject({ type: PluginRef, name
 builder.objectFields(PluginRef, (t) => ({
   versions: t.field({
     type: [PluginVersionRef],
+    description: 'Published versions, newest first.',
     resolve: async (p, _args, ctx) => {
       const { rows } = await ctx.options.pools.app.query(
-        `SELECT id, plugin_id, version, capabilities, integrity, manifest FROM plugin_versions
-          WHERE plugin_id = $1 ORDER BY created_at DESC`,
+        `SELECT ${COLUMNS.pluginVersion} FROM plugin_versions v JOIN plugins p ON p.id = v.plugin_id
+          WHERE v.plugin_id = $1 ORDER BY v.created_at DESC`,
         [p.id],
       );
       return rows.map((r) => toRow<PluginVersionRow>(r));
@@ -21,31 +23,22 @@ builder.objectFields(PluginRef, (t) => ({
   }),
 }));
 
-interface ManifestTool {
-  name?: unknown;
-  description?: unknown;
-  inputSchema?: unknown;
-  outputSchema?: unknown;
-}
-
 builder.objectFields(PluginVersionRef, (t) => ({
   tools: t.field({
     type: [ToolRef],
-    description: "The tools the version's manifest declares.",
-    resolve: (v) => {
-      const tools = (v.manifest as { tools?: unknown } | null)?.tools;
-      if (!Array.isArray(tools)) return [];
-      return tools.map((tool: ManifestTool) => ({
+    description: "The tools the version's manifest declares, named as plans call them (`plugin.tool`).",
+    resolve: (v) =>
+      pluginVersionTools({ pluginName: v.pluginName, manifest: v.manifest } as PluginVersionRecord).map((tool) => ({
         workspaceId: '',
         stats: null,
         tool: {
-          name: String(tool.name ?? ''),
-          description: String(tool.description ?? ''),
-          inputSchema: (tool.inputSchema ?? {}) as Record<string, unknown>,
-          outputSchema: tool.outputSchema as Record<string, unknown> | undefined,
+          name: tool.name,
+          description: tool.description,
+          inputSchema: tool.inputSchema,
+          ...(tool.outputSchema ? { outputSchema: tool.outputSchema } : {}),
         },
-      }));
-    },
+        pluginVersionId: v.id,
+      })),
   }),
 }));
 
@@ -53,17 +46,24 @@ builder.queryField('marketplace', (t) =>
   t.connection(
     {
       type: PluginRef,
+      description: 'Published plugins (first-party ones included), by name; `search` matches name or description.',
       args: { search: t.arg.string({ required: false }) },
-      resolve: (_root, args, ctx) =>
-        resolveOffsetConnection({ args, ...PAGE }, async ({ offset, limit }) => {
-          const { rows } = await ctx.options.pools.app.query(
-            `SELECT id, name, publisher, description FROM plugins
-              WHERE $1::text IS NULL OR name ILIKE '%' || $1 || '%' OR description ILIKE '%' || $1 || '%'
-              ORDER BY name LIMIT $2 OFFSET $3`,
-            [args.search ?? null, limit, offset],
-          );
-          return rows.map((r) => toRow<PluginRow>(r));
-        }),
+      resolve: async (_root, args, ctx) => {
+        const first = Math.min(args.first ?? PAGE.defaultSize, PAGE.maxSize);
+        const page = await withTenant(ctx.options.pools.app, { userId: ctx.viewer?.userId ?? null }, (client) =>
+          searchMarketplace(client, { search: args.search ?? null, first, after: args.after ?? null }),
+        );
+        const edges = page.edges.map((e) => ({ cursor: e.cursor, node: e.node satisfies PluginRow }));
+        return {
+          edges,
+          pageInfo: {
+            hasNextPage: page.pageInfo.hasNextPage,
+            hasPreviousPage: args.after !== null && args.after !== undefined,
+            startCursor: edges[0]?.cursor ?? null,
+            endCursor: page.pageInfo.endCursor,
+          },
+        };
+      },
     },
     PluginConnection,
   ),

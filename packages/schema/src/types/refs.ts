@@ -202,12 +202,16 @@ export const PluginVersionRef = builder.loadableNode('PluginVersion', {
     loadGlobal<PluginVersionRow>(
       ctx,
       ids,
-      'SELECT id, plugin_id, version, capabilities, integrity, manifest FROM plugin_versions WHERE id = ANY($1::uuid[])',
+      `SELECT ${COLUMNS.pluginVersion} FROM plugin_versions v JOIN plugins p ON p.id = v.plugin_id
+        WHERE v.id = ANY($1::uuid[])`,
     ),
   fields: (t) => ({
     plugin: t.field({ type: PluginRef, resolve: (v) => v.pluginId }),
     version: t.exposeString('version'),
-    capabilities: t.exposeStringList('capabilities'),
+    capabilities: t.exposeStringList('capabilities', { description: 'Capabilities an installation must grant.' }),
+    optionalCapabilities: t.exposeStringList('optionalCapabilities', {
+      description: 'Capabilities an installation may withhold (calls needing them then fail clearly).',
+    }),
     integrity: t.exposeString('integrity'),
   }),
 });

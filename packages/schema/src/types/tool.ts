@@ -7,10 +7,20 @@ export type ToolInfo = Pick<ToolDefinition, 'name' | 'description' | 'inputSchem
   plugin?: ToolDefinition['plugin'];
 };
 
+interface StatsShape {
+  calls: number;
+  failures: number;
+  retries?: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
 interface ToolShape {
   workspaceId: string;
   tool: ToolInfo;
-  stats: { calls: number; failures: number; p50Ms: number | null; p95Ms: number | null } | null;
+  stats: StatsShape | null;
+  /** For a version's declared tools (`PluginVersion.tools`), which are not installed anywhere. */
+  pluginVersionId?: string;
 }
 
 const object = (properties: Record<string, unknown>, required: string[] = []) => ({
@@ -76,16 +86,16 @@ export async function toolsOf(ctx: SchemaContext, workspaceId: string): Promise<
   return tools.map((tool) => ({ workspaceId, tool, stats: stats.get(tool.name) ?? null }));
 }
 
-const ToolStatsRef = builder
-  .objectRef<{ calls: number; failures: number; p50Ms: number | null; p95Ms: number | null }>('ToolStats')
-  .implement({
-    fields: (t) => ({
-      calls: t.exposeInt('calls'),
-      failures: t.exposeInt('failures'),
-      p50Ms: t.exposeFloat('p50Ms', { nullable: true }),
-      p95Ms: t.exposeFloat('p95Ms', { nullable: true }),
-    }),
-  });
+const ToolStatsRef = builder.objectRef<StatsShape>('ToolStats').implement({
+  description: "Recorded attempts of the tool in this workspace (the engine's statistics; cache hits excluded).",
+  fields: (t) => ({
+    calls: t.exposeInt('calls'),
+    failures: t.exposeInt('failures'),
+    retries: t.int({ nullable: true, resolve: (s) => s.retries ?? null }),
+    p50Ms: t.exposeFloat('p50Ms', { nullable: true }),
+    p95Ms: t.exposeFloat('p95Ms', { nullable: true }),
+  }),
+});
 
 export const ToolRef = builder.objectRef<ToolShape>('Tool').implement({
   fields: (t) => ({
@@ -96,7 +106,8 @@ export const ToolRef = builder.objectRef<ToolShape>('Tool').implement({
     plugin: t.field({
       type: PluginVersionRef,
       nullable: true,
-      resolve: (s) => s.tool.plugin?.pluginVersionId ?? null,
+      description: 'The plugin version providing the tool; null for built-ins.',
+      resolve: (s) => s.pluginVersionId ?? s.tool.plugin?.pluginVersionId ?? null,
     }),
     stats: t.field({ type: ToolStatsRef, nullable: true, resolve: (s) => s.stats }),
   }),
