@@ -21,6 +21,9 @@ try {
 }
 const tracing = startTracing({ serviceName: 'weft-api', otlpEndpoint: config.otlpEndpoint });
 const logger = createLogger(config.logLevel);
+// A promise nobody awaited failing (typically a database connection dropped mid-query while the
+// database restarts) must not take the whole process down with every request in flight.
+process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
 
 try {
   const running = await boot(config, logger);

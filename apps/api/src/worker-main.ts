@@ -27,6 +27,9 @@ try {
 }
 const tracing = startTracing({ serviceName: 'weft-worker', otlpEndpoint: config.otlpEndpoint });
 const logger = createLogger(config.logLevel, 'weft-worker');
+// A promise nobody awaited failing (typically a database connection dropped mid-query while the
+// database restarts) must not take the whole process down with every request in flight.
+process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
 const databaseUrl = config.databaseUrl;
 if (databaseUrl === undefined) fail(new ConfigError('DATABASE_URL must be set'));
 
