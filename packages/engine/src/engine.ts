@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Pools } from '@weft/db';
-import { withTenant } from '@weft/db';
 import { type Runner, run } from 'graphile-worker';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type CompensateJob, runCompensateJob } from './compensation.ts';
 import {
@@ -24,7 +24,7 @@ import { quietLogger } from './queue.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
 import { advance, type StepJob, Task } from './scheduler.ts';
 import { runStepJob } from './step-runner.ts';
-import { appendEvents, Channel, type ExecutionRow } from './store.ts';
+import { appendEvents, Channel, type ExecutionRow, tenantTx } from './store.ts';
 import { Interrupted } from './tool-call.ts';
 import { ToolRegistry } from './tool-registry.ts';
 import { toolStats } from './tool-stats.ts';
@@ -34,7 +34,7 @@ import { validatePlanSpec } from './validate-plan.ts';
 /** @public How an engine is built. */
 export interface EngineOptions {
   pools: Pools;
-  /** Reserved for Redis-backed fan-out, locks and buckets; Postgres serves all three today. */
+  /** Redis: live events fan out through its pub/sub (Postgres LISTEN/NOTIFY without it). */
   redisUrl?: string;
   logger?: Logger;
   /** How long a step's lease lasts without a heartbeat (a dead worker is noticed within this). Default 15000. */
@@ -63,6 +63,9 @@ export interface Engine extends EngineApi {
 export function createEngine(options: EngineOptions): Engine {
   const logger = options.logger ?? silentLogger;
   const workerConcurrency = options.workerConcurrency ?? 10;
+  const redis =
+    options.redisUrl === undefined ? null : new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  redis?.on('error', (err) => logger.warn({ err }, 'redis error'));
   const rt: Runtime = {
     pools: options.pools,
     registry: new ToolRegistry(logger),
@@ -74,12 +77,28 @@ export function createEngine(options: EngineOptions): Engine {
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
     plans: new PlanCache(),
     running: new Map(),
+    publish: async (items) => {
+      if (redis !== null) {
+        const pipeline = redis.pipeline();
+        for (const item of items) pipeline.publish(item.channel, item.payload);
+        await pipeline.exec();
+      } else {
+        await options.pools.app.query('SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS x(c, p)', [
+          items.map((i) => i.channel),
+          items.map((i) => i.payload),
+        ]);
+      }
+    },
   };
-  const bus = new EventBus(rt, (_workspaceId, executionId) => {
-    for (const [key, controller] of rt.running) {
-      if (key.startsWith(`${executionId}/`)) controller.abort(new Interrupted('execution cancelled'));
-    }
-  });
+  const bus = new EventBus(
+    rt,
+    (_workspaceId, executionId) => {
+      for (const [key, controller] of rt.running) {
+        if (key.startsWith(`${executionId}/`)) controller.abort(new Interrupted('execution cancelled'));
+      }
+    },
+    redis,
+  );
   const runners: Runner[] = [];
   let queuePool: pg.Pool | null = null;
   let sweeper: NodeJS.Timeout | null = null;
@@ -91,7 +110,7 @@ export function createEngine(options: EngineOptions): Engine {
     [Task.compensate]: async (payload: unknown) => runCompensateJob(rt, payload as CompensateJob),
     [Task.approvalExpire]: async (payload: unknown) => {
       const job = payload as ApprovalExpireJob;
-      await withTenant(rt.pools.app, { workspaceId: job.w }, (client) => expireApproval(rt, client, job));
+      await tenantTx(rt.pools.app, job.w, (client) => expireApproval(rt, client, job), rt.publish);
     },
   };
 
@@ -231,6 +250,7 @@ export function createEngine(options: EngineOptions): Engine {
         await Promise.all(runners.map((r) => r.stop().catch(() => {})));
         await queuePool?.end().catch(() => {});
         await bus.stop();
+        redis?.disconnect();
       })();
       return stopping;
     },

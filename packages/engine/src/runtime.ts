@@ -2,6 +2,7 @@ import type { Pools } from '@weft/db';
 import { EngineError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { inferDependencies, topologicalOrder } from './plan-graph.ts';
+import type { Publisher } from './store.ts';
 import type { ToolRegistry } from './tool-registry.ts';
 import type { PlanSpec, StepSpec, TenantClient } from './types.ts';
 
@@ -30,6 +31,8 @@ export interface Runtime {
   rateLimits: RateLimitOptions;
   maxOutputBytes: number;
   plans: PlanCache;
+  /** Sends the announcements of engine-owned transactions after they commit. */
+  publish: Publisher;
   /** Local running attempts, by `${executionId}/${stepId}`, so cancel can abort them. */
   running: Map<string, AbortController>;
 }

@@ -4,7 +4,6 @@
  * records the attempt and takes the lease), the tool call itself (no transaction), and `finish`
  * (rejects a stale fence, records the outcome, retries or moves the execution on).
  */
-import { withTenant } from '@weft/db';
 import { EngineError } from './errors.ts';
 import { mockFromSchema } from './mock-output.ts';
 import { takeToken } from './rate-limits.ts';
@@ -13,13 +12,14 @@ import type { Runtime } from './runtime.ts';
 import { advance, type StepJob, Task } from './scheduler.ts';
 import { cacheGet, cachePut } from './step-cache.ts';
 import {
-  appendEvents,
   type ExecutionRow,
   enqueue,
-  loadStepRun,
+  lockAndAppend,
   lockExecution,
   type NewEvent,
+  named,
   type StepRunRow,
+  tenantTx,
 } from './store.ts';
 import { referencedSteps, resolveTemplates } from './templates.ts';
 import { type CallOutcome, callTool, type ToolCall } from './tool-call.ts';
@@ -34,33 +34,73 @@ import {
 type Begin = { kind: 'skip' } | { kind: 'run'; call: ToolCall; step: StepSpec };
 
 export async function runStepJob(rt: Runtime, job: StepJob): Promise<void> {
-  const begun = await withTenant(rt.pools.app, { workspaceId: job.w }, (client) => begin(rt, client, job));
+  const begun = await tenantTx(rt.pools.app, job.w, (client) => begin(rt, client, job), rt.publish);
   if (begun.kind !== 'run') return;
   const outcome = await callTool(rt, begun.call);
-  await withTenant(rt.pools.app, { workspaceId: job.w }, (client) => finish(rt, client, job, begun, outcome));
+  await tenantTx(rt.pools.app, job.w, (client) => finish(rt, client, job, begun, outcome), rt.publish);
+}
+
+interface LockedStep {
+  fence: number;
+  status: string;
+  attempts: number;
+  attempt_base: number;
+  waiting_reason: string | null;
+  exec_status: ExecutionRow['status'];
+}
+
+/** Locks the step's own row (never the execution's: see the lock order in store.ts). */
+async function lockStep(client: TenantClient, job: StepJob): Promise<LockedStep | null> {
+  const { rows } = await client.query<LockedStep>(
+    named(
+      'weft-lock-step',
+      `SELECT s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status
+       FROM step_runs s JOIN executions e ON e.workspace_id = s.workspace_id AND e.id = s.execution_id
+      WHERE s.execution_id = $1 AND s.step_id = $2
+        FOR UPDATE OF s`,
+      [job.e, job.s],
+    ),
+  );
+  return rows[0] ?? null;
 }
 
 async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<Begin> {
-  const exec = await lockExecution(client, job.e);
-  if (exec === null) return { kind: 'skip' };
-  const run = await loadStepRun(client, job.e, job.s);
+  const locked = await lockStep(client, job);
   // A job for an older dispatch (the step was re-dispatched, cancelled or finished): nothing to do.
-  if (run === null || run.fence !== job.f || run.status !== 'RUNNING') return { kind: 'skip' };
-  if (exec.status === 'PAUSED') {
-    // Dispatched before the pause but not started: back to PENDING; resume dispatches it again.
-    await client.query(`UPDATE step_runs SET status = 'PENDING' WHERE execution_id = $1 AND step_id = $2`, [
-      job.e,
-      job.s,
-    ]);
-    return { kind: 'skip' };
+  if (locked === null || locked.fence !== job.f || locked.status !== 'RUNNING') return { kind: 'skip' };
+  if (locked.exec_status !== 'RUNNING' && locked.exec_status !== 'WAITING_APPROVAL') {
+    // Paused or finished since dispatch: decide under the execution's lock, which a resume or a
+    // retry also takes, so the step cannot be stranded.
+    const exec = await lockExecution(client, job.e);
+    if (exec === null) return { kind: 'skip' };
+    if (exec.status === 'PAUSED') {
+      await setStepStatus(client, job, 'PENDING');
+      return { kind: 'skip' };
+    }
+    if (exec.status !== 'RUNNING' && exec.status !== 'WAITING_APPROVAL') {
+      await setStepStatus(client, job, 'CANCELLED');
+      return { kind: 'skip' };
+    }
   }
-  if (exec.status !== 'RUNNING' && exec.status !== 'WAITING_APPROVAL') return { kind: 'skip' };
+  const exec = await readExecution(client, job.e);
+  if (exec === null) return { kind: 'skip' };
+  const run: StepRunRow = {
+    step_id: job.s,
+    status: 'RUNNING',
+    attempts: locked.attempts,
+    attempt_base: locked.attempt_base,
+    output: null,
+    error: null,
+    fence: locked.fence,
+    waiting_reason: locked.waiting_reason,
+    compensated_at: null,
+  };
   const plan = await rt.plans.load(client, exec.plan_version_id);
   const step = plan.steps.get(job.s);
   if (step === undefined) return { kind: 'skip' };
   const tool = step.tool === undefined ? null : await rt.registry.resolve(job.w, step.tool);
   if (tool === null) {
-    await failNow(rt, client, exec, step, new EngineError('TOOL_NOT_FOUND', `tool "${step.tool}" is not available`));
+    await failNow(rt, client, job, new EngineError('TOOL_NOT_FOUND', `tool "${step.tool}" is not available`));
     return { kind: 'skip' };
   }
 
@@ -68,23 +108,20 @@ async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<B
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('weft-workspace-slots:' || $1))`, [job.w]);
     const { rows } = await client.query<{ n: number }>('SELECT weft_lease_count() AS n');
     if ((rows[0]?.n ?? 0) >= rt.workspaceConcurrency) {
-      await wait(client, exec, run, job, 100 + Math.random() * 100, 'workspace', null);
+      await wait(client, run, job, 50 + Math.random() * 100, 'workspace', null);
       return { kind: 'skip' };
     }
   }
   const locks = step.locks ?? [];
   const holder = locks.length > 0 ? lockHolder(job.e, job.s, job.f) : null;
   if (holder !== null && !(await acquireLocks(client, locks, holder, rt.stepLeaseMs))) {
-    await wait(client, exec, run, job, 100 + Math.random() * 100, 'lock', {
-      type: 'step.waiting_lock',
-      data: { locks },
-    });
+    await wait(client, run, job, 100 + Math.random() * 100, 'lock', { type: 'step.waiting_lock', data: { locks } });
     return { kind: 'skip' };
   }
   const waitMs = await takeToken(client, rt.rateLimits, tool.name);
   if (waitMs > 0) {
     if (holder !== null) await releaseLocks(client, holder);
-    await wait(client, exec, run, job, waitMs, 'rate', { type: 'step.rate_limited', data: { waitMs } });
+    await wait(client, run, job, waitMs, 'rate', { type: 'step.rate_limited', data: { waitMs } });
     return { kind: 'skip' };
   }
 
@@ -106,32 +143,38 @@ async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<B
     }
   }
 
+  const toolRef = `${tool.name}@${tool.version}`;
+  const inputJson = JSON.stringify(input ?? null);
   await client.query(
-    `INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
-     VALUES ($1, $2, $3, 'run', $4, $5, 'RUNNING', $6, $7, $8)`,
-    [job.w, job.e, job.s, attempt, job.f, `${tool.name}@${tool.version}`, JSON.stringify(input ?? null), rt.workerId],
+    named(
+      'weft-begin-attempt',
+      `WITH a AS (
+       INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
+       VALUES ($1, $2, $3, 'run', $4, $5, 'RUNNING', $6, $7, $8)
+     ), s AS (
+       UPDATE step_runs SET attempts = $4, input = $7, started_at = coalesce(started_at, now()), waiting_reason = NULL,
+              lease_owner = $8, lease_expires_at = clock_timestamp() + make_interval(secs => $9::int / 1000.0)
+        WHERE execution_id = $2 AND step_id = $3
+     )
+     SELECT weft_lease_take($2, $3, 'run', $5::bigint, $8, $9::int)`,
+      [job.w, job.e, job.s, attempt, job.f, toolRef, inputJson, rt.workerId, rt.stepLeaseMs],
+    ),
   );
-  await client.query(
-    `UPDATE step_runs SET attempts = $3, input = $4, started_at = coalesce(started_at, now()), waiting_reason = NULL,
-            lease_owner = $5, lease_expires_at = clock_timestamp() + make_interval(secs => $6 / 1000.0)
-      WHERE execution_id = $1 AND step_id = $2`,
-    [job.e, job.s, attempt, JSON.stringify(input ?? null), rt.workerId, rt.stepLeaseMs],
-  );
-  await client.query('SELECT weft_lease_take($1, $2, $3, $4, $5, $6)', [
-    job.e,
-    job.s,
-    'run',
-    job.f,
-    rt.workerId,
-    rt.stepLeaseMs,
+  const after = await lockAndAppend(client, job.e, [
+    { type: 'step.started', stepId: job.s, data: { attempt, tool: toolRef, worker: rt.workerId } },
   ]);
-  await appendEvents(client, job.w, job.e, [
-    {
-      type: 'step.started',
-      stepId: job.s,
-      data: { attempt, tool: `${tool.name}@${tool.version}`, worker: rt.workerId },
-    },
-  ]);
+  if (after === null || !after.appended) {
+    // Cancelled while we prepared: the attempt never starts.
+    await client.query(
+      `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled'
+        WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3`,
+      [job.e, job.s, attempt],
+    );
+    await setStepStatus(client, job, 'CANCELLED');
+    await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
+    if (holder !== null) await releaseLocks(client, holder);
+    return { kind: 'skip' };
+  }
   return {
     kind: 'run',
     step,
@@ -150,6 +193,26 @@ async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<B
   };
 }
 
+async function setStepStatus(client: TenantClient, job: StepJob, status: 'PENDING' | 'CANCELLED'): Promise<void> {
+  await client.query(
+    `UPDATE step_runs SET status = $3, finished_at = CASE WHEN $3 = 'CANCELLED' THEN now() ELSE finished_at END
+      WHERE execution_id = $1 AND step_id = $2`,
+    [job.e, job.s, status],
+  );
+}
+
+async function readExecution(client: TenantClient, executionId: string): Promise<ExecutionRow | null> {
+  const { rows } = await client.query<ExecutionRow>(
+    named(
+      'weft-read-exec',
+      `SELECT workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq
+       FROM executions WHERE id = $1`,
+      [executionId],
+    ),
+  );
+  return rows[0] ?? null;
+}
+
 async function resolveInput(client: TenantClient, exec: ExecutionRow, step: StepSpec): Promise<unknown> {
   const refs = referencedSteps(step.input ?? {});
   const steps: Record<string, unknown> = {};
@@ -166,7 +229,6 @@ async function resolveInput(client: TenantClient, exec: ExecutionRow, step: Step
 /** Re-queues the job for later (same fence); the wait's event is written once per reason. */
 async function wait(
   client: TenantClient,
-  exec: ExecutionRow,
   run: StepRunRow,
   job: StepJob,
   delayMs: number,
@@ -179,7 +241,7 @@ async function wait(
       job.s,
       reason,
     ]);
-    if (event !== null) await appendEvents(client, exec.workspace_id, exec.id, [{ ...event, stepId: job.s }]);
+    if (event !== null) await lockAndAppend(client, job.e, [{ ...event, stepId: job.s }]);
   }
   await enqueue(client, Task.step, [{ ...job }], new Date(Date.now() + delayMs));
 }
@@ -225,26 +287,20 @@ async function succeedNow(
   const events: NewEvent[] = [];
   if (cacheHit) events.push({ type: 'step.cached', stepId: run.step_id, data: { tool: tool.name } });
   events.push({ type: 'step.succeeded', stepId: run.step_id, data: { attempt, output, ...how } });
-  await appendEvents(client, exec.workspace_id, exec.id, events);
-  await advance(rt, client, exec);
+  const locked = await lockAndAppend(client, exec.id, events);
+  if (locked !== null) await advance(rt, client, locked);
 }
 
 /** Fails a step before any attempt ran (its tool is gone). */
-async function failNow(
-  rt: Runtime,
-  client: TenantClient,
-  exec: ExecutionRow,
-  step: StepSpec,
-  error: Error,
-): Promise<void> {
+async function failNow(rt: Runtime, client: TenantClient, job: StepJob, error: Error): Promise<void> {
   await client.query(
     `UPDATE step_runs SET status = 'FAILED', error = $3, finished_at = now() WHERE execution_id = $1 AND step_id = $2`,
-    [exec.id, step.id, error.message],
+    [job.e, job.s, error.message],
   );
-  await appendEvents(client, exec.workspace_id, exec.id, [
-    { type: 'step.failed', stepId: step.id, data: { error: error.message } },
+  const locked = await lockAndAppend(client, job.e, [
+    { type: 'step.failed', stepId: job.s, data: { error: error.message } },
   ]);
-  await advance(rt, client, exec);
+  if (locked !== null) await advance(rt, client, locked);
 }
 
 function outputSize(output: unknown): number {
@@ -269,21 +325,22 @@ async function finish(
 ): Promise<void> {
   const { call, step } = begun;
   let outcome = result;
-  const exec = await lockExecution(client, job.e);
-  const run = exec === null ? null : await loadStepRun(client, job.e, job.s);
-  if (exec === null || run === null || run.fence !== job.f || run.status !== 'RUNNING') {
+  const locked = await lockStep(client, job);
+  if (locked === null || locked.fence !== job.f || locked.status !== 'RUNNING') {
     // Fenced off: the step was re-dispatched (lease lost) or cancelled; this result must not count.
     await client.query(
-      `UPDATE step_attempts SET status = CASE WHEN status = 'RUNNING' THEN 'REJECTED' ELSE status END,
+      named(
+        'weft-finish-ok',
+        `UPDATE step_attempts SET status = CASE WHEN status = 'RUNNING' THEN 'REJECTED' ELSE status END,
               error = coalesce(error || '; ', '') || 'late result rejected (fence ' || $4 || ')'
         WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3`,
-      [job.e, job.s, call.attempt, job.f],
+        [job.e, job.s, call.attempt, job.f],
+      ),
     );
     if (call.lockHolder !== null) await releaseLocks(client, call.lockHolder);
     rt.logger.warn({ executionId: job.e, stepId: job.s, fence: job.f }, 'late step result rejected');
     return;
   }
-  await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
   if (call.lockHolder !== null) await releaseLocks(client, call.lockHolder);
 
   if (outcome.ok) {
@@ -302,66 +359,65 @@ async function finish(
 
   if (outcome.ok) {
     const output = outcome.output ?? null;
+    const outputJson = JSON.stringify(output);
     await client.query(
-      `UPDATE step_attempts SET status = 'SUCCEEDED', output = $4, finished_at = now(), duration_ms = $5
-        WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3`,
-      [job.e, job.s, call.attempt, JSON.stringify(output), outcome.durationMs],
+      `WITH a AS (
+         UPDATE step_attempts SET status = 'SUCCEEDED', output = $4, finished_at = now(), duration_ms = $5
+          WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3
+       ), s AS (
+         UPDATE step_runs SET status = 'SUCCEEDED', output = $4, error = NULL, cache_hit = false, finished_at = now(),
+                lease_owner = NULL, lease_expires_at = NULL
+          WHERE execution_id = $1 AND step_id = $2
+       )
+       SELECT weft_lease_drop($1, $2, $6)`,
+      [job.e, job.s, call.attempt, outputJson, outcome.durationMs, job.f],
     );
-    await client.query(
-      `UPDATE step_runs SET status = 'SUCCEEDED', output = $3, error = NULL, cache_hit = false, finished_at = now(),
-              lease_owner = NULL, lease_expires_at = NULL
-        WHERE execution_id = $1 AND step_id = $2`,
-      [job.e, job.s, JSON.stringify(output)],
-    );
-    if (step.cacheTtlMs !== undefined && call.tool.cacheable === true && exec.mode === 'LIVE') {
+    if (step.cacheTtlMs !== undefined && call.tool.cacheable === true && call.mode === 'LIVE') {
       await cachePut(client, call.tool, call.input, output, step.cacheTtlMs);
     }
-    await appendEvents(client, job.w, job.e, [
+    const exec = await lockAndAppend(client, job.e, [
       {
         type: 'step.succeeded',
         stepId: job.s,
         data: { attempt: call.attempt, durationMs: Math.round(outcome.durationMs), output },
       },
     ]);
-    await advance(rt, client, exec);
+    if (exec?.appended) await advance(rt, client, exec);
     return;
   }
 
   const error = outcome.error;
   if (outcome.interrupted) {
-    // The worker stopped (not the tool's fault): re-dispatch without spending an attempt.
+    // The worker stopped (not the tool's fault): hand the step back without spending an attempt.
     await client.query(
-      `UPDATE step_attempts SET status = 'LOST', error = $4, finished_at = now(), duration_ms = $5
-        WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3`,
-      [job.e, job.s, call.attempt, error.message, outcome.durationMs],
+      `WITH a AS (
+         UPDATE step_attempts SET status = 'LOST', error = $4, finished_at = now(), duration_ms = $5
+          WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3
+       )
+       SELECT weft_lease_drop($1, $2, $6)`,
+      [job.e, job.s, call.attempt, error.message, outcome.durationMs, job.f],
     );
-    const { rows } = await client.query<{ fence: number }>(
-      `UPDATE step_runs SET fence = fence + 1, attempt_base = attempt_base + 1 WHERE execution_id = $1 AND step_id = $2
-       RETURNING fence`,
-      [job.e, job.s],
-    );
-    await enqueue(client, Task.step, [{ ...job, f: rows[0]?.fence ?? job.f + 1 }]);
+    await redispatch(client, job, { spendAttempt: false, runAt: null, event: null });
     return;
   }
   await client.query(
-    `UPDATE step_attempts SET status = 'FAILED', error = $4, finished_at = now(), duration_ms = $5
-      WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3`,
-    [job.e, job.s, call.attempt, error.message, outcome.durationMs],
+    `WITH a AS (
+       UPDATE step_attempts SET status = 'FAILED', error = $4, finished_at = now(), duration_ms = $5
+        WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3
+     )
+     SELECT weft_lease_drop($1, $2, $6)`,
+    [job.e, job.s, call.attempt, error.message, outcome.durationMs, job.f],
   );
-  const cycle = run.attempts - run.attempt_base;
+  const cycle = locked.attempts - locked.attempt_base;
   const retriable = !(error instanceof NonRetriableToolError);
   if (retriable && cycle < (step.retry?.maxAttempts ?? 1)) {
     const delayMs = error instanceof RetryAfterToolError ? error.retryAfterMs : retryDelay(step, cycle);
-    const runAt = new Date(Date.now() + delayMs);
-    const { rows } = await client.query<{ fence: number }>(
-      `UPDATE step_runs SET fence = fence + 1, error = $3, next_attempt_at = $4 WHERE execution_id = $1 AND step_id = $2
-       RETURNING fence`,
-      [job.e, job.s, error.message, runAt],
-    );
-    await appendEvents(client, job.w, job.e, [
-      { type: 'step.retrying', stepId: job.s, data: { attempt: call.attempt, error: error.message, delayMs } },
-    ]);
-    await enqueue(client, Task.step, [{ ...job, f: rows[0]?.fence ?? job.f + 1 }], runAt);
+    await redispatch(client, job, {
+      spendAttempt: true,
+      runAt: new Date(Date.now() + delayMs),
+      error: error.message,
+      event: { type: 'step.retrying', stepId: job.s, data: { attempt: call.attempt, error: error.message, delayMs } },
+    });
     return;
   }
   await client.query(
@@ -369,8 +425,36 @@ async function finish(
       WHERE execution_id = $1 AND step_id = $2`,
     [job.e, job.s, error.message],
   );
-  await appendEvents(client, job.w, job.e, [
+  const exec = await lockAndAppend(client, job.e, [
     { type: 'step.failed', stepId: job.s, data: { attempt: call.attempt, error: error.message } },
   ]);
-  await advance(rt, client, exec);
+  if (exec?.appended) await advance(rt, client, exec);
+}
+
+/**
+ * Gives the step a new fence and queues its next attempt, unless the run was cancelled meanwhile
+ * (then the step ends CANCELLED). The caller holds the step row's lock.
+ */
+export async function redispatch(
+  client: TenantClient,
+  job: StepJob,
+  how: { spendAttempt: boolean; runAt: Date | null; error?: string; event: NewEvent | null },
+): Promise<void> {
+  const { rows } = await client.query<{ fence: number }>(
+    `UPDATE step_runs SET fence = fence + 1, next_attempt_at = $3, error = coalesce($4, error),
+            attempt_base = attempt_base + CASE WHEN $5::boolean THEN 0 ELSE 1 END,
+            lease_owner = NULL, lease_expires_at = NULL
+      WHERE execution_id = $1 AND step_id = $2 RETURNING fence`,
+    [job.e, job.s, how.runAt, how.error ?? null, how.spendAttempt],
+  );
+  const fence = rows[0]?.fence ?? job.f + 1;
+  const exec = await lockAndAppend(client, job.e, how.event === null ? [] : [how.event]);
+  if (exec === null) return;
+  if (exec.status === 'PAUSED') {
+    await setStepStatus(client, job, 'PENDING');
+  } else if (exec.status === 'RUNNING' || exec.status === 'WAITING_APPROVAL') {
+    await enqueue(client, Task.step, [{ ...job, f: fence }], how.runAt);
+  } else {
+    await setStepStatus(client, job, 'CANCELLED');
+  }
 }
