@@ -156,6 +156,7 @@ async function begin(rt: Runtime, client: TenantClient, job: CompensateJob): Pro
         input,
         timeoutMs: undefined,
         lockHolder: null,
+        lockKeys: [],
         tool: {
           name: compensate.tool,
           version: '0.0.0',
@@ -184,6 +185,7 @@ async function begin(rt: Runtime, client: TenantClient, job: CompensateJob): Pro
       input,
       timeoutMs: plan.steps.get(nextId)?.timeoutMs,
       lockHolder: null,
+      lockKeys: [],
     },
   };
 }

@@ -77,16 +77,22 @@ export function createEngine(options: EngineOptions): Engine {
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
     plans: new PlanCache(),
     running: new Map(),
+    redis,
     publish: async (items) => {
-      if (redis !== null) {
-        const pipeline = redis.pipeline();
-        for (const item of items) pipeline.publish(item.channel, item.payload);
-        await pipeline.exec();
-      } else {
-        await options.pools.app.query('SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS x(c, p)', [
-          items.map((i) => i.channel),
-          items.map((i) => i.payload),
-        ]);
+      try {
+        if (redis !== null) {
+          const pipeline = redis.pipeline();
+          for (const item of items) pipeline.publish(item.channel, item.payload);
+          await pipeline.exec();
+        } else {
+          await options.pools.app.query('SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS x(c, p)', [
+            items.map((i) => i.channel),
+            items.map((i) => i.payload),
+          ]);
+        }
+      } catch (err) {
+        // Subscribers re-read the database when idle, so a lost announcement only delays them.
+        logger.warn({ err }, 'could not publish live events');
       }
     },
   };

@@ -49,7 +49,7 @@ async function recover(rt: Runtime, client: TenantClient, lease: ExpiredLease): 
   const run = rows[0];
   await client.query('SELECT weft_lease_drop($1, $2, $3)', [lease.execution_id, lease.step_id, lease.fence]);
   if (run === undefined || run.fence !== lease.fence || run.status !== 'RUNNING') return;
-  await markLost(client, lease);
+  await markLost(rt, client, lease);
   await redispatch(
     client,
     { w: lease.workspace_id, e: lease.execution_id, s: lease.step_id, f: lease.fence },
@@ -62,14 +62,14 @@ async function recover(rt: Runtime, client: TenantClient, lease: ExpiredLease): 
   rt.logger.warn({ ...lease }, 'step lease expired: step re-dispatched');
 }
 
-async function markLost(client: TenantClient, lease: ExpiredLease): Promise<void> {
+async function markLost(rt: Runtime, client: TenantClient, lease: ExpiredLease): Promise<void> {
   await client.query(
     `UPDATE step_attempts SET status = 'LOST', finished_at = now(),
             error = 'lease expired: worker ' || worker_id || ' stopped heartbeating'
       WHERE execution_id = $1 AND step_id = $2 AND kind = $3 AND fence = $4 AND status = 'RUNNING'`,
     [lease.execution_id, lease.step_id, lease.kind, lease.fence],
   );
-  await releaseLocks(client, `${lease.execution_id}/${lease.step_id}/`);
+  await releaseLocks(rt, client, lease.workspace_id, null, `${lease.execution_id}/${lease.step_id}/`);
 }
 
 /** Rollback transactions lock the execution first, so this one does too. */
@@ -78,7 +78,7 @@ async function recoverCompensation(rt: Runtime, client: TenantClient, lease: Exp
   const run = exec === null ? null : await loadStepRun(client, lease.execution_id, lease.step_id);
   await client.query('SELECT weft_lease_drop($1, $2, $3)', [lease.execution_id, lease.step_id, lease.fence]);
   if (exec === null || run === null || run.fence !== lease.fence || exec.status !== 'ROLLING_BACK') return;
-  await markLost(client, lease);
+  await markLost(rt, client, lease);
   await client.query('UPDATE step_runs SET fence = fence + 1 WHERE execution_id = $1 AND step_id = $2', [
     lease.execution_id,
     lease.step_id,

@@ -1,4 +1,5 @@
 import type { Pools } from '@weft/db';
+import type { Redis } from 'ioredis';
 import { EngineError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { inferDependencies, topologicalOrder } from './plan-graph.ts';
@@ -31,6 +32,8 @@ export interface Runtime {
   rateLimits: RateLimitOptions;
   maxOutputBytes: number;
   plans: PlanCache;
+  /** Locks, rate buckets and live fan-out use Redis when configured. */
+  redis: Redis | null;
   /** Sends the announcements of engine-owned transactions after they commit. */
   publish: Publisher;
   /** Local running attempts, by `${executionId}/${stepId}`, so cancel can abort them. */

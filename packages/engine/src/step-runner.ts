@@ -114,13 +114,13 @@ async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<B
   }
   const locks = step.locks ?? [];
   const holder = locks.length > 0 ? lockHolder(job.e, job.s, job.f) : null;
-  if (holder !== null && !(await acquireLocks(client, locks, holder, rt.stepLeaseMs))) {
+  if (holder !== null && !(await acquireLocks(rt, client, job.w, locks, holder))) {
     await wait(client, run, job, 100 + Math.random() * 100, 'lock', { type: 'step.waiting_lock', data: { locks } });
     return { kind: 'skip' };
   }
-  const waitMs = await takeToken(client, rt.rateLimits, tool.name);
+  const waitMs = await takeToken(rt, client, job.w, tool.name);
   if (waitMs > 0) {
-    if (holder !== null) await releaseLocks(client, holder);
+    if (holder !== null) await releaseLocks(rt, client, job.w, locks, holder);
     await wait(client, run, job, waitMs, 'rate', { type: 'step.rate_limited', data: { waitMs } });
     return { kind: 'skip' };
   }
@@ -132,13 +132,25 @@ async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<B
     const mocks = plan.spec.mocks ?? {};
     if (Object.hasOwn(mocks, step.id) || tool.dryRun !== 'run') {
       const output = Object.hasOwn(mocks, step.id) ? mocks[step.id] : mockFromSchema(tool.outputSchema);
-      await succeedNow(rt, client, exec, run, tool, input, output, holder, { mocked: true });
+      await succeedNow(rt, client, exec, run, tool, input, output, { holder, keys: locks }, { mocked: true });
       return { kind: 'skip' };
     }
   } else if (step.cacheTtlMs !== undefined && tool.cacheable === true) {
     const cached = await cacheGet(client, tool, input);
     if (cached.hit) {
-      await succeedNow(rt, client, exec, run, tool, input, cached.output, holder, { cacheHit: true });
+      await succeedNow(
+        rt,
+        client,
+        exec,
+        run,
+        tool,
+        input,
+        cached.output,
+        { holder, keys: locks },
+        {
+          cacheHit: true,
+        },
+      );
       return { kind: 'skip' };
     }
   }
@@ -172,7 +184,7 @@ async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<B
     );
     await setStepStatus(client, job, 'CANCELLED');
     await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
-    if (holder !== null) await releaseLocks(client, holder);
+    if (holder !== null) await releaseLocks(rt, client, job.w, locks, holder);
     return { kind: 'skip' };
   }
   return {
@@ -189,6 +201,7 @@ async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<B
       input,
       timeoutMs: step.timeoutMs,
       lockHolder: holder,
+      lockKeys: locks,
     },
   };
 }
@@ -255,7 +268,7 @@ async function succeedNow(
   tool: ToolDefinition,
   input: unknown,
   output: unknown,
-  holder: string | null,
+  locks: { holder: string | null; keys: string[] },
   how: { mocked?: boolean; cacheHit?: boolean },
 ): Promise<void> {
   const attempt = run.attempts + 1;
@@ -283,7 +296,7 @@ async function succeedNow(
       WHERE execution_id = $1 AND step_id = $2`,
     [exec.id, run.step_id, attempt, JSON.stringify(input ?? null), JSON.stringify(output ?? null), cacheHit],
   );
-  if (holder !== null) await releaseLocks(client, holder);
+  if (locks.holder !== null) await releaseLocks(rt, client, exec.workspace_id, locks.keys, locks.holder);
   const events: NewEvent[] = [];
   if (cacheHit) events.push({ type: 'step.cached', stepId: run.step_id, data: { tool: tool.name } });
   events.push({ type: 'step.succeeded', stepId: run.step_id, data: { attempt, output, ...how } });
@@ -337,11 +350,11 @@ async function finish(
         [job.e, job.s, call.attempt, job.f],
       ),
     );
-    if (call.lockHolder !== null) await releaseLocks(client, call.lockHolder);
+    if (call.lockHolder !== null) await releaseLocks(rt, client, job.w, call.lockKeys, call.lockHolder);
     rt.logger.warn({ executionId: job.e, stepId: job.s, fence: job.f }, 'late step result rejected');
     return;
   }
-  if (call.lockHolder !== null) await releaseLocks(client, call.lockHolder);
+  if (call.lockHolder !== null) await releaseLocks(rt, client, job.w, call.lockKeys, call.lockHolder);
 
   if (outcome.ok) {
     const size = outputSize(outcome.output);

@@ -20,6 +20,7 @@ export interface ToolCall {
   input: unknown;
   timeoutMs: number | undefined;
   lockHolder: string | null;
+  lockKeys: string[];
 }
 
 export type CallOutcome =
@@ -80,7 +81,9 @@ async function heartbeat(rt: Runtime, call: ToolCall, controller: AbortControlle
         `SELECT weft_lease_renew($1, $2, $3, $4) AS held, (SELECT status FROM executions WHERE id = $1) AS status`,
         [call.executionId, call.stepId, call.fence, rt.stepLeaseMs],
       );
-      if (call.lockHolder !== null) await renewLocks(client, call.lockHolder, rt.stepLeaseMs);
+      if (call.lockHolder !== null) {
+        await renewLocks(rt, client, call.workspaceId, call.lockKeys, call.lockHolder);
+      }
       return rows[0];
     });
     if (state?.status === 'CANCELLED') controller.abort(new Interrupted('execution cancelled'));
