@@ -24,7 +24,7 @@ import { quietLogger } from './queue.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
 import { advance, type StepJob, Task } from './scheduler.ts';
 import { runStepJob } from './step-runner.ts';
-import { appendEvents, Channel, type ExecutionRow, tenantTx } from './store.ts';
+import { type Announcement, appendEvents, Channel, type ExecutionRow, tenantTx } from './store.ts';
 import { Interrupted } from './tool-call.ts';
 import { ToolRegistry } from './tool-registry.ts';
 import { toolStats } from './tool-stats.ts';
@@ -78,23 +78,39 @@ export function createEngine(options: EngineOptions): Engine {
     plans: new PlanCache(),
     running: new Map(),
     redis,
-    publish: async (items) => {
-      try {
-        if (redis !== null) {
-          const pipeline = redis.pipeline();
-          for (const item of items) pipeline.publish(item.channel, item.payload);
-          await pipeline.exec();
-        } else {
-          await options.pools.app.query('SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS x(c, p)', [
-            items.map((i) => i.channel),
-            items.map((i) => i.payload),
-          ]);
-        }
-      } catch (err) {
-        // Subscribers re-read the database when idle, so a lost announcement only delays them.
-        logger.warn({ err }, 'could not publish live events');
+    publish: (items) => batchPublish(items),
+  };
+  // Announcements of concurrent steps go out together: one round trip per burst, not per step.
+  let pendingAnnouncements: Announcement[] = [];
+  let flushScheduled: Promise<void> | null = null;
+  const batchPublish = (items: Announcement[]): Promise<void> => {
+    pendingAnnouncements.push(...items);
+    flushScheduled ??= new Promise<void>((resolve) => {
+      setImmediate(() => {
+        const batch = pendingAnnouncements;
+        pendingAnnouncements = [];
+        flushScheduled = null;
+        sendAnnouncements(batch).then(resolve, resolve);
+      });
+    });
+    return flushScheduled;
+  };
+  const sendAnnouncements = async (items: Announcement[]): Promise<void> => {
+    try {
+      if (redis !== null) {
+        const pipeline = redis.pipeline();
+        for (const item of items) pipeline.publish(item.channel, item.payload);
+        await pipeline.exec();
+      } else {
+        await options.pools.app.query('SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS x(c, p)', [
+          items.map((i) => i.channel),
+          items.map((i) => i.payload),
+        ]);
       }
-    },
+    } catch (err) {
+      // Subscribers re-read the database when idle, so a lost announcement only delays them.
+      logger.warn({ err }, 'could not publish live events');
+    }
   };
   const bus = new EventBus(
     rt,

@@ -47,6 +47,8 @@ interface LockedStep {
   attempt_base: number;
   waiting_reason: string | null;
   exec_status: ExecutionRow['status'];
+  /** The execution as read (not locked) with the step row. */
+  exec: ExecutionRow;
 }
 
 /** Locks the step's own row (never the execution's: see the lock order in store.ts). */
@@ -54,7 +56,10 @@ async function lockStep(client: TenantClient, job: StepJob): Promise<LockedStep 
   const { rows } = await client.query<LockedStep>(
     named(
       'weft-lock-step',
-      `SELECT s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status
+      `SELECT s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status,
+              json_build_object('workspace_id', e.workspace_id, 'id', e.id, 'plan_id', e.plan_id,
+                'plan_version_id', e.plan_version_id, 'status', e.status, 'mode', e.mode, 'input', e.input,
+                'context', e.context, 'last_seq', e.last_seq) AS exec
        FROM step_runs s JOIN executions e ON e.workspace_id = s.workspace_id AND e.id = s.execution_id
       WHERE s.execution_id = $1 AND s.step_id = $2
         FOR UPDATE OF s`,
@@ -82,8 +87,7 @@ async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<B
       return { kind: 'skip' };
     }
   }
-  const exec = await readExecution(client, job.e);
-  if (exec === null) return { kind: 'skip' };
+  const exec = locked.exec;
   const run: StepRunRow = {
     step_id: job.s,
     status: 'RUNNING',
@@ -212,18 +216,6 @@ async function setStepStatus(client: TenantClient, job: StepJob, status: 'PENDIN
       WHERE execution_id = $1 AND step_id = $2`,
     [job.e, job.s, status],
   );
-}
-
-async function readExecution(client: TenantClient, executionId: string): Promise<ExecutionRow | null> {
-  const { rows } = await client.query<ExecutionRow>(
-    named(
-      'weft-read-exec',
-      `SELECT workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq
-       FROM executions WHERE id = $1`,
-      [executionId],
-    ),
-  );
-  return rows[0] ?? null;
 }
 
 async function resolveInput(client: TenantClient, exec: ExecutionRow, step: StepSpec): Promise<unknown> {

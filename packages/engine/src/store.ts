@@ -5,7 +5,7 @@
  * locks its own step row first and the execution row last; controls lock the execution row first
  * and touch only step rows no worker holds (PENDING / WAITING_APPROVAL, or SKIP LOCKED).
  */
-import { withTenant } from '@weft/db';
+import type { withTenant } from '@weft/db';
 import type { ExecutionEvent, ExecutionMode, ExecutionStatus, StepStatus, TenantClient } from './types.ts';
 
 export interface ExecutionRow {
@@ -279,7 +279,36 @@ export async function enqueue(
 // Deadlock and serialization failures roll the whole transaction back, so running it again is safe.
 const RETRYABLE = new Set(['40P01', '40001']);
 
-/** `withTenant` for the engine's own (worker-side) transactions, retried on deadlock. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `withTenant`'s contract (one transaction, workspace set transaction-locally, no user) with BEGIN
+ * and the setting sent as one round trip: workers run this twice per step. The id is checked to be
+ * a UUID before it is written into the statement.
+ */
+async function inTenant<T>(
+  pool: Parameters<typeof withTenant>[0],
+  workspaceId: string,
+  work: (client: TenantClient) => Promise<T>,
+): Promise<T> {
+  if (!UUID.test(workspaceId)) throw new Error(`not a workspace id: ${JSON.stringify(workspaceId)}`);
+  const client = await pool.connect();
+  try {
+    await client.query(
+      `BEGIN; SELECT set_config('weft.workspace_id', '${workspaceId}', true), set_config('weft.user_id', '', true)`,
+    );
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** A tenant transaction for the engine's own (worker-side) work, retried on deadlock. */
 export async function tenantTx<T>(
   pool: Parameters<typeof withTenant>[0],
   workspaceId: string,
@@ -289,7 +318,7 @@ export async function tenantTx<T>(
   for (let attempt = 1; ; attempt++) {
     const queue: Announcement[] = [];
     try {
-      const result = await withTenant(pool, { workspaceId }, async (client) => {
+      const result = await inTenant(pool, workspaceId, async (client) => {
         if (publish !== undefined) deferred.set(client, queue);
         try {
           return await work(client);
@@ -297,7 +326,8 @@ export async function tenantTx<T>(
           deferred.delete(client);
         }
       });
-      if (publish !== undefined && queue.length > 0) await publish(queue).catch(() => {});
+      // Not awaited: the job's slot frees now; subscribers cope with late or reordered announcements.
+      if (publish !== undefined && queue.length > 0) void publish(queue).catch(() => {});
       return result;
     } catch (error) {
       const code = (error as { code?: unknown }).code;
