@@ -39,6 +39,11 @@ export interface EngineOptions {
   logger?: Logger;
   /** How long a step's lease lasts without a heartbeat (a dead worker is noticed within this). Default 15000. */
   stepLeaseMs?: number;
+  /**
+   * How long a dispatched step may wait in the queue before the sweeper dispatches it again
+   * (covers a worker dying between taking a job and starting it). Default 10 × stepLeaseMs.
+   */
+  queuedLeaseMs?: number;
   /** Steps one worker runs at once. Default 10. */
   workerConcurrency?: number;
   /** Steps one workspace runs at once across all workers (unset: no limit). */
@@ -72,6 +77,7 @@ export function createEngine(options: EngineOptions): Engine {
     logger,
     workerId: options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     stepLeaseMs: options.stepLeaseMs ?? 15_000,
+    queuedLeaseMs: options.queuedLeaseMs ?? 10 * (options.stepLeaseMs ?? 15_000),
     workspaceConcurrency: options.workspaceConcurrency ?? null,
     rateLimits: options.rateLimits ?? {},
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,

@@ -49,27 +49,31 @@ async function recover(rt: Runtime, client: TenantClient, lease: ExpiredLease): 
   const run = rows[0];
   await client.query('SELECT weft_lease_drop($1, $2, $3)', [lease.execution_id, lease.step_id, lease.fence]);
   if (run === undefined || run.fence !== lease.fence || run.status !== 'RUNNING') return;
-  await markLost(rt, client, lease);
+  const hadAttempt = await markLost(rt, client, lease);
   await redispatch(
+    rt,
     client,
     { w: lease.workspace_id, e: lease.execution_id, s: lease.step_id, f: lease.fence },
     {
-      spendAttempt: false,
+      // A lost attempt is the worker's fault, not the tool's: it does not count against maxAttempts.
+      spendAttempt: !hadAttempt,
       runAt: null,
-      event: { type: 'step.lost', stepId: lease.step_id, data: { worker: lease.worker_id } },
+      event: { type: 'step.lost', stepId: lease.step_id, data: { worker: lease.worker_id, started: hadAttempt } },
     },
   );
   rt.logger.warn({ ...lease }, 'step lease expired: step re-dispatched');
 }
 
-async function markLost(rt: Runtime, client: TenantClient, lease: ExpiredLease): Promise<void> {
-  await client.query(
+/** Marks the lease's running attempt LOST; false when the step had not started (queued lease). */
+async function markLost(rt: Runtime, client: TenantClient, lease: ExpiredLease): Promise<boolean> {
+  const { rowCount } = await client.query(
     `UPDATE step_attempts SET status = 'LOST', finished_at = now(),
             error = 'lease expired: worker ' || worker_id || ' stopped heartbeating'
       WHERE execution_id = $1 AND step_id = $2 AND kind = $3 AND fence = $4 AND status = 'RUNNING'`,
     [lease.execution_id, lease.step_id, lease.kind, lease.fence],
   );
   await releaseLocks(rt, client, lease.workspace_id, null, `${lease.execution_id}/${lease.step_id}/`);
+  return (rowCount ?? 0) > 0;
 }
 
 /** Rollback transactions lock the execution first, so this one does too. */

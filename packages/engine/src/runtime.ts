@@ -28,6 +28,8 @@ export interface Runtime {
   logger: Logger;
   workerId: string;
   stepLeaseMs: number;
+  /** Lease of a dispatched step whose job no worker has started yet (queue wait included). */
+  queuedLeaseMs: number;
   workspaceConcurrency: number | null;
   rateLimits: RateLimitOptions;
   maxOutputBytes: number;

@@ -60,8 +60,9 @@ export async function advance(rt: Runtime, client: TenantClient, exec: Execution
       }
     }
     if (ready.length > 0) {
-      // Dispatch: new fence per step and its job, in this transaction. `status = 'PENDING'` guards
-      // against a concurrent dispatcher that got there first.
+      // Dispatch: new fence per step, its job and a lease, in this transaction. The lease covers a
+      // worker that dies between taking the job and starting the step (graphile-worker would hold
+      // that job for 4 h). `status = 'PENDING'` guards against a concurrent dispatcher.
       const { rowCount } = await client.query(
         named(
           'weft-dispatch',
@@ -69,9 +70,10 @@ export async function advance(rt: Runtime, client: TenantClient, exec: Execution
            UPDATE step_runs SET status = 'RUNNING', fence = fence + 1, waiting_reason = NULL
             WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'PENDING'
             RETURNING step_id, fence)
-         SELECT weft_enqueue($3, json_build_object('w', $4::uuid, 'e', $1::uuid, 's', step_id, 'f', fence), NULL)
+         SELECT weft_enqueue($3, json_build_object('w', $4::uuid, 'e', $1::uuid, 's', step_id, 'f', fence), NULL),
+                weft_lease_take($1, step_id, 'run', fence, 'queue', $5::int)
            FROM d`,
-          [exec.id, ready, Task.step, exec.workspace_id],
+          [exec.id, ready, Task.step, exec.workspace_id, rt.queuedLeaseMs],
         ),
       );
       running += rowCount ?? 0;

@@ -80,10 +80,12 @@ async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<B
     if (exec === null) return { kind: 'skip' };
     if (exec.status === 'PAUSED') {
       await setStepStatus(client, job, 'PENDING');
+      await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
       return { kind: 'skip' };
     }
     if (exec.status !== 'RUNNING' && exec.status !== 'WAITING_APPROVAL') {
       await setStepStatus(client, job, 'CANCELLED');
+      await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
       return { kind: 'skip' };
     }
   }
@@ -112,20 +114,20 @@ async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<B
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('weft-workspace-slots:' || $1))`, [job.w]);
     const { rows } = await client.query<{ n: number }>('SELECT weft_lease_count() AS n');
     if ((rows[0]?.n ?? 0) >= rt.workspaceConcurrency) {
-      await wait(client, run, job, 50 + Math.random() * 100, 'workspace', null);
+      await wait(rt, client, run, job, 50 + Math.random() * 100, 'workspace', null);
       return { kind: 'skip' };
     }
   }
   const locks = step.locks ?? [];
   const holder = locks.length > 0 ? lockHolder(job.e, job.s, job.f) : null;
   if (holder !== null && !(await acquireLocks(rt, client, job.w, locks, holder))) {
-    await wait(client, run, job, 100 + Math.random() * 100, 'lock', { type: 'step.waiting_lock', data: { locks } });
+    await wait(rt, client, run, job, 100 + Math.random() * 100, 'lock', { type: 'step.waiting_lock', data: { locks } });
     return { kind: 'skip' };
   }
   const waitMs = await takeToken(rt, client, job.w, tool.name);
   if (waitMs > 0) {
     if (holder !== null) await releaseLocks(rt, client, job.w, locks, holder);
-    await wait(client, run, job, waitMs, 'rate', { type: 'step.rate_limited', data: { waitMs } });
+    await wait(rt, client, run, job, waitMs, 'rate', { type: 'step.rate_limited', data: { waitMs } });
     return { kind: 'skip' };
   }
 
@@ -233,6 +235,7 @@ async function resolveInput(client: TenantClient, exec: ExecutionRow, step: Step
 
 /** Re-queues the job for later (same fence); the wait's event is written once per reason. */
 async function wait(
+  rt: Runtime,
   client: TenantClient,
   run: StepRunRow,
   job: StepJob,
@@ -249,6 +252,12 @@ async function wait(
     if (event !== null) await lockAndAppend(client, job.e, [{ ...event, stepId: job.s }]);
   }
   await enqueue(client, Task.step, [{ ...job }], new Date(Date.now() + delayMs));
+  await client.query(`SELECT weft_lease_take($1, $2, 'run', $3::bigint, 'queue', $4::int)`, [
+    job.e,
+    job.s,
+    job.f,
+    Math.ceil(delayMs) + rt.queuedLeaseMs,
+  ]);
 }
 
 /** Completes a step without calling its tool (dry-run mock, cache hit). */
@@ -289,6 +298,7 @@ async function succeedNow(
     [exec.id, run.step_id, attempt, JSON.stringify(input ?? null), JSON.stringify(output ?? null), cacheHit],
   );
   if (locks.holder !== null) await releaseLocks(rt, client, exec.workspace_id, locks.keys, locks.holder);
+  await client.query('SELECT weft_lease_drop($1, $2, $3)', [exec.id, run.step_id, run.fence]);
   const events: NewEvent[] = [];
   if (cacheHit) events.push({ type: 'step.cached', stepId: run.step_id, data: { tool: tool.name } });
   events.push({ type: 'step.succeeded', stepId: run.step_id, data: { attempt, output, ...how } });
@@ -298,6 +308,7 @@ async function succeedNow(
 
 /** Fails a step before any attempt ran (its tool is gone). */
 async function failNow(rt: Runtime, client: TenantClient, job: StepJob, error: Error): Promise<void> {
+  await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
   await client.query(
     `UPDATE step_runs SET status = 'FAILED', error = $3, finished_at = now() WHERE execution_id = $1 AND step_id = $2`,
     [job.e, job.s, error.message],
@@ -402,7 +413,7 @@ async function finish(
        SELECT weft_lease_drop($1, $2, $6)`,
       [job.e, job.s, call.attempt, error.message, outcome.durationMs, job.f],
     );
-    await redispatch(client, job, { spendAttempt: false, runAt: null, event: null });
+    await redispatch(rt, client, job, { spendAttempt: false, runAt: null, event: null });
     return;
   }
   await client.query(
@@ -417,7 +428,7 @@ async function finish(
   const retriable = !(error instanceof NonRetriableToolError);
   if (retriable && cycle < (step.retry?.maxAttempts ?? 1)) {
     const delayMs = error instanceof RetryAfterToolError ? error.retryAfterMs : retryDelay(step, cycle);
-    await redispatch(client, job, {
+    await redispatch(rt, client, job, {
       spendAttempt: true,
       runAt: new Date(Date.now() + delayMs),
       error: error.message,
@@ -441,6 +452,7 @@ async function finish(
  * (then the step ends CANCELLED). The caller holds the step row's lock.
  */
 export async function redispatch(
+  rt: Runtime,
   client: TenantClient,
   job: StepJob,
   how: { spendAttempt: boolean; runAt: Date | null; error?: string; event: NewEvent | null },
@@ -459,6 +471,13 @@ export async function redispatch(
     await setStepStatus(client, job, 'PENDING');
   } else if (exec.status === 'RUNNING' || exec.status === 'WAITING_APPROVAL') {
     await enqueue(client, Task.step, [{ ...job, f: fence }], how.runAt);
+    const delay = how.runAt === null ? 0 : Math.max(0, how.runAt.getTime() - Date.now());
+    await client.query(`SELECT weft_lease_take($1, $2, 'run', $3::bigint, 'queue', $4::int)`, [
+      job.e,
+      job.s,
+      fence,
+      Math.ceil(delay) + rt.queuedLeaseMs,
+    ]);
   } else {
     await setStepStatus(client, job, 'CANCELLED');
   }

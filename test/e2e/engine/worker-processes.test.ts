@@ -118,11 +118,18 @@ describe('worker processes', () => {
       steps: [
         { id: 'first', tool: 'core.echo', input: { v: 1 } },
         { id: 'side', tool: 'core.echo', input: { v: 2 } },
-        { id: 'slow', tool: 'core.sleep', input: { ms: 2500 }, after: ['first'] },
+        { id: 'slow', tool: 'core.sleep', input: { ms: 3000 }, after: ['first'] },
         { id: 'last', tool: 'core.echo', input: { v: '{{ steps.first.output.v }}' }, after: ['slow'] },
       ],
     });
     await whenRunning(id, 'slow');
+    // Kill it when 'slow' is the only step in flight (a step caught mid-way would rightly run again).
+    await eventually(async () => {
+      const rows = await attempts(id);
+      return ['first', 'side'].every((s) => rows.some((r) => r.step_id === s && r.status === 'SUCCEEDED'))
+        ? true
+        : undefined;
+    });
     a.child.kill('SIGKILL');
     await exited(a.child);
     await startWorker();
