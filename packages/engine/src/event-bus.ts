@@ -75,7 +75,11 @@ export class EventBus {
 
   /** Connects and LISTENs (once); later calls wait for the same connection. */
   start(): Promise<void> {
-    this.starting ??= this.connect();
+    // A failed start (database or Redis down) is not remembered: the next subscriber tries again.
+    this.starting ??= this.connect().catch((error: unknown) => {
+      this.starting = null;
+      throw error;
+    });
     return this.starting;
   }
 
@@ -95,7 +99,14 @@ export class EventBus {
       const sub = this.redis.duplicate();
       sub.on('message', (channel: string, payload: string) => this.dispatch(channel, payload));
       sub.on('error', (err) => this.rt.logger.warn({ err }, 'redis subscriber error'));
-      await sub.subscribe(Channel.events, Channel.status, Channel.cancel);
+      try {
+        await sub.subscribe(Channel.events, Channel.status, Channel.cancel);
+      } catch (error) {
+        sub.disconnect();
+        this.client = null;
+        await client.end().catch(() => {});
+        throw error;
+      }
       this.redisSub = sub;
     }
   }
