@@ -31,13 +31,14 @@ import {
   type ToolDefinition,
 } from './types.ts';
 
-type Begin = { kind: 'skip' } | { kind: 'run'; call: ToolCall; step: StepSpec };
+export type RunBegin = { kind: 'run'; call: ToolCall; step: StepSpec };
+type Begin = { kind: 'skip' } | RunBegin;
 
 export async function runStepJob(rt: Runtime, job: StepJob): Promise<void> {
   const begun = await tenantTx(rt.pools.app, job.w, (client) => begin(rt, client, job), rt.publish);
   if (begun.kind !== 'run') return;
   const outcome = await callTool(rt, begun.call);
-  await tenantTx(rt.pools.app, job.w, (client) => finish(rt, client, job, begun, outcome), rt.publish);
+  await rt.finishes.submit(rt, job, begun, outcome);
 }
 
 interface LockedStep {
@@ -332,30 +333,77 @@ export function retryDelay(step: StepSpec, n: number): number {
   return Math.round(raw * (0.5 + Math.random() * 0.5));
 }
 
-async function finish(
+/** What one finished attempt adds to its execution's batch. */
+interface Finished {
+  events: NewEvent[];
+  /** Runs once the execution row is locked (and the batch's events appended). */
+  after?: (exec: ExecutionRow & { appended: boolean }) => Promise<void>;
+  /** The execution may move on (a step ended). */
+  advances: boolean;
+}
+
+/**
+ * Records the outcomes of several attempts of ONE execution in one transaction: step rows first
+ * (sorted), then one execution lock, one event append, one `advance`. Concurrent steps of an
+ * execution finishing together share the execution lock and the commit instead of queueing on it.
+ */
+export async function finishBatch(
+  rt: Runtime,
+  client: TenantClient,
+  executionId: string,
+  items: Array<{ job: StepJob; begun: RunBegin; outcome: CallOutcome }>,
+): Promise<void> {
+  const { rows } = await client.query<{
+    step_id: string;
+    fence: number;
+    status: string;
+    attempts: number;
+    attempt_base: number;
+  }>(
+    named(
+      'weft-lock-steps',
+      `SELECT step_id, fence, status, attempts, attempt_base FROM step_runs
+        WHERE execution_id = $1 AND step_id = ANY($2::text[]) ORDER BY step_id FOR UPDATE`,
+      [executionId, items.map((i) => i.job.s)],
+    ),
+  );
+  const locked = new Map(rows.map((r) => [r.step_id, r]));
+  const results: Finished[] = [];
+  for (const item of items) {
+    results.push(await finishOne(rt, client, item.job, item.begun, item.outcome, locked.get(item.job.s)));
+  }
+  if (results.every((r) => r.events.length === 0 && r.after === undefined && !r.advances)) return;
+  const exec = await lockAndAppend(
+    client,
+    executionId,
+    results.flatMap((r) => r.events),
+  );
+  if (exec === null) return;
+  for (const r of results) if (r.after !== undefined) await r.after(exec);
+  if (exec.appended && results.some((r) => r.advances)) await advance(rt, client, exec);
+}
+
+async function finishOne(
   rt: Runtime,
   client: TenantClient,
   job: StepJob,
-  begun: Extract<Begin, { kind: 'run' }>,
+  begun: RunBegin,
   result: CallOutcome,
-): Promise<void> {
+  locked: { fence: number; status: string; attempts: number; attempt_base: number } | undefined,
+): Promise<Finished> {
   const { call, step } = begun;
   let outcome = result;
-  const locked = await lockStep(client, job);
-  if (locked === null || locked.fence !== job.f || locked.status !== 'RUNNING') {
+  if (locked === undefined || locked.fence !== job.f || locked.status !== 'RUNNING') {
     // Fenced off: the step was re-dispatched (lease lost) or cancelled; this result must not count.
     await client.query(
-      named(
-        'weft-finish-ok',
-        `UPDATE step_attempts SET status = CASE WHEN status = 'RUNNING' THEN 'REJECTED' ELSE status END,
+      `UPDATE step_attempts SET status = CASE WHEN status = 'RUNNING' THEN 'REJECTED' ELSE status END,
               error = coalesce(error || '; ', '') || 'late result rejected (fence ' || $4 || ')'
         WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3`,
-        [job.e, job.s, call.attempt, job.f],
-      ),
+      [job.e, job.s, call.attempt, job.f],
     );
     if (call.lockHolder !== null) await releaseLocks(rt, client, job.w, call.lockKeys, call.lockHolder);
     rt.logger.warn({ executionId: job.e, stepId: job.s, fence: job.f }, 'late step result rejected');
-    return;
+    return { events: [], advances: false };
   }
   if (call.lockHolder !== null) await releaseLocks(rt, client, job.w, call.lockKeys, call.lockHolder);
 
@@ -375,9 +423,10 @@ async function finish(
 
   if (outcome.ok) {
     const output = outcome.output ?? null;
-    const outputJson = JSON.stringify(output);
     await client.query(
-      `WITH a AS (
+      named(
+        'weft-finish-ok',
+        `WITH a AS (
          UPDATE step_attempts SET status = 'SUCCEEDED', output = $4, finished_at = now(), duration_ms = $5
           WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3
        ), s AS (
@@ -386,65 +435,102 @@ async function finish(
           WHERE execution_id = $1 AND step_id = $2
        )
        SELECT weft_lease_drop($1, $2, $6)`,
-      [job.e, job.s, call.attempt, outputJson, outcome.durationMs, job.f],
+        [job.e, job.s, call.attempt, JSON.stringify(output), outcome.durationMs, job.f],
+      ),
     );
     if (step.cacheTtlMs !== undefined && call.tool.cacheable === true && call.mode === 'LIVE') {
       await cachePut(client, call.tool, call.input, output, step.cacheTtlMs);
     }
-    const exec = await lockAndAppend(client, job.e, [
-      {
-        type: 'step.succeeded',
-        stepId: job.s,
-        data: { attempt: call.attempt, durationMs: Math.round(outcome.durationMs), output },
-      },
-    ]);
-    if (exec?.appended) await advance(rt, client, exec);
-    return;
+    return {
+      events: [
+        {
+          type: 'step.succeeded',
+          stepId: job.s,
+          data: { attempt: call.attempt, durationMs: Math.round(outcome.durationMs), output },
+        },
+      ],
+      advances: true,
+    };
   }
 
   const error = outcome.error;
-  if (outcome.interrupted) {
-    // The worker stopped (not the tool's fault): hand the step back without spending an attempt.
-    await client.query(
-      `WITH a AS (
-         UPDATE step_attempts SET status = 'LOST', error = $4, finished_at = now(), duration_ms = $5
-          WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3
-       )
-       SELECT weft_lease_drop($1, $2, $6)`,
-      [job.e, job.s, call.attempt, error.message, outcome.durationMs, job.f],
-    );
-    await redispatch(rt, client, job, { spendAttempt: false, runAt: null, event: null });
-    return;
-  }
   await client.query(
     `WITH a AS (
-       UPDATE step_attempts SET status = 'FAILED', error = $4, finished_at = now(), duration_ms = $5
+       UPDATE step_attempts SET status = $7, error = $4, finished_at = now(), duration_ms = $5
         WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3
      )
      SELECT weft_lease_drop($1, $2, $6)`,
-    [job.e, job.s, call.attempt, error.message, outcome.durationMs, job.f],
+    [job.e, job.s, call.attempt, error.message, outcome.durationMs, job.f, outcome.interrupted ? 'LOST' : 'FAILED'],
   );
+  if (outcome.interrupted) {
+    // The worker stopped (not the tool's fault): hand the step back without spending an attempt.
+    const fence = await bumpFence(client, job, { spendAttempt: false, runAt: null });
+    return { events: [], after: (exec) => requeueAfter(rt, client, job, fence, exec, null), advances: false };
+  }
   const cycle = locked.attempts - locked.attempt_base;
   const retriable = !(error instanceof NonRetriableToolError);
   if (retriable && cycle < (step.retry?.maxAttempts ?? 1)) {
     const delayMs = error instanceof RetryAfterToolError ? error.retryAfterMs : retryDelay(step, cycle);
-    await redispatch(rt, client, job, {
-      spendAttempt: true,
-      runAt: new Date(Date.now() + delayMs),
-      error: error.message,
-      event: { type: 'step.retrying', stepId: job.s, data: { attempt: call.attempt, error: error.message, delayMs } },
-    });
-    return;
+    const runAt = new Date(Date.now() + delayMs);
+    const fence = await bumpFence(client, job, { spendAttempt: true, runAt, error: error.message });
+    return {
+      events: [
+        { type: 'step.retrying', stepId: job.s, data: { attempt: call.attempt, error: error.message, delayMs } },
+      ],
+      after: (exec) => requeueAfter(rt, client, job, fence, exec, runAt),
+      advances: false,
+    };
   }
   await client.query(
     `UPDATE step_runs SET status = 'FAILED', error = $3, finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
       WHERE execution_id = $1 AND step_id = $2`,
     [job.e, job.s, error.message],
   );
-  const exec = await lockAndAppend(client, job.e, [
-    { type: 'step.failed', stepId: job.s, data: { attempt: call.attempt, error: error.message } },
-  ]);
-  if (exec?.appended) await advance(rt, client, exec);
+  return {
+    events: [{ type: 'step.failed', stepId: job.s, data: { attempt: call.attempt, error: error.message } }],
+    advances: true,
+  };
+}
+
+/** A new fence for the step's next dispatch (the caller holds the step row's lock). */
+async function bumpFence(
+  client: TenantClient,
+  job: StepJob,
+  how: { spendAttempt: boolean; runAt: Date | null; error?: string },
+): Promise<number> {
+  const { rows } = await client.query<{ fence: number }>(
+    `UPDATE step_runs SET fence = fence + 1, next_attempt_at = $3, error = coalesce($4, error),
+            attempt_base = attempt_base + CASE WHEN $5::boolean THEN 0 ELSE 1 END,
+            lease_owner = NULL, lease_expires_at = NULL
+      WHERE execution_id = $1 AND step_id = $2 RETURNING fence`,
+    [job.e, job.s, how.runAt, how.error ?? null, how.spendAttempt],
+  );
+  return rows[0]?.fence ?? job.f + 1;
+}
+
+/** Under the execution lock: queue the step's next attempt, or park it (paused) or end it (closed run). */
+async function requeueAfter(
+  rt: Runtime,
+  client: TenantClient,
+  job: StepJob,
+  fence: number,
+  exec: ExecutionRow,
+  runAt: Date | null,
+): Promise<void> {
+  if (exec.status === 'PAUSED') {
+    await setStepStatus(client, job, 'PENDING');
+  } else if (exec.status === 'RUNNING' || exec.status === 'WAITING_APPROVAL') {
+    await enqueue(client, Task.step, [{ ...job, f: fence }], runAt);
+    const delay = runAt === null ? 0 : Math.max(0, runAt.getTime() - Date.now());
+    await client.query(`SELECT weft_lease_take($1, $2, 'run', $3::bigint, 'queue', $4::int)`, [
+      job.e,
+      job.s,
+      fence,
+      Math.ceil(delay) + rt.queuedLeaseMs,
+    ]);
+  } else {
+    await setStepStatus(client, job, 'CANCELLED');
+  }
 }
 
 /**
@@ -457,28 +543,7 @@ export async function redispatch(
   job: StepJob,
   how: { spendAttempt: boolean; runAt: Date | null; error?: string; event: NewEvent | null },
 ): Promise<void> {
-  const { rows } = await client.query<{ fence: number }>(
-    `UPDATE step_runs SET fence = fence + 1, next_attempt_at = $3, error = coalesce($4, error),
-            attempt_base = attempt_base + CASE WHEN $5::boolean THEN 0 ELSE 1 END,
-            lease_owner = NULL, lease_expires_at = NULL
-      WHERE execution_id = $1 AND step_id = $2 RETURNING fence`,
-    [job.e, job.s, how.runAt, how.error ?? null, how.spendAttempt],
-  );
-  const fence = rows[0]?.fence ?? job.f + 1;
+  const fence = await bumpFence(client, job, how);
   const exec = await lockAndAppend(client, job.e, how.event === null ? [] : [how.event]);
-  if (exec === null) return;
-  if (exec.status === 'PAUSED') {
-    await setStepStatus(client, job, 'PENDING');
-  } else if (exec.status === 'RUNNING' || exec.status === 'WAITING_APPROVAL') {
-    await enqueue(client, Task.step, [{ ...job, f: fence }], how.runAt);
-    const delay = how.runAt === null ? 0 : Math.max(0, how.runAt.getTime() - Date.now());
-    await client.query(`SELECT weft_lease_take($1, $2, 'run', $3::bigint, 'queue', $4::int)`, [
-      job.e,
-      job.s,
-      fence,
-      Math.ceil(delay) + rt.queuedLeaseMs,
-    ]);
-  } else {
-    await setStepStatus(client, job, 'CANCELLED');
-  }
+  if (exec !== null) await requeueAfter(rt, client, job, fence, exec, how.runAt);
 }
