@@ -22,7 +22,7 @@ import {
   tenantTx,
 } from './store.ts';
 import { referencedSteps, resolveTemplates } from './templates.ts';
-import { type CallOutcome, callTool, type ToolCall } from './tool-call.ts';
+import { type CallOutcome, callTool, holdLease, type ToolCall } from './tool-call.ts';
 import {
   NonRetriableToolError,
   RetryAfterToolError,
@@ -38,7 +38,12 @@ export async function runStepJob(rt: Runtime, job: StepJob): Promise<void> {
   const begun = await tenantTx(rt.pools.app, job.w, (client) => begin(rt, client, job), rt.publish);
   if (begun.kind !== 'run') return;
   const outcome = await callTool(rt, begun.call);
-  await rt.finishes.submit(rt, job, begun, outcome);
+  const release = holdLease(rt, begun.call);
+  try {
+    await rt.finishes.submit(rt, job, begun, outcome);
+  } finally {
+    release();
+  }
 }
 
 interface LockedStep {

@@ -73,6 +73,16 @@ export async function callTool(rt: Runtime, call: ToolCall): Promise<CallOutcome
   }
 }
 
+/**
+ * Keeps renewing the step's lease after its tool returned, until its outcome is committed (a
+ * finish may wait for its batch): a slow commit must not look like a dead worker.
+ */
+export function holdLease(rt: Runtime, call: ToolCall): () => void {
+  const controller = new AbortController();
+  const beat = setInterval(() => void heartbeat(rt, call, controller), Math.max(50, Math.floor(rt.stepLeaseMs / 3)));
+  return () => clearInterval(beat);
+}
+
 async function heartbeat(rt: Runtime, call: ToolCall, controller: AbortController): Promise<void> {
   if (controller.signal.aborted) return;
   try {
