@@ -18,7 +18,7 @@ import {
 import type { EngineApi, ExecutionStatusChange, StartExecutionInput, ToolStats } from './engine-api.ts';
 import { EngineError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
-import { FinishBatcher } from './finish-batcher.ts';
+import { BeginBatcher, FinishBatcher } from './finish-batcher.ts';
 import { sweepLeases } from './lease-sweeper.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { quietLogger } from './queue.ts';
@@ -73,6 +73,7 @@ export function createEngine(options: EngineOptions): Engine {
     options.redisUrl === undefined ? null : new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   redis?.on('error', (err) => logger.warn({ err }, 'redis error'));
   const rt: Runtime = {
+    begins: new BeginBatcher(),
     finishes: new FinishBatcher(),
     pools: options.pools,
     registry: new ToolRegistry(logger),

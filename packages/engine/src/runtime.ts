@@ -1,7 +1,7 @@
 import type { Pools } from '@weft/db';
 import type { Redis } from 'ioredis';
 import { EngineError } from './errors.ts';
-import type { FinishBatcher } from './finish-batcher.ts';
+import type { BeginBatcher, FinishBatcher } from './finish-batcher.ts';
 import type { Logger } from './logger.ts';
 import { inferDependencies, topologicalOrder } from './plan-graph.ts';
 import type { Publisher } from './store.ts';
@@ -37,7 +37,8 @@ export interface Runtime {
   plans: PlanCache;
   /** Locks, rate buckets and live fan-out use Redis when configured. */
   redis: Redis | null;
-  /** Groups concurrent step finishes per execution (one transaction per group). */
+  /** Group concurrent step begins / finishes per execution (one transaction per group). */
+  begins: BeginBatcher;
   finishes: FinishBatcher;
   /** Sends the announcements of engine-owned transactions after they commit. */
   publish: Publisher;

@@ -19,7 +19,6 @@ import {
   type NewEvent,
   named,
   type StepRunRow,
-  tenantTx,
 } from './store.ts';
 import { referencedSteps, resolveTemplates } from './templates.ts';
 import { type CallOutcome, callTool, holdLease, type ToolCall } from './tool-call.ts';
@@ -33,9 +32,11 @@ import {
 
 export type RunBegin = { kind: 'run'; call: ToolCall; step: StepSpec };
 type Begin = { kind: 'skip' } | RunBegin;
+/** A begin that will start its attempt once its `step.started` event is appended. */
+type Starting = RunBegin & { started: NewEvent };
 
 export async function runStepJob(rt: Runtime, job: StepJob): Promise<void> {
-  const begun = await tenantTx(rt.pools.app, job.w, (client) => begin(rt, client, job), rt.publish);
+  const begun = await rt.begins.submit(rt, job);
   if (begun.kind !== 'run') return;
   const outcome = await callTool(rt, begun.call);
   const release = holdLease(rt, begun.call);
@@ -57,26 +58,78 @@ interface LockedStep {
   exec: ExecutionRow;
 }
 
-/** Locks the step's own row (never the execution's: see the lock order in store.ts). */
-async function lockStep(client: TenantClient, job: StepJob): Promise<LockedStep | null> {
-  const { rows } = await client.query<LockedStep>(
+/** Locks the steps' own rows, sorted (never the execution's: see the lock order in store.ts). */
+async function lockSteps(
+  client: TenantClient,
+  executionId: string,
+  stepIds: string[],
+): Promise<Map<string, LockedStep>> {
+  const { rows } = await client.query<LockedStep & { step_id: string }>(
     named(
-      'weft-lock-step',
-      `SELECT s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status,
+      'weft-lock-steps-begin',
+      `SELECT s.step_id, s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status,
               json_build_object('workspace_id', e.workspace_id, 'id', e.id, 'plan_id', e.plan_id,
                 'plan_version_id', e.plan_version_id, 'status', e.status, 'mode', e.mode, 'input', e.input,
                 'context', e.context, 'last_seq', e.last_seq) AS exec
        FROM step_runs s JOIN executions e ON e.workspace_id = s.workspace_id AND e.id = s.execution_id
-      WHERE s.execution_id = $1 AND s.step_id = $2
+      WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[])
+      ORDER BY s.step_id
         FOR UPDATE OF s`,
-      [job.e, job.s],
+      [executionId, stepIds],
     ),
   );
-  return rows[0] ?? null;
+  return new Map(rows.map((r) => [r.step_id, r]));
 }
 
-async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<Begin> {
-  const locked = await lockStep(client, job);
+/**
+ * Begins several jobs of ONE execution in one transaction: their step rows locked first (sorted),
+ * their `step.started` events appended together under one execution lock, one commit.
+ */
+export async function beginBatch(
+  rt: Runtime,
+  client: TenantClient,
+  executionId: string,
+  jobs: StepJob[],
+): Promise<Begin[]> {
+  const locked = await lockSteps(
+    client,
+    executionId,
+    jobs.map((j) => j.s),
+  );
+  const results: Array<Begin | Starting> = [];
+  for (const job of jobs) results.push(await begin(rt, client, job, locked.get(job.s) ?? null));
+  const starting = results.filter((r): r is Starting => r.kind === 'run' && 'started' in r);
+  if (starting.length === 0) return results;
+  const after = await lockAndAppend(
+    client,
+    executionId,
+    starting.map((r) => r.started),
+  );
+  if (after?.appended) return results;
+  // Cancelled while we prepared: these attempts never start.
+  for (const r of starting) await cancelBeforeStart(rt, client, r);
+  return results.map((r) => (r.kind === 'run' ? { kind: 'skip' } : r));
+}
+
+async function cancelBeforeStart(rt: Runtime, client: TenantClient, r: Starting): Promise<void> {
+  const { call } = r;
+  const job = { w: call.workspaceId, e: call.executionId, s: call.stepId, f: call.fence };
+  await client.query(
+    `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled'
+      WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3`,
+    [job.e, job.s, call.attempt],
+  );
+  await setStepStatus(client, job, 'CANCELLED');
+  await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
+  if (call.lockHolder !== null) await releaseLocks(rt, client, job.w, call.lockKeys, call.lockHolder);
+}
+
+async function begin(
+  rt: Runtime,
+  client: TenantClient,
+  job: StepJob,
+  locked: LockedStep | null,
+): Promise<Begin | Starting> {
   // A job for an older dispatch (the step was re-dispatched, cancelled or finished): nothing to do.
   if (locked === null || locked.fence !== job.f || locked.status !== 'RUNNING') return { kind: 'skip' };
   if (locked.exec_status !== 'RUNNING' && locked.exec_status !== 'WAITING_APPROVAL') {
@@ -184,24 +237,10 @@ async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<B
       [job.w, job.e, job.s, attempt, job.f, toolRef, inputJson, rt.workerId, rt.stepLeaseMs],
     ),
   );
-  const after = await lockAndAppend(client, job.e, [
-    { type: 'step.started', stepId: job.s, data: { attempt, tool: toolRef, worker: rt.workerId } },
-  ]);
-  if (after === null || !after.appended) {
-    // Cancelled while we prepared: the attempt never starts.
-    await client.query(
-      `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled'
-        WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3`,
-      [job.e, job.s, attempt],
-    );
-    await setStepStatus(client, job, 'CANCELLED');
-    await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
-    if (holder !== null) await releaseLocks(rt, client, job.w, locks, holder);
-    return { kind: 'skip' };
-  }
   return {
     kind: 'run',
     step,
+    started: { type: 'step.started', stepId: job.s, data: { attempt, tool: toolRef, worker: rt.workerId } },
     call: {
       workspaceId: job.w,
       executionId: job.e,
