@@ -58,7 +58,11 @@ interface LockedStep {
   exec: ExecutionRow;
 }
 
-/** Locks the steps' own rows, sorted (never the execution's: see the lock order in store.ts). */
+/**
+ * Locks the steps' own rows, sorted (never the execution's: see the lock order in store.ts). Only
+ * RUNNING rows: a job for a row in any other state has nothing to do, and leaving such rows
+ * unlocked keeps controls that update them (retry) from waiting on a batch that waits on them.
+ */
 async function lockSteps(
   client: TenantClient,
   executionId: string,
@@ -72,7 +76,7 @@ async function lockSteps(
                 'plan_version_id', e.plan_version_id, 'status', e.status, 'mode', e.mode, 'input', e.input,
                 'context', e.context, 'last_seq', e.last_seq) AS exec
        FROM step_runs s JOIN executions e ON e.workspace_id = s.workspace_id AND e.id = s.execution_id
-      WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[])
+      WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[]) AND s.status = 'RUNNING'
       ORDER BY s.step_id
         FOR UPDATE OF s`,
       [executionId, stepIds],
@@ -407,7 +411,8 @@ export async function finishBatch(
     named(
       'weft-lock-steps',
       `SELECT step_id, fence, status, attempts, attempt_base FROM step_runs
-        WHERE execution_id = $1 AND step_id = ANY($2::text[]) ORDER BY step_id FOR UPDATE`,
+        WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'RUNNING'
+        ORDER BY step_id FOR UPDATE`,
       [executionId, items.map((i) => i.job.s)],
     ),
   );
