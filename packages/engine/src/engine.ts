@@ -18,7 +18,7 @@ import {
 import type { EngineApi, ExecutionStatusChange, StartExecutionInput, ToolStats } from './engine-api.ts';
 import { EngineError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
-import { BeginBatcher, FinishBatcher } from './finish-batcher.ts';
+import { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
 import { sweepLeases } from './lease-sweeper.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { quietLogger } from './queue.ts';

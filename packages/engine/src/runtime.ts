@@ -1,7 +1,7 @@
 import type { Pools } from '@weft/db';
 import type { Redis } from 'ioredis';
 import { EngineError } from './errors.ts';
-import type { BeginBatcher, FinishBatcher } from './finish-batcher.ts';
+import type { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
 import type { Logger } from './logger.ts';
 import { inferDependencies, topologicalOrder } from './plan-graph.ts';
 import type { Publisher } from './store.ts';
