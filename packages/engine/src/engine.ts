@@ -63,6 +63,8 @@ export interface Engine extends EngineApi {
   readonly workerId: string;
   /** Runs one lease sweep now (the sweeper also runs on its own while workers run). */
   sweepLeases(): Promise<number>;
+  /** Resolves when the job queue answers (for readiness checks); rejects with the reason otherwise. */
+  checkQueue(): Promise<void>;
 }
 
 /** @public Builds an engine. Nothing runs until `startWorkers`; subscriptions work without workers. */
@@ -235,6 +237,10 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     sweepLeases: () => sweepLeases(rt),
+
+    async checkQueue(): Promise<void> {
+      await rt.pools.owner.query('SELECT 1 FROM graphile_worker._private_tasks LIMIT 1');
+    },
 
     async startWorkers(count: number): Promise<void> {
       if (count <= 0) return;
