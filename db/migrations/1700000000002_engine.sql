@@ -119,10 +119,11 @@ BEGIN
   RETURN FOUND;
 END $$;
 
--- Running steps of the workspace in scope (per-workspace concurrency).
+-- Running steps of the workspace in scope (per-workspace concurrency). Leases of dispatched steps
+-- still waiting in the queue (worker 'queue') do not count.
 CREATE FUNCTION weft_lease_count() RETURNS integer
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT count(*)::integer FROM step_leases WHERE workspace_id = weft_current_workspace()
+  SELECT count(*)::integer FROM step_leases WHERE workspace_id = weft_current_workspace() AND worker_id <> 'queue'
 $$;
 
 -- ---------------------------------------------------------------- job queue door

@@ -36,11 +36,15 @@ export async function migrate(ownerUrl: string, options: MigrateOptions = {}): P
   const client = new pg.Client({ connectionString: ownerUrl });
   await client.connect();
   try {
+    // Processes starting together against one database would otherwise update the same catalog
+    // rows at once and fail with "tuple concurrently updated".
+    await client.query(`SELECT pg_advisory_lock(hashtext('weft-migrate-grants'))`);
     await client.query(`REVOKE ALL ON ${MIGRATIONS_TABLE} FROM ${APP_ROLE}`);
     const password = passwordOf(ownerUrl);
     if (password !== undefined) {
       await client.query(`ALTER ROLE ${APP_ROLE} PASSWORD ${client.escapeLiteral(password)}`);
     }
+    await client.query(`SELECT pg_advisory_unlock(hashtext('weft-migrate-grants'))`);
   } finally {
     await client.end();
   }

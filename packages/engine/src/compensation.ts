@@ -3,11 +3,10 @@
  * reverse dependency order, then queues itself for the next; with none left the execution ends
  * ROLLED_BACK. Progress is in `step_runs` (COMPENSATED), so a crashed rollback resumes where it was.
  */
-import { withTenant } from '@weft/db';
 import { mockFromSchema } from './mock-output.ts';
 import type { Runtime } from './runtime.ts';
 import { Task } from './scheduler.ts';
-import { appendEvents, enqueue, loadStepRuns, lockExecution, setExecutionStatus } from './store.ts';
+import { appendEvents, enqueue, loadStepRuns, lockExecution, setExecutionStatus, tenantTx } from './store.ts';
 import { resolveTemplates } from './templates.ts';
 import { callTool, type ToolCall } from './tool-call.ts';
 import type { TenantClient } from './types.ts';
@@ -22,71 +21,76 @@ export interface CompensateJob {
 type Begin = { kind: 'skip' } | { kind: 'run'; call: ToolCall; mocked: unknown | undefined; isMock: boolean };
 
 export async function runCompensateJob(rt: Runtime, job: CompensateJob): Promise<void> {
-  const begun = await withTenant(rt.pools.app, { workspaceId: job.w }, (client) => begin(rt, client, job));
+  const begun = await tenantTx(rt.pools.app, job.w, (client) => begin(rt, client, job), rt.publish);
   if (begun.kind !== 'run') return;
   const outcome = begun.isMock
     ? { ok: true as const, output: begun.mocked, durationMs: 0 }
     : await callTool(rt, begun.call);
-  await withTenant(rt.pools.app, { workspaceId: job.w }, async (client) => {
-    const { call } = begun;
-    const exec = await lockExecution(client, job.e);
-    const runs = exec === null ? null : await loadStepRuns(client, job.e);
-    const run = runs?.get(call.stepId);
-    if (exec === null || run === undefined || run.fence !== call.fence || exec.status !== 'ROLLING_BACK') {
-      await client.query(
-        `UPDATE step_attempts SET status = CASE WHEN status = 'RUNNING' THEN 'REJECTED' ELSE status END
+  await tenantTx(
+    rt.pools.app,
+    job.w,
+    async (client) => {
+      const { call } = begun;
+      const exec = await lockExecution(client, job.e);
+      const runs = exec === null ? null : await loadStepRuns(client, job.e);
+      const run = runs?.get(call.stepId);
+      if (exec === null || run === undefined || run.fence !== call.fence || exec.status !== 'ROLLING_BACK') {
+        await client.query(
+          `UPDATE step_attempts SET status = CASE WHEN status = 'RUNNING' THEN 'REJECTED' ELSE status END
           WHERE execution_id = $1 AND step_id = $2 AND kind = 'compensate' AND attempt = $3`,
-        [job.e, call.stepId, call.attempt],
-      );
-      return;
-    }
-    await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, call.stepId, call.fence]);
-    if (outcome.ok) {
-      await client.query(
-        `UPDATE step_attempts SET status = 'SUCCEEDED', output = $4, finished_at = now(), duration_ms = $5
+          [job.e, call.stepId, call.attempt],
+        );
+        return;
+      }
+      await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, call.stepId, call.fence]);
+      if (outcome.ok) {
+        await client.query(
+          `UPDATE step_attempts SET status = 'SUCCEEDED', output = $4, finished_at = now(), duration_ms = $5
           WHERE execution_id = $1 AND step_id = $2 AND kind = 'compensate' AND attempt = $3`,
-        [job.e, call.stepId, call.attempt, JSON.stringify(outcome.output ?? null), outcome.durationMs],
-      );
-      await client.query(
-        `UPDATE step_runs SET status = 'COMPENSATED', compensated_at = now(), compensation_error = NULL
+          [job.e, call.stepId, call.attempt, JSON.stringify(outcome.output ?? null), outcome.durationMs],
+        );
+        await client.query(
+          `UPDATE step_runs SET status = 'COMPENSATED', compensated_at = now(), compensation_error = NULL
           WHERE execution_id = $1 AND step_id = $2`,
-        [job.e, call.stepId],
-      );
-      await appendEvents(client, job.w, job.e, [
-        { type: 'step.compensated', stepId: call.stepId, data: { output: outcome.output ?? null } },
-      ]);
-      await enqueue(client, Task.compensate, [{ ...job }]);
-      return;
-    }
-    const message = outcome.error.message;
-    await client.query(
-      `UPDATE step_attempts SET status = $4, error = $5, finished_at = now(), duration_ms = $6
+          [job.e, call.stepId],
+        );
+        await appendEvents(client, job.w, job.e, [
+          { type: 'step.compensated', stepId: call.stepId, data: { output: outcome.output ?? null } },
+        ]);
+        await enqueue(client, Task.compensate, [{ ...job }]);
+        return;
+      }
+      const message = outcome.error.message;
+      await client.query(
+        `UPDATE step_attempts SET status = $4, error = $5, finished_at = now(), duration_ms = $6
         WHERE execution_id = $1 AND step_id = $2 AND kind = 'compensate' AND attempt = $3`,
-      [job.e, call.stepId, call.attempt, outcome.interrupted ? 'LOST' : 'FAILED', message, outcome.durationMs],
-    );
-    await client.query('UPDATE step_runs SET compensation_error = $3 WHERE execution_id = $1 AND step_id = $2', [
-      job.e,
-      call.stepId,
-      message,
-    ]);
-    if (outcome.interrupted || call.attempt < MAX_COMPENSATION_ATTEMPTS) {
-      await appendEvents(client, job.w, job.e, [
-        {
-          type: 'step.retrying',
-          stepId: call.stepId,
-          data: { compensate: true, attempt: call.attempt, error: message },
-        },
+        [job.e, call.stepId, call.attempt, outcome.interrupted ? 'LOST' : 'FAILED', message, outcome.durationMs],
+      );
+      await client.query('UPDATE step_runs SET compensation_error = $3 WHERE execution_id = $1 AND step_id = $2', [
+        job.e,
+        call.stepId,
+        message,
       ]);
-      await enqueue(client, Task.compensate, [{ ...job }], new Date(Date.now() + 200 * call.attempt));
-      return;
-    }
-    const error = `rollback stopped: compensation of step "${call.stepId}" failed: ${message}`;
-    await setExecutionStatus(client, exec, 'FAILED', { error, finished: true });
-    await appendEvents(client, job.w, job.e, [
-      { type: 'step.failed', stepId: call.stepId, data: { compensate: true, error: message } },
-      { type: 'execution.failed', data: { error } },
-    ]);
-  });
+      if (outcome.interrupted || call.attempt < MAX_COMPENSATION_ATTEMPTS) {
+        await appendEvents(client, job.w, job.e, [
+          {
+            type: 'step.retrying',
+            stepId: call.stepId,
+            data: { compensate: true, attempt: call.attempt, error: message },
+          },
+        ]);
+        await enqueue(client, Task.compensate, [{ ...job }], new Date(Date.now() + 200 * call.attempt));
+        return;
+      }
+      const error = `rollback stopped: compensation of step "${call.stepId}" failed: ${message}`;
+      await setExecutionStatus(client, exec, 'FAILED', { error, finished: true });
+      await appendEvents(client, job.w, job.e, [
+        { type: 'step.failed', stepId: call.stepId, data: { compensate: true, error: message } },
+        { type: 'execution.failed', data: { error } },
+      ]);
+    },
+    rt.publish,
+  );
 }
 
 async function begin(rt: Runtime, client: TenantClient, job: CompensateJob): Promise<Begin> {
@@ -152,6 +156,7 @@ async function begin(rt: Runtime, client: TenantClient, job: CompensateJob): Pro
         input,
         timeoutMs: undefined,
         lockHolder: null,
+        lockKeys: [],
         tool: {
           name: compensate.tool,
           version: '0.0.0',
@@ -180,6 +185,7 @@ async function begin(rt: Runtime, client: TenantClient, job: CompensateJob): Pro
       input,
       timeoutMs: plan.steps.get(nextId)?.timeoutMs,
       lockHolder: null,
+      lockKeys: [],
     },
   };
 }

@@ -102,8 +102,14 @@ describe('controls', () => {
         { id: 'c', tool: 'core.echo', input: { fromA: '{{ steps.a.output.v }}' }, after: ['b'] },
       ],
     });
+    // Wait until a worker has really started b (a step only dispatched when the pause lands goes
+    // back to PENDING instead, which is the other correct outcome but not the one tested here).
     await eventually(async () =>
-      (await readExecution(db.pools, ws.workspaceId, id)).steps.b?.status === 'RUNNING' ? true : undefined,
+      (await readExecution(db.pools, ws.workspaceId, id)).events.some(
+        (e) => e.type === 'step.started' && e.stepId === 'b',
+      )
+        ? true
+        : undefined,
     );
     expect(await control('pause', id)).toEqual({ ok: true, status: 'PAUSED' });
     // b finishes while paused, c must not start.

@@ -68,21 +68,30 @@ export async function cancel(
   const exec = await lockExecution(client, executionId);
   if (exec === null) return notFound(executionId);
   if (TERMINAL.includes(exec.status) || exec.status === 'ROLLING_BACK') return invalid(exec, 'cancel');
-  // Running steps keep running until their abort lands, but their fence moves on: whatever they
-  // return is rejected, and nothing new starts because the status is terminal from here.
-  await client.query(
-    `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled'
-      WHERE execution_id = $1 AND status = 'RUNNING'`,
-    [executionId],
-  );
-  await client.query(
+  // Steps no worker transaction holds right now end here, with a new fence so whatever a running
+  // tool returns later is rejected. Rows a worker holds (SKIP LOCKED) are finished by that worker,
+  // which takes the execution lock after us and sees CANCELLED (lock order: see store.ts).
+  const { rows: cancelled } = await client.query<{ step_id: string }>(
     `UPDATE step_runs SET status = 'CANCELLED', fence = fence + 1, finished_at = now(), lease_owner = NULL,
             lease_expires_at = NULL
-      WHERE execution_id = $1 AND status IN ('PENDING', 'RUNNING', 'WAITING_APPROVAL')`,
+      WHERE execution_id = $1 AND step_id IN (
+        SELECT step_id FROM step_runs
+         WHERE execution_id = $1 AND status IN ('PENDING', 'RUNNING', 'WAITING_APPROVAL')
+           FOR UPDATE SKIP LOCKED)
+      RETURNING step_id`,
     [executionId],
   );
-  await client.query('SELECT weft_lease_drop($1, NULL, NULL)', [executionId]);
-  await client.query(`DELETE FROM resource_locks WHERE holder LIKE $1 || '/%'`, [executionId]);
+  const ids = cancelled.map((r) => r.step_id);
+  if (ids.length > 0) {
+    await client.query(
+      `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled'
+        WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'RUNNING'`,
+      [executionId, ids],
+    );
+    await client.query('SELECT weft_lease_drop($1, s, NULL) FROM unnest($2::text[]) AS s', [executionId, ids]);
+    // Resource locks stay with their holders: a running tool's finish releases them (its result is
+    // rejected), a dead worker's expire with its lease.
+  }
   await client.query(
     `UPDATE approvals SET status = 'EXPIRED', decided_at = now(), comment = 'execution cancelled'
       WHERE execution_id = $1 AND status = 'PENDING'`,

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Pools } from '@weft/db';
-import { withTenant } from '@weft/db';
 import { type Runner, run } from 'graphile-worker';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type CompensateJob, runCompensateJob } from './compensation.ts';
 import {
@@ -18,13 +18,14 @@ import {
 import type { EngineApi, ExecutionStatusChange, StartExecutionInput, ToolStats } from './engine-api.ts';
 import { EngineError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
+import { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
 import { sweepLeases } from './lease-sweeper.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { quietLogger } from './queue.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
 import { advance, type StepJob, Task } from './scheduler.ts';
 import { runStepJob } from './step-runner.ts';
-import { appendEvents, Channel, type ExecutionRow } from './store.ts';
+import { type Announcement, appendEvents, Channel, type ExecutionRow, tenantTx } from './store.ts';
 import { Interrupted } from './tool-call.ts';
 import { ToolRegistry } from './tool-registry.ts';
 import { toolStats } from './tool-stats.ts';
@@ -34,11 +35,16 @@ import { validatePlanSpec } from './validate-plan.ts';
 /** @public How an engine is built. */
 export interface EngineOptions {
   pools: Pools;
-  /** Reserved for Redis-backed fan-out, locks and buckets; Postgres serves all three today. */
+  /** Redis: live events fan out through its pub/sub (Postgres LISTEN/NOTIFY without it). */
   redisUrl?: string;
   logger?: Logger;
   /** How long a step's lease lasts without a heartbeat (a dead worker is noticed within this). Default 15000. */
   stepLeaseMs?: number;
+  /**
+   * How long a dispatched step may wait in the queue before the sweeper dispatches it again
+   * (covers a worker dying between taking a job and starting it). Default 10 × stepLeaseMs.
+   */
+  queuedLeaseMs?: number;
   /** Steps one worker runs at once. Default 10. */
   workerConcurrency?: number;
   /** Steps one workspace runs at once across all workers (unset: no limit). */
@@ -57,29 +63,75 @@ export interface Engine extends EngineApi {
   readonly workerId: string;
   /** Runs one lease sweep now (the sweeper also runs on its own while workers run). */
   sweepLeases(): Promise<number>;
+  /** Resolves when the job queue answers (for readiness checks); rejects with the reason otherwise. */
+  checkQueue(): Promise<void>;
 }
 
 /** @public Builds an engine. Nothing runs until `startWorkers`; subscriptions work without workers. */
 export function createEngine(options: EngineOptions): Engine {
   const logger = options.logger ?? silentLogger;
   const workerConcurrency = options.workerConcurrency ?? 10;
+  const redis =
+    options.redisUrl === undefined ? null : new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  redis?.on('error', (err) => logger.warn({ err }, 'redis error'));
   const rt: Runtime = {
+    begins: new BeginBatcher(),
+    finishes: new FinishBatcher(),
     pools: options.pools,
     registry: new ToolRegistry(logger),
     logger,
     workerId: options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     stepLeaseMs: options.stepLeaseMs ?? 15_000,
+    queuedLeaseMs: options.queuedLeaseMs ?? 10 * (options.stepLeaseMs ?? 15_000),
     workspaceConcurrency: options.workspaceConcurrency ?? null,
     rateLimits: options.rateLimits ?? {},
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
     plans: new PlanCache(),
     running: new Map(),
+    redis,
+    publish: (items) => batchPublish(items),
   };
-  const bus = new EventBus(rt, (_workspaceId, executionId) => {
-    for (const [key, controller] of rt.running) {
-      if (key.startsWith(`${executionId}/`)) controller.abort(new Interrupted('execution cancelled'));
+  // Announcements of concurrent steps go out together: one round trip per burst, not per step.
+  let pendingAnnouncements: Announcement[] = [];
+  let flushScheduled: Promise<void> | null = null;
+  const batchPublish = (items: Announcement[]): Promise<void> => {
+    pendingAnnouncements.push(...items);
+    flushScheduled ??= new Promise<void>((resolve) => {
+      setImmediate(() => {
+        const batch = pendingAnnouncements;
+        pendingAnnouncements = [];
+        flushScheduled = null;
+        sendAnnouncements(batch).then(resolve, resolve);
+      });
+    });
+    return flushScheduled;
+  };
+  const sendAnnouncements = async (items: Announcement[]): Promise<void> => {
+    try {
+      if (redis !== null) {
+        const pipeline = redis.pipeline();
+        for (const item of items) pipeline.publish(item.channel, item.payload);
+        await pipeline.exec();
+      } else {
+        await options.pools.app.query('SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS x(c, p)', [
+          items.map((i) => i.channel),
+          items.map((i) => i.payload),
+        ]);
+      }
+    } catch (err) {
+      // Subscribers re-read the database when idle, so a lost announcement only delays them.
+      logger.warn({ err }, 'could not publish live events');
     }
-  });
+  };
+  const bus = new EventBus(
+    rt,
+    (_workspaceId, executionId) => {
+      for (const [key, controller] of rt.running) {
+        if (key.startsWith(`${executionId}/`)) controller.abort(new Interrupted('execution cancelled'));
+      }
+    },
+    redis,
+  );
   const runners: Runner[] = [];
   let queuePool: pg.Pool | null = null;
   let sweeper: NodeJS.Timeout | null = null;
@@ -91,7 +143,7 @@ export function createEngine(options: EngineOptions): Engine {
     [Task.compensate]: async (payload: unknown) => runCompensateJob(rt, payload as CompensateJob),
     [Task.approvalExpire]: async (payload: unknown) => {
       const job = payload as ApprovalExpireJob;
-      await withTenant(rt.pools.app, { workspaceId: job.w }, (client) => expireApproval(rt, client, job));
+      await tenantTx(rt.pools.app, job.w, (client) => expireApproval(rt, client, job), rt.publish);
     },
   };
 
@@ -186,6 +238,10 @@ export function createEngine(options: EngineOptions): Engine {
 
     sweepLeases: () => sweepLeases(rt),
 
+    async checkQueue(): Promise<void> {
+      await rt.pools.owner.query('SELECT 1 FROM graphile_worker._private_tasks LIMIT 1');
+    },
+
     async startWorkers(count: number): Promise<void> {
       if (count <= 0) return;
       await bus.start(); // cancel notifications must reach this process's running steps
@@ -231,6 +287,7 @@ export function createEngine(options: EngineOptions): Engine {
         await Promise.all(runners.map((r) => r.stop().catch(() => {})));
         await queuePool?.end().catch(() => {});
         await bus.stop();
+        redis?.disconnect();
       })();
       return stopping;
     },

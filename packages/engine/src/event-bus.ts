@@ -4,11 +4,14 @@
  * the transaction that wrote the event, so they exist exactly when the commit happened.
  */
 import { withTenant } from '@weft/db';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import type { ExecutionStatusChange } from './engine-api.ts';
 import type { Runtime } from './runtime.ts';
 import { Channel } from './store.ts';
 import type { ExecutionEvent, ExecutionStatus } from './types.ts';
+
+const IDLE_REREAD_MS = 3000;
 
 /** What arrives live for one execution: an event, or "you may have missed something, re-read". */
 type LiveItem = { seq: number; event?: ExecutionEvent } | { resync: true };
@@ -23,18 +26,23 @@ class Inbox<T> {
     this.wake?.();
   }
 
-  async next(signal: AbortSignal): Promise<T | null> {
+  /** The next item; null once `signal` aborts; 'idle' when nothing came within `idleMs`. */
+  async next(signal: AbortSignal, idleMs = 0): Promise<T | null | 'idle'> {
     while (this.items.length === 0) {
       if (signal.aborted) return null;
-      await new Promise<void>((resolve) => {
-        const onAbort = () => resolve();
-        this.wake = () => {
+      const woke = await new Promise<boolean>((resolve) => {
+        const timer = idleMs > 0 ? setTimeout(() => finish(false), idleMs) : undefined;
+        const onAbort = () => finish(true);
+        const finish = (value: boolean) => {
+          if (timer !== undefined) clearTimeout(timer);
           signal.removeEventListener('abort', onAbort);
-          resolve();
+          this.wake = null;
+          resolve(value);
         };
+        this.wake = () => finish(true);
         signal.addEventListener('abort', onAbort, { once: true });
       });
-      this.wake = null;
+      if (!woke && this.items.length === 0) return 'idle';
     }
     return this.items.shift() ?? null;
   }
@@ -53,6 +61,7 @@ interface EventPayload {
 
 export class EventBus {
   private client: pg.Client | null = null;
+  private redisSub: Redis | null = null;
   private starting: Promise<void> | null = null;
   private stopped = false;
   private readonly executionSubs = new Map<string, Set<(item: LiveItem) => void>>();
@@ -61,11 +70,16 @@ export class EventBus {
   constructor(
     private readonly rt: Runtime,
     private readonly onCancel: (workspaceId: string, executionId: string) => void,
+    private readonly redis: Redis | null = null,
   ) {}
 
   /** Connects and LISTENs (once); later calls wait for the same connection. */
   start(): Promise<void> {
-    this.starting ??= this.connect();
+    // A failed start (database or Redis down) is not remembered: the next subscriber tries again.
+    this.starting ??= this.connect().catch((error: unknown) => {
+      this.starting = null;
+      throw error;
+    });
     return this.starting;
   }
 
@@ -80,6 +94,21 @@ export class EventBus {
     await client.connect();
     await client.query(`LISTEN ${Channel.events}; LISTEN ${Channel.status}; LISTEN ${Channel.cancel}`);
     this.client = client;
+    if (this.redis !== null && this.redisSub === null) {
+      // Workers publish to Redis after commit when it is configured; controls still NOTIFY.
+      const sub = this.redis.duplicate();
+      sub.on('message', (channel: string, payload: string) => this.dispatch(channel, payload));
+      sub.on('error', (err) => this.rt.logger.warn({ err }, 'redis subscriber error'));
+      try {
+        await sub.subscribe(Channel.events, Channel.status, Channel.cancel);
+      } catch (error) {
+        sub.disconnect();
+        this.client = null;
+        await client.end().catch(() => {});
+        throw error;
+      }
+      this.redisSub = sub;
+    }
   }
 
   private reconnect(old: pg.Client): void {
@@ -103,6 +132,8 @@ export class EventBus {
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => {});
+    this.redisSub?.disconnect();
+    this.redisSub = null;
   }
 
   private dispatch(channel: string, payload: string): void {
@@ -197,9 +228,10 @@ export class EventBus {
       };
       yield* catchUp(this);
       while (!signal.aborted) {
-        const item = await inbox.next(signal);
+        const item = await inbox.next(signal, IDLE_REREAD_MS);
         if (item === null) return;
-        if ('resync' in item) yield* catchUp(this);
+        // An announcement can be lost (a worker dying between commit and publish): re-read when idle.
+        if (item === 'idle' || 'resync' in item) yield* catchUp(this);
         else if (item.seq <= last) continue;
         else if (item.seq === last + 1 && item.event !== undefined) {
           last = item.seq;
@@ -219,7 +251,7 @@ export class EventBus {
       for (;;) {
         const change = await inbox.next(signal);
         if (change === null) return;
-        yield change;
+        if (change !== 'idle') yield change;
       }
     } finally {
       off();

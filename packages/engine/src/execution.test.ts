@@ -153,4 +153,21 @@ describe('durable execution', () => {
     expect(done.steps.slow?.error).toMatch(/timed out after 150 ms/);
     expect(Date.now() - started).toBeLessThan(8000);
   });
+
+  it('refuses to start a version that no longer validates, with a typed error and nothing written', async () => {
+    const versionId = await createPlanVersion(db.pools, ws.workspaceId, {
+      steps: [{ id: 'x', tool: 'gone.tool' }],
+    });
+    const attempt = withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (client) =>
+      engine.startExecution(client, ws.workspaceId, {
+        planVersionId: versionId,
+        actor: { userId: ws.userId, role: 'ADMIN' },
+      }),
+    );
+    await expect(attempt).rejects.toMatchObject({ name: 'EngineError', code: 'INVALID_PLAN' });
+    const { rows } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
+      c.query('SELECT 1 FROM executions WHERE plan_version_id = $1', [versionId]),
+    );
+    expect(rows).toEqual([]);
+  });
 });

@@ -4,11 +4,11 @@
  * transaction through the app pool: the attempt becomes LOST, the step gets a new fence and a new
  * job. Several sweepers may run (one per worker process): the fence check makes them idempotent.
  */
-import { withTenant } from '@weft/db';
 import { releaseLocks } from './resource-locks.ts';
 import type { Runtime } from './runtime.ts';
 import { Task } from './scheduler.ts';
-import { appendEvents, enqueue, loadStepRun, lockExecution } from './store.ts';
+import { redispatch } from './step-runner.ts';
+import { appendEvents, enqueue, loadStepRun, lockExecution, tenantTx } from './store.ts';
 import type { TenantClient } from './types.ts';
 
 interface ExpiredLease {
@@ -28,7 +28,7 @@ export async function sweepLeases(rt: Runtime): Promise<number> {
   );
   for (const lease of rows) {
     try {
-      await withTenant(rt.pools.app, { workspaceId: lease.workspace_id }, (client) => recover(rt, client, lease));
+      await tenantTx(rt.pools.app, lease.workspace_id, (client) => recover(rt, client, lease), rt.publish);
     } catch (err) {
       rt.logger.error({ err, lease }, 'lease recovery failed; will retry on the next sweep');
     }
@@ -37,38 +37,59 @@ export async function sweepLeases(rt: Runtime): Promise<number> {
 }
 
 async function recover(rt: Runtime, client: TenantClient, lease: ExpiredLease): Promise<void> {
-  const exec = await lockExecution(client, lease.execution_id);
-  const run = exec === null ? null : await loadStepRun(client, lease.execution_id, lease.step_id);
+  if (lease.kind === 'compensate') {
+    await recoverCompensation(rt, client, lease);
+    return;
+  }
+  // Step row first, execution row last: the order every worker transaction uses (store.ts).
+  const { rows } = await client.query<{ fence: number; status: string }>(
+    'SELECT fence, status FROM step_runs WHERE execution_id = $1 AND step_id = $2 FOR UPDATE',
+    [lease.execution_id, lease.step_id],
+  );
+  const run = rows[0];
   await client.query('SELECT weft_lease_drop($1, $2, $3)', [lease.execution_id, lease.step_id, lease.fence]);
-  if (exec === null || run === null || run.fence !== lease.fence) return;
-  const lost = lease.kind === 'run' ? run.status === 'RUNNING' : exec.status === 'ROLLING_BACK';
-  if (!lost) return;
-  await client.query(
+  if (run === undefined || run.fence !== lease.fence || run.status !== 'RUNNING') return;
+  const hadAttempt = await markLost(rt, client, lease);
+  await redispatch(
+    rt,
+    client,
+    { w: lease.workspace_id, e: lease.execution_id, s: lease.step_id, f: lease.fence },
+    {
+      // A lost attempt is the worker's fault, not the tool's: it does not count against maxAttempts.
+      spendAttempt: !hadAttempt,
+      runAt: null,
+      event: { type: 'step.lost', stepId: lease.step_id, data: { worker: lease.worker_id, started: hadAttempt } },
+    },
+  );
+  rt.logger.warn({ ...lease }, 'step lease expired: step re-dispatched');
+}
+
+/** Marks the lease's running attempt LOST; false when the step had not started (queued lease). */
+async function markLost(rt: Runtime, client: TenantClient, lease: ExpiredLease): Promise<boolean> {
+  const { rowCount } = await client.query(
     `UPDATE step_attempts SET status = 'LOST', finished_at = now(),
             error = 'lease expired: worker ' || worker_id || ' stopped heartbeating'
       WHERE execution_id = $1 AND step_id = $2 AND kind = $3 AND fence = $4 AND status = 'RUNNING'`,
     [lease.execution_id, lease.step_id, lease.kind, lease.fence],
   );
-  await releaseLocks(client, `${lease.execution_id}/${lease.step_id}/`);
-  const { rows } = await client.query<{ fence: number }>(
-    `UPDATE step_runs SET fence = fence + 1, lease_owner = NULL, lease_expires_at = NULL,
-            attempt_base = attempt_base + CASE WHEN $3 = 'run' THEN 1 ELSE 0 END
-      WHERE execution_id = $1 AND step_id = $2 RETURNING fence`,
-    [lease.execution_id, lease.step_id, lease.kind],
-  );
-  const fence = rows[0]?.fence ?? lease.fence + 1;
-  await appendEvents(client, lease.workspace_id, lease.execution_id, [
-    { type: 'step.lost', stepId: lease.step_id, data: { worker: lease.worker_id, kind: lease.kind } },
+  await releaseLocks(rt, client, lease.workspace_id, null, `${lease.execution_id}/${lease.step_id}/`);
+  return (rowCount ?? 0) > 0;
+}
+
+/** Rollback transactions lock the execution first, so this one does too. */
+async function recoverCompensation(rt: Runtime, client: TenantClient, lease: ExpiredLease): Promise<void> {
+  const exec = await lockExecution(client, lease.execution_id);
+  const run = exec === null ? null : await loadStepRun(client, lease.execution_id, lease.step_id);
+  await client.query('SELECT weft_lease_drop($1, $2, $3)', [lease.execution_id, lease.step_id, lease.fence]);
+  if (exec === null || run === null || run.fence !== lease.fence || exec.status !== 'ROLLING_BACK') return;
+  await markLost(rt, client, lease);
+  await client.query('UPDATE step_runs SET fence = fence + 1 WHERE execution_id = $1 AND step_id = $2', [
+    lease.execution_id,
+    lease.step_id,
   ]);
-  if (lease.kind === 'compensate') {
-    await enqueue(client, Task.compensate, [{ w: lease.workspace_id, e: lease.execution_id }]);
-  } else if (exec.status === 'PAUSED') {
-    await client.query(`UPDATE step_runs SET status = 'PENDING' WHERE execution_id = $1 AND step_id = $2`, [
-      lease.execution_id,
-      lease.step_id,
-    ]);
-  } else {
-    await enqueue(client, Task.step, [{ w: lease.workspace_id, e: lease.execution_id, s: lease.step_id, f: fence }]);
-  }
-  rt.logger.warn({ ...lease, newFence: fence }, 'step lease expired: re-dispatched');
+  await appendEvents(client, lease.workspace_id, lease.execution_id, [
+    { type: 'step.lost', stepId: lease.step_id, data: { worker: lease.worker_id, compensate: true } },
+  ]);
+  await enqueue(client, Task.compensate, [{ w: lease.workspace_id, e: lease.execution_id }]);
+  rt.logger.warn({ ...lease }, 'compensation lease expired: rollback resumes');
 }

@@ -1,7 +1,10 @@
 import type { Pools } from '@weft/db';
+import type { Redis } from 'ioredis';
 import { EngineError } from './errors.ts';
+import type { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
 import type { Logger } from './logger.ts';
 import { inferDependencies, topologicalOrder } from './plan-graph.ts';
+import type { Publisher } from './store.ts';
 import type { ToolRegistry } from './tool-registry.ts';
 import type { PlanSpec, StepSpec, TenantClient } from './types.ts';
 
@@ -26,10 +29,19 @@ export interface Runtime {
   logger: Logger;
   workerId: string;
   stepLeaseMs: number;
+  /** Lease of a dispatched step whose job no worker has started yet (queue wait included). */
+  queuedLeaseMs: number;
   workspaceConcurrency: number | null;
   rateLimits: RateLimitOptions;
   maxOutputBytes: number;
   plans: PlanCache;
+  /** Locks, rate buckets and live fan-out use Redis when configured. */
+  redis: Redis | null;
+  /** Group concurrent step begins / finishes per execution (one transaction per group). */
+  begins: BeginBatcher;
+  finishes: FinishBatcher;
+  /** Sends the announcements of engine-owned transactions after they commit. */
+  publish: Publisher;
   /** Local running attempts, by `${executionId}/${stepId}`, so cancel can abort them. */
   running: Map<string, AbortController>;
 }

@@ -4,15 +4,7 @@
  * a new fencing token per step and queues its job in the same transaction.
  */
 import type { LoadedPlan, Runtime } from './runtime.ts';
-import {
-  appendEvents,
-  type ExecutionRow,
-  enqueue,
-  loadStepRuns,
-  type NewEvent,
-  type StepRunRow,
-  setExecutionStatus,
-} from './store.ts';
+import { appendEvents, type ExecutionRow, enqueue, type NewEvent, named, setExecutionStatus } from './store.ts';
 import type { TenantClient } from './types.ts';
 
 export const Task = {
@@ -28,19 +20,30 @@ export interface StepJob {
   f: number;
 }
 
-/** Moves an active execution forward; a no-op for paused, finished or rolling-back ones. */
+/**
+ * Moves an active execution forward; a no-op for paused, finished or rolling-back ones. The caller
+ * holds the execution row's lock (so concurrent finishes see each other's committed results).
+ */
 export async function advance(rt: Runtime, client: TenantClient, exec: ExecutionRow): Promise<void> {
   if (exec.status !== 'RUNNING' && exec.status !== 'WAITING_APPROVAL' && exec.status !== 'QUEUED') return;
   const plan = await rt.plans.load(client, exec.plan_version_id);
-  const runs = await loadStepRuns(client, exec.id);
+  // Only unfinished rows are read: a step without one here has SUCCEEDED (every step has a row).
+  const { rows: open } = await client.query<{ step_id: string; status: string; error: string | null }>(
+    named(
+      'weft-open-steps',
+      `SELECT step_id, status, error FROM step_runs WHERE execution_id = $1 AND status <> 'SUCCEEDED'`,
+      [exec.id],
+    ),
+  );
+  const unfinished = new Map(open.map((r) => [r.step_id, r]));
   const events: NewEvent[] = [];
   let running = 0;
   let waiting = 0;
-  let failed: StepRunRow | undefined;
-  for (const run of runs.values()) {
+  let failed: { step_id: string; error: string | null } | undefined;
+  for (const run of open) {
     if (run.status === 'RUNNING') running++;
     else if (run.status === 'WAITING_APPROVAL') waiting++;
-    else if (run.status === 'FAILED' && failed === undefined) failed = run;
+    else if ((run.status === 'FAILED' || run.status === 'CANCELLED') && failed === undefined) failed = run;
   }
 
   if (failed === undefined) {
@@ -48,10 +51,8 @@ export async function advance(rt: Runtime, client: TenantClient, exec: Execution
     const approvals: string[] = [];
     let slots = plan.concurrency - running;
     for (const id of plan.order) {
-      const run = runs.get(id);
-      if (run?.status !== 'PENDING') continue;
-      const deps = plan.deps.get(id) ?? [];
-      if (!deps.every((d) => runs.get(d)?.status === 'SUCCEEDED')) continue;
+      if (unfinished.get(id)?.status !== 'PENDING') continue;
+      if (!(plan.deps.get(id) ?? []).every((d) => !unfinished.has(d))) continue;
       if (plan.steps.get(id)?.type === 'approval') approvals.push(id);
       else if (slots > 0) {
         ready.push(id);
@@ -59,17 +60,23 @@ export async function advance(rt: Runtime, client: TenantClient, exec: Execution
       }
     }
     if (ready.length > 0) {
-      const { rows } = await client.query<{ step_id: string; fence: number }>(
-        `UPDATE step_runs SET status = 'RUNNING', fence = fence + 1, waiting_reason = NULL
-          WHERE execution_id = $1 AND step_id = ANY($2::text[]) RETURNING step_id, fence`,
-        [exec.id, ready],
+      // Dispatch: new fence per step, its job and a lease, in this transaction. The lease covers a
+      // worker that dies between taking the job and starting the step (graphile-worker would hold
+      // that job for 4 h). `status = 'PENDING'` guards against a concurrent dispatcher.
+      const { rowCount } = await client.query(
+        named(
+          'weft-dispatch',
+          `WITH d AS (
+           UPDATE step_runs SET status = 'RUNNING', fence = fence + 1, waiting_reason = NULL
+            WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'PENDING'
+            RETURNING step_id, fence)
+         SELECT weft_enqueue($3, json_build_object('w', $4::uuid, 'e', $1::uuid, 's', step_id, 'f', fence), NULL),
+                weft_lease_take($1, step_id, 'run', fence, 'queue', $5::int)
+           FROM d`,
+          [exec.id, ready, Task.step, exec.workspace_id, rt.queuedLeaseMs],
+        ),
       );
-      await enqueue(
-        client,
-        Task.step,
-        rows.map((r) => ({ w: exec.workspace_id, e: exec.id, s: r.step_id, f: r.fence }) satisfies StepJob),
-      );
-      running += rows.length;
+      running += rowCount ?? 0;
     }
     for (const id of approvals) {
       await openApproval(client, exec, plan, id, events);
@@ -82,8 +89,8 @@ export async function advance(rt: Runtime, client: TenantClient, exec: Execution
       const error = `step "${failed.step_id}" failed: ${failed.error ?? 'unknown error'}`;
       await setExecutionStatus(client, exec, 'FAILED', { error, finished: true });
       events.push({ type: 'execution.failed', stepId: failed.step_id, data: { error } });
-    } else {
-      const output = finalOutput(plan, runs);
+    } else if (![...unfinished.values()].some((r) => r.status === 'PENDING')) {
+      const output = await finalOutput(client, exec, plan);
       await setExecutionStatus(client, exec, 'SUCCEEDED', { output, error: null, finished: true });
       events.push({ type: 'execution.succeeded', data: { output } });
     }
@@ -95,11 +102,21 @@ export async function advance(rt: Runtime, client: TenantClient, exec: Execution
 }
 
 /** Outputs of the plan's sink steps (those nothing depends on), by step id. */
-function finalOutput(plan: LoadedPlan, runs: Map<string, StepRunRow>): Record<string, unknown> {
+async function finalOutput(
+  client: TenantClient,
+  exec: ExecutionRow,
+  plan: LoadedPlan,
+): Promise<Record<string, unknown>> {
   const used = new Set<string>();
   for (const deps of plan.deps.values()) for (const d of deps) used.add(d);
+  const sinks = plan.order.filter((id) => !used.has(id));
+  const { rows } = await client.query<{ step_id: string; output: unknown }>(
+    'SELECT step_id, output FROM step_runs WHERE execution_id = $1 AND step_id = ANY($2::text[])',
+    [exec.id, sinks],
+  );
+  const outputs = new Map(rows.map((r) => [r.step_id, r.output]));
   const out: Record<string, unknown> = {};
-  for (const id of plan.order) if (!used.has(id)) out[id] = runs.get(id)?.output ?? null;
+  for (const id of sinks) out[id] = outputs.get(id) ?? null;
   return out;
 }
 

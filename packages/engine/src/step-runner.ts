@@ -4,7 +4,6 @@
  * records the attempt and takes the lease), the tool call itself (no transaction), and `finish`
  * (rejects a stale fence, records the outcome, retries or moves the execution on).
  */
-import { withTenant } from '@weft/db';
 import { EngineError } from './errors.ts';
 import { mockFromSchema } from './mock-output.ts';
 import { takeToken } from './rate-limits.ts';
@@ -13,16 +12,16 @@ import type { Runtime } from './runtime.ts';
 import { advance, type StepJob, Task } from './scheduler.ts';
 import { cacheGet, cachePut } from './step-cache.ts';
 import {
-  appendEvents,
   type ExecutionRow,
   enqueue,
-  loadStepRun,
+  lockAndAppend,
   lockExecution,
   type NewEvent,
+  named,
   type StepRunRow,
 } from './store.ts';
 import { referencedSteps, resolveTemplates } from './templates.ts';
-import { type CallOutcome, callTool, type ToolCall } from './tool-call.ts';
+import { type CallOutcome, callTool, holdLease, type ToolCall } from './tool-call.ts';
 import {
   NonRetriableToolError,
   RetryAfterToolError,
@@ -31,36 +30,146 @@ import {
   type ToolDefinition,
 } from './types.ts';
 
-type Begin = { kind: 'skip' } | { kind: 'run'; call: ToolCall; step: StepSpec };
+export type RunBegin = { kind: 'run'; call: ToolCall; step: StepSpec };
+type Begin = { kind: 'skip' } | RunBegin;
+/** A begin that will start its attempt once its `step.started` event is appended. */
+type Starting = RunBegin & { started: NewEvent };
 
 export async function runStepJob(rt: Runtime, job: StepJob): Promise<void> {
-  const begun = await withTenant(rt.pools.app, { workspaceId: job.w }, (client) => begin(rt, client, job));
+  const begun = await rt.begins.submit(rt, job);
   if (begun.kind !== 'run') return;
   const outcome = await callTool(rt, begun.call);
-  await withTenant(rt.pools.app, { workspaceId: job.w }, (client) => finish(rt, client, job, begun, outcome));
+  const release = holdLease(rt, begun.call);
+  try {
+    await rt.finishes.submit(rt, job, begun, outcome);
+  } finally {
+    release();
+  }
 }
 
-async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<Begin> {
-  const exec = await lockExecution(client, job.e);
-  if (exec === null) return { kind: 'skip' };
-  const run = await loadStepRun(client, job.e, job.s);
+interface LockedStep {
+  fence: number;
+  status: string;
+  attempts: number;
+  attempt_base: number;
+  waiting_reason: string | null;
+  exec_status: ExecutionRow['status'];
+  /** The execution as read (not locked) with the step row. */
+  exec: ExecutionRow;
+}
+
+/**
+ * Locks the steps' own rows, sorted (never the execution's: see the lock order in store.ts). Only
+ * RUNNING rows: a job for a row in any other state has nothing to do, and leaving such rows
+ * unlocked keeps controls that update them (retry) from waiting on a batch that waits on them.
+ */
+async function lockSteps(
+  client: TenantClient,
+  executionId: string,
+  stepIds: string[],
+): Promise<Map<string, LockedStep>> {
+  const { rows } = await client.query<LockedStep & { step_id: string }>(
+    named(
+      'weft-lock-steps-begin',
+      `SELECT s.step_id, s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status,
+              json_build_object('workspace_id', e.workspace_id, 'id', e.id, 'plan_id', e.plan_id,
+                'plan_version_id', e.plan_version_id, 'status', e.status, 'mode', e.mode, 'input', e.input,
+                'context', e.context, 'last_seq', e.last_seq) AS exec
+       FROM step_runs s JOIN executions e ON e.workspace_id = s.workspace_id AND e.id = s.execution_id
+      WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[]) AND s.status = 'RUNNING'
+      ORDER BY s.step_id
+        FOR UPDATE OF s`,
+      [executionId, stepIds],
+    ),
+  );
+  return new Map(rows.map((r) => [r.step_id, r]));
+}
+
+/**
+ * Begins several jobs of ONE execution in one transaction: their step rows locked first (sorted),
+ * their `step.started` events appended together under one execution lock, one commit.
+ */
+export async function beginBatch(
+  rt: Runtime,
+  client: TenantClient,
+  executionId: string,
+  jobs: StepJob[],
+): Promise<Begin[]> {
+  const locked = await lockSteps(
+    client,
+    executionId,
+    jobs.map((j) => j.s),
+  );
+  const results: Array<Begin | Starting> = [];
+  for (const job of jobs) results.push(await begin(rt, client, job, locked.get(job.s) ?? null));
+  const starting = results.filter((r): r is Starting => r.kind === 'run' && 'started' in r);
+  if (starting.length === 0) return results;
+  const after = await lockAndAppend(
+    client,
+    executionId,
+    starting.map((r) => r.started),
+  );
+  if (after?.appended) return results;
+  // Cancelled while we prepared: these attempts never start.
+  for (const r of starting) await cancelBeforeStart(rt, client, r);
+  return results.map((r) => (r.kind === 'run' ? { kind: 'skip' } : r));
+}
+
+async function cancelBeforeStart(rt: Runtime, client: TenantClient, r: Starting): Promise<void> {
+  const { call } = r;
+  const job = { w: call.workspaceId, e: call.executionId, s: call.stepId, f: call.fence };
+  await client.query(
+    `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled'
+      WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3`,
+    [job.e, job.s, call.attempt],
+  );
+  await setStepStatus(client, job, 'CANCELLED');
+  await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
+  if (call.lockHolder !== null) await releaseLocks(rt, client, job.w, call.lockKeys, call.lockHolder);
+}
+
+async function begin(
+  rt: Runtime,
+  client: TenantClient,
+  job: StepJob,
+  locked: LockedStep | null,
+): Promise<Begin | Starting> {
   // A job for an older dispatch (the step was re-dispatched, cancelled or finished): nothing to do.
-  if (run === null || run.fence !== job.f || run.status !== 'RUNNING') return { kind: 'skip' };
-  if (exec.status === 'PAUSED') {
-    // Dispatched before the pause but not started: back to PENDING; resume dispatches it again.
-    await client.query(`UPDATE step_runs SET status = 'PENDING' WHERE execution_id = $1 AND step_id = $2`, [
-      job.e,
-      job.s,
-    ]);
-    return { kind: 'skip' };
+  if (locked === null || locked.fence !== job.f || locked.status !== 'RUNNING') return { kind: 'skip' };
+  if (locked.exec_status !== 'RUNNING' && locked.exec_status !== 'WAITING_APPROVAL') {
+    // Paused or finished since dispatch: decide under the execution's lock, which a resume or a
+    // retry also takes, so the step cannot be stranded.
+    const exec = await lockExecution(client, job.e);
+    if (exec === null) return { kind: 'skip' };
+    if (exec.status === 'PAUSED') {
+      await setStepStatus(client, job, 'PENDING');
+      await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
+      return { kind: 'skip' };
+    }
+    if (exec.status !== 'RUNNING' && exec.status !== 'WAITING_APPROVAL') {
+      await setStepStatus(client, job, 'CANCELLED');
+      await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
+      return { kind: 'skip' };
+    }
   }
-  if (exec.status !== 'RUNNING' && exec.status !== 'WAITING_APPROVAL') return { kind: 'skip' };
+  const exec = locked.exec;
+  const run: StepRunRow = {
+    step_id: job.s,
+    status: 'RUNNING',
+    attempts: locked.attempts,
+    attempt_base: locked.attempt_base,
+    output: null,
+    error: null,
+    fence: locked.fence,
+    waiting_reason: locked.waiting_reason,
+    compensated_at: null,
+  };
   const plan = await rt.plans.load(client, exec.plan_version_id);
   const step = plan.steps.get(job.s);
   if (step === undefined) return { kind: 'skip' };
   const tool = step.tool === undefined ? null : await rt.registry.resolve(job.w, step.tool);
   if (tool === null) {
-    await failNow(rt, client, exec, step, new EngineError('TOOL_NOT_FOUND', `tool "${step.tool}" is not available`));
+    await failNow(rt, client, job, new EngineError('TOOL_NOT_FOUND', `tool "${step.tool}" is not available`));
     return { kind: 'skip' };
   }
 
@@ -68,23 +177,20 @@ async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<B
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('weft-workspace-slots:' || $1))`, [job.w]);
     const { rows } = await client.query<{ n: number }>('SELECT weft_lease_count() AS n');
     if ((rows[0]?.n ?? 0) >= rt.workspaceConcurrency) {
-      await wait(client, exec, run, job, 100 + Math.random() * 100, 'workspace', null);
+      await wait(rt, client, run, job, 50 + Math.random() * 100, 'workspace', null);
       return { kind: 'skip' };
     }
   }
   const locks = step.locks ?? [];
   const holder = locks.length > 0 ? lockHolder(job.e, job.s, job.f) : null;
-  if (holder !== null && !(await acquireLocks(client, locks, holder, rt.stepLeaseMs))) {
-    await wait(client, exec, run, job, 100 + Math.random() * 100, 'lock', {
-      type: 'step.waiting_lock',
-      data: { locks },
-    });
+  if (holder !== null && !(await acquireLocks(rt, client, job.w, locks, holder))) {
+    await wait(rt, client, run, job, 100 + Math.random() * 100, 'lock', { type: 'step.waiting_lock', data: { locks } });
     return { kind: 'skip' };
   }
-  const waitMs = await takeToken(client, rt.rateLimits, tool.name);
+  const waitMs = await takeToken(rt, client, job.w, tool.name);
   if (waitMs > 0) {
-    if (holder !== null) await releaseLocks(client, holder);
-    await wait(client, exec, run, job, waitMs, 'rate', { type: 'step.rate_limited', data: { waitMs } });
+    if (holder !== null) await releaseLocks(rt, client, job.w, locks, holder);
+    await wait(rt, client, run, job, waitMs, 'rate', { type: 'step.rate_limited', data: { waitMs } });
     return { kind: 'skip' };
   }
 
@@ -95,46 +201,50 @@ async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<B
     const mocks = plan.spec.mocks ?? {};
     if (Object.hasOwn(mocks, step.id) || tool.dryRun !== 'run') {
       const output = Object.hasOwn(mocks, step.id) ? mocks[step.id] : mockFromSchema(tool.outputSchema);
-      await succeedNow(rt, client, exec, run, tool, input, output, holder, { mocked: true });
+      await succeedNow(rt, client, exec, run, tool, input, output, { holder, keys: locks }, { mocked: true });
       return { kind: 'skip' };
     }
   } else if (step.cacheTtlMs !== undefined && tool.cacheable === true) {
     const cached = await cacheGet(client, tool, input);
     if (cached.hit) {
-      await succeedNow(rt, client, exec, run, tool, input, cached.output, holder, { cacheHit: true });
+      await succeedNow(
+        rt,
+        client,
+        exec,
+        run,
+        tool,
+        input,
+        cached.output,
+        { holder, keys: locks },
+        {
+          cacheHit: true,
+        },
+      );
       return { kind: 'skip' };
     }
   }
 
+  const toolRef = `${tool.name}@${tool.version}`;
+  const inputJson = JSON.stringify(input ?? null);
   await client.query(
-    `INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
-     VALUES ($1, $2, $3, 'run', $4, $5, 'RUNNING', $6, $7, $8)`,
-    [job.w, job.e, job.s, attempt, job.f, `${tool.name}@${tool.version}`, JSON.stringify(input ?? null), rt.workerId],
+    named(
+      'weft-begin-attempt',
+      `WITH a AS (
+       INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
+       VALUES ($1, $2, $3, 'run', $4, $5, 'RUNNING', $6, $7, $8)
+     ), s AS (
+       UPDATE step_runs SET attempts = $4, input = $7, started_at = coalesce(started_at, now()), waiting_reason = NULL,
+              lease_owner = $8, lease_expires_at = clock_timestamp() + make_interval(secs => $9::int / 1000.0)
+        WHERE execution_id = $2 AND step_id = $3
+     )
+     SELECT weft_lease_take($2, $3, 'run', $5::bigint, $8, $9::int)`,
+      [job.w, job.e, job.s, attempt, job.f, toolRef, inputJson, rt.workerId, rt.stepLeaseMs],
+    ),
   );
-  await client.query(
-    `UPDATE step_runs SET attempts = $3, input = $4, started_at = coalesce(started_at, now()), waiting_reason = NULL,
-            lease_owner = $5, lease_expires_at = clock_timestamp() + make_interval(secs => $6 / 1000.0)
-      WHERE execution_id = $1 AND step_id = $2`,
-    [job.e, job.s, attempt, JSON.stringify(input ?? null), rt.workerId, rt.stepLeaseMs],
-  );
-  await client.query('SELECT weft_lease_take($1, $2, $3, $4, $5, $6)', [
-    job.e,
-    job.s,
-    'run',
-    job.f,
-    rt.workerId,
-    rt.stepLeaseMs,
-  ]);
-  await appendEvents(client, job.w, job.e, [
-    {
-      type: 'step.started',
-      stepId: job.s,
-      data: { attempt, tool: `${tool.name}@${tool.version}`, worker: rt.workerId },
-    },
-  ]);
   return {
     kind: 'run',
     step,
+    started: { type: 'step.started', stepId: job.s, data: { attempt, tool: toolRef, worker: rt.workerId } },
     call: {
       workspaceId: job.w,
       executionId: job.e,
@@ -146,8 +256,17 @@ async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<B
       input,
       timeoutMs: step.timeoutMs,
       lockHolder: holder,
+      lockKeys: locks,
     },
   };
+}
+
+async function setStepStatus(client: TenantClient, job: StepJob, status: 'PENDING' | 'CANCELLED'): Promise<void> {
+  await client.query(
+    `UPDATE step_runs SET status = $3, finished_at = CASE WHEN $3 = 'CANCELLED' THEN now() ELSE finished_at END
+      WHERE execution_id = $1 AND step_id = $2`,
+    [job.e, job.s, status],
+  );
 }
 
 async function resolveInput(client: TenantClient, exec: ExecutionRow, step: StepSpec): Promise<unknown> {
@@ -165,8 +284,8 @@ async function resolveInput(client: TenantClient, exec: ExecutionRow, step: Step
 
 /** Re-queues the job for later (same fence); the wait's event is written once per reason. */
 async function wait(
+  rt: Runtime,
   client: TenantClient,
-  exec: ExecutionRow,
   run: StepRunRow,
   job: StepJob,
   delayMs: number,
@@ -179,9 +298,15 @@ async function wait(
       job.s,
       reason,
     ]);
-    if (event !== null) await appendEvents(client, exec.workspace_id, exec.id, [{ ...event, stepId: job.s }]);
+    if (event !== null) await lockAndAppend(client, job.e, [{ ...event, stepId: job.s }]);
   }
   await enqueue(client, Task.step, [{ ...job }], new Date(Date.now() + delayMs));
+  await client.query(`SELECT weft_lease_take($1, $2, 'run', $3::bigint, 'queue', $4::int)`, [
+    job.e,
+    job.s,
+    job.f,
+    Math.ceil(delayMs) + rt.queuedLeaseMs,
+  ]);
 }
 
 /** Completes a step without calling its tool (dry-run mock, cache hit). */
@@ -193,7 +318,7 @@ async function succeedNow(
   tool: ToolDefinition,
   input: unknown,
   output: unknown,
-  holder: string | null,
+  locks: { holder: string | null; keys: string[] },
   how: { mocked?: boolean; cacheHit?: boolean },
 ): Promise<void> {
   const attempt = run.attempts + 1;
@@ -221,30 +346,26 @@ async function succeedNow(
       WHERE execution_id = $1 AND step_id = $2`,
     [exec.id, run.step_id, attempt, JSON.stringify(input ?? null), JSON.stringify(output ?? null), cacheHit],
   );
-  if (holder !== null) await releaseLocks(client, holder);
+  if (locks.holder !== null) await releaseLocks(rt, client, exec.workspace_id, locks.keys, locks.holder);
+  await client.query('SELECT weft_lease_drop($1, $2, $3)', [exec.id, run.step_id, run.fence]);
   const events: NewEvent[] = [];
   if (cacheHit) events.push({ type: 'step.cached', stepId: run.step_id, data: { tool: tool.name } });
   events.push({ type: 'step.succeeded', stepId: run.step_id, data: { attempt, output, ...how } });
-  await appendEvents(client, exec.workspace_id, exec.id, events);
-  await advance(rt, client, exec);
+  const locked = await lockAndAppend(client, exec.id, events);
+  if (locked !== null) await advance(rt, client, locked);
 }
 
 /** Fails a step before any attempt ran (its tool is gone). */
-async function failNow(
-  rt: Runtime,
-  client: TenantClient,
-  exec: ExecutionRow,
-  step: StepSpec,
-  error: Error,
-): Promise<void> {
+async function failNow(rt: Runtime, client: TenantClient, job: StepJob, error: Error): Promise<void> {
+  await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
   await client.query(
     `UPDATE step_runs SET status = 'FAILED', error = $3, finished_at = now() WHERE execution_id = $1 AND step_id = $2`,
-    [exec.id, step.id, error.message],
+    [job.e, job.s, error.message],
   );
-  await appendEvents(client, exec.workspace_id, exec.id, [
-    { type: 'step.failed', stepId: step.id, data: { error: error.message } },
+  const locked = await lockAndAppend(client, job.e, [
+    { type: 'step.failed', stepId: job.s, data: { error: error.message } },
   ]);
-  await advance(rt, client, exec);
+  if (locked !== null) await advance(rt, client, locked);
 }
 
 function outputSize(output: unknown): number {
@@ -260,18 +381,68 @@ export function retryDelay(step: StepSpec, n: number): number {
   return Math.round(raw * (0.5 + Math.random() * 0.5));
 }
 
-async function finish(
+/** What one finished attempt adds to its execution's batch. */
+interface Finished {
+  events: NewEvent[];
+  /** Runs once the execution row is locked (and the batch's events appended). */
+  after?: (exec: ExecutionRow & { appended: boolean }) => Promise<void>;
+  /** The execution may move on (a step ended). */
+  advances: boolean;
+}
+
+/**
+ * Records the outcomes of several attempts of ONE execution in one transaction: step rows first
+ * (sorted), then one execution lock, one event append, one `advance`. Concurrent steps of an
+ * execution finishing together share the execution lock and the commit instead of queueing on it.
+ */
+export async function finishBatch(
+  rt: Runtime,
+  client: TenantClient,
+  executionId: string,
+  items: Array<{ job: StepJob; begun: RunBegin; outcome: CallOutcome }>,
+): Promise<void> {
+  const { rows } = await client.query<{
+    step_id: string;
+    fence: number;
+    status: string;
+    attempts: number;
+    attempt_base: number;
+  }>(
+    named(
+      'weft-lock-steps',
+      `SELECT step_id, fence, status, attempts, attempt_base FROM step_runs
+        WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'RUNNING'
+        ORDER BY step_id FOR UPDATE`,
+      [executionId, items.map((i) => i.job.s)],
+    ),
+  );
+  const locked = new Map(rows.map((r) => [r.step_id, r]));
+  const results: Finished[] = [];
+  for (const item of items) {
+    results.push(await finishOne(rt, client, item.job, item.begun, item.outcome, locked.get(item.job.s)));
+  }
+  if (results.every((r) => r.events.length === 0 && r.after === undefined && !r.advances)) return;
+  const exec = await lockAndAppend(
+    client,
+    executionId,
+    results.flatMap((r) => r.events),
+  );
+  if (exec === null) return;
+  for (const r of results) if (r.after !== undefined) await r.after(exec);
+  if (exec.appended && results.some((r) => r.advances)) await advance(rt, client, exec);
+}
+
+async function finishOne(
   rt: Runtime,
   client: TenantClient,
   job: StepJob,
-  begun: Extract<Begin, { kind: 'run' }>,
+  begun: RunBegin,
   result: CallOutcome,
-): Promise<void> {
+  locked: { fence: number; status: string; attempts: number; attempt_base: number } | undefined,
+): Promise<Finished> {
   const { call, step } = begun;
   let outcome = result;
-  const exec = await lockExecution(client, job.e);
-  const run = exec === null ? null : await loadStepRun(client, job.e, job.s);
-  if (exec === null || run === null || run.fence !== job.f || run.status !== 'RUNNING') {
+  if (locked === undefined || locked.fence !== job.f || locked.status !== 'RUNNING') {
     // Fenced off: the step was re-dispatched (lease lost) or cancelled; this result must not count.
     await client.query(
       `UPDATE step_attempts SET status = CASE WHEN status = 'RUNNING' THEN 'REJECTED' ELSE status END,
@@ -279,12 +450,11 @@ async function finish(
         WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3`,
       [job.e, job.s, call.attempt, job.f],
     );
-    if (call.lockHolder !== null) await releaseLocks(client, call.lockHolder);
+    if (call.lockHolder !== null) await releaseLocks(rt, client, job.w, call.lockKeys, call.lockHolder);
     rt.logger.warn({ executionId: job.e, stepId: job.s, fence: job.f }, 'late step result rejected');
-    return;
+    return { events: [], advances: false };
   }
-  await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
-  if (call.lockHolder !== null) await releaseLocks(client, call.lockHolder);
+  if (call.lockHolder !== null) await releaseLocks(rt, client, job.w, call.lockKeys, call.lockHolder);
 
   if (outcome.ok) {
     const size = outputSize(outcome.output);
@@ -303,74 +473,126 @@ async function finish(
   if (outcome.ok) {
     const output = outcome.output ?? null;
     await client.query(
-      `UPDATE step_attempts SET status = 'SUCCEEDED', output = $4, finished_at = now(), duration_ms = $5
-        WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3`,
-      [job.e, job.s, call.attempt, JSON.stringify(output), outcome.durationMs],
+      named(
+        'weft-finish-ok',
+        `WITH a AS (
+         UPDATE step_attempts SET status = 'SUCCEEDED', output = $4, finished_at = now(), duration_ms = $5
+          WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3
+       ), s AS (
+         UPDATE step_runs SET status = 'SUCCEEDED', output = $4, error = NULL, cache_hit = false, finished_at = now(),
+                lease_owner = NULL, lease_expires_at = NULL
+          WHERE execution_id = $1 AND step_id = $2
+       )
+       SELECT weft_lease_drop($1, $2, $6)`,
+        [job.e, job.s, call.attempt, JSON.stringify(output), outcome.durationMs, job.f],
+      ),
     );
-    await client.query(
-      `UPDATE step_runs SET status = 'SUCCEEDED', output = $3, error = NULL, cache_hit = false, finished_at = now(),
-              lease_owner = NULL, lease_expires_at = NULL
-        WHERE execution_id = $1 AND step_id = $2`,
-      [job.e, job.s, JSON.stringify(output)],
-    );
-    if (step.cacheTtlMs !== undefined && call.tool.cacheable === true && exec.mode === 'LIVE') {
+    if (step.cacheTtlMs !== undefined && call.tool.cacheable === true && call.mode === 'LIVE') {
       await cachePut(client, call.tool, call.input, output, step.cacheTtlMs);
     }
-    await appendEvents(client, job.w, job.e, [
-      {
-        type: 'step.succeeded',
-        stepId: job.s,
-        data: { attempt: call.attempt, durationMs: Math.round(outcome.durationMs), output },
-      },
-    ]);
-    await advance(rt, client, exec);
-    return;
+    return {
+      events: [
+        {
+          type: 'step.succeeded',
+          stepId: job.s,
+          data: { attempt: call.attempt, durationMs: Math.round(outcome.durationMs), output },
+        },
+      ],
+      advances: true,
+    };
   }
 
   const error = outcome.error;
-  if (outcome.interrupted) {
-    // The worker stopped (not the tool's fault): re-dispatch without spending an attempt.
-    await client.query(
-      `UPDATE step_attempts SET status = 'LOST', error = $4, finished_at = now(), duration_ms = $5
-        WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3`,
-      [job.e, job.s, call.attempt, error.message, outcome.durationMs],
-    );
-    const { rows } = await client.query<{ fence: number }>(
-      `UPDATE step_runs SET fence = fence + 1, attempt_base = attempt_base + 1 WHERE execution_id = $1 AND step_id = $2
-       RETURNING fence`,
-      [job.e, job.s],
-    );
-    await enqueue(client, Task.step, [{ ...job, f: rows[0]?.fence ?? job.f + 1 }]);
-    return;
-  }
   await client.query(
-    `UPDATE step_attempts SET status = 'FAILED', error = $4, finished_at = now(), duration_ms = $5
-      WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3`,
-    [job.e, job.s, call.attempt, error.message, outcome.durationMs],
+    `WITH a AS (
+       UPDATE step_attempts SET status = $7, error = $4, finished_at = now(), duration_ms = $5
+        WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3
+     )
+     SELECT weft_lease_drop($1, $2, $6)`,
+    [job.e, job.s, call.attempt, error.message, outcome.durationMs, job.f, outcome.interrupted ? 'LOST' : 'FAILED'],
   );
-  const cycle = run.attempts - run.attempt_base;
+  if (outcome.interrupted) {
+    // The worker stopped (not the tool's fault): hand the step back without spending an attempt.
+    const fence = await bumpFence(client, job, { spendAttempt: false, runAt: null });
+    return { events: [], after: (exec) => requeueAfter(rt, client, job, fence, exec, null), advances: false };
+  }
+  const cycle = locked.attempts - locked.attempt_base;
   const retriable = !(error instanceof NonRetriableToolError);
   if (retriable && cycle < (step.retry?.maxAttempts ?? 1)) {
     const delayMs = error instanceof RetryAfterToolError ? error.retryAfterMs : retryDelay(step, cycle);
     const runAt = new Date(Date.now() + delayMs);
-    const { rows } = await client.query<{ fence: number }>(
-      `UPDATE step_runs SET fence = fence + 1, error = $3, next_attempt_at = $4 WHERE execution_id = $1 AND step_id = $2
-       RETURNING fence`,
-      [job.e, job.s, error.message, runAt],
-    );
-    await appendEvents(client, job.w, job.e, [
-      { type: 'step.retrying', stepId: job.s, data: { attempt: call.attempt, error: error.message, delayMs } },
-    ]);
-    await enqueue(client, Task.step, [{ ...job, f: rows[0]?.fence ?? job.f + 1 }], runAt);
-    return;
+    const fence = await bumpFence(client, job, { spendAttempt: true, runAt, error: error.message });
+    return {
+      events: [
+        { type: 'step.retrying', stepId: job.s, data: { attempt: call.attempt, error: error.message, delayMs } },
+      ],
+      after: (exec) => requeueAfter(rt, client, job, fence, exec, runAt),
+      advances: false,
+    };
   }
   await client.query(
     `UPDATE step_runs SET status = 'FAILED', error = $3, finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
       WHERE execution_id = $1 AND step_id = $2`,
     [job.e, job.s, error.message],
   );
-  await appendEvents(client, job.w, job.e, [
-    { type: 'step.failed', stepId: job.s, data: { attempt: call.attempt, error: error.message } },
-  ]);
-  await advance(rt, client, exec);
+  return {
+    events: [{ type: 'step.failed', stepId: job.s, data: { attempt: call.attempt, error: error.message } }],
+    advances: true,
+  };
+}
+
+/** A new fence for the step's next dispatch (the caller holds the step row's lock). */
+async function bumpFence(
+  client: TenantClient,
+  job: StepJob,
+  how: { spendAttempt: boolean; runAt: Date | null; error?: string },
+): Promise<number> {
+  const { rows } = await client.query<{ fence: number }>(
+    `UPDATE step_runs SET fence = fence + 1, next_attempt_at = $3, error = coalesce($4, error),
+            attempt_base = attempt_base + CASE WHEN $5::boolean THEN 0 ELSE 1 END,
+            lease_owner = NULL, lease_expires_at = NULL
+      WHERE execution_id = $1 AND step_id = $2 RETURNING fence`,
+    [job.e, job.s, how.runAt, how.error ?? null, how.spendAttempt],
+  );
+  return rows[0]?.fence ?? job.f + 1;
+}
+
+/** Under the execution lock: queue the step's next attempt, or park it (paused) or end it (closed run). */
+async function requeueAfter(
+  rt: Runtime,
+  client: TenantClient,
+  job: StepJob,
+  fence: number,
+  exec: ExecutionRow,
+  runAt: Date | null,
+): Promise<void> {
+  if (exec.status === 'PAUSED') {
+    await setStepStatus(client, job, 'PENDING');
+  } else if (exec.status === 'RUNNING' || exec.status === 'WAITING_APPROVAL') {
+    await enqueue(client, Task.step, [{ ...job, f: fence }], runAt);
+    const delay = runAt === null ? 0 : Math.max(0, runAt.getTime() - Date.now());
+    await client.query(`SELECT weft_lease_take($1, $2, 'run', $3::bigint, 'queue', $4::int)`, [
+      job.e,
+      job.s,
+      fence,
+      Math.ceil(delay) + rt.queuedLeaseMs,
+    ]);
+  } else {
+    await setStepStatus(client, job, 'CANCELLED');
+  }
+}
+
+/**
+ * Gives the step a new fence and queues its next attempt, unless the run was cancelled meanwhile
+ * (then the step ends CANCELLED). The caller holds the step row's lock.
+ */
+export async function redispatch(
+  rt: Runtime,
+  client: TenantClient,
+  job: StepJob,
+  how: { spendAttempt: boolean; runAt: Date | null; error?: string; event: NewEvent | null },
+): Promise<void> {
+  const fence = await bumpFence(client, job, how);
+  const exec = await lockAndAppend(client, job.e, how.event === null ? [] : [how.event]);
+  if (exec !== null) await requeueAfter(rt, client, job, fence, exec, how.runAt);
 }

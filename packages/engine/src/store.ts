@@ -1,8 +1,11 @@
 /**
- * SQL of the engine's state, always run on a client inside a tenant transaction. Every state
- * transition locks the execution row first (`lockExecution`), so transitions of one execution are
- * serialised and each appends its events with the next gapless `seq`.
+ * SQL of the engine's state, always run on a client inside a tenant transaction. Every transition
+ * that appends events holds the execution row's lock while doing so, so each execution's events
+ * get gapless `seq`s in commit order. Lock order (to stay free of deadlocks): a worker transaction
+ * locks its own step row first and the execution row last; controls lock the execution row first
+ * and touch only step rows no worker holds (PENDING / WAITING_APPROVAL, or SKIP LOCKED).
  */
+import type { withTenant } from '@weft/db';
 import type { ExecutionEvent, ExecutionMode, ExecutionStatus, StepStatus, TenantClient } from './types.ts';
 
 export interface ExecutionRow {
@@ -29,6 +32,18 @@ export interface StepRunRow {
   compensated_at: Date | null;
 }
 
+/**
+ * A named (prepared once per connection) statement: the hot paths run while the execution row is
+ * locked, so skipping parse and plan shortens every other step's wait.
+ */
+export function named(
+  name: string,
+  text: string,
+  values: unknown[],
+): { name: string; text: string; values: unknown[] } {
+  return { name, text, values };
+}
+
 export interface NewEvent {
   type: string;
   stepId?: string | null;
@@ -44,6 +59,55 @@ export const Channel = { events: 'weft_events', status: 'weft_status', cancel: '
 // NOTIFY payloads are capped at 8000 bytes; larger events are announced without data and read back.
 const NOTIFY_LIMIT = 7000;
 
+/** One live announcement: a channel and its JSON payload. */
+export interface Announcement {
+  channel: string;
+  payload: string;
+}
+
+// Transactions the engine owns (tenantTx) collect their announcements and send them after COMMIT:
+// a NOTIFY inside a transaction takes a cluster-wide lock through its commit, which would line up
+// every step's commit behind every other's. A lost announcement (crash right after commit) is
+// covered by subscribers re-reading the database when idle. Transactions of callers (controls) keep
+// NOTIFY inside, where it is sent exactly when they commit.
+const deferred = new WeakMap<object, Announcement[]>();
+
+export async function announce(client: TenantClient, channel: string, payload: string): Promise<void> {
+  const queue = deferred.get(client);
+  if (queue !== undefined) queue.push({ channel, payload });
+  else await client.query('SELECT pg_notify($1, $2)', [channel, payload]);
+}
+
+function eventPayload(e: ExecutionEvent): string {
+  const full = JSON.stringify({
+    w: e.workspaceId,
+    e: e.executionId,
+    seq: e.seq,
+    t: e.type,
+    s: e.stepId,
+    at: e.at,
+    d: e.data,
+  });
+  return full.length <= NOTIFY_LIMIT
+    ? full
+    : JSON.stringify({ w: e.workspaceId, e: e.executionId, seq: e.seq, big: true });
+}
+
+async function announceEvents(client: TenantClient, events: ExecutionEvent[]): Promise<void> {
+  const queue = deferred.get(client);
+  if (queue !== undefined) {
+    for (const e of events) queue.push({ channel: Channel.events, payload: eventPayload(e) });
+  } else if (events.length > 0) {
+    await client.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [
+      Channel.events,
+      events.map(eventPayload),
+    ]);
+  }
+}
+
+/** Where announcements of engine-owned transactions go after commit (NOTIFY or Redis). */
+export type Publisher = (announcements: Announcement[]) => Promise<void>;
+
 export async function lockExecution(client: TenantClient, executionId: string): Promise<ExecutionRow | null> {
   const { rows } = await client.query<ExecutionRow>(
     `SELECT workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq
@@ -51,6 +115,61 @@ export async function lockExecution(client: TenantClient, executionId: string): 
     [executionId],
   );
   return rows[0] ?? null;
+}
+
+/** Statuses that still accept events from steps (a finished or rolling-back run takes none). */
+export const OPEN: readonly ExecutionStatus[] = ['QUEUED', 'RUNNING', 'PAUSED', 'WAITING_APPROVAL'];
+
+/**
+ * Locks the execution row and appends `events` in ONE statement, but only while the execution is
+ * open (see OPEN); returns the locked row and whether the events were written. Worker transactions
+ * take their step row first and the execution row last (here), so the execution lock is held only
+ * for this statement and the commit.
+ */
+export async function lockAndAppend(
+  client: TenantClient,
+  executionId: string,
+  events: NewEvent[],
+): Promise<(ExecutionRow & { appended: boolean }) | null> {
+  const { rows } = await client.query<ExecutionRow & { appended: boolean }>(
+    named(
+      'weft-lock-append',
+      `WITH e AS (
+       UPDATE executions SET last_seq = last_seq + CASE WHEN status = ANY($5::text[]) THEN $2::int ELSE 0 END
+        WHERE id = $1
+        RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq,
+                  status = ANY($5::text[]) AS appended
+     ), ins AS (
+       INSERT INTO execution_events (workspace_id, execution_id, seq, type, step_id, data)
+       SELECT e.workspace_id, e.id, e.last_seq - $2::int + x.o::int, x.t, x.s, x.d
+         FROM e, unnest($3::text[], $4::text[], $6::jsonb[]) WITH ORDINALITY AS x(t, s, d, o)
+        WHERE e.appended
+       RETURNING workspace_id, execution_id, seq, type, step_id, data, at
+     )
+     SELECT e.*, (SELECT coalesce(json_agg(json_build_object('seq', seq, 'type', type, 'stepId', step_id, 'at', at,
+                                                              'data', data) ORDER BY seq), '[]'::json) FROM ins) AS events
+       FROM e`,
+      [
+        executionId,
+        events.length,
+        events.map((e) => e.type),
+        events.map((e) => e.stepId ?? null),
+        OPEN,
+        events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
+      ],
+    ),
+  );
+  const row = rows[0];
+  if (row === undefined) return null;
+  const { events: written, ...exec } = row as ExecutionRow & {
+    appended: boolean;
+    events: Array<{ seq: number; type: string; stepId: string | null; at: string; data: unknown }>;
+  };
+  await announceEvents(
+    client,
+    written.map((e) => ({ ...e, workspaceId: exec.workspace_id, executionId: exec.id, at: new Date(e.at) })),
+  );
+  return exec;
 }
 
 export async function loadStepRuns(client: TenantClient, executionId: string): Promise<Map<string, StepRunRow>> {
@@ -107,21 +226,7 @@ export async function appendEvents(
   const out = inserted.rows
     .map((r) => ({ workspaceId, executionId, seq: r.seq, type: r.type, stepId: r.step_id, at: r.at, data: r.data }))
     .sort((a, b) => a.seq - b.seq);
-  const payloads = out.map((e) => {
-    const full = JSON.stringify({
-      w: workspaceId,
-      e: executionId,
-      seq: e.seq,
-      t: e.type,
-      s: e.stepId,
-      at: e.at,
-      d: e.data,
-    });
-    return full.length <= NOTIFY_LIMIT
-      ? full
-      : JSON.stringify({ w: workspaceId, e: executionId, seq: e.seq, big: true });
-  });
-  await client.query(`SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, [Channel.events, payloads]);
+  await announceEvents(client, out);
   return out;
 }
 
@@ -151,10 +256,7 @@ export async function setExecutionStatus(
     ],
   );
   if (status !== execution.status) {
-    await client.query('SELECT pg_notify($1, $2)', [
-      Channel.status,
-      JSON.stringify({ w: execution.workspace_id, e: execution.id, status }),
-    ]);
+    await announce(client, Channel.status, JSON.stringify({ w: execution.workspace_id, e: execution.id, status }));
   }
   execution.status = status;
 }
@@ -172,4 +274,65 @@ export async function enqueue(
     payloads.map((p) => JSON.stringify(p)),
     runAt,
   ]);
+}
+
+// Deadlock and serialization failures roll the whole transaction back, so running it again is safe.
+const RETRYABLE = new Set(['40P01', '40001']);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `withTenant`'s contract (one transaction, workspace set transaction-locally, no user) with BEGIN
+ * and the setting sent as one round trip: workers run this twice per step. The id is checked to be
+ * a UUID before it is written into the statement.
+ */
+async function inTenant<T>(
+  pool: Parameters<typeof withTenant>[0],
+  workspaceId: string,
+  work: (client: TenantClient) => Promise<T>,
+): Promise<T> {
+  if (!UUID.test(workspaceId)) throw new Error(`not a workspace id: ${JSON.stringify(workspaceId)}`);
+  const client = await pool.connect();
+  try {
+    await client.query(
+      `BEGIN; SELECT set_config('weft.workspace_id', '${workspaceId}', true), set_config('weft.user_id', '', true)`,
+    );
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** A tenant transaction for the engine's own (worker-side) work, retried on deadlock. */
+export async function tenantTx<T>(
+  pool: Parameters<typeof withTenant>[0],
+  workspaceId: string,
+  work: (client: TenantClient) => Promise<T>,
+  publish?: Publisher,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const queue: Announcement[] = [];
+    try {
+      const result = await inTenant(pool, workspaceId, async (client) => {
+        if (publish !== undefined) deferred.set(client, queue);
+        try {
+          return await work(client);
+        } finally {
+          deferred.delete(client);
+        }
+      });
+      // Not awaited: the job's slot frees now; subscribers cope with late or reordered announcements.
+      if (publish !== undefined && queue.length > 0) void publish(queue).catch(() => {});
+      return result;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt >= 5 || typeof code !== 'string' || !RETRYABLE.has(code)) throw error;
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
+    }
+  }
 }

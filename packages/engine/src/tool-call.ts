@@ -20,6 +20,7 @@ export interface ToolCall {
   input: unknown;
   timeoutMs: number | undefined;
   lockHolder: string | null;
+  lockKeys: string[];
 }
 
 export type CallOutcome =
@@ -72,6 +73,16 @@ export async function callTool(rt: Runtime, call: ToolCall): Promise<CallOutcome
   }
 }
 
+/**
+ * Keeps renewing the step's lease after its tool returned, until its outcome is committed (a
+ * finish may wait for its batch): a slow commit must not look like a dead worker.
+ */
+export function holdLease(rt: Runtime, call: ToolCall): () => void {
+  const controller = new AbortController();
+  const beat = setInterval(() => void heartbeat(rt, call, controller), Math.max(50, Math.floor(rt.stepLeaseMs / 3)));
+  return () => clearInterval(beat);
+}
+
 async function heartbeat(rt: Runtime, call: ToolCall, controller: AbortController): Promise<void> {
   if (controller.signal.aborted) return;
   try {
@@ -80,7 +91,9 @@ async function heartbeat(rt: Runtime, call: ToolCall, controller: AbortControlle
         `SELECT weft_lease_renew($1, $2, $3, $4) AS held, (SELECT status FROM executions WHERE id = $1) AS status`,
         [call.executionId, call.stepId, call.fence, rt.stepLeaseMs],
       );
-      if (call.lockHolder !== null) await renewLocks(client, call.lockHolder, rt.stepLeaseMs);
+      if (call.lockHolder !== null) {
+        await renewLocks(rt, client, call.workspaceId, call.lockKeys, call.lockHolder);
+      }
       return rows[0];
     });
     if (state?.status === 'CANCELLED') controller.abort(new Interrupted('execution cancelled'));

@@ -118,11 +118,18 @@ describe('worker processes', () => {
       steps: [
         { id: 'first', tool: 'core.echo', input: { v: 1 } },
         { id: 'side', tool: 'core.echo', input: { v: 2 } },
-        { id: 'slow', tool: 'core.sleep', input: { ms: 2500 }, after: ['first'] },
+        { id: 'slow', tool: 'core.sleep', input: { ms: 3000 }, after: ['first'] },
         { id: 'last', tool: 'core.echo', input: { v: '{{ steps.first.output.v }}' }, after: ['slow'] },
       ],
     });
     await whenRunning(id, 'slow');
+    // Kill it when 'slow' is the only step in flight (a step caught mid-way would rightly run again).
+    await eventually(async () => {
+      const rows = await attempts(id);
+      return ['first', 'side'].every((s) => rows.some((r) => r.step_id === s && r.status === 'SUCCEEDED'))
+        ? true
+        : undefined;
+    });
     a.child.kill('SIGKILL');
     await exited(a.child);
     await startWorker();
@@ -197,5 +204,80 @@ describe('worker processes', () => {
     const done = await waitForExecution(db.pools, ws.workspaceId, id, undefined, 30_000);
     expect(done.status).toBe('SUCCEEDED');
     expect(done.steps.go?.output).toEqual({ v: 1 });
+  }, 90_000);
+
+  it('cancel reaches a step running in another process promptly', async () => {
+    await startWorker();
+    const id = await start({ steps: [{ id: 'long', tool: 'core.sleep', input: { ms: 15_000 } }] });
+    await whenRunning(id, 'long');
+    const cancelledAt = Date.now();
+    const result = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
+      engine.cancelExecution(c, ws.workspaceId, id, { userId: ws.userId, role: 'ADMIN' }),
+    );
+    expect(result).toEqual({ ok: true, status: 'CANCELLED' });
+    // The worker's tool call was aborted and its (now fenced) result came back long before 15 s.
+    const row = await eventually(
+      async () => {
+        const first = (await attempts(id))[0];
+        return first?.error?.includes('late result rejected') ? first : undefined;
+      },
+      10_000,
+      'aborted attempt',
+    );
+    expect(Date.now() - cancelledAt).toBeLessThan(5000);
+    expect(row.status).toBe('CANCELLED');
+    const done = await readExecution(db.pools, ws.workspaceId, id);
+    expect(done.status).toBe('CANCELLED');
+    expect(done.events.at(-1)?.type).toBe('execution.cancelled');
+  }, 60_000);
+
+  it('a rollback interrupted by kill -9 resumes on another worker and completes', async () => {
+    const a = await startWorker();
+    const id = await start({
+      steps: [
+        { id: 'first', tool: 'core.echo', input: { v: 1 }, compensate: { tool: 'core.echo', input: { undo: 1 } } },
+        {
+          id: 'second',
+          tool: 'core.echo',
+          input: { v: '{{ steps.first.output.v }}' },
+          compensate: { tool: 'core.sleep', input: { ms: 2500 } },
+        },
+      ],
+    });
+    expect((await waitForExecution(db.pools, ws.workspaceId, id)).status).toBe('SUCCEEDED');
+    const rolled = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
+      engine.rollbackExecution(c, ws.workspaceId, id, { userId: ws.userId, role: 'ADMIN' }),
+    );
+    expect(rolled.ok).toBe(true);
+    await eventually(
+      async () => {
+        const { rows } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
+          c.query(
+            `SELECT 1 FROM step_attempts WHERE execution_id = $1 AND kind = 'compensate' AND status = 'RUNNING'`,
+            [id],
+          ),
+        );
+        return rows.length > 0 ? true : undefined;
+      },
+      20_000,
+      'compensation running',
+    );
+    a.child.kill('SIGKILL');
+    await exited(a.child);
+    await startWorker();
+    const done = await waitForExecution(db.pools, ws.workspaceId, id, ['ROLLED_BACK', 'FAILED'], 30_000);
+    expect(done.status).toBe('ROLLED_BACK');
+    expect(done.events.filter((e) => e.type === 'step.compensated').map((e) => e.stepId)).toEqual(['second', 'first']);
+    const { rows } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
+      c.query<{ step_id: string; status: string }>(
+        `SELECT step_id, status FROM step_attempts WHERE execution_id = $1 AND kind = 'compensate' ORDER BY step_id, attempt`,
+        [id],
+      ),
+    );
+    expect(rows).toEqual([
+      { step_id: 'first', status: 'SUCCEEDED' },
+      { step_id: 'second', status: 'LOST' },
+      { step_id: 'second', status: 'SUCCEEDED' },
+    ]);
   }, 90_000);
 });

@@ -1,0 +1,96 @@
+/**
+ * Groups one execution's transitions in this process: while one batch's transaction is in flight,
+ * requests for the same execution wait and then run together in the next one (one execution lock,
+ * one commit), instead of queueing one by one on the execution row.
+ */
+import type { Runtime } from './runtime.ts';
+import type { StepJob } from './scheduler.ts';
+import { beginBatch, finishBatch, type RunBegin } from './step-runner.ts';
+import { tenantTx } from './store.ts';
+import type { CallOutcome } from './tool-call.ts';
+import type { TenantClient } from './types.ts';
+
+interface Request<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (error: unknown) => void;
+}
+
+const MAX_BATCH = 50;
+
+export class ExecutionBatcher<I, O> {
+  private readonly queues = new Map<string, Array<Request<I, O>>>();
+
+  constructor(
+    private readonly work: (rt: Runtime, client: TenantClient, executionId: string, items: I[]) => Promise<O[]>,
+  ) {}
+
+  submit(rt: Runtime, workspaceId: string, executionId: string, item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      const queue = this.queues.get(executionId);
+      const request = { item, resolve, reject };
+      if (queue !== undefined) {
+        queue.push(request);
+        return;
+      }
+      this.queues.set(executionId, [request]);
+      void this.drain(rt, executionId, workspaceId);
+    });
+  }
+
+  private async drain(rt: Runtime, executionId: string, workspaceId: string): Promise<void> {
+    const queue = this.queues.get(executionId);
+    if (queue === undefined) return;
+    while (queue.length > 0) {
+      const batch = queue.splice(0, MAX_BATCH);
+      try {
+        const results = await tenantTx(
+          rt.pools.app,
+          workspaceId,
+          (client) =>
+            this.work(
+              rt,
+              client,
+              executionId,
+              batch.map((r) => r.item),
+            ),
+          rt.publish,
+        );
+        batch.forEach((r, i) => {
+          r.resolve(results[i] as O);
+        });
+      } catch (error) {
+        // The jobs fail and graphile-worker retries them; their fences decide what still counts.
+        for (const r of batch) r.reject(error);
+      }
+    }
+    this.queues.delete(executionId);
+  }
+}
+
+export interface FinishItem {
+  job: StepJob;
+  begun: RunBegin;
+  outcome: CallOutcome;
+}
+
+/** Begins of one execution's step jobs. */
+export class BeginBatcher {
+  private readonly batcher = new ExecutionBatcher<StepJob, Awaited<ReturnType<typeof beginBatch>>[number]>(beginBatch);
+
+  submit(rt: Runtime, job: StepJob) {
+    return this.batcher.submit(rt, job.w, job.e, job);
+  }
+}
+
+/** Finishes of one execution's step attempts. */
+export class FinishBatcher {
+  private readonly batcher = new ExecutionBatcher<FinishItem, void>(async (rt, client, executionId, items) => {
+    await finishBatch(rt, client, executionId, items);
+    return items.map(() => undefined);
+  });
+
+  submit(rt: Runtime, job: StepJob, begun: RunBegin, outcome: CallOutcome): Promise<void> {
+    return this.batcher.submit(rt, job.w, job.e, { job, begun, outcome });
+  }
+}
