@@ -8,7 +8,18 @@ describe('abilities', () => {
         .filter(([, [action, subject]]) => roleCan(role, action, subject))
         .map(([name]) => name);
     expect(allowed('VIEWER')).toEqual(['createApiToken']);
-    expect(allowed('MEMBER')).toEqual(['createApiToken', 'createPlan', 'updatePlan']);
+    expect(allowed('MEMBER')).toEqual([
+      'createApiToken',
+      'createPlan',
+      'updatePlan',
+      'startExecution',
+      'pauseExecution',
+      'resumeExecution',
+      'cancelExecution',
+      'retryExecution',
+      'rollbackExecution',
+      'decideApproval',
+    ]);
     expect(allowed('ADMIN')).toEqual(Object.keys(MUTATION_PERMISSIONS));
     expect(abilityFor('VIEWER').can('read', 'Execution')).toBe(true);
     expect(abilityFor('MEMBER').can('read', 'AuditLog')).toBe(false);

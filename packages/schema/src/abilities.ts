@@ -49,6 +49,13 @@ export const MUTATION_PERMISSIONS = {
   updatePlan: ['update', 'Plan'],
   createWebhook: ['create', 'Webhook'],
   deleteWebhook: ['delete', 'Webhook'],
+  startExecution: ['run', 'Execution'],
+  pauseExecution: ['run', 'Execution'],
+  resumeExecution: ['run', 'Execution'],
+  cancelExecution: ['run', 'Execution'],
+  retryExecution: ['run', 'Execution'],
+  rollbackExecution: ['run', 'Execution'],
+  decideApproval: ['decide', 'Approval'],
 } as const satisfies Record<string, readonly [Action, Subject]>;
 export type WorkspaceMutation = keyof typeof MUTATION_PERMISSIONS;
 
@@ -59,13 +66,6 @@ export type WorkspaceMutation = keyof typeof MUTATION_PERMISSIONS;
  */
 export const ENGINE_MUTATION_PERMISSIONS = {
   draftPlan: ['create', 'Plan'],
-  startExecution: ['run', 'Execution'],
-  pauseExecution: ['run', 'Execution'],
-  resumeExecution: ['run', 'Execution'],
-  cancelExecution: ['run', 'Execution'],
-  retryExecution: ['run', 'Execution'],
-  rollbackExecution: ['run', 'Execution'],
-  decideApproval: ['decide', 'Approval'],
   installPlugin: ['create', 'PluginInstallation'],
   uninstallPlugin: ['delete', 'PluginInstallation'],
   setSecret: ['create', 'Secret'],

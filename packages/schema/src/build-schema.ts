@@ -12,6 +12,7 @@ import './mutations/accounts.ts';
 import './mutations/workspaces.ts';
 import './mutations/plans.ts';
 import './mutations/webhooks.ts';
+import './mutations/executions.ts';
 import './subscriptions.ts';
 
 let schema: GraphQLSchema | undefined;
