@@ -80,23 +80,31 @@ async function lostAccess(
  * Streams a source while the viewer keeps access. Authorization at subscribe time is not enough
  * for streams that last days: the token and the role are asked again on an interval, and once
  * either is gone the source is aborted and the stream ends with the error as its last item.
- * Closing the stream from the client (iterator `return()`) aborts the source too.
+ *
+ * A hand-written iterator rather than an async generator: a generator's `return()` waits behind
+ * its pending `next()`, so a client leaving a quiet stream would leave the source and the re-check
+ * running until the next event. Here `return()` aborts at once, which also ends the pending read.
  */
-async function* whileAllowed<T extends object>(
+function whileAllowed<T extends object>(
   ctx: SchemaContext,
   workspaceId: string,
   permission: readonly [Action, Subject],
   open: (signal: AbortSignal) => AsyncIterable<T>,
-): AsyncGenerator<T | AccessLost> {
+): AsyncIterableIterator<T | AccessLost> {
   const controller = new AbortController();
-  const state: { lost: GraphQLError | null; checking: boolean } = { lost: null, checking: false };
+  const source = open(controller.signal)[Symbol.asyncIterator]();
+  const state: { lost: GraphQLError | null; told: boolean; checking: boolean } = {
+    lost: null,
+    told: false,
+    checking: false,
+  };
   const timer = setInterval(() => {
     if (state.checking) return;
     state.checking = true;
     lostAccess(ctx, workspaceId, permission)
       .then(
         (error) => {
-          if (error === null) return;
+          if (error === null || controller.signal.aborted) return;
           state.lost = error;
           controller.abort();
         },
@@ -107,16 +115,45 @@ async function* whileAllowed<T extends object>(
         state.checking = false;
       });
   }, ctx.options.subscriptionRecheckMs ?? SUBSCRIPTION_RECHECK_MS);
-  try {
-    for await (const item of open(controller.signal)) {
-      if (state.lost !== null) break;
-      yield item;
-    }
-    if (state.lost !== null) yield { accessLost: state.lost };
-  } finally {
+  const stop = () => {
     clearInterval(timer);
     controller.abort();
-  }
+  };
+  const finished: IteratorReturnResult<undefined> = { done: true, value: undefined };
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next(): Promise<IteratorResult<T | AccessLost>> {
+      let item: IteratorResult<T> = finished;
+      if (!controller.signal.aborted) {
+        try {
+          item = await source.next();
+        } catch (error) {
+          stop();
+          throw error;
+        }
+      }
+      // Whatever the source had in hand when access was lost is not delivered.
+      if (state.lost !== null) {
+        if (state.told) return finished;
+        state.told = true;
+        stop();
+        return { done: false, value: { accessLost: state.lost } };
+      }
+      if (item.done || controller.signal.aborted) {
+        stop();
+        return finished;
+      }
+      return item;
+    },
+    async return(): Promise<IteratorResult<T | AccessLost>> {
+      stop();
+      // The source ends on its own once aborted; its cleanup need not hold up the client.
+      void source.return?.()?.catch(() => {});
+      return finished;
+    },
+  };
 }
 
 async function freshExecution(ctx: SchemaContext, workspaceId: string, executionId: string): Promise<ExecutionRow> {

@@ -3,7 +3,7 @@ import { gql } from '@apollo/client';
 import { encodeTenantId, parseTenantId } from '@weft/schema';
 import { codes, signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
 import type { DocumentNode } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADD_MEMBER,
   APPROVAL_SPEC,
@@ -79,10 +79,10 @@ beforeAll(async () => {
   workspaceId = ws.data?.createWorkspace.workspace.id ?? '';
   member = await addMember('member');
 });
-afterAll(async () => {
-  for (const s of streams) s.close();
-  await api?.close();
+afterEach(() => {
+  for (const s of streams.splice(0)) s.close();
 });
+afterAll(() => api?.close());
 
 async function addMember(label: string): Promise<TestUser> {
   const user = await signUpUser(new TestClient(api.url), label);
@@ -147,6 +147,23 @@ function seqsOf(events: { seq: number }[]): number[] {
 
 function oneTo(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i + 1);
+}
+
+/** How many times the API's RLS-bound pool hands out a connection within `ms`. */
+async function appPoolCheckoutsDuring(ms: number): Promise<number> {
+  let count = 0;
+  const onAcquire = () => count++;
+  const pool = api.running.pools.app;
+  pool.on('acquire', onAcquire);
+  await new Promise((r) => setTimeout(r, ms));
+  pool.off('acquire', onAcquire);
+  return count;
+}
+
+/** The API's gauge of open subscriptions (ended when the server side of a stream is gone). */
+async function openSubscriptions(): Promise<number> {
+  const text = await (await fetch(`${api.url}/metrics`)).text();
+  return Number(/^weft_graphql_subscriptions_open (\d+)/m.exec(text)?.[1] ?? Number.NaN);
 }
 
 const has = (type: string) => (s: Stream) => s.items<Event>('executionEvents').some((e) => e.type === type);
@@ -427,6 +444,21 @@ describe('subscriptions', () => {
     const all = [...seen, ...rest];
     expect(seqsOf(all)).toEqual(oneTo(all.length));
     expect(all.at(-1)?.type).toBe('execution.succeeded');
+  });
+
+  it('a client that leaves a quiet stream frees it at once, without waiting for the next event', async () => {
+    // Nothing else streams or runs now: the earlier tests' streams are closed and their runs done.
+    const run = await start(await createPlan(APPROVAL_SPEC));
+    await waitFor(run.id, status('WAITING_APPROVAL'));
+    const before = await openSubscriptions();
+    const quiet = wsStream(api.url, member.token, EVENTS, { id: run.id, after: 0 });
+    await quiet.until(has('approval.requested'));
+    await expect.poll(openSubscriptions).toBe(before + 1);
+    quiet.close();
+    await expect.poll(openSubscriptions, { timeout: 3000 }).toBe(before);
+    // Its server side is gone too: no more access re-checks (or anything else) on the database.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await appPoolCheckoutsDuring(2500)).toBe(0);
   });
 
   it('streams the same events over SSE', async () => {
