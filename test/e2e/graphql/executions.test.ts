@@ -311,6 +311,27 @@ describe('controls', () => {
       userErrors: [expect.objectContaining({ code: 'INVALID_STATE', field: ['id'] })],
     });
     expect((await read(run.id)).events).toHaveLength(done.events.length);
+
+    // Each accepted control left one audit row with the status before and after; the refused one none.
+    const audit = await admin.client.query<{
+      workspace: { auditLog: { edges: { node: { action: string; targetId: string; data: unknown } }[] } };
+    }>(AUDIT_LOG, { slug });
+    const rows = (audit.data?.workspace.auditLog.edges ?? []).map((e) => e.node).filter((a) => a.targetId === run.id);
+    expect(rows.reverse()).toEqual([
+      { action: 'execution.start', targetId: run.id, actor: { email: admin.email }, data: expect.anything() },
+      {
+        action: 'execution.pause',
+        targetId: run.id,
+        actor: { email: admin.email },
+        data: { before: { status: 'RUNNING' }, after: { status: 'PAUSED' } },
+      },
+      {
+        action: 'execution.resume',
+        targetId: run.id,
+        actor: { email: admin.email },
+        data: { before: { status: 'PAUSED' }, after: { status: 'RUNNING' } },
+      },
+    ]);
   });
 
   it('cancels a running step at once and ends with execution.cancelled', async () => {
