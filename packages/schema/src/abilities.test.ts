@@ -8,7 +8,20 @@ describe('abilities', () => {
         .filter(([, [action, subject]]) => roleCan(role, action, subject))
         .map(([name]) => name);
     expect(allowed('VIEWER')).toEqual(['createApiToken']);
-    expect(allowed('MEMBER')).toEqual(['createApiToken', 'createPlan', 'updatePlan', 'draftPlan', 'startAbExecution']);
+    expect(allowed('MEMBER')).toEqual([
+      'createApiToken',
+      'createPlan',
+      'updatePlan',
+      'draftPlan',
+      'startAbExecution',
+      'startExecution',
+      'pauseExecution',
+      'resumeExecution',
+      'cancelExecution',
+      'retryExecution',
+      'rollbackExecution',
+      'decideApproval',
+    ]);
     expect(abilityFor('MEMBER').can('create', 'PluginInstallation')).toBe(false);
     expect(abilityFor('MEMBER').can('create', 'Secret')).toBe(false);
     expect(allowed('ADMIN')).toEqual(Object.keys(MUTATION_PERMISSIONS));

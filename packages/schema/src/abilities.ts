@@ -56,16 +56,6 @@ export const MUTATION_PERMISSIONS = {
   uninstallPlugin: ['delete', 'PluginInstallation'],
   setSecret: ['create', 'Secret'],
   deleteSecret: ['delete', 'Secret'],
-} as const satisfies Record<string, readonly [Action, Subject]>;
-export type WorkspaceMutation = keyof typeof MUTATION_PERMISSIONS;
-
-/**
- * The rules of CONTRACT.md's mutations that are added with the engine, plugin host and planner
- * (their inputs and payloads exist already, in `types/engine-payloads.ts`). Moving an entry into
- * MUTATION_PERMISSIONS adds it to the role × mutation test matrix.
- */
-export const ENGINE_MUTATION_PERMISSIONS = {
-  draftPlan: ['create', 'Plan'],
   startExecution: ['run', 'Execution'],
   pauseExecution: ['run', 'Execution'],
   resumeExecution: ['run', 'Execution'],
@@ -74,6 +64,7 @@ export const ENGINE_MUTATION_PERMISSIONS = {
   rollbackExecution: ['run', 'Execution'],
   decideApproval: ['decide', 'Approval'],
 } as const satisfies Record<string, readonly [Action, Subject]>;
+export type WorkspaceMutation = keyof typeof MUTATION_PERMISSIONS;
 
 /** Workspace fields only some roles may read. */
 export const FIELD_PERMISSIONS = {

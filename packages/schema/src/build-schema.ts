@@ -16,6 +16,7 @@ import './mutations/marketplace.ts';
 import './mutations/secrets.ts';
 import './mutations/draft-plan.ts';
 import './mutations/ab-test.ts';
+import './mutations/executions.ts';
 import './subscriptions.ts';
 
 let schema: GraphQLSchema | undefined;

@@ -44,6 +44,8 @@ export interface SchemaOptions {
   /** The planner's model (OPENAI_* configuration); null or absent plans deterministically. */
   llm?: LlmConfig | null;
   loginThrottle?: LoginThrottleOptions;
+  /** How often a running subscription re-checks its token and the viewer's role (default 1000 ms). */
+  subscriptionRecheckMs?: number;
   sessionTtlMs?: number;
   apiTokenTtlMs?: number;
 }
@@ -96,16 +98,21 @@ export function roleOf(ctx: SchemaContext, workspaceId: string): Promise<Role | 
   }
   let role = ctx.roles.get(workspaceId);
   if (role === undefined) {
-    role = withTenant(ctx.options.pools.app, { userId: viewer.userId }, async (client) => {
-      const { rows } = await client.query<{ role: Role }>(
-        'SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2',
-        [workspaceId, viewer.userId],
-      );
-      return rows[0]?.role ?? null;
-    });
+    role = lookupRole(ctx.options.pools.app, viewer.userId, workspaceId);
     ctx.roles.set(workspaceId, role);
   }
   return role;
+}
+
+/** A user's role in a workspace as stored now (null when not a member); no per-request cache. */
+export function lookupRole(pool: pg.Pool, userId: string, workspaceId: string): Promise<Role | null> {
+  return withTenant(pool, { userId }, async (client) => {
+    const { rows } = await client.query<{ role: Role }>(
+      'SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2',
+      [workspaceId, userId],
+    );
+    return rows[0]?.role ?? null;
+  });
 }
 
 /** Runs database work for a workspace under RLS, in one transaction. */

@@ -12,6 +12,8 @@ export const SchemaErrorCode = {
   TAKEN: 'TAKEN',
   LAST_ADMIN: 'LAST_ADMIN',
   ENGINE_UNAVAILABLE: 'ENGINE_UNAVAILABLE',
+  /** The target exists but its state does not allow the change (e.g. resuming a finished run). */
+  INVALID_STATE: 'INVALID_STATE',
 } as const;
 export type SchemaErrorCode = (typeof SchemaErrorCode)[keyof typeof SchemaErrorCode];
 
@@ -32,8 +34,8 @@ export function unauthenticated(): GraphQLError {
   });
 }
 
-export function forbidden(): GraphQLError {
-  return new GraphQLError('Your role in this workspace does not allow this.', {
+export function forbidden(message = 'Your role in this workspace does not allow this.'): GraphQLError {
+  return new GraphQLError(message, {
     extensions: { code: SchemaErrorCode.FORBIDDEN },
   });
 }

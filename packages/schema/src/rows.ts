@@ -48,6 +48,8 @@ export interface ExecutionRow {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** Set once tracing records the run's trace. */
+  traceId: string | null;
 }
 export interface StepRunRow {
   stepId: string;
@@ -75,6 +77,9 @@ export interface ApprovalRow {
   message: string | null;
   decidedBy: string | null;
   comment: string | null;
+  approvers: Role[];
+  createdAt: Date;
+  decidedAt: Date | null;
 }
 export interface WebhookRow {
   workspaceId: string;
@@ -131,8 +136,9 @@ export const COLUMNS = {
   plan: 'workspace_id, id, name, latest_version',
   planVersion: 'workspace_id, id, plan_id, number, parent_number, spec, content_hash, message, created_by, created_at',
   execution:
-    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at',
-  approval: 'workspace_id, id, execution_id, step_id, status, message, decided_by, comment',
+    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at, trace_id',
+  approval:
+    'workspace_id, id, execution_id, step_id, status, message, decided_by, comment, approvers, created_at, decided_at',
   webhook: 'workspace_id, id, plan_id, created_at',
   audit: 'workspace_id, id, actor_id, action, target_id, before, after, at',
   installation: 'workspace_id, id, plugin_version_id, granted_capabilities, enabled',

@@ -1,10 +1,12 @@
 import { withTenant } from '@weft/db';
 import type { ExecutionEvent, ExecutionStatusChange } from '@weft/engine';
-import { SUBSCRIPTION_PERMISSIONS } from './abilities.ts';
+import type { GraphQLError } from 'graphql';
+import { type Action, abilityFor, SUBSCRIPTION_PERMISSIONS, type Subject } from './abilities.ts';
+import { isTokenActive } from './auth/tokens.ts';
 import { canIn } from './authorize.ts';
 import { builder } from './builder.ts';
-import { type ExecutionFeed, inTenant, type SchemaContext, type SchemaOptions } from './context.ts';
-import { notFound } from './errors.ts';
+import { type ExecutionFeed, inTenant, lookupRole, type SchemaContext, type SchemaOptions } from './context.ts';
+import { forbidden, notFound, unauthenticated } from './errors.ts';
 import { parseId, parseTenantId } from './ids.ts';
 import { COLUMNS, type EventRow, type ExecutionRow, toRow } from './rows.ts';
 import { ExecutionEventRef } from './types/execution.ts';
@@ -47,14 +49,111 @@ export function resolveFeed(options: SchemaOptions): ExecutionFeed {
   };
 }
 
-/** Adapts a source that takes an AbortSignal to an iterator whose return() aborts it. */
-async function* abortOnReturn<T>(open: (signal: AbortSignal) => AsyncIterable<T>): AsyncIterable<T> {
-  const controller = new AbortController();
-  try {
-    yield* open(controller.signal);
-  } finally {
-    controller.abort();
+/** Default interval of the access re-check of running subscriptions. */
+export const SUBSCRIPTION_RECHECK_MS = 1000;
+
+/** The last item of a stream whose viewer lost access: `resolve` turns it into the error. */
+interface AccessLost {
+  accessLost: GraphQLError;
+}
+
+function isAccessLost(item: object): item is AccessLost {
+  return 'accessLost' in item;
+}
+
+/** Why the viewer may no longer receive this stream (token revoked or expired, role changed), if so. */
+async function lostAccess(
+  ctx: SchemaContext,
+  workspaceId: string,
+  [action, subject]: readonly [Action, Subject],
+): Promise<GraphQLError | null> {
+  const viewer = ctx.viewer;
+  if (viewer === null || !(await isTokenActive(ctx.options.pools.app, viewer.tokenId))) return unauthenticated();
+  const role = await lookupRole(ctx.options.pools.app, viewer.userId, workspaceId);
+  if (role === null || !abilityFor(role).can(action, subject)) {
+    return forbidden('You no longer have access to this workspace.');
   }
+  return null;
+}
+
+/**
+ * Streams a source while the viewer keeps access. Authorization at subscribe time is not enough
+ * for streams that last days: the token and the role are asked again on an interval, and once
+ * either is gone the source is aborted and the stream ends with the error as its last item.
+ *
+ * A hand-written iterator rather than an async generator: a generator's `return()` waits behind
+ * its pending `next()`, so a client leaving a quiet stream would leave the source and the re-check
+ * running until the next event. Here `return()` aborts at once, which also ends the pending read.
+ */
+function whileAllowed<T extends object>(
+  ctx: SchemaContext,
+  workspaceId: string,
+  permission: readonly [Action, Subject],
+  open: (signal: AbortSignal) => AsyncIterable<T>,
+): AsyncIterableIterator<T | AccessLost> {
+  const controller = new AbortController();
+  const source = open(controller.signal)[Symbol.asyncIterator]();
+  const state: { lost: GraphQLError | null; told: boolean; checking: boolean } = {
+    lost: null,
+    told: false,
+    checking: false,
+  };
+  const timer = setInterval(() => {
+    if (state.checking) return;
+    state.checking = true;
+    lostAccess(ctx, workspaceId, permission)
+      .then(
+        (error) => {
+          if (error === null || controller.signal.aborted) return;
+          state.lost = error;
+          controller.abort();
+        },
+        // A failed check (database hiccup) decides nothing; the next tick asks again.
+        (err: unknown) => ctx.options.logger.warn({ err }, 'subscription access re-check failed'),
+      )
+      .finally(() => {
+        state.checking = false;
+      });
+  }, ctx.options.subscriptionRecheckMs ?? SUBSCRIPTION_RECHECK_MS);
+  const stop = () => {
+    clearInterval(timer);
+    controller.abort();
+  };
+  const finished: IteratorReturnResult<undefined> = { done: true, value: undefined };
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next(): Promise<IteratorResult<T | AccessLost>> {
+      let item: IteratorResult<T> = finished;
+      if (!controller.signal.aborted) {
+        try {
+          item = await source.next();
+        } catch (error) {
+          stop();
+          throw error;
+        }
+      }
+      // Whatever the source had in hand when access was lost is not delivered.
+      if (state.lost !== null) {
+        if (state.told) return finished;
+        state.told = true;
+        stop();
+        return { done: false, value: { accessLost: state.lost } };
+      }
+      if (item.done || controller.signal.aborted) {
+        stop();
+        return finished;
+      }
+      return item;
+    },
+    async return(): Promise<IteratorResult<T | AccessLost>> {
+      stop();
+      // The source ends on its own once aborted; its cleanup need not hold up the client.
+      void source.return?.()?.catch(() => {});
+      return finished;
+    },
+  };
 }
 
 async function freshExecution(ctx: SchemaContext, workspaceId: string, executionId: string): Promise<ExecutionRow> {
@@ -78,9 +177,14 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, args, ctx) => {
       const workspaceId = parseId(String(args.workspaceId), 'Workspace');
       const feed = resolveFeed(ctx.options);
-      return abortOnReturn((signal) => feed.workspaceExecutions(workspaceId, signal));
+      return whileAllowed(ctx, workspaceId, SUBSCRIPTION_PERMISSIONS.workspaceExecutions, (signal) =>
+        feed.workspaceExecutions(workspaceId, signal),
+      );
     },
-    resolve: (change: ExecutionStatusChange, _args, ctx) => freshExecution(ctx, change.workspaceId, change.executionId),
+    resolve: (item: ExecutionStatusChange | AccessLost, _args, ctx) => {
+      if (isAccessLost(item)) throw item.accessLost;
+      return freshExecution(ctx, item.workspaceId, item.executionId);
+    },
   }),
   executionEvents: t.field({
     type: ExecutionEventRef,
@@ -94,8 +198,13 @@ builder.subscriptionFields((t) => ({
       const { workspaceId, id } = parseTenantId(String(args.executionId), 'Execution');
       await freshExecution(ctx, workspaceId, id);
       const feed = resolveFeed(ctx.options);
-      return abortOnReturn((signal) => feed.executionEvents(workspaceId, id, args.afterSeq ?? 0, signal));
+      return whileAllowed(ctx, workspaceId, SUBSCRIPTION_PERMISSIONS.executionEvents, (signal) =>
+        feed.executionEvents(workspaceId, id, args.afterSeq ?? 0, signal),
+      );
     },
-    resolve: (event: ExecutionEvent) => event,
+    resolve: (item: ExecutionEvent | AccessLost) => {
+      if (isAccessLost(item)) throw item.accessLost;
+      return item;
+    },
   }),
 }));

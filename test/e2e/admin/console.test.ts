@@ -84,7 +84,7 @@ async function rows(page: Page, table: string): Promise<string[][]> {
 }
 
 describe('admin console in a real browser', () => {
-  it('an admin manages members and sees the audit log; a member sees the workspace read-only', async () => {
+  it('an admin manages members and sees the audit log; a member runs plans, controls runs and approves, without member management', async () => {
     const alice = 'alice@example.com';
     const bob = 'bob@example.com';
     const carol = 'carol@example.com';
@@ -208,7 +208,7 @@ describe('admin console in a real browser', () => {
     await page.getByRole('button', { name: 'Plans' }).click();
 
     await expect.poll(() => rows(page, 'Plans').then((r) => r.map((c) => c[1]))).toEqual(['v2']);
-    await page.getByRole('button', { name: 'Greeter' }).click();
+    await page.getByRole('button', { name: 'Greeter', exact: true }).click();
     await expect
       .poll(async () => (await rows(page, 'Versions of Greeter')).map((r) => r.slice(0, 4)))
       .toEqual([
@@ -254,5 +254,44 @@ describe('admin console in a real browser', () => {
     expect(await bobPage.getByRole('button', { name: /Remove|Add member/ }).count()).toBe(0);
     expect(await bobPage.getByRole('button', { name: 'Audit log' }).count()).toBe(0);
     await bobPage.getByText('Only admins can add members or change roles.').waitFor();
+
+    // Bob runs plans from the Plans tab (this server has no workers, so runs stay where he puts
+    // them), cancels one and approves the other's gate from the Executions tab.
+    const bobToken = await bobPage.evaluate(() => window.localStorage.getItem('weft.token') ?? '');
+    await graphql(
+      'mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { id } userErrors { code } } }',
+      {
+        input: {
+          workspaceId: workspaceId.workspace.id,
+          name: 'Gate',
+          spec: {
+            steps: [
+              { id: 'ok', type: 'approval', message: 'Go on?' },
+              { id: 'hello', tool: 'core.echo', input: {}, after: ['ok'] },
+            ],
+          },
+        },
+      },
+      bobToken,
+    );
+    await bobPage.getByRole('button', { name: 'Plans' }).click();
+    await bobPage.getByRole('button', { name: 'Run Greeter', exact: true }).click();
+    await expect.poll(() => bobPage.getByRole('status').textContent()).toBe('Started a run of Greeter (RUNNING).');
+    await bobPage.getByRole('button', { name: 'Run Gate', exact: true }).click();
+    await expect
+      .poll(() => bobPage.getByRole('status').textContent())
+      .toBe('Started a run of Gate (WAITING_APPROVAL).');
+    await bobPage.getByRole('button', { name: 'Executions' }).click();
+    const runRow = (plan: string) =>
+      bobPage.getByRole('table', { name: 'Executions', exact: true }).locator('tbody > tr', { hasText: plan });
+    const statusOf = (plan: string) => runRow(plan).locator('td').nth(3).textContent();
+    await expect.poll(() => statusOf('Greeter')).toBe('RUNNING');
+    await runRow('Greeter').getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => statusOf('Greeter')).toBe('CANCELLED');
+    await expect.poll(() => runRow('Greeter').getByRole('button').allTextContents()).toEqual(['Retry', 'Roll back']);
+    await bobPage.getByLabel('Comment on ok').fill('looks good');
+    await bobPage.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => bobPage.getByRole('list', { name: 'Pending approvals' }).count()).toBe(0);
+    await expect.poll(() => statusOf('Gate')).toBe('RUNNING');
   });
 });

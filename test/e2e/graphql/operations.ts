@@ -134,3 +134,62 @@ export const VALID_SPEC = {
     { id: 'wait', tool: 'core.sleep', input: { ms: 10 }, after: ['hello'] },
   ],
 };
+
+const EXECUTION_FIELDS = 'id status mode error planVersion { number } steps { stepId status attempts cacheHit }';
+
+export const START_EXECUTION = gql`
+  mutation StartExecution($input: StartExecutionInput!) {
+    startExecution(input: $input) {
+      execution { ${EXECUTION_FIELDS} }
+      userErrors { code field message }
+    }
+  }
+`;
+/** The execution controls share their input and payload; one document each, as a client writes them. */
+function controlDocument(name: string) {
+  return gql`
+    mutation Control($input: ExecutionIdInput!) {
+      ${name}(input: $input) {
+        execution { ${EXECUTION_FIELDS} }
+        userErrors { code field message }
+      }
+    }
+  `;
+}
+export const PAUSE_EXECUTION = controlDocument('pauseExecution');
+export const RESUME_EXECUTION = controlDocument('resumeExecution');
+export const CANCEL_EXECUTION = controlDocument('cancelExecution');
+export const RETRY_EXECUTION = controlDocument('retryExecution');
+export const ROLLBACK_EXECUTION = controlDocument('rollbackExecution');
+export const DECIDE_APPROVAL = gql`
+  mutation DecideApproval($input: DecideApprovalInput!) {
+    decideApproval(input: $input) {
+      approval { id status comment decidedBy { email } execution { id status } }
+      userErrors { code field message }
+    }
+  }
+`;
+export const EXECUTION = gql`
+  query Execution($id: ID!) {
+    node(id: $id) {
+      id
+      ... on Execution {
+        status mode input output error traceId createdAt startedAt finishedAt
+        plan { id }
+        planVersion { number }
+        steps { stepId status attempts output error cacheHit startedAt finishedAt }
+        events { seq type stepId at data }
+        approvals { id stepId status message approvers comment decidedBy { email } }
+      }
+    }
+  }
+`;
+
+/** A plan that opens an approval gate (any member may decide: no `approvers`) before its one tool step. */
+export const APPROVAL_SPEC = {
+  name: 'gated',
+  steps: [
+    { id: 'ok', type: 'approval', message: 'Go on?' },
+    { id: 'hello', tool: 'core.echo', input: { text: 'hi' }, after: ['ok'] },
+  ],
+};

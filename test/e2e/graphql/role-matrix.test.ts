@@ -16,13 +16,22 @@ import {
 } from './marketplace-operations.ts';
 import {
   ADD_MEMBER,
+  APPROVAL_SPEC,
+  CANCEL_EXECUTION,
   CHANGE_MEMBER_ROLE,
   CREATE_API_TOKEN,
   CREATE_PLAN,
   CREATE_WEBHOOK,
   CREATE_WORKSPACE,
+  DECIDE_APPROVAL,
   DELETE_WEBHOOK,
+  EXECUTION,
+  PAUSE_EXECUTION,
   REMOVE_MEMBER,
+  RESUME_EXECUTION,
+  RETRY_EXECUTION,
+  ROLLBACK_EXECUTION,
+  START_EXECUTION,
   UPDATE_PLAN,
   VALID_SPEC,
 } from './operations.ts';
@@ -47,9 +56,9 @@ async function newMember(role: string): Promise<TestUser> {
   return user;
 }
 
-async function newPlan(): Promise<string> {
+async function newPlan(spec: object = VALID_SPEC): Promise<string> {
   const r = await call<{ createPlan: { plan: { id: string } } }>(admin.client, CREATE_PLAN, {
-    input: { workspaceId, name: `plan-${randomBytes(4).toString('hex')}`, spec: VALID_SPEC },
+    input: { workspaceId, name: `plan-${randomBytes(4).toString('hex')}`, spec },
   });
   return r.data?.createPlan.plan.id ?? '';
 }
@@ -75,6 +84,33 @@ async function installation(name: string, wanted: boolean): Promise<string | nul
   }
   if (!wanted && found !== null) await call(admin.client, UNINSTALL_PLUGIN, { input: { id: found } });
   return wanted ? found : null;
+}
+
+/**
+ * An execution started by the admin, then moved by the admin through `controls` (this API runs no
+ * workers, so nothing else moves it). Returns its id, for the control under test.
+ */
+async function newExecution(...controls: DocumentNode[]): Promise<string> {
+  const r = await call<{ startExecution: { execution: { id: string } } }>(admin.client, START_EXECUTION, {
+    input: { planId: await newPlan() },
+  });
+  const id = r.data?.startExecution.execution.id ?? '';
+  for (const doc of controls) {
+    const moved = await call<Record<string, { userErrors: unknown[] }>>(admin.client, doc, { input: { id } });
+    expect(moved.errors).toEqual([]);
+  }
+  return id;
+}
+
+/** A pending approval: its plan opens the gate first, so it is open as soon as the run starts. */
+async function newApproval(): Promise<string> {
+  const r = await call<{ startExecution: { execution: { id: string } } }>(admin.client, START_EXECUTION, {
+    input: { planId: await newPlan(APPROVAL_SPEC) },
+  });
+  const found = await admin.client.query<{ node: { approvals: { id: string }[] } }>(EXECUTION, {
+    id: r.data?.startExecution.execution.id,
+  });
+  return found.data?.node.approvals[0]?.id ?? '';
 }
 
 /** Builds the variables for one call of each mutation (fresh targets, so an allowed call succeeds). */
@@ -158,6 +194,25 @@ const CASES: Record<
       return { input: { workspaceId, name } };
     },
   },
+  startExecution: { doc: START_EXECUTION, variables: async () => ({ input: { planId: await newPlan() } }) },
+  pauseExecution: { doc: PAUSE_EXECUTION, variables: async () => ({ input: { id: await newExecution() } }) },
+  resumeExecution: {
+    doc: RESUME_EXECUTION,
+    variables: async () => ({ input: { id: await newExecution(PAUSE_EXECUTION) } }),
+  },
+  cancelExecution: { doc: CANCEL_EXECUTION, variables: async () => ({ input: { id: await newExecution() } }) },
+  retryExecution: {
+    doc: RETRY_EXECUTION,
+    variables: async () => ({ input: { id: await newExecution(CANCEL_EXECUTION) } }),
+  },
+  rollbackExecution: {
+    doc: ROLLBACK_EXECUTION,
+    variables: async () => ({ input: { id: await newExecution(CANCEL_EXECUTION) } }),
+  },
+  decideApproval: {
+    doc: DECIDE_APPROVAL,
+    variables: async () => ({ input: { approvalId: await newApproval(), approve: true, comment: 'fine' } }),
+  },
 };
 
 /** Everything the mutations can change, to prove a refused call changed nothing. */
@@ -170,12 +225,16 @@ async function fingerprint(): Promise<string> {
       (SELECT string_agg(plugin_version_id || array_to_string(granted_capabilities, '+'), ',' ORDER BY id)
          FROM plugin_installations) AS installations,
       (SELECT string_agg(name || updated_at, ',' ORDER BY name) FROM secrets) AS secrets,
-      (SELECT count(*) FROM executions) AS executions, (SELECT count(*) FROM planner_usage) AS drafts`);
+      (SELECT count(*) FROM planner_usage) AS drafts,
+      (SELECT string_agg(id || status, ',' ORDER BY id) FROM executions) AS executions,
+      (SELECT count(*) FROM execution_events) AS events,
+      (SELECT string_agg(id || status, ',' ORDER BY id) FROM approvals) AS approvals`);
   return JSON.stringify(rows[0]);
 }
 
 beforeAll(async () => {
-  api = await startTestApi({ env: { RATE_LIMIT_PER_MINUTE: '100000' } });
+  // No workers: executions stay where the admin's controls put them.
+  api = await startTestApi({ env: { RATE_LIMIT_PER_MINUTE: '100000', WORKERS: '0' } });
   anonymous = new TestClient(api.url);
   admin = await signUpUser(anonymous, 'owner');
   const ws = await call<{ createWorkspace: { workspace: { id: string } } }>(admin.client, CREATE_WORKSPACE, {

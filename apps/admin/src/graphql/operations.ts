@@ -190,6 +190,7 @@ export const EXECUTIONS = gql`
             stepId
             status
             message
+            approvers
             execution {
               id
             }
@@ -291,6 +292,89 @@ export const REVOKE_TOKEN = gql`
   mutation RevokeToken($input: RevokeTokenInput!) {
     revokeToken(input: $input) {
       revoked
+      userErrors {
+        ...UserErrors
+      }
+    }
+  }
+  ${USER_ERRORS}
+`;
+
+const EXECUTION_CONTROL_FIELDS = gql`
+  fragment ExecutionControlFields on ExecutionPayload {
+    execution {
+      id
+      status
+    }
+    userErrors {
+      ...UserErrors
+    }
+  }
+  ${USER_ERRORS}
+`;
+
+export const START_EXECUTION = gql`
+  mutation StartExecution($input: StartExecutionInput!) {
+    startExecution(input: $input) {
+      ...ExecutionControlFields
+    }
+  }
+  ${EXECUTION_CONTROL_FIELDS}
+`;
+
+export const PAUSE_EXECUTION = gql`
+  mutation PauseExecution($input: ExecutionIdInput!) {
+    pauseExecution(input: $input) {
+      ...ExecutionControlFields
+    }
+  }
+  ${EXECUTION_CONTROL_FIELDS}
+`;
+
+export const RESUME_EXECUTION = gql`
+  mutation ResumeExecution($input: ExecutionIdInput!) {
+    resumeExecution(input: $input) {
+      ...ExecutionControlFields
+    }
+  }
+  ${EXECUTION_CONTROL_FIELDS}
+`;
+
+export const CANCEL_EXECUTION = gql`
+  mutation CancelExecution($input: ExecutionIdInput!) {
+    cancelExecution(input: $input) {
+      ...ExecutionControlFields
+    }
+  }
+  ${EXECUTION_CONTROL_FIELDS}
+`;
+
+export const RETRY_EXECUTION = gql`
+  mutation RetryExecution($input: ExecutionIdInput!) {
+    retryExecution(input: $input) {
+      ...ExecutionControlFields
+    }
+  }
+  ${EXECUTION_CONTROL_FIELDS}
+`;
+
+export const ROLLBACK_EXECUTION = gql`
+  mutation RollbackExecution($input: ExecutionIdInput!) {
+    rollbackExecution(input: $input) {
+      ...ExecutionControlFields
+    }
+  }
+  ${EXECUTION_CONTROL_FIELDS}
+`;
+
+export const DECIDE_APPROVAL = gql`
+  mutation DecideApproval($input: DecideApprovalInput!) {
+    decideApproval(input: $input) {
+      approval {
+        id
+        status
+        comment
+      }
       userErrors {
         ...UserErrors
       }

@@ -1,13 +1,107 @@
-import { useQuery, useSubscription } from '@apollo/client/react';
-import { describeError } from '../errors.ts';
-import { EXECUTIONS, WORKSPACE_EXECUTIONS } from '../graphql/operations.ts';
-import type { ExecutionsData } from './types.ts';
+import type { DocumentNode } from '@apollo/client';
+import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
+import { useState } from 'react';
+import { attempt, describeError, type UserError } from '../errors.ts';
+import {
+  CANCEL_EXECUTION,
+  DECIDE_APPROVAL,
+  EXECUTIONS,
+  PAUSE_EXECUTION,
+  RESUME_EXECUTION,
+  RETRY_EXECUTION,
+  ROLLBACK_EXECUTION,
+  WORKSPACE_EXECUTIONS,
+} from '../graphql/operations.ts';
+import type { ExecutionsData, Role } from './types.ts';
+
+interface Control {
+  label: string;
+  document: DocumentNode;
+  field: string;
+}
+
+const PAUSE: Control = { label: 'Pause', document: PAUSE_EXECUTION, field: 'pauseExecution' };
+const RESUME: Control = { label: 'Resume', document: RESUME_EXECUTION, field: 'resumeExecution' };
+const CANCEL: Control = { label: 'Cancel', document: CANCEL_EXECUTION, field: 'cancelExecution' };
+const RETRY: Control = { label: 'Retry', document: RETRY_EXECUTION, field: 'retryExecution' };
+const ROLLBACK: Control = { label: 'Roll back', document: ROLLBACK_EXECUTION, field: 'rollbackExecution' };
+
+/** The controls the engine accepts in each status (anything else would come back INVALID_STATE). */
+const CONTROLS_BY_STATUS: Record<string, Control[]> = {
+  QUEUED: [PAUSE, CANCEL],
+  RUNNING: [PAUSE, CANCEL],
+  WAITING_APPROVAL: [PAUSE, CANCEL],
+  PAUSED: [RESUME, CANCEL],
+  FAILED: [RETRY, ROLLBACK],
+  CANCELLED: [RETRY, ROLLBACK],
+  SUCCEEDED: [ROLLBACK],
+};
+
+function ControlButton(props: { control: Control; executionId: string; onDone: (problem: string | null) => void }) {
+  const [run, { loading }] = useMutation<Record<string, { userErrors: UserError[] }>>(props.control.document);
+  async function click() {
+    const { problem } = await attempt(
+      () => run({ variables: { input: { id: props.executionId } } }),
+      (result) => ({ userErrors: result.data?.[props.control.field]?.userErrors }),
+    );
+    props.onDone(problem);
+  }
+  return (
+    <button type="button" disabled={loading} onClick={() => void click()}>
+      {props.control.label}
+    </button>
+  );
+}
+
+type ApprovalNode = NonNullable<ExecutionsData['workspace']>['approvals']['edges'][number]['node'];
+
+function ApprovalItem(props: { approval: ApprovalNode; viewerRole: Role; onDone: (problem: string | null) => void }) {
+  const { approval } = props;
+  const [decide, { loading }] = useMutation<{ decideApproval: { userErrors: UserError[] } }>(DECIDE_APPROVAL);
+  const [comment, setComment] = useState('');
+  // An approval without `approvers` is open to admins and members; the API enforces it either way.
+  const approvers: Role[] = approval.approvers.length > 0 ? approval.approvers : ['ADMIN', 'MEMBER'];
+  const mayDecide = approvers.includes(props.viewerRole);
+  async function send(approve: boolean) {
+    const { problem } = await attempt(
+      () =>
+        decide({
+          variables: {
+            input: { approvalId: approval.id, approve, ...(comment.trim() === '' ? {} : { comment: comment.trim() }) },
+          },
+        }),
+      (result) => ({ userErrors: result.data?.decideApproval.userErrors }),
+    );
+    props.onDone(problem);
+  }
+  return (
+    <li>
+      step <code>{approval.stepId}</code>: {approval.message} <small>(may decide: {approvers.join(', ')})</small>
+      {mayDecide && (
+        <span className="actions">
+          <input
+            aria-label={`Comment on ${approval.stepId}`}
+            placeholder="comment (optional)"
+            value={comment}
+            onChange={(e) => setComment(e.target.value)}
+          />
+          <button type="button" disabled={loading} onClick={() => void send(true)}>
+            Approve
+          </button>
+          <button type="button" disabled={loading} onClick={() => void send(false)}>
+            Reject
+          </button>
+        </span>
+      )}
+    </li>
+  );
+}
 
 /**
- * Executions, refreshed live from the workspaceExecutions subscription, and pending approvals.
- * Read-only: the API has no execution-control or approval mutations yet.
+ * Executions, refreshed live from the workspaceExecutions subscription, with the controls each
+ * status allows, and pending approvals to approve or reject. Viewers see them read-only.
  */
-export function ExecutionsPanel(props: { slug: string; workspaceId: string }) {
+export function ExecutionsPanel(props: { slug: string; workspaceId: string; viewerRole: Role }) {
   const { data, error, refetch } = useQuery<ExecutionsData>(EXECUTIONS, {
     variables: { slug: props.slug },
     fetchPolicy: 'cache-and-network',
@@ -16,20 +110,35 @@ export function ExecutionsPanel(props: { slug: string; workspaceId: string }) {
     variables: { workspaceId: props.workspaceId },
     onData: () => void refetch(),
   });
+  const [problem, setProblem] = useState<string | null>(null);
+  const canRun = props.viewerRole !== 'VIEWER';
+  const done = (message: string | null) => {
+    setProblem(message);
+    void refetch();
+  };
   if (error) return <p className="error">{describeError(error)}</p>;
   const approvals = data?.workspace?.approvals.edges ?? [];
   const executions = data?.workspace?.executions.edges ?? [];
   return (
     <section>
+      {problem !== null && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
       {approvals.length > 0 && (
         <>
           <h3>Waiting for approval</h3>
-          <ul>
-            {approvals.map(({ node }) => (
-              <li key={node.id}>
-                step <code>{node.stepId}</code>: {node.message}
-              </li>
-            ))}
+          <ul aria-label="Pending approvals">
+            {approvals.map(({ node }) =>
+              canRun ? (
+                <ApprovalItem key={node.id} approval={node} viewerRole={props.viewerRole} onDone={done} />
+              ) : (
+                <li key={node.id}>
+                  step <code>{node.stepId}</code>: {node.message}
+                </li>
+              ),
+            )}
           </ul>
         </>
       )}
@@ -44,6 +153,7 @@ export function ExecutionsPanel(props: { slug: string; workspaceId: string }) {
               <th>Mode</th>
               <th>Status</th>
               <th>Finished</th>
+              {canRun && <th>Controls</th>}
             </tr>
           </thead>
           <tbody>
@@ -56,6 +166,13 @@ export function ExecutionsPanel(props: { slug: string; workspaceId: string }) {
                 <td>{node.mode}</td>
                 <td title={node.error ?? undefined}>{node.status}</td>
                 <td>{node.finishedAt === null ? '' : new Date(node.finishedAt).toLocaleString()}</td>
+                {canRun && (
+                  <td>
+                    {(CONTROLS_BY_STATUS[node.status] ?? []).map((c) => (
+                      <ControlButton key={c.field} control={c} executionId={node.id} onDone={done} />
+                    ))}
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>

@@ -1,7 +1,7 @@
-import { useQuery } from '@apollo/client/react';
+import { useMutation, useQuery } from '@apollo/client/react';
 import { useState } from 'react';
-import { describeError } from '../errors.ts';
-import { PLAN_VERSIONS, PLANS } from '../graphql/operations.ts';
+import { attempt, describeError, type UserError } from '../errors.ts';
+import { PLAN_VERSIONS, PLANS, START_EXECUTION } from '../graphql/operations.ts';
 import type { PlansData, PlanVersionsData } from './types.ts';
 
 /** Every immutable version of one plan, newest first. */
@@ -42,13 +42,38 @@ function VersionsTable({ planId, name }: { planId: string; name: string }) {
   );
 }
 
-/** The workspace's plans; opening one lists its versions. */
-export function PlansPanel({ slug }: { slug: string }) {
+interface StartPayload {
+  startExecution: { execution: { id: string; status: string } | null; userErrors: UserError[] };
+}
+
+/** The workspace's plans; opening one lists its versions. Members and admins can run the latest version. */
+export function PlansPanel({ slug, canRun }: { slug: string; canRun: boolean }) {
   const { data, loading, error } = useQuery<PlansData>(PLANS, {
     variables: { slug },
     fetchPolicy: 'cache-and-network',
   });
+  const [startExecution, starting] = useMutation<StartPayload>(START_EXECUTION);
   const [open, setOpen] = useState<string | null>(null);
+  const [notice, setNotice] = useState<{ problem: boolean; text: string } | null>(null);
+
+  async function run(planId: string, name: string, mode: 'LIVE' | 'DRY_RUN') {
+    const { problem, value } = await attempt(
+      () => startExecution({ variables: { input: { planId, mode } } }),
+      (result) => ({
+        userErrors: result.data?.startExecution.userErrors,
+        value: result.data?.startExecution.execution ?? undefined,
+      }),
+    );
+    setNotice(
+      problem !== null
+        ? { problem: true, text: problem }
+        : {
+            problem: false,
+            text: `Started ${mode === 'DRY_RUN' ? 'a dry run' : 'a run'} of ${name} (${value?.status}).`,
+          },
+    );
+  }
+
   if (error) return <p className="error">{describeError(error)}</p>;
   if (loading && !data) return <p>Loading…</p>;
   const plans = data?.workspace?.plans.edges ?? [];
@@ -56,6 +81,11 @@ export function PlansPanel({ slug }: { slug: string }) {
   const opened = plans.find((p) => p.node.id === open)?.node;
   return (
     <section>
+      {notice !== null && (
+        <p className={notice.problem ? 'error' : 'notice'} role={notice.problem ? 'alert' : 'status'}>
+          {notice.text}
+        </p>
+      )}
       <table aria-label="Plans">
         <thead>
           <tr>
@@ -63,6 +93,7 @@ export function PlansPanel({ slug }: { slug: string }) {
             <th>Latest version</th>
             <th>Message</th>
             <th>Saved</th>
+            {canRun && <th>Run</th>}
           </tr>
         </thead>
         <tbody>
@@ -76,6 +107,26 @@ export function PlansPanel({ slug }: { slug: string }) {
               <td>v{plan.latestVersion.number}</td>
               <td>{plan.latestVersion.message}</td>
               <td>{new Date(plan.latestVersion.createdAt).toLocaleString()}</td>
+              {canRun && (
+                <td>
+                  <button
+                    type="button"
+                    disabled={starting.loading}
+                    aria-label={`Run ${plan.name}`}
+                    onClick={() => void run(plan.id, plan.name, 'LIVE')}
+                  >
+                    Run
+                  </button>
+                  <button
+                    type="button"
+                    disabled={starting.loading}
+                    aria-label={`Dry run ${plan.name}`}
+                    onClick={() => void run(plan.id, plan.name, 'DRY_RUN')}
+                  >
+                    Dry run
+                  </button>
+                </td>
+              )}
             </tr>
           ))}
         </tbody>

@@ -74,7 +74,14 @@ export interface ExecutionsData {
     };
     approvals: {
       edges: {
-        node: { id: string; stepId: string; status: string; message: string | null; execution: { id: string } };
+        node: {
+          id: string;
+          stepId: string;
+          status: string;
+          message: string | null;
+          approvers: Role[];
+          execution: { id: string };
+        };
       }[];
     };
   } | null;

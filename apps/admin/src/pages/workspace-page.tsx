@@ -50,8 +50,8 @@ export function WorkspacePage({ slug }: { slug: string }) {
           onChange={() => refetch()}
         />
       )}
-      {tab === 'Plans' && <PlansPanel slug={slug} />}
-      {tab === 'Executions' && <ExecutionsPanel slug={slug} workspaceId={ws.id} />}
+      {tab === 'Plans' && <PlansPanel slug={slug} canRun={ws.viewerRole !== 'VIEWER'} />}
+      {tab === 'Executions' && <ExecutionsPanel slug={slug} workspaceId={ws.id} viewerRole={ws.viewerRole} />}
       {tab === 'Audit log' && <AuditPanel slug={slug} />}
       {tab === 'API tokens' && <TokensPanel workspaceId={ws.id} />}
     </section>

@@ -54,6 +54,15 @@ export async function resolveToken(db: Queryable, token: string): Promise<Viewer
   return { userId: row.user_id, tokenId: row.id, kind: row.kind, workspaceId: row.workspace_id };
 }
 
+/** Whether a token resolved earlier is still valid (not revoked, not expired): long-lived streams re-ask. */
+export async function isTokenActive(db: Queryable, tokenId: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'SELECT 1 FROM auth_tokens WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())',
+    [tokenId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 /** Revokes one of the user's tokens; false when it is not theirs or already revoked. */
 export async function revokeToken(db: Queryable, userId: string, tokenId: string): Promise<boolean> {
   const { rowCount } = await db.query(

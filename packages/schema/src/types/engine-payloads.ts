@@ -4,9 +4,8 @@ import type { ApprovalRow, ExecutionRow, InstallationRow, PluginVersionRow } fro
 import { ExecutionModeEnum } from './execution.ts';
 import { ApprovalRef, ExecutionRef, PluginInstallationRef, PluginVersionRef } from './refs.ts';
 
-// Inputs and payloads of CONTRACT.md's mutations that need the running engine, plugin host or
-// planner. They are part of the schema now so clients can be written against it; the mutation
-// fields themselves are added when those parts are connected (see ENGINE_MUTATION_PERMISSIONS).
+// Inputs and payloads of CONTRACT.md's mutations served by the engine, the plugin host and the
+// planner; the mutation fields live in `mutations/`.
 
 export interface ExecutionPayloadShape {
   execution?: ExecutionRow | null;

@@ -1,8 +1,8 @@
-import { builder } from '../builder.ts';
+import { builder, RoleEnum } from '../builder.ts';
 import { inTenant } from '../context.ts';
 import { parseTenantKey, tenantKey } from '../ids.ts';
-import { type EventRow, type StepRunRow, toRow } from '../rows.ts';
-import { ApprovalRef, ExecutionRef, PlanVersionRef, UserRef } from './refs.ts';
+import { type ApprovalRow, COLUMNS, type EventRow, type StepRunRow, toRow } from '../rows.ts';
+import { ApprovalRef, ExecutionRef, PlanRef, PlanVersionRef, UserRef } from './refs.ts';
 
 export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
   values: [
@@ -63,6 +63,11 @@ builder.objectFields(ExecutionRef, (t) => ({
   status: t.field({ type: ExecutionStatusEnum, resolve: (e) => e.status }),
   mode: t.field({ type: ExecutionModeEnum, resolve: (e) => e.mode }),
   planVersion: t.field({ type: PlanVersionRef, resolve: (e) => tenantKey(e.workspaceId, e.planVersionId) }),
+  plan: t.field({ type: PlanRef, resolve: (e) => tenantKey(e.workspaceId, e.planId) }),
+  traceId: t.exposeString('traceId', {
+    nullable: true,
+    description: 'The OpenTelemetry trace of the run, when tracing recorded one.',
+  }),
   input: t.field({ type: 'JSON', nullable: true, resolve: (e) => e.input }),
   output: t.field({ type: 'JSON', nullable: true, resolve: (e) => e.output }),
   error: t.exposeString('error', { nullable: true }),
@@ -111,6 +116,18 @@ builder.objectFields(ExecutionRef, (t) => ({
         return rows.map((r) => toRow<EventRow>(r));
       }),
   }),
+  approvals: t.field({
+    type: [ApprovalRef],
+    description: "The run's approval gates, oldest first.",
+    resolve: (e, _args, ctx) =>
+      inTenant(ctx, e.workspaceId, async (client) => {
+        const { rows } = await client.query(
+          `SELECT ${COLUMNS.approval} FROM approvals WHERE execution_id = $1 ORDER BY created_at, step_id`,
+          [e.id],
+        );
+        return rows.map((r) => toRow<ApprovalRow>(r));
+      }),
+  }),
 }));
 
 builder.objectFields(ApprovalRef, (t) => ({
@@ -120,4 +137,11 @@ builder.objectFields(ApprovalRef, (t) => ({
   message: t.exposeString('message', { nullable: true }),
   decidedBy: t.field({ type: UserRef, nullable: true, resolve: (a) => a.decidedBy }),
   comment: t.exposeString('comment', { nullable: true }),
+  approvers: t.field({
+    type: [RoleEnum],
+    description: 'Roles that may decide; empty means ADMIN or MEMBER.',
+    resolve: (a) => a.approvers,
+  }),
+  createdAt: t.field({ type: 'DateTime', resolve: (a) => a.createdAt }),
+  decidedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.decidedAt }),
 }));

@@ -1,0 +1,257 @@
+import { type Actor, type ControlResult, type EngineApi, EngineError } from '@weft/engine';
+import type pg from 'pg';
+import { MUTATION_PERMISSIONS } from '../abilities.ts';
+import { writeAudit } from '../audit.ts';
+import { canIn } from '../authorize.ts';
+import { builder } from '../builder.ts';
+import { inTenant, requireViewer, roleOf, type SchemaContext } from '../context.ts';
+import { engineUnavailable, forbidden, notFound, SchemaErrorCode, type UserError, userError } from '../errors.ts';
+import { encodeTenantId, parseTenantId } from '../ids.ts';
+import { type ApprovalRow, COLUMNS, type ExecutionRow, toRow } from '../rows.ts';
+import {
+  ApprovalPayload,
+  type ApprovalPayloadShape,
+  DecideApprovalInput,
+  ExecutionIdInput,
+  ExecutionPayload,
+  type ExecutionPayloadShape,
+  StartExecutionInput,
+} from '../types/engine-payloads.ts';
+
+/** The engine's controls that take an execution id, by mutation name. */
+const CONTROLS = {
+  pauseExecution: { action: 'execution.pause', description: 'Stops dispatching new steps; running ones finish.' },
+  resumeExecution: { action: 'execution.resume', description: 'Continues a paused run from its checkpoint.' },
+  cancelExecution: {
+    action: 'execution.cancel',
+    description: 'Ends the run: steps not started never start, running ones get their abort signal.',
+  },
+  retryExecution: {
+    action: 'execution.retry',
+    description: 'Re-runs the failed (and cancelled) steps of a failed or cancelled run; completed outputs are kept.',
+  },
+  rollbackExecution: {
+    action: 'execution.rollback',
+    description: "Runs the `compensate` of the run's completed steps in reverse dependency order.",
+  },
+} as const;
+type ControlName = keyof typeof CONTROLS;
+
+function engineOf(ctx: SchemaContext): EngineApi {
+  const engine = ctx.options.engine;
+  if (engine === undefined) throw engineUnavailable();
+  return engine;
+}
+
+/** Who acts: the viewer with their current role in the workspace (the engine checks approvers with it). */
+async function actorIn(ctx: SchemaContext, workspaceId: string): Promise<Actor> {
+  const viewer = requireViewer(ctx);
+  const role = await roleOf(ctx, workspaceId);
+  if (role === null) throw notFound();
+  return { userId: viewer.userId, role };
+}
+
+async function readExecution(client: pg.PoolClient, executionId: string): Promise<ExecutionRow> {
+  const { rows } = await client.query(`SELECT ${COLUMNS.execution} FROM executions WHERE id = $1`, [executionId]);
+  const row = rows[0];
+  if (row === undefined) throw notFound();
+  return toRow<ExecutionRow>(row);
+}
+
+/**
+ * A refused control is a value: wrong state → a userError (nothing was written); an id the engine
+ * cannot see → NOT_FOUND; the engine's own role rule → FORBIDDEN.
+ */
+function refusal(result: Extract<ControlResult, { ok: false }>, field: string): UserError[] {
+  if (result.code === 'NOT_FOUND') throw notFound();
+  if (result.code === 'FORBIDDEN') throw forbidden(result.message);
+  return [userError(SchemaErrorCode.INVALID_STATE, [field], result.message)];
+}
+
+async function control(ctx: SchemaContext, name: ControlName, id: string): Promise<ExecutionPayloadShape> {
+  const engine = engineOf(ctx);
+  const { workspaceId, id: executionId } = parseTenantId(id, 'Execution');
+  const actor = await actorIn(ctx, workspaceId);
+  return inTenant(ctx, workspaceId, async (client) => {
+    // Locked first, so the status recorded as "before" is the one the engine acts on.
+    const { rows } = await client.query<{ status: string }>('SELECT status FROM executions WHERE id = $1 FOR UPDATE', [
+      executionId,
+    ]);
+    const before = rows[0]?.status;
+    if (before === undefined) throw notFound();
+    const result = await engine[name](client, workspaceId, executionId, actor);
+    if (!result.ok) return { userErrors: refusal(result, 'id') };
+    const execution = await readExecution(client, executionId);
+    await writeAudit(client, {
+      workspaceId,
+      actorId: actor.userId,
+      action: CONTROLS[name].action,
+      targetId: encodeTenantId('Execution', workspaceId, executionId),
+      before: { status: before },
+      after: { status: execution.status },
+    });
+    return { execution, userErrors: [] };
+  });
+}
+
+/** The plan version to run: the given number, else the latest. */
+async function planVersionOf(
+  client: pg.PoolClient,
+  planId: string,
+  version: number | null | undefined,
+): Promise<{ id: string; number: number } | UserError> {
+  const { rows: plans } = await client.query<{ latest_version: number }>(
+    'SELECT latest_version FROM plans WHERE id = $1',
+    [planId],
+  );
+  const plan = plans[0];
+  if (plan === undefined) throw notFound();
+  const number = version ?? plan.latest_version;
+  const { rows } = await client.query<{ id: string }>(
+    'SELECT id FROM plan_versions WHERE plan_id = $1 AND number = $2',
+    [planId, number],
+  );
+  const found = rows[0];
+  if (found === undefined) {
+    return userError(
+      SchemaErrorCode.NOT_FOUND,
+      ['version'],
+      `The plan has no version ${number} (latest is ${plan.latest_version}).`,
+    );
+  }
+  return { id: found.id, number };
+}
+
+builder.mutationFields((t) => {
+  const controlField = (name: ControlName) =>
+    t.field({
+      type: ExecutionPayload,
+      description: CONTROLS[name].description,
+      authScopes: canIn(
+        MUTATION_PERMISSIONS[name],
+        (args: { input: { id: string } }) => parseTenantId(args.input.id, 'Execution').workspaceId,
+      ),
+      args: { input: t.arg({ type: ExecutionIdInput, required: true }) },
+      resolve: (_root, { input }, ctx) => control(ctx, name, String(input.id)),
+    });
+  return {
+    startExecution: t.field({
+      type: ExecutionPayload,
+      description: 'Starts a run of a plan version (the latest unless `version` is given), live or as a dry run.',
+      authScopes: canIn(
+        MUTATION_PERMISSIONS.startExecution,
+        (args: { input: { planId: string } }) => parseTenantId(args.input.planId, 'Plan').workspaceId,
+      ),
+      args: { input: t.arg({ type: StartExecutionInput, required: true }) },
+      resolve: async (_root, { input }, ctx): Promise<ExecutionPayloadShape> => {
+        const engine = engineOf(ctx);
+        const { workspaceId, id: planId } = parseTenantId(String(input.planId), 'Plan');
+        const actor = await actorIn(ctx, workspaceId);
+        const mode = input.mode ?? 'LIVE';
+        return inTenant(ctx, workspaceId, async (client) => {
+          const version = await planVersionOf(client, planId, input.version);
+          if ('code' in version) return { userErrors: [version] };
+          // The engine checks the version against today's tools; a refusal must leave nothing behind.
+          await client.query('SAVEPOINT start_execution');
+          let executionId: string;
+          try {
+            ({ executionId } = await engine.startExecution(client, workspaceId, {
+              planVersionId: version.id,
+              input: input.input ?? null,
+              mode,
+              actor,
+            }));
+          } catch (error) {
+            if (!(error instanceof EngineError) || error.code !== 'INVALID_PLAN') throw error;
+            await client.query('ROLLBACK TO SAVEPOINT start_execution');
+            const issues = Array.isArray(error.details)
+              ? (error.details as { code: string; path: string[]; message: string }[])
+              : [];
+            return {
+              userErrors:
+                issues.length > 0
+                  ? issues.map((i) =>
+                      userError(i.code, ['spec', ...i.path], `Version ${version.number} cannot run: ${i.message}`),
+                    )
+                  : [userError(error.code, ['version'], error.message)],
+            };
+          }
+          const execution = await readExecution(client, executionId);
+          await writeAudit(client, {
+            workspaceId,
+            actorId: actor.userId,
+            action: 'execution.start',
+            targetId: encodeTenantId('Execution', workspaceId, executionId),
+            after: {
+              status: execution.status,
+              mode,
+              plan: encodeTenantId('Plan', workspaceId, planId),
+              version: version.number,
+            },
+          });
+          return { execution, userErrors: [] };
+        });
+      },
+    }),
+    pauseExecution: controlField('pauseExecution'),
+    resumeExecution: controlField('resumeExecution'),
+    cancelExecution: controlField('cancelExecution'),
+    retryExecution: controlField('retryExecution'),
+    rollbackExecution: controlField('rollbackExecution'),
+    decideApproval: t.field({
+      type: ApprovalPayload,
+      description: "Approves or rejects a pending approval; the step's `approvers` roles decide who may.",
+      authScopes: canIn(
+        MUTATION_PERMISSIONS.decideApproval,
+        (args: { input: { approvalId: string } }) => parseTenantId(args.input.approvalId, 'Approval').workspaceId,
+      ),
+      args: { input: t.arg({ type: DecideApprovalInput, required: true }) },
+      resolve: async (_root, { input }, ctx): Promise<ApprovalPayloadShape> => {
+        const engine = engineOf(ctx);
+        const { workspaceId, id: approvalId } = parseTenantId(String(input.approvalId), 'Approval');
+        const actor = await actorIn(ctx, workspaceId);
+        const comment = input.comment ?? undefined;
+        if (comment !== undefined && comment.length > 2000) {
+          return {
+            userErrors: [
+              userError(SchemaErrorCode.INVALID_INPUT, ['comment'], 'Keep the comment under 2000 characters.'),
+            ],
+          };
+        }
+        return inTenant(ctx, workspaceId, async (client) => {
+          const { rows } = await client.query<{ status: string }>('SELECT status FROM approvals WHERE id = $1', [
+            approvalId,
+          ]);
+          const before = rows[0]?.status;
+          if (before === undefined) throw notFound();
+          const result = await engine.decideApproval(client, workspaceId, approvalId, {
+            approve: input.approve,
+            ...(comment === undefined ? {} : { comment }),
+            actor,
+          });
+          if (!result.ok) return { userErrors: refusal(result, 'approvalId') };
+          const { rows: after } = await client.query(`SELECT ${COLUMNS.approval} FROM approvals WHERE id = $1`, [
+            approvalId,
+          ]);
+          const row = after[0];
+          if (row === undefined) throw notFound();
+          const approval = toRow<ApprovalRow>(row);
+          await writeAudit(client, {
+            workspaceId,
+            actorId: actor.userId,
+            action: 'approval.decide',
+            targetId: encodeTenantId('Approval', workspaceId, approvalId),
+            before: { status: before },
+            after: {
+              status: approval.status,
+              comment: approval.comment,
+              execution: encodeTenantId('Execution', workspaceId, approval.executionId),
+              executionStatus: result.status,
+            },
+          });
+          return { approval, userErrors: [] };
+        });
+      },
+    }),
+  };
+});
