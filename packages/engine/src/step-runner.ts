@@ -23,6 +23,7 @@ import {
 } from './store.ts';
 import { referencedSteps, resolveTemplates } from './templates.ts';
 import { type CallOutcome, callTool, type ToolCall } from './tool-call.ts';
+import { inStepSpan, logAttempt, stepSpanAttributes } from './tracing.ts';
 import {
   NonRetriableToolError,
   RetryAfterToolError,
@@ -31,13 +32,16 @@ import {
   type ToolDefinition,
 } from './types.ts';
 
-type Begin = { kind: 'skip' } | { kind: 'run'; call: ToolCall; step: StepSpec };
+type Begin = { kind: 'skip' } | { kind: 'run'; call: ToolCall; step: StepSpec; traceParent: string | null };
 
 export async function runStepJob(rt: Runtime, job: StepJob): Promise<void> {
   const begun = await withTenant(rt.pools.app, { workspaceId: job.w }, (client) => begin(rt, client, job));
   if (begun.kind !== 'run') return;
-  const outcome = await callTool(rt, begun.call);
-  await withTenant(rt.pools.app, { workspaceId: job.w }, (client) => finish(rt, client, job, begun, outcome));
+  await inStepSpan(begun.traceParent, stepSpanAttributes(rt, begun.call), async (span) => {
+    const outcome = await callTool(rt, begun.call);
+    logAttempt(rt, span, begun.call, outcome);
+    await withTenant(rt.pools.app, { workspaceId: job.w }, (client) => finish(rt, client, job, begun, outcome));
+  });
 }
 
 async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<Begin> {
@@ -135,6 +139,7 @@ async function begin(rt: Runtime, client: TenantClient, job: StepJob): Promise<B
   return {
     kind: 'run',
     step,
+    traceParent: exec.trace_parent ?? null,
     call: {
       workspaceId: job.w,
       executionId: job.e,

@@ -16,6 +16,7 @@ export type Subject =
   | 'Approval'
   | 'AuditLog'
   | 'Webhook'
+  | 'WebhookEndpoint'
   | 'Secret'
   | 'PluginInstallation'
   | 'Tool'
@@ -49,6 +50,8 @@ export const MUTATION_PERMISSIONS = {
   updatePlan: ['update', 'Plan'],
   createWebhook: ['create', 'Webhook'],
   deleteWebhook: ['delete', 'Webhook'],
+  createWebhookEndpoint: ['create', 'WebhookEndpoint'],
+  deleteWebhookEndpoint: ['delete', 'WebhookEndpoint'],
 } as const satisfies Record<string, readonly [Action, Subject]>;
 export type WorkspaceMutation = keyof typeof MUTATION_PERMISSIONS;
 
@@ -75,6 +78,7 @@ export const ENGINE_MUTATION_PERMISSIONS = {
 export const FIELD_PERMISSIONS = {
   auditLog: ['read', 'AuditLog'],
   webhooks: ['read', 'Webhook'],
+  webhookEndpoints: ['read', 'WebhookEndpoint'],
 } as const satisfies Record<string, readonly [Action, Subject]>;
 
 /** Subscriptions follow the same rules as the reads they stream. */

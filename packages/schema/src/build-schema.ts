@@ -7,11 +7,13 @@ import './types/workspace.ts';
 import './types/plan.ts';
 import './types/plugin.ts';
 import './types/engine-payloads.ts';
+import './types/webhook-endpoint.ts';
 import './types/query.ts';
 import './mutations/accounts.ts';
 import './mutations/workspaces.ts';
 import './mutations/plans.ts';
 import './mutations/webhooks.ts';
+import './mutations/webhook-endpoints.ts';
 import './subscriptions.ts';
 
 let schema: GraphQLSchema | undefined;

@@ -48,6 +48,8 @@ export interface ExecutionRow {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** The OpenTelemetry trace of the run (absent where a query did not select it). */
+  traceId?: string | null;
 }
 export interface StepRunRow {
   stepId: string;
@@ -129,7 +131,7 @@ export const COLUMNS = {
   plan: 'workspace_id, id, name, latest_version',
   planVersion: 'workspace_id, id, plan_id, number, parent_number, spec, content_hash, message, created_by, created_at',
   execution:
-    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at',
+    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at, trace_id',
   approval: 'workspace_id, id, execution_id, step_id, status, message, decided_by, comment',
   webhook: 'workspace_id, id, plan_id, created_at',
   audit: 'workspace_id, id, actor_id, action, target_id, before, after, at',

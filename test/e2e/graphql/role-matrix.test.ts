@@ -9,8 +9,10 @@ import {
   CREATE_API_TOKEN,
   CREATE_PLAN,
   CREATE_WEBHOOK,
+  CREATE_WEBHOOK_ENDPOINT,
   CREATE_WORKSPACE,
   DELETE_WEBHOOK,
+  DELETE_WEBHOOK_ENDPOINT,
   REMOVE_MEMBER,
   UPDATE_PLAN,
   VALID_SPEC,
@@ -78,6 +80,21 @@ const CASES: Record<WorkspaceMutation, { doc: DocumentNode; variables: () => Pro
       return { input: { id: r.data?.createWebhook.webhook.id } };
     },
   },
+  createWebhookEndpoint: {
+    doc: CREATE_WEBHOOK_ENDPOINT,
+    variables: async () => ({ input: { workspaceId, url: 'http://127.0.0.1:9/matrix', eventTypes: ['step.*'] } }),
+  },
+  deleteWebhookEndpoint: {
+    doc: DELETE_WEBHOOK_ENDPOINT,
+    variables: async () => {
+      const r = await call<{ createWebhookEndpoint: { webhookEndpoint: { id: string } } }>(
+        admin.client,
+        CREATE_WEBHOOK_ENDPOINT,
+        { input: { workspaceId, url: 'http://127.0.0.1:9/matrix' } },
+      );
+      return { input: { id: r.data?.createWebhookEndpoint.webhookEndpoint.id } };
+    },
+  },
 };
 
 /** Everything the mutations can change, to prove a refused call changed nothing. */
@@ -86,7 +103,8 @@ async function fingerprint(): Promise<string> {
       (SELECT count(*) FROM audit_log) AS audit,
       (SELECT string_agg(user_id || role, ',' ORDER BY user_id) FROM memberships) AS members,
       (SELECT count(*) FROM plans) AS plans, (SELECT count(*) FROM plan_versions) AS versions,
-      (SELECT count(*) FROM webhooks) AS webhooks, (SELECT count(*) FROM auth_tokens) AS tokens`);
+      (SELECT count(*) FROM webhooks) AS webhooks,
+      (SELECT count(*) FROM webhook_endpoints) AS endpoints, (SELECT count(*) FROM auth_tokens) AS tokens`);
   return JSON.stringify(rows[0]);
 }
 

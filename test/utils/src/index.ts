@@ -18,6 +18,7 @@ export {
   type FakeOpenAIScript,
   startFakeOpenAI,
 } from './fake-openai.ts';
+export { type HttpReceiver, type ReceivedRequest, startHttpReceiver } from './http-receiver.ts';
 export { createTestPlanValidator } from './plan-validator.ts';
 export {
   freePort,
