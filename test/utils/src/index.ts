@@ -26,6 +26,8 @@ export {
   runToExit,
   type ServerProcess,
   startServerProcess,
+  startWorkerProcess,
+  type WorkerProcess,
   waitForStatus,
 } from './process.ts';
 export { type SeedAttempt, type SeedExecution, type SeedStep, seedExecution, seedPlan } from './run-history.ts';
