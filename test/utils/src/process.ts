@@ -126,11 +126,14 @@ export interface WorkerProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Spawns a real worker process (`apps/api/src/worker-main.ts`) and waits until it says it is ready. */
+/**
+ * Spawns a real worker process (`apps/api/src/worker-main.ts`) and waits until it logs that it is
+ * ready (so its LOG_LEVEL is at least info).
+ */
 export async function startWorkerProcess(options: { env: Record<string, string>; readyTimeoutMs?: number }) {
   const child = spawn('node', ['--no-node-snapshot', '--import', 'tsx', 'apps/api/src/worker-main.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', WORKERS: '1', ...options.env },
+    env: { ...process.env, WORKERS: '1', ...options.env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
