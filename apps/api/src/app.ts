@@ -28,6 +28,8 @@ export interface AppOptions {
   startExecution?: StartWebhookExecution;
   /** Where the built admin console lives; a placeholder page is served when it is missing. */
   adminDir?: string;
+  /** The registry `/metrics` serves (boot shares it with the runtime); a fresh one by default. */
+  metrics?: Registry;
 }
 
 export interface App {
@@ -50,8 +52,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 /** The one HTTP server of the API process: GraphQL, health, metrics and the admin console. */
 export function createApp(options: AppOptions): App {
   const { logger } = options;
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
+  const metrics = options.metrics ?? new Registry();
+  if (options.metrics === undefined) collectDefaultMetrics({ register: metrics });
 
   const yoga = createGraphqlServer({
     schemaOptions: options.schemaOptions,

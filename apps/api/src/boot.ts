@@ -5,10 +5,12 @@ import type { PluginHost } from '@weft/plugin-host';
 import type { ExecutionFeed, PlanValidator } from '@weft/schema';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type App, createApp } from './app.ts';
 import { type Config, ConfigError } from './config.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { databaseCheck, type ReadinessCheck, redisCheck } from './health.ts';
+import { createRuntimeMetrics, registerStateMetrics } from './ops-metrics.ts';
 import { memoryRateLimiter, redisRateLimiter } from './rate-limiter.ts';
 import { startRuntime } from './runtime.ts';
 import type { StartWebhookExecution } from './webhook-route.ts';
@@ -83,7 +85,14 @@ export async function boot(config: Config, logger: Logger, deps: BootDeps = {}):
     await prepareQueue(database.url);
     const pools = createPools({ ownerUrl: database.url, appUrl: config.databaseAppUrl, applicationName: 'weft-api' });
     cleanups.unshift(() => pools.close());
-    const runtime = await startRuntime(config, pools, logger, { workers: config.workers, publishFirstParty: true });
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
+    registerStateMetrics(metrics, pools);
+    const runtime = await startRuntime(config, pools, logger, {
+      workers: config.workers,
+      publishFirstParty: true,
+      metrics: createRuntimeMetrics(metrics),
+    });
     // Stopped right after the HTTP server: running steps are handed back before connections close.
     cleanups.unshift(() => runtime.stop());
     const { engine, pluginHost } = runtime;
@@ -100,6 +109,7 @@ export async function boot(config: Config, logger: Logger, deps: BootDeps = {}):
     const readiness: ReadinessCheck[] = [databaseCheck(pools.app)];
     if (redis !== undefined) readiness.push(redisCheck(redis));
     const app = createApp({
+      metrics,
       schemaOptions: {
         pools,
         logger,

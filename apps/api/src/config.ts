@@ -40,6 +40,9 @@ const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: optional(int(1, 1_000_000)),
   WORKSPACE_RATE_LIMIT_PER_MINUTE: optional(int(1, 10_000_000)),
   REQUEST_TIMEOUT_MS: optional(int(100, 600_000)),
+  WEBHOOK_MAX_ATTEMPTS: optional(int(1, 50)),
+  WEBHOOK_RETRY_BASE_MS: optional(int(10, 3_600_000)),
+  WEBHOOK_TIMEOUT_MS: optional(int(100, 120_000)),
 });
 
 export interface Config {
@@ -64,6 +67,8 @@ export interface Config {
   /** GraphQL operations per minute per user (or client address) and per workspace. */
   rateLimit: { perUser: number; perWorkspace: number; windowMs: number };
   requestTimeoutMs: number;
+  /** Outbound webhooks: attempts per delivery, first retry delay (doubling), request timeout. */
+  webhookDelivery: { maxAttempts: number; retryBaseMs: number; timeoutMs: number };
 }
 
 /** A configuration problem: one line, naming the variable, for the person starting the server. */
@@ -114,6 +119,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       windowMs: 60_000,
     },
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS ?? 30_000,
+    webhookDelivery: {
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS ?? 10,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS ?? 2000,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS ?? 10_000,
+    },
   };
 }
 

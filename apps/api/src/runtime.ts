@@ -3,6 +3,8 @@ import { createEngine, type Engine } from '@weft/engine';
 import { createPluginHost, type PluginHost, publishFirstPartyPlugins } from '@weft/plugin-host';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import type { RuntimeMetrics } from './ops-metrics.ts';
+import { createDeliveryTask, WEBHOOK_DELIVERY_TASK } from './webhooks-out/delivery-task.ts';
 
 /** The execution side of a process: the engine, with installed plugins as a tool provider. */
 export interface Runtime {
@@ -20,8 +22,9 @@ export async function startRuntime(
   config: Config,
   pools: Pools,
   logger: Logger,
-  options: { workers: number; publishFirstParty: boolean },
+  options: { workers: number; publishFirstParty: boolean; metrics?: RuntimeMetrics },
 ): Promise<Runtime> {
+  const { metrics } = options;
   if (options.publishFirstParty) {
     const results = await publishFirstPartyPlugins(pools);
     const conflicts = results.filter((r) => r.status === 'conflict');
@@ -33,6 +36,15 @@ export async function startRuntime(
     logger: logger.child({ component: 'engine' }),
     stepLeaseMs: config.stepLeaseMs,
     workerConcurrency: config.workerConcurrency,
+    tasks: {
+      [WEBHOOK_DELIVERY_TASK]: createDeliveryTask({
+        pools,
+        secretKey: config.secretKey,
+        logger: logger.child({ component: 'webhooks-out' }),
+        ...(metrics === undefined ? {} : { metrics }),
+        ...config.webhookDelivery,
+      }),
+    },
   });
   const pluginHost = createPluginHost({
     pools,
@@ -42,6 +54,7 @@ export async function startRuntime(
       ...(config.openai.baseUrl === undefined ? {} : { baseURL: config.openai.baseUrl }),
       model: config.openai.model,
     },
+    onCall: ({ tool, ok, code }) => metrics?.sandboxCalls.inc({ tool, outcome: ok ? 'ok' : (code ?? 'error') }),
   });
   engine.registerProvider(pluginHost);
   const stop = async () => {

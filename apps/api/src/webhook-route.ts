@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { withTenant } from '@weft/db';
 import type { Actor, Role, TenantClient } from '@weft/engine';
 import { encodeTenantId, open, parseTenantId, roleCan, webhookSecretContext, writeAudit } from '@weft/schema';
@@ -57,7 +58,23 @@ function signatureMatches(expected: string, given: string): boolean {
 
 /** `POST /hooks/:id` (CONTRACT.md "Webhooks"). */
 export function createWebhookRoute(options: WebhookRouteOptions) {
-  return async function handleWebhook(req: IncomingMessage, res: ServerResponse, rawId: string): Promise<void> {
+  const tracer = trace.getTracer('weft-api');
+  // One span per delivery: a run it starts is a child of it (one trace from the request to the steps).
+  return (req: IncomingMessage, res: ServerResponse, rawId: string): Promise<void> =>
+    tracer.startActiveSpan('webhook POST /hooks/:id', { kind: SpanKind.SERVER }, async (span) => {
+      try {
+        await handleWebhook(req, res, rawId);
+        span.setAttribute('http.response.status_code', res.statusCode);
+        if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+
+  async function handleWebhook(req: IncomingMessage, res: ServerResponse, rawId: string): Promise<void> {
     if (req.method !== 'POST') return send(res, 405, { error: 'Use POST.' });
     let key: { workspaceId: string; id: string };
     try {
@@ -173,5 +190,5 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
       return started.executionId;
     });
     return answer(executionId);
-  };
+  }
 }

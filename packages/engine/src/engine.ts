@@ -29,6 +29,7 @@ import { type Announcement, appendEvents, Channel, type ExecutionRow, tenantTx }
 import { Interrupted } from './tool-call.ts';
 import { ToolRegistry } from './tool-registry.ts';
 import { toolStats } from './tool-stats.ts';
+import { startExecutionSpan } from './tracing.ts';
 import type { ExecutionEvent, PlanIssue, PlanSpec, TenantClient, ToolDefinition, ToolProvider } from './types.ts';
 import { validatePlanSpec } from './validate-plan.ts';
 
@@ -56,6 +57,11 @@ export interface EngineOptions {
   pollIntervalMs?: number;
   /** Identifies this process's workers in attempts and leases. */
   workerId?: string;
+  /**
+   * More graphile-worker tasks for this process's workers (e.g. outbound webhook deliveries queued
+   * by the database), run beside the engine's own. Names must start with `weft.`.
+   */
+  tasks?: Record<string, (payload: unknown) => Promise<void>>;
 }
 
 /** @public The engine: EngineApi plus what processes and tests need. */
@@ -139,6 +145,7 @@ export function createEngine(options: EngineOptions): Engine {
   let stopping: Promise<void> | null = null;
 
   const taskList = {
+    ...options.tasks,
     [Task.step]: async (payload: unknown) => runStepJob(rt, payload as StepJob),
     [Task.compensate]: async (payload: unknown) => runCompensateJob(rt, payload as CompensateJob),
     [Task.approvalExpire]: async (payload: unknown) => {
@@ -183,19 +190,28 @@ export function createEngine(options: EngineOptions): Engine {
           checked.issues,
         );
       }
-      const { rows } = await client.query<ExecutionRow>(
-        `INSERT INTO executions (workspace_id, plan_id, plan_version_id, status, mode, input, created_by, started_at)
-         VALUES ($1, $2, $3, 'RUNNING', $4, $5, $6, now())
-         RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq`,
-        [
-          workspaceId,
-          version.plan_id,
-          input.planVersionId,
-          input.mode ?? 'LIVE',
-          JSON.stringify(input.input ?? null),
-          input.actor.userId,
-        ],
-      );
+      const started = startExecutionSpan({
+        'weft.workspace.id': workspaceId,
+        'weft.plan_version.id': input.planVersionId,
+      });
+      const { rows } = await client
+        .query<ExecutionRow>(
+          `INSERT INTO executions (workspace_id, plan_id, plan_version_id, status, mode, input, created_by, started_at,
+                                   trace_id, trace_parent)
+           VALUES ($1, $2, $3, 'RUNNING', $4, $5, $6, now(), $7, $8)
+           RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq`,
+          [
+            workspaceId,
+            version.plan_id,
+            input.planVersionId,
+            input.mode ?? 'LIVE',
+            JSON.stringify(input.input ?? null),
+            input.actor.userId,
+            started.trace.traceId,
+            started.trace.traceParent,
+          ],
+        )
+        .finally(() => started.span.end());
       const exec = rows[0];
       if (exec === undefined) throw new Error('execution insert returned nothing');
       await client.query(

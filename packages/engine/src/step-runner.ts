@@ -22,6 +22,7 @@ import {
 } from './store.ts';
 import { referencedSteps, resolveTemplates } from './templates.ts';
 import { type CallOutcome, callTool, holdLease, type ToolCall } from './tool-call.ts';
+import { inStepSpan, logAttempt, stepSpanAttributes } from './tracing.ts';
 import {
   NonRetriableToolError,
   RetryAfterToolError,
@@ -30,7 +31,7 @@ import {
   type ToolDefinition,
 } from './types.ts';
 
-export type RunBegin = { kind: 'run'; call: ToolCall; step: StepSpec };
+export type RunBegin = { kind: 'run'; call: ToolCall; step: StepSpec; traceParent: string | null };
 type Begin = { kind: 'skip' } | RunBegin;
 /** A begin that will start its attempt once its `step.started` event is appended. */
 type Starting = RunBegin & { started: NewEvent };
@@ -38,13 +39,16 @@ type Starting = RunBegin & { started: NewEvent };
 export async function runStepJob(rt: Runtime, job: StepJob): Promise<void> {
   const begun = await rt.begins.submit(rt, job);
   if (begun.kind !== 'run') return;
-  const outcome = await callTool(rt, begun.call);
-  const release = holdLease(rt, begun.call);
-  try {
-    await rt.finishes.submit(rt, job, begun, outcome);
-  } finally {
-    release();
-  }
+  await inStepSpan(begun.traceParent, stepSpanAttributes(rt, begun.call), async (span) => {
+    const outcome = await callTool(rt, begun.call);
+    logAttempt(rt, span, begun.call, outcome);
+    const release = holdLease(rt, begun.call);
+    try {
+      await rt.finishes.submit(rt, job, begun, outcome);
+    } finally {
+      release();
+    }
+  });
 }
 
 interface LockedStep {
@@ -74,7 +78,7 @@ async function lockSteps(
       `SELECT s.step_id, s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status,
               json_build_object('workspace_id', e.workspace_id, 'id', e.id, 'plan_id', e.plan_id,
                 'plan_version_id', e.plan_version_id, 'status', e.status, 'mode', e.mode, 'input', e.input,
-                'context', e.context, 'last_seq', e.last_seq) AS exec
+                'context', e.context, 'last_seq', e.last_seq, 'trace_parent', e.trace_parent) AS exec
        FROM step_runs s JOIN executions e ON e.workspace_id = s.workspace_id AND e.id = s.execution_id
       WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[]) AND s.status = 'RUNNING'
       ORDER BY s.step_id
@@ -245,6 +249,7 @@ async function begin(
     kind: 'run',
     step,
     started: { type: 'step.started', stepId: job.s, data: { attempt, tool: toolRef, worker: rt.workerId } },
+    traceParent: exec.trace_parent ?? null,
     call: {
       workspaceId: job.w,
       executionId: job.e,

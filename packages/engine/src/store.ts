@@ -18,6 +18,8 @@ export interface ExecutionRow {
   input: unknown;
   context: Record<string, unknown>;
   last_seq: number;
+  /** W3C traceparent of the run's start (see tracing.ts); selected by `lockExecution`. */
+  trace_parent?: string | null;
 }
 
 export interface StepRunRow {
@@ -110,7 +112,7 @@ export type Publisher = (announcements: Announcement[]) => Promise<void>;
 
 export async function lockExecution(client: TenantClient, executionId: string): Promise<ExecutionRow | null> {
   const { rows } = await client.query<ExecutionRow>(
-    `SELECT workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq
+    `SELECT workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq, trace_parent
        FROM executions WHERE id = $1 FOR UPDATE`,
     [executionId],
   );

@@ -37,6 +37,8 @@ export interface PluginHostOptions {
   llm?: LlmOptions;
   /** Told when a sandbox process died and was restarted. */
   onCrash?(info: { code: number | null; signal: string | null; stderr: string }): void;
+  /** Told after every sandboxed tool call (for metrics); `code` is the sandbox error code of a failure. */
+  onCall?(info: { tool: string; ok: boolean; code: string | null; durationMs: number }): void;
 }
 
 /** The running host: register it with the engine as a ToolProvider; `stop()` on shutdown. */
@@ -188,8 +190,9 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
         },
         async run(input: unknown, ctx: ToolContext): Promise<unknown> {
           const bundle = await bundleFor(row.version_id);
+          const started = performance.now();
           try {
-            return await sandbox.call({
+            const output = await sandbox.call({
               // One isolate per installation and version: no plugin state is shared across workspaces.
               plugin: { key: `${row.installation_id}:${row.version_id}`, manifest: row.manifest, bundle },
               tool: tool.name,
@@ -201,8 +204,18 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
                 backendsFor(workspaceId, row.installation_id, ctx),
               ),
             });
+            options.onCall?.({ tool: name, ok: true, code: null, durationMs: performance.now() - started });
+            return output;
           } catch (error) {
-            throw toToolError(error, name);
+            const toolError = toToolError(error, name);
+            const code = (toolError as { code?: unknown }).code;
+            options.onCall?.({
+              tool: name,
+              ok: false,
+              code: typeof code === 'string' ? code : null,
+              durationMs: performance.now() - started,
+            });
+            throw toolError;
           }
         },
       };

@@ -16,6 +16,7 @@ export type Subject =
   | 'Approval'
   | 'AuditLog'
   | 'Webhook'
+  | 'WebhookEndpoint'
   | 'Secret'
   | 'PluginInstallation'
   | 'Tool'
@@ -49,6 +50,8 @@ export const MUTATION_PERMISSIONS = {
   updatePlan: ['update', 'Plan'],
   createWebhook: ['create', 'Webhook'],
   deleteWebhook: ['delete', 'Webhook'],
+  createWebhookEndpoint: ['create', 'WebhookEndpoint'],
+  deleteWebhookEndpoint: ['delete', 'WebhookEndpoint'],
   draftPlan: ['create', 'Plan'],
   startAbExecution: ['run', 'Execution'],
   installPlugin: ['create', 'PluginInstallation'],
@@ -71,6 +74,7 @@ export const FIELD_PERMISSIONS = {
   auditLog: ['read', 'AuditLog'],
   webhooks: ['read', 'Webhook'],
   secrets: ['read', 'Secret'],
+  webhookEndpoints: ['read', 'WebhookEndpoint'],
 } as const satisfies Record<string, readonly [Action, Subject]>;
 
 /** Subscriptions follow the same rules as the reads they stream. */

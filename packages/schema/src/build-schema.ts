@@ -7,6 +7,7 @@ import './types/workspace.ts';
 import './types/plan.ts';
 import './types/plugin.ts';
 import './types/engine-payloads.ts';
+import './types/webhook-endpoint.ts';
 import './types/query.ts';
 import './mutations/accounts.ts';
 import './mutations/workspaces.ts';
@@ -17,6 +18,7 @@ import './mutations/secrets.ts';
 import './mutations/draft-plan.ts';
 import './mutations/ab-test.ts';
 import './mutations/executions.ts';
+import './mutations/webhook-endpoints.ts';
 import './subscriptions.ts';
 
 let schema: GraphQLSchema | undefined;

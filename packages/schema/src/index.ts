@@ -25,6 +25,7 @@ export {
 } from './context.ts';
 export { SchemaErrorCode } from './errors.ts';
 export { encodeGlobalId, encodeTenantId, parseTenantId } from './ids.ts';
+export { webhookEndpointSecretContext } from './mutations/webhook-endpoints.ts';
 export { webhookSecretContext } from './mutations/webhooks.ts';
 export { canonicalJson, contentHash, diffSpecs } from './plans/plan-diff.ts';
 export { type PlanValidator, structuralPlanValidator } from './plans/structural-validator.ts';

@@ -48,8 +48,8 @@ export interface ExecutionRow {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
-  /** Set once tracing records the run's trace. */
-  traceId: string | null;
+  /** The OpenTelemetry trace of the run (absent where a query did not select it). */
+  traceId?: string | null;
 }
 export interface StepRunRow {
   stepId: string;

@@ -193,3 +193,31 @@ export const APPROVAL_SPEC = {
     { id: 'hello', tool: 'core.echo', input: { text: 'hi' }, after: ['ok'] },
   ],
 };
+
+export const CREATE_WEBHOOK_ENDPOINT = gql`
+  mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {
+    createWebhookEndpoint(input: $input) {
+      webhookEndpoint { id url eventTypes enabled secret }
+      userErrors { code field message }
+    }
+  }
+`;
+
+export const DELETE_WEBHOOK_ENDPOINT = gql`
+  mutation DeleteWebhookEndpoint($input: DeleteWebhookEndpointInput!) {
+    deleteWebhookEndpoint(input: $input) { webhookEndpoint { id } userErrors { code field message } }
+  }
+`;
+
+export const WEBHOOK_ENDPOINTS = gql`
+  query WebhookEndpoints($slug: String!) {
+    workspace(slug: $slug) {
+      webhookEndpoints {
+        id url eventTypes secret
+        deliveries(first: 100) {
+          edges { node { id eventType eventSeq status attempts responseStatus lastError deliveredAt } }
+        }
+      }
+    }
+  }
+`;

@@ -22,9 +22,11 @@ import {
   CREATE_API_TOKEN,
   CREATE_PLAN,
   CREATE_WEBHOOK,
+  CREATE_WEBHOOK_ENDPOINT,
   CREATE_WORKSPACE,
   DECIDE_APPROVAL,
   DELETE_WEBHOOK,
+  DELETE_WEBHOOK_ENDPOINT,
   EXECUTION,
   PAUSE_EXECUTION,
   REMOVE_MEMBER,
@@ -213,6 +215,21 @@ const CASES: Record<
     doc: DECIDE_APPROVAL,
     variables: async () => ({ input: { approvalId: await newApproval(), approve: true, comment: 'fine' } }),
   },
+  createWebhookEndpoint: {
+    doc: CREATE_WEBHOOK_ENDPOINT,
+    variables: async () => ({ input: { workspaceId, url: 'http://127.0.0.1:9/matrix', eventTypes: ['step.*'] } }),
+  },
+  deleteWebhookEndpoint: {
+    doc: DELETE_WEBHOOK_ENDPOINT,
+    variables: async () => {
+      const r = await call<{ createWebhookEndpoint: { webhookEndpoint: { id: string } } }>(
+        admin.client,
+        CREATE_WEBHOOK_ENDPOINT,
+        { input: { workspaceId, url: 'http://127.0.0.1:9/matrix' } },
+      );
+      return { input: { id: r.data?.createWebhookEndpoint.webhookEndpoint.id } };
+    },
+  },
 };
 
 /** Everything the mutations can change, to prove a refused call changed nothing. */
@@ -221,7 +238,7 @@ async function fingerprint(): Promise<string> {
       (SELECT count(*) FROM audit_log) AS audit,
       (SELECT string_agg(user_id || role, ',' ORDER BY user_id) FROM memberships) AS members,
       (SELECT count(*) FROM plans) AS plans, (SELECT count(*) FROM plan_versions) AS versions,
-      (SELECT count(*) FROM webhooks) AS webhooks, (SELECT count(*) FROM auth_tokens) AS tokens,
+      (SELECT count(*) FROM webhooks) AS webhooks, (SELECT count(*) FROM webhook_endpoints) AS endpoints, (SELECT count(*) FROM auth_tokens) AS tokens,
       (SELECT string_agg(plugin_version_id || array_to_string(granted_capabilities, '+'), ',' ORDER BY id)
          FROM plugin_installations) AS installations,
       (SELECT string_agg(name || updated_at, ',' ORDER BY name) FROM secrets) AS secrets,

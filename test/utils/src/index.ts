@@ -18,6 +18,7 @@ export {
   type FakeOpenAIScript,
   startFakeOpenAI,
 } from './fake-openai.ts';
+export { type HttpReceiver, type ReceivedRequest, startHttpReceiver } from './http-receiver.ts';
 export { createTestPlanValidator } from './plan-validator.ts';
 export {
   freePort,
@@ -25,6 +26,8 @@ export {
   runToExit,
   type ServerProcess,
   startServerProcess,
+  startWorkerProcess,
+  type WorkerProcess,
   waitForStatus,
 } from './process.ts';
 export { type SeedAttempt, type SeedExecution, type SeedStep, seedExecution, seedPlan } from './run-history.ts';

@@ -119,3 +119,46 @@ export async function runToExit(
   clearTimeout(timer);
   return { code, output };
 }
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Spawns a real worker process (`apps/api/src/worker-main.ts`) and waits until it logs that it is
+ * ready (so its LOG_LEVEL is at least info).
+ */
+export async function startWorkerProcess(options: { env: Record<string, string>; readyTimeoutMs?: number }) {
+  const child = spawn('node', ['--no-node-snapshot', '--import', 'tsx', 'apps/api/src/worker-main.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, WORKERS: '1', ...options.env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = once(child, 'close');
+  const worker: WorkerProcess = {
+    child,
+    output: () => out,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  while (!out.includes('Weft worker ready')) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await worker.stop('SIGKILL');
+      throw new Error(`worker did not become ready:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return worker;
+}

@@ -64,13 +64,14 @@ builder.objectFields(ExecutionRef, (t) => ({
   mode: t.field({ type: ExecutionModeEnum, resolve: (e) => e.mode }),
   planVersion: t.field({ type: PlanVersionRef, resolve: (e) => tenantKey(e.workspaceId, e.planVersionId) }),
   plan: t.field({ type: PlanRef, resolve: (e) => tenantKey(e.workspaceId, e.planId) }),
-  traceId: t.exposeString('traceId', {
-    nullable: true,
-    description: 'The OpenTelemetry trace of the run, when tracing recorded one.',
-  }),
   input: t.field({ type: 'JSON', nullable: true, resolve: (e) => e.input }),
   output: t.field({ type: 'JSON', nullable: true, resolve: (e) => e.output }),
   error: t.exposeString('error', { nullable: true }),
+  traceId: t.string({
+    nullable: true,
+    description: 'The OpenTelemetry trace id of the run: its start and every step attempt are spans of this trace.',
+    resolve: (e) => e.traceId ?? null,
+  }),
   createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
   startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.startedAt }),
   finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.finishedAt }),

@@ -1,0 +1,93 @@
+// The baseline of the API benchmark: a bare graphql-yoga server answering `{ viewer { id } }` with
+// the same resolver work as Weft's (bearer token resolved by hash in the database, the user row
+// loaded) and none of Weft's plugins, plus a bare graphql-ws subscription (`events`) fed from
+// memory: `POST /emit {"n", "gapMs", "kind"}` publishes n events `gapMs` apart to every subscriber
+// (type `kind`, the last `<kind>.end`).
+// Takes the database URL as its argument; prints "ready <port>".
+import { setMaxListeners } from 'node:events';
+import { createServer } from 'node:http';
+import { createPools } from '@weft/db';
+import { encodeGlobalId, resolveToken } from '@weft/schema';
+import { useServer } from 'graphql-ws/use/ws';
+import { createPubSub, createSchema, createYoga } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+
+const databaseUrl = process.argv[2];
+if (databaseUrl === undefined) throw new Error('usage: bare-server.ts <database url>');
+const pools = createPools({ ownerUrl: databaseUrl, applicationName: 'bench-bare' });
+
+interface Context {
+  viewer: { userId: string } | null;
+}
+interface BareEvent {
+  seq: number;
+  type: string;
+  at: string;
+}
+// 1,000 subscribers listen on one target: lift Node's leak warning threshold for it.
+const eventTarget = new EventTarget();
+setMaxListeners(0, eventTarget);
+const pubSub = createPubSub<{ events: [BareEvent] }>({ eventTarget });
+
+const schema = createSchema<Context>({
+  typeDefs: `type User { id: ID! } type Query { viewer: User }
+    type Event { seq: Int! type: String! at: String! } type Subscription { events: Event! }`,
+  resolvers: {
+    Query: {
+      viewer: async (_root: unknown, _args: unknown, ctx: Context) => {
+        if (ctx.viewer === null) return null;
+        const { rows } = await pools.app.query<{ id: string }>('SELECT id FROM users WHERE id = $1', [
+          ctx.viewer.userId,
+        ]);
+        return rows[0] === undefined ? null : { id: encodeGlobalId('User', rows[0].id) };
+      },
+    },
+    Subscription: {
+      events: { subscribe: () => pubSub.subscribe('events'), resolve: (event: BareEvent) => event },
+    },
+  },
+});
+
+const yoga = createYoga({
+  schema,
+  context: async ({ request }): Promise<Context> => {
+    const header = request.headers.get('authorization') ?? '';
+    const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+    return { viewer: token === '' ? null : await resolveToken(pools.app, token) };
+  },
+  logging: false,
+  graphiql: false,
+});
+
+const server = createServer((req, res) => {
+  if (req.url === '/emit' && req.method === 'POST') {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const { n, gapMs, kind } = JSON.parse(Buffer.concat(chunks).toString()) as {
+        n: number;
+        gapMs: number;
+        kind: string;
+      };
+      let seq = 0;
+      const timer = setInterval(() => {
+        seq++;
+        pubSub.publish('events', { seq, type: seq === n ? `${kind}.end` : kind, at: new Date().toISOString() });
+        if (seq >= Math.min(n, 10_000)) clearInterval(timer);
+      }, gapMs);
+      res.writeHead(202);
+      res.end();
+    });
+    return;
+  }
+  void yoga(req, res);
+});
+useServer({ schema }, new WebSocketServer({ server, path: '/graphql' }));
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  process.stdout.write(`ready ${typeof address === 'object' && address !== null ? address.port : 0}\n`);
+});
+process.on('SIGTERM', () => {
+  server.close();
+  void pools.close().then(() => process.exit(0));
+});

@@ -1,0 +1,203 @@
+import { gql } from '@apollo/client';
+import { signWebhook } from '@weft/api';
+import {
+  createTestDatabase,
+  eventually,
+  type HttpReceiver,
+  type ServerProcess,
+  signUpUser,
+  startHttpReceiver,
+  startServerProcess,
+  startWorkerProcess,
+  TEST_SECRET_KEY,
+  TestClient,
+  type TestDatabase,
+  type WorkerProcess,
+} from '@weft/test-utils';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CREATE_PLAN, CREATE_WEBHOOK, CREATE_WORKSPACE } from '../graphql/operations.ts';
+
+// One trace per run across processes: an API process (no workers) receives the webhook that
+// starts the run, a separate worker process runs the steps, and both export to a real OTLP/HTTP
+// receiver started here. The run's traceId (GraphQL) ties them together, and the worker's log
+// lines written while a step runs carry it too.
+
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  service: string;
+}
+interface OtlpExport {
+  resourceSpans?: Array<{
+    resource?: { attributes?: Array<{ key: string; value: { stringValue?: string } }> };
+    scopeSpans?: Array<{ spans?: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string }> }>;
+  }>;
+}
+
+/** OTLP/JSON ids are hex; tolerate base64 (the protobuf-JSON mapping) too. */
+function hex(id: string | undefined): string | undefined {
+  if (id === undefined || id === '') return undefined;
+  return /^[0-9a-f]+$/.test(id) ? id : Buffer.from(id, 'base64').toString('hex');
+}
+
+function spansOf(receiver: HttpReceiver): OtlpSpan[] {
+  const spans: OtlpSpan[] = [];
+  for (const request of receiver.requests) {
+    if (request.path !== '/v1/traces') continue;
+    const body = JSON.parse(request.body.toString('utf8')) as OtlpExport;
+    for (const rs of body.resourceSpans ?? []) {
+      const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
+      for (const ss of rs.scopeSpans ?? []) {
+        for (const s of ss.spans ?? []) {
+          spans.push({
+            traceId: hex(s.traceId) ?? '',
+            spanId: hex(s.spanId) ?? '',
+            ...(hex(s.parentSpanId) === undefined ? {} : { parentSpanId: hex(s.parentSpanId) }),
+            name: s.name,
+            service,
+          });
+        }
+      }
+    }
+  }
+  return spans;
+}
+
+const SPEC = {
+  name: 'traced',
+  steps: [
+    { id: 'hello', tool: 'core.echo', input: { text: 'hi' } },
+    {
+      id: 'flaky',
+      tool: 'core.fail',
+      input: { message: 'first try fails', failTimes: 1 },
+      retry: { maxAttempts: 2, delayMs: 10 },
+      after: ['hello'],
+    },
+  ],
+};
+
+let collector: HttpReceiver;
+let db: TestDatabase;
+let api: ServerProcess;
+let worker: WorkerProcess;
+
+beforeAll(async () => {
+  collector = await startHttpReceiver();
+  db = await createTestDatabase();
+  const env = {
+    DATABASE_URL: db.ownerUrl,
+    SECRET_KEY: TEST_SECRET_KEY,
+    OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+  };
+  api = await startServerProcess({ env: { ...env, WORKERS: '0' } });
+  worker = await startWorkerProcess({ env: { ...env, WORKERS: '1', LOG_LEVEL: 'info' } });
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await api?.stop();
+  await collector?.close();
+  await db?.drop();
+});
+
+it('traces a run from its webhook to every step attempt in the worker, and logs carry the trace id', async () => {
+  const admin = await signUpUser(new TestClient(api.url), 'tracer');
+  const ws = await admin.client.mutate<{ createWorkspace: { workspace: { id: string } } }>(CREATE_WORKSPACE, {
+    input: { slug: 'traced', name: 'Traced' },
+  });
+  const plan = await admin.client.mutate<{ createPlan: { plan: { id: string } | null; userErrors: unknown[] } }>(
+    CREATE_PLAN,
+    { input: { workspaceId: ws.data?.createWorkspace.workspace.id, name: 'traced', spec: SPEC } },
+  );
+  expect(plan.data?.createPlan.userErrors).toEqual([]);
+  const hook = await admin.client.mutate<{ createWebhook: { webhook: { id: string; secret: string } } }>(
+    CREATE_WEBHOOK,
+    { input: { planId: plan.data?.createPlan.plan?.id } },
+  );
+  const webhook = hook.data?.createWebhook.webhook;
+  if (!webhook) throw new Error(JSON.stringify(hook));
+  const body = JSON.stringify({ n: 1 });
+  const ts = String(Math.floor(Date.now() / 1000));
+  const res = await fetch(`${api.url}/hooks/${encodeURIComponent(webhook.id)}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'weft-timestamp': ts,
+      'weft-signature': signWebhook(webhook.secret, ts, body),
+    },
+    body,
+  });
+  expect(res.status).toBe(202);
+  const { executionId } = (await res.json()) as { executionId: string };
+
+  const execution = await eventually(
+    async () => {
+      const r = await admin.client.query<{ node: { status: string; traceId: string | null } }>(
+        gql`query Run($id: ID!) { node(id: $id) { ... on Execution { status traceId } } }`,
+        { id: executionId },
+      );
+      return r.data?.node.status === 'SUCCEEDED' ? r.data.node : undefined;
+    },
+    30_000,
+    'the run to succeed',
+  );
+  const traceId = execution.traceId ?? '';
+  expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+
+  // Spans leave each process in batches (every 500 ms).
+  const inTrace = await eventually(
+    async () => {
+      const spans = spansOf(collector).filter((s) => s.traceId === traceId);
+      return spans.filter((s) => s.name.startsWith('weft.step')).length >= 3 ? spans : undefined;
+    },
+    20_000,
+    'the spans to be exported',
+  );
+  const hookSpan = inTrace.find((s) => s.name === 'webhook POST /hooks/:id');
+  const startSpan = inTrace.find((s) => s.name === 'weft.execution.start');
+  expect(hookSpan?.service).toBe('weft-api');
+  expect(hookSpan?.parentSpanId).toBeUndefined();
+  expect(startSpan?.service).toBe('weft-api');
+  expect(startSpan?.parentSpanId).toBe(hookSpan?.spanId);
+  const stepSpans = inTrace.filter((s) => s.name.startsWith('weft.step'));
+  // One span per attempt: hello once, flaky twice (it fails its first attempt).
+  expect(stepSpans.map((s) => s.name).sort()).toEqual(['weft.step flaky', 'weft.step flaky', 'weft.step hello']);
+  for (const span of stepSpans) {
+    expect(span.service).toBe('weft-worker');
+    expect(span.parentSpanId).toBe(startSpan?.spanId);
+  }
+  // Nothing of this run landed in another trace.
+  expect(spansOf(collector).filter((s) => s.name.startsWith('weft.step') && s.traceId !== traceId)).toEqual([]);
+
+  const lines = worker
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg?: string; traceId?: string; stepId?: string });
+  const attemptLines = lines.filter((l) => l.msg?.startsWith('step attempt'));
+  expect(attemptLines.map((l) => `${l.stepId} ${l.msg}`).sort()).toEqual([
+    'flaky step attempt failed',
+    'flaky step attempt succeeded',
+    'hello step attempt succeeded',
+  ]);
+  expect(attemptLines.every((l) => l.traceId === traceId)).toBe(true);
+});
+
+it('a GraphQL operation is a span of its own trace', async () => {
+  const before = spansOf(collector).length;
+  const client = new TestClient(api.url);
+  await client.query(gql`query Me { viewer { id } }`);
+  const op = await eventually(
+    async () =>
+      spansOf(collector)
+        .slice(before)
+        .find((s) => s.name === 'graphql.query Me'),
+    10_000,
+    'the operation span',
+  );
+  expect(op.service).toBe('weft-api');
+  expect(op.traceId).toMatch(/^[0-9a-f]{32}$/);
+});
