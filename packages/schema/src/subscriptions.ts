@@ -61,6 +61,40 @@ function isAccessLost(item: object): item is AccessLost {
   return 'accessLost' in item;
 }
 
+/**
+ * Recent answers of `lostAccess`, per schema instance. A thousand streams of one viewer re-check
+ * on the same tick; without sharing, each tick costs two queries per stream and the pool queues
+ * event delivery behind them. An answer is reused for half a re-check interval, so a revoked
+ * token still ends every stream within about one interval.
+ */
+const recentChecks = new WeakMap<
+  SchemaContext['options'],
+  Map<string, { at: number; answer: Promise<GraphQLError | null> }>
+>();
+
+function sharedLostAccess(
+  ctx: SchemaContext,
+  workspaceId: string,
+  permission: readonly [Action, Subject],
+): Promise<GraphQLError | null> {
+  let cache = recentChecks.get(ctx.options);
+  if (cache === undefined) {
+    cache = new Map();
+    recentChecks.set(ctx.options, cache);
+  }
+  const ttl = (ctx.options.subscriptionRecheckMs ?? SUBSCRIPTION_RECHECK_MS) / 2;
+  const key = `${ctx.viewer?.tokenId ?? '-'}:${workspaceId}:${permission.join(':')}`;
+  const now = Date.now();
+  const hit = cache.get(key);
+  if (hit !== undefined && now - hit.at < ttl) return hit.answer;
+  for (const [k, v] of cache) if (now - v.at >= ttl) cache.delete(k);
+  const answer = lostAccess(ctx, workspaceId, permission);
+  cache.set(key, { at: now, answer });
+  // A failed check is not remembered: the next tick asks the database again.
+  answer.catch(() => cache.delete(key));
+  return answer;
+}
+
 /** Why the viewer may no longer receive this stream (token revoked or expired, role changed), if so. */
 async function lostAccess(
   ctx: SchemaContext,
@@ -101,7 +135,7 @@ function whileAllowed<T extends object>(
   const timer = setInterval(() => {
     if (state.checking) return;
     state.checking = true;
-    lostAccess(ctx, workspaceId, permission)
+    sharedLostAccess(ctx, workspaceId, permission)
       .then(
         (error) => {
           if (error === null || controller.signal.aborted) return;
