@@ -11,6 +11,8 @@ import type { Runtime } from './runtime.ts';
 import { Channel } from './store.ts';
 import type { ExecutionEvent, ExecutionStatus } from './types.ts';
 
+/** How long an early announcement waits for the ones before it before the gap is read back. */
+const GAP_WAIT_MS = 50;
 const IDLE_REREAD_MS = 3000;
 
 /** What arrives live for one execution: an event, or "you may have missed something, re-read". */
@@ -227,16 +229,43 @@ export class EventBus {
         }
       };
       yield* catchUp(this);
+      // Announcements from concurrent commits may arrive out of order. An early one waits here a
+      // moment for the gap to fill live; only a gap that stays open is read back from the database
+      // (with a thousand subscribers, a read each per reordering would swamp the pool).
+      const early = new Map<number, ExecutionEvent>();
+      let gapSince = 0;
+      const drainEarly = function* (): Generator<ExecutionEvent> {
+        for (const seq of early.keys()) if (seq <= last) early.delete(seq);
+        for (let next = early.get(last + 1); next !== undefined; next = early.get(last + 1)) {
+          early.delete(next.seq);
+          last = next.seq;
+          yield next;
+        }
+      };
       while (!signal.aborted) {
-        const item = await inbox.next(signal, IDLE_REREAD_MS);
+        const item = await inbox.next(signal, early.size > 0 ? GAP_WAIT_MS : IDLE_REREAD_MS);
         if (item === null) return;
         // An announcement can be lost (a worker dying between commit and publish): re-read when idle.
-        if (item === 'idle' || 'resync' in item) yield* catchUp(this);
-        else if (item.seq <= last) continue;
-        else if (item.seq === last + 1 && item.event !== undefined) {
+        if (item === 'idle' || 'resync' in item) {
+          yield* catchUp(this);
+          yield* drainEarly();
+        } else if (item.seq <= last) continue;
+        else if (item.event === undefined) {
+          yield* catchUp(this);
+          yield* drainEarly();
+        } else if (item.seq === last + 1) {
           last = item.seq;
           yield item.event;
-        } else yield* catchUp(this);
+          yield* drainEarly();
+        } else {
+          if (early.size === 0) gapSince = Date.now();
+          early.set(item.seq, item.event);
+          // A steady stream of later events must not keep a lost one's gap open.
+          if (Date.now() - gapSince >= GAP_WAIT_MS) {
+            yield* catchUp(this);
+            yield* drainEarly();
+          }
+        }
       }
     } finally {
       off();
