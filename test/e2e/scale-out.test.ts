@@ -1,4 +1,3 @@
-import { signWebhook } from '@weft/api';
 import {
   createTestDatabase,
   type ServerProcess,
@@ -13,7 +12,7 @@ import {
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CREATE_PLAN, CREATE_WEBHOOK, CREATE_WORKSPACE } from './graphql/operations.ts';
+import { createHookedPlan, startHookedRun } from './graphql/hooked-run.ts';
 
 // Stateless API nodes: two API processes without workers and one worker process share one
 // database (and Redis). A run started through API #2 is streamed, whole and in order, to a client
@@ -58,34 +57,8 @@ afterAll(async () => {
 
 it('a subscriber on API #1 receives every event of a run started through API #2', async () => {
   const admin = await signUpUser(new TestClient(api1.url), 'scale');
-  const ws = await admin.client.mutate<{ createWorkspace: { workspace: { id: string } } }>(CREATE_WORKSPACE, {
-    input: { slug: 'scale', name: 'Scale' },
-  });
-  const plan = await admin.client.mutate<{ createPlan: { plan: { id: string } | null; userErrors: unknown[] } }>(
-    CREATE_PLAN,
-    { input: { workspaceId: ws.data?.createWorkspace.workspace.id, name: 'spread', spec: SPEC } },
-  );
-  expect(plan.data?.createPlan.userErrors).toEqual([]);
-  const hook = await admin.client.mutate<{ createWebhook: { webhook: { id: string; secret: string } } }>(
-    CREATE_WEBHOOK,
-    { input: { planId: plan.data?.createPlan.plan?.id } },
-  );
-  const webhook = hook.data?.createWebhook.webhook;
-  if (!webhook) throw new Error(JSON.stringify(hook));
-
-  const body = JSON.stringify({ n: 7 });
-  const ts = String(Math.floor(Date.now() / 1000));
-  const res = await fetch(`${api2.url}/hooks/${encodeURIComponent(webhook.id)}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'weft-timestamp': ts,
-      'weft-signature': signWebhook(webhook.secret, ts, body),
-    },
-    body,
-  });
-  expect(res.status).toBe(202);
-  const { executionId } = (await res.json()) as { executionId: string };
+  const hook = await createHookedPlan(admin, 'scale', SPEC);
+  const executionId = await startHookedRun(api2.url, hook, { n: 7 });
 
   const client = createClient({
     url: `${api1.url.replace('http', 'ws')}/graphql`,

@@ -1,5 +1,4 @@
 import { gql } from '@apollo/client';
-import { signWebhook } from '@weft/api';
 import {
   createTestDatabase,
   eventually,
@@ -15,7 +14,7 @@ import {
   type WorkerProcess,
 } from '@weft/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CREATE_PLAN, CREATE_WEBHOOK, CREATE_WORKSPACE } from '../graphql/operations.ts';
+import { createHookedPlan, startHookedRun } from '../graphql/hooked-run.ts';
 
 // One trace per run across processes: an API process (no workers) receives the webhook that
 // starts the run, a separate worker process runs the steps, and both export to a real OTLP/HTTP
@@ -105,33 +104,8 @@ afterAll(async () => {
 
 it('traces a run from its webhook to every step attempt in the worker, and logs carry the trace id', async () => {
   const admin = await signUpUser(new TestClient(api.url), 'tracer');
-  const ws = await admin.client.mutate<{ createWorkspace: { workspace: { id: string } } }>(CREATE_WORKSPACE, {
-    input: { slug: 'traced', name: 'Traced' },
-  });
-  const plan = await admin.client.mutate<{ createPlan: { plan: { id: string } | null; userErrors: unknown[] } }>(
-    CREATE_PLAN,
-    { input: { workspaceId: ws.data?.createWorkspace.workspace.id, name: 'traced', spec: SPEC } },
-  );
-  expect(plan.data?.createPlan.userErrors).toEqual([]);
-  const hook = await admin.client.mutate<{ createWebhook: { webhook: { id: string; secret: string } } }>(
-    CREATE_WEBHOOK,
-    { input: { planId: plan.data?.createPlan.plan?.id } },
-  );
-  const webhook = hook.data?.createWebhook.webhook;
-  if (!webhook) throw new Error(JSON.stringify(hook));
-  const body = JSON.stringify({ n: 1 });
-  const ts = String(Math.floor(Date.now() / 1000));
-  const res = await fetch(`${api.url}/hooks/${encodeURIComponent(webhook.id)}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'weft-timestamp': ts,
-      'weft-signature': signWebhook(webhook.secret, ts, body),
-    },
-    body,
-  });
-  expect(res.status).toBe(202);
-  const { executionId } = (await res.json()) as { executionId: string };
+  const hook = await createHookedPlan(admin, 'traced', SPEC);
+  const executionId = await startHookedRun(api.url, hook, { n: 1 });
 
   const execution = await eventually(
     async () => {
