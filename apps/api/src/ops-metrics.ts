@@ -1,4 +1,5 @@
 import type { Pools } from '@weft/db';
+import { EXECUTION_STATUSES, STEP_STATUSES } from '@weft/engine';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** Counters moved by the runtime (engine workers, plugin host, webhook deliveries) of this process. */
@@ -23,28 +24,6 @@ export function createRuntimeMetrics(registry: Registry): RuntimeMetrics {
     }),
   };
 }
-
-const EXECUTION_STATUSES = [
-  'QUEUED',
-  'RUNNING',
-  'PAUSED',
-  'WAITING_APPROVAL',
-  'SUCCEEDED',
-  'FAILED',
-  'CANCELLED',
-  'ROLLING_BACK',
-  'ROLLED_BACK',
-];
-const STEP_STATUSES = [
-  'PENDING',
-  'RUNNING',
-  'SUCCEEDED',
-  'FAILED',
-  'SKIPPED',
-  'WAITING_APPROVAL',
-  'CANCELLED',
-  'COMPENSATED',
-];
 
 async function countBy(pools: Pools, sql: string): Promise<Map<string, number>> {
   const { rows } = await pools.owner.query<{ k: string; n: number }>(sql);

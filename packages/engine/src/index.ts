@@ -19,6 +19,7 @@ export { parseReference, type Reference, resolveTemplates } from './templates.ts
 export { parseToolRef, resolveToolRef } from './tool-ref.ts';
 export {
   type Actor,
+  EXECUTION_STATUSES,
   type ExecutionEvent,
   type ExecutionMode,
   type ExecutionStatus,
@@ -29,6 +30,7 @@ export {
   type PlanSpec,
   RetryAfterToolError,
   type Role,
+  STEP_STATUSES,
   type StepSpec,
   type StepStatus,
   type TenantClient,

@@ -54,26 +54,32 @@ export interface PlanDiff {
   changedFields: Record<string, string[]>;
 }
 
-export type ExecutionStatus =
-  | 'QUEUED'
-  | 'RUNNING'
-  | 'PAUSED'
-  | 'WAITING_APPROVAL'
-  | 'SUCCEEDED'
-  | 'FAILED'
-  | 'CANCELLED'
-  | 'ROLLING_BACK'
-  | 'ROLLED_BACK';
+/** @public Every state of an execution (DESIGN.md §4), in lifecycle order. */
+export const EXECUTION_STATUSES = [
+  'QUEUED',
+  'RUNNING',
+  'PAUSED',
+  'WAITING_APPROVAL',
+  'SUCCEEDED',
+  'FAILED',
+  'CANCELLED',
+  'ROLLING_BACK',
+  'ROLLED_BACK',
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 export type ExecutionMode = 'LIVE' | 'DRY_RUN';
-export type StepStatus =
-  | 'PENDING'
-  | 'RUNNING'
-  | 'SUCCEEDED'
-  | 'FAILED'
-  | 'SKIPPED'
-  | 'WAITING_APPROVAL'
-  | 'CANCELLED'
-  | 'COMPENSATED';
+/** @public Every state of a step run. */
+export const STEP_STATUSES = [
+  'PENDING',
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'SKIPPED',
+  'WAITING_APPROVAL',
+  'CANCELLED',
+  'COMPENSATED',
+] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
 
 /** @public A row of `execution_events`: `seq` starts at 1 with no gaps per execution. */
 export interface ExecutionEvent {

@@ -1,35 +1,13 @@
+import { EXECUTION_STATUSES, STEP_STATUSES } from '@weft/engine';
 import { builder, RoleEnum } from '../builder.ts';
 import { inTenant } from '../context.ts';
 import { parseTenantKey, tenantKey } from '../ids.ts';
 import { type ApprovalRow, COLUMNS, type EventRow, type StepRunRow, toRow } from '../rows.ts';
 import { ApprovalRef, ExecutionRef, PlanRef, PlanVersionRef, UserRef } from './refs.ts';
 
-export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
-  values: [
-    'QUEUED',
-    'RUNNING',
-    'PAUSED',
-    'WAITING_APPROVAL',
-    'SUCCEEDED',
-    'FAILED',
-    'CANCELLED',
-    'ROLLING_BACK',
-    'ROLLED_BACK',
-  ] as const,
-});
+export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', { values: EXECUTION_STATUSES });
 export const ExecutionModeEnum = builder.enumType('ExecutionMode', { values: ['LIVE', 'DRY_RUN'] as const });
-export const StepStatusEnum = builder.enumType('StepStatus', {
-  values: [
-    'PENDING',
-    'RUNNING',
-    'SUCCEEDED',
-    'FAILED',
-    'SKIPPED',
-    'WAITING_APPROVAL',
-    'CANCELLED',
-    'COMPENSATED',
-  ] as const,
-});
+export const StepStatusEnum = builder.enumType('StepStatus', { values: STEP_STATUSES });
 export const ApprovalStatusEnum = builder.enumType('ApprovalStatus', {
   values: ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const,
 });
