@@ -190,41 +190,21 @@ async function openSubscribers(
   };
 }
 
-const db = await createTestDatabase({ poolMax: 4 });
-const env = { DATABASE_URL: db.ownerUrl, SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: 'warn' };
-const stopAll: Array<() => Promise<unknown>> = [() => db.drop()];
-
-try {
-  const api = await startServerProcess({ env: { ...env, WORKERS: '0', RATE_LIMIT_PER_MINUTE: '1000000' } });
-  stopAll.push(() => api.stop());
-  const bare = spawn('node', ['--import', 'tsx', 'bench/api/bare-server.ts', db.ownerUrl], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  stopAll.push(async () => {
-    if (bare.exitCode === null) bare.kill('SIGTERM');
-  });
-  const [line] = (await once(bare.stdout, 'data')) as [Buffer];
-  const barePort = /ready (\d+)/.exec(line.toString())?.[1];
-  if (barePort === undefined) throw new Error(`bare server did not start: ${line.toString()}`);
-  const bareUrl = `http://127.0.0.1:${barePort}`;
-  const user = await signUpUser(new TestClient(api.url), 'bench');
-
-  // ---------------------------------------------------------------- 1. query throughput
-  await throughput(bareUrl, user.token, WARMUP_MS);
-  await throughput(api.url, user.token, WARMUP_MS);
+/** Part 1: the query throughput of Weft against the bare server, in alternating rounds. */
+async function queryThroughput(bareUrl: string, weftUrl: string, token: string): Promise<void> {
+  await throughput(bareUrl, token, WARMUP_MS);
+  await throughput(weftUrl, token, WARMUP_MS);
   const bareRates: number[] = [];
   const weftRates: number[] = [];
   // Alternating rounds (order swapped each time), so load from elsewhere on the machine hits
   // both alike; the ratio is the median of the per-round ratios.
   for (let round = 0; round < ROUNDS; round++) {
     if (round % 2 === 0) {
-      bareRates.push(await throughput(bareUrl, user.token, ROUND_MS));
-      weftRates.push(await throughput(api.url, user.token, ROUND_MS));
+      bareRates.push(await throughput(bareUrl, token, ROUND_MS));
+      weftRates.push(await throughput(weftUrl, token, ROUND_MS));
     } else {
-      weftRates.push(await throughput(api.url, user.token, ROUND_MS));
-      bareRates.push(await throughput(bareUrl, user.token, ROUND_MS));
+      weftRates.push(await throughput(weftUrl, token, ROUND_MS));
+      bareRates.push(await throughput(bareUrl, token, ROUND_MS));
     }
   }
   const bareRate = percentile(bareRates, 50);
@@ -239,6 +219,43 @@ try {
       `  Weft API           ${weftRate.toFixed(0)} req/s (${weftRates.map((r) => r.toFixed(0)).join(', ')})\n` +
       `  ratio Weft/bare    ${(ratio * 100).toFixed(1)} % (median of rounds) (goal ≥ 80 %) ${ratio >= 0.8 ? 'OK' : 'BELOW GOAL'}\n`,
   );
+}
+
+const db = await createTestDatabase({ poolMax: 4 });
+const env = { DATABASE_URL: db.ownerUrl, SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: 'warn' };
+const stopAll: Array<() => Promise<unknown>> = [() => db.drop()];
+
+try {
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the API process there (to find where time goes).
+  const profDir = process.env.BENCH_CPU_PROF;
+  const profArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const api = await startServerProcess({
+    env: { ...env, WORKERS: '0', RATE_LIMIT_PER_MINUTE: '1000000' },
+    ...(profDir
+      ? {
+          command: ['node', '--no-node-snapshot', ...profArgs, '--import', 'tsx', 'apps/api/src/main.ts'],
+        }
+      : {}),
+  });
+  stopAll.push(() => api.stop());
+  const bare = spawn('node', [...profArgs, '--import', 'tsx', 'bench/api/bare-server.ts', db.ownerUrl], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  stopAll.push(async () => {
+    if (bare.exitCode === null) bare.kill('SIGTERM');
+  });
+  const [line] = (await once(bare.stdout, 'data')) as [Buffer];
+  const barePort = /ready (\d+)/.exec(line.toString())?.[1];
+  if (barePort === undefined) throw new Error(`bare server did not start: ${line.toString()}`);
+  const bareUrl = `http://127.0.0.1:${barePort}`;
+  const user = await signUpUser(new TestClient(api.url), 'bench');
+
+  // ---------------------------------------------------------------- 1. query throughput
+  // BENCH_API_SKIP_QUERY=1 measures only the event latency (when working on that).
+  if (process.env.BENCH_API_SKIP_QUERY !== '1') await queryThroughput(bareUrl, api.url, user.token);
+
   // ---------------------------------------------------------------- 2. event latency
   const worker = await startWorkerProcess({ env: { ...env, WORKERS: '1', LOG_LEVEL: 'warn' } });
   stopAll.push(() => worker.stop());

@@ -11,6 +11,7 @@ import { useNoIntrospection } from './yoga-plugins/use-no-introspection.ts';
 import { useOperationTracing } from './yoga-plugins/use-operation-tracing.ts';
 import { useRateLimit } from './yoga-plugins/use-rate-limit.ts';
 import { useRequestTimeout } from './yoga-plugins/use-request-timeout.ts';
+import { useSharedEventResults } from './yoga-plugins/use-shared-event-results.ts';
 
 /** Per-operation limits, checked while validating, i.e. before anything executes. */
 // Armor's cost counts list arguments (`first: 100` multiplies what is below it), so a full page of
@@ -87,6 +88,7 @@ export function createGraphqlServer(options: GraphqlServerOptions): GraphqlServe
       useMetrics(options.metrics),
       useRateLimit({ limiter: options.limiter, ...options.rateLimit }),
       useRequestTimeout({ timeoutMs: options.requestTimeoutMs }),
+      useSharedEventResults(),
     ],
   });
 }

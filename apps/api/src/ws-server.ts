@@ -3,6 +3,7 @@ import { bearerToken, resolveToken, type SchemaOptions } from '@weft/schema';
 import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { coalesceWrites } from './coalesced-writes.ts';
 import type { GraphqlServer } from './graphql-server.ts';
 
 /** How long a client has to send `connection_init` before the socket closes with 4408. */
@@ -29,7 +30,10 @@ export function attachGraphqlWs(
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      coalesceWrites(ws, socket);
+      wss.emit('connection', ws, req);
+    });
   });
   const disposable = useServer<Record<string, unknown>, { request: IncomingMessage }>(
     {

@@ -1,53 +1,65 @@
 /**
- * Live fan-out of what transactions announce with NOTIFY (`store.ts`): one LISTEN connection per
- * engine, demultiplexed to subscribers by workspace and execution. Announcements are sent inside
- * the transaction that wrote the event, so they exist exactly when the commit happened.
+ * Live fan-out of what transactions announce (`store.ts`; NOTIFY, or Redis pub/sub when
+ * configured): one LISTEN connection (and Redis subscriber) per engine, demultiplexed by workspace
+ * and execution. Announcements go out at or after commit, so what they name is readable.
+ * Each watched execution has one shared `ExecutionTail` that orders its events for all its
+ * subscribers in this process.
  */
 import { withTenant } from '@weft/db';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
 import type { ExecutionStatusChange } from './engine-api.ts';
+import { ExecutionEventStream } from './execution-event-stream.ts';
+import { type Announced, ExecutionTail, READ_PAGE } from './execution-tail.ts';
 import type { Runtime } from './runtime.ts';
 import { Channel } from './store.ts';
 import type { ExecutionEvent, ExecutionStatus } from './types.ts';
 
-/** How long an early announcement waits for the ones before it before the gap is read back. */
-const GAP_WAIT_MS = 50;
-const IDLE_REREAD_MS = 3000;
-
-/** What arrives live for one execution: an event, or "you may have missed something, re-read". */
-type LiveItem = { seq: number; event?: ExecutionEvent } | { resync: true };
-
 /** An unbounded queue a single consumer awaits, ending when its signal aborts. */
 class Inbox<T> {
   private readonly items: T[] = [];
+  private head = 0;
   private wake: (() => void) | null = null;
 
   push(item: T): void {
     this.items.push(item);
-    this.wake?.();
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
   }
 
-  /** The next item; null once `signal` aborts; 'idle' when nothing came within `idleMs`. */
-  async next(signal: AbortSignal, idleMs = 0): Promise<T | null | 'idle'> {
-    while (this.items.length === 0) {
+  /** The next item; null once `signal` aborts. */
+  async next(signal: AbortSignal): Promise<T | null> {
+    while (this.head === this.items.length) {
       if (signal.aborted) return null;
-      const woke = await new Promise<boolean>((resolve) => {
-        const timer = idleMs > 0 ? setTimeout(() => finish(false), idleMs) : undefined;
-        const onAbort = () => finish(true);
-        const finish = (value: boolean) => {
-          if (timer !== undefined) clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
-          this.wake = null;
-          resolve(value);
-        };
-        this.wake = () => finish(true);
+      await new Promise<void>((resolve) => {
+        const onAbort = () => resolve();
         signal.addEventListener('abort', onAbort, { once: true });
+        this.wake = () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
       });
-      if (!woke && this.items.length === 0) return 'idle';
     }
-    return this.items.shift() ?? null;
+    const item = this.items[this.head++] as T;
+    if (this.head === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+    }
+    return item;
   }
+}
+
+interface EventRow {
+  seq: number;
+  type: string;
+  step_id: string | null;
+  at: Date;
+  data: unknown;
+}
+
+function toEvent(workspaceId: string, executionId: string, r: EventRow): ExecutionEvent {
+  return { workspaceId, executionId, seq: r.seq, type: r.type, stepId: r.step_id, at: r.at, data: r.data };
 }
 
 interface EventPayload {
@@ -66,7 +78,8 @@ export class EventBus {
   private redisSub: Redis | null = null;
   private starting: Promise<void> | null = null;
   private stopped = false;
-  private readonly executionSubs = new Map<string, Set<(item: LiveItem) => void>>();
+  /** One ordered stream per watched execution, shared by its subscribers in this process. */
+  private readonly tails = new Map<string, ExecutionTail>();
   private readonly workspaceSubs = new Map<string, Set<(change: ExecutionStatusChange) => void>>();
 
   constructor(
@@ -121,7 +134,7 @@ export class EventBus {
       this.connect().then(
         () => {
           // Notifications sent while disconnected are gone: every subscriber re-reads from its last seq.
-          for (const subs of this.executionSubs.values()) for (const fn of subs) fn({ resync: true });
+          for (const tail of this.tails.values()) tail.resync();
         },
         () => setTimeout(retry, 500),
       );
@@ -136,6 +149,8 @@ export class EventBus {
     await client?.end().catch(() => {});
     this.redisSub?.disconnect();
     this.redisSub = null;
+    for (const tail of this.tails.values()) tail.close();
+    this.tails.clear();
   }
 
   private dispatch(channel: string, payload: string): void {
@@ -146,25 +161,28 @@ export class EventBus {
       return;
     }
     if (channel === Channel.events) {
-      const subs = this.executionSubs.get(`${data.w}/${data.e}`);
-      if (subs === undefined) return;
-      const event: ExecutionEvent | undefined =
+      const tail = this.tails.get(`${data.w}/${data.e}`);
+      if (tail === undefined) return;
+      const item: Announced =
         data.big === true || data.t === undefined
-          ? undefined
+          ? { seq: data.seq }
           : {
-              workspaceId: data.w,
-              executionId: data.e,
               seq: data.seq,
-              type: data.t,
-              stepId: data.s ?? null,
-              at: new Date(data.at ?? Date.now()),
-              data: data.d ?? null,
+              event: {
+                workspaceId: data.w,
+                executionId: data.e,
+                seq: data.seq,
+                type: data.t,
+                stepId: data.s ?? null,
+                at: new Date(data.at ?? Date.now()),
+                data: data.d ?? null,
+              },
             };
-      for (const fn of subs) fn(event === undefined ? { seq: data.seq } : { seq: data.seq, event });
+      tail.announce(item);
     } else if (channel === Channel.status && data.status !== undefined) {
-      for (const fn of this.workspaceSubs.get(data.w) ?? []) {
-        fn({ workspaceId: data.w, executionId: data.e, status: data.status });
-      }
+      // One object for every subscriber: results computed from it can be shared (see the API).
+      const change: ExecutionStatusChange = { workspaceId: data.w, executionId: data.e, status: data.status };
+      for (const fn of this.workspaceSubs.get(data.w) ?? []) fn(change);
     } else if (channel === Channel.cancel) {
       this.onCancel(data.w, data.e);
     }
@@ -185,91 +203,91 @@ export class EventBus {
 
   private async readAfter(workspaceId: string, executionId: string, afterSeq: number): Promise<ExecutionEvent[]> {
     const { rows } = await withTenant(this.rt.pools.app, { workspaceId }, (client) =>
-      client.query<{ seq: number; type: string; step_id: string | null; at: Date; data: unknown }>(
+      client.query<EventRow>(
         `SELECT seq, type, step_id, at, data FROM execution_events
-          WHERE execution_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000`,
+          WHERE execution_id = $1 AND seq > $2 ORDER BY seq LIMIT ${READ_PAGE}`,
         [executionId, afterSeq],
       ),
     );
-    return rows.map((r) => ({
-      workspaceId,
-      executionId,
-      seq: r.seq,
-      type: r.type,
-      stepId: r.step_id,
-      at: r.at,
-      data: r.data,
-    }));
+    return rows.map((r) => toEvent(workspaceId, executionId, r));
+  }
+
+  /** The execution's last seq and its latest events, in one statement (one snapshot). */
+  private async readLatest(
+    workspaceId: string,
+    executionId: string,
+    limit: number,
+  ): Promise<{ events: ExecutionEvent[]; lastSeq: number }> {
+    const { rows } = await withTenant(this.rt.pools.app, { workspaceId }, (client) =>
+      client.query<{ last_seq: number } & Partial<EventRow>>(
+        `SELECT x.last_seq, ev.seq, ev.type, ev.step_id, ev.at, ev.data
+           FROM executions x
+           LEFT JOIN LATERAL (
+             SELECT seq, type, step_id, at, data FROM execution_events
+              WHERE execution_id = x.id ORDER BY seq DESC LIMIT $2
+           ) ev ON true
+          WHERE x.id = $1`,
+        [executionId, limit],
+      ),
+    );
+    const events = rows
+      .filter((r): r is { last_seq: number } & EventRow => r.seq !== null && r.seq !== undefined)
+      .map((r) => toEvent(workspaceId, executionId, r))
+      .reverse();
+    // No row: not an execution of this workspace. Nothing will be announced for it here either.
+    return { events, lastSeq: rows[0]?.last_seq ?? 0 };
+  }
+
+  /** The shared tail of an execution, created (and anchored) by its first subscriber. */
+  private tailOf(workspaceId: string, executionId: string): ExecutionTail {
+    const key = `${workspaceId}/${executionId}`;
+    let tail = this.tails.get(key);
+    if (tail === undefined) {
+      const created = new ExecutionTail({
+        readAfter: (afterSeq) => this.readAfter(workspaceId, executionId, afterSeq),
+        // Listening starts before the anchor is read: nothing committed after it goes unheard.
+        readLatest: (limit) => this.start().then(() => this.readLatest(workspaceId, executionId, limit)),
+        onError: (err) => this.rt.logger.warn({ err, executionId }, 'reading live events failed'),
+      });
+      // An anchor that failed is not kept: the next subscriber tries again.
+      created.ready.catch(() => {
+        if (this.tails.get(key) === created) {
+          this.tails.delete(key);
+          created.close();
+        }
+      });
+      this.tails.set(key, created);
+      tail = created;
+    }
+    return tail;
   }
 
   /**
-   * Replays from the database, then tails live. Live items that arrive during the replay wait in
-   * the inbox; anything at or below the last delivered seq is dropped and any gap is read back
-   * from the database, so the seam has neither gaps nor duplicates.
+   * Replays, then tails live (`ExecutionEventStream`): the subscriber listens to the execution's
+   * shared tail before it replays (from the tail's memory when it reaches back far enough, else
+   * from the database) and drops what it already has, so the seam has neither gaps nor duplicates.
    */
-  async *subscribe(
+  subscribe(
     workspaceId: string,
     executionId: string,
     afterSeq: number,
     signal: AbortSignal,
-  ): AsyncGenerator<ExecutionEvent> {
-    const inbox = new Inbox<LiveItem>();
-    const off = this.add(this.executionSubs, `${workspaceId}/${executionId}`, (item: LiveItem) => inbox.push(item));
-    try {
-      await this.start();
-      let last = afterSeq;
-      const catchUp = async function* (bus: EventBus): AsyncGenerator<ExecutionEvent> {
-        for (;;) {
-          const batch = await bus.readAfter(workspaceId, executionId, last);
-          for (const event of batch) {
-            last = event.seq;
-            yield event;
-          }
-          if (batch.length < 1000) return;
+  ): AsyncIterableIterator<ExecutionEvent, undefined> {
+    const key = `${workspaceId}/${executionId}`;
+    const tail = this.tailOf(workspaceId, executionId);
+    return new ExecutionEventStream(
+      tail,
+      (after) => this.readAfter(workspaceId, executionId, after),
+      READ_PAGE,
+      afterSeq,
+      signal,
+      () => {
+        if (tail.size === 0 && this.tails.get(key) === tail) {
+          this.tails.delete(key);
+          tail.close();
         }
-      };
-      yield* catchUp(this);
-      // Announcements from concurrent commits may arrive out of order. An early one waits here a
-      // moment for the gap to fill live; only a gap that stays open is read back from the database
-      // (with a thousand subscribers, a read each per reordering would swamp the pool).
-      const early = new Map<number, ExecutionEvent>();
-      let gapSince = 0;
-      const drainEarly = function* (): Generator<ExecutionEvent> {
-        for (const seq of early.keys()) if (seq <= last) early.delete(seq);
-        for (let next = early.get(last + 1); next !== undefined; next = early.get(last + 1)) {
-          early.delete(next.seq);
-          last = next.seq;
-          yield next;
-        }
-      };
-      while (!signal.aborted) {
-        const item = await inbox.next(signal, early.size > 0 ? GAP_WAIT_MS : IDLE_REREAD_MS);
-        if (item === null) return;
-        // An announcement can be lost (a worker dying between commit and publish): re-read when idle.
-        if (item === 'idle' || 'resync' in item) {
-          yield* catchUp(this);
-          yield* drainEarly();
-        } else if (item.seq <= last) continue;
-        else if (item.event === undefined) {
-          yield* catchUp(this);
-          yield* drainEarly();
-        } else if (item.seq === last + 1) {
-          last = item.seq;
-          yield item.event;
-          yield* drainEarly();
-        } else {
-          if (early.size === 0) gapSince = Date.now();
-          early.set(item.seq, item.event);
-          // A steady stream of later events must not keep a lost one's gap open.
-          if (Date.now() - gapSince >= GAP_WAIT_MS) {
-            yield* catchUp(this);
-            yield* drainEarly();
-          }
-        }
-      }
-    } finally {
-      off();
-    }
+      },
+    );
   }
 
   async *subscribeWorkspace(workspaceId: string, signal: AbortSignal): AsyncGenerator<ExecutionStatusChange> {
@@ -280,7 +298,7 @@ export class EventBus {
       for (;;) {
         const change = await inbox.next(signal);
         if (change === null) return;
-        if (change !== 'idle') yield change;
+        yield change;
       }
     } finally {
       off();
