@@ -15,6 +15,11 @@ export const GAP_WAIT_MS = 50;
 export const IDLE_REREAD_MS = 3000;
 /** Recent events kept in memory, so a new subscriber's replay usually needs no query. */
 const RECENT_LIMIT = 500;
+/**
+ * Events whose data is larger than this are not kept (what came through NOTIFY is smaller): a
+ * step output can be megabytes, and 500 of them per watched run would be too much memory.
+ */
+const RECENT_MAX_DATA_CHARS = 8000;
 /** Rows per read. */
 export const READ_PAGE = 1000;
 
@@ -54,6 +59,9 @@ export class ExecutionTail {
     this.ready = source.readLatest(RECENT_LIMIT).then(({ events, lastSeq }) => {
       if (this.closed) return;
       this.recent = events.filter((e) => e.seq <= lastSeq);
+      // Only the run of small events at the end is kept (see RECENT_MAX_DATA_CHARS).
+      const big = this.recent.findLastIndex((e) => (JSON.stringify(e.data) ?? '').length > RECENT_MAX_DATA_CHARS);
+      if (big >= 0) this.recent = this.recent.slice(big + 1);
       this.last = lastSeq;
       this.anchored = true;
       this.drainEarly();
@@ -122,9 +130,11 @@ export class ExecutionTail {
     this.listeners.clear();
   }
 
-  private deliver(event: ExecutionEvent): void {
+  private deliver(event: ExecutionEvent, checkSize = false): void {
     this.last = event.seq;
-    this.recent.push(event);
+    // Memory stays contiguous: after an event too large to keep, it starts again from the next.
+    if (checkSize && (JSON.stringify(event.data) ?? '').length > RECENT_MAX_DATA_CHARS) this.recent = [];
+    else this.recent.push(event);
     if (this.recent.length > RECENT_LIMIT) this.recent.splice(0, this.recent.length - RECENT_LIMIT);
     for (const fn of this.listeners) fn(event);
   }
@@ -161,7 +171,7 @@ export class ExecutionTail {
         for (;;) {
           const batch = await this.source.readAfter(this.last);
           if (this.closed) return;
-          for (const event of batch) if (event.seq === this.last + 1) this.deliver(event);
+          for (const event of batch) if (event.seq === this.last + 1) this.deliver(event, true);
           if (batch.length < READ_PAGE) break;
         }
         this.drainEarly();
