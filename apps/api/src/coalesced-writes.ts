@@ -52,9 +52,10 @@ export function coalesceWrites(ws: WebSocket, socket: Duplex): void {
       send(data, options, cb);
       return;
     }
-    // A write that fails later fails the socket; its close ends the subscriptions on it.
+    // A write that fails later fails the socket; its close ends the subscriptions on it. The
+    // acknowledgement is given at once (graphql-ws only wraps it in a promise).
     send(data, options, () => {});
-    queueMicrotask(() => cb());
+    cb();
   };
   ws.send = coalescing as WebSocket['send'];
 }
