@@ -91,6 +91,8 @@ async function emit(url: string, body: { n: number; gapMs: number; kind: string 
 
 interface Fan {
   latencies: number[];
+  /** Per event, its earliest receipt − `at`: the path to one subscriber, without the fan-out. */
+  firstReceipts(): number[];
   connectMs: number;
   done: Promise<void>;
   allReady(): boolean;
@@ -123,6 +125,7 @@ async function openSubscribers(
   let finished = 0;
   let goAt = Number.POSITIVE_INFINITY;
   const seqs = new Map<number, number>();
+  const firsts = new Map<number, number>();
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => {
     finish = resolve;
@@ -150,6 +153,7 @@ async function openSubscribers(
               if (received >= goAt) {
                 latencies.push(received - at);
                 seqs.set(event.seq, at);
+                firsts.set(event.seq, Math.min(firsts.get(event.seq) ?? Number.POSITIVE_INFINITY, received - at));
               }
               if (!isIn && isReady(event.type)) {
                 isIn = true;
@@ -180,6 +184,7 @@ async function openSubscribers(
       goAt = Date.now();
     },
     liveEvents: () => seqs.size,
+    firstReceipts: () => [...firsts.values()],
     spanMs: () => {
       const ats = [...seqs.values()];
       return ats.length < 2 ? 0 : Math.max(...ats) - Math.min(...ats);
@@ -346,7 +351,11 @@ try {
 
   const row = (name: string, fan: Fan) => {
     const l = fan.latencies;
-    return `  ${name} p50 ${percentile(l, 50).toFixed(1)} ms, p99 ${percentile(l, 99).toFixed(1)} ms, max ${Math.max(...l).toFixed(1)} ms (${l.length} receipts; subscribing took ${(fan.connectMs / 1000).toFixed(1)} s)\n`;
+    const f = fan.firstReceipts();
+    return (
+      `  ${name} p50 ${percentile(l, 50).toFixed(1)} ms, p99 ${percentile(l, 99).toFixed(1)} ms, max ${Math.max(...l).toFixed(1)} ms (${l.length} receipts; subscribing took ${(fan.connectMs / 1000).toFixed(1)} s)\n` +
+      `    first receipt of each event p50 ${percentile(f, 50).toFixed(1)} ms, max ${Math.max(...f).toFixed(1)} ms\n`
+    );
   };
   const weftP99 = percentile(weftFan.latencies, 99);
   const bareP99 = percentile(bareFan.latencies, 99);
