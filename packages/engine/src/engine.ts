@@ -94,6 +94,8 @@ export function createEngine(options: EngineOptions): Engine {
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
     plans: new PlanCache(),
     running: new Map(),
+    runAhead: false,
+    stopping: false,
     redis,
     publish: (items) => batchPublish(items),
   };
@@ -261,6 +263,7 @@ export function createEngine(options: EngineOptions): Engine {
     async startWorkers(count: number): Promise<void> {
       if (count <= 0) return;
       await bus.start(); // cancel notifications must reach this process's running steps
+      rt.runAhead = true;
       if (queuePool === null) {
         queuePool = new pg.Pool({ ...rt.pools.owner.options, max: workerConcurrency + 3 });
         // A dropped idle connection must not crash the process; graphile-worker reconnects.
@@ -299,6 +302,7 @@ export function createEngine(options: EngineOptions): Engine {
     stop(): Promise<void> {
       stopping ??= (async () => {
         if (sweeper !== null) clearInterval(sweeper);
+        rt.stopping = true;
         for (const controller of rt.running.values()) controller.abort(new Interrupted('worker stopping'));
         await Promise.all(runners.map((r) => r.stop().catch(() => {})));
         await queuePool?.end().catch(() => {});

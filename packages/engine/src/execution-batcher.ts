@@ -5,10 +5,10 @@
  */
 import type { Runtime } from './runtime.ts';
 import type { StepJob } from './scheduler.ts';
-import { beginBatch, finishBatch, type RunBegin } from './step-runner.ts';
+import { beginBatch, finishBatch } from './step-runner.ts';
 import { tenantTx } from './store.ts';
-import type { CallOutcome } from './tool-call.ts';
-import type { TenantClient } from './types.ts';
+import type { CallOutcome, RunBegin } from './tool-call.ts';
+import type { TenantClient, ToolDefinition } from './types.ts';
 
 interface Request<I, O> {
   item: I;
@@ -69,9 +69,10 @@ export class ExecutionBatcher<I, O> {
 }
 
 export interface FinishItem {
-  job: StepJob;
   begun: RunBegin;
   outcome: CallOutcome;
+  /** Set when the item's worker slot is free to run a step begun ahead (run-ahead.ts). */
+  tools: readonly ToolDefinition[] | null;
 }
 
 /** Begins of one execution's step jobs. */
@@ -83,14 +84,21 @@ export class BeginBatcher {
   }
 }
 
-/** Finishes of one execution's step attempts. */
+/** Finishes of one execution's step attempts; each may come back with a step begun for its slot. */
 export class FinishBatcher {
-  private readonly batcher = new ExecutionBatcher<FinishItem, void>(async (rt, client, executionId, items) => {
-    await finishBatch(rt, client, executionId, items);
-    return items.map(() => undefined);
-  });
+  private readonly batcher = new ExecutionBatcher<FinishItem, RunBegin | null>(finishBatch);
 
-  submit(rt: Runtime, job: StepJob, begun: RunBegin, outcome: CallOutcome): Promise<void> {
-    return this.batcher.submit(rt, job.w, job.e, { job, begun, outcome });
+  submit(
+    rt: Runtime,
+    begun: RunBegin,
+    outcome: CallOutcome,
+    offer: { tools: readonly ToolDefinition[] } | null,
+  ): Promise<RunBegin | null> {
+    const { call } = begun;
+    return this.batcher.submit(rt, call.workspaceId, call.executionId, {
+      begun,
+      outcome,
+      tools: offer?.tools ?? null,
+    });
   }
 }

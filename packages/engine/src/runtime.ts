@@ -42,6 +42,10 @@ export interface Runtime {
   finishes: FinishBatcher;
   /** Sends the announcements of engine-owned transactions after they commit. */
   publish: Publisher;
+  /** This process runs workers, so a finishing worker may begin successors itself (run-ahead.ts). */
+  runAhead: boolean;
+  /** The workers are stopping: begin nothing more here, hand begun steps back. */
+  stopping: boolean;
   /** Local running attempts, by `${executionId}/${stepId}`, so cancel can abort them. */
   running: Map<string, AbortController>;
 }

@@ -8,9 +8,11 @@ import { EngineError } from './errors.ts';
 import { mockFromSchema } from './mock-output.ts';
 import { takeToken } from './rate-limits.ts';
 import { acquireLocks, lockHolder, releaseLocks } from './resource-locks.ts';
+import { canRunAhead } from './run-ahead.ts';
 import type { Runtime } from './runtime.ts';
 import { advance, type StepJob, Task } from './scheduler.ts';
 import { cacheGet, cachePut } from './step-cache.ts';
+import { resolveInput } from './step-input.ts';
 import {
   type ExecutionRow,
   enqueue,
@@ -20,8 +22,7 @@ import {
   named,
   type StepRunRow,
 } from './store.ts';
-import { referencedSteps, resolveTemplates } from './templates.ts';
-import { type CallOutcome, callTool, holdLease, type ToolCall } from './tool-call.ts';
+import { type CallOutcome, callTool, holdLease, Interrupted, type RunBegin } from './tool-call.ts';
 import { inStepSpan, logAttempt, stepSpanAttributes } from './tracing.ts';
 import {
   NonRetriableToolError,
@@ -31,20 +32,40 @@ import {
   type ToolDefinition,
 } from './types.ts';
 
-export type RunBegin = { kind: 'run'; call: ToolCall; step: StepSpec; traceParent: string | null };
 type Begin = { kind: 'skip' } | RunBegin;
 /** A begin that will start its attempt once its `step.started` event is appended. */
 type Starting = RunBegin & { started: NewEvent };
 
+/**
+ * How long one job's slot keeps running steps begun ahead before their successors go through the
+ * queue again: queued jobs of other runs (and their queued leases) must not wait behind a long chain.
+ */
+const RUN_AHEAD_SLICE_MS = 1000;
+
 export async function runStepJob(rt: Runtime, job: StepJob): Promise<void> {
   const begun = await rt.begins.submit(rt, job);
   if (begun.kind !== 'run') return;
-  await inStepSpan(begun.traceParent, stepSpanAttributes(rt, begun.call), async (span) => {
-    const outcome = await callTool(rt, begun.call);
+  // The job's slot keeps running the steps its finishes begin ahead (run-ahead.ts).
+  const until = performance.now() + RUN_AHEAD_SLICE_MS;
+  let next: RunBegin | null = begun;
+  while (next !== null) next = await runAttempt(rt, next, performance.now() < until);
+}
+
+/**
+ * Calls the tool of a begun attempt and records its outcome; with `offerSlot`, returns a step
+ * begun ahead for this slot to run next.
+ */
+async function runAttempt(rt: Runtime, begun: RunBegin, offerSlot: boolean): Promise<RunBegin | null> {
+  return inStepSpan(begun.traceParent, stepSpanAttributes(rt, begun.call), async (span) => {
+    // A step begun ahead while the workers stop goes back the way an interrupted call does.
+    const outcome: CallOutcome = rt.stopping
+      ? { ok: false, error: new Interrupted('worker stopping'), durationMs: 0, interrupted: true }
+      : await callTool(rt, begun.call);
     logAttempt(rt, span, begun.call, outcome);
     const release = holdLease(rt, begun.call);
     try {
-      await rt.finishes.submit(rt, job, begun, outcome);
+      const offer = offerSlot && canRunAhead(rt) ? { tools: await rt.registry.list(begun.call.workspaceId) } : null;
+      return await rt.finishes.submit(rt, begun, outcome, offer);
     } finally {
       release();
     }
@@ -274,19 +295,6 @@ async function setStepStatus(client: TenantClient, job: StepJob, status: 'PENDIN
   );
 }
 
-async function resolveInput(client: TenantClient, exec: ExecutionRow, step: StepSpec): Promise<unknown> {
-  const refs = referencedSteps(step.input ?? {});
-  const steps: Record<string, unknown> = {};
-  if (refs.length > 0) {
-    const { rows } = await client.query<{ step_id: string; output: unknown }>(
-      'SELECT step_id, output FROM step_runs WHERE execution_id = $1 AND step_id = ANY($2::text[])',
-      [exec.id, refs],
-    );
-    for (const r of rows) steps[r.step_id] = r.output;
-  }
-  return resolveTemplates(step.input ?? {}, { input: exec.input, steps, context: exec.context });
-}
-
 /** Re-queues the job for later (same fence); the wait's event is written once per reason. */
 async function wait(
   rt: Runtime,
@@ -399,13 +407,16 @@ interface Finished {
  * Records the outcomes of several attempts of ONE execution in one transaction: step rows first
  * (sorted), then one execution lock, one event append, one `advance`. Concurrent steps of an
  * execution finishing together share the execution lock and the commit instead of queueing on it.
+ * Items with `tools` offer their worker slot: `advance` may begin a ready step for each, returned
+ * at the item's index for that slot to run.
  */
 export async function finishBatch(
   rt: Runtime,
   client: TenantClient,
   executionId: string,
-  items: Array<{ job: StepJob; begun: RunBegin; outcome: CallOutcome }>,
-): Promise<void> {
+  items: Array<{ begun: RunBegin; outcome: CallOutcome; tools: readonly ToolDefinition[] | null }>,
+): Promise<Array<RunBegin | null>> {
+  const none = items.map((): RunBegin | null => null);
   const { rows } = await client.query<{
     step_id: string;
     fence: number;
@@ -418,23 +429,43 @@ export async function finishBatch(
       `SELECT step_id, fence, status, attempts, attempt_base FROM step_runs
         WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'RUNNING'
         ORDER BY step_id FOR UPDATE`,
-      [executionId, items.map((i) => i.job.s)],
+      [executionId, items.map((i) => i.begun.call.stepId)],
     ),
   );
   const locked = new Map(rows.map((r) => [r.step_id, r]));
   const results: Finished[] = [];
   for (const item of items) {
-    results.push(await finishOne(rt, client, item.job, item.begun, item.outcome, locked.get(item.job.s)));
+    const job = jobOf(item.begun);
+    results.push(await finishOne(rt, client, job, item.begun, item.outcome, locked.get(job.s)));
   }
-  if (results.every((r) => r.events.length === 0 && r.after === undefined && !r.advances)) return;
+  if (results.every((r) => r.events.length === 0 && r.after === undefined && !r.advances)) return none;
   const exec = await lockAndAppend(
     client,
     executionId,
     results.flatMap((r) => r.events),
   );
-  if (exec === null) return;
+  if (exec === null) return none;
   for (const r of results) if (r.after !== undefined) await r.after(exec);
-  if (exec.appended && results.some((r) => r.advances)) await advance(rt, client, exec);
+  if (!exec.appended || !results.some((r) => r.advances)) return none;
+  const slots = items.flatMap((item, i) => (item.tools === null ? [] : [{ i, tools: item.tools }]));
+  const first = slots[0];
+  const ahead = await advance(
+    rt,
+    client,
+    exec,
+    first === undefined || !canRunAhead(rt) ? undefined : { max: slots.length, tools: first.tools },
+  );
+  ahead.forEach((begun, k) => {
+    const slot = slots[k];
+    if (slot !== undefined) none[slot.i] = begun;
+  });
+  return none;
+}
+
+/** The job a begun attempt answers to (its fence is the dispatch it began under). */
+function jobOf(begun: RunBegin): StepJob {
+  const { call } = begun;
+  return { w: call.workspaceId, e: call.executionId, s: call.stepId, f: call.fence };
 }
 
 async function finishOne(

@@ -139,7 +139,7 @@ export async function lockAndAppend(
       `WITH e AS (
        UPDATE executions SET last_seq = last_seq + CASE WHEN status = ANY($5::text[]) THEN $2::int ELSE 0 END
         WHERE id = $1
-        RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq,
+        RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq, trace_parent,
                   status = ANY($5::text[]) AS appended
      ), ins AS (
        INSERT INTO execution_events (workspace_id, execution_id, seq, type, step_id, data)
