@@ -21,6 +21,7 @@ import {
   type NewEvent,
   named,
   type StepRunRow,
+  type WritesWithAppend,
 } from './store.ts';
 import { type CallOutcome, callTool, holdLease, Interrupted, type RunBegin } from './tool-call.ts';
 import { inStepSpan, logAttempt, stepSpanAttributes } from './tracing.ts';
@@ -434,15 +435,17 @@ export async function finishBatch(
   );
   const locked = new Map(rows.map((r) => [r.step_id, r]));
   const results: Finished[] = [];
+  const succeeded: Succeeded[] = [];
   for (const item of items) {
     const job = jobOf(item.begun);
-    results.push(await finishOne(rt, client, job, item.begun, item.outcome, locked.get(job.s)));
+    results.push(await finishOne(rt, client, job, item.begun, item.outcome, locked.get(job.s), succeeded));
   }
   if (results.every((r) => r.events.length === 0 && r.after === undefined && !r.advances)) return none;
   const exec = await lockAndAppend(
     client,
     executionId,
     results.flatMap((r) => r.events),
+    succeeded.length === 0 ? undefined : successWrites(succeeded),
   );
   if (exec === null) return none;
   for (const r of results) if (r.after !== undefined) await r.after(exec);
@@ -462,6 +465,43 @@ export async function finishBatch(
   return none;
 }
 
+/** A successful attempt whose step row this transaction holds, recorded with the event append. */
+interface Succeeded {
+  stepId: string;
+  attempt: number;
+  output: unknown;
+  durationMs: number;
+  fence: number;
+}
+
+/** The attempts', step rows' and leases' side of successes, for the statement that appends their events. */
+function successWrites(items: Succeeded[]): WritesWithAppend {
+  return {
+    name: 'succeeded',
+    ctes: `ok AS (
+        SELECT * FROM unnest($7::text[], $8::int[], $9::jsonb[], $10::float8[], $11::bigint[])
+          AS ok(step_id, attempt, output, duration_ms, fence)
+      ), ok_attempts AS (
+        UPDATE step_attempts a SET status = 'SUCCEEDED', output = ok.output, finished_at = now(), duration_ms = ok.duration_ms
+          FROM ok WHERE a.execution_id = $1 AND a.step_id = ok.step_id AND a.kind = 'run' AND a.attempt = ok.attempt
+      ), ok_steps AS (
+        UPDATE step_runs r SET status = 'SUCCEEDED', output = ok.output, error = NULL, cache_hit = false, finished_at = now(),
+               lease_owner = NULL, lease_expires_at = NULL
+          FROM ok WHERE r.execution_id = $1 AND r.step_id = ok.step_id
+      ), ok_leases AS (
+        SELECT weft_lease_drop($1, ok.step_id, ok.fence) FROM ok
+      )`,
+    select: ['ok_leases'],
+    values: [
+      items.map((i) => i.stepId),
+      items.map((i) => i.attempt),
+      items.map((i) => JSON.stringify(i.output)),
+      items.map((i) => i.durationMs),
+      items.map((i) => i.fence),
+    ],
+  };
+}
+
 /** The job a begun attempt answers to (its fence is the dispatch it began under). */
 function jobOf(begun: RunBegin): StepJob {
   const { call } = begun;
@@ -475,6 +515,7 @@ async function finishOne(
   begun: RunBegin,
   result: CallOutcome,
   locked: { fence: number; status: string; attempts: number; attempt_base: number } | undefined,
+  succeeded: Succeeded[],
 ): Promise<Finished> {
   const { call, step } = begun;
   let outcome = result;
@@ -508,21 +549,7 @@ async function finishOne(
 
   if (outcome.ok) {
     const output = outcome.output ?? null;
-    await client.query(
-      named(
-        'weft-finish-ok',
-        `WITH a AS (
-         UPDATE step_attempts SET status = 'SUCCEEDED', output = $4, finished_at = now(), duration_ms = $5
-          WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3
-       ), s AS (
-         UPDATE step_runs SET status = 'SUCCEEDED', output = $4, error = NULL, cache_hit = false, finished_at = now(),
-                lease_owner = NULL, lease_expires_at = NULL
-          WHERE execution_id = $1 AND step_id = $2
-       )
-       SELECT weft_lease_drop($1, $2, $6)`,
-        [job.e, job.s, call.attempt, JSON.stringify(output), outcome.durationMs, job.f],
-      ),
-    );
+    succeeded.push({ stepId: job.s, attempt: call.attempt, output, durationMs: outcome.durationMs, fence: job.f });
     if (step.cacheTtlMs !== undefined && call.tool.cacheable === true && call.mode === 'LIVE') {
       await cachePut(client, call.tool, call.input, output, step.cacheTtlMs);
     }

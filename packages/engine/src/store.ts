@@ -123,6 +123,20 @@ export async function lockExecution(client: TenantClient, executionId: string): 
 export const OPEN: readonly ExecutionStatus[] = ['QUEUED', 'RUNNING', 'PAUSED', 'WAITING_APPROVAL'];
 
 /**
+ * Writes that commit in the same statement as a `lockAndAppend` (one round trip less under the
+ * execution lock): `ctes` are data-modifying CTEs (`name AS (...)`, comma-separated) whose
+ * parameters start at $7; `select` names SELECT-only CTEs that must run (PostgreSQL skips an
+ * unreferenced one). Only rows the caller already holds may be written here: the statement takes
+ * the execution's lock, which must come last (see the lock order above).
+ */
+export interface WritesWithAppend {
+  name: string;
+  ctes: string;
+  select: string[];
+  values: unknown[];
+}
+
+/**
  * Locks the execution row and appends `events` in ONE statement, but only while the execution is
  * open (see OPEN); returns the locked row and whether the events were written. Worker transactions
  * take their step row first and the execution row last (here), so the execution lock is held only
@@ -132,11 +146,15 @@ export async function lockAndAppend(
   client: TenantClient,
   executionId: string,
   events: NewEvent[],
+  writes?: WritesWithAppend,
 ): Promise<(ExecutionRow & { appended: boolean }) | null> {
+  const ctes = writes === undefined ? '' : `${writes.ctes},`;
+  // A condition that is always true but makes PostgreSQL run the SELECT-only CTEs.
+  const run = writes === undefined ? '' : writes.select.map((c) => ` AND (SELECT count(*) FROM ${c}) >= 0`).join('');
   const { rows } = await client.query<ExecutionRow & { appended: boolean }>(
     named(
-      'weft-lock-append',
-      `WITH e AS (
+      writes === undefined ? 'weft-lock-append' : `weft-lock-append+${writes.name}`,
+      `WITH ${ctes} e AS (
        UPDATE executions SET last_seq = last_seq + CASE WHEN status = ANY($5::text[]) THEN $2::int ELSE 0 END
         WHERE id = $1
         RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq, trace_parent,
@@ -150,7 +168,7 @@ export async function lockAndAppend(
      )
      SELECT e.*, (SELECT coalesce(json_agg(json_build_object('seq', seq, 'type', type, 'stepId', step_id, 'at', at,
                                                               'data', data) ORDER BY seq), '[]'::json) FROM ins) AS events
-       FROM e`,
+       FROM e WHERE true${run}`,
       [
         executionId,
         events.length,
@@ -158,6 +176,7 @@ export async function lockAndAppend(
         events.map((e) => e.stepId ?? null),
         OPEN,
         events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
+        ...(writes?.values ?? []),
       ],
     ),
   );
@@ -196,7 +215,7 @@ export async function loadStepRun(
   return rows[0] ?? null;
 }
 
-/** Appends events with the next sequence numbers and announces them at commit. */
+/** Appends events with the next sequence numbers (one statement) and announces them at commit. */
 export async function appendEvents(
   client: TenantClient,
   workspaceId: string,
@@ -204,28 +223,26 @@ export async function appendEvents(
   events: NewEvent[],
 ): Promise<ExecutionEvent[]> {
   if (events.length === 0) return [];
-  const { rows } = await client.query<{ last_seq: number }>(
-    'UPDATE executions SET last_seq = last_seq + $2 WHERE id = $1 RETURNING last_seq',
-    [executionId, events.length],
+  const { rows } = await client.query<{ seq: number; type: string; step_id: string | null; data: unknown; at: Date }>(
+    named(
+      'weft-append',
+      `WITH e AS (UPDATE executions SET last_seq = last_seq + $3::int WHERE id = $2 RETURNING last_seq)
+       INSERT INTO execution_events (workspace_id, execution_id, seq, type, step_id, data)
+       SELECT $1, $2, e.last_seq - $3::int + x.o::int, x.t, x.s, x.d
+         FROM e, unnest($4::text[], $5::text[], $6::jsonb[]) WITH ORDINALITY AS x(t, s, d, o)
+       RETURNING seq, type, step_id, data, at`,
+      [
+        workspaceId,
+        executionId,
+        events.length,
+        events.map((e) => e.type),
+        events.map((e) => e.stepId ?? null),
+        events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
+      ],
+    ),
   );
-  const last = rows[0]?.last_seq;
-  if (last === undefined) throw new Error(`execution ${executionId} vanished while appending events`);
-  const first = last - events.length + 1;
-  const inserted = await client.query<{ seq: number; type: string; step_id: string | null; data: unknown; at: Date }>(
-    `INSERT INTO execution_events (workspace_id, execution_id, seq, type, step_id, data)
-     SELECT $1, $2, $3 + o - 1, t, s, d
-       FROM unnest($4::text[], $5::text[], $6::jsonb[]) WITH ORDINALITY AS e(t, s, d, o)
-     RETURNING seq, type, step_id, data, at`,
-    [
-      workspaceId,
-      executionId,
-      first,
-      events.map((e) => e.type),
-      events.map((e) => e.stepId ?? null),
-      events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
-    ],
-  );
-  const out = inserted.rows
+  if (rows.length === 0) throw new Error(`execution ${executionId} vanished while appending events`);
+  const out = rows
     .map((r) => ({ workspaceId, executionId, seq: r.seq, type: r.type, stepId: r.step_id, at: r.at, data: r.data }))
     .sort((a, b) => a.seq - b.seq);
   await announceEvents(client, out);
