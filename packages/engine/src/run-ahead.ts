@@ -12,7 +12,7 @@
  */
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import { resolveInput } from './step-input.ts';
-import { type ExecutionRow, type NewEvent, named } from './store.ts';
+import type { ExecutionRow, NewEvent, WritesWithAppend } from './store.ts';
 import type { RunBegin } from './tool-call.ts';
 import { resolveToolRef } from './tool-ref.ts';
 import type { StepSpec, TenantClient, ToolDefinition } from './types.ts';
@@ -46,10 +46,19 @@ function plainTool(rt: Runtime, exec: ExecutionRow, step: StepSpec, offer: RunAh
   return tool;
 }
 
+/** A PENDING step's row as `advance` read it under the execution lock (stable until commit). */
+export interface PendingRow {
+  fence: number;
+  attempts: number;
+}
+
 /**
- * Begins up to `offer.max` of `ready` (plan order) in the caller's transaction, which holds the
- * execution row's lock. Returns the begun attempts and their `step.started` events; steps it does
- * not take are left PENDING for the caller to dispatch as jobs.
+ * Picks up to `offer.max` of `ready` (plan order) to begin in the caller's transaction, which holds
+ * the execution row's lock, so their PENDING rows cannot change before it commits: the fence and
+ * attempt are known now. Returns the attempts, their `step.started` events and the writes that
+ * begin them, to commit in the statement that appends those events (`guard`: every row begun, or
+ * nothing is appended and the transaction fails). Steps it does not take stay PENDING for the
+ * caller to dispatch as jobs.
  */
 export async function beginAhead(
   rt: Runtime,
@@ -57,14 +66,16 @@ export async function beginAhead(
   exec: ExecutionRow,
   plan: LoadedPlan,
   ready: readonly string[],
+  rows: ReadonlyMap<string, PendingRow>,
   offer: RunAheadOffer,
-): Promise<{ begun: RunBegin[]; events: NewEvent[] }> {
-  const candidates: Candidate[] = [];
+): Promise<{ begun: RunBegin[]; events: NewEvent[]; writes: WritesWithAppend } | null> {
+  const candidates: Array<Candidate & PendingRow> = [];
   for (const id of ready) {
     if (candidates.length >= offer.max) break;
     const step = plan.steps.get(id);
+    const row = rows.get(id);
     const tool = step === undefined ? null : plainTool(rt, exec, step, offer);
-    if (step === undefined || tool === null) continue;
+    if (step === undefined || row === undefined || tool === null) continue;
     let input: unknown;
     try {
       input = await resolveInput(client, exec, step);
@@ -72,47 +83,17 @@ export async function beginAhead(
       // The job's begin meets the same problem and handles it the way it always has.
       continue;
     }
-    candidates.push({ step, tool, input });
+    candidates.push({ step, tool, input, fence: row.fence + 1, attempts: row.attempts + 1 });
   }
-  if (candidates.length === 0) return { begun: [], events: [] };
+  if (candidates.length === 0) return null;
   const toolRef = (t: ToolDefinition) => `${t.name}@${t.version}`;
-  // `status = 'PENDING'` guards against a concurrent dispatcher, as in `advance`'s dispatch.
-  const { rows } = await client.query<{ step_id: string; fence: number; attempts: number }>(
-    named(
-      'weft-begin-ahead',
-      `WITH d AS (
-         UPDATE step_runs s SET status = 'RUNNING', fence = s.fence + 1, waiting_reason = NULL, attempts = s.attempts + 1,
-                input = x.input, started_at = coalesce(s.started_at, now()), lease_owner = $5,
-                lease_expires_at = clock_timestamp() + make_interval(secs => $6::int / 1000.0)
-           FROM unnest($2::text[], $3::text[], $4::jsonb[]) AS x(step_id, tool, input)
-          WHERE s.execution_id = $1 AND s.step_id = x.step_id AND s.status = 'PENDING'
-          RETURNING s.workspace_id, s.step_id, s.fence, s.attempts, x.tool, x.input
-       ), a AS (
-         INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
-         SELECT workspace_id, $1, step_id, 'run', attempts, fence, 'RUNNING', tool, input, $5 FROM d
-       )
-       SELECT step_id, fence, attempts, weft_lease_take($1, step_id, 'run', fence, $5, $6::int) FROM d`,
-      [
-        exec.id,
-        candidates.map((c) => c.step.id),
-        candidates.map((c) => toolRef(c.tool)),
-        candidates.map((c) => JSON.stringify(c.input ?? null)),
-        rt.workerId,
-        rt.stepLeaseMs,
-      ],
-    ),
-  );
-  const taken = new Map(rows.map((r) => [r.step_id, r]));
   const begun: RunBegin[] = [];
   const events: NewEvent[] = [];
-  // Plan order, as the jobs' begins would have appended them had they been dispatched together.
   for (const c of candidates) {
-    const row = taken.get(c.step.id);
-    if (row === undefined) continue;
     events.push({
       type: 'step.started',
       stepId: c.step.id,
-      data: { attempt: row.attempts, tool: toolRef(c.tool), worker: rt.workerId },
+      data: { attempt: c.attempts, tool: toolRef(c.tool), worker: rt.workerId },
     });
     begun.push({
       kind: 'run',
@@ -122,8 +103,8 @@ export async function beginAhead(
         workspaceId: exec.workspace_id,
         executionId: exec.id,
         stepId: c.step.id,
-        fence: row.fence,
-        attempt: row.attempts,
+        fence: c.fence,
+        attempt: c.attempts,
         mode: exec.mode,
         tool: c.tool,
         input: c.input,
@@ -133,5 +114,37 @@ export async function beginAhead(
       },
     });
   }
-  return { begun, events };
+  const writes: WritesWithAppend = {
+    name: 'begin-ahead',
+    // `status = 'PENDING' AND fence = ...` re-checks what was read; the guard fails the
+    // transaction if any row was not as read.
+    ctes: `ahead AS (
+        SELECT * FROM unnest($7::text[], $8::text[], $9::jsonb[], $10::bigint[], $11::int[])
+          AS ahead(step_id, tool, input, fence, attempt)
+      ), ahead_steps AS (
+        UPDATE step_runs s SET status = 'RUNNING', fence = ahead.fence, waiting_reason = NULL, attempts = ahead.attempt,
+               input = ahead.input, started_at = coalesce(s.started_at, now()), lease_owner = $12,
+               lease_expires_at = clock_timestamp() + make_interval(secs => $13::int / 1000.0)
+          FROM ahead
+         WHERE s.execution_id = $2 AND s.step_id = ahead.step_id AND s.status = 'PENDING' AND s.fence = ahead.fence - 1
+         RETURNING s.step_id, s.fence
+      ), ahead_attempts AS (
+        INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
+        SELECT $1, $2, step_id, 'run', attempt, fence, 'RUNNING', tool, input, $12 FROM ahead
+      ), ahead_leases AS (
+        SELECT weft_lease_take($2, step_id, 'run', fence, $12, $13::int) FROM ahead_steps
+      )`,
+    select: ['ahead_leases'],
+    guard: '(SELECT count(*) FROM ahead_steps) = cardinality($7::text[])',
+    values: [
+      candidates.map((c) => c.step.id),
+      candidates.map((c) => toolRef(c.tool)),
+      candidates.map((c) => JSON.stringify(c.input ?? null)),
+      candidates.map((c) => c.fence),
+      candidates.map((c) => c.attempts),
+      rt.workerId,
+      rt.stepLeaseMs,
+    ],
+  };
+  return { begun, events, writes };
 }

@@ -5,7 +5,15 @@
  */
 import { beginAhead, type RunAheadOffer } from './run-ahead.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
-import { appendEvents, type ExecutionRow, enqueue, type NewEvent, named, setExecutionStatus } from './store.ts';
+import {
+  appendEvents,
+  type ExecutionRow,
+  enqueue,
+  type NewEvent,
+  named,
+  setExecutionStatus,
+  type WritesWithAppend,
+} from './store.ts';
 import type { RunBegin } from './tool-call.ts';
 import type { TenantClient } from './types.ts';
 
@@ -37,16 +45,23 @@ export async function advance(
   if (exec.status !== 'RUNNING' && exec.status !== 'WAITING_APPROVAL' && exec.status !== 'QUEUED') return [];
   const plan = await rt.plans.load(client, exec.plan_version_id);
   // Only unfinished rows are read: a step without one here has SUCCEEDED (every step has a row).
-  const { rows: open } = await client.query<{ step_id: string; status: string; error: string | null }>(
+  const { rows: open } = await client.query<{
+    step_id: string;
+    status: string;
+    error: string | null;
+    fence: number;
+    attempts: number;
+  }>(
     named(
       'weft-open-steps',
-      `SELECT step_id, status, error FROM step_runs WHERE execution_id = $1 AND status <> 'SUCCEEDED'`,
+      `SELECT step_id, status, error, fence, attempts FROM step_runs WHERE execution_id = $1 AND status <> 'SUCCEEDED'`,
       [exec.id],
     ),
   );
   const unfinished = new Map(open.map((r) => [r.step_id, r]));
   const events: NewEvent[] = [];
   let ahead: RunBegin[] = [];
+  let aheadWrites: WritesWithAppend | undefined;
   let running = 0;
   let waiting = 0;
   let failed: { step_id: string; error: string | null } | undefined;
@@ -71,12 +86,15 @@ export async function advance(
     }
     let queued = ready;
     if (ready.length > 0 && offer !== undefined && offer.max > 0) {
-      const begun = await beginAhead(rt, client, exec, plan, ready, offer);
-      ahead = begun.begun;
-      events.push(...begun.events);
-      running += ahead.length;
-      const taken = new Set(ahead.map((b) => b.call.stepId));
-      queued = ready.filter((id) => !taken.has(id));
+      const begun = await beginAhead(rt, client, exec, plan, ready, unfinished, offer);
+      if (begun !== null) {
+        ahead = begun.begun;
+        aheadWrites = begun.writes;
+        events.push(...begun.events);
+        running += ahead.length;
+        const taken = new Set(ahead.map((b) => b.call.stepId));
+        queued = ready.filter((id) => !taken.has(id));
+      }
     }
     if (queued.length > 0) {
       // Dispatch: new fence per step, its job and a lease, in this transaction. The lease covers a
@@ -117,7 +135,7 @@ export async function advance(
     const next = running === 0 ? 'WAITING_APPROVAL' : 'RUNNING';
     if (next !== exec.status) await setExecutionStatus(client, exec, next);
   }
-  await appendEvents(client, exec.workspace_id, exec.id, events);
+  await appendEvents(client, exec.workspace_id, exec.id, events, aheadWrites);
   return ahead;
 }
 

@@ -134,6 +134,15 @@ export interface WritesWithAppend {
   ctes: string;
   select: string[];
   values: unknown[];
+  /** `appendEvents` only: a condition on the CTEs; false appends nothing and throws (rolls back). */
+  guard?: string;
+}
+
+/** A condition that is always true but makes PostgreSQL run the SELECT-only CTEs (and checks `guard`). */
+function mustRun(writes: WritesWithAppend | undefined): string {
+  if (writes === undefined) return '';
+  const run = writes.select.map((c) => ` AND (SELECT count(*) FROM ${c}) >= 0`).join('');
+  return writes.guard === undefined ? run : `${run} AND (${writes.guard})`;
 }
 
 /**
@@ -149,8 +158,6 @@ export async function lockAndAppend(
   writes?: WritesWithAppend,
 ): Promise<(ExecutionRow & { appended: boolean }) | null> {
   const ctes = writes === undefined ? '' : `${writes.ctes},`;
-  // A condition that is always true but makes PostgreSQL run the SELECT-only CTEs.
-  const run = writes === undefined ? '' : writes.select.map((c) => ` AND (SELECT count(*) FROM ${c}) >= 0`).join('');
   const { rows } = await client.query<ExecutionRow & { appended: boolean }>(
     named(
       writes === undefined ? 'weft-lock-append' : `weft-lock-append+${writes.name}`,
@@ -168,7 +175,7 @@ export async function lockAndAppend(
      )
      SELECT e.*, (SELECT coalesce(json_agg(json_build_object('seq', seq, 'type', type, 'stepId', step_id, 'at', at,
                                                               'data', data) ORDER BY seq), '[]'::json) FROM ins) AS events
-       FROM e WHERE true${run}`,
+       FROM e WHERE true${mustRun(writes)}`,
       [
         executionId,
         events.length,
@@ -221,15 +228,18 @@ export async function appendEvents(
   workspaceId: string,
   executionId: string,
   events: NewEvent[],
+  writes?: WritesWithAppend,
 ): Promise<ExecutionEvent[]> {
-  if (events.length === 0) return [];
+  if (events.length === 0 && writes === undefined) return [];
   const { rows } = await client.query<{ seq: number; type: string; step_id: string | null; data: unknown; at: Date }>(
     named(
-      'weft-append',
-      `WITH e AS (UPDATE executions SET last_seq = last_seq + $3::int WHERE id = $2 RETURNING last_seq)
+      writes === undefined ? 'weft-append' : `weft-append+${writes.name}`,
+      `WITH ${writes === undefined ? '' : `${writes.ctes},`}
+         e AS (UPDATE executions SET last_seq = last_seq + $3::int WHERE id = $2 RETURNING last_seq)
        INSERT INTO execution_events (workspace_id, execution_id, seq, type, step_id, data)
        SELECT $1, $2, e.last_seq - $3::int + x.o::int, x.t, x.s, x.d
          FROM e, unnest($4::text[], $5::text[], $6::jsonb[]) WITH ORDINALITY AS x(t, s, d, o)
+        WHERE true${mustRun(writes)}
        RETURNING seq, type, step_id, data, at`,
       [
         workspaceId,
@@ -238,10 +248,13 @@ export async function appendEvents(
         events.map((e) => e.type),
         events.map((e) => e.stepId ?? null),
         events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
+        ...(writes?.values ?? []),
       ],
     ),
   );
-  if (rows.length === 0) throw new Error(`execution ${executionId} vanished while appending events`);
+  if (rows.length !== events.length) {
+    throw new Error(`execution ${executionId}: events not appended (execution gone or writes refused)`);
+  }
   const out = rows
     .map((r) => ({ workspaceId, executionId, seq: r.seq, type: r.type, stepId: r.step_id, at: r.at, data: r.data }))
     .sort((a, b) => a.seq - b.seq);
