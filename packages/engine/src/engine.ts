@@ -279,6 +279,7 @@ export function createEngine(options: EngineOptions): Engine {
             noHandleSignals: true,
             pollInterval: options.pollIntervalMs ?? 1000,
             logger: quietLogger(logger),
+            preset: { worker: { completeJobBatchDelay: 0 } },
           }),
         );
       }

@@ -11,6 +11,8 @@ import {
   enqueue,
   type NewEvent,
   named,
+  type OpenStep,
+  readOpenSteps,
   setExecutionStatus,
   type WritesWithAppend,
 } from './store.ts';
@@ -34,30 +36,21 @@ export interface StepJob {
  * Moves an active execution forward; a no-op for paused, finished or rolling-back ones. The caller
  * holds the execution row's lock (so concurrent finishes see each other's committed results).
  * With an `offer` (a worker finishing steps), ready steps it can run are begun here for it to run
- * after commit (returned); the rest are dispatched as jobs.
+ * after commit (returned); the rest are dispatched as jobs. `known`: the unfinished steps, if the
+ * caller read them after taking the execution's lock.
  */
 export async function advance(
   rt: Runtime,
   client: TenantClient,
   exec: ExecutionRow,
   offer?: RunAheadOffer,
+  known?: OpenStep[],
 ): Promise<RunBegin[]> {
   if (exec.status !== 'RUNNING' && exec.status !== 'WAITING_APPROVAL' && exec.status !== 'QUEUED') return [];
   const plan = await rt.plans.load(client, exec.plan_version_id);
   // Only unfinished rows are read: a step without one here has SUCCEEDED (every step has a row).
-  const { rows: open } = await client.query<{
-    step_id: string;
-    status: string;
-    error: string | null;
-    fence: number;
-    attempts: number;
-  }>(
-    named(
-      'weft-open-steps',
-      `SELECT step_id, status, error, fence, attempts FROM step_runs WHERE execution_id = $1 AND status <> 'SUCCEEDED'`,
-      [exec.id],
-    ),
-  );
+  // `known`: the caller read them under the execution lock already.
+  const open = known ?? (await readOpenSteps(client, exec.id));
   const unfinished = new Map(open.map((r) => [r.step_id, r]));
   const events: NewEvent[] = [];
   let ahead: RunBegin[] = [];

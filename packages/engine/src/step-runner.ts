@@ -425,11 +425,19 @@ export async function finishBatch(
     attempts: number;
     attempt_base: number;
   }>(
+    // The steps' rows first (sorted), then the execution's: `e` only runs once `s` is complete.
+    // Holding the execution lock from here on lets the statement that appends the events also
+    // read the unfinished steps for `advance` (its snapshot starts after the lock was taken).
     named(
       'weft-lock-steps',
-      `SELECT step_id, fence, status, attempts, attempt_base FROM step_runs
-        WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'RUNNING'
-        ORDER BY step_id FOR UPDATE`,
+      `WITH s AS (
+         SELECT step_id, fence, status, attempts, attempt_base FROM step_runs
+          WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'RUNNING'
+          ORDER BY step_id FOR UPDATE
+       ), e AS (
+         SELECT id FROM executions WHERE id = $1 AND (SELECT count(*) FROM s) > 0 FOR UPDATE
+       )
+       SELECT s.* FROM s WHERE (SELECT count(*) FROM e) >= 0`,
       [executionId, items.map((i) => i.begun.call.stepId)],
     ),
   );
@@ -446,17 +454,21 @@ export async function finishBatch(
     executionId,
     results.flatMap((r) => r.events),
     succeeded.length === 0 ? undefined : successWrites(succeeded),
+    { openSteps: rows.length > 0 },
   );
   if (exec === null) return none;
   for (const r of results) if (r.after !== undefined) await r.after(exec);
   if (!exec.appended || !results.some((r) => r.advances)) return none;
   const slots = items.flatMap((item, i) => (item.tools === null ? [] : [{ i, tools: item.tools }]));
   const first = slots[0];
+  // The statement that wrote the successes read the steps as they were before it.
+  const done = new Set(succeeded.map((s) => s.stepId));
   const ahead = await advance(
     rt,
     client,
     exec,
     first === undefined || !canRunAhead(rt) ? undefined : { max: slots.length, tools: first.tools },
+    exec.openSteps?.filter((o) => !done.has(o.step_id)),
   );
   ahead.forEach((begun, k) => {
     const slot = slots[k];

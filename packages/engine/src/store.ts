@@ -2,7 +2,8 @@
  * SQL of the engine's state, always run on a client inside a tenant transaction. Every transition
  * that appends events holds the execution row's lock while doing so, so each execution's events
  * get gapless `seq`s in commit order. Lock order (to stay free of deadlocks): a worker transaction
- * locks its own step row first and the execution row last; controls lock the execution row first
+ * locks its own step rows first and the execution row last (a begin in `lockAndAppend`, a finish
+ * right after its step rows, in the same statement); controls lock the execution row first
  * and touch only step rows no worker holds (PENDING / WAITING_APPROVAL, or SKIP LOCKED).
  */
 import type { withTenant } from '@weft/db';
@@ -148,19 +149,23 @@ function mustRun(writes: WritesWithAppend | undefined): string {
 /**
  * Locks the execution row and appends `events` in ONE statement, but only while the execution is
  * open (see OPEN); returns the locked row and whether the events were written. Worker transactions
- * take their step row first and the execution row last (here), so the execution lock is held only
- * for this statement and the commit.
+ * take their step row first and the execution row last (here, or just before), so it is held only
+ * for a few statements and the commit.
  */
 export async function lockAndAppend(
   client: TenantClient,
   executionId: string,
   events: NewEvent[],
   writes?: WritesWithAppend,
-): Promise<(ExecutionRow & { appended: boolean }) | null> {
+  how: { openSteps?: boolean } = {},
+): Promise<(ExecutionRow & { appended: boolean; openSteps?: OpenStep[] }) | null> {
   const ctes = writes === undefined ? '' : `${writes.ctes},`;
+  // Read in this statement's snapshot: only fresh when the caller took the execution's lock in an
+  // earlier statement; rows this statement's `writes` change still show their old state.
+  const open = how.openSteps === true ? `, ${OPEN_STEPS} AS open_steps` : '';
   const { rows } = await client.query<ExecutionRow & { appended: boolean }>(
     named(
-      writes === undefined ? 'weft-lock-append' : `weft-lock-append+${writes.name}`,
+      `${writes === undefined ? 'weft-lock-append' : `weft-lock-append+${writes.name}`}${open === '' ? '' : '+open'}`,
       `WITH ${ctes} e AS (
        UPDATE executions SET last_seq = last_seq + CASE WHEN status = ANY($5::text[]) THEN $2::int ELSE 0 END
         WHERE id = $1
@@ -174,7 +179,7 @@ export async function lockAndAppend(
        RETURNING workspace_id, execution_id, seq, type, step_id, data, at
      )
      SELECT e.*, (SELECT coalesce(json_agg(json_build_object('seq', seq, 'type', type, 'stepId', step_id, 'at', at,
-                                                              'data', data) ORDER BY seq), '[]'::json) FROM ins) AS events
+                                                              'data', data) ORDER BY seq), '[]'::json) FROM ins) AS events${open}
        FROM e WHERE true${mustRun(writes)}`,
       [
         executionId,
@@ -189,15 +194,41 @@ export async function lockAndAppend(
   );
   const row = rows[0];
   if (row === undefined) return null;
-  const { events: written, ...exec } = row as ExecutionRow & {
+  const {
+    events: written,
+    open_steps,
+    ...exec
+  } = row as ExecutionRow & {
     appended: boolean;
     events: Array<{ seq: number; type: string; stepId: string | null; at: string; data: unknown }>;
+    open_steps?: OpenStep[];
   };
   await announceEvents(
     client,
     written.map((e) => ({ ...e, workspaceId: exec.workspace_id, executionId: exec.id, at: new Date(e.at) })),
   );
-  return exec;
+  return open_steps === undefined ? exec : { ...exec, openSteps: open_steps };
+}
+
+/** An unfinished step as `advance` needs it (a step without one has SUCCEEDED). */
+export interface OpenStep {
+  step_id: string;
+  status: string;
+  error: string | null;
+  fence: number;
+  attempts: number;
+}
+
+const OPEN_STEPS = `(SELECT coalesce(json_agg(json_build_object('step_id', step_id, 'status', status, 'error', error,
+                                                  'fence', fence, 'attempts', attempts)), '[]'::json)
+                     FROM step_runs WHERE execution_id = $1 AND status <> 'SUCCEEDED')`;
+
+/** The execution's unfinished steps; the caller holds the execution row's lock. */
+export async function readOpenSteps(client: TenantClient, executionId: string): Promise<OpenStep[]> {
+  const { rows } = await client.query<{ open: OpenStep[] }>(
+    named('weft-open-steps', `SELECT ${OPEN_STEPS} AS open`, [executionId]),
+  );
+  return rows[0]?.open ?? [];
 }
 
 export async function loadStepRuns(client: TenantClient, executionId: string): Promise<Map<string, StepRunRow>> {
