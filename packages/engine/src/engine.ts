@@ -99,20 +99,26 @@ export function createEngine(options: EngineOptions): Engine {
     redis,
     publish: (items) => batchPublish(items),
   };
-  // Announcements of concurrent steps go out together: one round trip per burst, not per step.
+  // Announcements of concurrent steps go out together: one round trip per burst, not per step,
+  // and while one is being sent the next burst gathers.
   let pendingAnnouncements: Announcement[] = [];
-  let flushScheduled: Promise<void> | null = null;
+  let sending: Promise<void> | null = null;
+  const drainAnnouncements = async (): Promise<void> => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (;;) {
+      const batch = pendingAnnouncements;
+      pendingAnnouncements = [];
+      if (batch.length === 0) {
+        sending = null; // in the same step as the check: a later publish starts a new drain
+        return;
+      }
+      await sendAnnouncements(batch);
+    }
+  };
   const batchPublish = (items: Announcement[]): Promise<void> => {
     pendingAnnouncements.push(...items);
-    flushScheduled ??= new Promise<void>((resolve) => {
-      setImmediate(() => {
-        const batch = pendingAnnouncements;
-        pendingAnnouncements = [];
-        flushScheduled = null;
-        sendAnnouncements(batch).then(resolve, resolve);
-      });
-    });
-    return flushScheduled;
+    sending ??= drainAnnouncements();
+    return sending;
   };
   const sendAnnouncements = async (items: Announcement[]): Promise<void> => {
     try {

@@ -5,8 +5,8 @@
  */
 import type { Runtime } from './runtime.ts';
 import type { StepJob } from './scheduler.ts';
-import { beginBatch, finishBatch } from './step-runner.ts';
-import { tenantTx } from './store.ts';
+import { beginBatch, beginOpening, finishBatch, finishOpening } from './step-runner.ts';
+import { type OpeningQuery, tenantTx } from './store.ts';
 import type { CallOutcome, RunBegin } from './tool-call.ts';
 import type { TenantClient, ToolDefinition } from './types.ts';
 
@@ -22,7 +22,15 @@ export class ExecutionBatcher<I, O> {
   private readonly queues = new Map<string, Array<Request<I, O>>>();
 
   constructor(
-    private readonly work: (rt: Runtime, client: TenantClient, executionId: string, items: I[]) => Promise<O[]>,
+    /** The batch's transaction; `opened` are the rows of `opening`, sent with its BEGIN. */
+    private readonly work: (
+      rt: Runtime,
+      client: TenantClient,
+      executionId: string,
+      items: I[],
+      opened: unknown[],
+    ) => Promise<O[]>,
+    private readonly opening: (executionId: string, items: I[]) => OpeningQuery,
   ) {}
 
   submit(rt: Runtime, workspaceId: string, executionId: string, item: I): Promise<O> {
@@ -43,18 +51,14 @@ export class ExecutionBatcher<I, O> {
     if (queue === undefined) return;
     while (queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH);
+      const items = batch.map((r) => r.item);
       try {
         const results = await tenantTx(
           rt.pools.app,
           workspaceId,
-          (client) =>
-            this.work(
-              rt,
-              client,
-              executionId,
-              batch.map((r) => r.item),
-            ),
+          (client, opened) => this.work(rt, client, executionId, items, opened),
           rt.publish,
+          this.opening(executionId, items),
         );
         batch.forEach((r, i) => {
           r.resolve(results[i] as O);
@@ -77,7 +81,10 @@ export interface FinishItem {
 
 /** Begins of one execution's step jobs. */
 export class BeginBatcher {
-  private readonly batcher = new ExecutionBatcher<StepJob, Awaited<ReturnType<typeof beginBatch>>[number]>(beginBatch);
+  private readonly batcher = new ExecutionBatcher<StepJob, Awaited<ReturnType<typeof beginBatch>>[number]>(
+    beginBatch,
+    beginOpening,
+  );
 
   submit(rt: Runtime, job: StepJob) {
     return this.batcher.submit(rt, job.w, job.e, job);
@@ -86,7 +93,7 @@ export class BeginBatcher {
 
 /** Finishes of one execution's step attempts; each may come back with a step begun for its slot. */
 export class FinishBatcher {
-  private readonly batcher = new ExecutionBatcher<FinishItem, RunBegin | null>(finishBatch);
+  private readonly batcher = new ExecutionBatcher<FinishItem, RunBegin | null>(finishBatch, finishOpening);
 
   submit(
     rt: Runtime,

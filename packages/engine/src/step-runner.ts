@@ -20,6 +20,7 @@ import {
   lockExecution,
   type NewEvent,
   named,
+  type OpeningQuery,
   type StepRunRow,
   type WritesWithAppend,
 } from './store.ts';
@@ -85,19 +86,14 @@ interface LockedStep {
 }
 
 /**
- * Locks the steps' own rows, sorted (never the execution's: see the lock order in store.ts). Only
- * RUNNING rows: a job for a row in any other state has nothing to do, and leaving such rows
- * unlocked keeps controls that update them (retry) from waiting on a batch that waits on them.
+ * Locks the jobs' step rows, sorted (never the execution's: see the lock order in store.ts); sent
+ * with the begin transaction's BEGIN. Only RUNNING rows: a job for a row in any other state has
+ * nothing to do, and leaving such rows unlocked keeps controls that update them (retry) from
+ * waiting on a batch that waits on them.
  */
-async function lockSteps(
-  client: TenantClient,
-  executionId: string,
-  stepIds: string[],
-): Promise<Map<string, LockedStep>> {
-  const { rows } = await client.query<LockedStep & { step_id: string }>(
-    named(
-      'weft-lock-steps-begin',
-      `SELECT s.step_id, s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status,
+export function beginOpening(executionId: string, jobs: StepJob[]): OpeningQuery {
+  return {
+    text: `SELECT s.step_id, s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status,
               json_build_object('workspace_id', e.workspace_id, 'id', e.id, 'plan_id', e.plan_id,
                 'plan_version_id', e.plan_version_id, 'status', e.status, 'mode', e.mode, 'input', e.input,
                 'context', e.context, 'last_seq', e.last_seq, 'trace_parent', e.trace_parent) AS exec
@@ -105,10 +101,8 @@ async function lockSteps(
       WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[]) AND s.status = 'RUNNING'
       ORDER BY s.step_id
         FOR UPDATE OF s`,
-      [executionId, stepIds],
-    ),
-  );
-  return new Map(rows.map((r) => [r.step_id, r]));
+    values: [executionId, jobs.map((j) => j.s)],
+  };
 }
 
 /**
@@ -120,12 +114,10 @@ export async function beginBatch(
   client: TenantClient,
   executionId: string,
   jobs: StepJob[],
+  opened: unknown[],
 ): Promise<Begin[]> {
-  const locked = await lockSteps(
-    client,
-    executionId,
-    jobs.map((j) => j.s),
-  );
+  const rows = opened as Array<LockedStep & { step_id: string }>;
+  const locked = new Map(rows.map((r) => [r.step_id, r]));
   const results: Array<Begin | Starting> = [];
   for (const job of jobs) results.push(await begin(rt, client, job, locked.get(job.s) ?? null));
   const starting = results.filter((r): r is Starting => r.kind === 'run' && 'started' in r);
@@ -405,9 +397,30 @@ interface Finished {
 }
 
 /**
+ * Locks the attempts' step rows (sorted), then the execution's (`e` only runs once `s` is complete);
+ * sent with the finish transaction's BEGIN. Holding the execution lock from here on lets the
+ * statement that appends the events also read the unfinished steps for `advance` (its snapshot
+ * starts after the lock was taken). Nothing is locked when no step is still RUNNING.
+ */
+export function finishOpening(executionId: string, items: Array<{ begun: RunBegin }>): OpeningQuery {
+  return {
+    text: `WITH s AS (
+         SELECT step_id, fence, status, attempts, attempt_base FROM step_runs
+          WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'RUNNING'
+          ORDER BY step_id FOR UPDATE
+       ), e AS (
+         SELECT id FROM executions WHERE id = $1 AND (SELECT count(*) FROM s) > 0 FOR UPDATE
+       )
+       SELECT s.* FROM s WHERE (SELECT count(*) FROM e) >= 0`,
+    values: [executionId, items.map((i) => i.begun.call.stepId)],
+  };
+}
+
+/**
  * Records the outcomes of several attempts of ONE execution in one transaction: step rows first
- * (sorted), then one execution lock, one event append, one `advance`. Concurrent steps of an
- * execution finishing together share the execution lock and the commit instead of queueing on it.
+ * (sorted), then one execution lock (both by `finishOpening`, whose rows are `opened`), one event
+ * append, one `advance`. Concurrent steps of an execution finishing together share the execution
+ * lock and the commit instead of queueing on it.
  * Items with `tools` offer their worker slot: `advance` may begin a ready step for each, returned
  * at the item's index for that slot to run.
  */
@@ -416,31 +429,16 @@ export async function finishBatch(
   client: TenantClient,
   executionId: string,
   items: Array<{ begun: RunBegin; outcome: CallOutcome; tools: readonly ToolDefinition[] | null }>,
+  opened: unknown[],
 ): Promise<Array<RunBegin | null>> {
   const none = items.map((): RunBegin | null => null);
-  const { rows } = await client.query<{
+  const rows = opened as Array<{
     step_id: string;
     fence: number;
     status: string;
     attempts: number;
     attempt_base: number;
-  }>(
-    // The steps' rows first (sorted), then the execution's: `e` only runs once `s` is complete.
-    // Holding the execution lock from here on lets the statement that appends the events also
-    // read the unfinished steps for `advance` (its snapshot starts after the lock was taken).
-    named(
-      'weft-lock-steps',
-      `WITH s AS (
-         SELECT step_id, fence, status, attempts, attempt_base FROM step_runs
-          WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'RUNNING'
-          ORDER BY step_id FOR UPDATE
-       ), e AS (
-         SELECT id FROM executions WHERE id = $1 AND (SELECT count(*) FROM s) > 0 FOR UPDATE
-       )
-       SELECT s.* FROM s WHERE (SELECT count(*) FROM e) >= 0`,
-      [executionId, items.map((i) => i.begun.call.stepId)],
-    ),
-  );
+  }>;
   const locked = new Map(rows.map((r) => [r.step_id, r]));
   const results: Finished[] = [];
   const succeeded: Succeeded[] = [];

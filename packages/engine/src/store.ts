@@ -345,22 +345,44 @@ const RETRYABLE = new Set(['40P01', '40001']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * `withTenant`'s contract (one transaction, workspace set transaction-locally, no user) with BEGIN
- * and the setting sent as one round trip: workers run this twice per step. The id is checked to be
- * a UUID before it is written into the statement.
+ * A worker transaction's first statement, sent with BEGIN in the same round trip (simple query
+ * protocol, so `$n` become escaped literals: strings or string arrays only). Its rows are handed
+ * to the transaction's work.
+ */
+export interface OpeningQuery {
+  text: string;
+  values: Array<string | readonly string[]>;
+}
+
+function inline(client: { escapeLiteral(value: string): string }, opening: OpeningQuery): string {
+  return opening.text.replace(/\$(\d+)/g, (_, n: string) => {
+    const value = opening.values[Number(n) - 1];
+    if (value === undefined) throw new Error(`opening query has no value for $${n}`);
+    return typeof value === 'string'
+      ? client.escapeLiteral(value)
+      : `ARRAY[${value.map((v) => client.escapeLiteral(v)).join(',')}]::text[]`;
+  });
+}
+
+/**
+ * `withTenant`'s contract (one transaction, workspace set transaction-locally, no user) with BEGIN,
+ * the setting and an optional opening query sent as one round trip: workers run this for every
+ * step. The id is checked to be a UUID before it is written into the statement.
  */
 async function inTenant<T>(
   pool: Parameters<typeof withTenant>[0],
   workspaceId: string,
-  work: (client: TenantClient) => Promise<T>,
+  work: (client: TenantClient, opened: unknown[]) => Promise<T>,
+  opening?: OpeningQuery,
 ): Promise<T> {
   if (!UUID.test(workspaceId)) throw new Error(`not a workspace id: ${JSON.stringify(workspaceId)}`);
   const client = await pool.connect();
   try {
-    await client.query(
-      `BEGIN; SELECT set_config('weft.workspace_id', '${workspaceId}', true), set_config('weft.user_id', '', true)`,
-    );
-    const result = await work(client);
+    const first = opening === undefined ? '' : `; ${inline(client, opening)}`;
+    const results = (await client.query(
+      `BEGIN; SELECT set_config('weft.workspace_id', '${workspaceId}', true), set_config('weft.user_id', '', true)${first}`,
+    )) as unknown as Array<{ rows: unknown[] }>;
+    const result = await work(client, opening === undefined ? [] : (results.at(-1)?.rows ?? []));
     await client.query('COMMIT');
     return result;
   } catch (error) {
@@ -375,20 +397,26 @@ async function inTenant<T>(
 export async function tenantTx<T>(
   pool: Parameters<typeof withTenant>[0],
   workspaceId: string,
-  work: (client: TenantClient) => Promise<T>,
+  work: (client: TenantClient, opened: unknown[]) => Promise<T>,
   publish?: Publisher,
+  opening?: OpeningQuery,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const queue: Announcement[] = [];
     try {
-      const result = await inTenant(pool, workspaceId, async (client) => {
-        if (publish !== undefined) deferred.set(client, queue);
-        try {
-          return await work(client);
-        } finally {
-          deferred.delete(client);
-        }
-      });
+      const result = await inTenant(
+        pool,
+        workspaceId,
+        async (client, opened) => {
+          if (publish !== undefined) deferred.set(client, queue);
+          try {
+            return await work(client, opened);
+          } finally {
+            deferred.delete(client);
+          }
+        },
+        opening,
+      );
       // Not awaited: the job's slot frees now; subscribers cope with late or reordered announcements.
       if (publish !== undefined && queue.length > 0) void publish(queue).catch(() => {});
       return result;
