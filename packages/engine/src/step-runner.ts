@@ -126,11 +126,44 @@ export async function beginBatch(
     client,
     executionId,
     starting.map((r) => r.started),
+    startWrites(rt, starting),
   );
   if (after?.appended) return results;
   // Cancelled while we prepared: these attempts never start.
   for (const r of starting) await cancelBeforeStart(rt, client, r);
   return results.map((r) => (r.kind === 'run' ? { kind: 'skip' } : r));
+}
+
+/** The attempts' rows, their step rows and leases, for the statement that appends `step.started`. */
+function startWrites(rt: Runtime, starting: Starting[]): WritesWithAppend {
+  return {
+    name: 'started',
+    ctes: `st AS (
+        SELECT * FROM unnest($7::text[], $8::int[], $9::bigint[], $10::text[], $11::jsonb[])
+          AS st(step_id, attempt, fence, tool, input)
+      ), st_attempts AS (
+        INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
+        SELECT $12::uuid, $1, step_id, 'run', attempt, fence, 'RUNNING', tool, input, $13 FROM st
+      ), st_steps AS (
+        UPDATE step_runs r SET attempts = st.attempt, input = st.input, started_at = coalesce(r.started_at, now()),
+               waiting_reason = NULL, lease_owner = $13,
+               lease_expires_at = clock_timestamp() + make_interval(secs => $14::int / 1000.0)
+          FROM st WHERE r.execution_id = $1 AND r.step_id = st.step_id
+      ), st_leases AS (
+        SELECT weft_lease_take($1, step_id, 'run', fence, $13, $14::int) FROM st
+      )`,
+    select: ['st_leases'],
+    values: [
+      starting.map((r) => r.call.stepId),
+      starting.map((r) => r.call.attempt),
+      starting.map((r) => r.call.fence),
+      starting.map((r) => `${r.call.tool.name}@${r.call.tool.version}`),
+      starting.map((r) => JSON.stringify(r.call.input ?? null)),
+      starting[0]?.call.workspaceId,
+      rt.workerId,
+      rt.stepLeaseMs,
+    ],
+  };
 }
 
 async function cancelBeforeStart(rt: Runtime, client: TenantClient, r: Starting): Promise<void> {
@@ -242,23 +275,19 @@ async function begin(
     }
   }
 
+  // The attempt row, the step row and the lease are written with the `step.started` append
+  // (`startWrites`), once every job of the batch has been looked at; but a per-workspace slot
+  // counts leases, so with that limit the lease is taken now, before the next job counts.
+  if (rt.workspaceConcurrency !== null) {
+    await client.query(`SELECT weft_lease_take($1, $2, 'run', $3::bigint, $4, $5::int)`, [
+      job.e,
+      job.s,
+      job.f,
+      rt.workerId,
+      rt.stepLeaseMs,
+    ]);
+  }
   const toolRef = `${tool.name}@${tool.version}`;
-  const inputJson = JSON.stringify(input ?? null);
-  await client.query(
-    named(
-      'weft-begin-attempt',
-      `WITH a AS (
-       INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
-       VALUES ($1, $2, $3, 'run', $4, $5, 'RUNNING', $6, $7, $8)
-     ), s AS (
-       UPDATE step_runs SET attempts = $4, input = $7, started_at = coalesce(started_at, now()), waiting_reason = NULL,
-              lease_owner = $8, lease_expires_at = clock_timestamp() + make_interval(secs => $9::int / 1000.0)
-        WHERE execution_id = $2 AND step_id = $3
-     )
-     SELECT weft_lease_take($2, $3, 'run', $5::bigint, $8, $9::int)`,
-      [job.w, job.e, job.s, attempt, job.f, toolRef, inputJson, rt.workerId, rt.stepLeaseMs],
-    ),
-  );
   return {
     kind: 'run',
     step,
