@@ -198,6 +198,7 @@ export function createEngine(options: EngineOptions): Engine {
           checked.issues,
         );
       }
+      rt.plans.remember(input.planVersionId, version.spec);
       const started = startExecutionSpan({
         'weft.workspace.id': workspaceId,
         'weft.plan_version.id': input.planVersionId,

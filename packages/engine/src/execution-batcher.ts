@@ -1,7 +1,8 @@
 /**
- * Groups one execution's transitions in this process: while one batch's transaction is in flight,
- * requests for the same execution wait and then run together in the next one (one execution lock,
- * one commit), instead of queueing one by one on the execution row.
+ * Groups transitions in this process: while one batch's transaction is in flight, requests with
+ * the same key wait and then run together in the next one (one commit, shared locks), instead of
+ * queueing one by one on the execution row. Begins are grouped per execution, finishes per
+ * workspace (one transaction may finish steps of several executions; see `finishBatch`).
  */
 import type { Runtime } from './runtime.ts';
 import type { StepJob } from './scheduler.ts';
@@ -26,28 +27,28 @@ export class ExecutionBatcher<I, O> {
     private readonly work: (
       rt: Runtime,
       client: TenantClient,
-      executionId: string,
+      key: string,
       items: I[],
       opened: unknown[],
     ) => Promise<O[]>,
-    private readonly opening: (executionId: string, items: I[]) => OpeningQuery,
+    private readonly opening: (key: string, items: I[]) => OpeningQuery,
   ) {}
 
-  submit(rt: Runtime, workspaceId: string, executionId: string, item: I): Promise<O> {
+  submit(rt: Runtime, workspaceId: string, key: string, item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      const queue = this.queues.get(executionId);
+      const queue = this.queues.get(key);
       const request = { item, resolve, reject };
       if (queue !== undefined) {
         queue.push(request);
         return;
       }
-      this.queues.set(executionId, [request]);
-      void this.drain(rt, executionId, workspaceId);
+      this.queues.set(key, [request]);
+      void this.drain(rt, key, workspaceId);
     });
   }
 
-  private async drain(rt: Runtime, executionId: string, workspaceId: string): Promise<void> {
-    const queue = this.queues.get(executionId);
+  private async drain(rt: Runtime, key: string, workspaceId: string): Promise<void> {
+    const queue = this.queues.get(key);
     if (queue === undefined) return;
     while (queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH);
@@ -56,9 +57,9 @@ export class ExecutionBatcher<I, O> {
         const results = await tenantTx(
           rt.pools.app,
           workspaceId,
-          (client, opened) => this.work(rt, client, executionId, items, opened),
+          (client, opened) => this.work(rt, client, key, items, opened),
           rt.publish,
-          this.opening(executionId, items),
+          this.opening(key, items),
         );
         batch.forEach((r, i) => {
           r.resolve(results[i] as O);
@@ -68,7 +69,7 @@ export class ExecutionBatcher<I, O> {
         for (const r of batch) r.reject(error);
       }
     }
-    this.queues.delete(executionId);
+    this.queues.delete(key);
   }
 }
 
@@ -91,9 +92,12 @@ export class BeginBatcher {
   }
 }
 
-/** Finishes of one execution's step attempts; each may come back with a step begun for its slot. */
+/** Finishes of one workspace's step attempts; each may come back with a step begun for its slot. */
 export class FinishBatcher {
-  private readonly batcher = new ExecutionBatcher<FinishItem, RunBegin | null>(finishBatch, finishOpening);
+  private readonly batcher = new ExecutionBatcher<FinishItem, RunBegin | null>(
+    (rt, client, _workspaceId, items, opened) => finishBatch(rt, client, items, opened),
+    (_workspaceId, items) => finishOpening(items),
+  );
 
   submit(
     rt: Runtime,
@@ -102,7 +106,7 @@ export class FinishBatcher {
     offer: { tools: readonly ToolDefinition[] } | null,
   ): Promise<RunBegin | null> {
     const { call } = begun;
-    return this.batcher.submit(rt, call.workspaceId, call.executionId, {
+    return this.batcher.submit(rt, call.workspaceId, call.workspaceId, {
       begun,
       outcome,
       tools: offer?.tools ?? null,

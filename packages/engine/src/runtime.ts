@@ -76,6 +76,13 @@ export class PlanCache {
     return loaded;
   }
 
+  /** Keeps a version its caller has just read (e.g. to start a run), saving `load` the query. */
+  remember(planVersionId: string, spec: PlanSpec): void {
+    if (this.cache.has(planVersionId)) return;
+    if (this.cache.size > 1000) this.cache.clear();
+    this.cache.set(planVersionId, PlanCache.parse(spec));
+  }
+
   static parse(spec: PlanSpec): LoadedPlan {
     const deps = inferDependencies(spec);
     return {

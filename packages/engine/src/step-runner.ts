@@ -426,48 +426,91 @@ interface Finished {
 }
 
 /**
- * Locks the attempts' step rows (sorted), then the execution's (`e` only runs once `s` is complete);
- * sent with the finish transaction's BEGIN. Holding the execution lock from here on lets the
- * statement that appends the events also read the unfinished steps for `advance` (its snapshot
- * starts after the lock was taken). Nothing is locked when no step is still RUNNING.
+ * Locks the attempts' step rows (sorted), then their executions' rows (sorted; `e` only runs once
+ * `s` is complete), so worker transactions take locks in one order; sent with the finish
+ * transaction's BEGIN. Holding the execution locks from here on lets the statement that appends an
+ * execution's events also read its unfinished steps for `advance` (its snapshot starts after the
+ * lock was taken). Executions none of whose steps is still RUNNING are not locked.
  */
-export function finishOpening(executionId: string, items: Array<{ begun: RunBegin }>): OpeningQuery {
+export function finishOpening(items: Array<{ begun: RunBegin }>): OpeningQuery {
   return {
     text: `WITH s AS (
-         SELECT step_id, fence, status, attempts, attempt_base FROM step_runs
-          WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'RUNNING'
-          ORDER BY step_id FOR UPDATE
+         SELECT r.execution_id, r.step_id, r.fence, r.status, r.attempts, r.attempt_base
+           FROM step_runs r JOIN unnest($1::text[]::uuid[], $2::text[]) AS i(execution_id, step_id)
+             ON r.execution_id = i.execution_id AND r.step_id = i.step_id
+          WHERE r.status = 'RUNNING'
+          ORDER BY r.execution_id, r.step_id FOR UPDATE OF r
        ), e AS (
-         SELECT id FROM executions WHERE id = $1 AND (SELECT count(*) FROM s) > 0 FOR UPDATE
+         SELECT id FROM executions WHERE (SELECT count(*) FROM s) > 0 AND id IN (SELECT execution_id FROM s)
+          ORDER BY id FOR UPDATE
        )
        SELECT s.* FROM s WHERE (SELECT count(*) FROM e) >= 0`,
-    values: [executionId, items.map((i) => i.begun.call.stepId)],
+    values: [items.map((i) => i.begun.call.executionId), items.map((i) => i.begun.call.stepId)],
   };
 }
 
 /**
- * Records the outcomes of several attempts of ONE execution in one transaction: step rows first
- * (sorted), then one execution lock (both by `finishOpening`, whose rows are `opened`), one event
- * append, one `advance`. Concurrent steps of an execution finishing together share the execution
- * lock and the commit instead of queueing on it.
+ * Records the outcomes of attempts of one workspace in one transaction (`opened`: the rows
+ * `finishOpening` locked), execution by execution: each gets one event append and one `advance`.
+ * Concurrent steps finishing together share the commit instead of queueing for it one by one.
  * Items with `tools` offer their worker slot: `advance` may begin a ready step for each, returned
  * at the item's index for that slot to run.
  */
 export async function finishBatch(
   rt: Runtime,
   client: TenantClient,
-  executionId: string,
-  items: Array<{ begun: RunBegin; outcome: CallOutcome; tools: readonly ToolDefinition[] | null }>,
+  items: FinishInput[],
   opened: unknown[],
 ): Promise<Array<RunBegin | null>> {
+  const rows = opened as Array<LockedForFinish & { execution_id: string }>;
+  const byExecution = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    const at = byExecution.get(item.begun.call.executionId);
+    if (at === undefined) byExecution.set(item.begun.call.executionId, [i]);
+    else at.push(i);
+  });
+  const out = items.map((): RunBegin | null => null);
+  // Sorted like the locks, so the statements below meet the rows in the order they were taken.
+  for (const executionId of [...byExecution.keys()].sort()) {
+    const indexes = byExecution.get(executionId) ?? [];
+    const next = await finishExecution(
+      rt,
+      client,
+      executionId,
+      indexes.map((i) => items[i] as FinishInput),
+      rows.filter((r) => r.execution_id === executionId),
+    );
+    next.forEach((n, k) => {
+      const i = indexes[k];
+      if (i !== undefined) out[i] = n;
+    });
+  }
+  return out;
+}
+
+interface FinishInput {
+  begun: RunBegin;
+  outcome: CallOutcome;
+  tools: readonly ToolDefinition[] | null;
+}
+
+interface LockedForFinish {
+  step_id: string;
+  fence: number;
+  status: string;
+  attempts: number;
+  attempt_base: number;
+}
+
+/** The part of a finish batch for one execution, whose rows `finishOpening` locked. */
+async function finishExecution(
+  rt: Runtime,
+  client: TenantClient,
+  executionId: string,
+  items: FinishInput[],
+  rows: LockedForFinish[],
+): Promise<Array<RunBegin | null>> {
   const none = items.map((): RunBegin | null => null);
-  const rows = opened as Array<{
-    step_id: string;
-    fence: number;
-    status: string;
-    attempts: number;
-    attempt_base: number;
-  }>;
   const locked = new Map(rows.map((r) => [r.step_id, r]));
   const results: Finished[] = [];
   const succeeded: Succeeded[] = [];
