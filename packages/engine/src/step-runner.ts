@@ -19,7 +19,6 @@ import {
   lockAndAppend,
   lockExecution,
   type NewEvent,
-  named,
   type OpeningQuery,
   type StepRunRow,
   type WritesWithAppend,
