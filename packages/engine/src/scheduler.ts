@@ -1,7 +1,8 @@
 /**
  * Decides what happens next in an execution, inside the transaction that changed it: dispatches
  * ready steps up to the plan's concurrency, opens approval gates, or ends the run. Dispatch takes
- * a new fencing token per step and queues its job in the same transaction.
+ * a new fencing token per step and queues its job in the same transaction, or, for a finishing
+ * worker with a free slot, begins the step right there for that worker to run (run-ahead.ts).
  */
 import { beginAhead, type RunAheadOffer } from './run-ahead.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';

@@ -2,7 +2,8 @@
  * The `weft.step` job: one attempt of one step. Three parts, two transactions:
  * `begin` (checks the fence, waits for a slot/lock/token, answers from a mock or the cache, or
  * records the attempt and takes the lease), the tool call itself (no transaction), and `finish`
- * (rejects a stale fence, records the outcome, retries or moves the execution on).
+ * (rejects a stale fence, records the outcome, retries or moves the execution on). A finish may
+ * begin the next step for the same slot (run-ahead.ts): the job then runs it too, without a begin.
  */
 import { EngineError } from './errors.ts';
 import { mockFromSchema } from './mock-output.ts';
