@@ -1,5 +1,6 @@
 // Engine throughput and scheduling overhead against raw graphile-worker on the same database, in
 // the same run (DESIGN.md §7). Goals: ≥ 50 % of raw throughput, ≤ 5 ms p50 overhead per step.
+import { readFileSync } from 'node:fs';
 import { withTenant } from '@weft/db';
 import { createEngine, type PlanSpec, type ToolDefinition } from '@weft/engine';
 import { createPlanVersion, createTestDatabase, createWorkspace } from '@weft/test-utils';
@@ -21,6 +22,34 @@ try {
   const queuePool = new pg.Pool({ connectionString: db.ownerUrl, max: CONCURRENCY + 3 });
   queuePool.on('error', () => {});
   queuePool.on('connect', (c) => c.on('error', () => {}));
+
+  // CPU used by this process and by the bench database's backends (Linux /proc): on a shared,
+  // loaded machine, work per step compares runs where wall-clock rates swing. Approximate: a
+  // backend that exits during a phase takes its CPU time with it.
+  const cpuSample = async (): Promise<{ node: number; pg: Map<number, number> | null }> => {
+    const usage = process.cpuUsage();
+    let pg: Map<number, number> | null = new Map();
+    try {
+      const { rows } = await queuePool.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+      for (const { pid } of rows) {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        pg.set(pid, (Number(fields[11]) + Number(fields[12])) * 10); // utime + stime, 100 ticks/s
+      }
+    } catch {
+      pg = null;
+    }
+    return { node: (usage.user + usage.system) / 1000, pg };
+  };
+  const cpuPerStep = (from: Awaited<ReturnType<typeof cpuSample>>, to: typeof from, steps: number): string => {
+    const node = (to.node - from.node) / steps;
+    if (from.pg === null || to.pg === null) return `CPU/step: node ${fmt(node)} ms`;
+    let pgMs = 0;
+    for (const [pid, ms] of to.pg) pgMs += ms - (from.pg.get(pid) ?? 0);
+    return `CPU/step: node ${fmt(node)} ms, postgres ${fmt(pgMs / steps)} ms`;
+  };
 
   // ---------------------------------------------------------------- raw graphile-worker
   let rawDone = 0;
@@ -51,6 +80,7 @@ try {
   const rawAll = new Promise<void>((r) => {
     rawAllDone = r;
   });
+  const rawCpu = await cpuSample();
   const rawStart = performance.now();
   await queuePool.query(
     `SELECT graphile_worker.add_jobs(array_agg(ROW('noop', '{}'::json, NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec))
@@ -59,6 +89,7 @@ try {
   );
   await rawAll;
   const rawSeconds = (performance.now() - rawStart) / 1000;
+  const rawCpuText = cpuPerStep(rawCpu, await cpuSample(), STEPS);
   const rawChain = new Promise<void>((r) => {
     chainFinished = r;
   });
@@ -106,10 +137,12 @@ try {
     concurrency: CONCURRENCY,
     steps: Array.from({ length: STEPS }, (_, i) => ({ id: `s${i}`, tool: 'bench.noop' })),
   };
+  const engineCpu = await cpuSample();
   const engineStart = performance.now();
   const fanRun = await startPlan(fan);
   const fanStatus = await finished(fanRun.executionId);
   const engineSeconds = (performance.now() - engineStart) / 1000;
+  const engineCpuText = cpuPerStep(engineCpu, await cpuSample(), STEPS);
   if (fanStatus !== 'SUCCEEDED') throw new Error(`fan-out run ended ${fanStatus}`);
 
   // The same number of steps spread over many executions: steps of different executions do not
@@ -119,6 +152,7 @@ try {
     concurrency: 5,
     steps: Array.from({ length: STEPS / RUNS }, (_, i) => ({ id: `m${i}`, tool: 'bench.noop' })),
   };
+  const manyCpu = await cpuSample();
   const manyStart = performance.now();
   const many = await Promise.all(Array.from({ length: RUNS }, () => startPlan(small)));
   for (const run of many) {
@@ -126,6 +160,7 @@ try {
     if (status !== 'SUCCEEDED') throw new Error(`run ended ${status}`);
   }
   const manySeconds = (performance.now() - manyStart) / 1000;
+  const manyCpuText = cpuPerStep(manyCpu, await cpuSample(), STEPS);
 
   const chain: PlanSpec = {
     steps: Array.from({ length: CHAIN }, (_, i) => ({
@@ -152,9 +187,9 @@ try {
   process.stdout.write(
     [
       `no-op throughput (${STEPS} jobs/steps, worker concurrency ${CONCURRENCY}):`,
-      `  raw graphile-worker: ${fmt(rawRate)} jobs/s`,
-      `  weft engine, one execution (concurrency ${CONCURRENCY}):      ${fmt(engineRate)} steps/s  = ${fmt((engineRate / rawRate) * 100)} % of raw`,
-      `  weft engine, ${RUNS} executions × ${STEPS / RUNS} steps (concurrency 5): ${fmt(manyRate)} steps/s  = ${fmt((manyRate / rawRate) * 100)} % of raw (goal ≥ 50 %)`,
+      `  raw graphile-worker: ${fmt(rawRate)} jobs/s  (${rawCpuText})`,
+      `  weft engine, one execution (concurrency ${CONCURRENCY}):      ${fmt(engineRate)} steps/s  = ${fmt((engineRate / rawRate) * 100)} % of raw  (${engineCpuText})`,
+      `  weft engine, ${RUNS} executions × ${STEPS / RUNS} steps (concurrency 5): ${fmt(manyRate)} steps/s  = ${fmt((manyRate / rawRate) * 100)} % of raw (goal ≥ 50 %)  (${manyCpuText})`,
       `scheduling overhead per step (previous step's end → next step's start, chain of ${CHAIN}):`,
       `  raw graphile-worker chained jobs: p50 ${fmt(percentile(rawGaps, 50))} ms, p99 ${fmt(percentile(rawGaps, 99))} ms`,
       `  weft engine:                      p50 ${fmt(percentile(gaps, 50))} ms, p99 ${fmt(percentile(gaps, 99))} ms (goal p50 ≤ 5 ms)`,

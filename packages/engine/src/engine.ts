@@ -94,23 +94,31 @@ export function createEngine(options: EngineOptions): Engine {
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
     plans: new PlanCache(),
     running: new Map(),
+    runAhead: false,
+    stopping: false,
     redis,
     publish: (items) => batchPublish(items),
   };
-  // Announcements of concurrent steps go out together: one round trip per burst, not per step.
+  // Announcements of concurrent steps go out together: one round trip per burst, not per step,
+  // and while one is being sent the next burst gathers.
   let pendingAnnouncements: Announcement[] = [];
-  let flushScheduled: Promise<void> | null = null;
+  let sending: Promise<void> | null = null;
+  const drainAnnouncements = async (): Promise<void> => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (;;) {
+      const batch = pendingAnnouncements;
+      pendingAnnouncements = [];
+      if (batch.length === 0) {
+        sending = null; // in the same step as the check: a later publish starts a new drain
+        return;
+      }
+      await sendAnnouncements(batch);
+    }
+  };
   const batchPublish = (items: Announcement[]): Promise<void> => {
     pendingAnnouncements.push(...items);
-    flushScheduled ??= new Promise<void>((resolve) => {
-      setImmediate(() => {
-        const batch = pendingAnnouncements;
-        pendingAnnouncements = [];
-        flushScheduled = null;
-        sendAnnouncements(batch).then(resolve, resolve);
-      });
-    });
-    return flushScheduled;
+    sending ??= drainAnnouncements();
+    return sending;
   };
   const sendAnnouncements = async (items: Announcement[]): Promise<void> => {
     try {
@@ -190,6 +198,7 @@ export function createEngine(options: EngineOptions): Engine {
           checked.issues,
         );
       }
+      rt.plans.remember(input.planVersionId, version.spec);
       const started = startExecutionSpan({
         'weft.workspace.id': workspaceId,
         'weft.plan_version.id': input.planVersionId,
@@ -261,6 +270,7 @@ export function createEngine(options: EngineOptions): Engine {
     async startWorkers(count: number): Promise<void> {
       if (count <= 0) return;
       await bus.start(); // cancel notifications must reach this process's running steps
+      rt.runAhead = true;
       if (queuePool === null) {
         queuePool = new pg.Pool({ ...rt.pools.owner.options, max: workerConcurrency + 3 });
         // A dropped idle connection must not crash the process; graphile-worker reconnects.
@@ -276,6 +286,7 @@ export function createEngine(options: EngineOptions): Engine {
             noHandleSignals: true,
             pollInterval: options.pollIntervalMs ?? 1000,
             logger: quietLogger(logger),
+            preset: { worker: { completeJobBatchDelay: 0 } },
           }),
         );
       }
@@ -299,6 +310,7 @@ export function createEngine(options: EngineOptions): Engine {
     stop(): Promise<void> {
       stopping ??= (async () => {
         if (sweeper !== null) clearInterval(sweeper);
+        rt.stopping = true;
         for (const controller of rt.running.values()) controller.abort(new Interrupted('worker stopping'));
         await Promise.all(runners.map((r) => r.stop().catch(() => {})));
         await queuePool?.end().catch(() => {});

@@ -1,14 +1,15 @@
 /**
- * Groups one execution's transitions in this process: while one batch's transaction is in flight,
- * requests for the same execution wait and then run together in the next one (one execution lock,
- * one commit), instead of queueing one by one on the execution row.
+ * Groups transitions in this process: while one batch's transaction is in flight, requests with
+ * the same key wait and then run together in the next one (one commit, shared locks), instead of
+ * queueing one by one on the execution row. Begins are grouped per execution, finishes per
+ * workspace (one transaction may finish steps of several executions; see `finishBatch`).
  */
 import type { Runtime } from './runtime.ts';
 import type { StepJob } from './scheduler.ts';
-import { beginBatch, finishBatch, type RunBegin } from './step-runner.ts';
-import { tenantTx } from './store.ts';
-import type { CallOutcome } from './tool-call.ts';
-import type { TenantClient } from './types.ts';
+import { beginBatch, beginOpening, finishBatch, finishOpening } from './step-runner.ts';
+import { type OpeningQuery, tenantTx } from './store.ts';
+import type { CallOutcome, RunBegin } from './tool-call.ts';
+import type { TenantClient, ToolDefinition } from './types.ts';
 
 interface Request<I, O> {
   item: I;
@@ -22,39 +23,43 @@ export class ExecutionBatcher<I, O> {
   private readonly queues = new Map<string, Array<Request<I, O>>>();
 
   constructor(
-    private readonly work: (rt: Runtime, client: TenantClient, executionId: string, items: I[]) => Promise<O[]>,
+    /** The batch's transaction; `opened` are the rows of `opening`, sent with its BEGIN. */
+    private readonly work: (
+      rt: Runtime,
+      client: TenantClient,
+      key: string,
+      items: I[],
+      opened: unknown[],
+    ) => Promise<O[]>,
+    private readonly opening: (key: string, items: I[]) => OpeningQuery,
   ) {}
 
-  submit(rt: Runtime, workspaceId: string, executionId: string, item: I): Promise<O> {
+  submit(rt: Runtime, workspaceId: string, key: string, item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      const queue = this.queues.get(executionId);
+      const queue = this.queues.get(key);
       const request = { item, resolve, reject };
       if (queue !== undefined) {
         queue.push(request);
         return;
       }
-      this.queues.set(executionId, [request]);
-      void this.drain(rt, executionId, workspaceId);
+      this.queues.set(key, [request]);
+      void this.drain(rt, key, workspaceId);
     });
   }
 
-  private async drain(rt: Runtime, executionId: string, workspaceId: string): Promise<void> {
-    const queue = this.queues.get(executionId);
+  private async drain(rt: Runtime, key: string, workspaceId: string): Promise<void> {
+    const queue = this.queues.get(key);
     if (queue === undefined) return;
     while (queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH);
+      const items = batch.map((r) => r.item);
       try {
         const results = await tenantTx(
           rt.pools.app,
           workspaceId,
-          (client) =>
-            this.work(
-              rt,
-              client,
-              executionId,
-              batch.map((r) => r.item),
-            ),
+          (client, opened) => this.work(rt, client, key, items, opened),
           rt.publish,
+          this.opening(key, items),
         );
         batch.forEach((r, i) => {
           r.resolve(results[i] as O);
@@ -64,33 +69,47 @@ export class ExecutionBatcher<I, O> {
         for (const r of batch) r.reject(error);
       }
     }
-    this.queues.delete(executionId);
+    this.queues.delete(key);
   }
 }
 
 export interface FinishItem {
-  job: StepJob;
   begun: RunBegin;
   outcome: CallOutcome;
+  /** Set when the item's worker slot is free to run a step begun ahead (run-ahead.ts). */
+  tools: readonly ToolDefinition[] | null;
 }
 
 /** Begins of one execution's step jobs. */
 export class BeginBatcher {
-  private readonly batcher = new ExecutionBatcher<StepJob, Awaited<ReturnType<typeof beginBatch>>[number]>(beginBatch);
+  private readonly batcher = new ExecutionBatcher<StepJob, Awaited<ReturnType<typeof beginBatch>>[number]>(
+    beginBatch,
+    beginOpening,
+  );
 
   submit(rt: Runtime, job: StepJob) {
     return this.batcher.submit(rt, job.w, job.e, job);
   }
 }
 
-/** Finishes of one execution's step attempts. */
+/** Finishes of one workspace's step attempts; each may come back with a step begun for its slot. */
 export class FinishBatcher {
-  private readonly batcher = new ExecutionBatcher<FinishItem, void>(async (rt, client, executionId, items) => {
-    await finishBatch(rt, client, executionId, items);
-    return items.map(() => undefined);
-  });
+  private readonly batcher = new ExecutionBatcher<FinishItem, RunBegin | null>(
+    (rt, client, _workspaceId, items, opened) => finishBatch(rt, client, items, opened),
+    (_workspaceId, items) => finishOpening(items),
+  );
 
-  submit(rt: Runtime, job: StepJob, begun: RunBegin, outcome: CallOutcome): Promise<void> {
-    return this.batcher.submit(rt, job.w, job.e, { job, begun, outcome });
+  submit(
+    rt: Runtime,
+    begun: RunBegin,
+    outcome: CallOutcome,
+    offer: { tools: readonly ToolDefinition[] } | null,
+  ): Promise<RunBegin | null> {
+    const { call } = begun;
+    return this.batcher.submit(rt, call.workspaceId, call.workspaceId, {
+      begun,
+      outcome,
+      tools: offer?.tools ?? null,
+    });
   }
 }

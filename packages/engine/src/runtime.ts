@@ -42,6 +42,10 @@ export interface Runtime {
   finishes: FinishBatcher;
   /** Sends the announcements of engine-owned transactions after they commit. */
   publish: Publisher;
+  /** This process runs workers, so a finishing worker may begin successors itself (run-ahead.ts). */
+  runAhead: boolean;
+  /** The workers are stopping: begin nothing more here, hand begun steps back. */
+  stopping: boolean;
   /** Local running attempts, by `${executionId}/${stepId}`, so cancel can abort them. */
   running: Map<string, AbortController>;
 }
@@ -70,6 +74,13 @@ export class PlanCache {
     if (this.cache.size > 1000) this.cache.clear();
     this.cache.set(planVersionId, loaded);
     return loaded;
+  }
+
+  /** Keeps a version its caller has just read (e.g. to start a run), saving `load` the query. */
+  remember(planVersionId: string, spec: PlanSpec): void {
+    if (this.cache.has(planVersionId)) return;
+    if (this.cache.size > 1000) this.cache.clear();
+    this.cache.set(planVersionId, PlanCache.parse(spec));
   }
 
   static parse(spec: PlanSpec): LoadedPlan {

@@ -1,10 +1,23 @@
 /**
  * Decides what happens next in an execution, inside the transaction that changed it: dispatches
  * ready steps up to the plan's concurrency, opens approval gates, or ends the run. Dispatch takes
- * a new fencing token per step and queues its job in the same transaction.
+ * a new fencing token per step and queues its job in the same transaction, or, for a finishing
+ * worker with a free slot, begins the step right there for that worker to run (run-ahead.ts).
  */
+import { beginAhead, type RunAheadOffer } from './run-ahead.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
-import { appendEvents, type ExecutionRow, enqueue, type NewEvent, named, setExecutionStatus } from './store.ts';
+import {
+  appendEvents,
+  type ExecutionRow,
+  enqueue,
+  type NewEvent,
+  named,
+  type OpenStep,
+  readOpenSteps,
+  setExecutionStatus,
+  type WritesWithAppend,
+} from './store.ts';
+import type { RunBegin } from './tool-call.ts';
 import type { TenantClient } from './types.ts';
 
 export const Task = {
@@ -23,20 +36,26 @@ export interface StepJob {
 /**
  * Moves an active execution forward; a no-op for paused, finished or rolling-back ones. The caller
  * holds the execution row's lock (so concurrent finishes see each other's committed results).
+ * With an `offer` (a worker finishing steps), ready steps it can run are begun here for it to run
+ * after commit (returned); the rest are dispatched as jobs. `known`: the unfinished steps, if the
+ * caller read them after taking the execution's lock.
  */
-export async function advance(rt: Runtime, client: TenantClient, exec: ExecutionRow): Promise<void> {
-  if (exec.status !== 'RUNNING' && exec.status !== 'WAITING_APPROVAL' && exec.status !== 'QUEUED') return;
+export async function advance(
+  rt: Runtime,
+  client: TenantClient,
+  exec: ExecutionRow,
+  offer?: RunAheadOffer,
+  known?: OpenStep[],
+): Promise<RunBegin[]> {
+  if (exec.status !== 'RUNNING' && exec.status !== 'WAITING_APPROVAL' && exec.status !== 'QUEUED') return [];
   const plan = await rt.plans.load(client, exec.plan_version_id);
   // Only unfinished rows are read: a step without one here has SUCCEEDED (every step has a row).
-  const { rows: open } = await client.query<{ step_id: string; status: string; error: string | null }>(
-    named(
-      'weft-open-steps',
-      `SELECT step_id, status, error FROM step_runs WHERE execution_id = $1 AND status <> 'SUCCEEDED'`,
-      [exec.id],
-    ),
-  );
+  // `known`: the caller read them under the execution lock already.
+  const open = known ?? (await readOpenSteps(client, exec.id));
   const unfinished = new Map(open.map((r) => [r.step_id, r]));
   const events: NewEvent[] = [];
+  let ahead: RunBegin[] = [];
+  let aheadWrites: WritesWithAppend | undefined;
   let running = 0;
   let waiting = 0;
   let failed: { step_id: string; error: string | null } | undefined;
@@ -59,7 +78,19 @@ export async function advance(rt: Runtime, client: TenantClient, exec: Execution
         slots--;
       }
     }
-    if (ready.length > 0) {
+    let queued = ready;
+    if (ready.length > 0 && offer !== undefined && offer.max > 0) {
+      const begun = await beginAhead(rt, client, exec, plan, ready, unfinished, offer);
+      if (begun !== null) {
+        ahead = begun.begun;
+        aheadWrites = begun.writes;
+        events.push(...begun.events);
+        running += ahead.length;
+        const taken = new Set(ahead.map((b) => b.call.stepId));
+        queued = ready.filter((id) => !taken.has(id));
+      }
+    }
+    if (queued.length > 0) {
       // Dispatch: new fence per step, its job and a lease, in this transaction. The lease covers a
       // worker that dies between taking the job and starting the step (graphile-worker would hold
       // that job for 4 h). `status = 'PENDING'` guards against a concurrent dispatcher.
@@ -73,7 +104,7 @@ export async function advance(rt: Runtime, client: TenantClient, exec: Execution
          SELECT weft_enqueue($3, json_build_object('w', $4::uuid, 'e', $1::uuid, 's', step_id, 'f', fence), NULL),
                 weft_lease_take($1, step_id, 'run', fence, 'queue', $5::int)
            FROM d`,
-          [exec.id, ready, Task.step, exec.workspace_id, rt.queuedLeaseMs],
+          [exec.id, queued, Task.step, exec.workspace_id, rt.queuedLeaseMs],
         ),
       );
       running += rowCount ?? 0;
@@ -98,7 +129,8 @@ export async function advance(rt: Runtime, client: TenantClient, exec: Execution
     const next = running === 0 ? 'WAITING_APPROVAL' : 'RUNNING';
     if (next !== exec.status) await setExecutionStatus(client, exec, next);
   }
-  await appendEvents(client, exec.workspace_id, exec.id, events);
+  await appendEvents(client, exec.workspace_id, exec.id, events, aheadWrites);
+  return ahead;
 }
 
 /** Outputs of the plan's sink steps (those nothing depends on), by step id. */

@@ -2,26 +2,29 @@
  * The `weft.step` job: one attempt of one step. Three parts, two transactions:
  * `begin` (checks the fence, waits for a slot/lock/token, answers from a mock or the cache, or
  * records the attempt and takes the lease), the tool call itself (no transaction), and `finish`
- * (rejects a stale fence, records the outcome, retries or moves the execution on).
+ * (rejects a stale fence, records the outcome, retries or moves the execution on). A finish may
+ * begin the next step for the same slot (run-ahead.ts): the job then runs it too, without a begin.
  */
 import { EngineError } from './errors.ts';
 import { mockFromSchema } from './mock-output.ts';
 import { takeToken } from './rate-limits.ts';
 import { acquireLocks, lockHolder, releaseLocks } from './resource-locks.ts';
+import { canRunAhead } from './run-ahead.ts';
 import type { Runtime } from './runtime.ts';
 import { advance, type StepJob, Task } from './scheduler.ts';
 import { cacheGet, cachePut } from './step-cache.ts';
+import { resolveInput } from './step-input.ts';
 import {
   type ExecutionRow,
   enqueue,
   lockAndAppend,
   lockExecution,
   type NewEvent,
-  named,
+  type OpeningQuery,
   type StepRunRow,
+  type WritesWithAppend,
 } from './store.ts';
-import { referencedSteps, resolveTemplates } from './templates.ts';
-import { type CallOutcome, callTool, holdLease, type ToolCall } from './tool-call.ts';
+import { type CallOutcome, callTool, holdLease, Interrupted, type RunBegin } from './tool-call.ts';
 import { inStepSpan, logAttempt, stepSpanAttributes } from './tracing.ts';
 import {
   NonRetriableToolError,
@@ -31,20 +34,40 @@ import {
   type ToolDefinition,
 } from './types.ts';
 
-export type RunBegin = { kind: 'run'; call: ToolCall; step: StepSpec; traceParent: string | null };
 type Begin = { kind: 'skip' } | RunBegin;
 /** A begin that will start its attempt once its `step.started` event is appended. */
 type Starting = RunBegin & { started: NewEvent };
 
+/**
+ * How long one job's slot keeps running steps begun ahead before their successors go through the
+ * queue again: queued jobs of other runs (and their queued leases) must not wait behind a long chain.
+ */
+const RUN_AHEAD_SLICE_MS = 1000;
+
 export async function runStepJob(rt: Runtime, job: StepJob): Promise<void> {
   const begun = await rt.begins.submit(rt, job);
   if (begun.kind !== 'run') return;
-  await inStepSpan(begun.traceParent, stepSpanAttributes(rt, begun.call), async (span) => {
-    const outcome = await callTool(rt, begun.call);
+  // The job's slot keeps running the steps its finishes begin ahead (run-ahead.ts).
+  const until = performance.now() + RUN_AHEAD_SLICE_MS;
+  let next: RunBegin | null = begun;
+  while (next !== null) next = await runAttempt(rt, next, performance.now() < until);
+}
+
+/**
+ * Calls the tool of a begun attempt and records its outcome; with `offerSlot`, returns a step
+ * begun ahead for this slot to run next.
+ */
+async function runAttempt(rt: Runtime, begun: RunBegin, offerSlot: boolean): Promise<RunBegin | null> {
+  return inStepSpan(begun.traceParent, stepSpanAttributes(rt, begun.call), async (span) => {
+    // A step begun ahead while the workers stop goes back the way an interrupted call does.
+    const outcome: CallOutcome = rt.stopping
+      ? { ok: false, error: new Interrupted('worker stopping'), durationMs: 0, interrupted: true }
+      : await callTool(rt, begun.call);
     logAttempt(rt, span, begun.call, outcome);
     const release = holdLease(rt, begun.call);
     try {
-      await rt.finishes.submit(rt, job, begun, outcome);
+      const offer = offerSlot && canRunAhead(rt) ? { tools: await rt.registry.list(begun.call.workspaceId) } : null;
+      return await rt.finishes.submit(rt, begun, outcome, offer);
     } finally {
       release();
     }
@@ -63,19 +86,14 @@ interface LockedStep {
 }
 
 /**
- * Locks the steps' own rows, sorted (never the execution's: see the lock order in store.ts). Only
- * RUNNING rows: a job for a row in any other state has nothing to do, and leaving such rows
- * unlocked keeps controls that update them (retry) from waiting on a batch that waits on them.
+ * Locks the jobs' step rows, sorted (never the execution's: see the lock order in store.ts); sent
+ * with the begin transaction's BEGIN. Only RUNNING rows: a job for a row in any other state has
+ * nothing to do, and leaving such rows unlocked keeps controls that update them (retry) from
+ * waiting on a batch that waits on them.
  */
-async function lockSteps(
-  client: TenantClient,
-  executionId: string,
-  stepIds: string[],
-): Promise<Map<string, LockedStep>> {
-  const { rows } = await client.query<LockedStep & { step_id: string }>(
-    named(
-      'weft-lock-steps-begin',
-      `SELECT s.step_id, s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status,
+export function beginOpening(executionId: string, jobs: StepJob[]): OpeningQuery {
+  return {
+    text: `SELECT s.step_id, s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status,
               json_build_object('workspace_id', e.workspace_id, 'id', e.id, 'plan_id', e.plan_id,
                 'plan_version_id', e.plan_version_id, 'status', e.status, 'mode', e.mode, 'input', e.input,
                 'context', e.context, 'last_seq', e.last_seq, 'trace_parent', e.trace_parent) AS exec
@@ -83,10 +101,8 @@ async function lockSteps(
       WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[]) AND s.status = 'RUNNING'
       ORDER BY s.step_id
         FOR UPDATE OF s`,
-      [executionId, stepIds],
-    ),
-  );
-  return new Map(rows.map((r) => [r.step_id, r]));
+    values: [executionId, jobs.map((j) => j.s)],
+  };
 }
 
 /**
@@ -98,12 +114,10 @@ export async function beginBatch(
   client: TenantClient,
   executionId: string,
   jobs: StepJob[],
+  opened: unknown[],
 ): Promise<Begin[]> {
-  const locked = await lockSteps(
-    client,
-    executionId,
-    jobs.map((j) => j.s),
-  );
+  const rows = opened as Array<LockedStep & { step_id: string }>;
+  const locked = new Map(rows.map((r) => [r.step_id, r]));
   const results: Array<Begin | Starting> = [];
   for (const job of jobs) results.push(await begin(rt, client, job, locked.get(job.s) ?? null));
   const starting = results.filter((r): r is Starting => r.kind === 'run' && 'started' in r);
@@ -112,11 +126,44 @@ export async function beginBatch(
     client,
     executionId,
     starting.map((r) => r.started),
+    startWrites(rt, starting),
   );
   if (after?.appended) return results;
   // Cancelled while we prepared: these attempts never start.
   for (const r of starting) await cancelBeforeStart(rt, client, r);
   return results.map((r) => (r.kind === 'run' ? { kind: 'skip' } : r));
+}
+
+/** The attempts' rows, their step rows and leases, for the statement that appends `step.started`. */
+function startWrites(rt: Runtime, starting: Starting[]): WritesWithAppend {
+  return {
+    name: 'started',
+    ctes: `st AS (
+        SELECT * FROM unnest($7::text[], $8::int[], $9::bigint[], $10::text[], $11::jsonb[])
+          AS st(step_id, attempt, fence, tool, input)
+      ), st_attempts AS (
+        INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
+        SELECT $12::uuid, $1, step_id, 'run', attempt, fence, 'RUNNING', tool, input, $13 FROM st
+      ), st_steps AS (
+        UPDATE step_runs r SET attempts = st.attempt, input = st.input, started_at = coalesce(r.started_at, now()),
+               waiting_reason = NULL, lease_owner = $13,
+               lease_expires_at = clock_timestamp() + make_interval(secs => $14::int / 1000.0)
+          FROM st WHERE r.execution_id = $1 AND r.step_id = st.step_id
+      ), st_leases AS (
+        SELECT weft_lease_take($1, step_id, 'run', fence, $13, $14::int) FROM st
+      )`,
+    select: ['st_leases'],
+    values: [
+      starting.map((r) => r.call.stepId),
+      starting.map((r) => r.call.attempt),
+      starting.map((r) => r.call.fence),
+      starting.map((r) => `${r.call.tool.name}@${r.call.tool.version}`),
+      starting.map((r) => JSON.stringify(r.call.input ?? null)),
+      starting[0]?.call.workspaceId,
+      rt.workerId,
+      rt.stepLeaseMs,
+    ],
+  };
 }
 
 async function cancelBeforeStart(rt: Runtime, client: TenantClient, r: Starting): Promise<void> {
@@ -228,23 +275,19 @@ async function begin(
     }
   }
 
+  // The attempt row, the step row and the lease are written with the `step.started` append
+  // (`startWrites`), once every job of the batch has been looked at; but a per-workspace slot
+  // counts leases, so with that limit the lease is taken now, before the next job counts.
+  if (rt.workspaceConcurrency !== null) {
+    await client.query(`SELECT weft_lease_take($1, $2, 'run', $3::bigint, $4, $5::int)`, [
+      job.e,
+      job.s,
+      job.f,
+      rt.workerId,
+      rt.stepLeaseMs,
+    ]);
+  }
   const toolRef = `${tool.name}@${tool.version}`;
-  const inputJson = JSON.stringify(input ?? null);
-  await client.query(
-    named(
-      'weft-begin-attempt',
-      `WITH a AS (
-       INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
-       VALUES ($1, $2, $3, 'run', $4, $5, 'RUNNING', $6, $7, $8)
-     ), s AS (
-       UPDATE step_runs SET attempts = $4, input = $7, started_at = coalesce(started_at, now()), waiting_reason = NULL,
-              lease_owner = $8, lease_expires_at = clock_timestamp() + make_interval(secs => $9::int / 1000.0)
-        WHERE execution_id = $2 AND step_id = $3
-     )
-     SELECT weft_lease_take($2, $3, 'run', $5::bigint, $8, $9::int)`,
-      [job.w, job.e, job.s, attempt, job.f, toolRef, inputJson, rt.workerId, rt.stepLeaseMs],
-    ),
-  );
   return {
     kind: 'run',
     step,
@@ -272,19 +315,6 @@ async function setStepStatus(client: TenantClient, job: StepJob, status: 'PENDIN
       WHERE execution_id = $1 AND step_id = $2`,
     [job.e, job.s, status],
   );
-}
-
-async function resolveInput(client: TenantClient, exec: ExecutionRow, step: StepSpec): Promise<unknown> {
-  const refs = referencedSteps(step.input ?? {});
-  const steps: Record<string, unknown> = {};
-  if (refs.length > 0) {
-    const { rows } = await client.query<{ step_id: string; output: unknown }>(
-      'SELECT step_id, output FROM step_runs WHERE execution_id = $1 AND step_id = ANY($2::text[])',
-      [exec.id, refs],
-    );
-    for (const r of rows) steps[r.step_id] = r.output;
-  }
-  return resolveTemplates(step.input ?? {}, { input: exec.input, steps, context: exec.context });
 }
 
 /** Re-queues the job for later (same fence); the wait's event is written once per reason. */
@@ -396,45 +426,168 @@ interface Finished {
 }
 
 /**
- * Records the outcomes of several attempts of ONE execution in one transaction: step rows first
- * (sorted), then one execution lock, one event append, one `advance`. Concurrent steps of an
- * execution finishing together share the execution lock and the commit instead of queueing on it.
+ * Locks the attempts' step rows (sorted), then their executions' rows (sorted; `e` only runs once
+ * `s` is complete), so worker transactions take locks in one order; sent with the finish
+ * transaction's BEGIN. Holding the execution locks from here on lets the statement that appends an
+ * execution's events also read its unfinished steps for `advance` (its snapshot starts after the
+ * lock was taken). Executions none of whose steps is still RUNNING are not locked.
+ */
+export function finishOpening(items: Array<{ begun: RunBegin }>): OpeningQuery {
+  return {
+    text: `WITH s AS (
+         SELECT r.execution_id, r.step_id, r.fence, r.status, r.attempts, r.attempt_base
+           FROM step_runs r JOIN unnest($1::text[]::uuid[], $2::text[]) AS i(execution_id, step_id)
+             ON r.execution_id = i.execution_id AND r.step_id = i.step_id
+          WHERE r.status = 'RUNNING'
+          ORDER BY r.execution_id, r.step_id FOR UPDATE OF r
+       ), e AS (
+         SELECT id FROM executions WHERE (SELECT count(*) FROM s) > 0 AND id IN (SELECT execution_id FROM s)
+          ORDER BY id FOR UPDATE
+       )
+       SELECT s.* FROM s WHERE (SELECT count(*) FROM e) >= 0`,
+    values: [items.map((i) => i.begun.call.executionId), items.map((i) => i.begun.call.stepId)],
+  };
+}
+
+/**
+ * Records the outcomes of attempts of one workspace in one transaction (`opened`: the rows
+ * `finishOpening` locked), execution by execution: each gets one event append and one `advance`.
+ * Concurrent steps finishing together share the commit instead of queueing for it one by one.
+ * Items with `tools` offer their worker slot: `advance` may begin a ready step for each, returned
+ * at the item's index for that slot to run.
  */
 export async function finishBatch(
   rt: Runtime,
   client: TenantClient,
+  items: FinishInput[],
+  opened: unknown[],
+): Promise<Array<RunBegin | null>> {
+  const rows = opened as Array<LockedForFinish & { execution_id: string }>;
+  const byExecution = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    const at = byExecution.get(item.begun.call.executionId);
+    if (at === undefined) byExecution.set(item.begun.call.executionId, [i]);
+    else at.push(i);
+  });
+  const out = items.map((): RunBegin | null => null);
+  // Sorted like the locks, so the statements below meet the rows in the order they were taken.
+  for (const executionId of [...byExecution.keys()].sort()) {
+    const indexes = byExecution.get(executionId) ?? [];
+    const next = await finishExecution(
+      rt,
+      client,
+      executionId,
+      indexes.map((i) => items[i] as FinishInput),
+      rows.filter((r) => r.execution_id === executionId),
+    );
+    next.forEach((n, k) => {
+      const i = indexes[k];
+      if (i !== undefined) out[i] = n;
+    });
+  }
+  return out;
+}
+
+interface FinishInput {
+  begun: RunBegin;
+  outcome: CallOutcome;
+  tools: readonly ToolDefinition[] | null;
+}
+
+interface LockedForFinish {
+  step_id: string;
+  fence: number;
+  status: string;
+  attempts: number;
+  attempt_base: number;
+}
+
+/** The part of a finish batch for one execution, whose rows `finishOpening` locked. */
+async function finishExecution(
+  rt: Runtime,
+  client: TenantClient,
   executionId: string,
-  items: Array<{ job: StepJob; begun: RunBegin; outcome: CallOutcome }>,
-): Promise<void> {
-  const { rows } = await client.query<{
-    step_id: string;
-    fence: number;
-    status: string;
-    attempts: number;
-    attempt_base: number;
-  }>(
-    named(
-      'weft-lock-steps',
-      `SELECT step_id, fence, status, attempts, attempt_base FROM step_runs
-        WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'RUNNING'
-        ORDER BY step_id FOR UPDATE`,
-      [executionId, items.map((i) => i.job.s)],
-    ),
-  );
+  items: FinishInput[],
+  rows: LockedForFinish[],
+): Promise<Array<RunBegin | null>> {
+  const none = items.map((): RunBegin | null => null);
   const locked = new Map(rows.map((r) => [r.step_id, r]));
   const results: Finished[] = [];
+  const succeeded: Succeeded[] = [];
   for (const item of items) {
-    results.push(await finishOne(rt, client, item.job, item.begun, item.outcome, locked.get(item.job.s)));
+    const job = jobOf(item.begun);
+    results.push(await finishOne(rt, client, job, item.begun, item.outcome, locked.get(job.s), succeeded));
   }
-  if (results.every((r) => r.events.length === 0 && r.after === undefined && !r.advances)) return;
+  if (results.every((r) => r.events.length === 0 && r.after === undefined && !r.advances)) return none;
   const exec = await lockAndAppend(
     client,
     executionId,
     results.flatMap((r) => r.events),
+    succeeded.length === 0 ? undefined : successWrites(succeeded),
+    { openSteps: rows.length > 0 },
   );
-  if (exec === null) return;
+  if (exec === null) return none;
   for (const r of results) if (r.after !== undefined) await r.after(exec);
-  if (exec.appended && results.some((r) => r.advances)) await advance(rt, client, exec);
+  if (!exec.appended || !results.some((r) => r.advances)) return none;
+  const slots = items.flatMap((item, i) => (item.tools === null ? [] : [{ i, tools: item.tools }]));
+  const first = slots[0];
+  // The statement that wrote the successes read the steps as they were before it.
+  const done = new Set(succeeded.map((s) => s.stepId));
+  const ahead = await advance(
+    rt,
+    client,
+    exec,
+    first === undefined || !canRunAhead(rt) ? undefined : { max: slots.length, tools: first.tools },
+    exec.openSteps?.filter((o) => !done.has(o.step_id)),
+  );
+  ahead.forEach((begun, k) => {
+    const slot = slots[k];
+    if (slot !== undefined) none[slot.i] = begun;
+  });
+  return none;
+}
+
+/** A successful attempt whose step row this transaction holds, recorded with the event append. */
+interface Succeeded {
+  stepId: string;
+  attempt: number;
+  output: unknown;
+  durationMs: number;
+  fence: number;
+}
+
+/** The attempts', step rows' and leases' side of successes, for the statement that appends their events. */
+function successWrites(items: Succeeded[]): WritesWithAppend {
+  return {
+    name: 'succeeded',
+    ctes: `ok AS (
+        SELECT * FROM unnest($7::text[], $8::int[], $9::jsonb[], $10::float8[], $11::bigint[])
+          AS ok(step_id, attempt, output, duration_ms, fence)
+      ), ok_attempts AS (
+        UPDATE step_attempts a SET status = 'SUCCEEDED', output = ok.output, finished_at = now(), duration_ms = ok.duration_ms
+          FROM ok WHERE a.execution_id = $1 AND a.step_id = ok.step_id AND a.kind = 'run' AND a.attempt = ok.attempt
+      ), ok_steps AS (
+        UPDATE step_runs r SET status = 'SUCCEEDED', output = ok.output, error = NULL, cache_hit = false, finished_at = now(),
+               lease_owner = NULL, lease_expires_at = NULL
+          FROM ok WHERE r.execution_id = $1 AND r.step_id = ok.step_id
+      ), ok_leases AS (
+        SELECT weft_lease_drop($1, ok.step_id, ok.fence) FROM ok
+      )`,
+    select: ['ok_leases'],
+    values: [
+      items.map((i) => i.stepId),
+      items.map((i) => i.attempt),
+      items.map((i) => JSON.stringify(i.output)),
+      items.map((i) => i.durationMs),
+      items.map((i) => i.fence),
+    ],
+  };
+}
+
+/** The job a begun attempt answers to (its fence is the dispatch it began under). */
+function jobOf(begun: RunBegin): StepJob {
+  const { call } = begun;
+  return { w: call.workspaceId, e: call.executionId, s: call.stepId, f: call.fence };
 }
 
 async function finishOne(
@@ -444,6 +597,7 @@ async function finishOne(
   begun: RunBegin,
   result: CallOutcome,
   locked: { fence: number; status: string; attempts: number; attempt_base: number } | undefined,
+  succeeded: Succeeded[],
 ): Promise<Finished> {
   const { call, step } = begun;
   let outcome = result;
@@ -477,21 +631,7 @@ async function finishOne(
 
   if (outcome.ok) {
     const output = outcome.output ?? null;
-    await client.query(
-      named(
-        'weft-finish-ok',
-        `WITH a AS (
-         UPDATE step_attempts SET status = 'SUCCEEDED', output = $4, finished_at = now(), duration_ms = $5
-          WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3
-       ), s AS (
-         UPDATE step_runs SET status = 'SUCCEEDED', output = $4, error = NULL, cache_hit = false, finished_at = now(),
-                lease_owner = NULL, lease_expires_at = NULL
-          WHERE execution_id = $1 AND step_id = $2
-       )
-       SELECT weft_lease_drop($1, $2, $6)`,
-        [job.e, job.s, call.attempt, JSON.stringify(output), outcome.durationMs, job.f],
-      ),
-    );
+    succeeded.push({ stepId: job.s, attempt: call.attempt, output, durationMs: outcome.durationMs, fence: job.f });
     if (step.cacheTtlMs !== undefined && call.tool.cacheable === true && call.mode === 'LIVE') {
       await cachePut(client, call.tool, call.input, output, step.cacheTtlMs);
     }

@@ -2,7 +2,8 @@
  * SQL of the engine's state, always run on a client inside a tenant transaction. Every transition
  * that appends events holds the execution row's lock while doing so, so each execution's events
  * get gapless `seq`s in commit order. Lock order (to stay free of deadlocks): a worker transaction
- * locks its own step row first and the execution row last; controls lock the execution row first
+ * locks its own step rows first and the execution row last (a begin in `lockAndAppend`, a finish
+ * right after its step rows, in the same statement); controls lock the execution row first
  * and touch only step rows no worker holds (PENDING / WAITING_APPROVAL, or SKIP LOCKED).
  */
 import type { withTenant } from '@weft/db';
@@ -123,23 +124,52 @@ export async function lockExecution(client: TenantClient, executionId: string): 
 export const OPEN: readonly ExecutionStatus[] = ['QUEUED', 'RUNNING', 'PAUSED', 'WAITING_APPROVAL'];
 
 /**
+ * Writes that commit in the same statement as a `lockAndAppend` (one round trip less under the
+ * execution lock): `ctes` are data-modifying CTEs (`name AS (...)`, comma-separated) whose
+ * parameters start at $7; `select` names SELECT-only CTEs that must run (PostgreSQL skips an
+ * unreferenced one). Only rows the caller already holds may be written here: the statement takes
+ * the execution's lock, which must come last (see the lock order above).
+ */
+export interface WritesWithAppend {
+  name: string;
+  ctes: string;
+  select: string[];
+  values: unknown[];
+  /** `appendEvents` only: a condition on the CTEs; false appends nothing and throws (rolls back). */
+  guard?: string;
+}
+
+/** A condition that is always true but makes PostgreSQL run the SELECT-only CTEs (and checks `guard`). */
+function mustRun(writes: WritesWithAppend | undefined): string {
+  if (writes === undefined) return '';
+  const run = writes.select.map((c) => ` AND (SELECT count(*) FROM ${c}) >= 0`).join('');
+  return writes.guard === undefined ? run : `${run} AND (${writes.guard})`;
+}
+
+/**
  * Locks the execution row and appends `events` in ONE statement, but only while the execution is
  * open (see OPEN); returns the locked row and whether the events were written. Worker transactions
- * take their step row first and the execution row last (here), so the execution lock is held only
- * for this statement and the commit.
+ * take their step row first and the execution row last (here, or just before), so it is held only
+ * for a few statements and the commit.
  */
 export async function lockAndAppend(
   client: TenantClient,
   executionId: string,
   events: NewEvent[],
-): Promise<(ExecutionRow & { appended: boolean }) | null> {
+  writes?: WritesWithAppend,
+  how: { openSteps?: boolean } = {},
+): Promise<(ExecutionRow & { appended: boolean; openSteps?: OpenStep[] }) | null> {
+  const ctes = writes === undefined ? '' : `${writes.ctes},`;
+  // Read in this statement's snapshot: only fresh when the caller took the execution's lock in an
+  // earlier statement; rows this statement's `writes` change still show their old state.
+  const open = how.openSteps === true ? `, ${OPEN_STEPS} AS open_steps` : '';
   const { rows } = await client.query<ExecutionRow & { appended: boolean }>(
     named(
-      'weft-lock-append',
-      `WITH e AS (
+      `${writes === undefined ? 'weft-lock-append' : `weft-lock-append+${writes.name}`}${open === '' ? '' : '+open'}`,
+      `WITH ${ctes} e AS (
        UPDATE executions SET last_seq = last_seq + CASE WHEN status = ANY($5::text[]) THEN $2::int ELSE 0 END
         WHERE id = $1
-        RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq,
+        RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq, trace_parent,
                   status = ANY($5::text[]) AS appended
      ), ins AS (
        INSERT INTO execution_events (workspace_id, execution_id, seq, type, step_id, data)
@@ -149,8 +179,8 @@ export async function lockAndAppend(
        RETURNING workspace_id, execution_id, seq, type, step_id, data, at
      )
      SELECT e.*, (SELECT coalesce(json_agg(json_build_object('seq', seq, 'type', type, 'stepId', step_id, 'at', at,
-                                                              'data', data) ORDER BY seq), '[]'::json) FROM ins) AS events
-       FROM e`,
+                                                              'data', data) ORDER BY seq), '[]'::json) FROM ins) AS events${open}
+       FROM e WHERE true${mustRun(writes)}`,
       [
         executionId,
         events.length,
@@ -158,20 +188,47 @@ export async function lockAndAppend(
         events.map((e) => e.stepId ?? null),
         OPEN,
         events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
+        ...(writes?.values ?? []),
       ],
     ),
   );
   const row = rows[0];
   if (row === undefined) return null;
-  const { events: written, ...exec } = row as ExecutionRow & {
+  const {
+    events: written,
+    open_steps,
+    ...exec
+  } = row as ExecutionRow & {
     appended: boolean;
     events: Array<{ seq: number; type: string; stepId: string | null; at: string; data: unknown }>;
+    open_steps?: OpenStep[];
   };
   await announceEvents(
     client,
     written.map((e) => ({ ...e, workspaceId: exec.workspace_id, executionId: exec.id, at: new Date(e.at) })),
   );
-  return exec;
+  return open_steps === undefined ? exec : { ...exec, openSteps: open_steps };
+}
+
+/** An unfinished step as `advance` needs it (a step without one has SUCCEEDED). */
+export interface OpenStep {
+  step_id: string;
+  status: string;
+  error: string | null;
+  fence: number;
+  attempts: number;
+}
+
+const OPEN_STEPS = `(SELECT coalesce(json_agg(json_build_object('step_id', step_id, 'status', status, 'error', error,
+                                                  'fence', fence, 'attempts', attempts)), '[]'::json)
+                     FROM step_runs WHERE execution_id = $1 AND status <> 'SUCCEEDED')`;
+
+/** The execution's unfinished steps; the caller holds the execution row's lock. */
+export async function readOpenSteps(client: TenantClient, executionId: string): Promise<OpenStep[]> {
+  const { rows } = await client.query<{ open: OpenStep[] }>(
+    named('weft-open-steps', `SELECT ${OPEN_STEPS} AS open`, [executionId]),
+  );
+  return rows[0]?.open ?? [];
 }
 
 export async function loadStepRuns(client: TenantClient, executionId: string): Promise<Map<string, StepRunRow>> {
@@ -196,36 +253,40 @@ export async function loadStepRun(
   return rows[0] ?? null;
 }
 
-/** Appends events with the next sequence numbers and announces them at commit. */
+/** Appends events with the next sequence numbers (one statement) and announces them at commit. */
 export async function appendEvents(
   client: TenantClient,
   workspaceId: string,
   executionId: string,
   events: NewEvent[],
+  writes?: WritesWithAppend,
 ): Promise<ExecutionEvent[]> {
-  if (events.length === 0) return [];
-  const { rows } = await client.query<{ last_seq: number }>(
-    'UPDATE executions SET last_seq = last_seq + $2 WHERE id = $1 RETURNING last_seq',
-    [executionId, events.length],
+  if (events.length === 0 && writes === undefined) return [];
+  const { rows } = await client.query<{ seq: number; type: string; step_id: string | null; data: unknown; at: Date }>(
+    named(
+      writes === undefined ? 'weft-append' : `weft-append+${writes.name}`,
+      `WITH ${writes === undefined ? '' : `${writes.ctes},`}
+         e AS (UPDATE executions SET last_seq = last_seq + $3::int WHERE id = $2 RETURNING last_seq)
+       INSERT INTO execution_events (workspace_id, execution_id, seq, type, step_id, data)
+       SELECT $1, $2, e.last_seq - $3::int + x.o::int, x.t, x.s, x.d
+         FROM e, unnest($4::text[], $5::text[], $6::jsonb[]) WITH ORDINALITY AS x(t, s, d, o)
+        WHERE true${mustRun(writes)}
+       RETURNING seq, type, step_id, data, at`,
+      [
+        workspaceId,
+        executionId,
+        events.length,
+        events.map((e) => e.type),
+        events.map((e) => e.stepId ?? null),
+        events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
+        ...(writes?.values ?? []),
+      ],
+    ),
   );
-  const last = rows[0]?.last_seq;
-  if (last === undefined) throw new Error(`execution ${executionId} vanished while appending events`);
-  const first = last - events.length + 1;
-  const inserted = await client.query<{ seq: number; type: string; step_id: string | null; data: unknown; at: Date }>(
-    `INSERT INTO execution_events (workspace_id, execution_id, seq, type, step_id, data)
-     SELECT $1, $2, $3 + o - 1, t, s, d
-       FROM unnest($4::text[], $5::text[], $6::jsonb[]) WITH ORDINALITY AS e(t, s, d, o)
-     RETURNING seq, type, step_id, data, at`,
-    [
-      workspaceId,
-      executionId,
-      first,
-      events.map((e) => e.type),
-      events.map((e) => e.stepId ?? null),
-      events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
-    ],
-  );
-  const out = inserted.rows
+  if (rows.length !== events.length) {
+    throw new Error(`execution ${executionId}: events not appended (execution gone or writes refused)`);
+  }
+  const out = rows
     .map((r) => ({ workspaceId, executionId, seq: r.seq, type: r.type, stepId: r.step_id, at: r.at, data: r.data }))
     .sort((a, b) => a.seq - b.seq);
   await announceEvents(client, out);
@@ -284,22 +345,44 @@ const RETRYABLE = new Set(['40P01', '40001']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * `withTenant`'s contract (one transaction, workspace set transaction-locally, no user) with BEGIN
- * and the setting sent as one round trip: workers run this twice per step. The id is checked to be
- * a UUID before it is written into the statement.
+ * A worker transaction's first statement, sent with BEGIN in the same round trip (simple query
+ * protocol, so `$n` become escaped literals: strings or string arrays only). Its rows are handed
+ * to the transaction's work.
+ */
+export interface OpeningQuery {
+  text: string;
+  values: Array<string | readonly string[]>;
+}
+
+function inline(client: { escapeLiteral(value: string): string }, opening: OpeningQuery): string {
+  return opening.text.replace(/\$(\d+)/g, (_, n: string) => {
+    const value = opening.values[Number(n) - 1];
+    if (value === undefined) throw new Error(`opening query has no value for $${n}`);
+    return typeof value === 'string'
+      ? client.escapeLiteral(value)
+      : `ARRAY[${value.map((v) => client.escapeLiteral(v)).join(',')}]::text[]`;
+  });
+}
+
+/**
+ * `withTenant`'s contract (one transaction, workspace set transaction-locally, no user) with BEGIN,
+ * the setting and an optional opening query sent as one round trip: workers run this for every
+ * step. The id is checked to be a UUID before it is written into the statement.
  */
 async function inTenant<T>(
   pool: Parameters<typeof withTenant>[0],
   workspaceId: string,
-  work: (client: TenantClient) => Promise<T>,
+  work: (client: TenantClient, opened: unknown[]) => Promise<T>,
+  opening?: OpeningQuery,
 ): Promise<T> {
   if (!UUID.test(workspaceId)) throw new Error(`not a workspace id: ${JSON.stringify(workspaceId)}`);
   const client = await pool.connect();
   try {
-    await client.query(
-      `BEGIN; SELECT set_config('weft.workspace_id', '${workspaceId}', true), set_config('weft.user_id', '', true)`,
-    );
-    const result = await work(client);
+    const first = opening === undefined ? '' : `; ${inline(client, opening)}`;
+    const results = (await client.query(
+      `BEGIN; SELECT set_config('weft.workspace_id', '${workspaceId}', true), set_config('weft.user_id', '', true)${first}`,
+    )) as unknown as Array<{ rows: unknown[] }>;
+    const result = await work(client, opening === undefined ? [] : (results.at(-1)?.rows ?? []));
     await client.query('COMMIT');
     return result;
   } catch (error) {
@@ -314,20 +397,26 @@ async function inTenant<T>(
 export async function tenantTx<T>(
   pool: Parameters<typeof withTenant>[0],
   workspaceId: string,
-  work: (client: TenantClient) => Promise<T>,
+  work: (client: TenantClient, opened: unknown[]) => Promise<T>,
   publish?: Publisher,
+  opening?: OpeningQuery,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const queue: Announcement[] = [];
     try {
-      const result = await inTenant(pool, workspaceId, async (client) => {
-        if (publish !== undefined) deferred.set(client, queue);
-        try {
-          return await work(client);
-        } finally {
-          deferred.delete(client);
-        }
-      });
+      const result = await inTenant(
+        pool,
+        workspaceId,
+        async (client, opened) => {
+          if (publish !== undefined) deferred.set(client, queue);
+          try {
+            return await work(client, opened);
+          } finally {
+            deferred.delete(client);
+          }
+        },
+        opening,
+      );
       // Not awaited: the job's slot frees now; subscribers cope with late or reordered announcements.
       if (publish !== undefined && queue.length > 0) void publish(queue).catch(() => {});
       return result;

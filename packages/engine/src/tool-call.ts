@@ -7,7 +7,7 @@ import { withTenant } from '@weft/db';
 import { EngineError, toEngineError } from './errors.ts';
 import { renewLocks } from './resource-locks.ts';
 import type { Runtime } from './runtime.ts';
-import type { ExecutionMode, ToolContext, ToolDefinition } from './types.ts';
+import type { ExecutionMode, StepSpec, ToolContext, ToolDefinition } from './types.ts';
 
 export interface ToolCall {
   workspaceId: string;
@@ -21,6 +21,14 @@ export interface ToolCall {
   timeoutMs: number | undefined;
   lockHolder: string | null;
   lockKeys: string[];
+}
+
+/** An attempt whose start (attempt row, lease, `step.started`) is recorded: what to call, for which step. */
+export interface RunBegin {
+  kind: 'run';
+  call: ToolCall;
+  step: StepSpec;
+  traceParent: string | null;
 }
 
 export type CallOutcome =

@@ -147,6 +147,40 @@ describe('worker processes', () => {
     expect(done.events.map((e) => e.type)).toContain('step.lost');
   }, 90_000);
 
+  it('kill -9 while running a step it began ahead: the lease brings it back, it runs once more', async () => {
+    const a = await startWorker();
+    const id = await start({
+      steps: [
+        { id: 'first', tool: 'core.echo', input: { v: 1 } },
+        { id: 'slow', tool: 'core.sleep', input: { ms: 3000 }, after: ['first'] },
+        { id: 'last', tool: 'core.echo', input: { v: '{{ steps.first.output.v }}' }, after: ['slow'] },
+      ],
+    });
+    await whenRunning(id, 'slow');
+    // 'slow' was begun by the worker that finished 'first', in that transaction: it has no job.
+    const { rows: jobs } = await db.pools.owner.query<{ s: string }>(
+      `SELECT j.payload ->> 's' AS s FROM graphile_worker._private_jobs j
+         JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+        WHERE t.identifier = 'weft.step' AND j.payload ->> 'e' = $1`,
+      [id],
+    );
+    expect(jobs.map((j) => j.s)).toEqual(['first']);
+    a.child.kill('SIGKILL');
+    await exited(a.child);
+    await startWorker();
+    const done = await waitForExecution(db.pools, ws.workspaceId, id, undefined, 30_000);
+    expect(done.status).toBe('SUCCEEDED');
+    const rows = await attempts(id);
+    expect(rows.map((r) => `${r.step_id}:${r.status}`)).toEqual([
+      'first:SUCCEEDED',
+      'last:SUCCEEDED',
+      'slow:LOST',
+      'slow:SUCCEEDED',
+    ]);
+    expect(done.steps.last?.output).toEqual({ v: 1 });
+    expect(done.events.filter((e) => e.type === 'execution.succeeded')).toHaveLength(1);
+  }, 90_000);
+
   it('a worker stalled past its lease (SIGSTOP) has its late result rejected by the fence', async () => {
     const a = await startWorker();
     const id = await start({ steps: [{ id: 'slow', tool: 'core.sleep', input: { ms: 1500 } }] });
