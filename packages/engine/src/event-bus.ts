@@ -250,12 +250,7 @@ export class EventBus {
         onError: (err) => this.rt.logger.warn({ err, executionId }, 'reading live events failed'),
       });
       // An anchor that failed is not kept: the next subscriber tries again.
-      created.ready.catch(() => {
-        if (this.tails.get(key) === created) {
-          this.tails.delete(key);
-          created.close();
-        }
-      });
+      created.ready.catch(() => this.dropTail(key, created));
       this.tails.set(key, created);
       tail = created;
     }
@@ -275,19 +270,15 @@ export class EventBus {
   ): AsyncIterableIterator<ExecutionEvent, undefined> {
     const key = `${workspaceId}/${executionId}`;
     const tail = this.tailOf(workspaceId, executionId);
-    return new ExecutionEventStream(
-      tail,
-      (after) => this.readAfter(workspaceId, executionId, after),
-      READ_PAGE,
-      afterSeq,
-      signal,
-      () => {
-        if (tail.size === 0 && this.tails.get(key) === tail) {
-          this.tails.delete(key);
-          tail.close();
-        }
-      },
-    );
+    return new ExecutionEventStream(tail, afterSeq, signal, () => {
+      if (tail.size === 0) this.dropTail(key, tail);
+    });
+  }
+
+  private dropTail(key: string, tail: ExecutionTail): void {
+    if (this.tails.get(key) !== tail) return;
+    this.tails.delete(key);
+    tail.close();
   }
 
   async *subscribeWorkspace(workspaceId: string, signal: AbortSignal): AsyncGenerator<ExecutionStatusChange> {

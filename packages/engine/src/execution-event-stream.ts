@@ -6,7 +6,7 @@
  * waiting `next()` directly, one promise per event. With a thousand subscribers of one run, the
  * generator's extra awaits per event were a large share of the time to deliver it.
  */
-import type { ExecutionTail } from './execution-tail.ts';
+import { type ExecutionTail, readPages } from './execution-tail.ts';
 import type { ExecutionEvent } from './types.ts';
 
 type Result = IteratorResult<ExecutionEvent, undefined>;
@@ -29,9 +29,6 @@ export class ExecutionEventStream implements AsyncIterableIterator<ExecutionEven
 
   constructor(
     private readonly tail: ExecutionTail,
-    /** Events after `afterSeq` from the database, a page at a time (fewer than a page: the end). */
-    private readonly readAfter: (afterSeq: number) => Promise<ExecutionEvent[]>,
-    private readonly pageSize: number,
     afterSeq: number,
     private readonly signal: AbortSignal,
     private readonly onEnd: () => void,
@@ -169,13 +166,9 @@ export class ExecutionEventStream implements AsyncIterableIterator<ExecutionEven
       return;
     }
     const found: ExecutionEvent[] = [];
-    let after = this.last;
-    for (;;) {
-      const page = await this.readAfter(after);
+    for await (const page of readPages((after) => this.tail.readAfter(after), this.last)) {
       found.push(...page);
-      const lastOfPage = page.at(-1);
-      if (lastOfPage !== undefined) after = lastOfPage.seq;
-      if (page.length < this.pageSize || this.ended) break;
+      if (this.ended) break;
     }
     this.backlog = found;
     this.backlogHead = 0;

@@ -23,6 +23,20 @@ const RECENT_MAX_DATA_CHARS = 8000;
 /** Rows per read. */
 export const READ_PAGE = 1000;
 
+/** Everything after `afterSeq`, a page at a time, until a page comes back short. */
+export async function* readPages(
+  readAfter: (afterSeq: number) => Promise<ExecutionEvent[]>,
+  afterSeq: number,
+): AsyncGenerator<ExecutionEvent[]> {
+  let after = afterSeq;
+  for (;;) {
+    const page = await readAfter(after);
+    yield page;
+    after = page.at(-1)?.seq ?? after;
+    if (page.length < READ_PAGE) return;
+  }
+}
+
 /** An announcement: the event, or only its seq when it was too large to carry. */
 export interface Announced {
   seq: number;
@@ -93,6 +107,11 @@ export class ExecutionTail {
     const first = this.recent[0];
     if (first === undefined || first.seq > afterSeq + 1) return null;
     return this.recent.slice(afterSeq + 1 - first.seq);
+  }
+
+  /** Reads events after `afterSeq` from the database, as the tail itself does. */
+  readAfter(afterSeq: number): Promise<ExecutionEvent[]> {
+    return this.source.readAfter(afterSeq);
   }
 
   /** Where the execution stands as far as this tail knows. */
@@ -168,11 +187,9 @@ export class ExecutionTail {
     this.reading = (async () => {
       do {
         this.readAgain = false;
-        for (;;) {
-          const batch = await this.source.readAfter(this.last);
+        for await (const page of readPages((after) => this.readAfter(after), this.last)) {
           if (this.closed) return;
-          for (const event of batch) if (event.seq === this.last + 1) this.deliver(event, true);
-          if (batch.length < READ_PAGE) break;
+          for (const event of page) if (event.seq === this.last + 1) this.deliver(event, true);
         }
         this.drainEarly();
       } while (this.readAgain && !this.closed);
