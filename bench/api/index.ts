@@ -31,7 +31,8 @@ const CONCURRENCY = 32;
 const ROUND_MS = 3_000;
 const WARMUP_MS = 1_000;
 const ROUNDS = 4;
-const SUBSCRIBERS = 1_000;
+// BENCH_API_SUBSCRIBERS=<n> changes the fan-out (to see how latency grows with it).
+const SUBSCRIBERS = Number(process.env.BENCH_API_SUBSCRIBERS ?? 1_000);
 const EVENT_STEPS = 10;
 
 function percentile(samples: number[], p: number): number {

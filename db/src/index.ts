@@ -1,4 +1,4 @@
 export { MIGRATIONS_DIR, type MigrateOptions, migrate } from './migrate.ts';
 export { createPools, type PoolOptions, type Pools } from './pools.ts';
-export { type Queryable, setWorkspace, type TenantScope, withTenant } from './tenant.ts';
+export { beginTenantSql, type Queryable, setWorkspace, type TenantScope, withTenant } from './tenant.ts';
 export { APP_ROLE, appDatabaseUrl, passwordOf, withDatabase } from './urls.ts';

@@ -11,6 +11,18 @@ export interface TenantScope {
 export type Queryable = Pick<pg.ClientBase, 'query'>;
 
 /**
+ * BEGIN and the tenant settings as one statement string, so opening a tenant transaction is one
+ * round trip instead of two (every API request opens at least one). Values are written as
+ * literals escaped by the driver, because the simple query protocol that allows several statements
+ * takes no parameters.
+ */
+export function beginTenantSql(client: Pick<pg.ClientBase, 'escapeLiteral'>, scope: TenantScope): string {
+  const workspaceId = client.escapeLiteral(scope.workspaceId ?? '');
+  const userId = client.escapeLiteral(scope.userId ?? '');
+  return `BEGIN; SELECT set_config('weft.workspace_id', ${workspaceId}, true), set_config('weft.user_id', ${userId}, true)`;
+}
+
+/**
  * Runs `work` in one transaction with the tenant scope set, committing on success and rolling back
  * on any error, so a request's writes land together or not at all.
  */
@@ -21,11 +33,7 @@ export async function withTenant<T>(
 ): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
-    await client.query("SELECT set_config('weft.workspace_id', $1, true), set_config('weft.user_id', $2, true)", [
-      scope.workspaceId ?? '',
-      scope.userId ?? '',
-    ]);
+    await client.query(beginTenantSql(client, scope));
     const result = await work(client);
     await client.query('COMMIT');
     return result;

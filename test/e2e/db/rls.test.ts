@@ -48,6 +48,23 @@ describe('row-level security', () => {
     expect((await db.pools.app.query('SELECT * FROM plans')).rowCount).toBe(0);
   });
 
+  it('scope values reach the settings verbatim, whatever they contain, and only for the transaction', async () => {
+    // BEGIN and the settings go in one statement string: a value must not be able to end it.
+    const hostile = "x'); DROP TABLE plans; --\\";
+    const seen = await withTenant(db.pools.app, { workspaceId: hostile, userId: "o'brien" }, async (c) => {
+      const { rows } = await c.query<{ ws: string; user: string }>(
+        "SELECT current_setting('weft.workspace_id') AS ws, current_setting('weft.user_id') AS user",
+      );
+      return rows[0];
+    });
+    expect(seen).toEqual({ ws: hostile, user: "o'brien" });
+    const after = await db.pools.app.query<{ ws: string | null }>(
+      "SELECT nullif(current_setting('weft.workspace_id', true), '') AS ws",
+    );
+    expect(after.rows[0]?.ws ?? null).toBeNull();
+    expect((await db.pools.owner.query("SELECT to_regclass('plans') IS NOT NULL AS ok")).rows[0]).toEqual({ ok: true });
+  });
+
   it("with workspace A set, B's rows are invisible", async () => {
     const names = await withTenant(db.pools.app, { workspaceId: A }, async (c) =>
       (await c.query<{ name: string }>('SELECT name FROM plans ORDER BY name')).rows.map((r) => r.name),
