@@ -2,7 +2,7 @@ import { type Pools, withTenant } from '@weft/db';
 import type { EngineApi, ExecutionEvent, ExecutionStatusChange, Role, ToolDefinition } from '@weft/engine';
 import type { LlmConfig } from '@weft/planner';
 import type pg from 'pg';
-import { DEFAULT_LOGIN_THROTTLE, type LoginThrottleOptions } from './auth/login-throttle.ts';
+import type { LoginThrottleOptions } from './auth/login-throttle.ts';
 import { resolveToken, type Viewer } from './auth/tokens.ts';
 import { unauthenticated } from './errors.ts';
 import type { PlanValidator } from './plans/structural-validator.ts';
@@ -51,7 +51,7 @@ export interface SchemaOptions {
 }
 
 export interface SchemaContext {
-  options: SchemaOptions & { loginThrottle: LoginThrottleOptions };
+  options: SchemaOptions;
   viewer: Viewer | null;
   requestId: string;
   clientIp: string;
@@ -77,7 +77,9 @@ export async function createContext(options: SchemaOptions, request: RequestInfo
   const token = bearerToken(request.authorization);
   const viewer = token === null ? null : await resolveToken(options.pools.app, token);
   return {
-    options: { ...options, loginThrottle: options.loginThrottle ?? DEFAULT_LOGIN_THROTTLE },
+    // The options object itself, not a copy: what is cached per schema instance (the shared
+    // access re-checks of subscriptions) must be shared by every request's context.
+    options,
     viewer,
     requestId: request.requestId,
     clientIp: request.clientIp,

@@ -89,6 +89,35 @@ describe('accounts', () => {
     expect(codes(create)).toEqual(['UNAUTHENTICATED']);
   });
 
+  it("records a token's last use, at most once a minute, without making each request a write", async () => {
+    const user = await signUpUser(anonymous, 'last-used');
+    const lastUsed = async () =>
+      (
+        await api.db.pools.owner.query<{ at: Date | null; xmin: string }>(
+          'SELECT last_used_at AS at, xmin::text FROM auth_tokens WHERE user_id = (SELECT id FROM users WHERE email = $1)',
+          [user.email],
+        )
+      ).rows[0];
+    await api.db.pools.owner.query(
+      'UPDATE auth_tokens SET last_used_at = NULL WHERE user_id = (SELECT id FROM users WHERE email = $1)',
+      [user.email],
+    );
+    expect((await user.client.query<{ viewer: { email: string } }>(VIEWER)).data?.viewer?.email).toBe(user.email);
+    const first = await lastUsed();
+    expect(first?.at).toBeInstanceOf(Date);
+    // Used again within the minute: the row is not written again (same value, same row version).
+    expect((await user.client.query<{ viewer: { email: string } }>(VIEWER)).data?.viewer?.email).toBe(user.email);
+    expect(await lastUsed()).toEqual(first);
+    // Once the last use is older than a minute, the next request moves it.
+    await api.db.pools.owner.query(
+      "UPDATE auth_tokens SET last_used_at = now() - interval '2 minutes' WHERE user_id = (SELECT id FROM users WHERE email = $1)",
+      [user.email],
+    );
+    const before = Date.now();
+    await user.client.query(VIEWER);
+    expect((await lastUsed())?.at?.getTime()).toBeGreaterThan(before - 5_000);
+  });
+
   it('API tokens: shown once, bound to their workspace, expire, and are revocable', async () => {
     const user = await signUpUser(anonymous, 'tokens');
     const ws = await user.client.mutate<{ createWorkspace: { workspace: { id: string } } }>(CREATE_WORKSPACE, {

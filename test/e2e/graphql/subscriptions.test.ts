@@ -130,6 +130,33 @@ describe('graphql-ws', () => {
     await c.dispose();
     expect(JSON.stringify(errors)).toContain('NOT_FOUND');
   });
+
+  it('many subscriptions of one token share their access re-checks instead of querying per stream', async () => {
+    // Reads of the two tables the re-check asks (token still valid; role in the workspace).
+    const reads = async () => {
+      const { rows } = await api.db.pools.owner.query<{ n: string }>(
+        `SELECT sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0))::text AS n
+           FROM pg_stat_user_tables WHERE relname IN ('memberships', 'auth_tokens')`,
+      );
+      return Number(rows[0]?.n ?? 0);
+    };
+    const STREAMS = 30;
+    const clients = Array.from({ length: STREAMS }, () => client(`Bearer ${user.token}`));
+    for (const c of clients) {
+      c.subscribe({ query: SUBSCRIPTION, variables: { id: workspaceId } }, { next() {}, error() {}, complete() {} });
+    }
+    try {
+      expect(await waitForMetric(`weft_graphql_subscriptions_open ${STREAMS}`)).toBe(true);
+      // Statistics reach other sessions up to a second late; the window is long enough to see the
+      // rate: one re-check per second per stream would be ~120 reads here, shared ones about 10.
+      const before = await reads();
+      await new Promise((r) => setTimeout(r, 4000));
+      const during = (await reads()) - before;
+      expect(during).toBeLessThan(STREAMS);
+    } finally {
+      await Promise.all(clients.map((c) => c.dispose()));
+    }
+  });
 });
 
 async function waitForMetric(line: string): Promise<boolean> {

@@ -37,16 +37,27 @@ export async function issueToken(
   return { id: row.id, token, expiresAt: row.expires_at };
 }
 
+/** How stale `last_used_at` may get: recording it on every request would make every read a write. */
+export const TOKEN_LAST_USED_GRANULARITY = '1 minute';
+
 /**
  * Resolves a bearer token. The lookup is by hash through a unique index, so its timing says
- * nothing about how much of a guessed token matched.
+ * nothing about how much of a guessed token matched. `last_used_at` is moved at most once per
+ * TOKEN_LAST_USED_GRANULARITY: otherwise each request writes (and flushes) a row, and concurrent
+ * requests with one token queue on that row's lock.
  */
 export async function resolveToken(db: Queryable, token: string): Promise<Viewer | null> {
   if (token.length < 10 || token.length > 200) return null;
   const { rows } = await db.query<{ id: string; user_id: string; kind: TokenKind; workspace_id: string | null }>(
-    `UPDATE auth_tokens SET last_used_at = now()
-      WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-      RETURNING id, user_id, kind, workspace_id`,
+    `WITH hit AS (
+       SELECT id, user_id, kind, workspace_id, last_used_at FROM auth_tokens
+        WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+     ), touched AS (
+       UPDATE auth_tokens t SET last_used_at = now() FROM hit
+        WHERE t.id = hit.id
+          AND (hit.last_used_at IS NULL OR hit.last_used_at < now() - interval '${TOKEN_LAST_USED_GRANULARITY}')
+     )
+     SELECT id, user_id, kind, workspace_id FROM hit`,
     [hashToken(token)],
   );
   const row = rows[0];

@@ -1,7 +1,13 @@
 import { withTenant } from '@weft/db';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { writeAudit } from '../audit.ts';
-import { clearFailures, recordFailure, retryAfterSeconds, throttleKeys } from '../auth/login-throttle.ts';
+import {
+  clearFailures,
+  DEFAULT_LOGIN_THROTTLE,
+  recordFailure,
+  retryAfterSeconds,
+  throttleKeys,
+} from '../auth/login-throttle.ts';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../auth/password.ts';
 import { API_TOKEN_TTL_MS, issueToken, revokeToken, SESSION_TTL_MS } from '../auth/tokens.ts';
 import { canIn } from '../authorize.ts';
@@ -147,7 +153,7 @@ builder.mutationFields((t) => ({
       const pool = ctx.options.pools.app;
       const email = input.email.trim();
       const keys = throttleKeys(email, ctx.clientIp);
-      const wait = await retryAfterSeconds(pool, keys, ctx.options.loginThrottle);
+      const wait = await retryAfterSeconds(pool, keys, ctx.options.loginThrottle ?? DEFAULT_LOGIN_THROTTLE);
       if (wait > 0) throw tooManyAttempts(wait);
       const { rows } = await pool.query<UserRow & { password_hash: string }>(
         'SELECT id, email::text AS email, name, password_hash FROM users WHERE email = $1',
@@ -156,7 +162,7 @@ builder.mutationFields((t) => ({
       const found = rows[0];
       const ok = await verifyPassword(input.password, found?.password_hash ?? (await dummyPasswordHash()));
       if (found === undefined || !ok) {
-        await recordFailure(pool, keys, ctx.options.loginThrottle);
+        await recordFailure(pool, keys, ctx.options.loginThrottle ?? DEFAULT_LOGIN_THROTTLE);
         return { userErrors: [userError(SchemaErrorCode.INVALID_CREDENTIALS, null, 'Wrong email or password.')] };
       }
       await clearFailures(pool, email);
