@@ -7,9 +7,12 @@ export interface RateLimitResult {
   resetAt: Date;
 }
 
-/** Counts hits per key in fixed windows. */
+/**
+ * Counts hits per key in fixed windows. In-process counting answers synchronously: every operation
+ * asks, and a promise per ask is measurable on the hot path.
+ */
 export interface RateLimiter {
-  hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
+  hit(key: string, limit: number, windowMs: number): RateLimitResult | Promise<RateLimitResult>;
 }
 
 function windowOf(windowMs: number): { start: number; resetAt: Date } {
@@ -38,7 +41,7 @@ export function redisRateLimiter(redis: Redis): RateLimiter {
 export function memoryRateLimiter(): RateLimiter {
   const counts = new Map<string, { start: number; count: number }>();
   return {
-    async hit(key, limit, windowMs) {
+    hit(key, limit, windowMs) {
       const { start, resetAt } = windowOf(windowMs);
       const entry = counts.get(key);
       const current = entry !== undefined && entry.start === start ? entry : { start, count: 0 };

@@ -19,27 +19,37 @@ function rateLimited(scope: string, limit: number, windowMs: number, resetAt: Da
   );
 }
 
+type MaybePromise<T> = T | Promise<T>;
+
+/** `fn(value)`, after `value` settles only when it is a promise (a synchronous limiter stays synchronous). */
+function then<T, R>(value: MaybePromise<T>, fn: (settled: T) => MaybePromise<R>): MaybePromise<R> {
+  return value instanceof Promise ? value.then(fn) : fn(value);
+}
+
 /** Refuses operations over the per-user/token and per-workspace budgets, before they execute. */
 export function useRateLimit(options: RateLimitPluginOptions): Plugin<SchemaContext> {
-  async function check(ctx: SchemaContext) {
+  function check(ctx: SchemaContext): MaybePromise<ReturnType<typeof rateLimited> | null> {
     const viewer = ctx.viewer;
     const userKey = viewer === null ? `ip:${ctx.clientIp}` : `user:${viewer.userId}`;
-    const user = await options.limiter.hit(userKey, options.perUser, options.windowMs);
-    if (!user.allowed) return rateLimited('user', options.perUser, options.windowMs, user.resetAt);
-    if (viewer?.workspaceId) {
-      const ws = await options.limiter.hit(`ws:${viewer.workspaceId}`, options.perWorkspace, options.windowMs);
-      if (!ws.allowed) return rateLimited('workspace', options.perWorkspace, options.windowMs, ws.resetAt);
-    }
-    return null;
+    return then(options.limiter.hit(userKey, options.perUser, options.windowMs), (user) => {
+      if (!user.allowed) return rateLimited('user', options.perUser, options.windowMs, user.resetAt);
+      if (!viewer?.workspaceId) return null;
+      return then(options.limiter.hit(`ws:${viewer.workspaceId}`, options.perWorkspace, options.windowMs), (ws) =>
+        ws.allowed ? null : rateLimited('workspace', options.perWorkspace, options.windowMs, ws.resetAt),
+      );
+    });
   }
+  const stopWhenLimited =
+    (stop: (result: { errors: ReturnType<typeof rateLimited>[] }) => void) =>
+    (error: ReturnType<typeof rateLimited> | null): void => {
+      if (error !== null) stop({ errors: [error] });
+    };
   return {
-    async onExecute({ args, setResultAndStopExecution }) {
-      const error = await check(args.contextValue as SchemaContext);
-      if (error !== null) setResultAndStopExecution({ errors: [error] });
+    onExecute({ args, setResultAndStopExecution }) {
+      return then(check(args.contextValue as SchemaContext), stopWhenLimited(setResultAndStopExecution));
     },
-    async onSubscribe({ args, setResultAndStopExecution }) {
-      const error = await check(args.contextValue as SchemaContext);
-      if (error !== null) setResultAndStopExecution({ errors: [error] });
+    onSubscribe({ args, setResultAndStopExecution }) {
+      return then(check(args.contextValue as SchemaContext), stopWhenLimited(setResultAndStopExecution));
     },
   };
 }
