@@ -57,6 +57,9 @@ const yoga = createYoga({
   },
   logging: false,
   graphiql: false,
+  // As Weft serves it (apps/api/src/graphql-body-limit.ts bounds the body by its declared length
+  // instead): the ratio then measures what Weft adds, not a yoga setting.
+  maxRequestBodySize: false,
 });
 
 const server = createServer((req, res) => {

@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { signWebhook } from '@weft/api';
 import { withTenant } from '@weft/db';
@@ -40,8 +41,26 @@ function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-/** Requests per second of `{ viewer { id } }` from CONCURRENCY keep-alive clients for `ms`. */
-async function throughput(url: string, token: string, ms: number): Promise<number> {
+/** CPU time (user + system, ms) a process has used so far, from Linux /proc. */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, 100 ticks/s
+}
+
+interface Round {
+  /** Requests per second. */
+  rate: number;
+  /** The server's CPU per request (µs): steadier than the rate when the shared machine is loaded. */
+  cpuUs: number;
+}
+
+/**
+ * `{ viewer { id } }` from CONCURRENCY keep-alive clients for `ms` against the server process
+ * `pid`: its rate and its CPU per request.
+ */
+async function throughput(url: string, token: string, ms: number, pid: number): Promise<Round> {
+  const cpuBefore = cpuMsOf(pid);
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const body = JSON.stringify({ query: '{ viewer { id } }' });
   const target = new URL('/graphql', url);
@@ -82,7 +101,7 @@ async function throughput(url: string, token: string, ms: number): Promise<numbe
     }),
   );
   agent.destroy();
-  return done / (ms / 1000);
+  return { rate: done / (ms / 1000), cpuUs: ((cpuMsOf(pid) - cpuBefore) * 1000) / Math.max(1, done) };
 }
 
 async function emit(url: string, body: { n: number; gapMs: number; kind: string }): Promise<void> {
@@ -197,33 +216,43 @@ async function openSubscribers(
 }
 
 /** Part 1: the query throughput of Weft against the bare server, in alternating rounds. */
-async function queryThroughput(bareUrl: string, weftUrl: string, token: string): Promise<void> {
-  await throughput(bareUrl, token, WARMUP_MS);
-  await throughput(weftUrl, token, WARMUP_MS);
-  const bareRates: number[] = [];
-  const weftRates: number[] = [];
+async function queryThroughput(
+  bare: { url: string; pid: number },
+  weft: { url: string; pid: number },
+  token: string,
+): Promise<void> {
+  await throughput(bare.url, token, WARMUP_MS, bare.pid);
+  await throughput(weft.url, token, WARMUP_MS, weft.pid);
+  const bareRounds: Round[] = [];
+  const weftRounds: Round[] = [];
   // Alternating rounds (order swapped each time), so load from elsewhere on the machine hits
   // both alike; the ratio is the median of the per-round ratios.
   for (let round = 0; round < ROUNDS; round++) {
     if (round % 2 === 0) {
-      bareRates.push(await throughput(bareUrl, token, ROUND_MS));
-      weftRates.push(await throughput(weftUrl, token, ROUND_MS));
+      bareRounds.push(await throughput(bare.url, token, ROUND_MS, bare.pid));
+      weftRounds.push(await throughput(weft.url, token, ROUND_MS, weft.pid));
     } else {
-      weftRates.push(await throughput(weftUrl, token, ROUND_MS));
-      bareRates.push(await throughput(bareUrl, token, ROUND_MS));
+      weftRounds.push(await throughput(weft.url, token, ROUND_MS, weft.pid));
+      bareRounds.push(await throughput(bare.url, token, ROUND_MS, bare.pid));
     }
   }
-  const bareRate = percentile(bareRates, 50);
-  const weftRate = percentile(weftRates, 50);
+  const median = (rounds: Round[], key: keyof Round) =>
+    percentile(
+      rounds.map((r) => r[key]),
+      50,
+    );
   const ratio = percentile(
-    weftRates.map((w, i) => w / (bareRates[i] ?? Number.NaN)),
+    weftRounds.map((w, i) => w.rate / (bareRounds[i]?.rate ?? Number.NaN)),
     50,
   );
+  const cpuRatio = median(bareRounds, 'cpuUs') / median(weftRounds, 'cpuUs');
+  const rates = (rounds: Round[]) => rounds.map((r) => r.rate.toFixed(0)).join(', ');
   process.stdout.write(
     `query { viewer { id } }, ${CONCURRENCY} keep-alive clients, median of ${ROUNDS} alternating rounds × ${ROUND_MS / 1000} s:\n` +
-      `  bare graphql-yoga  ${bareRate.toFixed(0)} req/s (${bareRates.map((r) => r.toFixed(0)).join(', ')})\n` +
-      `  Weft API           ${weftRate.toFixed(0)} req/s (${weftRates.map((r) => r.toFixed(0)).join(', ')})\n` +
-      `  ratio Weft/bare    ${(ratio * 100).toFixed(1)} % (median of rounds) (goal ≥ 80 %) ${ratio >= 0.8 ? 'OK' : 'BELOW GOAL'}\n`,
+      `  bare graphql-yoga  ${median(bareRounds, 'rate').toFixed(0)} req/s (${rates(bareRounds)}), CPU ${median(bareRounds, 'cpuUs').toFixed(0)} µs/request\n` +
+      `  Weft API           ${median(weftRounds, 'rate').toFixed(0)} req/s (${rates(weftRounds)}), CPU ${median(weftRounds, 'cpuUs').toFixed(0)} µs/request\n` +
+      `  ratio Weft/bare    ${(ratio * 100).toFixed(1)} % (median of rounds) (goal ≥ 80 %) ${ratio >= 0.8 ? 'OK' : 'BELOW GOAL'}\n` +
+      `  CPU per request bare/Weft ${(cpuRatio * 100).toFixed(1)} % (the same ratio from CPU use, less sensitive to other load)\n`,
   );
 }
 
@@ -236,7 +265,8 @@ try {
   const profDir = process.env.BENCH_CPU_PROF;
   const profArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   const api = await startServerProcess({
-    env: { ...env, WORKERS: '0', RATE_LIMIT_PER_MINUTE: '1000000' },
+    // Served as deployed: production mode (no GraphiQL, like the bare server; no introspection).
+    env: { ...env, NODE_ENV: 'production', WORKERS: '0', RATE_LIMIT_PER_MINUTE: '1000000' },
     ...(profDir
       ? {
           command: ['node', '--no-node-snapshot', ...profArgs, '--import', 'tsx', 'apps/api/src/main.ts'],
@@ -260,7 +290,12 @@ try {
 
   // ---------------------------------------------------------------- 1. query throughput
   // BENCH_API_SKIP_QUERY=1 measures only the event latency (when working on that).
-  if (process.env.BENCH_API_SKIP_QUERY !== '1') await queryThroughput(bareUrl, api.url, user.token);
+  if (process.env.BENCH_API_SKIP_QUERY !== '1') {
+    const barePid = bare.pid;
+    const apiPid = api.child.pid;
+    if (barePid === undefined || apiPid === undefined) throw new Error('no server pid');
+    await queryThroughput({ url: bareUrl, pid: barePid }, { url: api.url, pid: apiPid }, user.token);
+  }
 
   // ---------------------------------------------------------------- 2. event latency
   const worker = await startWorkerProcess({ env: { ...env, WORKERS: '1', LOG_LEVEL: 'warn' } });

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import sirv from 'sirv';
 import { createAdminGraphql } from './admin-graphql.ts';
+import { refuseGraphqlBody } from './graphql-body-limit.ts';
 import { createGraphqlServer } from './graphql-server.ts';
 import { checkReadiness, type ReadinessCheck } from './health.ts';
 import { withLogContext } from './logger.ts';
@@ -108,7 +109,15 @@ export function createApp(options: AppOptions): App {
       admin(req, res, () => sendJson(res, 404, { error: 'Not found' }));
       return;
     }
-    if (path === '/graphql') return yoga(req, res);
+    if (path === '/graphql') {
+      const refusal = refuseGraphqlBody(req);
+      if (refusal === null) return yoga(req, res);
+      // Answered before the body is read: the connection cannot be reused for another request.
+      res.setHeader('connection', 'close');
+      return sendJson(res, refusal.status, {
+        errors: [{ message: refusal.message, extensions: { code: refusal.code } }],
+      });
+    }
     sendJson(res, 404, { error: 'Not found' });
   }
 

@@ -48,6 +48,8 @@ export function createGraphqlServer(options: GraphqlServerOptions): GraphqlServe
     graphqlEndpoint: '/graphql',
     graphiql: !options.production,
     landingPage: false,
+    // The body is bounded by its declared length before yoga sees it (graphql-body-limit.ts).
+    maxRequestBodySize: false,
     logging: logger.child({ component: 'yoga' }),
     context: async (initial) => {
       const fromSocket = initial.connectionParams?.authorization;

@@ -1,5 +1,6 @@
+import { request } from 'node:http';
 import { gql } from '@apollo/client';
-import { OPERATION_LIMITS } from '@weft/api';
+import { MAX_GRAPHQL_BODY_BYTES, OPERATION_LIMITS } from '@weft/api';
 import { codes, signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_API_TOKEN, CREATE_WORKSPACE, VIEWER } from './operations.ts';
@@ -27,6 +28,50 @@ describe('operation limits (rejected before execution)', () => {
     user = await signUpUser(new TestClient(api.url), 'limits');
   });
   afterAll(() => api?.close());
+
+  /** A raw POST whose headers are set by hand: its answer, read before the body is finished. */
+  function rawPost(headers: Record<string, string>, firstChunk: string) {
+    return new Promise<{ status: number; body: { errors?: { extensions?: { code?: string } }[] } }>(
+      (resolve, reject) => {
+        const req = request(`${api.url}/graphql`, { method: 'POST', headers }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => {
+            text += c.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        });
+        // The server answers without reading the rest and closes; a write racing that is expected.
+        req.on('error', (error) => (error.message.includes('EPIPE') ? undefined : reject(error)));
+        req.write(firstChunk);
+      },
+    );
+  }
+
+  it('refuses a body declared larger than the limit with 413, before reading it', async () => {
+    const answer = await rawPost(
+      { 'content-type': 'application/json', 'content-length': String(MAX_GRAPHQL_BODY_BYTES + 1) },
+      '{"query":"{ viewer { id } }","variables":{"pad":"',
+    );
+    expect(answer.status).toBe(413);
+    expect(answer.body.errors?.[0]?.extensions?.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+  });
+
+  it('refuses a body of unknown length (chunked) with 411', async () => {
+    const answer = await rawPost({ 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, '{"query":');
+    expect(answer.status).toBe(411);
+    expect(answer.body.errors?.[0]?.extensions?.code).toBe('LENGTH_REQUIRED');
+  });
+
+  it('reads a large body within the limit in full', async () => {
+    const pad = 'x'.repeat(2 * 1024 * 1024);
+    const res = await fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+      body: JSON.stringify({ query: '{ viewer { id } }', extensions: { pad } }),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { data: { viewer: { id: string } } }).data.viewer.id).toBeTruthy();
+  });
 
   it('rejects a query deeper than the limit', async () => {
     let selection = 'id';
