@@ -53,6 +53,13 @@ export interface EngineOptions {
   rateLimits?: RateLimitOptions;
   /** Step outputs above this size fail the step. Default 1 MiB. */
   maxOutputBytes?: number;
+  /**
+   * Jobs a worker process fetches (and locks) per query, handed to its slots as they free up.
+   * Default `workerConcurrency`; 1 fetches one job per free slot. Larger batches cost fewer
+   * queries per step, but a process may hold jobs another, idle one could run (until they run or
+   * their queued lease expires).
+   */
+  localQueueSize?: number;
   /** How often workers poll for jobs when LISTEN is quiet. Default 1000 ms. */
   pollIntervalMs?: number;
   /** Identifies this process's workers in attempts and leases. */
@@ -71,6 +78,21 @@ export interface Engine extends EngineApi {
   sweepLeases(): Promise<number>;
   /** Resolves when the job queue answers (for readiness checks); rejects with the reason otherwise. */
   checkQueue(): Promise<void>;
+}
+
+/**
+ * graphile-worker's local queue: one fetch per batch of jobs instead of one per job. Jobs held
+ * there go back to the database before their queued lease ends, so the sweeper does not dispatch
+ * them a second time while they merely wait for a slot.
+ */
+function localQueue(
+  rt: Runtime,
+  options: EngineOptions,
+  workerConcurrency: number,
+): { size: number; ttl: number } | undefined {
+  const size = options.localQueueSize ?? workerConcurrency;
+  if (size <= 1) return undefined;
+  return { size, ttl: Math.max(1000, Math.min(300_000, Math.floor(rt.queuedLeaseMs / 2))) };
 }
 
 /** @public Builds an engine. Nothing runs until `startWorkers`; subscriptions work without workers. */
@@ -286,7 +308,7 @@ export function createEngine(options: EngineOptions): Engine {
             noHandleSignals: true,
             pollInterval: options.pollIntervalMs ?? 1000,
             logger: quietLogger(logger),
-            preset: { worker: { completeJobBatchDelay: 0 } },
+            preset: { worker: { completeJobBatchDelay: 0, localQueue: localQueue(rt, options, workerConcurrency) } },
           }),
         );
       }
