@@ -119,7 +119,9 @@ export function createEngine(options: EngineOptions): Engine {
     runAhead: false,
     stopping: false,
     redis,
-    publish: (items) => batchPublish(items),
+    // Without Redis, engine transactions NOTIFY their own announcements with their COMMIT (no round
+    // trip of their own); `batchPublish` still serves any other caller.
+    publish: Object.assign((items: Announcement[]) => batchPublish(items), { withCommit: redis === null }),
   };
   // Announcements of concurrent steps go out together: one round trip per burst, not per step,
   // and while one is being sent the next burst gathers.
