@@ -66,9 +66,11 @@ export async function insertAndStart(
          SELECT e.workspace_id, e.id, 1, 'execution.started', NULL, $10::jsonb FROM e
          RETURNING workspace_id, execution_id, seq, type, data, at
        ), jobs AS (
-         SELECT weft_enqueue($11, json_build_object('w', e.workspace_id, 'e', e.id, 's', r, 'f', 1), NULL),
-                weft_lease_take(e.id, r, 'run', 1, 'queue', $12::int)
-           FROM e, unnest($9::text[]) AS r
+         SELECT weft_enqueue_many($11, (SELECT array_agg(json_build_object('w', e.workspace_id, 'e', e.id, 's', r, 'f', 1))
+                                          FROM unnest($9::text[]) AS r), NULL)
+           FROM e
+       ), leases AS (
+         SELECT weft_lease_take(e.id, r, 'run', 1, 'queue', $12::int) FROM e, unnest($9::text[]) AS r
        ), notes AS (
          SELECT pg_notify($13, json_build_object('w', e.workspace_id, 'e', e.id, 'status', e.status)::text) FROM e
          UNION ALL
@@ -76,7 +78,8 @@ export async function insertAndStart(
                   's', NULL, 'at', to_char(ev.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'd', ev.data)::text)
            FROM ev
        )
-       SELECT e.* FROM e WHERE (SELECT count(*) FROM jobs) >= 0 AND (SELECT count(*) FROM notes) >= 0`,
+       SELECT e.* FROM e
+        WHERE (SELECT count(*) FROM jobs) >= 0 AND (SELECT count(*) FROM leases) >= 0 AND (SELECT count(*) FROM notes) >= 0`,
       [
         row.planVersionId,
         row.workspaceId,

@@ -328,7 +328,7 @@ export async function setExecutionStatus(
   execution.status = status;
 }
 
-/** Queues an engine job in the caller's transaction (see `weft_enqueue` in the migration). */
+/** Queues engine jobs in the caller's transaction, in one call (see `weft_enqueue_many` in the migrations). */
 export async function enqueue(
   client: TenantClient,
   task: string,
@@ -336,7 +336,7 @@ export async function enqueue(
   runAt: Date | null = null,
 ): Promise<void> {
   if (payloads.length === 0) return;
-  await client.query('SELECT weft_enqueue($1, p::json, $3) FROM unnest($2::text[]) AS p', [
+  await client.query('SELECT weft_enqueue_many($1, $2::json[], $3)', [
     task,
     payloads.map((p) => JSON.stringify(p)),
     runAt,
