@@ -188,4 +188,32 @@ describe('startExecution', () => {
     expect(s.steps.get('after')).toEqual({ status: 'PENDING', fence: 0 });
     expect(s.jobs).toEqual([{ s: 'free', f: 1 }]);
   });
+
+  it('weft_enqueue_many queues only engine tasks for the workspace in scope', async () => {
+    const enqueue = (task: string, payloads: unknown[]) =>
+      withTenant(db.pools.app, { workspaceId: ws.workspaceId }, async (c) => {
+        const { rows } = await c.query<{ n: number }>('SELECT weft_enqueue_many($1, $2::json[], NULL) AS n', [
+          task,
+          payloads.map((p) => JSON.stringify(p)),
+        ]);
+        return rows[0]?.n;
+      });
+    await expect(enqueue('weft.step', [{ w: ws.workspaceId }, { w: other.workspaceId }])).rejects.toThrow(
+      /not for the workspace in scope/,
+    );
+    await expect(enqueue('other.task', [{ w: ws.workspaceId }])).rejects.toThrow(/not an engine task/);
+    expect(await enqueue('weft.test-noop', [])).toBe(0);
+    const marker = `m-${Date.now()}`;
+    expect(
+      await enqueue('weft.test-noop', [
+        { w: ws.workspaceId, m: marker },
+        { w: ws.workspaceId, m: marker },
+      ]),
+    ).toBe(2);
+    const { rows } = await db.pools.owner.query<{ max_attempts: number }>(
+      `SELECT j.max_attempts FROM graphile_worker._private_jobs j WHERE j.payload ->> 'm' = $1`,
+      [marker],
+    );
+    expect(rows.map((r) => r.max_attempts)).toEqual([10, 10]);
+  });
 });
