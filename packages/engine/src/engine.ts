@@ -23,9 +23,10 @@ import { sweepLeases } from './lease-sweeper.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { quietLogger } from './queue.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
-import { advance, type StepJob, Task } from './scheduler.ts';
+import { type StepJob, Task } from './scheduler.ts';
+import { insertAndStart } from './start-execution.ts';
 import { runStepJob } from './step-runner.ts';
-import { type Announcement, appendEvents, Channel, type ExecutionRow, tenantTx } from './store.ts';
+import { type Announcement, tenantTx } from './store.ts';
 import { Interrupted } from './tool-call.ts';
 import { ToolRegistry } from './tool-registry.ts';
 import { toolStats } from './tool-stats.ts';
@@ -53,6 +54,13 @@ export interface EngineOptions {
   rateLimits?: RateLimitOptions;
   /** Step outputs above this size fail the step. Default 1 MiB. */
   maxOutputBytes?: number;
+  /**
+   * Jobs a worker process fetches (and locks) per query, handed to its slots as they free up.
+   * Default `workerConcurrency`; 1 fetches one job per free slot. Larger batches cost fewer
+   * queries per step, but a process may hold jobs another, idle one could run (until they run or
+   * their queued lease expires).
+   */
+  localQueueSize?: number;
   /** How often workers poll for jobs when LISTEN is quiet. Default 1000 ms. */
   pollIntervalMs?: number;
   /** Identifies this process's workers in attempts and leases. */
@@ -71,6 +79,21 @@ export interface Engine extends EngineApi {
   sweepLeases(): Promise<number>;
   /** Resolves when the job queue answers (for readiness checks); rejects with the reason otherwise. */
   checkQueue(): Promise<void>;
+}
+
+/**
+ * graphile-worker's local queue: one fetch per batch of jobs instead of one per job. Jobs held
+ * there go back to the database before their queued lease ends, so the sweeper does not dispatch
+ * them a second time while they merely wait for a slot.
+ */
+function localQueue(
+  rt: Runtime,
+  options: EngineOptions,
+  workerConcurrency: number,
+): { size: number; ttl: number } | undefined {
+  const size = options.localQueueSize ?? workerConcurrency;
+  if (size <= 1) return undefined;
+  return { size, ttl: Math.max(1000, Math.min(300_000, Math.floor(rt.queuedLeaseMs / 2))) };
 }
 
 /** @public Builds an engine. Nothing runs until `startWorkers`; subscriptions work without workers. */
@@ -97,7 +120,9 @@ export function createEngine(options: EngineOptions): Engine {
     runAhead: false,
     stopping: false,
     redis,
-    publish: (items) => batchPublish(items),
+    // Without Redis, engine transactions NOTIFY their own announcements with their COMMIT (no round
+    // trip of their own); `batchPublish` still serves any other caller.
+    publish: Object.assign((items: Announcement[]) => batchPublish(items), { withCommit: redis === null }),
   };
   // Announcements of concurrent steps go out together: one round trip per burst, not per step,
   // and while one is being sent the next burst gathers.
@@ -182,62 +207,48 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     async startExecution(client, workspaceId, input: StartExecutionInput) {
-      const { rows: versions } = await client.query<{ plan_id: string; spec: PlanSpec }>(
-        'SELECT plan_id, spec FROM plan_versions WHERE id = $1',
-        [input.planVersionId],
-      );
-      const version = versions[0];
-      if (version === undefined) {
-        throw new EngineError('NOT_FOUND', `plan version ${input.planVersionId} not found`);
+      const notFound = () => new EngineError('NOT_FOUND', `plan version ${input.planVersionId} not found`);
+      // Versions are immutable: a cached one is validated without reading it again. The start's
+      // statement reads it under RLS anyway (another workspace's version starts nothing).
+      let spec = rt.plans.peek(input.planVersionId)?.spec;
+      const cached = spec !== undefined;
+      if (spec === undefined) {
+        const { rows: versions } = await client.query<{ spec: PlanSpec }>(
+          'SELECT spec FROM plan_versions WHERE id = $1',
+          [input.planVersionId],
+        );
+        spec = versions[0]?.spec;
+        if (spec === undefined) throw notFound();
       }
-      const checked = validatePlanSpec(version.spec, await rt.registry.list(workspaceId));
+      const checked = validatePlanSpec(spec, await rt.registry.list(workspaceId));
       if (checked.spec === null) {
+        // Whether someone else's version is valid is none of the caller's business.
+        if (cached) {
+          const { rows } = await client.query('SELECT 1 FROM plan_versions WHERE id = $1', [input.planVersionId]);
+          if (rows.length === 0) throw notFound();
+        }
         throw new EngineError(
           'INVALID_PLAN',
           `plan version cannot run: ${checked.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
           checked.issues,
         );
       }
-      rt.plans.remember(input.planVersionId, version.spec);
+      rt.plans.remember(input.planVersionId, spec);
+      const plan = rt.plans.peek(input.planVersionId) ?? PlanCache.parse(spec);
       const started = startExecutionSpan({
         'weft.workspace.id': workspaceId,
         'weft.plan_version.id': input.planVersionId,
       });
-      const { rows } = await client
-        .query<ExecutionRow>(
-          `INSERT INTO executions (workspace_id, plan_id, plan_version_id, status, mode, input, created_by, started_at,
-                                   trace_id, trace_parent)
-           VALUES ($1, $2, $3, 'RUNNING', $4, $5, $6, now(), $7, $8)
-           RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq`,
-          [
-            workspaceId,
-            version.plan_id,
-            input.planVersionId,
-            input.mode ?? 'LIVE',
-            JSON.stringify(input.input ?? null),
-            input.actor.userId,
-            started.trace.traceId,
-            started.trace.traceParent,
-          ],
-        )
-        .finally(() => started.span.end());
-      const exec = rows[0];
-      if (exec === undefined) throw new Error('execution insert returned nothing');
-      await client.query(
-        `INSERT INTO step_runs (workspace_id, execution_id, step_id) SELECT $1, $2, unnest($3::text[])`,
-        [workspaceId, exec.id, checked.spec.steps.map((s) => s.id)],
-      );
-      await client.query('SELECT pg_notify($1, $2)', [
-        Channel.status,
-        JSON.stringify({ w: workspaceId, e: exec.id, status: 'RUNNING' }),
-      ]);
-      await appendEvents(client, workspaceId, exec.id, [
-        {
-          type: 'execution.started',
-          data: { mode: exec.mode, planVersionId: input.planVersionId, by: input.actor.userId },
-        },
-      ]);
-      await advance(rt, client, exec);
+      const exec = await insertAndStart(rt, client, plan, {
+        workspaceId,
+        planVersionId: input.planVersionId,
+        mode: input.mode ?? 'LIVE',
+        input: input.input,
+        userId: input.actor.userId,
+        traceId: started.trace.traceId,
+        traceParent: started.trace.traceParent,
+      }).finally(() => started.span.end());
+      if (exec === null) throw notFound();
       return { executionId: exec.id };
     },
 
@@ -286,7 +297,7 @@ export function createEngine(options: EngineOptions): Engine {
             noHandleSignals: true,
             pollInterval: options.pollIntervalMs ?? 1000,
             logger: quietLogger(logger),
-            preset: { worker: { completeJobBatchDelay: 0 } },
+            preset: { worker: { completeJobBatchDelay: 0, localQueue: localQueue(rt, options, workerConcurrency) } },
           }),
         );
       }

@@ -76,6 +76,11 @@ export class PlanCache {
     return loaded;
   }
 
+  /** The version if it is cached (no query). */
+  peek(planVersionId: string): LoadedPlan | undefined {
+    return this.cache.get(planVersionId);
+  }
+
   /** Keeps a version its caller has just read (e.g. to start a run), saving `load` the query. */
   remember(planVersionId: string, spec: PlanSpec): void {
     if (this.cache.has(planVersionId)) return;

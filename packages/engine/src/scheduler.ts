@@ -94,20 +94,23 @@ export async function advance(
       // Dispatch: new fence per step, its job and a lease, in this transaction. The lease covers a
       // worker that dies between taking the job and starting the step (graphile-worker would hold
       // that job for 4 h). `status = 'PENDING'` guards against a concurrent dispatcher.
-      const { rowCount } = await client.query(
+      const { rows } = await client.query<{ queued: number }>(
         named(
           'weft-dispatch',
           `WITH d AS (
            UPDATE step_runs SET status = 'RUNNING', fence = fence + 1, waiting_reason = NULL
             WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'PENDING'
-            RETURNING step_id, fence)
-         SELECT weft_enqueue($3, json_build_object('w', $4::uuid, 'e', $1::uuid, 's', step_id, 'f', fence), NULL),
-                weft_lease_take($1, step_id, 'run', fence, 'queue', $5::int)
-           FROM d`,
+            RETURNING step_id, fence
+         ), leases AS (
+           SELECT weft_lease_take($1, step_id, 'run', fence, 'queue', $5::int) FROM d
+         )
+         SELECT weft_enqueue_many($3, (SELECT array_agg(json_build_object('w', $4::uuid, 'e', $1::uuid, 's', step_id,
+                                                                           'f', fence)) FROM d), NULL) AS queued
+          WHERE (SELECT count(*) FROM leases) >= 0`,
           [exec.id, queued, Task.step, exec.workspace_id, rt.queuedLeaseMs],
         ),
       );
-      running += rowCount ?? 0;
+      running += rows[0]?.queued ?? 0;
     }
     for (const id of approvals) {
       await openApproval(client, exec, plan, id, events);

@@ -108,8 +108,12 @@ async function announceEvents(client: TenantClient, events: ExecutionEvent[]): P
   }
 }
 
-/** Where announcements of engine-owned transactions go after commit (NOTIFY or Redis). */
-export type Publisher = (announcements: Announcement[]) => Promise<void>;
+/**
+ * Where announcements of engine-owned transactions go after commit (NOTIFY or Redis). With
+ * `withCommit`, NOTIFY is what publishes them, and a transaction sends its own in the round trip of
+ * its COMMIT instead (as a statement of its own after it, so outside the transaction: see above).
+ */
+export type Publisher = ((announcements: Announcement[]) => Promise<void>) & { withCommit?: boolean };
 
 export async function lockExecution(client: TenantClient, executionId: string): Promise<ExecutionRow | null> {
   const { rows } = await client.query<ExecutionRow>(
@@ -324,7 +328,7 @@ export async function setExecutionStatus(
   execution.status = status;
 }
 
-/** Queues an engine job in the caller's transaction (see `weft_enqueue` in the migration). */
+/** Queues engine jobs in the caller's transaction, in one call (see `weft_enqueue_many` in the migrations). */
 export async function enqueue(
   client: TenantClient,
   task: string,
@@ -332,7 +336,7 @@ export async function enqueue(
   runAt: Date | null = null,
 ): Promise<void> {
   if (payloads.length === 0) return;
-  await client.query('SELECT weft_enqueue($1, p::json, $3) FROM unnest($2::text[]) AS p', [
+  await client.query('SELECT weft_enqueue_many($1, $2::json[], $3)', [
     task,
     payloads.map((p) => JSON.stringify(p)),
     runAt,
@@ -364,16 +368,29 @@ function inline(client: { escapeLiteral(value: string): string }, opening: Openi
   });
 }
 
+/** `; SELECT pg_notify(...)` for the announcements, with their text inlined as escaped literals. */
+function notifyAfter(client: { escapeLiteral(value: string): string }, items: readonly Announcement[]): string {
+  if (items.length === 0) return '';
+  const list = (values: string[]) => `ARRAY[${values.map((v) => client.escapeLiteral(v)).join(',')}]::text[]`;
+  return `; SELECT pg_notify(c, p) FROM unnest(${list(items.map((i) => i.channel))}, ${list(items.map((i) => i.payload))}) AS x(c, p)`;
+}
+
+// Errors only pg_notify raises (payload too long, queue full): met after `COMMIT; SELECT pg_notify`,
+// they mean the transaction committed and only its announcements were lost.
+const NOTIFY_ONLY = new Set(['22023', '54000']);
+
 /**
  * `withTenant`'s contract (one transaction, workspace set transaction-locally, no user) with BEGIN,
  * the setting and an optional opening query sent as one round trip: workers run this for every
- * step. The id is checked to be a UUID before it is written into the statement.
+ * step. The id is checked to be a UUID before it is written into the statement. `atCommit`: the
+ * announcements to NOTIFY in the COMMIT's round trip (read once the work is done).
  */
 async function inTenant<T>(
   pool: Parameters<typeof withTenant>[0],
   workspaceId: string,
   work: (client: TenantClient, opened: unknown[]) => Promise<T>,
   opening?: OpeningQuery,
+  atCommit?: readonly Announcement[],
 ): Promise<T> {
   if (!UUID.test(workspaceId)) throw new Error(`not a workspace id: ${JSON.stringify(workspaceId)}`);
   const client = await pool.connect();
@@ -383,7 +400,14 @@ async function inTenant<T>(
       `BEGIN; SELECT set_config('weft.workspace_id', '${workspaceId}', true), set_config('weft.user_id', '', true)${first}`,
     )) as unknown as Array<{ rows: unknown[] }>;
     const result = await work(client, opening === undefined ? [] : (results.at(-1)?.rows ?? []));
-    await client.query('COMMIT');
+    const tail = atCommit === undefined ? '' : notifyAfter(client, atCommit);
+    try {
+      await client.query(`COMMIT${tail}`);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (tail === '' || typeof code !== 'string' || !NOTIFY_ONLY.has(code)) throw error;
+      // Committed; subscribers re-read the database when idle, so lost announcements only delay them.
+    }
     return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
@@ -403,6 +427,7 @@ export async function tenantTx<T>(
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const queue: Announcement[] = [];
+    const withCommit = publish?.withCommit === true;
     try {
       const result = await inTenant(
         pool,
@@ -416,9 +441,10 @@ export async function tenantTx<T>(
           }
         },
         opening,
+        withCommit ? queue : undefined,
       );
       // Not awaited: the job's slot frees now; subscribers cope with late or reordered announcements.
-      if (publish !== undefined && queue.length > 0) void publish(queue).catch(() => {});
+      if (publish !== undefined && !withCommit && queue.length > 0) void publish(queue).catch(() => {});
       return result;
     } catch (error) {
       const code = (error as { code?: unknown }).code;
