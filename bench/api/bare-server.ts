@@ -3,7 +3,8 @@
 // loaded) and none of Weft's plugins, plus a bare graphql-ws subscription (`events`) fed from
 // memory: `POST /emit {"n", "gapMs", "kind"}` publishes n events `gapMs` apart to every subscriber
 // (type `kind`, the last `<kind>.end`).
-// Takes the database URL as its argument; prints "ready <port>".
+// Takes the database URL as its argument (then `yoga-defaults` for yoga's default body limit);
+// prints "ready <port>".
 import { setMaxListeners } from 'node:events';
 import { createServer } from 'node:http';
 import { createPools } from '@weft/db';
@@ -58,8 +59,9 @@ const yoga = createYoga({
   logging: false,
   graphiql: false,
   // As Weft serves it (apps/api/src/graphql-body-limit.ts bounds the body by its declared length
-  // instead): the ratio then measures what Weft adds, not a yoga setting.
-  maxRequestBodySize: false,
+  // instead), so the ratio measures what Weft adds, not a yoga setting; `yoga-defaults` keeps
+  // yoga's own limit (a counting stream per body).
+  ...(process.argv[3] === 'yoga-defaults' ? {} : { maxRequestBodySize: false as const }),
 });
 
 const server = createServer((req, res) => {

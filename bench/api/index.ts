@@ -2,13 +2,14 @@
  * API benchmark, everything on 127.0.0.1 over a fresh test database:
  * 1. throughput of an authenticated simple query (`{ viewer { id } }`, bearer token) from N
  *    concurrent keep-alive HTTP clients for a fixed time, through the real API process vs a bare
- *    graphql-yoga process doing the same resolver work (bench/api/bare-server.ts), in alternating
- *    rounds of the same run. Goal: Weft ≥ 80 % of bare.
+ *    graphql-yoga process doing the same resolver work (bench/api/bare-server.ts), in rotating
+ *    rounds of the same run. Goal: Weft ≥ 80 % of bare yoga configured as Weft configures it;
+ *    a second bare server with yoga's defaults is measured too.
  * 2. event latency to 1,000 graphql-ws subscribers (one connection each) of one execution run by a
  *    separate worker process: from the event's `at` (written in the database) to its receipt.
  *    Goal: p99 ≤ 50 ms.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -215,45 +216,71 @@ async function openSubscribers(
   };
 }
 
-/** Part 1: the query throughput of Weft against the bare server, in alternating rounds. */
-async function queryThroughput(
-  bare: { url: string; pid: number },
-  weft: { url: string; pid: number },
-  token: string,
-): Promise<void> {
-  await throughput(bare.url, token, WARMUP_MS, bare.pid);
-  await throughput(weft.url, token, WARMUP_MS, weft.pid);
-  const bareRounds: Round[] = [];
-  const weftRounds: Round[] = [];
-  // Alternating rounds (order swapped each time), so load from elsewhere on the machine hits
-  // both alike; the ratio is the median of the per-round ratios.
+interface Target {
+  name: string;
+  url: string;
+  pid: number;
+}
+
+/**
+ * Part 1: the query throughput of Weft against two bare yoga servers: one as Weft configures yoga
+ * (the goal's comparison: what Weft's own work costs) and one with yoga's defaults (whose request
+ * body limit pipes every body through a counting stream, which Weft replaces). Rounds alternate,
+ * the order rotating each time, so load from elsewhere hits all alike; a ratio is the median of
+ * the per-round ratios.
+ */
+async function queryThroughput(bare: Target, bareDefaults: Target, weft: Target, token: string): Promise<void> {
+  const targets = [bare, bareDefaults, weft];
+  for (const t of targets) await throughput(t.url, token, WARMUP_MS, t.pid);
+  const rounds = new Map<Target, Round[]>(targets.map((t) => [t, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    if (round % 2 === 0) {
-      bareRounds.push(await throughput(bare.url, token, ROUND_MS, bare.pid));
-      weftRounds.push(await throughput(weft.url, token, ROUND_MS, weft.pid));
-    } else {
-      weftRounds.push(await throughput(weft.url, token, ROUND_MS, weft.pid));
-      bareRounds.push(await throughput(bare.url, token, ROUND_MS, bare.pid));
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[(round + i) % targets.length] as Target;
+      rounds.get(t)?.push(await throughput(t.url, token, ROUND_MS, t.pid));
     }
   }
-  const median = (rounds: Round[], key: keyof Round) =>
+  const of = (t: Target) => rounds.get(t) ?? [];
+  const median = (t: Target, key: keyof Round) =>
     percentile(
-      rounds.map((r) => r[key]),
+      of(t).map((r) => r[key]),
       50,
     );
-  const ratio = percentile(
-    weftRounds.map((w, i) => w.rate / (bareRounds[i]?.rate ?? Number.NaN)),
-    50,
-  );
-  const cpuRatio = median(bareRounds, 'cpuUs') / median(weftRounds, 'cpuUs');
-  const rates = (rounds: Round[]) => rounds.map((r) => r.rate.toFixed(0)).join(', ');
+  const ratioTo = (base: Target) =>
+    percentile(
+      of(weft).map((w, i) => w.rate / (of(base)[i]?.rate ?? Number.NaN)),
+      50,
+    );
+  const line = (t: Target) =>
+    `  ${t.name.padEnd(34)} ${median(t, 'rate').toFixed(0)} req/s (${of(t)
+      .map((r) => r.rate.toFixed(0))
+      .join(', ')}), CPU ${median(t, 'cpuUs').toFixed(0)} µs/request\n`;
+  const ratio = ratioTo(bare);
   process.stdout.write(
-    `query { viewer { id } }, ${CONCURRENCY} keep-alive clients, median of ${ROUNDS} alternating rounds × ${ROUND_MS / 1000} s:\n` +
-      `  bare graphql-yoga  ${median(bareRounds, 'rate').toFixed(0)} req/s (${rates(bareRounds)}), CPU ${median(bareRounds, 'cpuUs').toFixed(0)} µs/request\n` +
-      `  Weft API           ${median(weftRounds, 'rate').toFixed(0)} req/s (${rates(weftRounds)}), CPU ${median(weftRounds, 'cpuUs').toFixed(0)} µs/request\n` +
-      `  ratio Weft/bare    ${(ratio * 100).toFixed(1)} % (median of rounds) (goal ≥ 80 %) ${ratio >= 0.8 ? 'OK' : 'BELOW GOAL'}\n` +
-      `  CPU per request bare/Weft ${(cpuRatio * 100).toFixed(1)} % (the same ratio from CPU use, less sensitive to other load)\n`,
+    `query { viewer { id } }, ${CONCURRENCY} keep-alive clients, median of ${ROUNDS} rotating rounds × ${ROUND_MS / 1000} s:\n` +
+      line(bare) +
+      line(bareDefaults) +
+      line(weft) +
+      `  ratio Weft/bare (as Weft configures yoga) ${(ratio * 100).toFixed(1)} % (goal ≥ 80 %) ${ratio >= 0.8 ? 'OK' : 'BELOW GOAL'}; ` +
+      `CPU per request bare/Weft ${((median(bare, 'cpuUs') / median(weft, 'cpuUs')) * 100).toFixed(1)} %\n` +
+      `  ratio Weft/bare (yoga defaults)           ${(ratioTo(bareDefaults) * 100).toFixed(1)} %\n`,
   );
+}
+
+/** Starts bench/api/bare-server.ts; resolves with its URL once it listens. */
+async function startBare(
+  args: string[],
+  env: Record<string, string>,
+  profArgs: string[],
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn('node', [...profArgs, '--import', 'tsx', 'bench/api/bare-server.ts', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
+  const port = /ready (\d+)/.exec(line.toString())?.[1];
+  if (port === undefined) throw new Error(`bare server did not start: ${line.toString()}`);
+  return { url: `http://127.0.0.1:${port}`, child };
 }
 
 const db = await createTestDatabase({ poolMax: 4 });
@@ -274,27 +301,30 @@ try {
       : {}),
   });
   stopAll.push(() => api.stop());
-  const bare = spawn('node', [...profArgs, '--import', 'tsx', 'bench/api/bare-server.ts', db.ownerUrl], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const bareServer = await startBare([db.ownerUrl], env, profArgs);
+  const bare = bareServer.child;
   stopAll.push(async () => {
     if (bare.exitCode === null) bare.kill('SIGTERM');
   });
-  const [line] = (await once(bare.stdout, 'data')) as [Buffer];
-  const barePort = /ready (\d+)/.exec(line.toString())?.[1];
-  if (barePort === undefined) throw new Error(`bare server did not start: ${line.toString()}`);
-  const bareUrl = `http://127.0.0.1:${barePort}`;
+  const bareUrl = bareServer.url;
+  const defaults = await startBare([db.ownerUrl, 'yoga-defaults'], env, []);
+  stopAll.push(async () => {
+    if (defaults.child.exitCode === null) defaults.child.kill('SIGTERM');
+  });
   const user = await signUpUser(new TestClient(api.url), 'bench');
 
   // ---------------------------------------------------------------- 1. query throughput
   // BENCH_API_SKIP_QUERY=1 measures only the event latency (when working on that).
   if (process.env.BENCH_API_SKIP_QUERY !== '1') {
-    const barePid = bare.pid;
-    const apiPid = api.child.pid;
-    if (barePid === undefined || apiPid === undefined) throw new Error('no server pid');
-    await queryThroughput({ url: bareUrl, pid: barePid }, { url: api.url, pid: apiPid }, user.token);
+    const pids = [bare.pid, defaults.child.pid, api.child.pid];
+    const [barePid, defaultsPid, apiPid] = pids;
+    if (barePid === undefined || defaultsPid === undefined || apiPid === undefined) throw new Error('no server pid');
+    await queryThroughput(
+      { name: 'bare graphql-yoga', url: bareUrl, pid: barePid },
+      { name: 'bare graphql-yoga, yoga defaults', url: defaults.url, pid: defaultsPid },
+      { name: 'Weft API', url: api.url, pid: apiPid },
+      user.token,
+    );
   }
 
   // ---------------------------------------------------------------- 2. event latency
