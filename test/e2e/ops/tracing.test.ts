@@ -175,3 +175,39 @@ it('a GraphQL operation is a span of its own trace', async () => {
   expect(op.service).toBe('weft-api');
   expect(op.traceId).toMatch(/^[0-9a-f]{32}$/);
 });
+
+it('without an OTLP endpoint (spans not recorded) runs and their log lines still carry a trace id', async () => {
+  const quiet = await createTestDatabase();
+  const server = await startServerProcess({
+    env: { DATABASE_URL: quiet.ownerUrl, SECRET_KEY: TEST_SECRET_KEY, WORKERS: '1', LOG_LEVEL: 'info' },
+  });
+  try {
+    const admin = await signUpUser(new TestClient(server.url), 'untraced');
+    const hook = await createHookedPlan(admin, 'untraced', SPEC);
+    const executionId = await startHookedRun(server.url, hook, { n: 1 });
+    const execution = await eventually(
+      async () => {
+        const r = await admin.client.query<{ node: { status: string; traceId: string | null } }>(
+          gql`query Run($id: ID!) { node(id: $id) { ... on Execution { status traceId } } }`,
+          { id: executionId },
+        );
+        return r.data?.node.status === 'SUCCEEDED' ? r.data.node : undefined;
+      },
+      30_000,
+      'the run to succeed',
+    );
+    const traceId = execution.traceId ?? '';
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    const attemptLines = server
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg?: string; traceId?: string })
+      .filter((l) => l.msg?.startsWith('step attempt'));
+    expect(attemptLines).toHaveLength(3);
+    expect(attemptLines.every((l) => l.traceId === traceId)).toBe(true);
+  } finally {
+    await server.stop();
+    await quiet.drop();
+  }
+});
