@@ -148,11 +148,13 @@ describe('graphql-ws', () => {
     try {
       expect(await waitForMetric(`weft_graphql_subscriptions_open ${STREAMS}`)).toBe(true);
       // Statistics reach other sessions up to a second late; the window is long enough to see the
-      // rate: one re-check per second per stream would be ~120 reads here, shared ones about 10.
+      // rate. A check reads both tables (a few scans with their policies), about twice a second
+      // when shared (an answer lives half an interval): ~40 reads here, more when the machine is
+      // loaded and timers bunch. Per stream it would be each stream every second: ~280.
       const before = await reads();
       await new Promise((r) => setTimeout(r, 4000));
       const during = (await reads()) - before;
-      expect(during).toBeLessThan(STREAMS);
+      expect(during).toBeLessThan(STREAMS * 4);
     } finally {
       await Promise.all(clients.map((c) => c.dispose()));
     }
