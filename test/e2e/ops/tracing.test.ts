@@ -102,11 +102,11 @@ afterAll(async () => {
   await db?.drop();
 });
 
-it('traces a run from its webhook to every step attempt in the worker, and logs carry the trace id', async () => {
-  const admin = await signUpUser(new TestClient(api.url), 'tracer');
-  const hook = await createHookedPlan(admin, 'traced', SPEC);
-  const executionId = await startHookedRun(api.url, hook, { n: 1 });
-
+/** Signs a user up, runs SPEC through a webhook on `apiUrl` until it succeeds: the run's trace id. */
+async function hookedRunTraceId(apiUrl: string, name: string): Promise<string> {
+  const admin = await signUpUser(new TestClient(apiUrl), name);
+  const hook = await createHookedPlan(admin, name, SPEC);
+  const executionId = await startHookedRun(apiUrl, hook, { n: 1 });
   const execution = await eventually(
     async () => {
       const r = await admin.client.query<{ node: { status: string; traceId: string | null } }>(
@@ -120,6 +120,11 @@ it('traces a run from its webhook to every step attempt in the worker, and logs 
   );
   const traceId = execution.traceId ?? '';
   expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+  return traceId;
+}
+
+it('traces a run from its webhook to every step attempt in the worker, and logs carry the trace id', async () => {
+  const traceId = await hookedRunTraceId(api.url, 'tracer');
 
   // Spans leave each process in batches (every 500 ms).
   const inTrace = await eventually(
@@ -182,22 +187,7 @@ it('without an OTLP endpoint (spans not recorded) runs and their log lines still
     env: { DATABASE_URL: quiet.ownerUrl, SECRET_KEY: TEST_SECRET_KEY, WORKERS: '1', LOG_LEVEL: 'info' },
   });
   try {
-    const admin = await signUpUser(new TestClient(server.url), 'untraced');
-    const hook = await createHookedPlan(admin, 'untraced', SPEC);
-    const executionId = await startHookedRun(server.url, hook, { n: 1 });
-    const execution = await eventually(
-      async () => {
-        const r = await admin.client.query<{ node: { status: string; traceId: string | null } }>(
-          gql`query Run($id: ID!) { node(id: $id) { ... on Execution { status traceId } } }`,
-          { id: executionId },
-        );
-        return r.data?.node.status === 'SUCCEEDED' ? r.data.node : undefined;
-      },
-      30_000,
-      'the run to succeed',
-    );
-    const traceId = execution.traceId ?? '';
-    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    const traceId = await hookedRunTraceId(server.url, 'untraced');
     const attemptLines = server
       .output()
       .split('\n')
