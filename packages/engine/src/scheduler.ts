@@ -93,7 +93,8 @@ export async function advance(
     if (queued.length > 0) {
       // Dispatch: new fence per step, its job and a lease, in this transaction. The lease covers a
       // worker that dies between taking the job and starting the step (graphile-worker would hold
-      // that job for 4 h). `status = 'PENDING'` guards against a concurrent dispatcher.
+      // that job for 4 h). `status = 'PENDING'` guards against a concurrent dispatcher. The jobs go
+      // in one `add_jobs` call; the lease CTE is referenced in the WHERE only so that it runs.
       const { rows } = await client.query<{ queued: number }>(
         named(
           'weft-dispatch',

@@ -6,7 +6,7 @@
  * right after its step rows, in the same statement); controls lock the execution row first
  * and touch only step rows no worker holds (PENDING / WAITING_APPROVAL, or SKIP LOCKED).
  */
-import type { withTenant } from '@weft/db';
+import { beginTenantSql, type withTenant } from '@weft/db';
 import type { ExecutionEvent, ExecutionMode, ExecutionStatus, StepStatus, TenantClient } from './types.ts';
 
 export interface ExecutionRow {
@@ -358,21 +358,33 @@ export interface OpeningQuery {
   values: Array<string | readonly string[]>;
 }
 
-function inline(client: { escapeLiteral(value: string): string }, opening: OpeningQuery): string {
+type Escaper = { escapeLiteral(value: string): string };
+
+/** A text array written as a literal of escaped values (statements sent by the simple protocol). */
+function textArrayLiteral(client: Escaper, values: readonly string[]): string {
+  return `ARRAY[${values.map((v) => client.escapeLiteral(v)).join(',')}]::text[]`;
+}
+
+function inline(client: Escaper, opening: OpeningQuery): string {
   return opening.text.replace(/\$(\d+)/g, (_, n: string) => {
     const value = opening.values[Number(n) - 1];
     if (value === undefined) throw new Error(`opening query has no value for $${n}`);
-    return typeof value === 'string'
-      ? client.escapeLiteral(value)
-      : `ARRAY[${value.map((v) => client.escapeLiteral(v)).join(',')}]::text[]`;
+    return typeof value === 'string' ? client.escapeLiteral(value) : textArrayLiteral(client, value);
   });
 }
 
 /** `; SELECT pg_notify(...)` for the announcements, with their text inlined as escaped literals. */
-function notifyAfter(client: { escapeLiteral(value: string): string }, items: readonly Announcement[]): string {
+function notifyAfter(client: Escaper, items: readonly Announcement[]): string {
   if (items.length === 0) return '';
-  const list = (values: string[]) => `ARRAY[${values.map((v) => client.escapeLiteral(v)).join(',')}]::text[]`;
-  return `; SELECT pg_notify(c, p) FROM unnest(${list(items.map((i) => i.channel))}, ${list(items.map((i) => i.payload))}) AS x(c, p)`;
+  const channels = textArrayLiteral(
+    client,
+    items.map((i) => i.channel),
+  );
+  const payloads = textArrayLiteral(
+    client,
+    items.map((i) => i.payload),
+  );
+  return `; SELECT pg_notify(c, p) FROM unnest(${channels}, ${payloads}) AS x(c, p)`;
 }
 
 // Errors only pg_notify raises (payload too long, queue full): met after `COMMIT; SELECT pg_notify`,
@@ -382,7 +394,7 @@ const NOTIFY_ONLY = new Set(['22023', '54000']);
 /**
  * `withTenant`'s contract (one transaction, workspace set transaction-locally, no user) with BEGIN,
  * the setting and an optional opening query sent as one round trip: workers run this for every
- * step. The id is checked to be a UUID before it is written into the statement. `atCommit`: the
+ * step (`beginTenantSql`); a workspace id that is not a UUID is refused outright. `atCommit`: the
  * announcements to NOTIFY in the COMMIT's round trip (read once the work is done).
  */
 async function inTenant<T>(
@@ -396,9 +408,9 @@ async function inTenant<T>(
   const client = await pool.connect();
   try {
     const first = opening === undefined ? '' : `; ${inline(client, opening)}`;
-    const results = (await client.query(
-      `BEGIN; SELECT set_config('weft.workspace_id', '${workspaceId}', true), set_config('weft.user_id', '', true)${first}`,
-    )) as unknown as Array<{ rows: unknown[] }>;
+    const results = (await client.query(`${beginTenantSql(client, { workspaceId })}${first}`)) as unknown as Array<{
+      rows: unknown[];
+    }>;
     const result = await work(client, opening === undefined ? [] : (results.at(-1)?.rows ?? []));
     const tail = atCommit === undefined ? '' : notifyAfter(client, atCommit);
     try {

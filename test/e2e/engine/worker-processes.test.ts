@@ -90,6 +90,16 @@ async function start(spec: PlanSpec): Promise<string> {
   return executionId;
 }
 
+/** `kill -9` of `worker`, a fresh worker in its place, and the run carried to success: its end and attempts. */
+async function killAndRecover(worker: Worker, executionId: string) {
+  worker.child.kill('SIGKILL');
+  await exited(worker.child);
+  await startWorker();
+  const done = await waitForExecution(db.pools, ws.workspaceId, executionId, undefined, 30_000);
+  expect(done.status).toBe('SUCCEEDED');
+  return { done, rows: await attempts(executionId) };
+}
+
 async function attempts(executionId: string) {
   const { rows } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
     c.query<{ step_id: string; attempt: number; status: string; error: string | null; worker_id: string }>(
@@ -130,12 +140,7 @@ describe('worker processes', () => {
         ? true
         : undefined;
     });
-    a.child.kill('SIGKILL');
-    await exited(a.child);
-    await startWorker();
-    const done = await waitForExecution(db.pools, ws.workspaceId, id, undefined, 30_000);
-    expect(done.status).toBe('SUCCEEDED');
-    const rows = await attempts(id);
+    const { done, rows } = await killAndRecover(a, id);
     expect(rows.filter((r) => r.step_id === 'slow').map((r) => r.status)).toEqual(['LOST', 'SUCCEEDED']);
     for (const step of ['first', 'side', 'last']) {
       expect(
@@ -165,12 +170,7 @@ describe('worker processes', () => {
       [id],
     );
     expect(jobs.map((j) => j.s)).toEqual(['first']);
-    a.child.kill('SIGKILL');
-    await exited(a.child);
-    await startWorker();
-    const done = await waitForExecution(db.pools, ws.workspaceId, id, undefined, 30_000);
-    expect(done.status).toBe('SUCCEEDED');
-    const rows = await attempts(id);
+    const { done, rows } = await killAndRecover(a, id);
     expect(rows.map((r) => `${r.step_id}:${r.status}`)).toEqual([
       'first:SUCCEEDED',
       'last:SUCCEEDED',
