@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +9,8 @@ import { createAdminGraphql } from './admin-graphql.ts';
 import { refuseGraphqlBody } from './graphql-body-limit.ts';
 import { createGraphqlServer } from './graphql-server.ts';
 import { checkReadiness, type ReadinessCheck } from './health.ts';
-import { withLogContext } from './logger.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import { assignRequestId } from './request-id.ts';
 import { createWebhookRoute, type StartWebhookExecution } from './webhook-route.ts';
 import { attachGraphqlWs } from './ws-server.ts';
 import { createGraphqlMetrics } from './yoga-plugins/use-metrics.ts';
@@ -122,25 +121,27 @@ export function createApp(options: AppOptions): App {
   }
 
   const server = createServer((req, res) => {
-    const header = req.headers['x-request-id'];
-    const reqId = typeof header === 'string' && /^[\w.-]{1,128}$/.test(header) ? header : randomUUID();
-    res.setHeader('x-request-id', reqId);
-    const started = performance.now();
-    withLogContext({ reqId }, () => {
-      // Every request pays for a listener; none is needed when the line would not be written.
-      if (logger.isLevelEnabled('info')) {
-        res.on('finish', () =>
-          logger.info(
-            { method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) },
-            'request',
-          ),
-        );
-      }
-      route(req, res).catch((error: unknown) => {
-        logger.error({ err: error }, 'unhandled request error');
-        if (!res.headersSent) sendJson(res, 500, { error: 'Unexpected error.' });
-        else res.destroy();
-      });
+    const reqId = assignRequestId(req, res);
+    // Every request pays for a listener; none is needed when the line would not be written.
+    if (logger.isLevelEnabled('info')) {
+      const started = performance.now();
+      res.on('finish', () =>
+        logger.info(
+          {
+            reqId,
+            method: req.method,
+            url: req.url,
+            status: res.statusCode,
+            ms: Math.round(performance.now() - started),
+          },
+          'request',
+        ),
+      );
+    }
+    route(req, res).catch((error: unknown) => {
+      logger.error({ err: error, reqId }, 'unhandled request error');
+      if (!res.headersSent) sendJson(res, 500, { error: 'Unexpected error.' });
+      else res.destroy();
     });
   });
 

@@ -31,8 +31,8 @@ function webhookStarter(deps: BootDeps): StartWebhookExecution | undefined {
   if (deps.startExecution) return deps.startExecution;
   const engine = deps.engine;
   if (engine === undefined) return undefined;
-  return (client, workspaceId, { planVersionId, input, actor }) =>
-    engine.startExecution(client, workspaceId, { planVersionId, input, mode: 'LIVE', actor });
+  return (client, workspaceId, { planVersionId, input, actor, traceParent }) =>
+    engine.startExecution(client, workspaceId, { planVersionId, input, mode: 'LIVE', actor, traceParent });
 }
 
 /**

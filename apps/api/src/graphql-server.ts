@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { buildSchema, createContext, type SchemaContext, type SchemaOptions } from '@weft/schema';
-import { GraphQLError } from 'graphql';
-import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { currentLogContext } from './logger.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import { requestIdOf } from './request-id.ts';
+import { maskUnexpectedError, useErrorMasking } from './yoga-plugins/use-error-masking.ts';
 import { type GraphqlMetrics, useMetrics } from './yoga-plugins/use-metrics.ts';
 import { useNoIntrospection } from './yoga-plugins/use-no-introspection.ts';
 import { useOperationTracing } from './yoga-plugins/use-operation-tracing.ts';
@@ -57,25 +57,13 @@ export function createGraphqlServer(options: GraphqlServerOptions): GraphqlServe
         typeof fromSocket === 'string' ? fromSocket : (initial.request?.headers.get('authorization') ?? null);
       return createContext(options.schemaOptions, {
         authorization,
-        requestId: currentLogContext()?.reqId ?? 'none',
+        requestId: requestIdOf(initial.req),
         clientIp: clientAddress(initial.req),
       });
     },
-    maskedErrors: {
-      maskError: (error, _message) => {
-        const original = error instanceof GraphQLError ? error.originalError : error;
-        // Our own errors (codes, validation, limits) are meant for the client.
-        if (error instanceof GraphQLError && (original === undefined || original instanceof GraphQLError)) {
-          return error;
-        }
-        const requestId = currentLogContext()?.reqId ?? 'none';
-        logger.error({ err: original ?? error, requestId }, 'unexpected error in a GraphQL operation');
-        return createGraphQLError('Unexpected error.', {
-          path: error instanceof GraphQLError ? error.path : undefined,
-          extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
-        });
-      },
-    },
+    // The net for what fails outside an operation's execution; useErrorMasking masks the rest,
+    // where the request and trace ids are known.
+    maskedErrors: { maskError: (error) => maskUnexpectedError(error, logger, { requestId: 'none' }) },
     plugins: [
       EnvelopArmorPlugin({
         maxDepth: { n: OPERATION_LIMITS.maxDepth },
@@ -87,6 +75,7 @@ export function createGraphqlServer(options: GraphqlServerOptions): GraphqlServe
       }),
       ...(options.production ? [useNoIntrospection()] : []),
       useOperationTracing(),
+      useErrorMasking(logger),
       useMetrics(options.metrics),
       useRateLimit({ limiter: options.limiter, ...options.rateLimit }),
       useRequestTimeout({ timeoutMs: options.requestTimeoutMs }),

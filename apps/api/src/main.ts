@@ -19,7 +19,11 @@ try {
 } catch (error) {
   fail(error);
 }
-const tracing = startTracing({ serviceName: 'weft-api', otlpEndpoint: config.otlpEndpoint });
+const tracing = startTracing({
+  serviceName: 'weft-api',
+  otlpEndpoint: config.otlpEndpoint,
+  asyncContext: config.workers > 0,
+});
 const logger = createLogger(config.logLevel);
 // A promise nobody awaited failing (typically a database connection dropped mid-query while the
 // database restarts) must not take the whole process down with every request in flight.

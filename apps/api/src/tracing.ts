@@ -21,7 +21,17 @@ export interface Tracing {
  * is configured to send them to. Recording what nobody receives cost every GraphQL operation
  * measurable time.
  */
-export function startTracing(options: { serviceName: string; otlpEndpoint: string | undefined }): Tracing {
+export function startTracing(options: {
+  serviceName: string;
+  otlpEndpoint: string | undefined;
+  /**
+   * Keep the active span in an async context (AsyncLocalStorage), for a process that runs steps:
+   * their spans are then active inside tools and their log lines carry the trace id by themselves.
+   * It hooks every promise the process makes (tens of microseconds per GraphQL request), so a
+   * process that only serves the API goes without and passes trace parents explicitly.
+   */
+  asyncContext: boolean;
+}): Tracing {
   const spanProcessors: SpanProcessor[] = [];
   if (options.otlpEndpoint !== undefined) {
     const url = `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces`;
@@ -34,11 +44,11 @@ export function startTracing(options: { serviceName: string; otlpEndpoint: strin
     // process that does not (the run's stored traceparent then says "not sampled").
     sampler: options.otlpEndpoint === undefined ? new AlwaysOffSampler() : new AlwaysOnSampler(),
   });
-  provider.register();
+  provider.register(options.asyncContext ? {} : { contextManager: null });
   return { shutdown: () => provider.shutdown() };
 }
 
-/** The trace id of the span active right now, for log lines. */
+/** The trace id of the span active right now, for log lines (only where an async context is kept). */
 export function activeTraceId(): string | undefined {
   const span = trace.getActiveSpan();
   return span?.spanContext().traceId;

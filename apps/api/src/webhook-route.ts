@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { withTenant } from '@weft/db';
-import type { Actor, Role, TenantClient } from '@weft/engine';
+import { type Actor, type Role, type TenantClient, traceParentOf } from '@weft/engine';
 import { encodeTenantId, open, parseTenantId, roleCan, webhookSecretContext, writeAudit } from '@weft/schema';
 import type pg from 'pg';
 
@@ -14,7 +14,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export type StartWebhookExecution = (
   client: TenantClient,
   workspaceId: string,
-  input: { planVersionId: string; input: unknown; actor: Actor },
+  input: { planVersionId: string; input: unknown; actor: Actor; traceParent?: string | null },
 ) => Promise<{ executionId: string }>;
 
 export interface WebhookRouteOptions {
@@ -59,11 +59,12 @@ function signatureMatches(expected: string, given: string): boolean {
 /** `POST /hooks/:id` (CONTRACT.md "Webhooks"). */
 export function createWebhookRoute(options: WebhookRouteOptions) {
   const tracer = trace.getTracer('weft-api');
-  // One span per delivery: a run it starts is a child of it (one trace from the request to the steps).
+  // One span per delivery: a run it starts is a child of it (one trace from the request to the steps),
+  // passed explicitly as the process may keep no async context.
   return (req: IncomingMessage, res: ServerResponse, rawId: string): Promise<void> =>
     tracer.startActiveSpan('webhook POST /hooks/:id', { kind: SpanKind.SERVER }, async (span) => {
       try {
-        await handleWebhook(req, res, rawId);
+        await handleWebhook(req, res, rawId, traceParentOf(span));
         span.setAttribute('http.response.status_code', res.statusCode);
         if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       } catch (error) {
@@ -74,7 +75,12 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
       }
     });
 
-  async function handleWebhook(req: IncomingMessage, res: ServerResponse, rawId: string): Promise<void> {
+  async function handleWebhook(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawId: string,
+    traceParent: string | null,
+  ): Promise<void> {
     if (req.method !== 'POST') return send(res, 405, { error: 'Use POST.' });
     let key: { workspaceId: string; id: string };
     try {
@@ -170,7 +176,7 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
       );
       const planVersionId = versions[0]?.id;
       if (planVersionId === undefined) throw new Error('webhook plan has no version');
-      const started = await start(client, workspaceId, { planVersionId, input, actor });
+      const started = await start(client, workspaceId, { planVersionId, input, actor, traceParent });
       if (deliveryId !== undefined) {
         await client.query(
           'UPDATE webhook_deliveries SET execution_id = $3 WHERE webhook_id = $1 AND delivery_id = $2',

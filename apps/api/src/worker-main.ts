@@ -25,7 +25,7 @@ try {
 } catch (error) {
   fail(error);
 }
-const tracing = startTracing({ serviceName: 'weft-worker', otlpEndpoint: config.otlpEndpoint });
+const tracing = startTracing({ serviceName: 'weft-worker', otlpEndpoint: config.otlpEndpoint, asyncContext: true });
 const logger = createLogger(config.logLevel, 'weft-worker');
 // A promise nobody awaited failing (typically a database connection dropped mid-query while the
 // database restarts) must not take the whole process down with every request in flight.

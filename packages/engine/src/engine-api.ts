@@ -25,6 +25,11 @@ export interface StartExecutionInput {
   input?: unknown;
   mode?: ExecutionMode;
   actor: Actor;
+  /**
+   * W3C `traceparent` of the caller's span (a GraphQL operation, a webhook delivery): the run's
+   * trace continues it. Without it, the run's span is a child of whatever span is active.
+   */
+  traceParent?: string | null;
 }
 
 /** @public Per-tool statistics from recorded step attempts. */

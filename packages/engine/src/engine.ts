@@ -235,10 +235,10 @@ export function createEngine(options: EngineOptions): Engine {
       }
       rt.plans.remember(input.planVersionId, spec);
       const plan = rt.plans.peek(input.planVersionId) ?? PlanCache.parse(spec);
-      const started = startExecutionSpan({
-        'weft.workspace.id': workspaceId,
-        'weft.plan_version.id': input.planVersionId,
-      });
+      const started = startExecutionSpan(
+        { 'weft.workspace.id': workspaceId, 'weft.plan_version.id': input.planVersionId },
+        input.traceParent,
+      );
       const exec = await insertAndStart(rt, client, plan, {
         workspaceId,
         planVersionId: input.planVersionId,

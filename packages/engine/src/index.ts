@@ -17,6 +17,7 @@ export { prepareQueue, QUEUE_SCHEMA_VERSION } from './queue.ts';
 export type { RateLimit, RateLimitOptions } from './runtime.ts';
 export { parseReference, type Reference, resolveTemplates } from './templates.ts';
 export { parseToolRef, resolveToolRef } from './tool-ref.ts';
+export { traceParentOf } from './tracing.ts';
 export {
   type Actor,
   EXECUTION_STATUSES,

@@ -5,6 +5,7 @@
  * process, is a child of it — one trace per run.
  */
 import {
+  type Context,
   context,
   isSpanContextValid,
   type Span,
@@ -24,16 +25,44 @@ export interface ExecutionTrace {
   traceParent: string | null;
 }
 
-/** Starts the span of a run's start; `end` it once the run is recorded. */
-export function startExecutionSpan(attributes: Record<string, string>): { span: Span; trace: ExecutionTrace } {
-  const span = tracer().startSpan('weft.execution.start', { kind: SpanKind.INTERNAL, attributes });
+/** The W3C `traceparent` of a span (null when it has no valid ids). */
+export function traceParentOf(span: Span): string | null {
   const ctx = span.spanContext();
-  if (!isSpanContextValid(ctx)) return { span, trace: { traceId: null, traceParent: null } };
-  const flags = ctx.traceFlags.toString(16).padStart(2, '0');
-  return { span, trace: { traceId: ctx.traceId, traceParent: `00-${ctx.traceId}-${ctx.spanId}-${flags}` } };
+  if (!isSpanContextValid(ctx)) return null;
+  return `00-${ctx.traceId}-${ctx.spanId}-${ctx.traceFlags.toString(16).padStart(2, '0')}`;
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** The context whose parent is `traceParent`; the active context when there is none (or it is malformed). */
+function contextUnder(traceParent: string | null | undefined): Context {
+  const match = traceParent == null ? null : TRACEPARENT.exec(traceParent);
+  if (match?.[1] === undefined || match[2] === undefined || match[3] === undefined) return context.active();
+  return trace.setSpanContext(context.active(), {
+    traceId: match[1],
+    spanId: match[2],
+    traceFlags: Number.parseInt(match[3], 16) as TraceFlags,
+    isRemote: true,
+  });
+}
+
+/**
+ * Starts the span of a run's start; `end` it once the run is recorded. Its parent is the caller's
+ * `traceParent` when given: API processes pass it explicitly rather than keep an async context,
+ * which costs every promise of every request a hook.
+ */
+export function startExecutionSpan(
+  attributes: Record<string, string>,
+  traceParent?: string | null,
+): { span: Span; trace: ExecutionTrace } {
+  const span = tracer().startSpan(
+    'weft.execution.start',
+    { kind: SpanKind.INTERNAL, attributes },
+    contextUnder(traceParent),
+  );
+  const parent = traceParentOf(span);
+  return { span, trace: { traceId: parent === null ? null : span.spanContext().traceId, traceParent: parent } };
+}
 
 /**
  * Runs `work` inside a span for one step attempt, the child of the run's stored `traceparent`
@@ -44,16 +73,7 @@ export async function inStepSpan<T>(
   attributes: Record<string, string | number>,
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
-  const match = traceParent === null ? null : TRACEPARENT.exec(traceParent);
-  const parent =
-    match?.[1] !== undefined && match[2] !== undefined && match[3] !== undefined
-      ? trace.setSpanContext(context.active(), {
-          traceId: match[1],
-          spanId: match[2],
-          traceFlags: Number.parseInt(match[3], 16) as TraceFlags,
-          isRemote: true,
-        })
-      : context.active();
+  const parent = contextUnder(traceParent);
   const span = tracer().startSpan(
     `weft.step ${attributes['weft.step.id'] ?? ''}`,
     { kind: SpanKind.INTERNAL, attributes },

@@ -55,6 +55,11 @@ export interface SchemaContext {
   viewer: Viewer | null;
   requestId: string;
   clientIp: string;
+  /**
+   * W3C `traceparent` of the operation's span, set by the server when the operation executes:
+   * runs it starts continue its trace. Explicit, because the API process keeps no async context.
+   */
+  traceParent: string | null;
   /** Per request: the viewer's role in each workspace asked about (null = not a member). */
   roles: Map<string, Promise<Role | null>>;
 }
@@ -83,6 +88,7 @@ export async function createContext(options: SchemaOptions, request: RequestInfo
     viewer,
     requestId: request.requestId,
     clientIp: request.clientIp,
+    traceParent: null,
     roles: new Map(),
   };
 }

@@ -15,6 +15,7 @@ import {
 } from '@weft/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createHookedPlan, startHookedRun } from '../graphql/hooked-run.ts';
+import { CREATE_PLAN, CREATE_WORKSPACE, START_EXECUTION } from '../graphql/operations.ts';
 
 // One trace per run across processes: an API process (no workers) receives the webhook that
 // starts the run, a separate worker process runs the steps, and both export to a real OTLP/HTTP
@@ -179,6 +180,47 @@ it('a GraphQL operation is a span of its own trace', async () => {
   );
   expect(op.service).toBe('weft-api');
   expect(op.traceId).toMatch(/^[0-9a-f]{32}$/);
+});
+
+it("a run started by a GraphQL mutation continues the operation's trace", async () => {
+  // The API process keeps no async context: the operation's span reaches the engine explicitly.
+  const admin = await signUpUser(new TestClient(api.url), 'mutator');
+  const ws = await admin.client.mutate<{ createWorkspace: { workspace: { id: string } } }>(CREATE_WORKSPACE, {
+    input: { slug: 'mutator', name: 'Mutator' },
+  });
+  const plan = await admin.client.mutate<{ createPlan: { plan: { id: string } } }>(CREATE_PLAN, {
+    input: { workspaceId: ws.data?.createWorkspace.workspace.id, name: 'traced', spec: SPEC },
+  });
+  const started = await admin.client.mutate<{ startExecution: { execution: { id: string } } }>(START_EXECUTION, {
+    input: { planId: plan.data?.createPlan.plan.id },
+  });
+  const executionId = started.data?.startExecution.execution.id;
+  const run = await eventually(
+    async () => {
+      const r = await admin.client.query<{ node: { status: string; traceId: string | null } }>(
+        gql`query Run($id: ID!) { node(id: $id) { ... on Execution { status traceId } } }`,
+        { id: executionId },
+      );
+      return r.data?.node.status === 'SUCCEEDED' ? r.data.node : undefined;
+    },
+    30_000,
+    'the run to succeed',
+  );
+  const inTrace = await eventually(
+    async () => {
+      const spans = spansOf(collector).filter((s) => s.traceId === run.traceId);
+      return spans.filter((s) => s.name.startsWith('weft.step')).length >= 3 ? spans : undefined;
+    },
+    20_000,
+    'the spans to be exported',
+  );
+  const operation = inTrace.find((s) => s.name === 'graphql.mutation StartExecution');
+  const start = inTrace.find((s) => s.name === 'weft.execution.start');
+  expect(operation?.service).toBe('weft-api');
+  expect(start?.parentSpanId).toBe(operation?.spanId);
+  for (const step of inTrace.filter((s) => s.name.startsWith('weft.step'))) {
+    expect(step.parentSpanId).toBe(start?.spanId);
+  }
 });
 
 it('without an OTLP endpoint (spans not recorded) runs and their log lines still carry a trace id', async () => {

@@ -1,15 +1,18 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { traceParentOf } from '@weft/engine';
+import type { SchemaContext } from '@weft/schema';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 /**
- * One span per GraphQL operation, active while it executes so every log line and database call
- * made by its resolvers carries the same trace id.
+ * One span per GraphQL operation. Its `traceparent` goes in the context, where resolvers hand it on
+ * (a run started by a mutation continues the operation's trace); it is also made active, which
+ * carries it further only in a process that keeps an async context (one that runs workers).
  */
-export function useOperationTracing(): Plugin {
+export function useOperationTracing(): Plugin<SchemaContext> {
   const tracer = trace.getTracer('weft-api');
   return {
-    onExecute({ args, setExecuteFn, executeFn }) {
+    onExecute({ args, setExecuteFn, executeFn, extendContext }) {
       const operation = getOperationAST(args.document, args.operationName);
       const type = operation?.operation ?? 'query';
       const name = operation?.name?.value ?? 'anonymous';
@@ -17,6 +20,7 @@ export function useOperationTracing(): Plugin {
         kind: SpanKind.SERVER,
         attributes: { 'graphql.operation.type': type, 'graphql.operation.name': name },
       });
+      extendContext({ traceParent: traceParentOf(span) });
       setExecuteFn((executionArgs) =>
         context.with(trace.setSpan(context.active(), span), () => executeFn(executionArgs)),
       );

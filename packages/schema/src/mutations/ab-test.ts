@@ -97,6 +97,7 @@ builder.mutationFields((t) => ({
             input: input.input ?? null,
             mode: input.mode ?? 'LIVE',
             actor: { userId: viewer.userId, role },
+            traceParent: ctx.traceParent,
           }));
         } catch (error) {
           // A version saved before a plugin was uninstalled may no longer validate: that is the

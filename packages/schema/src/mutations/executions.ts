@@ -160,6 +160,7 @@ builder.mutationFields((t) => {
               input: input.input ?? null,
               mode,
               actor,
+              traceParent: ctx.traceParent,
             }));
           } catch (error) {
             if (!(error instanceof EngineError) || error.code !== 'INVALID_PLAN') throw error;

@@ -161,7 +161,12 @@ builder.mutationFields((t) => ({
         return { userErrors: toUserErrors(result.userErrors, []) };
       }
       ctx.options.logger.info(
-        { plugin: result.pluginVersion.pluginName, version: result.pluginVersion.version, by: viewer.userId },
+        {
+          plugin: result.pluginVersion.pluginName,
+          version: result.pluginVersion.version,
+          by: viewer.userId,
+          reqId: ctx.requestId,
+        },
         'plugin version published',
       );
       return { pluginVersion: toVersionRow(result.pluginVersion), userErrors: [] };
