@@ -79,7 +79,7 @@ export function createGraphqlServer(options: GraphqlServerOptions): GraphqlServe
       useMetrics(options.metrics),
       useRateLimit({ limiter: options.limiter, ...options.rateLimit }),
       useRequestTimeout({ timeoutMs: options.requestTimeoutMs }),
-      useSharedEventResults(),
+      useSharedEventResults(logger),
     ],
   });
 }

@@ -4,6 +4,7 @@ import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { coalesceWrites } from './coalesced-writes.ts';
+import { allowDirectDelivery } from './direct-delivery.ts';
 import type { GraphqlServer } from './graphql-server.ts';
 
 /** How long a client has to send `connection_init` before the socket closes with 4408. */
@@ -46,7 +47,7 @@ export function attachGraphqlWs(
       },
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           connectionParams: ctx.connectionParams,
           req: ctx.extra.request,
@@ -55,12 +56,14 @@ export function attachGraphqlWs(
         const document = parse(params.query);
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
+        const contextValue = await contextFactory();
+        allowDirectDelivery(contextValue, id, ctx.extra.socket);
         return {
           schema,
           document,
           operationName: params.operationName,
           variableValues: params.variables,
-          contextValue: await contextFactory(),
+          contextValue,
           rootValue: { execute, subscribe },
         };
       },

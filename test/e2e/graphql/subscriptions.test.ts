@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
-import type { ExecutionStatusChange } from '@weft/engine';
-import type { ExecutionFeed } from '@weft/schema';
+import type { ExecutionEvent, ExecutionStatusChange } from '@weft/engine';
+import { type ExecutionFeed, encodeTenantId } from '@weft/schema';
 import { signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,8 +21,12 @@ const feed: ExecutionFeed = {
       if (!signal.aborted) throw error;
     }
   },
-  async *executionEvents() {},
+  async *executionEvents() {
+    yield* scriptedEvents;
+  },
 };
+/** What every `executionEvents` subscription gets, then its stream ends. */
+let scriptedEvents: ExecutionEvent[] = [];
 
 let api: TestApi;
 let user: TestUser;
@@ -158,6 +162,47 @@ describe('graphql-ws', () => {
     } finally {
       await Promise.all(clients.map((c) => c.dispose()));
     }
+  });
+  it('sends every subscriber each shared result in order, an unexpected error masked, then completes', async () => {
+    const event = (seq: number): ExecutionEvent => ({
+      workspaceId: workspaceUuid,
+      executionId,
+      seq,
+      type: 'step.succeeded',
+      stepId: 'a',
+      at: new Date(),
+      data: null,
+    });
+    const broken = event(2);
+    Object.defineProperty(broken, 'type', {
+      get() {
+        throw new Error('secret internal detail');
+      },
+    });
+    scriptedEvents = [event(1), broken, event(3)];
+    const query = 'subscription($id: ID!) { executionEvents(executionId: $id) { seq type } }';
+    const id = encodeTenantId('Execution', workspaceUuid, executionId);
+    // Two subscribers with one token and one document share each event's result.
+    const streams = [client(`Bearer ${user.token}`), client(`Bearer ${user.token}`)].map((c) =>
+      new Promise<unknown[]>((resolve, reject) => {
+        const got: unknown[] = [];
+        c.subscribe(
+          { query, variables: { id } },
+          { next: (value) => got.push(value), error: reject, complete: () => resolve(got) },
+        );
+      }).finally(() => c.dispose()),
+    );
+    const [first, second] = await Promise.all(streams);
+    scriptedEvents = [];
+    expect(second).toEqual(first);
+    expect(first).toHaveLength(3);
+    expect(first?.[0]).toEqual({ data: { executionEvents: { seq: 1, type: 'step.succeeded' } } });
+    expect(first?.[1]).toMatchObject({
+      data: null,
+      errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    });
+    expect(JSON.stringify(first)).not.toContain('secret internal detail');
+    expect(first?.[2]).toEqual({ data: { executionEvents: { seq: 3, type: 'step.succeeded' } } });
   });
 });
 

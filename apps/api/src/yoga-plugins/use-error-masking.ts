@@ -13,7 +13,7 @@ export interface ErrorOrigin {
  * Our own errors (codes, validation, limits) are meant for the client and go as they are; anything
  * else is logged in full and answered as INTERNAL_SERVER_ERROR with the request id to find it by.
  */
-export function maskUnexpectedError(error: unknown, logger: Logger, origin: ErrorOrigin): Error {
+export function maskUnexpectedError(error: unknown, logger: Logger, origin: ErrorOrigin): GraphQLError {
   const original = error instanceof GraphQLError ? error.originalError : error;
   if (error instanceof GraphQLError && (original === undefined || original instanceof GraphQLError)) return error;
   logger.error({ err: original ?? error, ...origin }, 'unexpected error in a GraphQL operation');
@@ -23,15 +23,24 @@ export function maskUnexpectedError(error: unknown, logger: Logger, origin: Erro
   });
 }
 
+/** `result` with its unexpected errors masked (itself when it has none). */
+export function maskResult<R extends { errors?: readonly GraphQLError[] }>(
+  result: R,
+  ctx: SchemaContext,
+  logger: Logger,
+): R {
+  if (result.errors === undefined || result.errors.length === 0) return result;
+  const traceId = ctx.traceParent?.slice(3, 35);
+  const origin = traceId === undefined ? { requestId: ctx.requestId } : { requestId: ctx.requestId, traceId };
+  return { ...result, errors: result.errors.map((e) => maskUnexpectedError(e, logger, origin)) };
+}
+
 type ResultHook = Parameters<typeof handleStreamOrSingleExecutionResult>[1];
 
-/** Masks the unexpected errors of each result of an operation run with `ctx`. */
 function maskingResultsOf(ctx: SchemaContext, logger: Logger): ResultHook {
   return ({ result, setResult }) => {
-    if (result.errors === undefined || result.errors.length === 0) return;
-    const traceId = ctx.traceParent?.slice(3, 35);
-    const origin = traceId === undefined ? { requestId: ctx.requestId } : { requestId: ctx.requestId, traceId };
-    setResult({ ...result, errors: result.errors.map((e) => maskUnexpectedError(e, logger, origin)) });
+    const masked = maskResult(result, ctx, logger);
+    if (masked !== result) setResult(masked);
   };
 }
 

@@ -8,6 +8,9 @@ import {
   GraphQLError,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { directStream } from '../direct-delivery.ts';
+import { maskResult } from './use-error-masking.ts';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -84,23 +87,29 @@ function mapStream(
 /**
  * Subscriptions whose events are shared objects (the engine's events and status changes) execute
  * each event's selection once per distinct subscription instead of once per subscriber. The
- * source stream is still per subscriber (its own replay, its own access re-checks), and the
- * plugins after this one (masking, metrics) still see every subscriber's results.
+ * source stream is still per subscriber (its own replay, its own access re-checks). Over graphql-ws
+ * such a subscription's results are written straight to its socket (direct-delivery.ts), masked
+ * once per result; elsewhere (SSE) the plugins after this one see every subscriber's results.
  */
-export function useSharedEventResults(): Plugin {
+export function useSharedEventResults(logger: Logger): Plugin<SchemaContext> {
   return {
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(async (args) => {
         const stream = await createSourceEventStream(args);
         if (!(Symbol.asyncIterator in stream)) return stream;
         const key = sharingKey(args);
-        return mapStream(stream[Symbol.asyncIterator](), (event) => {
+        const source = stream[Symbol.asyncIterator]();
+        const toResult = (event: unknown): Result => {
           try {
             return resultFor(args, key, event);
           } catch (error) {
             return { errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))] };
           }
-        });
+        };
+        const ctx = args.contextValue as SchemaContext;
+        const direct =
+          key === null ? undefined : directStream(ctx, source, toResult, (result) => maskResult(result, ctx, logger));
+        return direct ?? mapStream(source, toResult);
       });
     },
   };
