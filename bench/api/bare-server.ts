@@ -1,7 +1,7 @@
 // The baseline of the API benchmark: a bare graphql-yoga server answering `{ viewer { id } }` with
 // the same resolver work as Weft's (bearer token resolved by hash in the database, the user row
 // loaded) and none of Weft's plugins, plus a bare graphql-ws subscription (`events`) fed from
-// memory: `POST /emit {"n", "gapMs", "kind"}` publishes n events `gapMs` apart to every subscriber
+// memory: `POST /emit {"offsetsMs", "kind"}` publishes one event per offset (ms from now) to every subscriber
 // (type `kind`, the last `<kind>.end`).
 // Takes the database URL as its argument (then `yoga-defaults` for yoga's default body limit);
 // prints "ready <port>".
@@ -69,17 +69,21 @@ const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const { n, gapMs, kind } = JSON.parse(Buffer.concat(chunks).toString()) as {
-        n: number;
-        gapMs: number;
+      const { offsetsMs, kind } = JSON.parse(Buffer.concat(chunks).toString()) as {
+        offsetsMs: number[];
         kind: string;
       };
-      let seq = 0;
-      const timer = setInterval(() => {
-        seq++;
-        pubSub.publish('events', { seq, type: seq === n ? `${kind}.end` : kind, at: new Date().toISOString() });
-        if (seq >= Math.min(n, 10_000)) clearInterval(timer);
-      }, gapMs);
+      // One timer per distinct offset: events due together are published together (a burst).
+      const due = new Map<number, number[]>();
+      for (const [i, offset] of offsetsMs.entries()) due.set(offset, [...(due.get(offset) ?? []), i + 1]);
+      for (const [offset, seqs] of due) {
+        setTimeout(() => {
+          for (const seq of seqs) {
+            const type = seq === offsetsMs.length ? `${kind}.end` : kind;
+            pubSub.publish('events', { seq, type, at: new Date().toISOString() });
+          }
+        }, offset);
+      }
       res.writeHead(202);
       res.end();
     });
