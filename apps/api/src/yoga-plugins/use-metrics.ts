@@ -31,14 +31,27 @@ function operationName(name: string | null | undefined): string {
 
 /** Times every query and mutation; counts open subscriptions. */
 export function useMetrics(metrics: GraphqlMetrics): Plugin {
+  // One labelled child per label set, looked up by a plain key: prom-client would otherwise hash
+  // and validate the labels on every operation.
+  const children = new Map<string, Histogram.Internal<'type' | 'name' | 'outcome'>>();
+  const childFor = (type: string, name: string, outcome: string) => {
+    const key = `${type}\u0000${name}\u0000${outcome}`;
+    let child = children.get(key);
+    if (child === undefined) {
+      child = metrics.operations.labels(type, name, outcome);
+      children.set(key, child);
+    }
+    return child;
+  };
   return {
     onExecute({ args }) {
-      const stop = metrics.operations.startTimer();
+      const started = performance.now();
       const type = getOperationAST(args.document, args.operationName)?.operation ?? 'query';
       return {
         onExecuteDone({ result }) {
           const failed = 'errors' in result && (result.errors?.length ?? 0) > 0;
-          stop({ type, name: operationName(args.operationName), outcome: failed ? 'error' : 'ok' });
+          const seconds = (performance.now() - started) / 1000;
+          childFor(type, operationName(args.operationName), failed ? 'error' : 'ok').observe(seconds);
         },
       };
     },
