@@ -109,3 +109,23 @@ it('counts open subscriptions', async () => {
   await eventually(async () => ((await metric('weft_graphql_subscriptions_open')) === before ? true : undefined));
   await client.dispose();
 });
+
+it('times GraphQL operations by type, name and outcome', async () => {
+  const series = (outcome: string) =>
+    `weft_graphql_operation_duration_seconds_count{type="query",name="Who",outcome="${outcome}"}`;
+  const before = (await metric(series('ok'))) ?? 0;
+  const query = (text: string) =>
+    fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
+      body: JSON.stringify({ query: text, operationName: 'Who' }),
+    });
+  await query('query Who { viewer { id } }');
+  await query('query Who { viewer { id } }');
+  // A field error (an unknown node id resolves with an error) counts as an error.
+  await query('query Who { node(id: "bm9wZQ==") { id } }');
+  expect(await metric(series('ok'))).toBe(before + 2);
+  expect(await metric(series('error'))).toBeGreaterThanOrEqual(1);
+  const sum = await metric(`weft_graphql_operation_duration_seconds_sum{type="query",name="Who",outcome="ok"}`);
+  expect(sum).toBeGreaterThan(0);
+});
