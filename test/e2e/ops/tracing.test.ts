@@ -11,6 +11,7 @@ import {
   TEST_SECRET_KEY,
   TestClient,
   type TestDatabase,
+  type TestUser,
   type WorkerProcess,
 } from '@weft/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -103,14 +104,11 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** Signs a user up, runs SPEC through a webhook on `apiUrl` until it succeeds: the run's trace id. */
-async function hookedRunTraceId(apiUrl: string, name: string): Promise<string> {
-  const admin = await signUpUser(new TestClient(apiUrl), name);
-  const hook = await createHookedPlan(admin, name, SPEC);
-  const executionId = await startHookedRun(apiUrl, hook, { n: 1 });
+/** Waits for `executionId` (seen by `user`) to succeed: its trace id. */
+async function succeededRunTraceId(user: TestUser, executionId: string | undefined): Promise<string> {
   const execution = await eventually(
     async () => {
-      const r = await admin.client.query<{ node: { status: string; traceId: string | null } }>(
+      const r = await user.client.query<{ node: { status: string; traceId: string | null } }>(
         gql`query Run($id: ID!) { node(id: $id) { ... on Execution { status traceId } } }`,
         { id: executionId },
       );
@@ -124,11 +122,16 @@ async function hookedRunTraceId(apiUrl: string, name: string): Promise<string> {
   return traceId;
 }
 
-it('traces a run from its webhook to every step attempt in the worker, and logs carry the trace id', async () => {
-  const traceId = await hookedRunTraceId(api.url, 'tracer');
+/** Signs a user up, runs SPEC through a webhook on `apiUrl` until it succeeds: the run's trace id. */
+async function hookedRunTraceId(apiUrl: string, name: string): Promise<string> {
+  const admin = await signUpUser(new TestClient(apiUrl), name);
+  const hook = await createHookedPlan(admin, name, SPEC);
+  return succeededRunTraceId(admin, await startHookedRun(apiUrl, hook, { n: 1 }));
+}
 
-  // Spans leave each process in batches (every 500 ms).
-  const inTrace = await eventually(
+/** The exported spans of `traceId`, once its three step attempts' spans are in (spans leave in batches). */
+function spansOfRun(traceId: string): Promise<OtlpSpan[]> {
+  return eventually(
     async () => {
       const spans = spansOf(collector).filter((s) => s.traceId === traceId);
       return spans.filter((s) => s.name.startsWith('weft.step')).length >= 3 ? spans : undefined;
@@ -136,6 +139,12 @@ it('traces a run from its webhook to every step attempt in the worker, and logs 
     20_000,
     'the spans to be exported',
   );
+}
+
+it('traces a run from its webhook to every step attempt in the worker, and logs carry the trace id', async () => {
+  const traceId = await hookedRunTraceId(api.url, 'tracer');
+
+  const inTrace = await spansOfRun(traceId);
   const hookSpan = inTrace.find((s) => s.name === 'webhook POST /hooks/:id');
   const startSpan = inTrace.find((s) => s.name === 'weft.execution.start');
   expect(hookSpan?.service).toBe('weft-api');
@@ -194,26 +203,7 @@ it("a run started by a GraphQL mutation continues the operation's trace", async 
   const started = await admin.client.mutate<{ startExecution: { execution: { id: string } } }>(START_EXECUTION, {
     input: { planId: plan.data?.createPlan.plan.id },
   });
-  const executionId = started.data?.startExecution.execution.id;
-  const run = await eventually(
-    async () => {
-      const r = await admin.client.query<{ node: { status: string; traceId: string | null } }>(
-        gql`query Run($id: ID!) { node(id: $id) { ... on Execution { status traceId } } }`,
-        { id: executionId },
-      );
-      return r.data?.node.status === 'SUCCEEDED' ? r.data.node : undefined;
-    },
-    30_000,
-    'the run to succeed',
-  );
-  const inTrace = await eventually(
-    async () => {
-      const spans = spansOf(collector).filter((s) => s.traceId === run.traceId);
-      return spans.filter((s) => s.name.startsWith('weft.step')).length >= 3 ? spans : undefined;
-    },
-    20_000,
-    'the spans to be exported',
-  );
+  const inTrace = await spansOfRun(await succeededRunTraceId(admin, started.data?.startExecution.execution.id));
   const operation = inTrace.find((s) => s.name === 'graphql.mutation StartExecution');
   const start = inTrace.find((s) => s.name === 'weft.execution.start');
   expect(operation?.service).toBe('weft-api');
