@@ -7,9 +7,9 @@
 import type { Runtime } from './runtime.ts';
 import type { StepJob } from './scheduler.ts';
 import { beginBatch, beginOpening, finishBatch, finishOpening } from './step-runner.ts';
-import { type OpeningQuery, tenantTx } from './store.ts';
+import { type OpeningQuery, type TxClient, tenantTx } from './store.ts';
 import type { CallOutcome, RunBegin } from './tool-call.ts';
-import type { TenantClient, ToolDefinition } from './types.ts';
+import type { ToolDefinition } from './types.ts';
 
 interface Request<I, O> {
   item: I;
@@ -24,13 +24,7 @@ export class ExecutionBatcher<I, O> {
 
   constructor(
     /** The batch's transaction; `opened` are the rows of `opening`, sent with its BEGIN. */
-    private readonly work: (
-      rt: Runtime,
-      client: TenantClient,
-      key: string,
-      items: I[],
-      opened: unknown[],
-    ) => Promise<O[]>,
+    private readonly work: (rt: Runtime, client: TxClient, key: string, items: I[], opened: unknown[]) => Promise<O[]>,
     private readonly opening: (key: string, items: I[]) => OpeningQuery,
   ) {}
 

@@ -12,6 +12,7 @@ import { acquireLocks, lockHolder, releaseLocks } from './resource-locks.ts';
 import { canRunAhead } from './run-ahead.ts';
 import type { Runtime } from './runtime.ts';
 import { advance, type StepJob, Task } from './scheduler.ts';
+import { runTogether } from './statement-batch.ts';
 import { cacheGet, cachePut } from './step-cache.ts';
 import { resolveInput } from './step-input.ts';
 import {
@@ -22,6 +23,8 @@ import {
   type NewEvent,
   type OpeningQuery,
   type StepRunRow,
+  shareAnnouncements,
+  type TxClient,
   type WritesWithAppend,
 } from './store.ts';
 import { type CallOutcome, callTool, holdLease, Interrupted, type RunBegin } from './tool-call.ts';
@@ -458,7 +461,7 @@ export function finishOpening(items: Array<{ begun: RunBegin }>): OpeningQuery {
  */
 export async function finishBatch(
   rt: Runtime,
-  client: TenantClient,
+  client: TxClient,
   items: FinishInput[],
   opened: unknown[],
 ): Promise<Array<RunBegin | null>> {
@@ -470,21 +473,29 @@ export async function finishBatch(
     else at.push(i);
   });
   const out = items.map((): RunBegin | null => null);
-  // Sorted like the locks, so the statements below meet the rows in the order they were taken.
-  for (const executionId of [...byExecution.keys()].sort()) {
+  // Sorted like the locks, so the statements below meet the rows in the order they were taken. The
+  // executions' statements travel together (one round trip per stage, not per execution).
+  const executionIds = [...byExecution.keys()].sort();
+  const nexts = await runTogether(
+    client,
+    executionIds,
+    (batched, executionId) =>
+      finishExecution(
+        rt,
+        batched,
+        executionId,
+        (byExecution.get(executionId) ?? []).map((i) => items[i] as FinishInput),
+        rows.filter((r) => r.execution_id === executionId),
+      ),
+    (batched) => shareAnnouncements(client, batched),
+  );
+  executionIds.forEach((executionId, e) => {
     const indexes = byExecution.get(executionId) ?? [];
-    const next = await finishExecution(
-      rt,
-      client,
-      executionId,
-      indexes.map((i) => items[i] as FinishInput),
-      rows.filter((r) => r.execution_id === executionId),
-    );
-    next.forEach((n, k) => {
+    nexts[e]?.forEach((n, k) => {
       const i = indexes[k];
       if (i !== undefined) out[i] = n;
     });
-  }
+  });
   return out;
 }
 

@@ -75,6 +75,15 @@ export interface Announcement {
 // NOTIFY inside, where it is sent exactly when they commit.
 const deferred = new WeakMap<object, Announcement[]>();
 
+/**
+ * Makes announcements made through `standIn` (a client that sends its statements through
+ * `client`, in its transaction: statement-batch.ts) wait for that transaction's commit too.
+ */
+export function shareAnnouncements(client: object, standIn: object): void {
+  const queue = deferred.get(client);
+  if (queue !== undefined) deferred.set(standIn, queue);
+}
+
 export async function announce(client: TenantClient, channel: string, payload: string): Promise<void> {
   const queue = deferred.get(client);
   if (queue !== undefined) queue.push({ channel, payload });
@@ -360,6 +369,9 @@ export interface OpeningQuery {
 
 type Escaper = { escapeLiteral(value: string): string };
 
+/** The client of an engine-owned transaction (tenantTx): statements may be written with literals. */
+export type TxClient = TenantClient & Escaper;
+
 /** A text array written as a literal of escaped values (statements sent by the simple protocol). */
 function textArrayLiteral(client: Escaper, values: readonly string[]): string {
   return `ARRAY[${values.map((v) => client.escapeLiteral(v)).join(',')}]::text[]`;
@@ -400,7 +412,7 @@ const NOTIFY_ONLY = new Set(['22023', '54000']);
 async function inTenant<T>(
   pool: Parameters<typeof withTenant>[0],
   workspaceId: string,
-  work: (client: TenantClient, opened: unknown[]) => Promise<T>,
+  work: (client: TxClient, opened: unknown[]) => Promise<T>,
   opening?: OpeningQuery,
   atCommit?: readonly Announcement[],
 ): Promise<T> {
@@ -433,7 +445,7 @@ async function inTenant<T>(
 export async function tenantTx<T>(
   pool: Parameters<typeof withTenant>[0],
   workspaceId: string,
-  work: (client: TenantClient, opened: unknown[]) => Promise<T>,
+  work: (client: TxClient, opened: unknown[]) => Promise<T>,
   publish?: Publisher,
   opening?: OpeningQuery,
 ): Promise<T> {
