@@ -19,7 +19,8 @@ import type { TenantClient } from './types.ts';
 type Escaper = { escapeLiteral(value: string): string };
 type Client = TenantClient & Escaper;
 
-interface Statement {
+/** A statement with `$n` parameters, as the engine passes it to `query`. */
+export interface Statement {
   text: string;
   values: readonly unknown[];
 }
@@ -78,6 +79,42 @@ function sqlOf(client: Client, prepared: Prepared, s: Statement, preparing: stri
   return `EXECUTE ${name}(${args.join(', ')})`;
 }
 
+/**
+ * Statements written for a simple-protocol query on `client`: `prepares` must be sent before
+ * `executes` (one result each, in order). `sent(ok)` once the query has answered, so this
+ * connection's record of what it has prepared stays true.
+ */
+export interface LiteralStatements {
+  prepares: string[];
+  executes: string[];
+  sent(ok: boolean): void;
+}
+
+export function literalStatements(client: Client, statements: readonly Statement[]): LiteralStatements {
+  let prepared = preparedOn.get(client);
+  if (prepared === undefined) {
+    prepared = { generation: 0, names: new Set() };
+    preparedOn.set(client, prepared);
+  }
+  const on = prepared;
+  const preparing: string[] = []; // name, PREPARE statement, name, ...
+  const executes = statements.map((statement) => sqlOf(client, on, statement, preparing));
+  return {
+    prepares: preparing.filter((_, i) => i % 2 === 1),
+    executes,
+    sent(ok) {
+      if (preparing.length === 0) return;
+      if (ok) {
+        for (let i = 0; i < preparing.length; i += 2) on.names.add(preparing[i] as string);
+      } else {
+        // Some PREPAREs may have run before the failure (they outlive a rollback): new names from now on.
+        on.generation++;
+        on.names.clear();
+      }
+    },
+  };
+}
+
 async function send(client: Client, waiting: Waiting[]): Promise<void> {
   const only = waiting[0];
   if (waiting.length === 1 && only !== undefined) {
@@ -89,26 +126,18 @@ async function send(client: Client, waiting: Waiting[]): Promise<void> {
     }
     return;
   }
-  let prepared = preparedOn.get(client);
-  if (prepared === undefined) {
-    prepared = { generation: 0, names: new Set() };
-    preparedOn.set(client, prepared);
-  }
-  const preparing: string[] = []; // name, PREPARE statement, name, ...
-  const executes = waiting.map((w) => sqlOf(client, prepared, w.statement, preparing));
-  const prepares = preparing.filter((_, i) => i % 2 === 1);
+  const sql = literalStatements(
+    client,
+    waiting.map((w) => w.statement),
+  );
   try {
-    const results = (await client.query([...prepares, ...executes].join(';\n'))) as unknown as unknown[];
-    for (let i = 0; i < preparing.length; i += 2) prepared.names.add(preparing[i] as string);
+    const results = (await client.query([...sql.prepares, ...sql.executes].join(';\n'))) as unknown as unknown[];
+    sql.sent(true);
     waiting.forEach((w, i) => {
-      w.resolve(results[prepares.length + i]);
+      w.resolve(results[sql.prepares.length + i]);
     });
   } catch (error) {
-    if (prepares.length > 0) {
-      // Some PREPAREs may have run before the failure (they outlive a rollback): new names from now on.
-      prepared.generation++;
-      prepared.names.clear();
-    }
+    sql.sent(false);
     for (const w of waiting) w.reject(error);
   }
 }

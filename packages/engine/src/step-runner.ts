@@ -18,8 +18,11 @@ import { resolveInput } from './step-input.ts';
 import {
   type ExecutionRow,
   enqueue,
+  type LockedAndAppended,
   lockAndAppend,
+  lockAndAppendStatement,
   lockExecution,
+  lockedAndAppended,
   type NewEvent,
   type OpeningQuery,
   type StepRunRow,
@@ -434,9 +437,14 @@ interface Finished {
  * transaction's BEGIN. Holding the execution locks from here on lets the statement that appends an
  * execution's events also read its unfinished steps for `advance` (its snapshot starts after the
  * lock was taken). Executions none of whose steps is still RUNNING are not locked.
+ *
+ * With `expect`, when every attempt is a plain success (`plainSuccess`), each execution's append
+ * goes in the same round trip (`then`), before the locked rows are seen: it writes the successes
+ * only on rows still RUNNING under the attempt's fence and fails the transaction (`STALE_WRITE`,
+ * see `weft_check`) unless all of them were, and the batch then runs again without `expect`.
  */
-export function finishOpening(items: Array<{ begun: RunBegin }>): OpeningQuery {
-  return {
+export function finishOpening(rt: Runtime, items: FinishInput[], expect: boolean): OpeningQuery {
+  const opening: OpeningQuery = {
     text: `WITH s AS (
          SELECT r.execution_id, r.step_id, r.fence, r.status, r.attempts, r.attempt_base
            FROM step_runs r JOIN unnest($1::text[]::uuid[], $2::text[]) AS i(execution_id, step_id)
@@ -450,56 +458,81 @@ export function finishOpening(items: Array<{ begun: RunBegin }>): OpeningQuery {
        SELECT s.* FROM s WHERE (SELECT count(*) FROM e) >= 0`,
     values: [items.map((i) => i.begun.call.executionId), items.map((i) => i.begun.call.stepId)],
   };
+  if (!expect) return opening;
+  const then: Array<ReturnType<typeof lockAndAppendStatement>> = [];
+  for (const group of byExecution(items)) {
+    const plain = group.items.map((item) => plainSuccess(rt, item));
+    if (!plain.every((p): p is PlainSuccess => p !== null)) return opening;
+    then.push(
+      lockAndAppendStatement(
+        group.executionId,
+        plain.map((p) => p.event),
+        successWrites(plain.map((p) => p.succeeded)),
+        { openSteps: true },
+      ),
+    );
+  }
+  return { ...opening, then };
+}
+
+/** The batch's items by execution, sorted like the execution locks. */
+function byExecution(items: FinishInput[]): Array<{ executionId: string; indexes: number[]; items: FinishInput[] }> {
+  const groups = new Map<string, { executionId: string; indexes: number[]; items: FinishInput[] }>();
+  items.forEach((item, i) => {
+    const { executionId } = item.begun.call;
+    const group = groups.get(executionId);
+    if (group === undefined) groups.set(executionId, { executionId, indexes: [i], items: [item] });
+    else {
+      group.indexes.push(i);
+      group.items.push(item);
+    }
+  });
+  return [...groups.values()].sort((a, b) => (a.executionId < b.executionId ? -1 : 1));
 }
 
 /**
  * Records the outcomes of attempts of one workspace in one transaction (`opened`: the rows
- * `finishOpening` locked), execution by execution: each gets one event append and one `advance`.
- * Concurrent steps finishing together share the commit instead of queueing for it one by one.
- * Items with `tools` offer their worker slot: `advance` may begin a ready step for each, returned
- * at the item's index for that slot to run.
+ * `finishOpening` locked; `appended`: the rows of its appends, if it sent them), execution by
+ * execution: each gets one event append and one `advance`. Concurrent steps finishing together
+ * share the commit instead of queueing for it one by one. Items with `tools` offer their worker
+ * slot: `advance` may begin a ready step for each, returned at the item's index for that slot to run.
  */
 export async function finishBatch(
   rt: Runtime,
   client: TxClient,
   items: FinishInput[],
   opened: unknown[],
+  appended: unknown[][],
 ): Promise<Array<RunBegin | null>> {
   const rows = opened as Array<LockedForFinish & { execution_id: string }>;
-  const byExecution = new Map<string, number[]>();
-  items.forEach((item, i) => {
-    const at = byExecution.get(item.begun.call.executionId);
-    if (at === undefined) byExecution.set(item.begun.call.executionId, [i]);
-    else at.push(i);
-  });
   const out = items.map((): RunBegin | null => null);
   // Sorted like the locks, so the statements below meet the rows in the order they were taken. The
   // executions' statements travel together (one round trip per stage, not per execution).
-  const executionIds = [...byExecution.keys()].sort();
+  const groups = byExecution(items).map((group, k) => ({ ...group, appended: appended[k] }));
   const nexts = await runTogether(
     client,
-    executionIds,
-    (batched, executionId) =>
+    groups,
+    (batched, group) =>
       finishExecution(
         rt,
         batched,
-        executionId,
-        (byExecution.get(executionId) ?? []).map((i) => items[i] as FinishInput),
-        rows.filter((r) => r.execution_id === executionId),
+        group.executionId,
+        group.items,
+        rows.filter((r) => r.execution_id === group.executionId),
+        group.appended,
       ),
     (batched) => shareAnnouncements(client, batched),
   );
-  executionIds.forEach((executionId, e) => {
-    const indexes = byExecution.get(executionId) ?? [];
-    nexts[e]?.forEach((n, k) => {
-      const i = indexes[k];
+  groups.forEach((group, g) => {
+    nexts[g]?.forEach((n, k) => {
+      const i = group.indexes[k];
       if (i !== undefined) out[i] = n;
     });
   });
   return out;
 }
 
-interface FinishInput {
+export interface FinishInput {
   begun: RunBegin;
   outcome: CallOutcome;
   tools: readonly ToolDefinition[] | null;
@@ -513,30 +546,44 @@ interface LockedForFinish {
   attempt_base: number;
 }
 
-/** The part of a finish batch for one execution, whose rows `finishOpening` locked. */
+/**
+ * The part of a finish batch for one execution, whose rows `finishOpening` locked; `appended`: the
+ * rows of the append `finishOpening` sent for it (all its attempts succeeded plainly).
+ */
 async function finishExecution(
   rt: Runtime,
   client: TenantClient,
   executionId: string,
   items: FinishInput[],
   rows: LockedForFinish[],
+  appended: unknown[] | undefined,
 ): Promise<Array<RunBegin | null>> {
   const none = items.map((): RunBegin | null => null);
-  const locked = new Map(rows.map((r) => [r.step_id, r]));
   const results: Finished[] = [];
   const succeeded: Succeeded[] = [];
-  for (const item of items) {
-    const job = jobOf(item.begun);
-    results.push(await finishOne(rt, client, job, item.begun, item.outcome, locked.get(job.s), succeeded));
+  let exec: LockedAndAppended | null;
+  if (appended !== undefined) {
+    for (const item of items) {
+      const plain = plainSuccess(rt, item);
+      if (plain !== null) succeeded.push(plain.succeeded);
+      results.push({ events: [], advances: true });
+    }
+    exec = await lockedAndAppended(client, appended);
+  } else {
+    const locked = new Map(rows.map((r) => [r.step_id, r]));
+    for (const item of items) {
+      const job = jobOf(item.begun);
+      results.push(await finishOne(rt, client, job, item.begun, item.outcome, locked.get(job.s), succeeded));
+    }
+    if (results.every((r) => r.events.length === 0 && r.after === undefined && !r.advances)) return none;
+    exec = await lockAndAppend(
+      client,
+      executionId,
+      results.flatMap((r) => r.events),
+      succeeded.length === 0 ? undefined : successWrites(succeeded),
+      { openSteps: rows.length > 0 },
+    );
   }
-  if (results.every((r) => r.events.length === 0 && r.after === undefined && !r.advances)) return none;
-  const exec = await lockAndAppend(
-    client,
-    executionId,
-    results.flatMap((r) => r.events),
-    succeeded.length === 0 ? undefined : successWrites(succeeded),
-    { openSteps: rows.length > 0 },
-  );
   if (exec === null) return none;
   for (const r of results) if (r.after !== undefined) await r.after(exec);
   if (!exec.appended || !results.some((r) => r.advances)) return none;
@@ -556,6 +603,38 @@ async function finishExecution(
     if (slot !== undefined) none[slot.i] = begun;
   });
   return none;
+}
+
+interface PlainSuccess {
+  succeeded: Succeeded;
+  event: NewEvent;
+}
+
+/**
+ * A success that finish records with its writes and event alone: no resource locks to release,
+ * nothing to cache, output within the limit. Null for any other outcome.
+ */
+function plainSuccess(rt: Runtime, item: { begun: RunBegin; outcome: CallOutcome }): PlainSuccess | null {
+  const { call, step } = item.begun;
+  const { outcome } = item;
+  if (!outcome.ok || call.lockHolder !== null) return null;
+  if (step.cacheTtlMs !== undefined && call.tool.cacheable === true && call.mode === 'LIVE') return null;
+  const output = outcome.output ?? null;
+  if (outputSize(output) > rt.maxOutputBytes) return null;
+  return {
+    succeeded: {
+      stepId: call.stepId,
+      attempt: call.attempt,
+      output,
+      durationMs: outcome.durationMs,
+      fence: call.fence,
+    },
+    event: {
+      type: 'step.succeeded',
+      stepId: call.stepId,
+      data: { attempt: call.attempt, durationMs: Math.round(outcome.durationMs), output },
+    },
+  };
 }
 
 /** A successful attempt whose step row this transaction holds, recorded with the event append. */
@@ -580,11 +659,14 @@ function successWrites(items: Succeeded[]): WritesWithAppend {
       ), ok_steps AS (
         UPDATE step_runs r SET status = 'SUCCEEDED', output = ok.output, error = NULL, cache_hit = false, finished_at = now(),
                lease_owner = NULL, lease_expires_at = NULL
-          FROM ok WHERE r.execution_id = $1 AND r.step_id = ok.step_id
+          FROM ok WHERE r.execution_id = $1 AND r.step_id = ok.step_id AND r.status = 'RUNNING' AND r.fence = ok.fence
+        RETURNING 1
       ), ok_leases AS (
         SELECT weft_lease_drop($1, ok.step_id, ok.fence) FROM ok
       )`,
     select: ['ok_leases'],
+    // Sent before the rows were seen (finishOpening), every success must still be the step's.
+    check: '(SELECT count(*) FROM ok_steps) = cardinality($7::text[])',
     values: [
       items.map((i) => i.stepId),
       items.map((i) => i.attempt),

@@ -7,6 +7,7 @@
  * and touch only step rows no worker holds (PENDING / WAITING_APPROVAL, or SKIP LOCKED).
  */
 import { beginTenantSql, type withTenant } from '@weft/db';
+import { literalStatements, type Statement } from './statement-batch.ts';
 import type { ExecutionEvent, ExecutionMode, ExecutionStatus, StepStatus, TenantClient } from './types.ts';
 
 export interface ExecutionRow {
@@ -150,13 +151,22 @@ export interface WritesWithAppend {
   values: unknown[];
   /** `appendEvents` only: a condition on the CTEs; false appends nothing and throws (rolls back). */
   guard?: string;
+  /**
+   * A condition on the CTEs that the statement itself checks (`weft_check`): false fails the
+   * transaction with `STALE_WRITE`. For writes sent before the rows they expect were read.
+   */
+  check?: string;
 }
+
+/** The SQLSTATE of a failed `weft_check` (migration 1700000000008_engine_check.sql). */
+export const STALE_WRITE = 'WF001';
 
 /** A condition that is always true but makes PostgreSQL run the SELECT-only CTEs (and checks `guard`). */
 function mustRun(writes: WritesWithAppend | undefined): string {
   if (writes === undefined) return '';
   const run = writes.select.map((c) => ` AND (SELECT count(*) FROM ${c}) >= 0`).join('');
-  return writes.guard === undefined ? run : `${run} AND (${writes.guard})`;
+  const checked = writes.check === undefined ? run : `${run} AND weft_check(${writes.check}, 'rows not as expected')`;
+  return writes.guard === undefined ? checked : `${checked} AND (${writes.guard})`;
 }
 
 /**
@@ -171,15 +181,30 @@ export async function lockAndAppend(
   events: NewEvent[],
   writes?: WritesWithAppend,
   how: { openSteps?: boolean } = {},
-): Promise<(ExecutionRow & { appended: boolean; openSteps?: OpenStep[] }) | null> {
+): Promise<LockedAndAppended | null> {
+  const { rows } = await client.query<ExecutionRow & { appended: boolean }>(
+    lockAndAppendStatement(executionId, events, writes, how),
+  );
+  return lockedAndAppended(client, rows);
+}
+
+/** What `lockAndAppend` returns: the locked row, whether the events went in, the open steps if asked. */
+export type LockedAndAppended = ExecutionRow & { appended: boolean; openSteps?: OpenStep[] };
+
+/** `lockAndAppend`'s statement, for a caller that sends it itself (see `OpeningQuery.then`). */
+export function lockAndAppendStatement(
+  executionId: string,
+  events: NewEvent[],
+  writes?: WritesWithAppend,
+  how: { openSteps?: boolean } = {},
+): { name: string; text: string; values: unknown[] } {
   const ctes = writes === undefined ? '' : `${writes.ctes},`;
   // Read in this statement's snapshot: only fresh when the caller took the execution's lock in an
   // earlier statement; rows this statement's `writes` change still show their old state.
   const open = how.openSteps === true ? `, ${OPEN_STEPS} AS open_steps` : '';
-  const { rows } = await client.query<ExecutionRow & { appended: boolean }>(
-    named(
-      `${writes === undefined ? 'weft-lock-append' : `weft-lock-append+${writes.name}`}${open === '' ? '' : '+open'}`,
-      `WITH ${ctes} e AS (
+  return named(
+    `${writes === undefined ? 'weft-lock-append' : `weft-lock-append+${writes.name}`}${open === '' ? '' : '+open'}`,
+    `WITH ${ctes} e AS (
        UPDATE executions SET last_seq = last_seq + CASE WHEN status = ANY($5::text[]) THEN $2::int ELSE 0 END
         WHERE id = $1
         RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq, trace_parent,
@@ -194,17 +219,20 @@ export async function lockAndAppend(
      SELECT e.*, (SELECT coalesce(json_agg(json_build_object('seq', seq, 'type', type, 'stepId', step_id, 'at', at,
                                                               'data', data) ORDER BY seq), '[]'::json) FROM ins) AS events${open}
        FROM e WHERE true${mustRun(writes)}`,
-      [
-        executionId,
-        events.length,
-        events.map((e) => e.type),
-        events.map((e) => e.stepId ?? null),
-        OPEN,
-        events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
-        ...(writes?.values ?? []),
-      ],
-    ),
+    [
+      executionId,
+      events.length,
+      events.map((e) => e.type),
+      events.map((e) => e.stepId ?? null),
+      OPEN,
+      events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
+      ...(writes?.values ?? []),
+    ],
   );
+}
+
+/** The rows of `lockAndAppendStatement` as `lockAndAppend` returns them; announces the events at commit. */
+export async function lockedAndAppended(client: TenantClient, rows: unknown[]): Promise<LockedAndAppended | null> {
   const row = rows[0];
   if (row === undefined) return null;
   const {
@@ -365,6 +393,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface OpeningQuery {
   text: string;
   values: Array<string | readonly string[]>;
+  /**
+   * Statements sent in the same round trip right after it (each prepared once per connection, its
+   * values written as literals: statement-batch.ts), so they cannot depend on its rows; their rows
+   * go to the transaction's work too. An error in them fails the transaction like any statement's.
+   */
+  then?: Statement[];
 }
 
 type Escaper = { escapeLiteral(value: string): string };
@@ -412,18 +446,31 @@ const NOTIFY_ONLY = new Set(['22023', '54000']);
 async function inTenant<T>(
   pool: Parameters<typeof withTenant>[0],
   workspaceId: string,
-  work: (client: TxClient, opened: unknown[]) => Promise<T>,
+  work: (client: TxClient, opened: unknown[], then: unknown[][]) => Promise<T>,
   opening?: OpeningQuery,
   atCommit?: readonly Announcement[],
 ): Promise<T> {
   if (!UUID.test(workspaceId)) throw new Error(`not a workspace id: ${JSON.stringify(workspaceId)}`);
   const client = await pool.connect();
   try {
-    const first = opening === undefined ? '' : `; ${inline(client, opening)}`;
-    const results = (await client.query(`${beginTenantSql(client, { workspaceId })}${first}`)) as unknown as Array<{
-      rows: unknown[];
-    }>;
-    const result = await work(client, opening === undefined ? [] : (results.at(-1)?.rows ?? []));
+    const then = literalStatements(client, opening?.then ?? []);
+    const sql = [
+      beginTenantSql(client, { workspaceId }),
+      ...then.prepares,
+      ...(opening === undefined ? [] : [inline(client, opening)]),
+      ...then.executes,
+    ];
+    let results: Array<{ rows: unknown[] }>;
+    try {
+      results = (await client.query(sql.join(';\n'))) as unknown as Array<{ rows: unknown[] }>;
+      then.sent(true);
+    } catch (error) {
+      then.sent(false);
+      throw error;
+    }
+    const followed = results.slice(results.length - then.executes.length).map((r) => r.rows);
+    const opened = opening === undefined ? [] : (results.at(-1 - then.executes.length)?.rows ?? []);
+    const result = await work(client, opened, followed);
     const tail = atCommit === undefined ? '' : notifyAfter(client, atCommit);
     try {
       await client.query(`COMMIT${tail}`);
@@ -445,7 +492,7 @@ async function inTenant<T>(
 export async function tenantTx<T>(
   pool: Parameters<typeof withTenant>[0],
   workspaceId: string,
-  work: (client: TxClient, opened: unknown[]) => Promise<T>,
+  work: (client: TxClient, opened: unknown[], then: unknown[][]) => Promise<T>,
   publish?: Publisher,
   opening?: OpeningQuery,
 ): Promise<T> {
@@ -456,10 +503,10 @@ export async function tenantTx<T>(
       const result = await inTenant(
         pool,
         workspaceId,
-        async (client, opened) => {
+        async (client, opened, then) => {
           if (publish !== undefined) deferred.set(client, queue);
           try {
-            return await work(client, opened);
+            return await work(client, opened, then);
           } finally {
             deferred.delete(client);
           }
