@@ -26,7 +26,7 @@ import {
   type NewEvent,
   type OpeningQuery,
   type StepRunRow,
-  shareAnnouncements,
+  shareTransaction,
   type TxClient,
   type WritesWithAppend,
 } from './store.ts';
@@ -521,7 +521,7 @@ export async function finishBatch(
         rows.filter((r) => r.execution_id === group.executionId),
         group.appended,
       ),
-    (batched) => shareAnnouncements(client, batched),
+    (batched) => shareTransaction(client, batched),
   );
   groups.forEach((group, g) => {
     nexts[g]?.forEach((n, k) => {
@@ -597,6 +597,7 @@ async function finishExecution(
     exec,
     first === undefined || !canRunAhead(rt) ? undefined : { max: slots.length, tools: first.tools },
     exec.openSteps?.filter((o) => !done.has(o.step_id)),
+    exec.appendedAt,
   );
   ahead.forEach((begun, k) => {
     const slot = slots[k];

@@ -76,13 +76,18 @@ export interface Announcement {
 // NOTIFY inside, where it is sent exactly when they commit.
 const deferred = new WeakMap<object, Announcement[]>();
 
+// Statements an engine-owned transaction sends in its COMMIT's round trip (`appendEventsAtCommit`).
+const beforeCommit = new WeakMap<object, Statement[]>();
+
 /**
- * Makes announcements made through `standIn` (a client that sends its statements through
- * `client`, in its transaction: statement-batch.ts) wait for that transaction's commit too.
+ * Makes announcements and statements held for the commit through `standIn` (a client that sends
+ * its statements through `client`, in its transaction: statement-batch.ts) go with `client`'s.
  */
-export function shareAnnouncements(client: object, standIn: object): void {
+export function shareTransaction(client: object, standIn: object): void {
   const queue = deferred.get(client);
   if (queue !== undefined) deferred.set(standIn, queue);
+  const finals = beforeCommit.get(client);
+  if (finals !== undefined) beforeCommit.set(standIn, finals);
 }
 
 export async function announce(client: TenantClient, channel: string, payload: string): Promise<void> {
@@ -188,8 +193,11 @@ export async function lockAndAppend(
   return lockedAndAppended(client, rows);
 }
 
-/** What `lockAndAppend` returns: the locked row, whether the events went in, the open steps if asked. */
-export type LockedAndAppended = ExecutionRow & { appended: boolean; openSteps?: OpenStep[] };
+/**
+ * What `lockAndAppend` returns: the locked row, whether the events went in, the open steps if
+ * asked, and the events' `at` (the transaction's time) when some were written.
+ */
+export type LockedAndAppended = ExecutionRow & { appended: boolean; openSteps?: OpenStep[]; appendedAt?: Date };
 
 /** `lockAndAppend`'s statement, for a caller that sends it itself (see `OpeningQuery.then`). */
 export function lockAndAppendStatement(
@@ -244,11 +252,19 @@ export async function lockedAndAppended(client: TenantClient, rows: unknown[]): 
     events: Array<{ seq: number; type: string; stepId: string | null; at: string; data: unknown }>;
     open_steps?: OpenStep[];
   };
-  await announceEvents(
-    client,
-    written.map((e) => ({ ...e, workspaceId: exec.workspace_id, executionId: exec.id, at: new Date(e.at) })),
-  );
-  return open_steps === undefined ? exec : { ...exec, openSteps: open_steps };
+  const announced = written.map((e) => ({
+    ...e,
+    workspaceId: exec.workspace_id,
+    executionId: exec.id,
+    at: new Date(e.at),
+  }));
+  await announceEvents(client, announced);
+  const at = announced[0]?.at;
+  return {
+    ...exec,
+    ...(open_steps === undefined ? {} : { openSteps: open_steps }),
+    ...(at === undefined ? {} : { appendedAt: at }),
+  };
 }
 
 /** An unfinished step as `advance` needs it (a step without one has SUCCEEDED). */
@@ -332,6 +348,67 @@ export async function appendEvents(
     .sort((a, b) => a.seq - b.seq);
   await announceEvents(client, out);
   return out;
+}
+
+/**
+ * `appendEvents` for a caller that holds the execution row's lock and knows its `last_seq` and the
+ * transaction's `at` (from an earlier append): in an engine-owned transaction the statement is sent
+ * in the COMMIT's round trip, one round trip less while the lock is held. Its seqs are known
+ * beforehand, so it is announced now; the statement checks that it wrote exactly that (and the
+ * writes' guard) and fails the transaction otherwise (`weft_check`).
+ */
+export async function appendEventsAtCommit(
+  client: TenantClient,
+  exec: { workspaceId: string; executionId: string; lastSeq: number; at: Date },
+  events: NewEvent[],
+  writes?: WritesWithAppend,
+): Promise<void> {
+  const finals = beforeCommit.get(client);
+  if (finals === undefined || events.length === 0) {
+    await appendEvents(client, exec.workspaceId, exec.executionId, events, writes);
+    return;
+  }
+  const values = writes?.values ?? [];
+  const expected = `$${7 + values.length}::bigint`;
+  const guard = writes?.guard === undefined ? '' : ` AND (${writes.guard})`;
+  finals.push(
+    named(
+      writes === undefined ? 'weft-append-at-commit' : `weft-append-at-commit+${writes.name}`,
+      `WITH ${writes === undefined ? '' : `${writes.ctes},`}
+         e AS (UPDATE executions SET last_seq = last_seq + $3::int WHERE id = $2 RETURNING last_seq),
+         ins AS (
+           INSERT INTO execution_events (workspace_id, execution_id, seq, type, step_id, data)
+           SELECT $1, $2, e.last_seq - $3::int + x.o::int, x.t, x.s, x.d
+             FROM e, unnest($4::text[], $5::text[], $6::jsonb[]) WITH ORDINALITY AS x(t, s, d, o)
+           RETURNING 1
+         )
+       SELECT weft_check((SELECT count(*) FROM ins) = $3::int AND (SELECT last_seq FROM e) = ${expected}${guard}
+                         ${writes === undefined ? '' : writes.select.map((c) => ` AND (SELECT count(*) FROM ${c}) >= 0`).join('')},
+                         'events not appended as announced')`,
+      [
+        exec.workspaceId,
+        exec.executionId,
+        events.length,
+        events.map((e) => e.type),
+        events.map((e) => e.stepId ?? null),
+        events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
+        ...values,
+        exec.lastSeq + events.length,
+      ],
+    ),
+  );
+  await announceEvents(
+    client,
+    events.map((e, i) => ({
+      workspaceId: exec.workspaceId,
+      executionId: exec.executionId,
+      seq: exec.lastSeq + i + 1,
+      type: e.type,
+      stepId: e.stepId ?? null,
+      at: exec.at,
+      data: e.data ?? null,
+    })),
+  );
 }
 
 /** Changes the execution's status and announces it at commit. */
@@ -470,11 +547,21 @@ async function inTenant<T>(
     }
     const followed = results.slice(results.length - then.executes.length).map((r) => r.rows);
     const opened = opening === undefined ? [] : (results.at(-1 - then.executes.length)?.rows ?? []);
-    const result = await work(client, opened, followed);
+    const held: Statement[] = [];
+    beforeCommit.set(client, held);
+    let result: T;
+    try {
+      result = await work(client, opened, followed);
+    } finally {
+      beforeCommit.delete(client);
+    }
+    const finals = literalStatements(client, held);
     const tail = atCommit === undefined ? '' : notifyAfter(client, atCommit);
     try {
-      await client.query(`COMMIT${tail}`);
+      await client.query([...finals.prepares, ...finals.executes, `COMMIT${tail}`].join(';\n'));
+      finals.sent(true);
     } catch (error) {
+      finals.sent(false);
       const code = (error as { code?: unknown }).code;
       if (tail === '' || typeof code !== 'string' || !NOTIFY_ONLY.has(code)) throw error;
       // Committed; subscribers re-read the database when idle, so lost announcements only delay them.
