@@ -16,6 +16,7 @@ import { runTogether } from './statement-batch.ts';
 import { cacheGet, cachePut } from './step-cache.ts';
 import { resolveInput } from './step-input.ts';
 import {
+  appendEventsAtCommit,
   type ExecutionRow,
   enqueue,
   type LockedAndAppended,
@@ -24,6 +25,7 @@ import {
   lockExecution,
   lockedAndAppended,
   type NewEvent,
+  OPEN,
   type OpeningQuery,
   type StepRunRow,
   shareTransaction,
@@ -92,28 +94,43 @@ interface LockedStep {
 }
 
 /**
- * Locks the jobs' step rows, sorted (never the execution's: see the lock order in store.ts); sent
- * with the begin transaction's BEGIN. Only RUNNING rows: a job for a row in any other state has
- * nothing to do, and leaving such rows unlocked keeps controls that update them (retry) from
- * waiting on a batch that waits on them.
+ * Locks the jobs' step rows, sorted, then the execution's row (last, as the lock order in store.ts
+ * wants; only if a step row was found); sent with the begin transaction's BEGIN. Only RUNNING rows:
+ * a job for a row in any other state has nothing to do, and leaving such rows unlocked keeps
+ * controls that update them (retry) from waiting on a batch that waits on them. Holding the
+ * execution's lock from here on fixes the seqs the batch's `step.started` events will get, so
+ * their append can go with the COMMIT (`appendEventsAtCommit`).
  */
 export function beginOpening(executionId: string, jobs: StepJob[]): OpeningQuery {
   return {
-    text: `SELECT s.step_id, s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status,
-              json_build_object('workspace_id', e.workspace_id, 'id', e.id, 'plan_id', e.plan_id,
-                'plan_version_id', e.plan_version_id, 'status', e.status, 'mode', e.mode, 'input', e.input,
-                'context', e.context, 'last_seq', e.last_seq, 'trace_parent', e.trace_parent) AS exec
-       FROM step_runs s JOIN executions e ON e.workspace_id = s.workspace_id AND e.id = s.execution_id
-      WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[]) AND s.status = 'RUNNING'
-      ORDER BY s.step_id
-        FOR UPDATE OF s`,
+    text: `WITH s AS (
+         SELECT s.step_id, s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status,
+                json_build_object('workspace_id', e.workspace_id, 'id', e.id, 'plan_id', e.plan_id,
+                  'plan_version_id', e.plan_version_id, 'status', e.status, 'mode', e.mode, 'input', e.input,
+                  'context', e.context, 'last_seq', e.last_seq, 'trace_parent', e.trace_parent) AS exec
+           FROM step_runs s JOIN executions e ON e.workspace_id = s.workspace_id AND e.id = s.execution_id
+          WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[]) AND s.status = 'RUNNING'
+          ORDER BY s.step_id
+            FOR UPDATE OF s
+       ), x AS (
+         SELECT status, last_seq FROM executions WHERE id = $1 AND (SELECT count(*) FROM s) > 0 FOR UPDATE
+       )
+       SELECT s.*, x.status AS locked_status, x.last_seq AS locked_seq, now() AS tx_at FROM s, x`,
     values: [executionId, jobs.map((j) => j.s)],
   };
 }
 
+/** What `beginOpening` adds to each row: the execution as locked, and the transaction's time. */
+interface LockedExecution {
+  locked_status: ExecutionRow['status'];
+  locked_seq: number;
+  tx_at: Date;
+}
+
 /**
  * Begins several jobs of ONE execution in one transaction: their step rows locked first (sorted),
- * their `step.started` events appended together under one execution lock, one commit.
+ * then the execution; their `step.started` events appended together, one commit. When every job
+ * starts, that append goes with the COMMIT (its seqs follow the `last_seq` read under the lock).
  */
 export async function beginBatch(
   rt: Runtime,
@@ -122,17 +139,29 @@ export async function beginBatch(
   jobs: StepJob[],
   opened: unknown[],
 ): Promise<Begin[]> {
-  const rows = opened as Array<LockedStep & { step_id: string }>;
+  const rows = opened as Array<LockedStep & LockedExecution & { step_id: string }>;
   const locked = new Map(rows.map((r) => [r.step_id, r]));
   const results: Array<Begin | Starting> = [];
   for (const job of jobs) results.push(await begin(rt, client, job, locked.get(job.s) ?? null));
   const starting = results.filter((r): r is Starting => r.kind === 'run' && 'started' in r);
   if (starting.length === 0) return results;
+  const first = rows[0];
+  // Any other outcome may have appended events of its own (the seqs read are then stale).
+  if (first !== undefined && starting.length === results.length && OPEN.includes(first.locked_status)) {
+    const exec = { workspaceId: first.exec.workspace_id, executionId, lastSeq: first.locked_seq, at: first.tx_at };
+    await appendEventsAtCommit(
+      client,
+      exec,
+      starting.map((r) => r.started),
+      startWrites(rt, starting, '$2'),
+    );
+    return results;
+  }
   const after = await lockAndAppend(
     client,
     executionId,
     starting.map((r) => r.started),
-    startWrites(rt, starting),
+    startWrites(rt, starting, '$1'),
   );
   if (after?.appended) return results;
   // Cancelled while we prepared: these attempts never start.
@@ -140,23 +169,26 @@ export async function beginBatch(
   return results.map((r) => (r.kind === 'run' ? { kind: 'skip' } : r));
 }
 
-/** The attempts' rows, their step rows and leases, for the statement that appends `step.started`. */
-function startWrites(rt: Runtime, starting: Starting[]): WritesWithAppend {
+/**
+ * The attempts' rows, their step rows and leases, for the statement that appends `step.started`;
+ * `execution`: the parameter holding the execution's id in that statement.
+ */
+function startWrites(rt: Runtime, starting: Starting[], execution: '$1' | '$2'): WritesWithAppend {
   return {
-    name: 'started',
+    name: `started${execution === '$2' ? '-at-commit' : ''}`,
     ctes: `st AS (
         SELECT * FROM unnest($7::text[], $8::int[], $9::bigint[], $10::text[], $11::jsonb[])
           AS st(step_id, attempt, fence, tool, input)
       ), st_attempts AS (
         INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
-        SELECT $12::uuid, $1, step_id, 'run', attempt, fence, 'RUNNING', tool, input, $13 FROM st
+        SELECT $12::uuid, ${execution}::uuid, step_id, 'run', attempt, fence, 'RUNNING', tool, input, $13 FROM st
       ), st_steps AS (
         UPDATE step_runs r SET attempts = st.attempt, input = st.input, started_at = coalesce(r.started_at, now()),
                waiting_reason = NULL, lease_owner = $13,
                lease_expires_at = clock_timestamp() + make_interval(secs => $14::int / 1000.0)
-          FROM st WHERE r.execution_id = $1 AND r.step_id = st.step_id
+          FROM st WHERE r.execution_id = ${execution}::uuid AND r.step_id = st.step_id
       ), st_leases AS (
-        SELECT weft_lease_take($1, step_id, 'run', fence, $13, $14::int) FROM st
+        SELECT weft_lease_take(${execution}::uuid, step_id, 'run', fence, $13, $14::int) FROM st
       )`,
     select: ['st_leases'],
     values: [

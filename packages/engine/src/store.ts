@@ -2,8 +2,8 @@
  * SQL of the engine's state, always run on a client inside a tenant transaction. Every transition
  * that appends events holds the execution row's lock while doing so, so each execution's events
  * get gapless `seq`s in commit order. Lock order (to stay free of deadlocks): a worker transaction
- * locks its own step rows first and the execution row last (a begin in `lockAndAppend`, a finish
- * right after its step rows, in the same statement); controls lock the execution row first
+ * locks its own step rows first and the execution row last (begins and finishes right after their
+ * step rows, in the same statement); controls lock the execution row first
  * and touch only step rows no worker holds (PENDING / WAITING_APPROVAL, or SKIP LOCKED).
  */
 import { beginTenantSql, type withTenant } from '@weft/db';
