@@ -464,8 +464,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A worker transaction's first statement, sent with BEGIN in the same round trip (simple query
- * protocol, so `$n` become escaped literals: strings or string arrays only). Its rows are handed
- * to the transaction's work.
+ * protocol: prepared once per connection and executed with its values written as literals, see
+ * statement-batch.ts). Its rows are handed to the transaction's work.
  */
 export interface OpeningQuery {
   text: string;
@@ -486,14 +486,6 @@ export type TxClient = TenantClient & Escaper;
 /** A text array written as a literal of escaped values (statements sent by the simple protocol). */
 function textArrayLiteral(client: Escaper, values: readonly string[]): string {
   return `ARRAY[${values.map((v) => client.escapeLiteral(v)).join(',')}]::text[]`;
-}
-
-function inline(client: Escaper, opening: OpeningQuery): string {
-  return opening.text.replace(/\$(\d+)/g, (_, n: string) => {
-    const value = opening.values[Number(n) - 1];
-    if (value === undefined) throw new Error(`opening query has no value for $${n}`);
-    return typeof value === 'string' ? client.escapeLiteral(value) : textArrayLiteral(client, value);
-  });
 }
 
 /** `; SELECT pg_notify(...)` for the announcements, with their text inlined as escaped literals. */
@@ -530,23 +522,22 @@ async function inTenant<T>(
   if (!UUID.test(workspaceId)) throw new Error(`not a workspace id: ${JSON.stringify(workspaceId)}`);
   const client = await pool.connect();
   try {
-    const then = literalStatements(client, opening?.then ?? []);
-    const sql = [
-      beginTenantSql(client, { workspaceId }),
-      ...then.prepares,
-      ...(opening === undefined ? [] : [inline(client, opening)]),
-      ...then.executes,
-    ];
+    // Parsed and planned once per connection like the statements after it, not in every transaction.
+    const first =
+      opening === undefined ? [] : [{ text: opening.text, values: opening.values }, ...(opening.then ?? [])];
+    const sent = literalStatements(client, first);
     let results: Array<{ rows: unknown[] }>;
     try {
-      results = (await client.query(sql.join(';\n'))) as unknown as Array<{ rows: unknown[] }>;
-      then.sent(true);
+      const sql = [beginTenantSql(client, { workspaceId }), ...sent.prepares, ...sent.executes].join(';\n');
+      results = (await client.query(sql)) as unknown as Array<{ rows: unknown[] }>;
+      sent.sent(true);
     } catch (error) {
-      then.sent(false);
+      sent.sent(false);
       throw error;
     }
-    const followed = results.slice(results.length - then.executes.length).map((r) => r.rows);
-    const opened = opening === undefined ? [] : (results.at(-1 - then.executes.length)?.rows ?? []);
+    const rows = results.slice(results.length - sent.executes.length).map((r) => r.rows);
+    const opened = rows[0] ?? [];
+    const followed = rows.slice(1);
     const held: Statement[] = [];
     beforeCommit.set(client, held);
     let result: T;
