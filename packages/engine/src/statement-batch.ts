@@ -9,7 +9,7 @@
  * Statements still run one after another on the server, in the order the work issued them (work
  * started first goes first), so locks are taken in the order the callers chose. Parameters cannot
  * travel with a simple query: each statement is prepared once per connection (`PREPARE`, under a
- * name of its own, since a prepared statement costs its planning only once) and run by `EXECUTE`
+ * name of its own: it is parsed once, not in every transaction) and run by `EXECUTE`
  * with its values written as escaped literals, which the server converts to the parameters' types
  * as it converts the extended protocol's text parameters.
  */
@@ -90,6 +90,7 @@ export interface LiteralStatements {
   sent(ok: boolean): void;
 }
 
+/** `statements` as SQL for one simple-protocol query on `client` (see `LiteralStatements`). */
 export function literalStatements(client: Client, statements: readonly Statement[]): LiteralStatements {
   let prepared = preparedOn.get(client);
   if (prepared === undefined) {

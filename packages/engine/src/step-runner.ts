@@ -564,6 +564,7 @@ export async function finishBatch(
   return out;
 }
 
+/** One attempt to finish: what its tool call returned, and its slot's tools if the slot may run ahead. */
 export interface FinishInput {
   begun: RunBegin;
   outcome: CallOutcome;
