@@ -7,9 +7,9 @@
 import type { Runtime } from './runtime.ts';
 import type { StepJob } from './scheduler.ts';
 import { beginBatch, beginOpening, finishBatch, finishOpening } from './step-runner.ts';
-import { type OpeningQuery, tenantTx } from './store.ts';
+import { type OpeningQuery, STALE_WRITE, type TxClient, tenantTx } from './store.ts';
 import type { CallOutcome, RunBegin } from './tool-call.ts';
-import type { TenantClient, ToolDefinition } from './types.ts';
+import type { ToolDefinition } from './types.ts';
 
 interface Request<I, O> {
   item: I;
@@ -23,15 +23,23 @@ export class ExecutionBatcher<I, O> {
   private readonly queues = new Map<string, Array<Request<I, O>>>();
 
   constructor(
-    /** The batch's transaction; `opened` are the rows of `opening`, sent with its BEGIN. */
+    /**
+     * The batch's transaction; `opened` are the rows of `opening`, sent with its BEGIN, and `then`
+     * those of the statements it sent after it.
+     */
     private readonly work: (
       rt: Runtime,
-      client: TenantClient,
+      client: TxClient,
       key: string,
       items: I[],
       opened: unknown[],
+      then: unknown[][],
     ) => Promise<O[]>,
-    private readonly opening: (key: string, items: I[]) => OpeningQuery,
+    /**
+     * The batch's opening statement; with `expect`, it may send statements that presume what the
+     * opening will find and refuse (`STALE_WRITE`) when it is not so: the batch then runs again without.
+     */
+    private readonly opening: (rt: Runtime, key: string, items: I[], expect: boolean) => OpeningQuery,
   ) {}
 
   submit(rt: Runtime, workspaceId: string, key: string, item: I): Promise<O> {
@@ -54,13 +62,18 @@ export class ExecutionBatcher<I, O> {
       const batch = queue.splice(0, MAX_BATCH);
       const items = batch.map((r) => r.item);
       try {
-        const results = await tenantTx(
-          rt.pools.app,
-          workspaceId,
-          (client, opened) => this.work(rt, client, key, items, opened),
-          rt.publish,
-          this.opening(key, items),
-        );
+        const run = (expect: boolean) =>
+          tenantTx(
+            rt.pools.app,
+            workspaceId,
+            (client, opened, then) => this.work(rt, client, key, items, opened, then),
+            rt.publish,
+            this.opening(rt, key, items, expect),
+          );
+        const results = await run(true).catch((error: unknown) => {
+          if ((error as { code?: unknown }).code !== STALE_WRITE) throw error;
+          return run(false);
+        });
         batch.forEach((r, i) => {
           r.resolve(results[i] as O);
         });
@@ -84,7 +97,7 @@ export interface FinishItem {
 export class BeginBatcher {
   private readonly batcher = new ExecutionBatcher<StepJob, Awaited<ReturnType<typeof beginBatch>>[number]>(
     beginBatch,
-    beginOpening,
+    (_rt, executionId, jobs) => beginOpening(executionId, jobs),
   );
 
   submit(rt: Runtime, job: StepJob) {
@@ -95,8 +108,8 @@ export class BeginBatcher {
 /** Finishes of one workspace's step attempts; each may come back with a step begun for its slot. */
 export class FinishBatcher {
   private readonly batcher = new ExecutionBatcher<FinishItem, RunBegin | null>(
-    (rt, client, _workspaceId, items, opened) => finishBatch(rt, client, items, opened),
-    (_workspaceId, items) => finishOpening(items),
+    (rt, client, _workspaceId, items, opened, then) => finishBatch(rt, client, items, opened, then),
+    (rt, _workspaceId, items, expect) => finishOpening(rt, items, expect),
   );
 
   submit(

@@ -8,6 +8,7 @@ import { beginAhead, type RunAheadOffer } from './run-ahead.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import {
   appendEvents,
+  appendEventsAtCommit,
   type ExecutionRow,
   enqueue,
   type NewEvent,
@@ -38,7 +39,9 @@ export interface StepJob {
  * holds the execution row's lock (so concurrent finishes see each other's committed results).
  * With an `offer` (a worker finishing steps), ready steps it can run are begun here for it to run
  * after commit (returned); the rest are dispatched as jobs. `known`: the unfinished steps, if the
- * caller read them after taking the execution's lock.
+ * caller read them after taking the execution's lock. `appendedAt`: the `at` of events the caller
+ * appended in this transaction, with `exec.last_seq` as they left it: advance's own append may then
+ * go with the COMMIT (`appendEventsAtCommit`).
  */
 export async function advance(
   rt: Runtime,
@@ -46,6 +49,7 @@ export async function advance(
   exec: ExecutionRow,
   offer?: RunAheadOffer,
   known?: OpenStep[],
+  appendedAt?: Date,
 ): Promise<RunBegin[]> {
   if (exec.status !== 'RUNNING' && exec.status !== 'WAITING_APPROVAL' && exec.status !== 'QUEUED') return [];
   const plan = await rt.plans.load(client, exec.plan_version_id);
@@ -133,7 +137,11 @@ export async function advance(
     const next = running === 0 ? 'WAITING_APPROVAL' : 'RUNNING';
     if (next !== exec.status) await setExecutionStatus(client, exec, next);
   }
-  await appendEvents(client, exec.workspace_id, exec.id, events, aheadWrites);
+  if (appendedAt === undefined) await appendEvents(client, exec.workspace_id, exec.id, events, aheadWrites);
+  else {
+    const at = { workspaceId: exec.workspace_id, executionId: exec.id, lastSeq: exec.last_seq, at: appendedAt };
+    await appendEventsAtCommit(client, at, events, aheadWrites);
+  }
   return ahead;
 }
 

@@ -12,16 +12,24 @@ import { acquireLocks, lockHolder, releaseLocks } from './resource-locks.ts';
 import { canRunAhead } from './run-ahead.ts';
 import type { Runtime } from './runtime.ts';
 import { advance, type StepJob, Task } from './scheduler.ts';
+import { runTogether } from './statement-batch.ts';
 import { cacheGet, cachePut } from './step-cache.ts';
 import { resolveInput } from './step-input.ts';
 import {
+  appendEventsAtCommit,
   type ExecutionRow,
   enqueue,
+  type LockedAndAppended,
   lockAndAppend,
+  lockAndAppendStatement,
   lockExecution,
+  lockedAndAppended,
   type NewEvent,
+  OPEN,
   type OpeningQuery,
   type StepRunRow,
+  shareTransaction,
+  type TxClient,
   type WritesWithAppend,
 } from './store.ts';
 import { type CallOutcome, callTool, holdLease, Interrupted, type RunBegin } from './tool-call.ts';
@@ -86,28 +94,43 @@ interface LockedStep {
 }
 
 /**
- * Locks the jobs' step rows, sorted (never the execution's: see the lock order in store.ts); sent
- * with the begin transaction's BEGIN. Only RUNNING rows: a job for a row in any other state has
- * nothing to do, and leaving such rows unlocked keeps controls that update them (retry) from
- * waiting on a batch that waits on them.
+ * Locks the jobs' step rows, sorted, then the execution's row (last, as the lock order in store.ts
+ * wants; only if a step row was found); sent with the begin transaction's BEGIN. Only RUNNING rows:
+ * a job for a row in any other state has nothing to do, and leaving such rows unlocked keeps
+ * controls that update them (retry) from waiting on a batch that waits on them. Holding the
+ * execution's lock from here on fixes the seqs the batch's `step.started` events will get, so
+ * their append can go with the COMMIT (`appendEventsAtCommit`).
  */
 export function beginOpening(executionId: string, jobs: StepJob[]): OpeningQuery {
   return {
-    text: `SELECT s.step_id, s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status,
-              json_build_object('workspace_id', e.workspace_id, 'id', e.id, 'plan_id', e.plan_id,
-                'plan_version_id', e.plan_version_id, 'status', e.status, 'mode', e.mode, 'input', e.input,
-                'context', e.context, 'last_seq', e.last_seq, 'trace_parent', e.trace_parent) AS exec
-       FROM step_runs s JOIN executions e ON e.workspace_id = s.workspace_id AND e.id = s.execution_id
-      WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[]) AND s.status = 'RUNNING'
-      ORDER BY s.step_id
-        FOR UPDATE OF s`,
+    text: `WITH s AS (
+         SELECT s.step_id, s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status,
+                json_build_object('workspace_id', e.workspace_id, 'id', e.id, 'plan_id', e.plan_id,
+                  'plan_version_id', e.plan_version_id, 'status', e.status, 'mode', e.mode, 'input', e.input,
+                  'context', e.context, 'last_seq', e.last_seq, 'trace_parent', e.trace_parent) AS exec
+           FROM step_runs s JOIN executions e ON e.workspace_id = s.workspace_id AND e.id = s.execution_id
+          WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[]) AND s.status = 'RUNNING'
+          ORDER BY s.step_id
+            FOR UPDATE OF s
+       ), x AS (
+         SELECT status, last_seq FROM executions WHERE id = $1 AND (SELECT count(*) FROM s) > 0 FOR UPDATE
+       )
+       SELECT s.*, x.status AS locked_status, x.last_seq AS locked_seq, now() AS tx_at FROM s, x`,
     values: [executionId, jobs.map((j) => j.s)],
   };
 }
 
+/** What `beginOpening` adds to each row: the execution as locked, and the transaction's time. */
+interface LockedExecution {
+  locked_status: ExecutionRow['status'];
+  locked_seq: number;
+  tx_at: Date;
+}
+
 /**
  * Begins several jobs of ONE execution in one transaction: their step rows locked first (sorted),
- * their `step.started` events appended together under one execution lock, one commit.
+ * then the execution; their `step.started` events appended together, one commit. When every job
+ * starts, that append goes with the COMMIT (its seqs follow the `last_seq` read under the lock).
  */
 export async function beginBatch(
   rt: Runtime,
@@ -116,17 +139,29 @@ export async function beginBatch(
   jobs: StepJob[],
   opened: unknown[],
 ): Promise<Begin[]> {
-  const rows = opened as Array<LockedStep & { step_id: string }>;
+  const rows = opened as Array<LockedStep & LockedExecution & { step_id: string }>;
   const locked = new Map(rows.map((r) => [r.step_id, r]));
   const results: Array<Begin | Starting> = [];
   for (const job of jobs) results.push(await begin(rt, client, job, locked.get(job.s) ?? null));
   const starting = results.filter((r): r is Starting => r.kind === 'run' && 'started' in r);
   if (starting.length === 0) return results;
+  const first = rows[0];
+  // Any other outcome may have appended events of its own (the seqs read are then stale).
+  if (first !== undefined && starting.length === results.length && OPEN.includes(first.locked_status)) {
+    const exec = { workspaceId: first.exec.workspace_id, executionId, lastSeq: first.locked_seq, at: first.tx_at };
+    await appendEventsAtCommit(
+      client,
+      exec,
+      starting.map((r) => r.started),
+      startWrites(rt, starting, '$2'),
+    );
+    return results;
+  }
   const after = await lockAndAppend(
     client,
     executionId,
     starting.map((r) => r.started),
-    startWrites(rt, starting),
+    startWrites(rt, starting, '$1'),
   );
   if (after?.appended) return results;
   // Cancelled while we prepared: these attempts never start.
@@ -134,23 +169,26 @@ export async function beginBatch(
   return results.map((r) => (r.kind === 'run' ? { kind: 'skip' } : r));
 }
 
-/** The attempts' rows, their step rows and leases, for the statement that appends `step.started`. */
-function startWrites(rt: Runtime, starting: Starting[]): WritesWithAppend {
+/**
+ * The attempts' rows, their step rows and leases, for the statement that appends `step.started`;
+ * `execution`: the parameter holding the execution's id in that statement.
+ */
+function startWrites(rt: Runtime, starting: Starting[], execution: '$1' | '$2'): WritesWithAppend {
   return {
-    name: 'started',
+    name: `started${execution === '$2' ? '-at-commit' : ''}`,
     ctes: `st AS (
         SELECT * FROM unnest($7::text[], $8::int[], $9::bigint[], $10::text[], $11::jsonb[])
           AS st(step_id, attempt, fence, tool, input)
       ), st_attempts AS (
         INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
-        SELECT $12::uuid, $1, step_id, 'run', attempt, fence, 'RUNNING', tool, input, $13 FROM st
+        SELECT $12::uuid, ${execution}::uuid, step_id, 'run', attempt, fence, 'RUNNING', tool, input, $13 FROM st
       ), st_steps AS (
         UPDATE step_runs r SET attempts = st.attempt, input = st.input, started_at = coalesce(r.started_at, now()),
                waiting_reason = NULL, lease_owner = $13,
                lease_expires_at = clock_timestamp() + make_interval(secs => $14::int / 1000.0)
-          FROM st WHERE r.execution_id = $1 AND r.step_id = st.step_id
+          FROM st WHERE r.execution_id = ${execution}::uuid AND r.step_id = st.step_id
       ), st_leases AS (
-        SELECT weft_lease_take($1, step_id, 'run', fence, $13, $14::int) FROM st
+        SELECT weft_lease_take(${execution}::uuid, step_id, 'run', fence, $13, $14::int) FROM st
       )`,
     select: ['st_leases'],
     values: [
@@ -431,9 +469,14 @@ interface Finished {
  * transaction's BEGIN. Holding the execution locks from here on lets the statement that appends an
  * execution's events also read its unfinished steps for `advance` (its snapshot starts after the
  * lock was taken). Executions none of whose steps is still RUNNING are not locked.
+ *
+ * With `expect`, when every attempt is a plain success (`plainSuccess`), each execution's append
+ * goes in the same round trip (`then`), before the locked rows are seen: it writes the successes
+ * only on rows still RUNNING under the attempt's fence and fails the transaction (`STALE_WRITE`,
+ * see `weft_check`) unless all of them were, and the batch then runs again without `expect`.
  */
-export function finishOpening(items: Array<{ begun: RunBegin }>): OpeningQuery {
-  return {
+export function finishOpening(rt: Runtime, items: FinishInput[], expect: boolean): OpeningQuery {
+  const opening: OpeningQuery = {
     text: `WITH s AS (
          SELECT r.execution_id, r.step_id, r.fence, r.status, r.attempts, r.attempt_base
            FROM step_runs r JOIN unnest($1::text[]::uuid[], $2::text[]) AS i(execution_id, step_id)
@@ -447,48 +490,82 @@ export function finishOpening(items: Array<{ begun: RunBegin }>): OpeningQuery {
        SELECT s.* FROM s WHERE (SELECT count(*) FROM e) >= 0`,
     values: [items.map((i) => i.begun.call.executionId), items.map((i) => i.begun.call.stepId)],
   };
+  if (!expect) return opening;
+  const then: Array<ReturnType<typeof lockAndAppendStatement>> = [];
+  for (const group of byExecution(items)) {
+    const plain = group.items.map((item) => plainSuccess(rt, item));
+    if (!plain.every((p): p is PlainSuccess => p !== null)) return opening;
+    then.push(
+      lockAndAppendStatement(
+        group.executionId,
+        plain.map((p) => p.event),
+        successWrites(plain.map((p) => p.succeeded)),
+        { openSteps: true },
+      ),
+    );
+  }
+  return { ...opening, then };
+}
+
+/** The batch's items by execution, sorted like the execution locks. */
+function byExecution(items: FinishInput[]): Array<{ executionId: string; indexes: number[]; items: FinishInput[] }> {
+  const groups = new Map<string, { executionId: string; indexes: number[]; items: FinishInput[] }>();
+  items.forEach((item, i) => {
+    const { executionId } = item.begun.call;
+    const group = groups.get(executionId);
+    if (group === undefined) groups.set(executionId, { executionId, indexes: [i], items: [item] });
+    else {
+      group.indexes.push(i);
+      group.items.push(item);
+    }
+  });
+  return [...groups.values()].sort((a, b) => (a.executionId < b.executionId ? -1 : 1));
 }
 
 /**
  * Records the outcomes of attempts of one workspace in one transaction (`opened`: the rows
- * `finishOpening` locked), execution by execution: each gets one event append and one `advance`.
- * Concurrent steps finishing together share the commit instead of queueing for it one by one.
- * Items with `tools` offer their worker slot: `advance` may begin a ready step for each, returned
- * at the item's index for that slot to run.
+ * `finishOpening` locked; `appended`: the rows of its appends, if it sent them), execution by
+ * execution: each gets one event append and one `advance`. Concurrent steps finishing together
+ * share the commit instead of queueing for it one by one. Items with `tools` offer their worker
+ * slot: `advance` may begin a ready step for each, returned at the item's index for that slot to run.
  */
 export async function finishBatch(
   rt: Runtime,
-  client: TenantClient,
+  client: TxClient,
   items: FinishInput[],
   opened: unknown[],
+  appended: unknown[][],
 ): Promise<Array<RunBegin | null>> {
   const rows = opened as Array<LockedForFinish & { execution_id: string }>;
-  const byExecution = new Map<string, number[]>();
-  items.forEach((item, i) => {
-    const at = byExecution.get(item.begun.call.executionId);
-    if (at === undefined) byExecution.set(item.begun.call.executionId, [i]);
-    else at.push(i);
-  });
   const out = items.map((): RunBegin | null => null);
-  // Sorted like the locks, so the statements below meet the rows in the order they were taken.
-  for (const executionId of [...byExecution.keys()].sort()) {
-    const indexes = byExecution.get(executionId) ?? [];
-    const next = await finishExecution(
-      rt,
-      client,
-      executionId,
-      indexes.map((i) => items[i] as FinishInput),
-      rows.filter((r) => r.execution_id === executionId),
-    );
-    next.forEach((n, k) => {
-      const i = indexes[k];
+  // Sorted like the locks, so the statements below meet the rows in the order they were taken. The
+  // executions' statements travel together (one round trip per stage, not per execution).
+  const groups = byExecution(items).map((group, k) => ({ ...group, appended: appended[k] }));
+  const nexts = await runTogether(
+    client,
+    groups,
+    (batched, group) =>
+      finishExecution(
+        rt,
+        batched,
+        group.executionId,
+        group.items,
+        rows.filter((r) => r.execution_id === group.executionId),
+        group.appended,
+      ),
+    (batched) => shareTransaction(client, batched),
+  );
+  groups.forEach((group, g) => {
+    nexts[g]?.forEach((n, k) => {
+      const i = group.indexes[k];
       if (i !== undefined) out[i] = n;
     });
-  }
+  });
   return out;
 }
 
-interface FinishInput {
+/** One attempt to finish: what its tool call returned, and its slot's tools if the slot may run ahead. */
+export interface FinishInput {
   begun: RunBegin;
   outcome: CallOutcome;
   tools: readonly ToolDefinition[] | null;
@@ -502,30 +579,44 @@ interface LockedForFinish {
   attempt_base: number;
 }
 
-/** The part of a finish batch for one execution, whose rows `finishOpening` locked. */
+/**
+ * The part of a finish batch for one execution, whose rows `finishOpening` locked; `appended`: the
+ * rows of the append `finishOpening` sent for it (all its attempts succeeded plainly).
+ */
 async function finishExecution(
   rt: Runtime,
   client: TenantClient,
   executionId: string,
   items: FinishInput[],
   rows: LockedForFinish[],
+  appended: unknown[] | undefined,
 ): Promise<Array<RunBegin | null>> {
   const none = items.map((): RunBegin | null => null);
-  const locked = new Map(rows.map((r) => [r.step_id, r]));
   const results: Finished[] = [];
   const succeeded: Succeeded[] = [];
-  for (const item of items) {
-    const job = jobOf(item.begun);
-    results.push(await finishOne(rt, client, job, item.begun, item.outcome, locked.get(job.s), succeeded));
+  let exec: LockedAndAppended | null;
+  if (appended !== undefined) {
+    for (const item of items) {
+      const plain = plainSuccess(rt, item);
+      if (plain !== null) succeeded.push(plain.succeeded);
+      results.push({ events: [], advances: true });
+    }
+    exec = await lockedAndAppended(client, appended);
+  } else {
+    const locked = new Map(rows.map((r) => [r.step_id, r]));
+    for (const item of items) {
+      const job = jobOf(item.begun);
+      results.push(await finishOne(rt, client, job, item.begun, item.outcome, locked.get(job.s), succeeded));
+    }
+    if (results.every((r) => r.events.length === 0 && r.after === undefined && !r.advances)) return none;
+    exec = await lockAndAppend(
+      client,
+      executionId,
+      results.flatMap((r) => r.events),
+      succeeded.length === 0 ? undefined : successWrites(succeeded),
+      { openSteps: rows.length > 0 },
+    );
   }
-  if (results.every((r) => r.events.length === 0 && r.after === undefined && !r.advances)) return none;
-  const exec = await lockAndAppend(
-    client,
-    executionId,
-    results.flatMap((r) => r.events),
-    succeeded.length === 0 ? undefined : successWrites(succeeded),
-    { openSteps: rows.length > 0 },
-  );
   if (exec === null) return none;
   for (const r of results) if (r.after !== undefined) await r.after(exec);
   if (!exec.appended || !results.some((r) => r.advances)) return none;
@@ -539,12 +630,45 @@ async function finishExecution(
     exec,
     first === undefined || !canRunAhead(rt) ? undefined : { max: slots.length, tools: first.tools },
     exec.openSteps?.filter((o) => !done.has(o.step_id)),
+    exec.appendedAt,
   );
   ahead.forEach((begun, k) => {
     const slot = slots[k];
     if (slot !== undefined) none[slot.i] = begun;
   });
   return none;
+}
+
+interface PlainSuccess {
+  succeeded: Succeeded;
+  event: NewEvent;
+}
+
+/**
+ * A success that finish records with its writes and event alone: no resource locks to release,
+ * nothing to cache, output within the limit. Null for any other outcome.
+ */
+function plainSuccess(rt: Runtime, item: { begun: RunBegin; outcome: CallOutcome }): PlainSuccess | null {
+  const { call, step } = item.begun;
+  const { outcome } = item;
+  if (!outcome.ok || call.lockHolder !== null) return null;
+  if (step.cacheTtlMs !== undefined && call.tool.cacheable === true && call.mode === 'LIVE') return null;
+  const output = outcome.output ?? null;
+  if (outputSize(output) > rt.maxOutputBytes) return null;
+  return {
+    succeeded: {
+      stepId: call.stepId,
+      attempt: call.attempt,
+      output,
+      durationMs: outcome.durationMs,
+      fence: call.fence,
+    },
+    event: {
+      type: 'step.succeeded',
+      stepId: call.stepId,
+      data: { attempt: call.attempt, durationMs: Math.round(outcome.durationMs), output },
+    },
+  };
 }
 
 /** A successful attempt whose step row this transaction holds, recorded with the event append. */
@@ -569,11 +693,14 @@ function successWrites(items: Succeeded[]): WritesWithAppend {
       ), ok_steps AS (
         UPDATE step_runs r SET status = 'SUCCEEDED', output = ok.output, error = NULL, cache_hit = false, finished_at = now(),
                lease_owner = NULL, lease_expires_at = NULL
-          FROM ok WHERE r.execution_id = $1 AND r.step_id = ok.step_id
+          FROM ok WHERE r.execution_id = $1 AND r.step_id = ok.step_id AND r.status = 'RUNNING' AND r.fence = ok.fence
+        RETURNING 1
       ), ok_leases AS (
         SELECT weft_lease_drop($1, ok.step_id, ok.fence) FROM ok
       )`,
     select: ['ok_leases'],
+    // Sent before the rows were seen (finishOpening), every success must still be the step's.
+    check: '(SELECT count(*) FROM ok_steps) = cardinality($7::text[])',
     values: [
       items.map((i) => i.stepId),
       items.map((i) => i.attempt),

@@ -2,11 +2,12 @@
  * SQL of the engine's state, always run on a client inside a tenant transaction. Every transition
  * that appends events holds the execution row's lock while doing so, so each execution's events
  * get gapless `seq`s in commit order. Lock order (to stay free of deadlocks): a worker transaction
- * locks its own step rows first and the execution row last (a begin in `lockAndAppend`, a finish
- * right after its step rows, in the same statement); controls lock the execution row first
+ * locks its own step rows first and the execution row last (begins and finishes right after their
+ * step rows, in the same statement); controls lock the execution row first
  * and touch only step rows no worker holds (PENDING / WAITING_APPROVAL, or SKIP LOCKED).
  */
 import { beginTenantSql, type withTenant } from '@weft/db';
+import { literalStatements, type Statement } from './statement-batch.ts';
 import type { ExecutionEvent, ExecutionMode, ExecutionStatus, StepStatus, TenantClient } from './types.ts';
 
 export interface ExecutionRow {
@@ -75,6 +76,20 @@ export interface Announcement {
 // NOTIFY inside, where it is sent exactly when they commit.
 const deferred = new WeakMap<object, Announcement[]>();
 
+// Statements an engine-owned transaction sends in its COMMIT's round trip (`appendEventsAtCommit`).
+const beforeCommit = new WeakMap<object, Statement[]>();
+
+/**
+ * Makes announcements and statements held for the commit through `standIn` (a client that sends
+ * its statements through `client`, in its transaction: statement-batch.ts) go with `client`'s.
+ */
+export function shareTransaction(client: object, standIn: object): void {
+  const queue = deferred.get(client);
+  if (queue !== undefined) deferred.set(standIn, queue);
+  const finals = beforeCommit.get(client);
+  if (finals !== undefined) beforeCommit.set(standIn, finals);
+}
+
 export async function announce(client: TenantClient, channel: string, payload: string): Promise<void> {
   const queue = deferred.get(client);
   if (queue !== undefined) queue.push({ channel, payload });
@@ -141,13 +156,22 @@ export interface WritesWithAppend {
   values: unknown[];
   /** `appendEvents` only: a condition on the CTEs; false appends nothing and throws (rolls back). */
   guard?: string;
+  /**
+   * A condition on the CTEs that the statement itself checks (`weft_check`): false fails the
+   * transaction with `STALE_WRITE`. For writes sent before the rows they expect were read.
+   */
+  check?: string;
 }
+
+/** The SQLSTATE of a failed `weft_check` (migration 1700000000008_engine_check.sql). */
+export const STALE_WRITE = 'WF001';
 
 /** A condition that is always true but makes PostgreSQL run the SELECT-only CTEs (and checks `guard`). */
 function mustRun(writes: WritesWithAppend | undefined): string {
   if (writes === undefined) return '';
   const run = writes.select.map((c) => ` AND (SELECT count(*) FROM ${c}) >= 0`).join('');
-  return writes.guard === undefined ? run : `${run} AND (${writes.guard})`;
+  const checked = writes.check === undefined ? run : `${run} AND weft_check(${writes.check}, 'rows not as expected')`;
+  return writes.guard === undefined ? checked : `${checked} AND (${writes.guard})`;
 }
 
 /**
@@ -162,15 +186,33 @@ export async function lockAndAppend(
   events: NewEvent[],
   writes?: WritesWithAppend,
   how: { openSteps?: boolean } = {},
-): Promise<(ExecutionRow & { appended: boolean; openSteps?: OpenStep[] }) | null> {
+): Promise<LockedAndAppended | null> {
+  const { rows } = await client.query<ExecutionRow & { appended: boolean }>(
+    lockAndAppendStatement(executionId, events, writes, how),
+  );
+  return lockedAndAppended(client, rows);
+}
+
+/**
+ * What `lockAndAppend` returns: the locked row, whether the events went in, the open steps if
+ * asked, and the events' `at` (the transaction's time) when some were written.
+ */
+export type LockedAndAppended = ExecutionRow & { appended: boolean; openSteps?: OpenStep[]; appendedAt?: Date };
+
+/** `lockAndAppend`'s statement, for a caller that sends it itself (see `OpeningQuery.then`). */
+export function lockAndAppendStatement(
+  executionId: string,
+  events: NewEvent[],
+  writes?: WritesWithAppend,
+  how: { openSteps?: boolean } = {},
+): { name: string; text: string; values: unknown[] } {
   const ctes = writes === undefined ? '' : `${writes.ctes},`;
   // Read in this statement's snapshot: only fresh when the caller took the execution's lock in an
   // earlier statement; rows this statement's `writes` change still show their old state.
   const open = how.openSteps === true ? `, ${OPEN_STEPS} AS open_steps` : '';
-  const { rows } = await client.query<ExecutionRow & { appended: boolean }>(
-    named(
-      `${writes === undefined ? 'weft-lock-append' : `weft-lock-append+${writes.name}`}${open === '' ? '' : '+open'}`,
-      `WITH ${ctes} e AS (
+  return named(
+    `${writes === undefined ? 'weft-lock-append' : `weft-lock-append+${writes.name}`}${open === '' ? '' : '+open'}`,
+    `WITH ${ctes} e AS (
        UPDATE executions SET last_seq = last_seq + CASE WHEN status = ANY($5::text[]) THEN $2::int ELSE 0 END
         WHERE id = $1
         RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq, trace_parent,
@@ -185,17 +227,20 @@ export async function lockAndAppend(
      SELECT e.*, (SELECT coalesce(json_agg(json_build_object('seq', seq, 'type', type, 'stepId', step_id, 'at', at,
                                                               'data', data) ORDER BY seq), '[]'::json) FROM ins) AS events${open}
        FROM e WHERE true${mustRun(writes)}`,
-      [
-        executionId,
-        events.length,
-        events.map((e) => e.type),
-        events.map((e) => e.stepId ?? null),
-        OPEN,
-        events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
-        ...(writes?.values ?? []),
-      ],
-    ),
+    [
+      executionId,
+      events.length,
+      events.map((e) => e.type),
+      events.map((e) => e.stepId ?? null),
+      OPEN,
+      events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
+      ...(writes?.values ?? []),
+    ],
   );
+}
+
+/** The rows of `lockAndAppendStatement` as `lockAndAppend` returns them; announces the events at commit. */
+export async function lockedAndAppended(client: TenantClient, rows: unknown[]): Promise<LockedAndAppended | null> {
   const row = rows[0];
   if (row === undefined) return null;
   const {
@@ -207,11 +252,19 @@ export async function lockAndAppend(
     events: Array<{ seq: number; type: string; stepId: string | null; at: string; data: unknown }>;
     open_steps?: OpenStep[];
   };
-  await announceEvents(
-    client,
-    written.map((e) => ({ ...e, workspaceId: exec.workspace_id, executionId: exec.id, at: new Date(e.at) })),
-  );
-  return open_steps === undefined ? exec : { ...exec, openSteps: open_steps };
+  const announced = written.map((e) => ({
+    ...e,
+    workspaceId: exec.workspace_id,
+    executionId: exec.id,
+    at: new Date(e.at),
+  }));
+  await announceEvents(client, announced);
+  const at = announced[0]?.at;
+  return {
+    ...exec,
+    ...(open_steps === undefined ? {} : { openSteps: open_steps }),
+    ...(at === undefined ? {} : { appendedAt: at }),
+  };
 }
 
 /** An unfinished step as `advance` needs it (a step without one has SUCCEEDED). */
@@ -297,6 +350,67 @@ export async function appendEvents(
   return out;
 }
 
+/**
+ * `appendEvents` for a caller that holds the execution row's lock and knows its `last_seq` and the
+ * transaction's `at` (from an earlier append): in an engine-owned transaction the statement is sent
+ * in the COMMIT's round trip, one round trip less while the lock is held. Its seqs are known
+ * beforehand, so it is announced now; the statement checks that it wrote exactly that (and the
+ * writes' guard) and fails the transaction otherwise (`weft_check`).
+ */
+export async function appendEventsAtCommit(
+  client: TenantClient,
+  exec: { workspaceId: string; executionId: string; lastSeq: number; at: Date },
+  events: NewEvent[],
+  writes?: WritesWithAppend,
+): Promise<void> {
+  const finals = beforeCommit.get(client);
+  if (finals === undefined || events.length === 0) {
+    await appendEvents(client, exec.workspaceId, exec.executionId, events, writes);
+    return;
+  }
+  const values = writes?.values ?? [];
+  const expected = `$${7 + values.length}::bigint`;
+  const guard = writes?.guard === undefined ? '' : ` AND (${writes.guard})`;
+  finals.push(
+    named(
+      writes === undefined ? 'weft-append-at-commit' : `weft-append-at-commit+${writes.name}`,
+      `WITH ${writes === undefined ? '' : `${writes.ctes},`}
+         e AS (UPDATE executions SET last_seq = last_seq + $3::int WHERE id = $2 RETURNING last_seq),
+         ins AS (
+           INSERT INTO execution_events (workspace_id, execution_id, seq, type, step_id, data)
+           SELECT $1, $2, e.last_seq - $3::int + x.o::int, x.t, x.s, x.d
+             FROM e, unnest($4::text[], $5::text[], $6::jsonb[]) WITH ORDINALITY AS x(t, s, d, o)
+           RETURNING 1
+         )
+       SELECT weft_check((SELECT count(*) FROM ins) = $3::int AND (SELECT last_seq FROM e) = ${expected}${guard}
+                         ${writes === undefined ? '' : writes.select.map((c) => ` AND (SELECT count(*) FROM ${c}) >= 0`).join('')},
+                         'events not appended as announced')`,
+      [
+        exec.workspaceId,
+        exec.executionId,
+        events.length,
+        events.map((e) => e.type),
+        events.map((e) => e.stepId ?? null),
+        events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
+        ...values,
+        exec.lastSeq + events.length,
+      ],
+    ),
+  );
+  await announceEvents(
+    client,
+    events.map((e, i) => ({
+      workspaceId: exec.workspaceId,
+      executionId: exec.executionId,
+      seq: exec.lastSeq + i + 1,
+      type: e.type,
+      stepId: e.stepId ?? null,
+      at: exec.at,
+      data: e.data ?? null,
+    })),
+  );
+}
+
 /** Changes the execution's status and announces it at commit. */
 export async function setExecutionStatus(
   client: TenantClient,
@@ -350,27 +464,28 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A worker transaction's first statement, sent with BEGIN in the same round trip (simple query
- * protocol, so `$n` become escaped literals: strings or string arrays only). Its rows are handed
- * to the transaction's work.
+ * protocol: prepared once per connection and executed with its values written as literals, see
+ * statement-batch.ts). Its rows are handed to the transaction's work.
  */
 export interface OpeningQuery {
   text: string;
   values: Array<string | readonly string[]>;
+  /**
+   * Statements sent in the same round trip right after it (each prepared once per connection, its
+   * values written as literals: statement-batch.ts), so they cannot depend on its rows; their rows
+   * go to the transaction's work too. An error in them fails the transaction like any statement's.
+   */
+  then?: Statement[];
 }
 
 type Escaper = { escapeLiteral(value: string): string };
 
+/** The client of an engine-owned transaction (tenantTx): statements may be written with literals. */
+export type TxClient = TenantClient & Escaper;
+
 /** A text array written as a literal of escaped values (statements sent by the simple protocol). */
 function textArrayLiteral(client: Escaper, values: readonly string[]): string {
   return `ARRAY[${values.map((v) => client.escapeLiteral(v)).join(',')}]::text[]`;
-}
-
-function inline(client: Escaper, opening: OpeningQuery): string {
-  return opening.text.replace(/\$(\d+)/g, (_, n: string) => {
-    const value = opening.values[Number(n) - 1];
-    if (value === undefined) throw new Error(`opening query has no value for $${n}`);
-    return typeof value === 'string' ? client.escapeLiteral(value) : textArrayLiteral(client, value);
-  });
 }
 
 /** `; SELECT pg_notify(...)` for the announcements, with their text inlined as escaped literals. */
@@ -400,22 +515,44 @@ const NOTIFY_ONLY = new Set(['22023', '54000']);
 async function inTenant<T>(
   pool: Parameters<typeof withTenant>[0],
   workspaceId: string,
-  work: (client: TenantClient, opened: unknown[]) => Promise<T>,
+  work: (client: TxClient, opened: unknown[], then: unknown[][]) => Promise<T>,
   opening?: OpeningQuery,
   atCommit?: readonly Announcement[],
 ): Promise<T> {
   if (!UUID.test(workspaceId)) throw new Error(`not a workspace id: ${JSON.stringify(workspaceId)}`);
   const client = await pool.connect();
   try {
-    const first = opening === undefined ? '' : `; ${inline(client, opening)}`;
-    const results = (await client.query(`${beginTenantSql(client, { workspaceId })}${first}`)) as unknown as Array<{
-      rows: unknown[];
-    }>;
-    const result = await work(client, opening === undefined ? [] : (results.at(-1)?.rows ?? []));
+    // Parsed and planned once per connection like the statements after it, not in every transaction.
+    const first =
+      opening === undefined ? [] : [{ text: opening.text, values: opening.values }, ...(opening.then ?? [])];
+    const sent = literalStatements(client, first);
+    let results: Array<{ rows: unknown[] }>;
+    try {
+      const sql = [beginTenantSql(client, { workspaceId }), ...sent.prepares, ...sent.executes].join(';\n');
+      results = (await client.query(sql)) as unknown as Array<{ rows: unknown[] }>;
+      sent.sent(true);
+    } catch (error) {
+      sent.sent(false);
+      throw error;
+    }
+    const rows = results.slice(results.length - sent.executes.length).map((r) => r.rows);
+    const opened = rows[0] ?? [];
+    const followed = rows.slice(1);
+    const held: Statement[] = [];
+    beforeCommit.set(client, held);
+    let result: T;
+    try {
+      result = await work(client, opened, followed);
+    } finally {
+      beforeCommit.delete(client);
+    }
+    const finals = literalStatements(client, held);
     const tail = atCommit === undefined ? '' : notifyAfter(client, atCommit);
     try {
-      await client.query(`COMMIT${tail}`);
+      await client.query([...finals.prepares, ...finals.executes, `COMMIT${tail}`].join(';\n'));
+      finals.sent(true);
     } catch (error) {
+      finals.sent(false);
       const code = (error as { code?: unknown }).code;
       if (tail === '' || typeof code !== 'string' || !NOTIFY_ONLY.has(code)) throw error;
       // Committed; subscribers re-read the database when idle, so lost announcements only delay them.
@@ -433,7 +570,7 @@ async function inTenant<T>(
 export async function tenantTx<T>(
   pool: Parameters<typeof withTenant>[0],
   workspaceId: string,
-  work: (client: TenantClient, opened: unknown[]) => Promise<T>,
+  work: (client: TxClient, opened: unknown[], then: unknown[][]) => Promise<T>,
   publish?: Publisher,
   opening?: OpeningQuery,
 ): Promise<T> {
@@ -444,10 +581,10 @@ export async function tenantTx<T>(
       const result = await inTenant(
         pool,
         workspaceId,
-        async (client, opened) => {
+        async (client, opened, then) => {
           if (publish !== undefined) deferred.set(client, queue);
           try {
-            return await work(client, opened);
+            return await work(client, opened, then);
           } finally {
             deferred.delete(client);
           }
