@@ -1,4 +1,4 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 import { activeTraceId } from './tracing.ts';
 
 /**
@@ -6,8 +6,8 @@ import { activeTraceId } from './tracing.ts';
  * an async context (see `startTracing`); request ids and an operation's trace id are passed in the
  * line's fields where they are known, since an API process keeps no such context.
  */
-export function createLogger(level: string, name = 'weft-api'): Logger {
-  return pino({
+export function createLogger(level: string, name = 'weft-api', destination?: DestinationStream): Logger {
+  const options = {
     name,
     level,
     mixin: () => {
@@ -15,5 +15,7 @@ export function createLogger(level: string, name = 'weft-api'): Logger {
       return traceId === undefined ? {} : { traceId };
     },
     serializers: { err: pino.stdSerializers.err },
-  });
+  };
+  // Standard output unless told otherwise (tests read the lines).
+  return destination === undefined ? pino(options) : pino(options, destination);
 }

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
+import { Writable } from 'node:stream';
 import { gql } from '@apollo/client';
-import { MAX_GRAPHQL_BODY_BYTES, OPERATION_LIMITS } from '@weft/api';
+import { createLogger, MAX_GRAPHQL_BODY_BYTES, OPERATION_LIMITS } from '@weft/api';
 import { codes, signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_API_TOKEN, CREATE_WORKSPACE, VIEWER } from './operations.ts';
@@ -99,7 +100,15 @@ describe('operation limits (rejected before execution)', () => {
 
 describe('unexpected errors', () => {
   it('are masked, with a request id to find the full error in the log', async () => {
+    const lines: string[] = [];
+    const log = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
     const api = await startTestApi({
+      logger: createLogger('error', 'weft-api', log),
       deps: {
         validatePlan: async () => {
           throw new Error('validator exploded: secret internal detail');
@@ -127,6 +136,12 @@ describe('unexpected errors', () => {
       expect(body.errors[0]?.message).toBe('Unexpected error.');
       expect(body.errors[0]?.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', requestId: 'req-123' });
       expect(JSON.stringify(body)).not.toContain('secret internal detail');
+      // The full error is in the log, under the same request id.
+      const logged = lines
+        .map((l) => JSON.parse(l) as { msg: string; reqId?: string; err?: { message: string } })
+        .find((l) => l.msg === 'unexpected error in a GraphQL operation');
+      expect(logged?.reqId).toBe('req-123');
+      expect(logged?.err?.message).toBe('validator exploded: secret internal detail');
     } finally {
       await api.close();
     }

@@ -14,7 +14,12 @@ export interface TestApi {
 
 /** A real API (in this process, on a free port) over a fresh database of its own. */
 export async function startTestApi(
-  options: { env?: Record<string, string>; deps?: BootDeps; database?: TestDatabase } = {},
+  options: {
+    env?: Record<string, string>;
+    deps?: BootDeps;
+    database?: TestDatabase;
+    logger?: ReturnType<typeof createLogger>;
+  } = {},
 ): Promise<TestApi> {
   // A given database is shared with another API (as several processes share one) and not dropped here.
   const db = options.database ?? (await createTestDatabase());
@@ -26,7 +31,8 @@ export async function startTestApi(
     WORKERS: '0',
     ...options.env,
   });
-  const running = await boot(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), options.deps);
+  const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const running = await boot(config, logger, options.deps);
   return {
     db,
     running,

@@ -16,7 +16,11 @@ export interface ErrorOrigin {
 export function maskUnexpectedError(error: unknown, logger: Logger, origin: ErrorOrigin): GraphQLError {
   const original = error instanceof GraphQLError ? error.originalError : error;
   if (error instanceof GraphQLError && (original === undefined || original instanceof GraphQLError)) return error;
-  logger.error({ err: original ?? error, ...origin }, 'unexpected error in a GraphQL operation');
+  // `reqId` as on the request's other lines.
+  logger.error(
+    { err: original ?? error, reqId: origin.requestId, traceId: origin.traceId },
+    'unexpected error in a GraphQL operation',
+  );
   return createGraphQLError('Unexpected error.', {
     path: error instanceof GraphQLError ? error.path : undefined,
     extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: origin.requestId },
