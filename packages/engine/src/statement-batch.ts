@@ -80,18 +80,15 @@ function sqlOf(client: Client, prepared: Prepared, s: Statement, preparing: stri
 }
 
 /**
- * Statements written for a simple-protocol query on `client`: `prepares` must be sent before
- * `executes` (one result each, in order). `sent(ok)` once the query has answered, so this
- * connection's record of what it has prepared stays true.
+ * Sends `statements` in one simple-protocol query on `client`, between the SQL `before` and `after`
+ * (BEGIN, COMMIT), each statement prepared first where this connection has not prepared it yet.
+ * Answers the statements' own results, in order (none when `after` is given: nothing reads them).
  */
-export interface LiteralStatements {
-  prepares: string[];
-  executes: string[];
-  sent(ok: boolean): void;
-}
-
-/** `statements` as SQL for one simple-protocol query on `client` (see `LiteralStatements`). */
-export function literalStatements(client: Client, statements: readonly Statement[]): LiteralStatements {
+export async function queryLiteral(
+  client: Client,
+  statements: readonly Statement[],
+  around: { before?: string; after?: string } = {},
+): Promise<Array<{ rows: unknown[] }>> {
   let prepared = preparedOn.get(client);
   if (prepared === undefined) {
     prepared = { generation: 0, names: new Set() };
@@ -100,20 +97,25 @@ export function literalStatements(client: Client, statements: readonly Statement
   const on = prepared;
   const preparing: string[] = []; // name, PREPARE statement, name, ...
   const executes = statements.map((statement) => sqlOf(client, on, statement, preparing));
-  return {
-    prepares: preparing.filter((_, i) => i % 2 === 1),
-    executes,
-    sent(ok) {
-      if (preparing.length === 0) return;
-      if (ok) {
-        for (let i = 0; i < preparing.length; i += 2) on.names.add(preparing[i] as string);
-      } else {
-        // Some PREPAREs may have run before the failure (they outlive a rollback): new names from now on.
-        on.generation++;
-        on.names.clear();
-      }
-    },
-  };
+  const prepares = preparing.filter((_, i) => i % 2 === 1);
+  const head = around.before === undefined ? [] : [around.before];
+  const sql = [...head, ...prepares, ...executes, ...(around.after === undefined ? [] : [around.after])];
+  let results: unknown;
+  try {
+    results = await client.query(sql.join(';\n'));
+  } catch (error) {
+    if (preparing.length > 0) {
+      // Some PREPAREs may have run before the failure (they outlive a rollback): new names from now on.
+      on.generation++;
+      on.names.clear();
+    }
+    throw error;
+  }
+  for (let i = 0; i < preparing.length; i += 2) on.names.add(preparing[i] as string);
+  if (around.after !== undefined) return [];
+  // One statement answers one result, several an array of them; `before` may be several statements.
+  const all = (Array.isArray(results) ? results : [results]) as Array<{ rows: unknown[] }>;
+  return all.slice(all.length - executes.length);
 }
 
 async function send(client: Client, waiting: Waiting[]): Promise<void> {
@@ -127,18 +129,15 @@ async function send(client: Client, waiting: Waiting[]): Promise<void> {
     }
     return;
   }
-  const sql = literalStatements(
-    client,
-    waiting.map((w) => w.statement),
-  );
   try {
-    const results = (await client.query([...sql.prepares, ...sql.executes].join(';\n'))) as unknown as unknown[];
-    sql.sent(true);
+    const results = await queryLiteral(
+      client,
+      waiting.map((w) => w.statement),
+    );
     waiting.forEach((w, i) => {
-      w.resolve(results[sql.prepares.length + i]);
+      w.resolve(results[i]);
     });
   } catch (error) {
-    sql.sent(false);
     for (const w of waiting) w.reject(error);
   }
 }

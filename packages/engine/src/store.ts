@@ -7,7 +7,7 @@
  * and touch only step rows no worker holds (PENDING / WAITING_APPROVAL, or SKIP LOCKED).
  */
 import { beginTenantSql, type withTenant } from '@weft/db';
-import { literalStatements, type Statement } from './statement-batch.ts';
+import { queryLiteral, type Statement } from './statement-batch.ts';
 import type { ExecutionEvent, ExecutionMode, ExecutionStatus, StepStatus, TenantClient } from './types.ts';
 
 export interface ExecutionRow {
@@ -166,10 +166,15 @@ export interface WritesWithAppend {
 /** The SQLSTATE of a failed `weft_check` (migration 1700000000008_engine_check.sql). */
 export const STALE_WRITE = 'WF001';
 
-/** A condition that is always true but makes PostgreSQL run the SELECT-only CTEs (and checks `guard`). */
+/** A condition that is always true but makes PostgreSQL run the SELECT-only CTEs. */
+function runSelects(writes: WritesWithAppend | undefined): string {
+  return writes === undefined ? '' : writes.select.map((c) => ` AND (SELECT count(*) FROM ${c}) >= 0`).join('');
+}
+
+/** `runSelects`, and the writes' `check` and `guard`. */
 function mustRun(writes: WritesWithAppend | undefined): string {
   if (writes === undefined) return '';
-  const run = writes.select.map((c) => ` AND (SELECT count(*) FROM ${c}) >= 0`).join('');
+  const run = runSelects(writes);
   const checked = writes.check === undefined ? run : `${run} AND weft_check(${writes.check}, 'rows not as expected')`;
   return writes.guard === undefined ? checked : `${checked} AND (${writes.guard})`;
 }
@@ -383,7 +388,7 @@ export async function appendEventsAtCommit(
            RETURNING 1
          )
        SELECT weft_check((SELECT count(*) FROM ins) = $3::int AND (SELECT last_seq FROM e) = ${expected}${guard}
-                         ${writes === undefined ? '' : writes.select.map((c) => ` AND (SELECT count(*) FROM ${c}) >= 0`).join('')},
+                         ${runSelects(writes)},
                          'events not appended as announced')`,
       [
         exec.workspaceId,
@@ -525,17 +530,9 @@ async function inTenant<T>(
     // Parsed and planned once per connection like the statements after it, not in every transaction.
     const first =
       opening === undefined ? [] : [{ text: opening.text, values: opening.values }, ...(opening.then ?? [])];
-    const sent = literalStatements(client, first);
-    let results: Array<{ rows: unknown[] }>;
-    try {
-      const sql = [beginTenantSql(client, { workspaceId }), ...sent.prepares, ...sent.executes].join(';\n');
-      results = (await client.query(sql)) as unknown as Array<{ rows: unknown[] }>;
-      sent.sent(true);
-    } catch (error) {
-      sent.sent(false);
-      throw error;
-    }
-    const rows = results.slice(results.length - sent.executes.length).map((r) => r.rows);
+    const rows = (await queryLiteral(client, first, { before: beginTenantSql(client, { workspaceId }) })).map(
+      (r) => r.rows,
+    );
     const opened = rows[0] ?? [];
     const followed = rows.slice(1);
     const held: Statement[] = [];
@@ -546,13 +543,10 @@ async function inTenant<T>(
     } finally {
       beforeCommit.delete(client);
     }
-    const finals = literalStatements(client, held);
     const tail = atCommit === undefined ? '' : notifyAfter(client, atCommit);
     try {
-      await client.query([...finals.prepares, ...finals.executes, `COMMIT${tail}`].join(';\n'));
-      finals.sent(true);
+      await queryLiteral(client, held, { after: `COMMIT${tail}` });
     } catch (error) {
-      finals.sent(false);
       const code = (error as { code?: unknown }).code;
       if (tail === '' || typeof code !== 'string' || !NOTIFY_ONLY.has(code)) throw error;
       // Committed; subscribers re-read the database when idle, so lost announcements only delay them.
