@@ -1,34 +1,51 @@
 // Engine throughput and scheduling overhead against raw graphile-worker on the same database, in
 // the same run (DESIGN.md §7). Goals: ≥ 50 % of raw throughput, ≤ 5 ms p50 overhead per step.
+//
+// This 2-core VM's speed drifts by tens of percent within minutes, so one round of each side says
+// little. Each side runs ROUNDS rounds of every phase; the first is reported as "cold" (new
+// database connections, backend caches, first plans, JIT) and left out of the figures the goals
+// are judged on, which are medians of the later, steady rounds. Raw graphile-worker's rounds run
+// before AND after the engine's, so a drift of the machine during the run hits both sides alike.
 import { readFileSync } from 'node:fs';
 import { withTenant } from '@weft/db';
 import { createEngine, type PlanSpec, type ToolDefinition } from '@weft/engine';
 import { createPlanVersion, createTestDatabase, createWorkspace } from '@weft/test-utils';
-import { type JobHelpers, Logger, run } from 'graphile-worker';
+import { type JobHelpers, Logger, type Runner, run } from 'graphile-worker';
 import pg from 'pg';
 
 const STEPS = 600;
 const CHAIN = 150;
 const CONCURRENCY = 10;
+const RUNS = 30;
+/** Rounds per phase, the first of them cold. BENCH_ENGINE_ROUNDS=<n> changes it (at least 2). */
+const ROUNDS = Math.max(2, Number(process.env.BENCH_ENGINE_ROUNDS ?? 4));
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
-
+const median = (values: number[]) => percentile(values, 50);
 const fmt = (n: number) => n.toFixed(2);
+
+/** One timed phase: its rate (steps or jobs per second) and CPU per step of this process and of Postgres. */
+interface Round {
+  rate: number;
+  nodeMs: number;
+  pgMs: number | null;
+}
+
 const db = await createTestDatabase({ poolMax: 20 });
 try {
   const queuePool = new pg.Pool({ connectionString: db.ownerUrl, max: CONCURRENCY + 3 });
   queuePool.on('error', () => {});
   queuePool.on('connect', (c) => c.on('error', () => {}));
 
-  // CPU used by this process and by the bench database's backends (Linux /proc): on a shared,
-  // loaded machine, work per step compares runs where wall-clock rates swing. Approximate: a
-  // backend that exits during a phase takes its CPU time with it.
+  // CPU used by this process and by the bench database's backends (Linux /proc): steadier than
+  // wall-clock rates on a shared machine. Approximate: a backend that exits during a phase takes
+  // its CPU time with it.
   const cpuSample = async (): Promise<{ node: number; pg: Map<number, number> | null }> => {
     const usage = process.cpuUsage();
-    let pg: Map<number, number> | null = new Map();
+    let pgCpu: Map<number, number> | null = new Map();
     try {
       const { rows } = await queuePool.query<{ pid: number }>(
         'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
@@ -36,19 +53,27 @@ try {
       for (const { pid } of rows) {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        pg.set(pid, (Number(fields[11]) + Number(fields[12])) * 10); // utime + stime, 100 ticks/s
+        pgCpu.set(pid, (Number(fields[11]) + Number(fields[12])) * 10); // utime + stime, 100 ticks/s
       }
     } catch {
-      pg = null;
+      pgCpu = null;
     }
-    return { node: (usage.user + usage.system) / 1000, pg };
+    return { node: (usage.user + usage.system) / 1000, pg: pgCpu };
   };
-  const cpuPerStep = (from: Awaited<ReturnType<typeof cpuSample>>, to: typeof from, steps: number): string => {
-    const node = (to.node - from.node) / steps;
-    if (from.pg === null || to.pg === null) return `CPU/step: node ${fmt(node)} ms`;
-    let pgMs = 0;
-    for (const [pid, ms] of to.pg) pgMs += ms - (from.pg.get(pid) ?? 0);
-    return `CPU/step: node ${fmt(node)} ms, postgres ${fmt(pgMs / steps)} ms`;
+  /** Times `work` (which runs STEPS steps or jobs) with the CPU it took. */
+  const timed = async (work: () => Promise<void>): Promise<Round> => {
+    const from = await cpuSample();
+    const start = performance.now();
+    await work();
+    const seconds = (performance.now() - start) / 1000;
+    const to = await cpuSample();
+    let pgMs: number | null = null;
+    if (from.pg !== null && to.pg !== null) {
+      pgMs = 0;
+      for (const [pid, ms] of to.pg) pgMs += ms - (from.pg.get(pid) ?? 0);
+      pgMs /= STEPS;
+    }
+    return { rate: STEPS / seconds, nodeMs: (to.node - from.node) / STEPS, pgMs };
   };
 
   // ---------------------------------------------------------------- raw graphile-worker
@@ -56,47 +81,61 @@ try {
   let rawAllDone: () => void = () => {};
   const rawChainMarks: Array<{ start: number; end: number }> = [];
   let chainFinished: () => void = () => {};
-  const runner = await run({
-    pgPool: queuePool,
-    concurrency: CONCURRENCY,
-    noHandleSignals: true,
-    pollInterval: 1000,
-    logger: new Logger(() => () => {}),
-    taskList: {
-      noop: async () => {
-        rawDone++;
-        if (rawDone === STEPS) rawAllDone();
+  const startRaw = (): Promise<Runner> =>
+    run({
+      pgPool: queuePool,
+      concurrency: CONCURRENCY,
+      noHandleSignals: true,
+      pollInterval: 1000,
+      logger: new Logger(() => () => {}),
+      taskList: {
+        noop: async () => {
+          rawDone++;
+          if (rawDone === STEPS) rawAllDone();
+        },
+        chain: async (payload: unknown, helpers: JobHelpers) => {
+          const start = performance.now();
+          const { i } = payload as { i: number };
+          const end = performance.now();
+          rawChainMarks.push({ start, end });
+          if (i + 1 < CHAIN) await helpers.addJob('chain', { i: i + 1 });
+          else chainFinished();
+        },
       },
-      chain: async (payload: unknown, helpers: JobHelpers) => {
-        const start = performance.now();
-        const { i } = payload as { i: number };
-        const end = performance.now();
-        rawChainMarks.push({ start, end });
-        if (i + 1 < CHAIN) await helpers.addJob('chain', { i: i + 1 });
-        else chainFinished();
-      },
-    },
-  });
-  const rawAll = new Promise<void>((r) => {
-    rawAllDone = r;
-  });
-  const rawCpu = await cpuSample();
-  const rawStart = performance.now();
-  await queuePool.query(
-    `SELECT graphile_worker.add_jobs(array_agg(ROW('noop', '{}'::json, NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec))
-       FROM generate_series(1, $1)`,
-    [STEPS],
-  );
-  await rawAll;
-  const rawSeconds = (performance.now() - rawStart) / 1000;
-  const rawCpuText = cpuPerStep(rawCpu, await cpuSample(), STEPS);
-  const rawChain = new Promise<void>((r) => {
-    chainFinished = r;
-  });
-  await queuePool.query(`SELECT graphile_worker.add_job('chain', '{"i":0}'::json)`);
-  await rawChain;
+    });
+  const rawRound = (): Promise<Round> =>
+    timed(async () => {
+      rawDone = 0;
+      const all = new Promise<void>((r) => {
+        rawAllDone = r;
+      });
+      await queuePool.query(
+        `SELECT graphile_worker.add_jobs(array_agg(ROW('noop', '{}'::json, NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec))
+           FROM generate_series(1, $1)`,
+        [STEPS],
+      );
+      await all;
+    });
+  const rawChainRound = async (): Promise<number[]> => {
+    rawChainMarks.length = 0;
+    const finished = new Promise<void>((r) => {
+      chainFinished = r;
+    });
+    await queuePool.query(`SELECT graphile_worker.add_job('chain', '{"i":0}'::json)`);
+    await finished;
+    return rawChainMarks.slice(1).map((m, i) => m.start - (rawChainMarks[i]?.end ?? m.start));
+  };
+
+  // Raw rounds before the engine exists: its workers would wake at every chained job's NOTIFY.
+  const rawBefore: Round[] = [];
+  const rawGaps: number[] = [];
+  let runner = await startRaw();
+  for (let r = 0; r < ROUNDS; r++) {
+    rawBefore.push(await rawRound());
+    const gaps = await rawChainRound();
+    if (r > 0) rawGaps.push(...gaps);
+  }
   await runner.stop();
-  const rawGaps = rawChainMarks.slice(1).map((m, i) => m.start - (rawChainMarks[i]?.end ?? m.start));
 
   // ---------------------------------------------------------------- the engine
   const marks = new Map<string, { start: number; end: number }>();
@@ -152,6 +191,10 @@ try {
       };
       waiting.set(executionId, done);
     });
+  const succeeded = async (executionId: string, what: string) => {
+    const status = await finished(executionId);
+    if (status !== 'SUCCEEDED') throw new Error(`${what} run ended ${status}`);
+  };
   // Saving a plan version is not step execution: it happens before the clock starts. Starting the
   // execution (the engine's counterpart of raw graphile-worker's add_jobs) is timed.
   const versionOf = (spec: PlanSpec) => createPlanVersion(db.pools, ws.workspaceId, spec);
@@ -159,70 +202,91 @@ try {
     withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
       engine.startExecution(c, ws.workspaceId, { planVersionId, actor: { userId: ws.userId, role: 'ADMIN' } }),
     );
-  const startPlan = async (spec: PlanSpec) => startVersion(await versionOf(spec));
 
-  const fan: PlanSpec = {
+  const fanVersion = await versionOf({
     concurrency: CONCURRENCY,
     steps: Array.from({ length: STEPS }, (_, i) => ({ id: `s${i}`, tool: 'bench.noop' })),
-  };
-  const fanVersion = await versionOf(fan);
-  const engineCpu = await cpuSample();
-  const engineStart = performance.now();
-  const fanRun = await startVersion(fanVersion);
-  const fanStatus = await finished(fanRun.executionId);
-  const engineSeconds = (performance.now() - engineStart) / 1000;
-  const engineCpuText = cpuPerStep(engineCpu, await cpuSample(), STEPS);
-  if (fanStatus !== 'SUCCEEDED') throw new Error(`fan-out run ended ${fanStatus}`);
-
+  });
   // The same number of steps spread over many executions: steps of different executions do not
-  // wait for each other's execution-row lock.
-  const RUNS = 30;
-  const small: PlanSpec = {
+  // wait for each other's execution-row lock, but each execution is started and ended.
+  const smallVersion = await versionOf({
     concurrency: 5,
     steps: Array.from({ length: STEPS / RUNS }, (_, i) => ({ id: `m${i}`, tool: 'bench.noop' })),
-  };
-  const smallVersion = await versionOf(small);
-  const manyCpu = await cpuSample();
-  const manyStart = performance.now();
-  const many = await Promise.all(Array.from({ length: RUNS }, () => startVersion(smallVersion)));
-  for (const run of many) {
-    const status = await finished(run.executionId);
-    if (status !== 'SUCCEEDED') throw new Error(`run ended ${status}`);
-  }
-  const manySeconds = (performance.now() - manyStart) / 1000;
-  const manyCpuText = cpuPerStep(manyCpu, await cpuSample(), STEPS);
-
-  const chain: PlanSpec = {
+  });
+  const chainVersion = await versionOf({
     steps: Array.from({ length: CHAIN }, (_, i) => ({
       id: `c${i}`,
       tool: 'bench.noop',
       ...(i > 0 ? { after: [`c${i - 1}`] } : {}),
     })),
+  });
+  const fanRound = () =>
+    timed(async () => {
+      const { executionId } = await startVersion(fanVersion);
+      await succeeded(executionId, 'fan-out');
+    });
+  const manyRound = () =>
+    timed(async () => {
+      const many = await Promise.all(Array.from({ length: RUNS }, () => startVersion(smallVersion)));
+      for (const { executionId } of many) await succeeded(executionId, 'small');
+    });
+  const chainRound = async (): Promise<number[]> => {
+    const { executionId } = await startVersion(chainVersion);
+    await succeeded(executionId, 'chain');
+    const gaps: number[] = [];
+    for (let i = 1; i < CHAIN; i++) {
+      const prev = marks.get(`${executionId}/c${i - 1}`);
+      const cur = marks.get(`${executionId}/c${i}`);
+      if (prev !== undefined && cur !== undefined) gaps.push(cur.start - prev.end);
+    }
+    return gaps;
   };
-  const chainRun = await startPlan(chain);
-  const chainStatus = await finished(chainRun.executionId);
-  if (chainStatus !== 'SUCCEEDED') throw new Error(`chain run ended ${chainStatus}`);
+  const fanRounds: Round[] = [];
+  const manyRounds: Round[] = [];
   const gaps: number[] = [];
-  for (let i = 1; i < CHAIN; i++) {
-    const prev = marks.get(`${chainRun.executionId}/c${i - 1}`);
-    const cur = marks.get(`${chainRun.executionId}/c${i}`);
-    if (prev !== undefined && cur !== undefined) gaps.push(cur.start - prev.end);
+  for (let r = 0; r < ROUNDS; r++) {
+    fanRounds.push(await fanRound());
+    manyRounds.push(await manyRound());
+    const chainGaps = await chainRound();
+    if (r > 0) gaps.push(...chainGaps);
   }
   watch.abort();
   await watching.catch(() => {});
   await engine.stop();
+
+  // Raw again, on the machine as it is now (the engine's workers have stopped).
+  const rawAfter: Round[] = [];
+  runner = await startRaw();
+  for (let r = 0; r < ROUNDS - 1; r++) rawAfter.push(await rawRound());
+  await runner.stop();
   await queuePool.end();
 
-  const rawRate = STEPS / rawSeconds;
-  const engineRate = STEPS / engineSeconds;
-  const manyRate = STEPS / manySeconds;
+  // ---------------------------------------------------------------- report
+  const steadyRaw = [...rawBefore.slice(1), ...rawAfter];
+  const rawRate = median(steadyRaw.map((r) => r.rate));
+  const cpu = (rounds: Round[]) => {
+    const pgMs = rounds.map((r) => r.pgMs).filter((v): v is number => v !== null);
+    return `CPU/step node ${fmt(median(rounds.map((r) => r.nodeMs)))} ms${pgMs.length === 0 ? '' : `, postgres ${fmt(median(pgMs))} ms`}`;
+  };
+  const rates = (rounds: Round[]) => rounds.map((r) => r.rate.toFixed(0)).join(', ');
+  const line = (label: string, rounds: Round[], goal: string) => {
+    const steady = rounds.slice(1);
+    const rate = median(steady.map((r) => r.rate));
+    const cold = rounds[0];
+    const coldRatio = cold === undefined || rawBefore[0] === undefined ? Number.NaN : cold.rate / rawBefore[0].rate;
+    return [
+      `  ${label}: ${fmt(rate)}/s = ${fmt((rate / rawRate) * 100)} % of raw${goal}  (${cpu(steady)})`,
+      `    steady rounds ${rates(steady)}; cold round ${cold?.rate.toFixed(0)}/s = ${fmt(coldRatio * 100)} % of raw's cold round`,
+    ].join('\n');
+  };
   process.stdout.write(
     [
-      `no-op throughput (${STEPS} jobs/steps, worker concurrency ${CONCURRENCY}):`,
-      `  raw graphile-worker: ${fmt(rawRate)} jobs/s  (${rawCpuText})`,
-      `  weft engine, one execution (concurrency ${CONCURRENCY}):      ${fmt(engineRate)} steps/s  = ${fmt((engineRate / rawRate) * 100)} % of raw  (${engineCpuText})`,
-      `  weft engine, ${RUNS} executions × ${STEPS / RUNS} steps (concurrency 5): ${fmt(manyRate)} steps/s  = ${fmt((manyRate / rawRate) * 100)} % of raw (goal ≥ 50 %)  (${manyCpuText})`,
-      `scheduling overhead per step (previous step's end → next step's start, chain of ${CHAIN}):`,
+      `no-op throughput (${STEPS} jobs/steps a round, worker concurrency ${CONCURRENCY}; medians of ${ROUNDS - 1} steady rounds per side, raw's before and after the engine's):`,
+      `  raw graphile-worker: ${fmt(rawRate)} jobs/s  (${cpu(steadyRaw)})`,
+      `    steady rounds before ${rates(rawBefore.slice(1))}, after ${rates(rawAfter)}; cold round ${rawBefore[0]?.rate.toFixed(0)}/s`,
+      line(`weft engine, one execution (concurrency ${CONCURRENCY})`, fanRounds, ' (goal ≥ 50 %)'),
+      line(`weft engine, ${RUNS} executions × ${STEPS / RUNS} steps (concurrency 5)`, manyRounds, ' (goal ≥ 50 %)'),
+      `scheduling overhead per step (previous step's end → next step's start; chains of ${CHAIN}, steady rounds pooled):`,
       `  raw graphile-worker chained jobs: p50 ${fmt(percentile(rawGaps, 50))} ms, p99 ${fmt(percentile(rawGaps, 99))} ms`,
       `  weft engine:                      p50 ${fmt(percentile(gaps, 50))} ms, p99 ${fmt(percentile(gaps, 99))} ms (goal p50 ≤ 5 ms)`,
       '',
