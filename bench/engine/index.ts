@@ -17,9 +17,9 @@ const STEPS = 600;
 const CHAIN = 150;
 const CONCURRENCY = 10;
 const RUNS = 30;
-/** Rounds per phase, the first of them cold. BENCH_ENGINE_ROUNDS=<n> changes it (at least 2). */
 /** Finished runs each of 10 workspaces has before the engine is measured (BENCH_ENGINE_HISTORY=0: none). */
 const HISTORY_RUNS = 300;
+/** Rounds per phase, the first of them cold. BENCH_ENGINE_ROUNDS=<n> changes it (at least 2). */
 const ROUNDS = Math.max(2, Number(process.env.BENCH_ENGINE_ROUNDS ?? 4));
 
 function percentile(values: number[], p: number): number {
