@@ -207,7 +207,11 @@ try {
     const status = await finished(executionId);
     if (status !== 'SUCCEEDED') throw new Error(`${what} run ended ${status}`);
   };
-  /** HISTORY_RUNS finished runs of 20 steps in `workspaceId` and in 9 other workspaces, then ANALYZE. */
+  /**
+   * HISTORY_RUNS finished runs of 20 steps in `workspaceId` and in 9 other workspaces, then ANALYZE.
+   * One statement per workspace: test-utils' seedExecution writes a run at a time, far too slow
+   * for 3,000 runs.
+   */
   const seedHistory = async (workspaceId: string, planVersionId: string) => {
     const spaces = [{ workspaceId, planVersionId }];
     for (let i = 0; i < 9; i++) {

@@ -9,12 +9,8 @@
 -- per matching endpoint and event, with its job, in the event's transaction; run as the inserting
 -- role, so RLS scopes the endpoints.
 CREATE FUNCTION weft_events_fan_out() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE queued integer;
+DECLARE queued integer; -- only receives the count: PERFORM cannot start with WITH
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM webhook_endpoints e
-                  WHERE e.enabled AND e.workspace_id IN (SELECT n.workspace_id FROM new_events n)) THEN
-    RETURN NULL;
-  END IF;
   WITH d AS (
     INSERT INTO webhook_endpoint_deliveries (workspace_id, endpoint_id, execution_id, event_seq, event_type, payload)
     SELECT n.workspace_id, e.id, n.execution_id, n.seq, n.type,
