@@ -27,9 +27,14 @@ export function createPools(options: PoolOptions): Pools {
     ...common,
     max: Math.max(2, Math.ceil(common.max / 2)),
   });
-  // An idle client losing its connection (database restart) must not crash the process.
-  app.on('error', () => {});
-  owner.on('error', () => {});
+  // A client losing its connection (database restart, pg_terminate_backend) must not crash the
+  // process. pg-pool listens on idle clients only; a checked-out client between two queries emits
+  // 'error' with nobody listening, which Node throws. Its next query then rejects ("not queryable"),
+  // and release() drops it from the pool.
+  for (const pool of [app, owner]) {
+    pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
+  }
   let closed: Promise<void> | undefined;
   return {
     app,
