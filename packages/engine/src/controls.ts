@@ -15,7 +15,33 @@ import {
   setExecutionStatus,
   TERMINAL,
 } from './store.ts';
-import type { Actor, ExecutionStatus, TenantClient } from './types.ts';
+import type { Actor, ExecutionStatus, Role, TenantClient } from './types.ts';
+
+/** @public What an approval policy decides on: one actor deciding one approval gate. */
+export interface ApprovalPolicyInput {
+  workspaceId: string;
+  executionId: string;
+  /** The gate's step id. */
+  stepId: string;
+  /** The gate's `approvers` (empty when the plan names none). */
+  approvers: Role[];
+  actor: Actor;
+}
+
+/**
+ * @public Whether an actor may decide (approve or reject) an approval gate. Runs inside the
+ * deciding transaction with the execution locked, so it should be quick; a throw fails the call.
+ */
+export type ApprovalPolicy = (input: ApprovalPolicyInput) => boolean | Promise<boolean>;
+
+/** @public The built-in rule: the actor's role is one of `approvers`; empty means ADMIN or MEMBER. */
+export function defaultApprovalPolicy(input: ApprovalPolicyInput): boolean {
+  return input.actor.role !== null && allowedRoles(input.approvers).includes(input.actor.role);
+}
+
+function allowedRoles(approvers: Role[]): Role[] {
+  return approvers.length > 0 ? approvers : ['ADMIN', 'MEMBER'];
+}
 
 function notFound(executionId: string): ControlResult {
   return { ok: false, code: 'NOT_FOUND', message: `execution ${executionId} not found` };
@@ -160,7 +186,7 @@ export async function decideApproval(
   if (executionId === undefined) return { ok: false, code: 'NOT_FOUND', message: `approval ${approvalId} not found` };
   const exec = await lockExecution(client, executionId);
   if (exec === null) return notFound(executionId);
-  const { rows } = await client.query<{ step_id: string; status: string; approvers: string[]; expired: boolean }>(
+  const { rows } = await client.query<{ step_id: string; status: string; approvers: Role[]; expired: boolean }>(
     `SELECT step_id, status, approvers, (expires_at IS NOT NULL AND expires_at <= now()) AS expired
        FROM approvals WHERE id = $1 FOR UPDATE`,
     [approvalId],
@@ -174,9 +200,20 @@ export async function decideApproval(
       message: `approval is ${approval.expired ? 'EXPIRED' : approval.status}`,
     };
   }
-  const allowed = approval.approvers.length > 0 ? approval.approvers : ['ADMIN', 'MEMBER'];
-  if (decision.actor.role === null || !allowed.includes(decision.actor.role)) {
-    return { ok: false, code: 'FORBIDDEN', message: `only ${allowed.join(' or ')} may decide this approval` };
+  const policy = rt.approvalPolicy ?? defaultApprovalPolicy;
+  const allowed = await policy({
+    workspaceId: exec.workspace_id,
+    executionId,
+    stepId: approval.step_id,
+    approvers: [...approval.approvers],
+    actor: decision.actor,
+  });
+  if (!allowed) {
+    const message =
+      rt.approvalPolicy === undefined
+        ? `only ${allowedRoles(approval.approvers).join(' or ')} may decide this approval`
+        : 'the approval policy does not let this actor decide this approval';
+    return { ok: false, code: 'FORBIDDEN', message };
   }
   if (TERMINAL.includes(exec.status) || exec.status === 'ROLLING_BACK') return invalid(exec, 'decide an approval of');
   const status = decision.approve ? 'APPROVED' : 'REJECTED';

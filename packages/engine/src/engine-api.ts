@@ -75,7 +75,7 @@ export interface EngineApi {
     executionId: string,
     actor: Actor,
   ): Promise<ControlResult>;
-  /** `actor.role` is checked against the step's `approvers`. */
+  /** `EngineOptions.approvalPolicy` decides whether `actor` may (default: its role against the step's `approvers`). */
   decideApproval(
     client: TenantClient,
     workspaceId: string,

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { type CompensateJob, runCompensateJob } from './compensation.ts';
 import {
   type ApprovalExpireJob,
+  type ApprovalPolicy,
   cancel,
   decideApproval,
   expireApproval,
@@ -70,6 +71,14 @@ export interface EngineOptions {
    * by the database), run beside the engine's own. Names must start with `weft.`.
    */
   tasks?: Record<string, (payload: unknown) => Promise<void>>;
+  /**
+   * The role check hook of approval gates: decides whether `actor` may approve or reject a gate,
+   * instead of the default rule (`defaultApprovalPolicy`: the actor's role is one of the gate's
+   * `approvers`, or ADMIN or MEMBER when it names none). Wrap the default to extend it, e.g. to
+   * let named users decide. A `false` answer refuses like a role refusal (`FORBIDDEN`, nothing
+   * written). It runs in the deciding transaction with the execution locked: keep it quick.
+   */
+  approvalPolicy?: ApprovalPolicy;
 }
 
 /** @public The engine: EngineApi plus what processes and tests need. */
@@ -115,6 +124,7 @@ export function createEngine(options: EngineOptions): Engine {
     workspaceConcurrency: options.workspaceConcurrency ?? null,
     rateLimits: options.rateLimits ?? {},
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
+    approvalPolicy: options.approvalPolicy,
     plans: new PlanCache(),
     running: new Map(),
     runAhead: false,

@@ -1,3 +1,5 @@
+import { NonRetriableToolError } from './types.ts';
+
 /** @public Machine codes of plan validation issues (`PlanIssue.code`). */
 export const PlanIssueCode = {
   SCHEMA: 'SCHEMA',
@@ -37,6 +39,23 @@ export class EngineError extends Error {
     readonly details?: unknown,
   ) {
     super(message);
+  }
+}
+
+/**
+ * @public Rejects `ctx.context.set` / `ctx.messages.post` from an attempt that no longer owns its
+ * step: its lease was lost and the step dispatched again (new fence), or the step was cancelled or
+ * has finished. Nothing was written. Non-retriable: the attempt's result is rejected anyway, and a
+ * live attempt never sees this.
+ */
+export class StaleAttemptError extends NonRetriableToolError {
+  override name = 'StaleAttemptError';
+  constructor(
+    readonly executionId: string,
+    readonly stepId: string,
+    readonly fence: number,
+  ) {
+    super(`attempt (fence ${fence}) no longer owns step "${stepId}": late write rejected`);
   }
 }
 

@@ -1,5 +1,6 @@
 export { builtinTools } from './builtin-tools.ts';
 export { canonicalJson, hashPlan } from './canonical-json.ts';
+export { type ApprovalPolicy, type ApprovalPolicyInput, defaultApprovalPolicy } from './controls.ts';
 export { createEngine, type Engine, type EngineOptions } from './engine.ts';
 export type {
   ControlResult,
@@ -8,7 +9,7 @@ export type {
   StartExecutionInput,
   ToolStats,
 } from './engine-api.ts';
-export { EngineError, EngineErrorCode, PlanIssueCode, toEngineError } from './errors.ts';
+export { EngineError, EngineErrorCode, PlanIssueCode, StaleAttemptError, toEngineError } from './errors.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export { diffPlans } from './plan-diff.ts';
 export { inferDependencies } from './plan-graph.ts';

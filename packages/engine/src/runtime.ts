@@ -1,5 +1,6 @@
 import type { Pools } from '@weft/db';
 import type { Redis } from 'ioredis';
+import type { ApprovalPolicy } from './controls.ts';
 import { EngineError } from './errors.ts';
 import type { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
 import type { Logger } from './logger.ts';
@@ -46,6 +47,8 @@ export interface Runtime {
   runAhead: boolean;
   /** The workers are stopping: begin nothing more here, hand begun steps back. */
   stopping: boolean;
+  /** Decides who may decide an approval gate; unset: `defaultApprovalPolicy`. */
+  approvalPolicy: ApprovalPolicy | undefined;
   /** Local running attempts, by `${executionId}/${stepId}`, so cancel can abort them. */
   running: Map<string, AbortController>;
 }

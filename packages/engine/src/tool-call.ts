@@ -4,7 +4,7 @@
  * aborts it too. A tool that ignores its signal is abandoned at the abort, not awaited.
  */
 import { withTenant } from '@weft/db';
-import { EngineError, toEngineError } from './errors.ts';
+import { EngineError, StaleAttemptError, toEngineError } from './errors.ts';
 import { renewLocks } from './resource-locks.ts';
 import type { Runtime } from './runtime.ts';
 import type { ExecutionMode, StepSpec, ToolContext, ToolDefinition } from './types.ts';
@@ -112,6 +112,39 @@ async function heartbeat(rt: Runtime, call: ToolCall, controller: AbortControlle
   }
 }
 
+/**
+ * Runs one write of the attempt's tool (`$5`, `$6`, ... after the step's key and fence) only while
+ * the attempt still owns its step, else writes nothing and throws `StaleAttemptError`. A stalled
+ * attempt would otherwise change a run that another attempt, a cancel or the step's own finish has
+ * taken over. `owned` locks the step row FOR SHARE, so a re-dispatch (a new fence) waits for a
+ * write that saw the old one: the write lands before the step changes hands or not at all. Step
+ * row before execution row, the lock order of worker transactions. A cancel skips the rows it
+ * finds locked (this one, during the write) and leaves them RUNNING for their worker to finish,
+ * hence the execution status. A compensation runs while its step is SUCCEEDED, the run ROLLING_BACK.
+ */
+async function ownedWrite(rt: Runtime, call: ToolCall, statement: string, values: unknown[]): Promise<void> {
+  const written = await withTenant(rt.pools.app, { workspaceId: call.workspaceId }, async (client) => {
+    const { rowCount } = await client.query(
+      `WITH owned AS MATERIALIZED (
+         SELECT 1 FROM step_runs r JOIN executions e ON e.workspace_id = r.workspace_id AND e.id = r.execution_id
+          WHERE r.workspace_id = $1 AND r.execution_id = $2 AND r.step_id = $3 AND r.fence = $4
+            AND ((r.status = 'RUNNING' AND e.status <> 'CANCELLED')
+              OR (r.status = 'SUCCEEDED' AND e.status = 'ROLLING_BACK'))
+            FOR SHARE OF r)
+       ${statement}`,
+      [call.workspaceId, call.executionId, call.stepId, call.fence, ...values],
+    );
+    return (rowCount ?? 0) > 0;
+  });
+  if (!written) {
+    rt.logger.warn(
+      { executionId: call.executionId, stepId: call.stepId, fence: call.fence },
+      'late write of a stale attempt rejected',
+    );
+    throw new StaleAttemptError(call.executionId, call.stepId, call.fence);
+  }
+}
+
 function toolContext(rt: Runtime, call: ToolCall, signal: AbortSignal): ToolContext {
   const scope = { workspaceId: call.workspaceId };
   return {
@@ -131,21 +164,23 @@ function toolContext(rt: Runtime, call: ToolCall, signal: AbortSignal): ToolCont
           return rows[0]?.value ?? undefined;
         }),
       set: (key, value) =>
-        withTenant(rt.pools.app, scope, async (client) => {
-          await client.query(
-            `UPDATE executions SET context = jsonb_set(context, ARRAY[$2::text], $3::jsonb, true) WHERE id = $1`,
-            [call.executionId, key, JSON.stringify(value ?? null)],
-          );
-        }),
+        ownedWrite(
+          rt,
+          call,
+          `UPDATE executions SET context = jsonb_set(context, ARRAY[$5::text], $6::jsonb, true)
+            WHERE workspace_id = $1 AND id = $2 AND EXISTS (SELECT 1 FROM owned)`,
+          [key, JSON.stringify(value ?? null)],
+        ),
     },
     messages: {
       post: (channel, body) =>
-        withTenant(rt.pools.app, scope, async (client) => {
-          await client.query(
-            `INSERT INTO step_messages (workspace_id, execution_id, channel, step_id, body) VALUES ($1, $2, $3, $4, $5)`,
-            [call.workspaceId, call.executionId, channel, call.stepId, JSON.stringify(body ?? null)],
-          );
-        }),
+        ownedWrite(
+          rt,
+          call,
+          `INSERT INTO step_messages (workspace_id, execution_id, channel, step_id, body)
+           SELECT $1, $2, $5, $3, $6::jsonb FROM owned`,
+          [channel, JSON.stringify(body ?? null)],
+        ),
       read: (channel) =>
         withTenant(rt.pools.app, scope, async (client) => {
           const { rows } = await client.query<{ body: unknown }>(
