@@ -20,6 +20,8 @@ describe('loadConfig', () => {
       secretKeyGenerated: true,
       rateLimit: { perUser: 600, perWorkspace: 3000, windowMs: 60_000 },
       requestTimeoutMs: 30_000,
+      workspaceConcurrency: undefined,
+      stepRateLimits: {},
     });
     // The generated key is kept, so secrets stay readable after a restart.
     expect(readFileSync(join(dir, 'secret.key'), 'utf8').trim()).toBe(config.secretKey);
@@ -38,6 +40,28 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production' }, /^Invalid configuration: SECRET_KEY must be set when NODE_ENV=production/],
     [{ RATE_LIMIT_PER_MINUTE: '0' }, /^Invalid configuration: RATE_LIMIT_PER_MINUTE must be at least 1/],
     [{ REQUEST_TIMEOUT_MS: 'soon' }, /^Invalid configuration: REQUEST_TIMEOUT_MS must be a whole number/],
+    [{ WORKSPACE_CONCURRENCY: '0' }, /^Invalid configuration: WORKSPACE_CONCURRENCY must be at least 1/],
+    [{ WORKSPACE_CONCURRENCY: '-2' }, /^Invalid configuration: WORKSPACE_CONCURRENCY must be a whole number/],
+    [{ WORKSPACE_CONCURRENCY: 'many' }, /^Invalid configuration: WORKSPACE_CONCURRENCY must be a whole number/],
+    [{ RATE_LIMIT_WORKSPACE: '100' }, /^Invalid configuration: RATE_LIMIT_WORKSPACE must be <capacity>\/<refill/],
+    [{ RATE_LIMIT_WORKSPACE: '0/10' }, /^Invalid configuration: RATE_LIMIT_WORKSPACE must be <capacity>\/<refill/],
+    [{ RATE_LIMIT_WORKSPACE: '10/0' }, /^Invalid configuration: RATE_LIMIT_WORKSPACE must be <capacity>\/<refill/],
+    [{ RATE_LIMIT_WORKSPACE: '-1/5' }, /^Invalid configuration: RATE_LIMIT_WORKSPACE must be <capacity>\/<refill/],
+    [{ RATE_LIMIT_WORKSPACE: '1.5/5' }, /^Invalid configuration: RATE_LIMIT_WORKSPACE must be <capacity>\/<refill/],
+    [{ RATE_LIMIT_WORKSPACE: 'ten/1' }, /^Invalid configuration: RATE_LIMIT_WORKSPACE must be <capacity>\/<refill/],
+    [
+      { RATE_LIMIT_TOOLS: 'http.request' },
+      /^Invalid configuration: RATE_LIMIT_TOOLS must be <tool name>=.*"http.request"/,
+    ],
+    [{ RATE_LIMIT_TOOLS: 'http.request=20' }, /^Invalid configuration: RATE_LIMIT_TOOLS must be <tool name>=/],
+    [{ RATE_LIMIT_TOOLS: '=20/5' }, /^Invalid configuration: RATE_LIMIT_TOOLS must be <tool name>=/],
+    [
+      { RATE_LIMIT_TOOLS: 'http.request=20/5,email.send=0/1' },
+      /RATE_LIMIT_TOOLS .*; "email.send=0\/1" needs a tool name, a whole capacity/,
+    ],
+    [{ RATE_LIMIT_TOOLS: 'http.request=20/5;email.send=5/1' }, /^Invalid configuration: RATE_LIMIT_TOOLS must be/],
+    [{ RATE_LIMIT_TOOLS: 'a=1/1,b=2/x' }, /^Invalid configuration: RATE_LIMIT_TOOLS must be/],
+    [{ RATE_LIMIT_TOOLS: 'a=1/1,a=2/1' }, /^Invalid configuration: RATE_LIMIT_TOOLS must be .*; names a twice/],
   ])('rejects %o with one line naming the variable', (env, message) => {
     let error: unknown;
     try {
@@ -50,10 +74,43 @@ describe('loadConfig', () => {
     expect((error as ConfigError).message).not.toContain('\n');
   });
 
+  it('reads the step limits: workspace concurrency and token buckets per workspace and per tool', () => {
+    const config = loadConfig({
+      DATA_DIR: dataDir(),
+      WORKSPACE_CONCURRENCY: '4',
+      RATE_LIMIT_WORKSPACE: '100/10',
+      RATE_LIMIT_TOOLS: 'http.request=20/5, email.send = 5/0.5,acme/crm.upsert=1/.25',
+    });
+    expect(config.workspaceConcurrency).toBe(4);
+    expect(config.stepRateLimits).toEqual({
+      perWorkspace: { capacity: 100, refillPerSecond: 10 },
+      perTool: {
+        'http.request': { capacity: 20, refillPerSecond: 5 },
+        'email.send': { capacity: 5, refillPerSecond: 0.5 },
+        'acme/crm.upsert': { capacity: 1, refillPerSecond: 0.25 },
+      },
+    });
+    // Each is independent of the others.
+    expect(loadConfig({ DATA_DIR: dataDir(), RATE_LIMIT_TOOLS: 'core.echo=1/1' }).stepRateLimits).toEqual({
+      perTool: { 'core.echo': { capacity: 1, refillPerSecond: 1 } },
+    });
+  });
+
   it('treats empty variables as unset', () => {
-    expect(loadConfig({ DATA_DIR: dataDir(), PORT: '', REDIS_URL: '' })).toMatchObject({
+    expect(
+      loadConfig({
+        DATA_DIR: dataDir(),
+        PORT: '',
+        REDIS_URL: '',
+        WORKSPACE_CONCURRENCY: '',
+        RATE_LIMIT_WORKSPACE: '',
+        RATE_LIMIT_TOOLS: '',
+      }),
+    ).toMatchObject({
       port: 4000,
       redisUrl: undefined,
+      workspaceConcurrency: undefined,
+      stepRateLimits: {},
     });
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { RateLimit, RateLimitOptions } from '@weft/engine';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -15,6 +16,57 @@ const int = (min: number, max: number) =>
     .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
     .transform(Number)
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const BUCKET_FORM = '<capacity>/<refill per second>';
+
+/**
+ * `<capacity>/<refill per second>`, e.g. `100/10`: a whole capacity of at least 1 (a step takes one
+ * token, so a smaller bucket would never let one through) and a refill above 0 (decimals allowed,
+ * `1/0.5` is one step every two seconds; 0 would leave a waiting step waiting forever).
+ */
+function parseBucket(text: string): RateLimit | undefined {
+  const match = /^\s*(\d+)\s*\/\s*(\d+(?:\.\d+)?|\.\d+)\s*$/.exec(text);
+  if (match === null) return undefined;
+  const capacity = Number(match[1]);
+  const refillPerSecond = Number(match[2]);
+  if (capacity < 1 || capacity > 1_000_000_000 || !(refillPerSecond > 0) || refillPerSecond > 1_000_000_000) {
+    return undefined;
+  }
+  return { capacity, refillPerSecond };
+}
+
+const bucket = z.string().transform((v, ctx) => {
+  const limit = parseBucket(v);
+  if (limit !== undefined) return limit;
+  ctx.issues.push({
+    code: 'custom',
+    input: v,
+    message: `must be ${BUCKET_FORM} with a whole capacity of at least 1 and a refill above 0, e.g. 100/10`,
+  });
+  return z.NEVER;
+});
+
+const TOOL_BUCKETS_FORM = `<tool name>=${BUCKET_FORM}, comma-separated, e.g. http.request=20/5,email.send=5/1`;
+
+const toolBuckets = z.string().transform((v, ctx) => {
+  const reject = (problem: string) => {
+    ctx.issues.push({ code: 'custom', input: v, message: `must be ${TOOL_BUCKETS_FORM}; ${problem}` });
+    return z.NEVER;
+  };
+  const perTool: Record<string, RateLimit> = {};
+  for (const entry of v.split(',')) {
+    const at = entry.indexOf('=');
+    const tool = entry.slice(0, at).trim();
+    const limit = at < 0 ? undefined : parseBucket(entry.slice(at + 1));
+    if (tool === '' || /\s/.test(tool) || limit === undefined) {
+      return reject(`"${entry.trim()}" needs a tool name, a whole capacity of at least 1 and a refill above 0`);
+    }
+    // A tool named twice is most likely a typo in one of them; neither value would be obviously right.
+    if (Object.hasOwn(perTool, tool)) return reject(`names ${tool} twice`);
+    perTool[tool] = limit;
+  }
+  return perTool;
+});
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
@@ -31,6 +83,9 @@ const envSchema = z.object({
   WORKERS: optional(int(0, 64)),
   WORKER_CONCURRENCY: optional(int(1, 1000)),
   STEP_LEASE_MS: optional(int(1000, 30000)),
+  WORKSPACE_CONCURRENCY: optional(int(1, 100_000)),
+  RATE_LIMIT_WORKSPACE: optional(bucket),
+  RATE_LIMIT_TOOLS: optional(toolBuckets),
   OPENAI_API_KEY: optional(z.string().min(1)),
   OPENAI_BASE_URL: optional(z.string().refine((v) => URL.canParse(v), 'must be a URL')),
   OPENAI_MODEL: optional(z.string().min(1)),
@@ -58,6 +113,10 @@ export interface Config {
   workers: number;
   workerConcurrency: number;
   stepLeaseMs: number;
+  /** Steps one workspace runs at once across all workers; undefined means no limit. */
+  workspaceConcurrency: number | undefined;
+  /** Token buckets a step takes from before it starts (per workspace, per workspace and tool); empty: none. */
+  stepRateLimits: RateLimitOptions;
   openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
   secretKey: string;
   /** True when SECRET_KEY was generated and stored under DATA_DIR (start-up warns). */
@@ -108,6 +167,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: e.WORKERS ?? 1,
     workerConcurrency: e.WORKER_CONCURRENCY ?? 10,
     stepLeaseMs: e.STEP_LEASE_MS ?? 15000,
+    workspaceConcurrency: e.WORKSPACE_CONCURRENCY,
+    stepRateLimits: {
+      ...(e.RATE_LIMIT_WORKSPACE === undefined ? {} : { perWorkspace: e.RATE_LIMIT_WORKSPACE }),
+      ...(e.RATE_LIMIT_TOOLS === undefined ? {} : { perTool: e.RATE_LIMIT_TOOLS }),
+    },
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL ?? 'gpt-4o-mini' },
     secretKey,
     secretKeyGenerated,

@@ -36,6 +36,8 @@ export async function startRuntime(
     logger: logger.child({ component: 'engine' }),
     stepLeaseMs: config.stepLeaseMs,
     workerConcurrency: config.workerConcurrency,
+    ...(config.workspaceConcurrency === undefined ? {} : { workspaceConcurrency: config.workspaceConcurrency }),
+    rateLimits: config.stepRateLimits,
     tasks: {
       [WEBHOOK_DELIVERY_TASK]: createDeliveryTask({
         pools,
