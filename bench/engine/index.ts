@@ -20,7 +20,7 @@ const RUNS = 30;
 /** Finished runs each of 10 workspaces has before the engine is measured (BENCH_ENGINE_HISTORY=0: none). */
 const HISTORY_RUNS = 300;
 /** Rounds per phase, the first of them cold. BENCH_ENGINE_ROUNDS=<n> changes it (at least 2). */
-const ROUNDS = Math.max(2, Number(process.env.BENCH_ENGINE_ROUNDS ?? 4));
+const ROUNDS = Math.max(2, Number(process.env.BENCH_ENGINE_ROUNDS ?? 6));
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
