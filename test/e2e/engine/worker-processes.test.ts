@@ -152,6 +152,33 @@ describe('worker processes', () => {
     expect(done.events.map((e) => e.type)).toContain('step.lost');
   }, 90_000);
 
+  it('a worker killed mid-step is noticed by a surviving worker within its lease and a sweep', async () => {
+    const workers = [await startWorker(), await startWorker()];
+    const id = await start({ steps: [{ id: 'slow', tool: 'core.sleep', input: { ms: 2500 } }] });
+    const running = await whenRunning(id, 'slow');
+    // worker ids are host:pid:suffix; kill whichever process holds the attempt.
+    const pid = Number(running.worker_id.split(':')[1]);
+    const holder = workers.find((w) => w.child.pid === pid);
+    if (holder === undefined) throw new Error(`no worker process has pid ${pid}`);
+    holder.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    const done = await waitForExecution(db.pools, ws.workspaceId, id, undefined, 30_000);
+    expect(done.status).toBe('SUCCEEDED');
+    const { rows } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
+      c.query<{ at: Date }>(`SELECT at FROM execution_events WHERE execution_id = $1 AND type = 'step.lost'`, [id]),
+    );
+    expect(rows).toHaveLength(1);
+    // The dead worker's last heartbeat was at most STEP_LEASE_MS / 3 before the kill, so its lease
+    // ends at most STEP_LEASE_MS (1000) after it, and the survivor sweeps every STEP_LEASE_MS / 4.
+    // The rest is slack for a loaded machine; a sweep that only ran at start-up or a lease that was
+    // never checked would take the step's whole run (seconds) or forever.
+    const noticedAfterMs = (rows[0]?.at.getTime() ?? Number.POSITIVE_INFINITY) - killedAt;
+    expect(noticedAfterMs).toBeLessThan(1000 + 250 + 1000);
+    const runs = (await attempts(id)).map((r) => `${r.status}:${r.worker_id.split(':')[1]}`);
+    const survivor = workers.find((w) => w !== holder)?.child.pid;
+    expect(runs).toEqual([`LOST:${pid}`, `SUCCEEDED:${survivor}`]);
+  }, 90_000);
+
   it('kill -9 while running a step it began ahead: the lease brings it back, it runs once more', async () => {
     const a = await startWorker();
     const id = await start({
