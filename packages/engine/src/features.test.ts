@@ -182,6 +182,26 @@ describe('engine features', () => {
     expect(other.steps.q?.cacheHit).toBe(false);
   });
 
+  it('a cached output expires after cacheTtlMs; a tool not declared cacheable is never cached', async () => {
+    const spec: PlanSpec = { steps: [{ id: 'q', tool: 'test.lookup', input: { key: 'ttl' }, cacheTtlMs: 400 }] };
+    const before = counts.lookup ?? 0;
+    await run(spec);
+    const hit = await run(spec);
+    expect(hit.steps.q?.cacheHit).toBe(true);
+    await new Promise((r) => setTimeout(r, 600));
+    const expired = await run(spec);
+    expect(expired.steps.q?.cacheHit).toBe(false);
+    expect(expired.events.map((e) => e.type)).not.toContain('step.cached');
+    expect((counts.lookup ?? 0) - before).toBe(2);
+
+    const sends = counts.send ?? 0;
+    const uncacheable: PlanSpec = { steps: [{ id: 's', tool: 'test.send', cacheTtlMs: 60_000 }] };
+    const first = await run(uncacheable);
+    const second = await run(uncacheable);
+    expect([first.steps.s?.cacheHit, second.steps.s?.cacheHit]).toEqual([false, false]);
+    expect((counts.send ?? 0) - sends).toBe(2);
+  });
+
   it('resource locks make conflicting steps wait instead of overlapping', async () => {
     intervals.length = 0;
     const done = await run({
