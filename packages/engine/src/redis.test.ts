@@ -101,6 +101,41 @@ describe('engine with Redis', () => {
     expect(seen.map((e) => e.type)).toEqual(done.events.map((e) => e.type));
   });
 
+  it('a subscriber joining mid-run after a seq replays the rest, then tails Redis, with no gap or duplicate', async () => {
+    // A chain of sleeps, so the run is still producing events when the subscriber joins.
+    const id = await start({
+      steps: Array.from({ length: 10 }, (_, i) => ({
+        id: `c${i}`,
+        tool: 'core.sleep',
+        input: { ms: 60 },
+        ...(i > 0 ? { after: [`c${i - 1}`] } : {}),
+      })),
+    });
+    const joinedAt = await (async () => {
+      for (;;) {
+        const { rows } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
+          c.query<{ seq: number }>('SELECT max(seq)::int AS seq FROM execution_events WHERE execution_id = $1', [id]),
+        );
+        if ((rows[0]?.seq ?? 0) >= 4) return 3;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const seen: ExecutionEvent[] = [];
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 20_000);
+    for await (const event of engine.subscribe(ws.workspaceId, id, joinedAt, controller.signal)) {
+      seen.push(event);
+      if (event.type === 'execution.succeeded') break;
+    }
+    clearTimeout(timer);
+    controller.abort();
+    const done = await waitForExecution(db.pools, ws.workspaceId, id);
+    // Still running when it joined: some of what it got came live, not from the replay.
+    expect(done.events.length).toBeGreaterThan(joinedAt + 4);
+    expect(seen.map((e) => e.seq)).toEqual(done.events.slice(joinedAt).map((e) => e.seq));
+    expect(seen.map((e) => e.type)).toEqual(done.events.slice(joinedAt).map((e) => e.type));
+  });
+
   it('holds resource locks in Redis: conflicting steps never overlap', async () => {
     intervals.length = 0;
     const id = await start({
