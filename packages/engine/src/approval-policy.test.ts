@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { withTenant } from '@weft/db';
 import {
-  createPlanVersion,
   createTestDatabase,
   createWorkspace,
   eventually,
   readExecution,
+  startRun,
   type TestDatabase,
   waitForExecution,
 } from '@weft/test-utils';
@@ -47,19 +47,12 @@ function tx<T>(work: (client: TenantClient) => Promise<T>): Promise<T> {
 
 describe('approvalPolicy', () => {
   it('decides instead of the role check, with the gate and the actor it is asked about', async () => {
-    const planVersionId = await createPlanVersion(db.pools, ws.workspaceId, {
+    const executionId = await startRun(db.pools, engine, ws, {
       steps: [
         { id: 'gate', type: 'approval', message: 'Ship it?', approvers: ['ADMIN'] },
         { id: 'ship', tool: 'core.echo', input: { shipped: true }, after: ['gate'] },
       ],
     });
-    const { executionId } = await tx((c) =>
-      engine.startExecution(c, ws.workspaceId, {
-        planVersionId,
-        input: {},
-        actor: { userId: ws.userId, role: 'ADMIN' },
-      }),
-    );
     const approvalId = await eventually(async () => {
       const { rows } = await tx((c) =>
         c.query<{ id: string }>(`SELECT id FROM approvals WHERE execution_id = $1 AND status = 'PENDING'`, [

@@ -1,9 +1,9 @@
 import { withTenant } from '@weft/db';
 import {
-  createPlanVersion,
   createTestDatabase,
   createWorkspace,
   eventually,
+  startRun,
   type TestDatabase,
   waitForExecution,
 } from '@weft/test-utils';
@@ -77,13 +77,7 @@ function tx<T>(work: (client: TenantClient) => Promise<T>): Promise<T> {
   return withTenant(db.pools.app, { workspaceId: ws.workspaceId }, work);
 }
 
-async function start(spec: PlanSpec): Promise<string> {
-  const planVersionId = await createPlanVersion(db.pools, ws.workspaceId, spec);
-  const { executionId } = await tx((c) =>
-    engine.startExecution(c, ws.workspaceId, { planVersionId, input: {}, actor: admin() }),
-  );
-  return executionId;
-}
+const start = (spec: PlanSpec) => startRun(db.pools, engine, ws, spec);
 
 const contextOf = (executionId: string) => eventually(async () => contexts.get(executionId));
 

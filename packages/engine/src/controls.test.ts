@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { withTenant } from '@weft/db';
 import {
-  createPlanVersion,
   createTestDatabase,
   createWorkspace,
   eventually,
   readExecution,
+  startRun,
   type TestDatabase,
   waitForExecution,
 } from '@weft/test-utils';
@@ -68,13 +68,7 @@ function tx<T>(work: (client: TenantClient) => Promise<T>): Promise<T> {
   return withTenant(db.pools.app, { workspaceId: ws.workspaceId }, work);
 }
 
-async function start(spec: PlanSpec, input: unknown = {}): Promise<string> {
-  const planVersionId = await createPlanVersion(db.pools, ws.workspaceId, spec);
-  const { executionId } = await tx((c) =>
-    engine.startExecution(c, ws.workspaceId, { planVersionId, input, actor: admin() }),
-  );
-  return executionId;
-}
+const start = (spec: PlanSpec, input: unknown = {}) => startRun(db.pools, engine, ws, spec, { input });
 
 const control = (name: 'pause' | 'resume' | 'cancel' | 'retry' | 'rollback', id: string): Promise<ControlResult> =>
   tx((c) => {

@@ -1,11 +1,11 @@
 import { withTenant } from '@weft/db';
 import {
-  createPlanVersion,
   createTestDatabase,
   createWorkspace,
   type ExecutionSnapshot,
   eventually,
   readExecution,
+  startRun,
   type TestDatabase,
   waitForExecution,
 } from '@weft/test-utils';
@@ -20,14 +20,6 @@ import { type JsonSchema, NonRetriableToolError, type PlanSpec, type StepSpec } 
 interface Workspace {
   workspaceId: string;
   userId: string;
-}
-
-async function startRun(db: TestDatabase, engine: Engine, ws: Workspace, spec: PlanSpec): Promise<string> {
-  const planVersionId = await createPlanVersion(db.pools, ws.workspaceId, spec);
-  const { executionId } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
-    engine.startExecution(c, ws.workspaceId, { planVersionId, input: {}, actor: { userId: ws.userId, role: 'ADMIN' } }),
-  );
-  return executionId;
 }
 
 const finished = (db: TestDatabase, ws: Workspace, executionId: string, timeoutMs = 30_000) =>
@@ -130,7 +122,7 @@ describe('per-workspace token bucket (Postgres)', () => {
     const spec: PlanSpec = {
       steps: ['a', 'b', 'c'].map((id) => ({ id, tool: 'core.echo', input: { id } })),
     };
-    const limited = await finished(db, first, await startRun(db, engine, first, spec));
+    const limited = await finished(db, first, await startRun(db.pools, engine, first, spec));
     expect(limited.status).toBe('SUCCEEDED');
     for (const id of ['a', 'b', 'c']) {
       // Waiting for a token is not a failed attempt.
@@ -150,7 +142,7 @@ describe('per-workspace token bucket (Postgres)', () => {
     const other = await finished(
       db,
       second,
-      await startRun(db, engine, second, { steps: [{ id: 'only', tool: 'core.echo', input: { x: 1 } }] }),
+      await startRun(db.pools, engine, second, { steps: [{ id: 'only', tool: 'core.echo', input: { x: 1 } }] }),
     );
     expect(other.status).toBe('SUCCEEDED');
     expect(ofType(other, 'step.rate_limited')).toEqual([]);
@@ -237,13 +229,13 @@ describe('engine (Postgres, no rate limits)', () => {
     gate.released = new Promise((r) => {
       gate.release = r;
     });
-    const holderRun = await startRun(db, engine, ws, {
+    const holderRun = await startRun(db.pools, engine, ws, {
       steps: [{ id: 'hold', tool: 'test.gated_reject', locks: ['L'], retry: { maxAttempts: 3, delayMs: 10 } }],
     });
     await gate.wasEntered;
     expect((await lockRows(ws, 'L')).map((r) => r.holder.split('/')[0])).toEqual([holderRun]);
 
-    const waiterRun = await startRun(db, engine, ws, {
+    const waiterRun = await startRun(db.pools, engine, ws, {
       steps: [{ id: 'next', tool: 'core.echo', input: { got: 'L' }, locks: ['L'] }],
     });
     await eventually(
@@ -274,7 +266,7 @@ describe('engine (Postgres, no rate limits)', () => {
     const failed = await finished(
       db,
       ws,
-      await startRun(db, engine, ws, {
+      await startRun(db.pools, engine, ws, {
         steps: [
           {
             id: 'f',
@@ -293,7 +285,9 @@ describe('engine (Postgres, no rate limits)', () => {
     const next = await finished(
       db,
       ws,
-      await startRun(db, engine, ws, { steps: [{ id: 'n', tool: 'core.echo', input: { ok: true }, locks: ['L'] }] }),
+      await startRun(db.pools, engine, ws, {
+        steps: [{ id: 'n', tool: 'core.echo', input: { ok: true }, locks: ['L'] }],
+      }),
       15_000,
     );
     expect(next.status).toBe('SUCCEEDED');
@@ -307,7 +301,9 @@ describe('engine (Postgres, no rate limits)', () => {
     const done = await finished(
       db,
       ws,
-      await startRun(db, engine, ws, { steps: ids.map((id) => ({ id, tool: 'core.sleep', input: { ms: 300 } })) }),
+      await startRun(db.pools, engine, ws, {
+        steps: ids.map((id) => ({ id, tool: 'core.sleep', input: { ms: 300 } })),
+      }),
       60_000,
     );
     expect(done.status).toBe('SUCCEEDED');
@@ -331,7 +327,7 @@ describe('engine (Postgres, no rate limits)', () => {
     const ok = await finished(
       db,
       ws,
-      await startRun(db, engine, ws, {
+      await startRun(db.pools, engine, ws, {
         concurrency: 6,
         steps: sleeps.map((ms, i) => ({ id: `z${i}`, tool: 'core.sleep', input: { ms } })),
       }),
@@ -340,7 +336,7 @@ describe('engine (Postgres, no rate limits)', () => {
     const bad = await finished(
       db,
       ws,
-      await startRun(db, engine, ws, { steps: [{ id: 'f', tool: 'core.fail', input: { message: 'nope' } }] }),
+      await startRun(db.pools, engine, ws, { steps: [{ id: 'f', tool: 'core.fail', input: { message: 'nope' } }] }),
     );
     expect(bad.status).toBe('FAILED');
 

@@ -3,6 +3,7 @@ import {
   createPlanVersion,
   createTestDatabase,
   createWorkspace,
+  startRun,
   type TestDatabase,
   waitForExecution,
 } from '@weft/test-utils';
@@ -55,17 +56,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function start(spec: PlanSpec, input: unknown = {}): Promise<string> {
-  const versionId = await createPlanVersion(db.pools, ws.workspaceId, spec);
-  const { executionId } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (client) =>
-    engine.startExecution(client, ws.workspaceId, {
-      planVersionId: versionId,
-      input,
-      actor: { userId: ws.userId, role: 'ADMIN' },
-    }),
-  );
-  return executionId;
-}
+const start = (spec: PlanSpec, input: unknown = {}) => startRun(db.pools, engine, ws, spec, { input });
 
 describe('durable execution', () => {
   it('runs steps in dependency order, passing outputs through references', async () => {

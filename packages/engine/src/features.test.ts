@@ -1,11 +1,5 @@
 import { withTenant } from '@weft/db';
-import {
-  createPlanVersion,
-  createTestDatabase,
-  createWorkspace,
-  type TestDatabase,
-  waitForExecution,
-} from '@weft/test-utils';
+import { createTestDatabase, createWorkspace, startRun, type TestDatabase, waitForExecution } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from './engine.ts';
 import type { ExecutionMode, PlanSpec, ToolDefinition } from './types.ts';
@@ -119,15 +113,7 @@ afterAll(async () => {
 });
 
 async function run(spec: PlanSpec, mode: ExecutionMode = 'LIVE', input: unknown = {}) {
-  const planVersionId = await createPlanVersion(db.pools, ws.workspaceId, spec);
-  const { executionId } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
-    engine.startExecution(c, ws.workspaceId, {
-      planVersionId,
-      input,
-      mode,
-      actor: { userId: ws.userId, role: 'ADMIN' },
-    }),
-  );
+  const executionId = await startRun(db.pools, engine, ws, spec, { input, mode });
   return waitForExecution(db.pools, ws.workspaceId, executionId, undefined, 60_000);
 }
 

@@ -1,9 +1,9 @@
 import { withTenant } from '@weft/db';
 import {
-  createPlanVersion,
   createTestDatabase,
   createWorkspace,
   eventually,
+  startRun,
   type TestDatabase,
   waitForExecution,
 } from '@weft/test-utils';
@@ -25,12 +25,9 @@ describe('recovery', () => {
     const engine = createEngine({ pools: db.pools, stepLeaseMs: 1000, queuedLeaseMs: 400, pollIntervalMs: 200 });
     try {
       const ws = await createWorkspace(db.pools);
-      const planVersionId = await createPlanVersion(db.pools, ws.workspaceId, {
+      const executionId = await startRun(db.pools, engine, ws, {
         steps: [{ id: 'only', tool: 'core.echo', input: { v: 1 } }],
       });
-      const { executionId } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
-        engine.startExecution(c, ws.workspaceId, { planVersionId, actor: { userId: ws.userId, role: 'ADMIN' } }),
-      );
       // A worker took the job and died before its first transaction: graphile-worker keeps such a
       // job locked for 4 hours.
       const { rowCount } = await db.pools.owner.query(
@@ -51,13 +48,10 @@ describe('recovery', () => {
   it('a worker stopping gracefully hands its running step back without spending an attempt', async () => {
     const first = createEngine({ pools: db.pools, stepLeaseMs: 1000, pollIntervalMs: 200 });
     const ws = await createWorkspace(db.pools);
-    const planVersionId = await createPlanVersion(db.pools, ws.workspaceId, {
+    await first.startWorkers(1);
+    const executionId = await startRun(db.pools, first, ws, {
       steps: [{ id: 'slow', tool: 'core.sleep', input: { ms: 1500 } }],
     });
-    await first.startWorkers(1);
-    const { executionId } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
-      first.startExecution(c, ws.workspaceId, { planVersionId, actor: { userId: ws.userId, role: 'ADMIN' } }),
-    );
     await eventually(async () => {
       const { rows } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
         c.query(`SELECT 1 FROM step_attempts WHERE execution_id = $1 AND status = 'RUNNING'`, [executionId]),

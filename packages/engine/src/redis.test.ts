@@ -1,13 +1,7 @@
 // The same behaviours with Redis configured: live events through Redis pub/sub, locks and token
 // buckets in Redis. Also the per-workspace concurrency limit.
 import { withTenant } from '@weft/db';
-import {
-  createPlanVersion,
-  createTestDatabase,
-  createWorkspace,
-  type TestDatabase,
-  waitForExecution,
-} from '@weft/test-utils';
+import { createTestDatabase, createWorkspace, startRun, type TestDatabase, waitForExecution } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from './engine.ts';
 import type { ExecutionEvent, PlanSpec, ToolDefinition } from './types.ts';
@@ -74,13 +68,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function start(spec: PlanSpec): Promise<string> {
-  const planVersionId = await createPlanVersion(db.pools, ws.workspaceId, spec);
-  const { executionId } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
-    engine.startExecution(c, ws.workspaceId, { planVersionId, actor: { userId: ws.userId, role: 'ADMIN' } }),
-  );
-  return executionId;
-}
+const start = (spec: PlanSpec) => startRun(db.pools, engine, ws, spec);
 
 describe('engine with Redis', () => {
   it('streams events through Redis pub/sub with no gap or duplicate', async () => {

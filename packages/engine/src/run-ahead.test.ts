@@ -1,10 +1,10 @@
 import { withTenant } from '@weft/db';
 import {
-  createPlanVersion,
   createTestDatabase,
   createWorkspace,
   eventually,
   readExecution,
+  startRun,
   type TestDatabase,
   waitForExecution,
 } from '@weft/test-utils';
@@ -64,13 +64,7 @@ function newEngine(options: Partial<EngineOptions> = {}): Engine {
   return engine;
 }
 
-async function start(engine: Engine, spec: PlanSpec): Promise<string> {
-  const planVersionId = await createPlanVersion(db.pools, ws.workspaceId, spec);
-  const { executionId } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
-    engine.startExecution(c, ws.workspaceId, { planVersionId, actor: { userId: ws.userId, role: 'ADMIN' } }),
-  );
-  return executionId;
-}
+const start = (engine: Engine, spec: PlanSpec) => startRun(db.pools, engine, ws, spec);
 
 /** How many graphile-worker jobs were ever created in this database. */
 async function jobsCreated(): Promise<number> {

@@ -4,12 +4,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { withTenant } from '@weft/db';
 import { createEngine, type Engine, type PlanSpec } from '@weft/engine';
 import {
-  createPlanVersion,
   createTestDatabase,
   createWorkspace,
   eventually,
   REPO_ROOT,
   readExecution,
+  startRun,
   type TestDatabase,
   waitForExecution,
 } from '@weft/test-utils';
@@ -82,13 +82,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function start(spec: PlanSpec): Promise<string> {
-  const planVersionId = await createPlanVersion(db.pools, ws.workspaceId, spec);
-  const { executionId } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
-    engine.startExecution(c, ws.workspaceId, { planVersionId, actor: { userId: ws.userId, role: 'ADMIN' } }),
-  );
-  return executionId;
-}
+const start = (spec: PlanSpec) => startRun(db.pools, engine, ws, spec);
 
 /** `kill -9` of `worker`, a fresh worker in its place, and the run carried to success: its end and attempts. */
 async function killAndRecover(worker: Worker, executionId: string) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Pools, withTenant } from '@weft/db';
-import { type ExecutionStatus, hashPlan, type PlanSpec } from '@weft/engine';
+import { type EngineApi, type ExecutionMode, type ExecutionStatus, hashPlan, type PlanSpec } from '@weft/engine';
 
 /** A workspace with one admin user, made through the RLS-bound app pool. */
 export async function createWorkspace(pools: Pools, slug = `ws-${randomUUID().slice(0, 8)}`) {
@@ -36,6 +36,29 @@ export async function createPlanVersion(pools: Pools, workspaceId: string, spec:
     if (id === undefined) throw new Error('no plan version');
     return id;
   });
+}
+
+/**
+ * Saves `spec` as a new plan version of the workspace and starts it there as the workspace's admin
+ * (what most engine tests do before they look at a run); returns the execution's id.
+ */
+export async function startRun(
+  pools: Pools,
+  engine: Pick<EngineApi, 'startExecution'>,
+  ws: { workspaceId: string; userId: string },
+  spec: PlanSpec,
+  options: { input?: unknown; mode?: ExecutionMode } = {},
+): Promise<string> {
+  const planVersionId = await createPlanVersion(pools, ws.workspaceId, spec);
+  const { executionId } = await withTenant(pools.app, { workspaceId: ws.workspaceId }, (client) =>
+    engine.startExecution(client, ws.workspaceId, {
+      planVersionId,
+      input: options.input ?? {},
+      ...(options.mode === undefined ? {} : { mode: options.mode }),
+      actor: { userId: ws.userId, role: 'ADMIN' },
+    }),
+  );
+  return executionId;
 }
 
 export interface ExecutionSnapshot {

@@ -7,6 +7,7 @@ export {
   type ExecutionSnapshot,
   eventually,
   readExecution,
+  startRun,
   waitForExecution,
 } from './engine.ts';
 export {
