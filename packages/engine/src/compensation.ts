@@ -101,7 +101,7 @@ async function begin(rt: Runtime, client: TenantClient, job: CompensateJob): Pro
     [job.e],
   );
   if ((busy ?? 0) > 0) return { kind: 'skip' }; // another job is compensating; the sweeper covers its crash
-  const plan = await rt.plans.load(client, exec.plan_version_id);
+  const plan = await rt.plans.load(client, exec.workspace_id, exec.plan_version_id);
   const runs = await loadStepRuns(client, job.e);
   const nextId = [...plan.order]
     .reverse()

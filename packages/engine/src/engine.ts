@@ -23,6 +23,7 @@ import { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
 import { sweepLeases } from './lease-sweeper.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { quietLogger } from './queue.ts';
+import { RunningSteps } from './running-steps.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
 import { type StepJob, Task } from './scheduler.ts';
 import { insertAndStart } from './start-execution.ts';
@@ -126,7 +127,7 @@ export function createEngine(options: EngineOptions): Engine {
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
     approvalPolicy: options.approvalPolicy,
     plans: new PlanCache(),
-    running: new Map(),
+    running: new RunningSteps(),
     runAhead: false,
     stopping: false,
     redis,
@@ -174,11 +175,8 @@ export function createEngine(options: EngineOptions): Engine {
   };
   const bus = new EventBus(
     rt,
-    (_workspaceId, executionId) => {
-      for (const [key, controller] of rt.running) {
-        if (key.startsWith(`${executionId}/`)) controller.abort(new Interrupted('execution cancelled'));
-      }
-    },
+    (workspaceId, executionId) =>
+      rt.running.abortExecution(workspaceId, executionId, new Interrupted('execution cancelled')),
     redis,
   );
   const runners: Runner[] = [];
@@ -220,7 +218,7 @@ export function createEngine(options: EngineOptions): Engine {
       const notFound = () => new EngineError('NOT_FOUND', `plan version ${input.planVersionId} not found`);
       // Versions are immutable: a cached one is validated without reading it again. The start's
       // statement reads it under RLS anyway (another workspace's version starts nothing).
-      let spec = rt.plans.peek(input.planVersionId)?.spec;
+      let spec = rt.plans.peek(workspaceId, input.planVersionId)?.spec;
       const cached = spec !== undefined;
       if (spec === undefined) {
         const { rows: versions } = await client.query<{ spec: PlanSpec }>(
@@ -243,8 +241,7 @@ export function createEngine(options: EngineOptions): Engine {
           checked.issues,
         );
       }
-      rt.plans.remember(input.planVersionId, spec);
-      const plan = rt.plans.peek(input.planVersionId) ?? PlanCache.parse(spec);
+      const plan = rt.plans.remember(workspaceId, input.planVersionId, spec);
       const started = startExecutionSpan(
         { 'weft.workspace.id': workspaceId, 'weft.plan_version.id': input.planVersionId },
         input.traceParent,
@@ -332,7 +329,7 @@ export function createEngine(options: EngineOptions): Engine {
       stopping ??= (async () => {
         if (sweeper !== null) clearInterval(sweeper);
         rt.stopping = true;
-        for (const controller of rt.running.values()) controller.abort(new Interrupted('worker stopping'));
+        rt.running.abortAll(new Interrupted('worker stopping'));
         await Promise.all(runners.map((r) => r.stop().catch(() => {})));
         await queuePool?.end().catch(() => {});
         await bus.stop();

@@ -9,6 +9,7 @@ import type { Runtime } from './runtime.ts';
 import type { StepJob } from './scheduler.ts';
 import { beginBatch, beginOpening, finishBatch, finishOpening } from './step-runner.ts';
 import { type OpeningQuery, STALE_WRITE, type TxClient, tenantTx } from './store.ts';
+import { tenantKey } from './tenant-key.ts';
 import type { CallOutcome, RunBegin } from './tool-call.ts';
 import type { ToolDefinition } from './types.ts';
 
@@ -21,6 +22,7 @@ interface Request<I, O> {
 const MAX_BATCH = 50;
 
 export class ExecutionBatcher<I, O> {
+  /** By `tenantKey(workspace, key)`. */
   private readonly queues = new Map<string, Array<Request<I, O>>>();
 
   constructor(
@@ -43,21 +45,27 @@ export class ExecutionBatcher<I, O> {
     private readonly opening: (rt: Runtime, key: string, items: I[], expect: boolean) => OpeningQuery,
   ) {}
 
+  /**
+   * Queues `item` for the next batch of `key` in `workspaceId`. Batches are per workspace AND key:
+   * keys such as execution ids are unique only within a workspace, and a batch runs in one
+   * workspace's transaction.
+   */
   submit(rt: Runtime, workspaceId: string, key: string, item: I): Promise<O> {
+    const queueKey = tenantKey(workspaceId, key);
     return new Promise<O>((resolve, reject) => {
-      const queue = this.queues.get(key);
+      const queue = this.queues.get(queueKey);
       const request = { item, resolve, reject };
       if (queue !== undefined) {
         queue.push(request);
         return;
       }
-      this.queues.set(key, [request]);
-      void this.drain(rt, key, workspaceId);
+      this.queues.set(queueKey, [request]);
+      void this.drain(rt, queueKey, key, workspaceId);
     });
   }
 
-  private async drain(rt: Runtime, key: string, workspaceId: string): Promise<void> {
-    const queue = this.queues.get(key);
+  private async drain(rt: Runtime, queueKey: string, key: string, workspaceId: string): Promise<void> {
+    const queue = this.queues.get(queueKey);
     if (queue === undefined) return;
     while (queue.length > 0) {
       // Gather for one turn of the event loop before taking the batch. A commit releases its
@@ -89,7 +97,7 @@ export class ExecutionBatcher<I, O> {
         for (const r of batch) r.reject(error);
       }
     }
-    this.queues.delete(key);
+    this.queues.delete(queueKey);
   }
 }
 

@@ -5,7 +5,9 @@ import { EngineError } from './errors.ts';
 import type { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
 import type { Logger } from './logger.ts';
 import { inferDependencies, topologicalOrder } from './plan-graph.ts';
+import type { RunningSteps } from './running-steps.ts';
 import type { Publisher } from './store.ts';
+import { tenantKey } from './tenant-key.ts';
 import type { ToolRegistry } from './tool-registry.ts';
 import type { PlanSpec, StepSpec, TenantClient } from './types.ts';
 
@@ -49,8 +51,8 @@ export interface Runtime {
   stopping: boolean;
   /** Decides who may decide an approval gate; unset: `defaultApprovalPolicy`. */
   approvalPolicy: ApprovalPolicy | undefined;
-  /** Local running attempts, by `${executionId}/${stepId}`, so cancel can abort them. */
-  running: Map<string, AbortController>;
+  /** Local running attempts, by workspace, execution and step, so cancel can abort them. */
+  running: RunningSteps;
 }
 
 /** A plan version, parsed once (versions are immutable). */
@@ -62,33 +64,49 @@ export interface LoadedPlan {
   concurrency: number;
 }
 
+/**
+ * Parsed plan versions by (workspace, version id): version ids are unique only within a workspace,
+ * so a version of another workspace with the same id must never be served from here.
+ */
 export class PlanCache {
   private readonly cache = new Map<string, LoadedPlan>();
 
-  async load(client: TenantClient, planVersionId: string): Promise<LoadedPlan> {
-    const hit = this.cache.get(planVersionId);
+  async load(client: TenantClient, workspaceId: string, planVersionId: string): Promise<LoadedPlan> {
+    const key = tenantKey(workspaceId, planVersionId);
+    const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
-    const { rows } = await client.query<{ spec: PlanSpec }>('SELECT spec FROM plan_versions WHERE id = $1', [
-      planVersionId,
-    ]);
+    const { rows } = await client.query<{ spec: PlanSpec }>(
+      'SELECT spec FROM plan_versions WHERE workspace_id = $1 AND id = $2',
+      [workspaceId, planVersionId],
+    );
     const spec = rows[0]?.spec;
     if (spec === undefined) throw new EngineError('NOT_FOUND', `plan version ${planVersionId} not found`);
     const loaded = PlanCache.parse(spec);
-    if (this.cache.size > 1000) this.cache.clear();
-    this.cache.set(planVersionId, loaded);
+    this.keep(key, loaded);
     return loaded;
   }
 
   /** The version if it is cached (no query). */
-  peek(planVersionId: string): LoadedPlan | undefined {
-    return this.cache.get(planVersionId);
+  peek(workspaceId: string, planVersionId: string): LoadedPlan | undefined {
+    return this.cache.get(tenantKey(workspaceId, planVersionId));
   }
 
-  /** Keeps a version its caller has just read (e.g. to start a run), saving `load` the query. */
-  remember(planVersionId: string, spec: PlanSpec): void {
-    if (this.cache.has(planVersionId)) return;
+  /**
+   * Keeps a version its caller has just read in `workspaceId`'s scope (e.g. to start a run), saving
+   * `load` the query; returns what the cache now holds for it.
+   */
+  remember(workspaceId: string, planVersionId: string, spec: PlanSpec): LoadedPlan {
+    const key = tenantKey(workspaceId, planVersionId);
+    const known = this.cache.get(key);
+    if (known !== undefined) return known;
+    const loaded = PlanCache.parse(spec);
+    this.keep(key, loaded);
+    return loaded;
+  }
+
+  private keep(key: string, loaded: LoadedPlan): void {
     if (this.cache.size > 1000) this.cache.clear();
-    this.cache.set(planVersionId, PlanCache.parse(spec));
+    this.cache.set(key, loaded);
   }
 
   static parse(spec: PlanSpec): LoadedPlan {

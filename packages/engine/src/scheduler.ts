@@ -52,7 +52,7 @@ export async function advance(
   appendedAt?: Date,
 ): Promise<RunBegin[]> {
   if (exec.status !== 'RUNNING' && exec.status !== 'WAITING_APPROVAL' && exec.status !== 'QUEUED') return [];
-  const plan = await rt.plans.load(client, exec.plan_version_id);
+  const plan = await rt.plans.load(client, exec.workspace_id, exec.plan_version_id);
   // Only unfinished rows are read: a step without one here has SUCCEEDED (every step has a row).
   // `known`: the caller read them under the execution lock already.
   const open = known ?? (await readOpenSteps(client, exec.id));

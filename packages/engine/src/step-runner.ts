@@ -253,7 +253,7 @@ async function begin(
     waiting_reason: locked.waiting_reason,
     compensated_at: null,
   };
-  const plan = await rt.plans.load(client, exec.plan_version_id);
+  const plan = await rt.plans.load(client, exec.workspace_id, exec.plan_version_id);
   const step = plan.steps.get(job.s);
   if (step === undefined) return { kind: 'skip' };
   const tool = step.tool === undefined ? null : await rt.registry.resolve(job.w, step.tool);

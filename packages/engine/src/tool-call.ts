@@ -42,8 +42,7 @@ export class Interrupted extends Error {
 
 export async function callTool(rt: Runtime, call: ToolCall): Promise<CallOutcome> {
   const controller = new AbortController();
-  const key = `${call.executionId}/${call.stepId}`;
-  rt.running.set(key, controller);
+  const unregister = rt.running.add(call.workspaceId, call.executionId, call.stepId, controller);
   const started = performance.now();
   const beat = setInterval(() => void heartbeat(rt, call, controller), Math.max(50, Math.floor(rt.stepLeaseMs / 3)));
   const timer =
@@ -77,7 +76,7 @@ export async function callTool(rt: Runtime, call: ToolCall): Promise<CallOutcome
   } finally {
     clearInterval(beat);
     if (timer !== undefined) clearTimeout(timer);
-    if (rt.running.get(key) === controller) rt.running.delete(key);
+    unregister();
   }
 }
 
