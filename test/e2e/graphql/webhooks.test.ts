@@ -8,14 +8,14 @@ import { CREATE_PLAN, CREATE_WEBHOOK, CREATE_WORKSPACE, VALID_SPEC } from './ope
 // These cases check the route alone: a stand-in starts an execution by writing the executions row
 // in the caller's transaction (what the engine's startExecution does first) so no run proceeds.
 // The last describe goes through the real engine.
+// The row's id is the database's (weft_app may not choose one).
 const startExecution: StartWebhookExecution = async (client, workspaceId, { planVersionId, input }) => {
-  const id = randomUUID();
-  await client.query(
-    `INSERT INTO executions (workspace_id, id, plan_id, plan_version_id, input)
-     SELECT $1, $2, plan_id, id, $4 FROM plan_versions WHERE id = $3`,
-    [workspaceId, id, planVersionId, JSON.stringify(input)],
+  const { rows } = await client.query<{ id: string }>(
+    `INSERT INTO executions (workspace_id, plan_id, plan_version_id, input)
+     SELECT $1, plan_id, id, $3 FROM plan_versions WHERE id = $2 RETURNING id`,
+    [workspaceId, planVersionId, JSON.stringify(input)],
   );
-  return { executionId: id };
+  return { executionId: rows[0]?.id ?? '' };
 };
 
 interface Hook {
