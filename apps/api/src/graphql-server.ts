@@ -18,6 +18,21 @@ import { useSharedEventResults } from './yoga-plugins/use-shared-event-results.t
 // one connection fits and a page of pages does not.
 export const OPERATION_LIMITS = { maxDepth: 12, maxAliases: 15, maxCost: 50_000, maxTokens: 3000 } as const;
 
+/**
+ * Depth, alias, cost, token and directive limits as validation-time checks. One definition for both
+ * GraphQL endpoints: `/graphql` (yoga) and `/admin/graphql` (PostGraphile through envelop).
+ */
+export function useOperationLimits(production: boolean) {
+  return EnvelopArmorPlugin({
+    maxDepth: { n: OPERATION_LIMITS.maxDepth },
+    maxAliases: { n: OPERATION_LIMITS.maxAliases },
+    costLimit: { maxCost: OPERATION_LIMITS.maxCost },
+    maxTokens: { n: OPERATION_LIMITS.maxTokens },
+    maxDirectives: { n: 20 },
+    blockFieldSuggestion: { enabled: production },
+  });
+}
+
 export interface GraphqlServerOptions {
   schemaOptions: SchemaOptions;
   logger: Logger;
@@ -65,14 +80,7 @@ export function createGraphqlServer(options: GraphqlServerOptions): GraphqlServe
     // where the request and trace ids are known.
     maskedErrors: { maskError: (error) => maskUnexpectedError(error, logger, { requestId: 'none' }) },
     plugins: [
-      EnvelopArmorPlugin({
-        maxDepth: { n: OPERATION_LIMITS.maxDepth },
-        maxAliases: { n: OPERATION_LIMITS.maxAliases },
-        costLimit: { maxCost: OPERATION_LIMITS.maxCost },
-        maxTokens: { n: OPERATION_LIMITS.maxTokens },
-        maxDirectives: { n: 20 },
-        blockFieldSuggestion: { enabled: options.production },
-      }),
+      useOperationLimits(options.production),
       ...(options.production ? [useNoIntrospection()] : []),
       useOperationTracing(),
       useErrorMasking(logger),
