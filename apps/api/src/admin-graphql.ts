@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pools } from '@weft/db';
 import { abilityFor, createContext, roleOf, type SchemaLogger } from '@weft/schema';
-import { envelop } from 'graphql-yoga';
+import { GraphQLError, type ValidationRule } from 'graphql';
+import { envelop, type Plugin } from 'graphql-yoga';
 import { postgraphile } from 'postgraphile';
 import { makePgService } from 'postgraphile/adaptors/pg';
 import { GrafservEnvelopPreset } from 'postgraphile/grafserv/envelop';
@@ -48,6 +49,23 @@ const DISABLED_PLUGINS = [
   'PgMutationUpdateDeletePlugin',
   'PgMutationPayloadEdgePlugin',
 ];
+
+/** Mutations and subscriptions are refused while validating, with a message saying why. */
+const QueriesOnly: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (node.operation !== 'query') {
+      context.reportError(
+        new GraphQLError(`The admin API is read-only: ${node.operation}s are not accepted.`, { nodes: node }),
+      );
+    }
+  },
+});
+
+const useQueriesOnly = (): Plugin => ({
+  onValidate({ addValidationRule }) {
+    addValidationRule(QueriesOnly);
+  },
+});
 
 /**
  * The largest admin request body: queries and their variables, nothing else (the admin API takes
@@ -105,9 +123,9 @@ export function createAdminGraphql(options: AdminGraphqlOptions) {
       graphqlOverGET: false,
       maxRequestLength: MAX_ADMIN_BODY_BYTES,
       // Same @envelop/core at run time; the cast only bridges grafserv's and yoga's context typings.
-      getEnveloped: envelop({ plugins: [useOperationLimits(options.production)] }) as unknown as NonNullable<
-        GraphileConfig.GrafservOptions['getEnveloped']
-      >,
+      getEnveloped: envelop({
+        plugins: [useQueriesOnly(), useOperationLimits(options.production)],
+      }) as unknown as NonNullable<GraphileConfig.GrafservOptions['getEnveloped']>,
     },
     grafast: {
       context: (requestContext) => {
