@@ -5,6 +5,7 @@ import { GraphQLError, type ValidationRule } from 'graphql';
 import { envelop, type Plugin } from 'graphql-yoga';
 import { postgraphile } from 'postgraphile';
 import { makePgService } from 'postgraphile/adaptors/pg';
+import { defaultMaskError } from 'postgraphile/grafserv';
 import { GrafservEnvelopPreset } from 'postgraphile/grafserv/envelop';
 import { grafserv } from 'postgraphile/grafserv/node';
 import { PostGraphileAmberPreset } from 'postgraphile/presets/amber';
@@ -122,9 +123,12 @@ export function createAdminGraphql(options: AdminGraphqlOptions) {
       websockets: false,
       graphqlOverGET: false,
       maxRequestLength: MAX_ADMIN_BODY_BYTES,
+      // The envelop preset hands masking to envelop, which masks nothing here: keep grafserv's, so
+      // database errors reach an admin as an id, not as text.
+      maskError: defaultMaskError,
       // Same @envelop/core at run time; the cast only bridges grafserv's and yoga's context typings.
       getEnveloped: envelop({
-        plugins: [useQueriesOnly(), useOperationLimits(options.production)],
+        plugins: [useQueriesOnly(), useOperationLimits(options.production, { asValidationErrors: true })],
       }) as unknown as NonNullable<GraphileConfig.GrafservOptions['getEnveloped']>,
     },
     grafast: {

@@ -162,12 +162,14 @@ describe('/admin/graphql is read-only and shows only tenant tables', () => {
     let deep = 'id';
     for (let i = 0; i < 8; i++) deep = `workspaceByWorkspaceId { plansByWorkspaceId { nodes { ${deep} } } }`;
     const tooDeep = await admin(`{ allPlans { nodes { ${deep} } } }`);
+    expect(tooDeep.status).toBe(400);
     expect(tooDeep.body.data ?? null).toBeNull();
     // Depth and cost both bound it (cost is checked first): /graphql's limits, whichever trips.
     expect(tooDeep.body.errors?.[0]?.message).toMatch(/depth|cost/i);
 
     const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: allAuditLogs { totalCount }`).join(' ');
     const tooMany = await admin(`{ ${aliases} }`);
+    expect(tooMany.status).toBe(400);
     expect(tooMany.body.data ?? null).toBeNull();
     expect(tooMany.body.errors?.[0]?.message).toMatch(/alias/i);
 
