@@ -1,4 +1,12 @@
 export { MIGRATIONS_DIR, type MigrateOptions, migrate } from './migrate.ts';
 export { createPools, type PoolOptions, type Pools } from './pools.ts';
 export { beginTenantSql, type Queryable, setWorkspace, type TenantScope, withTenant } from './tenant.ts';
-export { APP_ROLE, appDatabaseUrl, passwordOf, withDatabase } from './urls.ts';
+export {
+  ADMIN_READ_ROLE,
+  APP_ROLE,
+  adminReadDatabaseUrl,
+  appDatabaseUrl,
+  LOGIN_ROLES,
+  passwordOf,
+  withDatabase,
+} from './urls.ts';

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
-import { APP_ROLE, passwordOf } from './urls.ts';
+import { APP_ROLE, LOGIN_ROLES, passwordOf } from './urls.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 const MIGRATIONS_TABLE = 'pgmigrations';
@@ -14,8 +14,8 @@ export interface MigrateOptions {
 /**
  * Applies every pending migration in `db/migrations` as the database owner. Concurrent callers
  * (several processes starting at once) wait on node-pg-migrate's advisory lock instead of racing.
- * Afterwards the app role gets the owner's password (when the URL has one) so that the derived
- * app connection string works on servers that check passwords.
+ * Afterwards the application's roles get the owner's password (when the URL has one) so that the
+ * derived connection strings work on servers that check passwords.
  */
 export async function migrate(ownerUrl: string, options: MigrateOptions = {}): Promise<string[]> {
   const log = options.log ?? (() => {});
@@ -42,7 +42,9 @@ export async function migrate(ownerUrl: string, options: MigrateOptions = {}): P
     await client.query(`REVOKE ALL ON ${MIGRATIONS_TABLE} FROM ${APP_ROLE}`);
     const password = passwordOf(ownerUrl);
     if (password !== undefined) {
-      await client.query(`ALTER ROLE ${APP_ROLE} PASSWORD ${client.escapeLiteral(password)}`);
+      for (const role of LOGIN_ROLES) {
+        await client.query(`ALTER ROLE ${role} PASSWORD ${client.escapeLiteral(password)}`);
+      }
     }
     await client.query(`SELECT pg_advisory_unlock(hashtext('weft-migrate-grants'))`);
   } finally {

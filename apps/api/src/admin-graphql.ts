@@ -1,25 +1,40 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pools } from '@weft/db';
 import { abilityFor, createContext, roleOf, type SchemaLogger } from '@weft/schema';
+import { GraphQLError, type ValidationRule } from 'graphql';
+import { envelop, type Plugin } from 'graphql-yoga';
 import { postgraphile } from 'postgraphile';
 import { makePgService } from 'postgraphile/adaptors/pg';
+import { defaultMaskError } from 'postgraphile/grafserv';
+import { GrafservEnvelopPreset } from 'postgraphile/grafserv/envelop';
 import { grafserv } from 'postgraphile/grafserv/node';
 import { PostGraphileAmberPreset } from 'postgraphile/presets/amber';
-import { makeJSONPgSmartTagsPlugin } from 'postgraphile/utils';
+import { makeJSONPgSmartTagsPlugin, pgSmartTags } from 'postgraphile/utils';
+import { refuseGraphqlBody } from './graphql-body-limit.ts';
+import { useOperationLimits } from './graphql-server.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import { checkRateLimit } from './yoga-plugins/use-rate-limit.ts';
 
-// Global account tables are not workspace data (no RLS): they stay out of the admin view, as do
-// ciphertexts, which nothing outside the API's own code should ever read.
+/**
+ * What the admin view may show is decided by the database: PostGraphile connects as
+ * `weft_admin_read`, and its RBAC plugin leaves out every table and column that role cannot SELECT
+ * (migration 10 grants only RLS-bound tenant tables). These tags say the same from this side, so a
+ * grant added by mistake still exposes no function (SECURITY DEFINER queue and lease doors
+ * included) and no ciphertext.
+ */
+const READ_ONLY = pgSmartTags(
+  [
+    { kind: 'procedure', match: () => true, tags: { behavior: '-*' } },
+    { kind: 'class', match: () => true, tags: { behavior: '-insert -update -delete' } },
+  ],
+  null,
+  { name: 'WeftAdminReadOnly', description: 'No functions and no writes in the admin view' },
+);
 const HIDDEN = makeJSONPgSmartTagsPlugin({
   version: 1,
   config: {
-    class: Object.fromEntries(
-      ['users', 'auth_tokens', 'login_attempts', 'secrets', 'pgmigrations'].map((t) => [
-        t,
-        { tags: { behavior: '-*' } },
-      ]),
-    ),
     attribute: Object.fromEntries(
-      ['webhooks.secret_ciphertext', 'webhook_endpoints.secret_ciphertext', 'plugin_versions.bundle'].map((c) => [
+      ['webhooks.secret_ciphertext', 'webhook_endpoints.secret_ciphertext'].map((c) => [
         c,
         { tags: { behavior: '-*' } },
       ]),
@@ -27,11 +42,49 @@ const HIDDEN = makeJSONPgSmartTagsPlugin({
   },
 });
 
+/** The admin API is read-only: it is built without a Mutation type at all. */
+const DISABLED_PLUGINS = [
+  'MutationPlugin',
+  'SubscriptionPlugin',
+  'PgMutationCreatePlugin',
+  'PgMutationUpdateDeletePlugin',
+  'PgMutationPayloadEdgePlugin',
+];
+
+/** Mutations and subscriptions are refused while validating, with a message saying why. */
+const QueriesOnly: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (node.operation !== 'query') {
+      context.reportError(
+        new GraphQLError(`The admin API is read-only: ${node.operation}s are not accepted.`, { nodes: node }),
+      );
+    }
+  },
+});
+
+const useQueriesOnly = (): Plugin => ({
+  onValidate({ addValidationRule }) {
+    addValidationRule(QueriesOnly);
+  },
+});
+
+/**
+ * The largest admin request body: queries and their variables, nothing else (the admin API takes
+ * no uploads). Checked by grafserv while reading, on top of the declared-length check that
+ * `/graphql` uses as well.
+ */
+export const MAX_ADMIN_BODY_BYTES = 100_000;
+
 export interface AdminGraphqlOptions {
   pools: Pools;
   production: boolean;
   secretKey: string;
   logger: SchemaLogger;
+  /** The same limiter and budgets as `/graphql`: an admin's operations count against both. */
+  limiter: RateLimiter;
+  rateLimit: { perUser: number; perWorkspace: number; windowMs: number };
+  /** Bounds each admin query in PostgreSQL (statement_timeout). */
+  requestTimeoutMs: number;
 }
 
 /** Who an admin request runs for; set by our gate, read by PostGraphile's context. */
@@ -39,21 +92,45 @@ const scopes = new WeakMap<IncomingMessage, { workspaceId: string; userId: strin
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function deny(res: ServerResponse, status: number, code: string, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+function deny(
+  res: ServerResponse,
+  refusal: { status: number; code: string; message: string; headers?: Record<string, string> },
+): void {
+  const { status, code, message } = refusal;
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    ...refusal.headers,
+  });
   res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
 /**
- * `/admin/graphql`: PostGraphile's generated API over the same tables, for workspace admins. It
- * connects as `weft_app` and sets `weft.workspace_id`, so RLS bounds it exactly like the product API.
+ * `/admin/graphql`: PostGraphile's generated, read-only API over the workspace's tables, for
+ * workspace admins. It connects as `weft_admin_read` (SELECT on RLS-bound tenant tables only) and
+ * sets `weft.workspace_id`, so RLS bounds it exactly like the product API and PostgreSQL refuses
+ * any write. Operation limits, body size and rate limits are those of `/graphql`.
  */
 export function createAdminGraphql(options: AdminGraphqlOptions) {
   const pgl = postgraphile({
-    extends: [PostGraphileAmberPreset],
-    plugins: [HIDDEN],
-    pgServices: [makePgService({ pool: options.pools.app, schemas: ['public'] })],
-    grafserv: { graphqlPath: '/admin/graphql', graphiql: false, websockets: false, graphqlOverGET: false },
+    extends: [PostGraphileAmberPreset, GrafservEnvelopPreset],
+    plugins: [READ_ONLY, HIDDEN],
+    disablePlugins: DISABLED_PLUGINS,
+    pgServices: [makePgService({ pool: options.pools.adminRead, schemas: ['public'] })],
+    grafserv: {
+      graphqlPath: '/admin/graphql',
+      graphiql: false,
+      websockets: false,
+      graphqlOverGET: false,
+      maxRequestLength: MAX_ADMIN_BODY_BYTES,
+      // The envelop preset hands masking to envelop, which masks nothing here: keep grafserv's, so
+      // database errors reach an admin as an id, not as text.
+      maskError: defaultMaskError,
+      // Same @envelop/core at run time; the cast only bridges grafserv's and yoga's context typings.
+      getEnveloped: envelop({
+        plugins: [useQueriesOnly(), useOperationLimits(options.production, { asValidationErrors: true })],
+      }) as unknown as NonNullable<GraphileConfig.GrafservOptions['getEnveloped']>,
+    },
     grafast: {
       context: (requestContext) => {
         const req = requestContext.node?.req;
@@ -63,6 +140,7 @@ export function createAdminGraphql(options: AdminGraphqlOptions) {
           pgSettings: {
             'weft.workspace_id': scope?.workspaceId ?? '',
             'weft.user_id': scope?.userId ?? '',
+            statement_timeout: String(options.requestTimeoutMs),
           },
         };
       },
@@ -72,7 +150,11 @@ export function createAdminGraphql(options: AdminGraphqlOptions) {
   const serv = pgl.createServ(grafserv);
   const handler = serv.createHandler();
 
-  async function gate(req: IncomingMessage): Promise<{ status: number; code: string; message: string } | null> {
+  async function gate(
+    req: IncomingMessage,
+  ): Promise<{ status: number; code: string; message: string; headers?: Record<string, string> } | null> {
+    const body = refuseGraphqlBody(req);
+    if (body !== null) return { ...body, headers: { connection: 'close' } };
     const ctx = await createContext(
       { pools: options.pools, logger: options.logger, secretKey: options.secretKey },
       { authorization: req.headers.authorization, requestId: 'admin', clientIp: req.socket.remoteAddress ?? '' },
@@ -86,6 +168,15 @@ export function createAdminGraphql(options: AdminGraphqlOptions) {
     if (workspaceId === null) {
       return { status: 400, code: 'BAD_REQUEST', message: 'Name the workspace: X-Weft-Workspace: <workspace uuid>.' };
     }
+    const limited = await checkRateLimit({ limiter: options.limiter, ...options.rateLimit }, ctx);
+    if (limited !== null) {
+      return {
+        status: 429,
+        code: 'RATE_LIMITED',
+        message: limited.message,
+        headers: { 'retry-after': String(limited.extensions.retryAfterSeconds ?? 60) },
+      };
+    }
     const role = await roleOf(ctx, workspaceId);
     if (role === null) return { status: 404, code: 'NOT_FOUND', message: 'Not found.' };
     if (!abilityFor(role).can('read', 'AdminGraphql')) {
@@ -98,7 +189,7 @@ export function createAdminGraphql(options: AdminGraphqlOptions) {
   return {
     async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
       const refused = await gate(req);
-      if (refused !== null) return deny(res, refused.status, refused.code, refused.message);
+      if (refused !== null) return deny(res, refused);
       handler(req, res);
     },
     async close(): Promise<void> {

@@ -74,6 +74,9 @@ export function createApp(options: AppOptions): App {
     production: options.production,
     secretKey: options.schemaOptions.secretKey,
     logger,
+    limiter: options.limiter,
+    rateLimit: options.rateLimit,
+    requestTimeoutMs: options.requestTimeoutMs,
   });
 
   const adminDir = options.adminDir ?? DEFAULT_ADMIN_DIR;

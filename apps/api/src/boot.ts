@@ -83,7 +83,12 @@ export async function boot(config: Config, logger: Logger, deps: BootDeps = {}):
   try {
     await migrate(database.url, { log: (m) => logger.info(m) });
     await prepareQueue(database.url);
-    const pools = createPools({ ownerUrl: database.url, appUrl: config.databaseAppUrl, applicationName: 'weft-api' });
+    const pools = createPools({
+      ownerUrl: database.url,
+      appUrl: config.databaseAppUrl,
+      adminReadUrl: config.databaseAdminReadUrl,
+      applicationName: 'weft-api',
+    });
     cleanups.unshift(() => pools.close());
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });

@@ -76,6 +76,7 @@ const envSchema = z.object({
   HOST: optional(z.string().min(1)),
   DATABASE_URL: optional(postgresUrl),
   DATABASE_APP_URL: optional(postgresUrl),
+  DATABASE_ADMIN_READ_URL: optional(postgresUrl),
   EMBEDDED_PG_PORT: optional(int(1, 65535)),
   REDIS_URL: optional(z.string().refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'must be a redis:// URL')),
   DATA_DIR: optional(z.string().min(1)),
@@ -106,6 +107,8 @@ export interface Config {
   /** Owner connection; undefined means "start the embedded PostgreSQL". */
   databaseUrl: string | undefined;
   databaseAppUrl: string | undefined;
+  /** The read-only role `/admin/graphql` connects as; derived from the owner's URL when unset. */
+  databaseAdminReadUrl: string | undefined;
   embeddedPgPort: number;
   redisUrl: string | undefined;
   dataDir: string;
@@ -160,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST ?? '0.0.0.0',
     databaseUrl: e.DATABASE_URL,
     databaseAppUrl: e.DATABASE_APP_URL,
+    databaseAdminReadUrl: e.DATABASE_ADMIN_READ_URL,
     embeddedPgPort: e.EMBEDDED_PG_PORT ?? 54329,
     redisUrl: e.REDIS_URL,
     dataDir,

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { buildSchema, createContext, type SchemaContext, type SchemaOptions } from '@weft/schema';
+import type { GraphQLError, ValidationContext } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -17,6 +18,30 @@ import { useSharedEventResults } from './yoga-plugins/use-shared-event-results.t
 // Armor's cost counts list arguments (`first: 100` multiplies what is below it), so a full page of
 // one connection fits and a page of pages does not.
 export const OPERATION_LIMITS = { maxDepth: 12, maxAliases: 15, maxCost: 50_000, maxTokens: 3000 } as const;
+
+/**
+ * Depth, alias, cost, token and directive limits as validation-time checks. One definition for both
+ * GraphQL endpoints: `/graphql` (yoga) and `/admin/graphql` (PostGraphile through envelop).
+ * `asValidationErrors` reports a limit as an ordinary validation error instead of throwing from the
+ * rule: grafserv answers a thrown error with 500 and a console dump, a validation error with 400.
+ */
+export function useOperationLimits(production: boolean, options: { asValidationErrors?: boolean } = {}) {
+  const rejection = options.asValidationErrors
+    ? {
+        propagateOnRejection: false,
+        onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
+      }
+    : {};
+  return EnvelopArmorPlugin({
+    maxDepth: { n: OPERATION_LIMITS.maxDepth, ...rejection },
+    maxAliases: { n: OPERATION_LIMITS.maxAliases, ...rejection },
+    costLimit: { maxCost: OPERATION_LIMITS.maxCost, ...rejection },
+    // A token limit stops the parser, which reports it as a syntax error on either endpoint.
+    maxTokens: { n: OPERATION_LIMITS.maxTokens },
+    maxDirectives: { n: 20, ...rejection },
+    blockFieldSuggestion: { enabled: production },
+  });
+}
 
 export interface GraphqlServerOptions {
   schemaOptions: SchemaOptions;
@@ -65,14 +90,7 @@ export function createGraphqlServer(options: GraphqlServerOptions): GraphqlServe
     // where the request and trace ids are known.
     maskedErrors: { maskError: (error) => maskUnexpectedError(error, logger, { requestId: 'none' }) },
     plugins: [
-      EnvelopArmorPlugin({
-        maxDepth: { n: OPERATION_LIMITS.maxDepth },
-        maxAliases: { n: OPERATION_LIMITS.maxAliases },
-        costLimit: { maxCost: OPERATION_LIMITS.maxCost },
-        maxTokens: { n: OPERATION_LIMITS.maxTokens },
-        maxDirectives: { n: 20 },
-        blockFieldSuggestion: { enabled: options.production },
-      }),
+      useOperationLimits(options.production),
       ...(options.production ? [useNoIntrospection()] : []),
       useOperationTracing(),
       useErrorMasking(logger),

@@ -36,7 +36,12 @@ if (databaseUrl === undefined) fail(new ConfigError('DATABASE_URL must be set'))
 try {
   await migrate(databaseUrl, { log: (m) => logger.info(m) });
   await prepareQueue(databaseUrl);
-  const pools = createPools({ ownerUrl: databaseUrl, appUrl: config.databaseAppUrl, applicationName: 'weft-worker' });
+  const pools = createPools({
+    ownerUrl: databaseUrl,
+    appUrl: config.databaseAppUrl,
+    adminReadUrl: config.databaseAdminReadUrl,
+    applicationName: 'weft-worker',
+  });
   const runtime = await startRuntime(config, pools, logger, {
     workers: Math.max(1, config.workers),
     publishFirstParty: false,

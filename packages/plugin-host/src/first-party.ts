@@ -27,15 +27,16 @@ export interface FirstPartyResult {
 /**
  * Publishes every first-party plugin version not yet in the marketplace. Idempotent: an identical
  * version already there is `unchanged`; a different bundle under the same version is `conflict`
- * (versions are immutable; bump the plugin's version).
+ * (versions are immutable; bump the plugin's version). Runs as the database owner: the publishing
+ * function accepts first-party versions from no other role, so the product API cannot mint them.
  */
-export async function publishFirstPartyPlugins(pools: Pick<Pools, 'app'>): Promise<FirstPartyResult[]> {
+export async function publishFirstPartyPlugins(pools: Pick<Pools, 'owner'>): Promise<FirstPartyResult[]> {
   const results: FirstPartyResult[] = [];
   for (const pkg of FIRST_PARTY_PLUGINS) {
     const manifestText = await readFile(require.resolve(`${pkg}/manifest.json`), 'utf8');
     const bundle = await readFile(require.resolve(`${pkg}/bundle.js`), 'utf8');
     const manifest = JSON.parse(manifestText) as { name: string; version: string; integrity: string };
-    const { rows } = await pools.app.query<{ integrity: string }>(
+    const { rows } = await pools.owner.query<{ integrity: string }>(
       `SELECT v.integrity FROM plugin_versions v JOIN plugins p ON p.id = v.plugin_id WHERE p.name = $1 AND v.version = $2`,
       [manifest.name, manifest.version],
     );
@@ -48,7 +49,7 @@ export async function publishFirstPartyPlugins(pools: Pick<Pools, 'app'>): Promi
       });
       continue;
     }
-    const published = await publishPluginVersion(pools.app, {
+    const published = await publishPluginVersion(pools.owner, {
       manifest,
       bundle,
       publisherUserId: null,

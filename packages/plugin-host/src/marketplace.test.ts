@@ -127,8 +127,18 @@ describe('publishPluginVersion', () => {
     expect(rows[0]?.n).toBe(1);
   });
 
-  it('keeps published versions immutable even for direct updates', async () => {
-    await expect(db.pools.app.query("UPDATE plugin_versions SET bundle = 'evil'")).rejects.toThrow(/immutable/);
+  it('keeps published versions immutable even for direct updates, whichever column', async () => {
+    // The application role cannot write the marketplace at all; publishing goes through the database's function.
+    await expect(db.pools.app.query("UPDATE plugin_versions SET bundle = 'evil'")).rejects.toThrow(/permission denied/);
+    // Not even the owner can change a published version: every column is covered.
+    for (const change of [
+      "bundle = 'evil'",
+      "created_at = created_at - interval '1 day'",
+      `published_by = '${other}'`,
+      "capabilities = '{net:*}'",
+    ]) {
+      await expect(db.pools.owner.query(`UPDATE plugin_versions SET ${change}`)).rejects.toThrow(/immutable/);
+    }
   });
 });
 

@@ -121,15 +121,21 @@ export function pluginVersionTools(version: PluginVersionRecord): PluginVersionT
   }));
 }
 
+/** What the database's publishing function answers (migration 10). */
+type PublishOutcome = 'PUBLISHED' | 'NOT_PUBLISHER' | 'VERSION_EXISTS';
+
 /** Input of {@link publishPluginVersion}. */
 export interface PublishPluginVersionInput {
   manifest: unknown;
   bundle: string;
   /** The signed-in user publishing; null for first-party plugins. */
   publisherUserId: string | null;
-  /** Shown as the plugin's publisher (default: the user's name or email). */
+  /** Shown as a first-party plugin's publisher; others show the user's name or email. */
   publisherName?: string;
-  /** Internal: first-party plugins (nobody may publish over them). */
+  /**
+   * Internal: first-party plugins (nobody else may publish under their names). The database accepts
+   * this only from its owner's connection, i.e. start-up seeding, never from `weft_app`.
+   */
   firstParty?: boolean;
 }
 
@@ -183,15 +189,26 @@ export async function publishPluginVersion(
     );
   }
 
-  const { rows: owners } = await client.query<{ id: string; publisher_user_id: string | null; first_party: boolean }>(
-    'SELECT id, publisher_user_id, first_party FROM plugins WHERE name = $1',
-    [manifest.name],
+  // Who may publish under this name, and the audit row, are the database's one door to the
+  // marketplace (migration 10): weft_app cannot write plugins or plugin_versions itself.
+  const { rows: outcomes } = await client.query<{ outcome: PublishOutcome; plugin_version_id: string | null }>(
+    'SELECT outcome, plugin_version_id FROM weft_publish_plugin_version($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+    [
+      manifest.name,
+      manifest.version,
+      JSON.stringify(manifest),
+      input.bundle,
+      integrity,
+      manifest.capabilities,
+      manifest.optionalCapabilities,
+      manifest.description,
+      input.publisherUserId,
+      input.firstParty === true,
+      input.publisherName ?? null,
+    ],
   );
-  const owner = owners[0];
-  if (
-    owner !== undefined &&
-    (owner.first_party !== (input.firstParty === true) || owner.publisher_user_id !== input.publisherUserId)
-  ) {
+  const { outcome, plugin_version_id: versionId } = outcomes[0] ?? { outcome: 'PUBLISHED', plugin_version_id: null };
+  if (outcome === 'NOT_PUBLISHER') {
     return fail(
       userError(
         PluginErrorCode.NOT_PUBLISHER,
@@ -200,83 +217,18 @@ export async function publishPluginVersion(
       ),
     );
   }
-  if (owner !== undefined) {
-    const { rowCount } = await client.query('SELECT 1 FROM plugin_versions WHERE plugin_id = $1 AND version = $2', [
-      owner.id,
-      manifest.version,
-    ]);
-    if ((rowCount ?? 0) > 0) {
-      return fail(
-        userError(
-          PluginErrorCode.VERSION_EXISTS,
-          ['manifest', 'version'],
-          `${manifest.name}@${manifest.version} is already published; versions are immutable, publish a new version`,
-        ),
-      );
-    }
-  }
-  let publisher = input.publisherName;
-  if (publisher === undefined && input.publisherUserId !== null) {
-    const { rows } = await client.query<{ label: string }>(
-      'SELECT coalesce(name, email::text) AS label FROM users WHERE id = $1',
-      [input.publisherUserId],
-    );
-    publisher = rows[0]?.label;
-  }
-  // One statement: the plugin row (created or described anew) and its version land together.
-  const { rows } = await client.query<VersionRow>(
-    `WITH p AS (
-       INSERT INTO plugins (name, publisher, publisher_user_id, description, first_party)
-       VALUES ($1, $2, $3, $4, $5)
-       -- A concurrent first publish of the same name by someone else must not adopt their plugin.
-       ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description
-         WHERE plugins.publisher_user_id IS NOT DISTINCT FROM EXCLUDED.publisher_user_id
-           AND plugins.first_party = EXCLUDED.first_party
-       RETURNING id, name
-     ), v AS (
-       INSERT INTO plugin_versions (plugin_id, version, manifest, bundle, integrity, capabilities, optional_capabilities, published_by)
-       SELECT p.id, $6, $7, $8, $9, $10, $11, $3 FROM p
-       ON CONFLICT (plugin_id, version) DO NOTHING
-       RETURNING *
-     )
-     SELECT ${VERSION_COLUMNS} FROM v JOIN p ON p.id = v.plugin_id`,
-    [
-      manifest.name,
-      publisher ?? 'unknown',
-      input.publisherUserId,
-      manifest.description,
-      input.firstParty === true,
-      manifest.version,
-      JSON.stringify(manifest),
-      input.bundle,
-      integrity,
-      manifest.capabilities,
-      manifest.optionalCapabilities,
-    ],
-  );
-  const row = rows[0];
-  if (row === undefined) {
-    // Lost a race: either the same version was just published, or someone else took the name.
-    const { rowCount } = await client.query(
-      'SELECT 1 FROM plugins WHERE name = $1 AND publisher_user_id IS NOT DISTINCT FROM $2 AND first_party = $3',
-      [manifest.name, input.publisherUserId, input.firstParty === true],
-    );
-    const mine = (rowCount ?? 0) > 0;
+  if (outcome === 'VERSION_EXISTS') {
     return fail(
-      mine
-        ? userError(
-            PluginErrorCode.VERSION_EXISTS,
-            ['manifest', 'version'],
-            `${manifest.name}@${manifest.version} is already published`,
-          )
-        : userError(
-            PluginErrorCode.NOT_PUBLISHER,
-            ['manifest', 'name'],
-            `plugin "${manifest.name}" belongs to another publisher`,
-          ),
+      userError(
+        PluginErrorCode.VERSION_EXISTS,
+        ['manifest', 'version'],
+        `${manifest.name}@${manifest.version} is already published; versions are immutable, publish a new version`,
+      ),
     );
   }
-  return { pluginVersion: toVersion(row), userErrors: [] };
+  const row = versionId === null ? undefined : ((await getPluginVersion(client, versionId)) ?? undefined);
+  if (row === undefined) throw new Error(`publishing ${manifest.name}@${manifest.version} returned no version`);
+  return { pluginVersion: row, userErrors: [] };
 }
 
 /** One page of the marketplace, by plugin name. */

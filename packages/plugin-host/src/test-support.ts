@@ -1,4 +1,5 @@
 /** Shared set-up of this package's tests (not exported): workspaces, contexts, inline plugins. */
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Pools } from '@weft/db';
 import { withTenant } from '@weft/db';
@@ -33,17 +34,19 @@ export async function createUser(pools: Pools, email: string): Promise<string> {
   return id;
 }
 
-/** Publishes and installs a built plugin; returns the ids. */
+/** Publishes (as a new user unless one is given) and installs a built plugin; returns the ids. */
 export async function publishAndInstall(
   pools: Pools,
   plugin: BuiltPlugin,
   installs: { workspaceId: string; grants: string[] }[],
-  publisherUserId: string | null = null,
+  publisherUserId?: string,
 ): Promise<{ pluginVersionId: string; installationIds: string[] }> {
+  // Every third-party version has an accountable publisher: the database refuses one without.
+  const publisher = publisherUserId ?? (await createUser(pools, `publisher-${randomUUID()}@example.com`));
   const published = await publishPluginVersion(pools.app, {
     manifest: plugin.manifest,
     bundle: plugin.bundle,
-    publisherUserId,
+    publisherUserId: publisher,
   });
   const version = published.pluginVersion;
   if (version === null) throw new Error(`publish failed: ${JSON.stringify(published.userErrors)}`);

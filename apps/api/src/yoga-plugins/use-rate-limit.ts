@@ -26,19 +26,29 @@ function then<T, R>(value: MaybePromise<T>, fn: (settled: T) => MaybePromise<R>)
   return value instanceof Promise ? value.then(fn) : fn(value);
 }
 
+/**
+ * Counts one operation against the user's (or client address's) and the token's workspace budget;
+ * the error to answer with when over either, else null. `/admin/graphql` counts against the same
+ * budgets through this function, so the two endpoints share one allowance per user.
+ */
+export function checkRateLimit(
+  options: RateLimitPluginOptions,
+  ctx: Pick<SchemaContext, 'viewer' | 'clientIp'>,
+): MaybePromise<ReturnType<typeof rateLimited> | null> {
+  const viewer = ctx.viewer;
+  const userKey = viewer === null ? `ip:${ctx.clientIp}` : `user:${viewer.userId}`;
+  return then(options.limiter.hit(userKey, options.perUser, options.windowMs), (user) => {
+    if (!user.allowed) return rateLimited('user', options.perUser, options.windowMs, user.resetAt);
+    if (!viewer?.workspaceId) return null;
+    return then(options.limiter.hit(`ws:${viewer.workspaceId}`, options.perWorkspace, options.windowMs), (ws) =>
+      ws.allowed ? null : rateLimited('workspace', options.perWorkspace, options.windowMs, ws.resetAt),
+    );
+  });
+}
+
 /** Refuses operations over the per-user/token and per-workspace budgets, before they execute. */
 export function useRateLimit(options: RateLimitPluginOptions): Plugin<SchemaContext> {
-  function check(ctx: SchemaContext): MaybePromise<ReturnType<typeof rateLimited> | null> {
-    const viewer = ctx.viewer;
-    const userKey = viewer === null ? `ip:${ctx.clientIp}` : `user:${viewer.userId}`;
-    return then(options.limiter.hit(userKey, options.perUser, options.windowMs), (user) => {
-      if (!user.allowed) return rateLimited('user', options.perUser, options.windowMs, user.resetAt);
-      if (!viewer?.workspaceId) return null;
-      return then(options.limiter.hit(`ws:${viewer.workspaceId}`, options.perWorkspace, options.windowMs), (ws) =>
-        ws.allowed ? null : rateLimited('workspace', options.perWorkspace, options.windowMs, ws.resetAt),
-      );
-    });
-  }
+  const check = (ctx: SchemaContext) => checkRateLimit(options, ctx);
   const stopWhenLimited =
     (stop: (result: { errors: ReturnType<typeof rateLimited>[] }) => void) =>
     (error: ReturnType<typeof rateLimited> | null): void => {
