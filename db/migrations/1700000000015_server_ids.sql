@@ -24,9 +24,13 @@ BEGIN
     SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) INTO cols
       FROM information_schema.columns
      WHERE table_schema = 'public' AND table_name = t AND column_name <> 'id';
-    EXECUTE format('REVOKE UPDATE ON %I FROM weft_app', t);
-    EXECUTE format('GRANT UPDATE (%s) ON %I TO weft_app', cols, t);
-    IF t = ANY (generated) THEN
+    -- Only narrow what weft_app holds: a table it may not update at all (audit_log is
+    -- append-only since migration 10) must not gain column grants here.
+    IF has_table_privilege('weft_app', format('public.%I', t), 'UPDATE') THEN
+      EXECUTE format('REVOKE UPDATE ON %I FROM weft_app', t);
+      EXECUTE format('GRANT UPDATE (%s) ON %I TO weft_app', cols, t);
+    END IF;
+    IF t = ANY (generated) AND has_table_privilege('weft_app', format('public.%I', t), 'INSERT') THEN
       EXECUTE format('REVOKE INSERT ON %I FROM weft_app', t);
       EXECUTE format('GRANT INSERT (%s) ON %I TO weft_app', cols, t);
     END IF;
