@@ -79,7 +79,14 @@ describe('approvalPolicy', () => {
     const decided = await tx((c) => c.query('SELECT status, decided_by FROM approvals WHERE id = $1', [approvalId]));
     expect(decided.rows[0]).toEqual({ status: 'APPROVED', decided_by: ws.userId });
 
-    const gate = { workspaceId: ws.workspaceId, executionId, stepId: 'gate', approvers: ['ADMIN'] };
+    const gate = {
+      workspaceId: ws.workspaceId,
+      executionId,
+      stepId: 'gate',
+      approvers: ['ADMIN'],
+      startedBy: ws.userId,
+      approve: true,
+    };
     expect(asked).toEqual([
       { ...gate, actor: unlistedAdmin },
       { ...gate, actor: listedViewer },
@@ -94,6 +101,8 @@ describe('approvalPolicy', () => {
         stepId: 'gate',
         approvers,
         actor: { userId: randomUUID(), role },
+        startedBy: null,
+        approve: true,
       });
     expect([ask([], 'ADMIN'), ask([], 'MEMBER'), ask([], 'VIEWER'), ask([], null)]).toEqual([true, true, false, false]);
     expect([ask(['ADMIN'], 'ADMIN'), ask(['ADMIN'], 'MEMBER'), ask(['VIEWER'], 'VIEWER')]).toEqual([true, false, true]);
