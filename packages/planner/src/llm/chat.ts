@@ -90,11 +90,13 @@ export async function completePlan(
         const delay = wait ?? 500 * 2 ** rateLimited;
         if (rateLimited >= maxRetries || delay > maxWait) {
           const failure = reportLlmError(error, config.onFailure);
+          // How long the provider asks us to wait is a number the user can act on, not its text.
+          const asked = wait === null ? '' : `, asked to wait ${Math.ceil(wait / 1000)} s`;
           return {
             ok: false,
             error: plannerError(
               PlannerErrorCode.LLM_RATE_LIMITED,
-              `${failure.message} (tried ${rateLimited + 1} times)`,
+              `${failure.message} (tried ${rateLimited + 1} times${asked})`,
             ),
           };
         }
