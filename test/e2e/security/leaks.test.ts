@@ -391,6 +391,15 @@ describe('security headers', () => {
     const health = await fetch(`${api.url}/healthz`);
     expect(health.headers.get('content-security-policy')).toContain("default-src 'none'");
   });
+
+  it('GraphiQL (outside production) gets its own policy that still lets it load, and no framing', async () => {
+    const res = await fetch(`${api.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(await res.text()).toContain('YogaGraphiQL');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain('https://unpkg.com');
+    expect(csp).toContain('worker-src blob:');
+    expect(csp).toContain("frame-ancestors 'none'");
+  });
 });
 
 describe('approval.selfApproval: false', () => {
