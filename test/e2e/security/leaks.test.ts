@@ -282,25 +282,19 @@ describe('configuration errors', () => {
       ['DATABASE_URL', 'mysql://weft:Pa55w0rd-hunter2@db.internal/weft', /DATABASE_URL must be a postgres:\/\/ URL/],
       ['METRICS_TOKEN', 'hunter2-short', /METRICS_TOKEN must be at least 16 characters/],
     ];
-    // The real entry point, as an operator starts it; the processes end at configuration.
-    const results = await Promise.all(
-      cases.map(([variable, value]) =>
-        runToExit(['node', '--no-node-snapshot', '--import', 'tsx', 'apps/api/src/main.ts'], {
-          [variable]: value,
-          DATA_DIR: mkdtempSync(join(tmpdir(), 'weft-leaks-')),
-          PORT: '0',
-          LOG_LEVEL: 'warn',
-        }),
-      ),
-    );
-    for (const [index, [, value, message]] of cases.entries()) {
-      const { code, output } = results[index] ?? { code: null, output: '' };
+    // The real entry point, as an operator starts it; each process ends at configuration.
+    for (const [variable, value, message] of cases) {
+      const { code, output } = await runToExit(
+        ['node', '--no-node-snapshot', '--import', 'tsx', 'apps/api/src/main.ts'],
+        { [variable]: value, DATA_DIR: mkdtempSync(join(tmpdir(), 'weft-leaks-')), PORT: '0', LOG_LEVEL: 'warn' },
+        60_000,
+      );
       expect(code).toBe(1);
       expect(output).toMatch(message);
       expect(output).not.toContain(value);
       expect(output).not.toContain('hunter2');
     }
-  });
+  }, 180_000);
 });
 
 describe('LLM provider errors', () => {
