@@ -26,10 +26,10 @@ export interface ApprovalPolicyInput {
   /** The gate's `approvers` (empty when the plan names none). */
   approvers: Role[];
   actor: Actor;
-  /** The user who started the run (null: started by a webhook or the system). */
-  startedBy: string | null;
-  /** Whether the decision approves (true) or rejects the gate. */
-  approve: boolean;
+  /** The user who started the run (null: started by a webhook or the system). Always set by the engine. */
+  startedBy?: string | null;
+  /** Whether the decision approves (true) or rejects the gate. Always set by the engine. */
+  approve?: boolean;
 }
 
 /**
@@ -49,8 +49,8 @@ export function defaultApprovalPolicy(input: ApprovalPolicyInput): boolean {
  * which they could also get by cancelling, stays allowed). Null when the decision may go on.
  */
 export function planApprovalRefusal(input: ApprovalPolicyInput, plan: PlanSpec['approval']): string | null {
-  if (plan?.selfApproval !== false || !input.approve) return null;
-  if (input.startedBy === null || input.actor.userId !== input.startedBy) return null;
+  if (plan?.selfApproval !== false || input.approve !== true) return null;
+  if (input.startedBy == null || input.actor.userId !== input.startedBy) return null;
   return 'the plan does not let the member who started this run approve it (approval.selfApproval is false); another member must approve';
 }
 
