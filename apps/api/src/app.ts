@@ -9,8 +9,10 @@ import { createAdminGraphql } from './admin-graphql.ts';
 import { refuseGraphqlBody } from './graphql-body-limit.ts';
 import { createGraphqlServer } from './graphql-server.ts';
 import { checkReadiness, type ReadinessCheck } from './health.ts';
+import { metricsAccess } from './metrics-access.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { assignRequestId } from './request-id.ts';
+import { setSecurityHeaders } from './security-headers.ts';
 import { createWebhookRoute, type StartWebhookExecution } from './webhook-route.ts';
 import { attachGraphqlWs } from './ws-server.ts';
 import { createGraphqlMetrics } from './yoga-plugins/use-metrics.ts';
@@ -30,6 +32,8 @@ export interface AppOptions {
   adminDir?: string;
   /** The registry `/metrics` serves (boot shares it with the runtime); a fresh one by default. */
   metrics?: Registry;
+  /** METRICS_TOKEN: when set, `/metrics` needs it as a bearer token; otherwise it answers this host only. */
+  metricsToken?: string;
 }
 
 export interface App {
@@ -79,6 +83,7 @@ export function createApp(options: AppOptions): App {
     requestTimeoutMs: options.requestTimeoutMs,
   });
 
+  const refuseMetrics = metricsAccess(options.metricsToken);
   const adminDir = options.adminDir ?? DEFAULT_ADMIN_DIR;
   const admin = existsSync(adminDir) ? sirv(adminDir, { single: true, dev: !options.production }) : undefined;
 
@@ -90,7 +95,12 @@ export function createApp(options: AppOptions): App {
       return sendJson(res, readiness.ok ? 200 : 503, readiness);
     }
     if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': metrics.contentType });
+      const refusal = refuseMetrics(req);
+      if (refusal !== null) {
+        if (refusal.status === 401) res.setHeader('www-authenticate', 'Bearer realm="metrics"');
+        return sendJson(res, refusal.status, { error: refusal.message });
+      }
+      res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
       res.end(await metrics.metrics());
       return;
     }
@@ -125,6 +135,7 @@ export function createApp(options: AppOptions): App {
 
   const server = createServer((req, res) => {
     const reqId = assignRequestId(req, res);
+    setSecurityHeaders(res, (req.url ?? '/').split('?')[0] ?? '/', options.production);
     // Every request pays for a listener; none is needed when the line would not be written.
     if (logger.isLevelEnabled('info')) {
       const started = performance.now();

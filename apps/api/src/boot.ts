@@ -40,11 +40,19 @@ function webhookStarter(deps: BootDeps): StartWebhookExecution | undefined {
  * deterministically. Each model request must end well within the API's request timeout, so that a
  * slow provider becomes the userError LLM_TIMEOUT rather than a timed-out request.
  */
-function plannerLlm(config: Config): LlmConfig | null {
+function plannerLlm(config: Config, logger: Logger): LlmConfig | null {
   const { apiKey, baseUrl, model } = config.openai;
   if (apiKey === undefined) return null;
   const timeoutMs = Math.max(500, Math.min(30_000, Math.floor((config.requestTimeoutMs * 2) / 3)));
-  return { apiKey, model, timeoutMs, ...(baseUrl === undefined ? {} : { baseURL: baseUrl }) };
+  return {
+    apiKey,
+    model,
+    timeoutMs,
+    ...(baseUrl === undefined ? {} : { baseURL: baseUrl }),
+    tokensPerDay: config.llmTokensPerDay,
+    // Users get a coarse message; the operator's log gets what the provider said.
+    onFailure: (detail) => logger.warn({ component: 'planner', ...detail }, 'LLM provider call failed'),
+  };
 }
 
 export interface Running {
@@ -122,7 +130,7 @@ export async function boot(config: Config, logger: Logger, deps: BootDeps = {}):
         engine: served.engine,
         validatePlan: served.validatePlan,
         feed: served.feed,
-        llm: plannerLlm(config),
+        llm: plannerLlm(config, logger),
       },
       logger,
       readiness,
@@ -131,6 +139,7 @@ export async function boot(config: Config, logger: Logger, deps: BootDeps = {}):
       rateLimit: config.rateLimit,
       requestTimeoutMs: config.requestTimeoutMs,
       startExecution: webhookStarter(served),
+      ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
     });
     await new Promise<void>((resolve, reject) => {
       app.server.once('error', (error: NodeJS.ErrnoException) =>

@@ -74,6 +74,32 @@ describe('loadConfig', () => {
     expect((error as ConfigError).message).not.toContain('\n');
   });
 
+  it('never echoes the value of a secret-bearing variable, only of harmless ones', () => {
+    const messageOf = (env: Record<string, string>) => {
+      try {
+        loadConfig({ DATA_DIR: dataDir(), ...env });
+      } catch (e) {
+        return (e as ConfigError).message;
+      }
+      return '';
+    };
+    const secrets: Record<string, string> = {
+      SECRET_KEY: 'hunter2-short',
+      DATABASE_URL: 'mysql://weft:hunter2@db/weft',
+      DATABASE_APP_URL: 'mysql://weft_app:hunter2@db/weft',
+      REDIS_URL: 'http://:hunter2@redis:6379',
+      OPENAI_BASE_URL: 'hunter2 not a url',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'hunter2 not a url',
+      METRICS_TOKEN: 'hunter2',
+    };
+    for (const [variable, value] of Object.entries(secrets)) {
+      const message = messageOf({ [variable]: value });
+      expect(message).toMatch(new RegExp(`^Invalid configuration: ${variable} .*\\(value not shown\\)$`));
+      expect(message).not.toContain('hunter2');
+    }
+    expect(messageOf({ PORT: 'eighty' })).toContain('(got "eighty")');
+  });
+
   it('reads the step limits: workspace concurrency and token buckets per workspace and per tool', () => {
     const config = loadConfig({
       DATA_DIR: dataDir(),

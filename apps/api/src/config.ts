@@ -70,6 +70,9 @@ const toolBuckets = z.string().transform((v, ctx) => {
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
+/** Enough for a few hundred drafts or completions a day; an operator raises it or sets 0 (no limit). */
+const DEFAULT_LLM_TOKENS_PER_DAY = 200_000;
+
 /** Every environment variable of CONTRACT.md, as read from the process environment. */
 const envSchema = z.object({
   PORT: optional(int(0, 65535)),
@@ -99,6 +102,8 @@ const envSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: optional(int(1, 50)),
   WEBHOOK_RETRY_BASE_MS: optional(int(10, 3_600_000)),
   WEBHOOK_TIMEOUT_MS: optional(int(100, 120_000)),
+  METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+  LLM_TOKENS_PER_DAY: optional(int(0, 1_000_000_000_000)),
 });
 
 export interface Config {
@@ -131,6 +136,40 @@ export interface Config {
   requestTimeoutMs: number;
   /** Outbound webhooks: attempts per delivery, first retry delay (doubling), request timeout. */
   webhookDelivery: { maxAttempts: number; retryBaseMs: number; timeoutMs: number };
+  /** Bearer token `/metrics` requires; undefined serves it to this host only. */
+  metricsToken: string | undefined;
+  /** LLM tokens (provider-reported) one workspace may use per UTC day; 0 means no limit. */
+  llmTokensPerDay: number;
+}
+
+/**
+ * Variables whose value may appear in an error message. An allowlist, so a variable added later
+ * (or one that holds a key, a password in a URL, a token) is never echoed unless someone decides
+ * its value is harmless: start-up errors end up in shared logs and CI output.
+ */
+const ECHOED_VARIABLES = new Set([
+  'PORT',
+  'HOST',
+  'EMBEDDED_PG_PORT',
+  'LOG_LEVEL',
+  'WORKERS',
+  'WORKER_CONCURRENCY',
+  'STEP_LEASE_MS',
+  'WORKSPACE_CONCURRENCY',
+  'RATE_LIMIT_WORKSPACE',
+  'RATE_LIMIT_TOOLS',
+  'NODE_ENV',
+  'RATE_LIMIT_PER_MINUTE',
+  'WORKSPACE_RATE_LIMIT_PER_MINUTE',
+  'REQUEST_TIMEOUT_MS',
+  'WEBHOOK_MAX_ATTEMPTS',
+  'WEBHOOK_RETRY_BASE_MS',
+  'WEBHOOK_TIMEOUT_MS',
+  'LLM_TOKENS_PER_DAY',
+]);
+
+function echoed(env: NodeJS.ProcessEnv, variable: string): string {
+  return ECHOED_VARIABLES.has(variable) ? ` (got "${String(env[variable] ?? '')}")` : ' (value not shown)';
 }
 
 /** A configuration problem: one line, naming the variable, for the person starting the server. */
@@ -145,7 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? 'environment');
     throw new ConfigError(
-      `Invalid configuration: ${variable} ${issue?.message ?? 'is invalid'} (got "${String(env[variable] ?? '')}")`,
+      `Invalid configuration: ${variable} ${issue?.message ?? 'is invalid'}${echoed(env, variable)}`,
     );
   }
   const e = parsed.data;
@@ -192,6 +231,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS ?? 2000,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS ?? 10_000,
     },
+    metricsToken: e.METRICS_TOKEN,
+    llmTokensPerDay: e.LLM_TOKENS_PER_DAY ?? DEFAULT_LLM_TOKENS_PER_DAY,
   };
 }
 

@@ -12,7 +12,7 @@ export function createRuntimeMetrics(registry: Registry): RuntimeMetrics {
   return {
     sandboxCalls: new Counter({
       name: 'weft_sandbox_calls_total',
-      help: 'Plugin tool calls run in the sandbox by this process, by tool and outcome (ok or the error code).',
+      help: 'Plugin tool calls run in the sandbox by this process, by tool (first-party tools by name, others as plugin) and outcome (ok or the error code).',
       labelNames: ['tool', 'outcome'],
       registers: [registry],
     }),
@@ -23,6 +23,20 @@ export function createRuntimeMetrics(registry: Registry): RuntimeMetrics {
       registers: [registry],
     }),
   };
+}
+
+/**
+ * Counts one sandboxed call. Only first-party tools keep their name: other plugins are published
+ * by workspace admins, and their names (and how often they run) are that tenant's business, not
+ * something every scrape should list. The outcome is one of the sandbox's fixed codes (the host
+ * sets them, never the plugin); anything else shaped differently counts as `error`.
+ */
+export function countSandboxCall(
+  metrics: RuntimeMetrics,
+  call: { tool: string; firstParty: boolean; ok: boolean; code: string | null },
+): void {
+  const outcome = call.ok ? 'ok' : call.code !== null && /^[A-Z_]{1,40}$/.test(call.code) ? call.code : 'error';
+  metrics.sandboxCalls.inc({ tool: call.firstParty ? call.tool : 'plugin', outcome });
 }
 
 async function countBy(pools: Pools, sql: string): Promise<Map<string, number>> {

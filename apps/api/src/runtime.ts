@@ -3,7 +3,7 @@ import { createEngine, type Engine } from '@weft/engine';
 import { createPluginHost, type PluginHost, publishFirstPartyPlugins } from '@weft/plugin-host';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
-import type { RuntimeMetrics } from './ops-metrics.ts';
+import { countSandboxCall, type RuntimeMetrics } from './ops-metrics.ts';
 import { createDeliveryTask, WEBHOOK_DELIVERY_TASK } from './webhooks-out/delivery-task.ts';
 
 /** The execution side of a process: the engine, with installed plugins as a tool provider. */
@@ -56,7 +56,11 @@ export async function startRuntime(
       ...(config.openai.baseUrl === undefined ? {} : { baseURL: config.openai.baseUrl }),
       model: config.openai.model,
     },
-    onCall: ({ tool, ok, code }) => metrics?.sandboxCalls.inc({ tool, outcome: ok ? 'ok' : (code ?? 'error') }),
+    llmTokensPerDay: config.llmTokensPerDay,
+    onLlmFailure: (detail) => logger.warn({ component: 'plugin-host', ...detail }, 'LLM provider call failed'),
+    onCall: (call) => {
+      if (metrics !== undefined) countSandboxCall(metrics, call);
+    },
   });
   engine.registerProvider(pluginHost);
   const stop = async () => {

@@ -79,11 +79,49 @@ describe('approvalPolicy', () => {
     const decided = await tx((c) => c.query('SELECT status, decided_by FROM approvals WHERE id = $1', [approvalId]));
     expect(decided.rows[0]).toEqual({ status: 'APPROVED', decided_by: ws.userId });
 
-    const gate = { workspaceId: ws.workspaceId, executionId, stepId: 'gate', approvers: ['ADMIN'] };
+    const gate = {
+      workspaceId: ws.workspaceId,
+      executionId,
+      stepId: 'gate',
+      approvers: ['ADMIN'],
+      startedBy: ws.userId,
+      approve: true,
+    };
     expect(asked).toEqual([
       { ...gate, actor: unlistedAdmin },
       { ...gate, actor: listedViewer },
     ]);
+  });
+
+  it("applies the plan's selfApproval: false before any policy: the starter may reject, not approve", async () => {
+    const executionId = await startRun(db.pools, engine, ws, {
+      approval: { selfApproval: false },
+      steps: [{ id: 'gate', type: 'approval', message: 'Pay?' }],
+    });
+    const approvalId = await eventually(async () => {
+      const { rows } = await tx((c) =>
+        c.query<{ id: string }>(`SELECT id FROM approvals WHERE execution_id = $1 AND status = 'PENDING'`, [
+          executionId,
+        ]),
+      );
+      return rows[0]?.id;
+    });
+    const starter: Actor = { userId: ws.userId, role: 'ADMIN' };
+    const askedBefore = asked.length;
+    const approved = await tx((c) =>
+      engine.decideApproval(c, ws.workspaceId, approvalId, { approve: true, actor: starter }),
+    );
+    expect(approved).toMatchObject({ ok: false, code: 'FORBIDDEN', message: expect.stringContaining('selfApproval') });
+    // The configured policy (which would let this user through) was not even asked.
+    expect(asked.length).toBe(askedBefore);
+    const pending = await tx((c) => c.query('SELECT status, decided_by FROM approvals WHERE id = $1', [approvalId]));
+    expect(pending.rows[0]).toEqual({ status: 'PENDING', decided_by: null });
+
+    const rejected = await tx((c) =>
+      engine.decideApproval(c, ws.workspaceId, approvalId, { approve: false, actor: starter }),
+    );
+    expect(rejected).toMatchObject({ ok: true });
+    expect((await waitForExecution(db.pools, ws.workspaceId, executionId)).status).toBe('FAILED');
   });
 
   it('exports the default rule: a role among approvers, ADMIN or MEMBER when none are named', () => {
@@ -94,6 +132,8 @@ describe('approvalPolicy', () => {
         stepId: 'gate',
         approvers,
         actor: { userId: randomUUID(), role },
+        startedBy: null,
+        approve: true,
       });
     expect([ask([], 'ADMIN'), ask([], 'MEMBER'), ask([], 'VIEWER'), ask([], null)]).toEqual([true, true, false, false]);
     expect([ask(['ADMIN'], 'ADMIN'), ask(['ADMIN'], 'MEMBER'), ask(['VIEWER'], 'VIEWER')]).toEqual([true, false, true]);

@@ -15,7 +15,7 @@ import {
   setExecutionStatus,
   TERMINAL,
 } from './store.ts';
-import type { Actor, ExecutionStatus, Role, TenantClient } from './types.ts';
+import type { Actor, ExecutionStatus, PlanSpec, Role, TenantClient } from './types.ts';
 
 /** @public What an approval policy decides on: one actor deciding one approval gate. */
 export interface ApprovalPolicyInput {
@@ -26,6 +26,10 @@ export interface ApprovalPolicyInput {
   /** The gate's `approvers` (empty when the plan names none). */
   approvers: Role[];
   actor: Actor;
+  /** The user who started the run (null: started by a webhook or the system). Always set by the engine. */
+  startedBy?: string | null;
+  /** Whether the decision approves (true) or rejects the gate. Always set by the engine. */
+  approve?: boolean;
 }
 
 /**
@@ -37,6 +41,17 @@ export type ApprovalPolicy = (input: ApprovalPolicyInput) => boolean | Promise<b
 /** @public The built-in rule: the actor's role is one of `approvers`; empty means ADMIN or MEMBER. */
 export function defaultApprovalPolicy(input: ApprovalPolicyInput): boolean {
   return input.actor.role !== null && allowedRoles(input.approvers).includes(input.actor.role);
+}
+
+/**
+ * The plan's own rule, applied whatever policy the operator configured: with
+ * `approval.selfApproval: false`, the user who started a run may not approve its gates (rejecting,
+ * which they could also get by cancelling, stays allowed). Null when the decision may go on.
+ */
+export function planApprovalRefusal(input: ApprovalPolicyInput, plan: PlanSpec['approval']): string | null {
+  if (plan?.selfApproval !== false || input.approve !== true) return null;
+  if (input.startedBy == null || input.actor.userId !== input.startedBy) return null;
+  return 'the plan does not let the member who started this run approve it (approval.selfApproval is false); another member must approve';
 }
 
 function allowedRoles(approvers: Role[]): Role[] {
@@ -200,14 +215,25 @@ export async function decideApproval(
       message: `approval is ${approval.expired ? 'EXPIRED' : approval.status}`,
     };
   }
-  const policy = rt.approvalPolicy ?? defaultApprovalPolicy;
-  const allowed = await policy({
+  const { rows: started } = await client.query<{ created_by: string | null; rules: PlanSpec['approval'] | null }>(
+    `SELECT e.created_by, v.spec->'approval' AS rules
+       FROM executions e JOIN plan_versions v ON v.workspace_id = e.workspace_id AND v.id = e.plan_version_id
+      WHERE e.id = $1`,
+    [executionId],
+  );
+  const input: ApprovalPolicyInput = {
     workspaceId: exec.workspace_id,
     executionId,
     stepId: approval.step_id,
     approvers: [...approval.approvers],
     actor: decision.actor,
-  });
+    startedBy: started[0]?.created_by ?? null,
+    approve: decision.approve,
+  };
+  const planRefusal = planApprovalRefusal(input, started[0]?.rules ?? undefined);
+  if (planRefusal !== null) return { ok: false, code: 'FORBIDDEN', message: planRefusal };
+  const policy = rt.approvalPolicy ?? defaultApprovalPolicy;
+  const allowed = await policy(input);
   if (!allowed) {
     const message =
       rt.approvalPolicy === undefined

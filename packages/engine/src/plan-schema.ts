@@ -19,6 +19,19 @@ export const planSpecJsonSchema = {
       description: 'Dry-run and tests: fixed outputs per step id, used instead of calling the tool.',
       additionalProperties: true,
     },
+    approval: {
+      type: 'object',
+      description: 'Rules for every approval step of the plan.',
+      additionalProperties: false,
+      properties: {
+        selfApproval: {
+          type: 'boolean',
+          default: true,
+          description:
+            'false: the member who started a run may not approve its approval steps (rejecting stays allowed).',
+        },
+      },
+    },
   },
   $defs: {
     stepId: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_-]{0,63}$' },

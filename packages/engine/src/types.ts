@@ -36,6 +36,11 @@ export interface PlanSpec {
   steps: StepSpec[];
   /** Dry-run and tests: fixed outputs per step id, used instead of calling the tool. */
   mocks?: Record<string, unknown>;
+  /** Rules for every approval step of the plan. */
+  approval?: {
+    /** false: whoever started a run may not approve its gates (four-eyes). Default true. */
+    selfApproval?: boolean;
+  };
 }
 
 /** @public One validation problem, addressed by its path in the spec (e.g. ["steps","2","tool"]). */

@@ -1,6 +1,7 @@
 import { draftDeterministic } from './deterministic/deterministic-planner.ts';
 import { PlannerErrorCode, plannerError } from './errors.ts';
 import { draftWithLlm } from './llm/llm-planner.ts';
+import { addLlmTokens, checkLlmQuota } from './llm-quota.ts';
 import type { DraftPlanOptions, DraftPlanResult, LlmConfig } from './types.ts';
 import { recordPlannerUsage } from './usage-store.ts';
 
@@ -27,14 +28,21 @@ export async function draftPlan(options: DraftPlanOptions): Promise<DraftPlanRes
     });
   }
   const llm = options.llm;
+  const store = options.usageStore;
+  if (store) {
+    // Refused before the provider is called; nothing is recorded (no tokens were used).
+    const exceeded = await checkLlmQuota(store.client, store.workspaceId, llm.tokensPerDay ?? 0);
+    if (exceeded) return fail(planner, PlannerErrorCode.LLM_QUOTA_EXCEEDED, exceeded.message);
+  }
   const draft = await draftWithLlm(llm, request, options.tools, options.validate, options.hints, options.signal);
-  if (options.usageStore) {
-    await recordPlannerUsage(options.usageStore.client, options.usageStore.workspaceId, {
+  if (store) {
+    await recordPlannerUsage(store.client, store.workspaceId, {
       model: llm.model,
       outcome: draft.ok ? 'OK' : draft.error.code,
       attempts: draft.attempts,
       usage: draft.usage,
     });
+    await addLlmTokens(store.client, store.workspaceId, draft.usage.totalTokens);
   }
   if (!draft.ok) return { ok: false, error: draft.error, planner, attempts: draft.attempts, usage: draft.usage };
   return {

@@ -6,6 +6,8 @@ export const PlannerErrorCode = {
   LLM_TIMEOUT: 'LLM_TIMEOUT',
   /** The provider kept answering 429, or asked to wait longer than we allow. */
   LLM_RATE_LIMITED: 'LLM_RATE_LIMITED',
+  /** The workspace used its LLM tokens for today (LLM_TOKENS_PER_DAY); the model was not called. */
+  LLM_QUOTA_EXCEEDED: 'LLM_QUOTA_EXCEEDED',
   /** The provider failed (5xx, bad key, unreachable, refusal, unreadable answer). */
   LLM_ERROR: 'LLM_ERROR',
   /** No valid plan after the allowed repairs; `issues` are the last validation errors. */

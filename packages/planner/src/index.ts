@@ -38,6 +38,15 @@ export {
   type ToolRecord,
   toolStats,
 } from './learning/tool-stats.ts';
+export {
+  classifyLlmError,
+  type LlmFailure,
+  type LlmFailureKind,
+  type LlmFailureLog,
+  llmFailure,
+  reportLlmError,
+} from './llm/provider-failure.ts';
+export { addLlmTokens, checkLlmQuota, type LlmQuotaExceeded } from './llm-quota.ts';
 export type {
   DraftPlanOptions,
   DraftPlanResult,

@@ -2,6 +2,7 @@ import type { Queryable } from '@weft/db';
 import type { PlanIssue, PlanSpec } from '@weft/engine';
 import type { ToolCatalogueEntry } from './catalogue.ts';
 import type { PlannerError } from './errors.ts';
+import type { LlmFailureLog } from './llm/provider-failure.ts';
 
 /** How to reach an OpenAI-compatible chat-completions endpoint. */
 export interface LlmConfig {
@@ -17,6 +18,13 @@ export interface LlmConfig {
   maxRateLimitRetries?: number;
   /** The longest `retry-after` we wait; a longer one fails at once with LLM_RATE_LIMITED. Default 10 s. */
   maxRetryAfterMs?: number;
+  /** Told the provider's full error text, which users never see (the API logs it). */
+  onFailure?: LlmFailureLog;
+  /**
+   * Tokens (as the provider reports them) one workspace may use per UTC day, shared with the `llm`
+   * plugin; 0 or absent: no limit. Checked only when the draft has a `usageStore`.
+   */
+  tokensPerDay?: number;
 }
 
 /** The learning engine's advice, offered to both planners. */

@@ -1,6 +1,9 @@
 /** The `llm` capability's host side: the openai SDK against OpenAI or any compatible server. */
-import type { LlmCall } from '@weft/plugin-sdk/sandbox';
+import { withTenant } from '@weft/db';
+import { addLlmTokens, checkLlmQuota, type LlmFailureLog, reportLlmError } from '@weft/planner';
+import { CapabilityError, type LlmCall, SandboxErrorCode } from '@weft/plugin-sdk/sandbox';
 import OpenAI from 'openai';
+import type pg from 'pg';
 
 /** Where completions go; `OPENAI_*` environment variables by default. */
 export interface LlmOptions {
@@ -43,5 +46,35 @@ export function createLlmBackend(options: LlmOptions): LlmBackend | undefined {
         ? {}
         : { usage: { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } }),
     };
+  };
+}
+
+/**
+ * One workspace's view of the backend: refused without calling the provider once the workspace
+ * has used `tokensPerDay` today (0: no limit), the provider's reported usage added to the same
+ * daily count the planner uses, and provider failures turned into a coarse code and message (the
+ * full text goes to `log` only: plugin authors and workspace members never see it).
+ */
+export function meteredLlm(
+  backend: LlmBackend,
+  pool: pg.Pool,
+  workspaceId: string,
+  options: { tokensPerDay: number; log?: LlmFailureLog },
+): LlmBackend {
+  const tenant = <T>(work: (client: pg.PoolClient) => Promise<T>) => withTenant(pool, { workspaceId }, work);
+  return async (request) => {
+    const exceeded = await tenant((client) => checkLlmQuota(client, workspaceId, options.tokensPerDay));
+    if (exceeded !== null)
+      throw new CapabilityError(SandboxErrorCode.CAPABILITY_FAILED, `${exceeded.code}: ${exceeded.message}`);
+    let answer: Awaited<ReturnType<LlmBackend>>;
+    try {
+      answer = await backend(request);
+    } catch (error) {
+      const failure = reportLlmError(error, options.log);
+      throw new CapabilityError(SandboxErrorCode.CAPABILITY_FAILED, `${failure.kind}: ${failure.message}`);
+    }
+    const tokens = (answer.usage?.promptTokens ?? 0) + (answer.usage?.completionTokens ?? 0);
+    await tenant((client) => addLlmTokens(client, workspaceId, tokens));
+    return answer;
   };
 }

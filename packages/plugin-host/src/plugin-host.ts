@@ -11,6 +11,7 @@ import {
   type ToolDefinition,
   type ToolProvider,
 } from '@weft/engine';
+import type { LlmFailureLog } from '@weft/planner';
 import type { PluginManifest } from '@weft/plugin-sdk';
 import {
   type CapabilityBackends,
@@ -20,7 +21,7 @@ import {
   type SandboxLimits,
   SandboxPool,
 } from '@weft/plugin-sdk/sandbox';
-import { createLlmBackend, type LlmOptions } from './llm-backend.ts';
+import { createLlmBackend, type LlmOptions, meteredLlm } from './llm-backend.ts';
 import { readSecret } from './secrets.ts';
 
 /** Options of {@link createPluginHost}. */
@@ -35,10 +36,17 @@ export interface PluginHostOptions {
   limits?: Partial<SandboxLimits>;
   /** The `llm` capability's backend; default `OPENAI_API_KEY` / `OPENAI_BASE_URL` / `OPENAI_MODEL`. */
   llm?: LlmOptions;
+  /** LLM tokens one workspace may use per UTC day (shared with the planner); 0 or absent: no limit. */
+  llmTokensPerDay?: number;
+  /** Told the provider's full error text of a failed `llm` call (plugins get a coarse one). */
+  onLlmFailure?(detail: Parameters<LlmFailureLog>[0] & { workspaceId: string }): void;
   /** Told when a sandbox process died and was restarted. */
   onCrash?(info: { code: number | null; signal: string | null; stderr: string }): void;
-  /** Told after every sandboxed tool call (for metrics); `code` is the sandbox error code of a failure. */
-  onCall?(info: { tool: string; ok: boolean; code: string | null; durationMs: number }): void;
+  /**
+   * Told after every sandboxed tool call (for metrics); `code` is the sandbox error code of a
+   * failure; `firstParty` says the tool is one Weft publishes (its name is no tenant's data).
+   */
+  onCall?(info: { tool: string; firstParty: boolean; ok: boolean; code: string | null; durationMs: number }): void;
 }
 
 /** The running host: register it with the engine as a ToolProvider; `stop()` on shutdown. */
@@ -55,6 +63,7 @@ interface InstalledRow {
   version_id: string;
   version: string;
   plugin_name: string;
+  first_party: boolean;
   manifest: PluginManifest;
 }
 
@@ -163,7 +172,14 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
           }),
       },
       context: ctx.context,
-      ...(llm === undefined ? {} : { llm }),
+      ...(llm === undefined
+        ? {}
+        : {
+            llm: meteredLlm(llm, pool, workspaceId, {
+              tokensPerDay: options.llmTokensPerDay ?? 0,
+              log: (detail) => options.onLlmFailure?.({ ...detail, workspaceId }),
+            }),
+          }),
       log: (level, message, data) => {
         ctx.log(LOG_LEVELS.has(level) ? (level as 'debug' | 'info' | 'warn' | 'error') : 'info', message, data);
       },
@@ -204,13 +220,20 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
                 backendsFor(workspaceId, row.installation_id, ctx),
               ),
             });
-            options.onCall?.({ tool: name, ok: true, code: null, durationMs: performance.now() - started });
+            options.onCall?.({
+              tool: name,
+              firstParty: row.first_party,
+              ok: true,
+              code: null,
+              durationMs: performance.now() - started,
+            });
             return output;
           } catch (error) {
             const toolError = toToolError(error, name);
             const code = (toolError as { code?: unknown }).code;
             options.onCall?.({
               tool: name,
+              firstParty: row.first_party,
               ok: false,
               code: typeof code === 'string' ? code : null,
               durationMs: performance.now() - started,
@@ -228,7 +251,7 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
       const rows = await withTenant(pool, { workspaceId }, async (client) => {
         const result = await client.query<InstalledRow>(
           `SELECT i.id AS installation_id, i.granted_capabilities, v.id AS version_id, v.version, p.name AS plugin_name,
-                  v.manifest
+                  p.first_party, v.manifest
            FROM plugin_installations i
            JOIN plugin_versions v ON v.id = i.plugin_version_id
            JOIN plugins p ON p.id = i.plugin_id

@@ -23,6 +23,8 @@ let server: ServerProcess;
 let profileDir: string;
 let browser: BrowserContext;
 
+const cspViolations: string[] = [];
+
 beforeAll(async () => {
   if (!existsSync(join(REPO_ROOT, 'apps/admin/dist/index.html'))) {
     throw new Error('apps/admin/dist is missing: run `npm run build` (npm test builds before vitest)');
@@ -47,6 +49,12 @@ beforeAll(async () => {
     ],
   });
   browser.setDefaultTimeout(10_000);
+  // The console runs under the server's Content-Security-Policy: anything it blocks is a bug.
+  browser.on('page', (page) =>
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -293,5 +301,6 @@ describe('admin console in a real browser', () => {
     await bobPage.getByRole('button', { name: 'Approve' }).click();
     await expect.poll(() => bobPage.getByRole('list', { name: 'Pending approvals' }).count()).toBe(0);
     await expect.poll(() => statusOf('Gate')).toBe('RUNNING');
+    expect(cspViolations).toEqual([]);
   });
 });

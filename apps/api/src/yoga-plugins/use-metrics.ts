@@ -24,13 +24,28 @@ export function createGraphqlMetrics(registry: Registry): GraphqlMetrics {
   };
 }
 
-function operationName(name: string | null | undefined): string {
-  // Operation names come from clients: keep the label set bounded.
-  return typeof name === 'string' && /^\w{1,64}$/.test(name) ? name : 'anonymous';
+/** Distinct operation names kept as labels; later ones are counted as `other`. */
+export const MAX_OPERATION_NAMES = 100;
+
+/**
+ * Operation names come from clients, so any caller could otherwise create a series per request
+ * (unbounded memory, and one tenant's operation names shown to whoever scrapes). The first
+ * `limit` distinct well-formed names keep their label; the rest share `other`.
+ */
+export function boundedOperationNames(limit = MAX_OPERATION_NAMES): (name: string | null | undefined) => string {
+  const known = new Set<string>();
+  return (name) => {
+    if (typeof name !== 'string' || name === '') return 'anonymous';
+    if (known.has(name)) return name;
+    if (!/^\w{1,64}$/.test(name) || known.size >= limit) return 'other';
+    known.add(name);
+    return name;
+  };
 }
 
 /** Times every query and mutation; counts open subscriptions. */
 export function useMetrics(metrics: GraphqlMetrics): Plugin {
+  const operationName = boundedOperationNames();
   // One labelled child per label set, looked up by a plain key: prom-client would otherwise hash
   // and validate the labels on every operation.
   const children = new Map<string, Histogram.Internal<'type' | 'name' | 'outcome'>>();
@@ -46,12 +61,14 @@ export function useMetrics(metrics: GraphqlMetrics): Plugin {
   return {
     onExecute({ args }) {
       const started = performance.now();
-      const type = getOperationAST(args.document, args.operationName)?.operation ?? 'query';
+      const operation = getOperationAST(args.document, args.operationName);
+      const type = operation?.operation ?? 'query';
+      const name = operationName(args.operationName ?? operation?.name?.value);
       return {
         onExecuteDone({ result }) {
           const failed = 'errors' in result && (result.errors?.length ?? 0) > 0;
           const seconds = (performance.now() - started) / 1000;
-          childFor(type, operationName(args.operationName), failed ? 'error' : 'ok').observe(seconds);
+          childFor(type, name, failed ? 'error' : 'ok').observe(seconds);
         },
       };
     },

@@ -4,6 +4,7 @@ import { type PlannerError, PlannerErrorCode, plannerError } from '../errors.ts'
 import type { LlmConfig, TokenUsage } from '../types.ts';
 import { MODEL_PLAN_FORMAT_NAME, MODEL_PLAN_SCHEMA } from './model-plan.ts';
 import type { ChatMessage } from './prompt.ts';
+import { type LlmFailureLog, llmFailure, reportLlmError } from './provider-failure.ts';
 
 export const LLM_DEFAULTS = {
   timeoutMs: 30_000,
@@ -77,20 +78,25 @@ export async function completePlan(
       const message = completion.choices[0]?.message;
       if (!message)
         return { ok: false, error: plannerError(PlannerErrorCode.LLM_ERROR, 'the model returned no choice') };
-      if (message.refusal)
-        return { ok: false, error: plannerError(PlannerErrorCode.LLM_ERROR, `the model refused: ${message.refusal}`) };
+      if (message.refusal) {
+        // The refusal's wording is the provider's; the user learns only that it refused.
+        config.onFailure?.({ kind: 'LLM_REFUSED', status: null, providerMessage: message.refusal });
+        return { ok: false, error: plannerError(PlannerErrorCode.LLM_ERROR, llmFailure('LLM_REFUSED').message) };
+      }
       return { ok: true, content: message.content ?? '' };
     } catch (error) {
       if (error instanceof OpenAI.RateLimitError) {
         const wait = retryAfterMs(error.headers);
         const delay = wait ?? 500 * 2 ** rateLimited;
         if (rateLimited >= maxRetries || delay > maxWait) {
-          const asked = wait === null ? '' : ` (asked to wait ${Math.ceil(wait / 1000)} s)`;
+          const failure = reportLlmError(error, config.onFailure);
+          // How long the provider asks us to wait is a number the user can act on, not its text.
+          const asked = wait === null ? '' : `, asked to wait ${Math.ceil(wait / 1000)} s`;
           return {
             ok: false,
             error: plannerError(
               PlannerErrorCode.LLM_RATE_LIMITED,
-              `the model provider is rate limiting us${asked}; tried ${rateLimited + 1} times, try again later`,
+              `${failure.message} (tried ${rateLimited + 1} times${asked})`,
             ),
           };
         }
@@ -99,26 +105,25 @@ export async function completePlan(
           return { ok: false, error: plannerError(PlannerErrorCode.LLM_ERROR, 'drafting was cancelled') };
         continue;
       }
-      return { ok: false, error: toPlannerError(error, timeoutMs) };
+      return { ok: false, error: toPlannerError(error, timeoutMs, config.onFailure) };
     }
   }
 }
 
-/** Maps whatever the SDK threw to the planner's error codes. */
-export function toPlannerError(error: unknown, timeoutMs: number): PlannerError {
-  if (error instanceof OpenAI.APIConnectionTimeoutError)
-    return plannerError(PlannerErrorCode.LLM_TIMEOUT, `the model did not answer within ${timeoutMs} ms`);
-  if (error instanceof OpenAI.APIUserAbortError)
-    return plannerError(PlannerErrorCode.LLM_ERROR, 'drafting was cancelled');
-  if (error instanceof OpenAI.APIConnectionError)
-    return plannerError(PlannerErrorCode.LLM_ERROR, `could not reach the model provider: ${error.message}`);
-  if (error instanceof OpenAI.APIError)
-    return plannerError(
-      PlannerErrorCode.LLM_ERROR,
-      `the model provider answered ${error.status ?? '?'}: ${error.message}`,
-    );
-  return plannerError(
-    PlannerErrorCode.LLM_ERROR,
-    `the model call failed: ${error instanceof Error ? error.message : String(error)}`,
-  );
+/**
+ * Maps whatever the SDK threw to the planner's error codes, with a coarse message: the provider's
+ * own text goes to `log` only (see provider-failure.ts).
+ */
+export function toPlannerError(error: unknown, timeoutMs: number, log?: LlmFailureLog): PlannerError {
+  const failure = reportLlmError(error, log);
+  switch (failure.kind) {
+    case 'LLM_TIMEOUT':
+      return plannerError(PlannerErrorCode.LLM_TIMEOUT, `the model did not answer within ${timeoutMs} ms`);
+    case 'LLM_RATE_LIMITED':
+      return plannerError(PlannerErrorCode.LLM_RATE_LIMITED, failure.message);
+    case 'LLM_CANCELLED':
+      return plannerError(PlannerErrorCode.LLM_ERROR, 'drafting was cancelled');
+    default:
+      return plannerError(PlannerErrorCode.LLM_ERROR, failure.message);
+  }
 }

@@ -234,14 +234,22 @@ describe('draftPlan with a model', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
-  it('reports provider failures as LLM_ERROR with the status', async () => {
-    fake = await startFakeOpenAI([errorReply(500, 'The server had an error')]);
-    const result = await draftPlan({ request: 'fetch orders', tools, validate, llm: config() });
+  it('reports provider failures as LLM_ERROR with a coarse message; the status and text go to the log only', async () => {
+    fake = await startFakeOpenAI([errorReply(500, 'The server had an error for org-acme')]);
+    const logged: unknown[] = [];
+    const result = await draftPlan({
+      request: 'fetch orders',
+      tools,
+      validate,
+      llm: config({ onFailure: (detail) => logged.push(detail) }),
+    });
 
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.error.code).toBe('LLM_ERROR');
-    expect(result.error.message).toContain('500');
+    expect(result.error).toEqual({ code: 'LLM_ERROR', message: 'the model provider is unavailable; try again later' });
+    expect(logged).toEqual([
+      { kind: 'LLM_UNAVAILABLE', status: 500, providerMessage: expect.stringContaining('org-acme') },
+    ]);
   });
 
   it('refuses an empty request without calling the model', async () => {
