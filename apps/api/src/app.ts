@@ -12,8 +12,9 @@ import { checkReadiness, type ReadinessCheck } from './health.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { assignRequestId } from './request-id.ts';
 import { createWebhookRoute, type StartWebhookExecution } from './webhook-route.ts';
-import { attachGraphqlWs } from './ws-server.ts';
+import { attachGraphqlWs, type WsLimits } from './ws-server.ts';
 import { createGraphqlMetrics } from './yoga-plugins/use-metrics.ts';
+import type { VariableLimits } from './yoga-plugins/use-variable-limits.ts';
 
 export interface AppOptions {
   /** What the GraphQL schema needs: pools, logger, secret key and, once connected, the engine. */
@@ -24,6 +25,8 @@ export interface AppOptions {
   limiter: RateLimiter;
   rateLimit: { perUser: number; perWorkspace: number; windowMs: number };
   requestTimeoutMs: number;
+  variableLimits: VariableLimits;
+  ws: WsLimits;
   /** Starts the execution of an inbound webhook; absent until the engine is connected (503). */
   startExecution?: StartWebhookExecution;
   /** Where the built admin console lives; a placeholder page is served when it is missing. */
@@ -63,6 +66,7 @@ export function createApp(options: AppOptions): App {
     limiter: options.limiter,
     rateLimit: options.rateLimit,
     requestTimeoutMs: options.requestTimeoutMs,
+    variableLimits: options.variableLimits,
   });
   const hooks = createWebhookRoute({
     pool: options.schemaOptions.pools.app,
@@ -145,7 +149,7 @@ export function createApp(options: AppOptions): App {
     });
   });
 
-  const closeWs = attachGraphqlWs(server, yoga, options.schemaOptions);
+  const closeWs = attachGraphqlWs(server, yoga, options.schemaOptions, options.ws);
 
   return {
     server,

@@ -125,6 +125,8 @@ export async function boot(config: Config, logger: Logger, deps: BootDeps = {}):
       limiter: redis === undefined ? memoryRateLimiter() : redisRateLimiter(redis),
       rateLimit: config.rateLimit,
       requestTimeoutMs: config.requestTimeoutMs,
+      variableLimits: config.graphqlVariables,
+      ws: config.ws,
       startExecution: webhookStarter(served),
     });
     await new Promise<void>((resolve, reject) => {

@@ -98,6 +98,11 @@ const envSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: optional(int(1, 50)),
   WEBHOOK_RETRY_BASE_MS: optional(int(10, 3_600_000)),
   WEBHOOK_TIMEOUT_MS: optional(int(100, 120_000)),
+  GRAPHQL_MAX_VARIABLES_BYTES: optional(int(1024, 100 * 1024 * 1024)),
+  GRAPHQL_MAX_VARIABLE_STRING_BYTES: optional(int(1024, 100 * 1024 * 1024)),
+  WS_MAX_PAYLOAD_BYTES: optional(int(1024, 100 * 1024 * 1024)),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: optional(int(1, 100_000)),
+  WS_MAX_SUBSCRIPTIONS_PER_USER: optional(int(1, 1_000_000)),
 });
 
 export interface Config {
@@ -128,6 +133,10 @@ export interface Config {
   requestTimeoutMs: number;
   /** Outbound webhooks: attempts per delivery, first retry delay (doubling), request timeout. */
   webhookDelivery: { maxAttempts: number; retryBaseMs: number; timeoutMs: number };
+  /** `/graphql` variables of one operation: all of them, and any one string, in UTF-8 bytes. */
+  graphqlVariables: { maxBytes: number; maxStringBytes: number };
+  /** graphql-ws: the largest message, and subscriptions open at once per socket and per user. */
+  ws: { maxPayloadBytes: number; subscriptions: { perConnection: number; perUser: number } };
 }
 
 /** A configuration problem: one line, naming the variable, for the person starting the server. */
@@ -187,6 +196,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS ?? 10,
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS ?? 2000,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS ?? 10_000,
+    },
+    graphqlVariables: {
+      maxBytes: e.GRAPHQL_MAX_VARIABLES_BYTES ?? 2 * 1024 * 1024,
+      maxStringBytes: e.GRAPHQL_MAX_VARIABLE_STRING_BYTES ?? 1024 * 1024,
+    },
+    ws: {
+      maxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES ?? 1024 * 1024,
+      subscriptions: {
+        perConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION ?? 25,
+        perUser: e.WS_MAX_SUBSCRIPTIONS_PER_USER ?? 100,
+      },
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { MAX_BUNDLE_BYTES } from '@weft/plugin-host';
 import { buildSchema, createContext, type SchemaContext, type SchemaOptions } from '@weft/schema';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
@@ -12,6 +13,7 @@ import { useOperationTracing } from './yoga-plugins/use-operation-tracing.ts';
 import { useRateLimit } from './yoga-plugins/use-rate-limit.ts';
 import { useRequestTimeout } from './yoga-plugins/use-request-timeout.ts';
 import { useSharedEventResults } from './yoga-plugins/use-shared-event-results.ts';
+import { useVariableLimits, type VariableLimits } from './yoga-plugins/use-variable-limits.ts';
 
 /** Per-operation limits, checked while validating, i.e. before anything executes. */
 // Armor's cost counts list arguments (`first: 100` multiplies what is below it), so a full page of
@@ -26,6 +28,7 @@ export interface GraphqlServerOptions {
   limiter: RateLimiter;
   rateLimit: { perUser: number; perWorkspace: number; windowMs: number };
   requestTimeoutMs: number;
+  variableLimits: VariableLimits;
 }
 
 /** What yoga passes to the context factory: HTTP (node req) or graphql-ws (connection params). */
@@ -78,6 +81,8 @@ export function createGraphqlServer(options: GraphqlServerOptions): GraphqlServe
       useErrorMasking(logger),
       useMetrics(options.metrics),
       useRateLimit({ limiter: options.limiter, ...options.rateLimit }),
+      // The one text an operation may hold beyond the per-string limit: a plugin's bundle.
+      useVariableLimits({ ...options.variableLimits, largeStringFields: { publishPlugin: MAX_BUNDLE_BYTES } }),
       useRequestTimeout({ timeoutMs: options.requestTimeoutMs }),
       useSharedEventResults(logger),
     ],
