@@ -22,7 +22,7 @@ export interface VariableLimitsPluginOptions extends VariableLimits {
 const STRUCTURE = { maxDepth: 64, maxValues: 200_000 } as const;
 
 /** The limits that apply to `document`'s operation: the defaults, or raised for large-text fields. */
-function limitsFor(
+export function limitsFor(
   document: DocumentNode,
   operationName: string | null | undefined,
   options: VariableLimitsPluginOptions,
