@@ -11,6 +11,7 @@ import { createGraphqlServer } from './graphql-server.ts';
 import { checkReadiness, type ReadinessCheck } from './health.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { assignRequestId } from './request-id.ts';
+import type { SubscriptionLimits } from './subscription-limits.ts';
 import { createWebhookRoute, type StartWebhookExecution } from './webhook-route.ts';
 import { attachGraphqlWs, type WsLimits } from './ws-server.ts';
 import { createGraphqlMetrics } from './yoga-plugins/use-metrics.ts';
@@ -26,6 +27,7 @@ export interface AppOptions {
   rateLimit: { perUser: number; perWorkspace: number; windowMs: number };
   requestTimeoutMs: number;
   variableLimits: VariableLimits;
+  subscriptionLimits: SubscriptionLimits;
   ws: WsLimits;
   /** Starts the execution of an inbound webhook; absent until the engine is connected (503). */
   startExecution?: StartWebhookExecution;
@@ -67,6 +69,7 @@ export function createApp(options: AppOptions): App {
     rateLimit: options.rateLimit,
     requestTimeoutMs: options.requestTimeoutMs,
     variableLimits: options.variableLimits,
+    subscriptionLimits: options.subscriptionLimits,
   });
   const hooks = createWebhookRoute({
     pool: options.schemaOptions.pools.app,

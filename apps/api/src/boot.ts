@@ -126,6 +126,7 @@ export async function boot(config: Config, logger: Logger, deps: BootDeps = {}):
       rateLimit: config.rateLimit,
       requestTimeoutMs: config.requestTimeoutMs,
       variableLimits: config.graphqlVariables,
+      subscriptionLimits: config.subscriptions,
       ws: config.ws,
       startExecution: webhookStarter(served),
     });

@@ -101,8 +101,8 @@ const envSchema = z.object({
   GRAPHQL_MAX_VARIABLES_BYTES: optional(int(1024, 100 * 1024 * 1024)),
   GRAPHQL_MAX_VARIABLE_STRING_BYTES: optional(int(1024, 100 * 1024 * 1024)),
   WS_MAX_PAYLOAD_BYTES: optional(int(1024, 100 * 1024 * 1024)),
-  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: optional(int(1, 100_000)),
-  WS_MAX_SUBSCRIPTIONS_PER_USER: optional(int(1, 1_000_000)),
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION: optional(int(1, 100_000)),
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER: optional(int(1, 1_000_000)),
 });
 
 export interface Config {
@@ -135,8 +135,10 @@ export interface Config {
   webhookDelivery: { maxAttempts: number; retryBaseMs: number; timeoutMs: number };
   /** `/graphql` variables of one operation: all of them, and any one string, in UTF-8 bytes. */
   graphqlVariables: { maxBytes: number; maxStringBytes: number };
-  /** graphql-ws: the largest message, and subscriptions open at once per socket and per user. */
-  ws: { maxPayloadBytes: number; subscriptions: { perConnection: number; perUser: number } };
+  /** Subscriptions open at once per connection and per user (graphql-ws and SSE). */
+  subscriptions: { perConnection: number; perUser: number };
+  /** graphql-ws: the largest message. */
+  ws: { maxPayloadBytes: number };
 }
 
 /** A configuration problem: one line, naming the variable, for the person starting the server. */
@@ -201,13 +203,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBytes: e.GRAPHQL_MAX_VARIABLES_BYTES ?? 2 * 1024 * 1024,
       maxStringBytes: e.GRAPHQL_MAX_VARIABLE_STRING_BYTES ?? 1024 * 1024,
     },
-    ws: {
-      maxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES ?? 1024 * 1024,
-      subscriptions: {
-        perConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION ?? 25,
-        perUser: e.WS_MAX_SUBSCRIPTIONS_PER_USER ?? 100,
-      },
+    subscriptions: {
+      perConnection: e.GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION ?? 25,
+      perUser: e.GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER ?? 100,
     },
+    ws: { maxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES ?? 1024 * 1024 },
   };
 }
 

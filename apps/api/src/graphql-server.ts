@@ -6,6 +6,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { RateLimiter } from './rate-limiter.ts';
 import { requestIdOf } from './request-id.ts';
+import type { SubscriptionLimits } from './subscription-limits.ts';
 import { maskUnexpectedError, useErrorMasking } from './yoga-plugins/use-error-masking.ts';
 import { type GraphqlMetrics, useMetrics } from './yoga-plugins/use-metrics.ts';
 import { useNoIntrospection } from './yoga-plugins/use-no-introspection.ts';
@@ -13,6 +14,7 @@ import { useOperationTracing } from './yoga-plugins/use-operation-tracing.ts';
 import { useRateLimit } from './yoga-plugins/use-rate-limit.ts';
 import { useRequestTimeout } from './yoga-plugins/use-request-timeout.ts';
 import { useSharedEventResults } from './yoga-plugins/use-shared-event-results.ts';
+import { useSubscriptionLimits } from './yoga-plugins/use-subscription-limits.ts';
 import { useVariableLimits, type VariableLimits } from './yoga-plugins/use-variable-limits.ts';
 
 /** Per-operation limits, checked while validating, i.e. before anything executes. */
@@ -29,6 +31,7 @@ export interface GraphqlServerOptions {
   rateLimit: { perUser: number; perWorkspace: number; windowMs: number };
   requestTimeoutMs: number;
   variableLimits: VariableLimits;
+  subscriptionLimits: SubscriptionLimits;
 }
 
 /** What yoga passes to the context factory: HTTP (node req) or graphql-ws (connection params). */
@@ -83,6 +86,8 @@ export function createGraphqlServer(options: GraphqlServerOptions): GraphqlServe
       useRateLimit({ limiter: options.limiter, ...options.rateLimit }),
       // The one text an operation may hold beyond the per-string limit: a plugin's bundle.
       useVariableLimits({ ...options.variableLimits, largeStringFields: { publishPlugin: MAX_BUNDLE_BYTES } }),
+      // After the variable limits: a refused subscription takes no slot.
+      useSubscriptionLimits(options.subscriptionLimits),
       useRequestTimeout({ timeoutMs: options.requestTimeoutMs }),
       useSharedEventResults(logger),
     ],

@@ -1,13 +1,13 @@
 import { GraphQLError } from 'graphql';
 
 export interface SubscriptionLimits {
-  /** Subscriptions open at once on one WebSocket. */
+  /** Subscriptions open at once on one connection (a WebSocket; an SSE request holds one). */
   perConnection: number;
-  /** Subscriptions open at once by one user, over all their sockets to this process. */
+  /** Subscriptions open at once by one user, over all their connections to this process. */
   perUser: number;
 }
 
-/** One socket's open subscriptions, by graphql-ws operation id. */
+/** One connection's open subscriptions, by an id unique in the process. */
 export interface ConnectionSlots {
   userId: string;
   ids: Set<string>;
@@ -15,13 +15,12 @@ export interface ConnectionSlots {
 
 /**
  * Counts open subscriptions so one user cannot hold an unbounded number of event streams (each is
- * a listener and a database or Redis tail) in the API process. A slot is taken before the
- * subscription starts and given back when it completes or its socket closes.
+ * a listener and a database or Redis tail) in the API process.
  */
 export function createSubscriptionSlots(limits: SubscriptionLimits) {
   const perUser = new Map<string, number>();
-  const give = (userId: string, count = 1): void => {
-    const left = (perUser.get(userId) ?? count) - count;
+  const give = (userId: string): void => {
+    const left = (perUser.get(userId) ?? 1) - 1;
     if (left <= 0) perUser.delete(userId);
     else perUser.set(userId, left);
   };
@@ -46,10 +45,6 @@ export function createSubscriptionSlots(limits: SubscriptionLimits) {
     },
     release(connection: ConnectionSlots, id: string): void {
       if (connection.ids.delete(id)) give(connection.userId);
-    },
-    releaseAll(connection: ConnectionSlots): void {
-      give(connection.userId, connection.ids.size);
-      connection.ids.clear();
     },
     /** Open subscriptions of a user (for tests and metrics). */
     openBy(userId: string): number {

@@ -1,12 +1,11 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { bearerToken, resolveToken, type SchemaOptions } from '@weft/schema';
-import { type ExecutionArgs, getOperationAST } from 'graphql';
+import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { coalesceWrites } from './coalesced-writes.ts';
 import { allowDirectDelivery } from './direct-delivery.ts';
 import type { GraphqlServer } from './graphql-server.ts';
-import { type ConnectionSlots, createSubscriptionSlots, type SubscriptionLimits } from './subscription-limits.ts';
 
 /** How long a client has to send `connection_init` before the socket closes with 4408. */
 export const CONNECTION_INIT_TIMEOUT_MS = 3000;
@@ -14,7 +13,6 @@ export const CONNECTION_INIT_TIMEOUT_MS = 3000;
 export interface WsLimits {
   /** The largest WebSocket message accepted; a larger one closes that socket with 1009. */
   maxPayloadBytes: number;
-  subscriptions: SubscriptionLimits;
 }
 
 interface EnvelopedRoot {
@@ -34,9 +32,6 @@ export function attachGraphqlWs(
 ): () => Promise<void> {
   // ws refuses a larger frame (or message assembled from fragments) before buffering it whole.
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
-  const slots = createSubscriptionSlots(limits.subscriptions);
-  // Per socket (graphql-ws's context object), set once the token is known.
-  const connections = new WeakMap<object, ConnectionSlots>();
   server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/graphql') {
@@ -55,18 +50,7 @@ export function attachGraphqlWs(
       onConnect: async (ctx) => {
         const token = bearerToken(String(ctx.connectionParams?.authorization ?? ''));
         if (token === null) return false;
-        const viewer = await resolveToken(schemaOptions.pools.app, token);
-        if (viewer === null) return false;
-        connections.set(ctx, { userId: viewer.userId, ids: new Set() });
-        return true;
-      },
-      onComplete: (ctx, id) => {
-        const connection = connections.get(ctx);
-        if (connection !== undefined) slots.release(connection, id);
-      },
-      onClose: (ctx) => {
-        const connection = connections.get(ctx);
-        if (connection !== undefined) slots.releaseAll(connection);
+        return (await resolveToken(schemaOptions.pools.app, token)) !== null;
       },
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
@@ -79,11 +63,6 @@ export function attachGraphqlWs(
         const document = parse(params.query);
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
-        if (getOperationAST(document, params.operationName)?.operation === 'subscription') {
-          const connection = connections.get(ctx);
-          const refused = connection === undefined ? null : slots.take(connection, id);
-          if (refused !== null) return [refused];
-        }
         const contextValue = await contextFactory();
         allowDirectDelivery(contextValue, id, ctx.extra.socket);
         return {

@@ -31,8 +31,8 @@ const ENV = {
   GRAPHQL_MAX_VARIABLES_BYTES: String(1024 * 1024),
   GRAPHQL_MAX_VARIABLE_STRING_BYTES: String(128 * 1024),
   WS_MAX_PAYLOAD_BYTES: String(512 * 1024),
-  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2',
-  WS_MAX_SUBSCRIPTIONS_PER_USER: '3',
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2',
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER: '3',
 };
 
 let api: TestApi;
@@ -376,5 +376,52 @@ describe('WebSocket limits', () => {
       again = await subscribe(b, streams);
     }
     expect(again.open).toBe(true);
+  });
+});
+
+describe('subscriptions over SSE', () => {
+  const SUBSCRIPTION = 'subscription($id: ID!) { workspaceExecutions(workspaceId: $id) { id status } }';
+  const open: AbortController[] = [];
+  afterAll(() => {
+    for (const c of open) c.abort();
+  });
+
+  /** Starts one SSE subscription; its response once the server has answered the headers. */
+  async function sse(token: string, id: string): Promise<{ res: Response; controller: AbortController }> {
+    const controller = new AbortController();
+    open.push(controller);
+    const url = `${api.url}/graphql?query=${encodeURIComponent(SUBSCRIPTION)}&variables=${encodeURIComponent(JSON.stringify({ id }))}`;
+    const res = await fetch(url, {
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` },
+      signal: controller.signal,
+    });
+    return { res, controller };
+  }
+
+  it('counts SSE subscriptions against the per-user limit and gives the slot back when one ends', async () => {
+    const user = await signUpUser(new TestClient(api.url), 'sse');
+    const created = await user.client.mutate<{ createWorkspace: { workspace: { id: string } } }>(CREATE_WORKSPACE, {
+      input: { slug: 'sse', name: 'SSE' },
+    });
+    const id = created.data?.createWorkspace.workspace.id ?? '';
+    const held = [await sse(user.token, id), await sse(user.token, id), await sse(user.token, id)];
+    for (const h of held) expect(h.res.headers.get('content-type')).toMatch(/text\/event-stream/);
+
+    const refused = await sse(user.token, id);
+    expect(await refused.res.text()).toContain('TOO_MANY_SUBSCRIPTIONS');
+
+    held[0]?.controller.abort();
+    let text = '';
+    for (let i = 0; i < 40; i++) {
+      const again = await sse(user.token, id);
+      // A stream that stays open was accepted; read a refusal to its end.
+      const first = await Promise.race([
+        again.res.text(),
+        new Promise<string>((r) => setTimeout(() => r('open'), 300)),
+      ]);
+      text = first;
+      if (first === 'open') break;
+    }
+    expect(text).toBe('open');
   });
 });
