@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { withTenant } from '@weft/db';
-import { type Actor, type Role, type TenantClient, traceParentOf } from '@weft/engine';
+import { type Actor, executionInputSizeIssues, type Role, type TenantClient, traceParentOf } from '@weft/engine';
 import { encodeTenantId, open, parseTenantId, roleCan, webhookSecretContext, writeAudit } from '@weft/schema';
 import type pg from 'pg';
 
@@ -166,6 +166,9 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
     } catch {
       return send(res, 400, { error: 'The body must be JSON.' });
     }
+    // The body's size is bounded above; its shape (nesting, values) like any execution input's.
+    const tooLarge = executionInputSizeIssues(input)[0];
+    if (tooLarge !== undefined) return send(res, 400, { error: `The body: ${tooLarge.message}` });
 
     const answer = (executionId: string) =>
       send(res, 202, { executionId: encodeTenantId('Execution', workspaceId, executionId) });

@@ -138,4 +138,12 @@ describe('inbound webhook replay', () => {
     );
     expect(rows[0]?.n).toBe(0);
   });
+
+  it('refuses a body nested deeper than an execution input may be (400), starting nothing', async () => {
+    const before = await counts();
+    const answer = await send(sign(`${'['.repeat(100_000)}${']'.repeat(100_000)}`));
+    expect(answer.status).toBe(400);
+    expect(((await answer.json()) as { error: string }).error).toMatch(/nested more than/);
+    expect(await counts()).toEqual(before);
+  });
 });
