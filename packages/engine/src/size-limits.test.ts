@@ -59,4 +59,13 @@ describe('execution input size limits', () => {
     const big = { a: 'x'.repeat(EXECUTION_INPUT_LIMITS.maxStringBytes) };
     expect(executionInputSizeIssues(big).map((i) => i.path)).toEqual([[]]);
   });
+
+  it('counts the serialized size exactly at the limit', () => {
+    const overhead = JSON.stringify({ a: [1, ''] }).length;
+    const at = { a: [1, 'x'.repeat(EXECUTION_INPUT_LIMITS.maxBytes - overhead)] };
+    expect(JSON.stringify(at).length).toBe(EXECUTION_INPUT_LIMITS.maxBytes);
+    expect(executionInputSizeIssues(at)).toEqual([]);
+    const over = { a: [1, 'x'.repeat(EXECUTION_INPUT_LIMITS.maxBytes - overhead + 1)] };
+    expect(executionInputSizeIssues(over).map((i) => i.path)).toEqual([[]]);
+  });
 });

@@ -38,6 +38,9 @@ export const EXECUTION_INPUT_LIMITS = {
   maxValues: 100_000,
 } as const satisfies JsonLimits;
 
+/** How much longer JSON escaping can make a text: a control character becomes `\u00XX`. */
+const MAX_ESCAPE_GROWTH = 6;
+
 /** Issues past this many are not worth reporting: the document is refused either way. */
 const MAX_REPORTED = 20;
 
@@ -50,7 +53,8 @@ function tooLarge(path: string[], message: string): PlanIssue {
  * first bound the whole document breaks (depth, values, bytes), so its cost is bounded by the
  * limits, not by the input, and deep nesting cannot overflow the stack. Serialized bytes are
  * counted without escapes while walking (a lower bound, enough to stop early); the exact count is
- * taken once the walk has shown the document is shallow and small enough to serialize cheaply.
+ * taken once the walk has shown the document is shallow and small enough to serialize cheaply, and
+ * only when escapes could carry it over the limit.
  */
 export function jsonSizeIssues(value: unknown, limits: JsonLimits): PlanIssue[] {
   const issues: PlanIssue[] = [];
@@ -78,12 +82,13 @@ export function jsonSizeIssues(value: unknown, limits: JsonLimits): PlanIssue[] 
         ? current.map((v, i) => [String(i), v])
         : Object.entries(current);
       values += entries.length;
-      bytes += 2 + entries.length;
+      const isArray = Array.isArray(current);
+      // Brackets, commas between entries and, in an object, a colon after each key.
+      bytes += 2 + Math.max(entries.length - 1, 0) + (isArray ? 0 : entries.length);
       if (values > limits.maxValues) {
         issues.push(tooLarge([], `This holds more than ${limits.maxValues} values.`));
         return issues;
       }
-      const isArray = Array.isArray(current);
       for (let i = entries.length - 1; i >= 0; i--) {
         const [key, child] = entries[i] as [string, unknown];
         if (!isArray) string(key, [...path, key]);
@@ -92,7 +97,12 @@ export function jsonSizeIssues(value: unknown, limits: JsonLimits): PlanIssue[] 
     } else bytes += String(current).length;
     if (bytes > limits.maxBytes) break;
   }
-  if (bytes > limits.maxBytes || Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8') > limits.maxBytes) {
+  // An escape turns one byte into at most six (`\u001f`): below a sixth of the limit, no need to look.
+  const exactNeeded = bytes * MAX_ESCAPE_GROWTH > limits.maxBytes;
+  if (
+    bytes > limits.maxBytes ||
+    (exactNeeded && Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8') > limits.maxBytes)
+  ) {
     issues.push(tooLarge([], `This is larger than ${limits.maxBytes} bytes as JSON.`));
   }
   return issues;
