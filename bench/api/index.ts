@@ -309,7 +309,14 @@ try {
   const profArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   const api = await startServerProcess({
     // Served as deployed: production mode (no GraphiQL, like the bare server; no introspection).
-    env: { ...env, NODE_ENV: 'production', WORKERS: '0', RATE_LIMIT_PER_MINUTE: '1000000' },
+    env: {
+      ...env,
+      NODE_ENV: 'production',
+      WORKERS: '0',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      // One user holds every subscriber's subscription.
+      GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER: String(SUBSCRIBERS),
+    },
     ...(profDir
       ? {
           command: ['node', '--no-node-snapshot', ...profArgs, '--import', 'tsx', 'apps/api/src/main.ts'],

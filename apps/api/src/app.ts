@@ -13,9 +13,11 @@ import { metricsAccess } from './metrics-access.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { assignRequestId } from './request-id.ts';
 import { setSecurityHeaders } from './security-headers.ts';
+import type { SubscriptionLimits } from './subscription-limits.ts';
 import { createWebhookRoute, type StartWebhookExecution } from './webhook-route.ts';
-import { attachGraphqlWs } from './ws-server.ts';
+import { attachGraphqlWs, type WsLimits } from './ws-server.ts';
 import { createGraphqlMetrics } from './yoga-plugins/use-metrics.ts';
+import type { VariableLimits } from './yoga-plugins/use-variable-limits.ts';
 
 export interface AppOptions {
   /** What the GraphQL schema needs: pools, logger, secret key and, once connected, the engine. */
@@ -26,6 +28,9 @@ export interface AppOptions {
   limiter: RateLimiter;
   rateLimit: { perUser: number; perWorkspace: number; windowMs: number };
   requestTimeoutMs: number;
+  variableLimits: VariableLimits;
+  subscriptionLimits: SubscriptionLimits;
+  ws: WsLimits;
   /** Starts the execution of an inbound webhook; absent until the engine is connected (503). */
   startExecution?: StartWebhookExecution;
   /** Where the built admin console lives; a placeholder page is served when it is missing. */
@@ -67,6 +72,8 @@ export function createApp(options: AppOptions): App {
     limiter: options.limiter,
     rateLimit: options.rateLimit,
     requestTimeoutMs: options.requestTimeoutMs,
+    variableLimits: options.variableLimits,
+    subscriptionLimits: options.subscriptionLimits,
   });
   const hooks = createWebhookRoute({
     pool: options.schemaOptions.pools.app,
@@ -159,7 +166,7 @@ export function createApp(options: AppOptions): App {
     });
   });
 
-  const closeWs = attachGraphqlWs(server, yoga, options.schemaOptions);
+  const closeWs = attachGraphqlWs(server, yoga, options.schemaOptions, options.ws);
 
   return {
     server,

@@ -138,6 +138,9 @@ export async function boot(config: Config, logger: Logger, deps: BootDeps = {}):
       limiter: redis === undefined ? memoryRateLimiter() : redisRateLimiter(redis),
       rateLimit: config.rateLimit,
       requestTimeoutMs: config.requestTimeoutMs,
+      variableLimits: config.graphqlVariables,
+      subscriptionLimits: config.subscriptions,
+      ws: config.ws,
       startExecution: webhookStarter(served),
       ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
     });

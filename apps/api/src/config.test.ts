@@ -22,6 +22,9 @@ describe('loadConfig', () => {
       requestTimeoutMs: 30_000,
       workspaceConcurrency: undefined,
       stepRateLimits: {},
+      graphqlVariables: { maxBytes: 2 * 1024 * 1024, maxStringBytes: 1024 * 1024 },
+      subscriptions: { perConnection: 25, perUser: 100 },
+      ws: { maxPayloadBytes: 1024 * 1024 },
     });
     // The generated key is kept, so secrets stay readable after a restart.
     expect(readFileSync(join(dir, 'secret.key'), 'utf8').trim()).toBe(config.secretKey);
@@ -36,6 +39,8 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /^Invalid configuration: LOG_LEVEL must be one of/],
     [{ STEP_LEASE_MS: '60000' }, /^Invalid configuration: STEP_LEASE_MS must be at most 30000/],
     [{ WORKERS: '-1' }, /^Invalid configuration: WORKERS must be a whole number/],
+    [{ WS_MAX_PAYLOAD_BYTES: '10' }, /^Invalid configuration: WS_MAX_PAYLOAD_BYTES must be at least 1024/],
+    [{ GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER: '0' }, /^Invalid configuration: GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER/],
     [{ SECRET_KEY: 'short' }, /^Invalid configuration: SECRET_KEY must be at least 32 characters/],
     [{ NODE_ENV: 'production' }, /^Invalid configuration: SECRET_KEY must be set when NODE_ENV=production/],
     [{ RATE_LIMIT_PER_MINUTE: '0' }, /^Invalid configuration: RATE_LIMIT_PER_MINUTE must be at least 1/],

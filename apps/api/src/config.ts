@@ -104,6 +104,11 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: optional(int(100, 120_000)),
   METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   LLM_TOKENS_PER_DAY: optional(int(0, 1_000_000_000_000)),
+  GRAPHQL_MAX_VARIABLES_BYTES: optional(int(1024, 100 * 1024 * 1024)),
+  GRAPHQL_MAX_VARIABLE_STRING_BYTES: optional(int(1024, 100 * 1024 * 1024)),
+  WS_MAX_PAYLOAD_BYTES: optional(int(1024, 100 * 1024 * 1024)),
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION: optional(int(1, 100_000)),
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER: optional(int(1, 1_000_000)),
 });
 
 export interface Config {
@@ -136,6 +141,12 @@ export interface Config {
   requestTimeoutMs: number;
   /** Outbound webhooks: attempts per delivery, first retry delay (doubling), request timeout. */
   webhookDelivery: { maxAttempts: number; retryBaseMs: number; timeoutMs: number };
+  /** `/graphql` variables of one operation: all of them, and any one string, in UTF-8 bytes. */
+  graphqlVariables: { maxBytes: number; maxStringBytes: number };
+  /** Subscriptions open at once per connection and per user (graphql-ws and SSE). */
+  subscriptions: { perConnection: number; perUser: number };
+  /** graphql-ws: the largest message. */
+  ws: { maxPayloadBytes: number };
   /** Bearer token `/metrics` requires; undefined serves it to this host only. */
   metricsToken: string | undefined;
   /** LLM tokens (provider-reported) one workspace may use per UTC day; 0 means no limit. */
@@ -166,6 +177,11 @@ const ECHOED_VARIABLES = new Set([
   'WEBHOOK_RETRY_BASE_MS',
   'WEBHOOK_TIMEOUT_MS',
   'LLM_TOKENS_PER_DAY',
+  'GRAPHQL_MAX_VARIABLES_BYTES',
+  'GRAPHQL_MAX_VARIABLE_STRING_BYTES',
+  'WS_MAX_PAYLOAD_BYTES',
+  'GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION',
+  'GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER',
 ]);
 
 function echoed(env: NodeJS.ProcessEnv, variable: string): string {
@@ -233,6 +249,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     metricsToken: e.METRICS_TOKEN,
     llmTokensPerDay: e.LLM_TOKENS_PER_DAY ?? DEFAULT_LLM_TOKENS_PER_DAY,
+    graphqlVariables: {
+      maxBytes: e.GRAPHQL_MAX_VARIABLES_BYTES ?? 2 * 1024 * 1024,
+      maxStringBytes: e.GRAPHQL_MAX_VARIABLE_STRING_BYTES ?? 1024 * 1024,
+    },
+    subscriptions: {
+      perConnection: e.GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION ?? 25,
+      perUser: e.GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER ?? 100,
+    },
+    ws: { maxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES ?? 1024 * 1024 },
   };
 }
 

@@ -1,11 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { MAX_BUNDLE_BYTES } from '@weft/plugin-host';
 import { buildSchema, createContext, type SchemaContext, type SchemaOptions } from '@weft/schema';
 import type { GraphQLError, ValidationContext } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { RateLimiter } from './rate-limiter.ts';
 import { requestIdOf } from './request-id.ts';
+import type { SubscriptionLimits } from './subscription-limits.ts';
 import { maskUnexpectedError, useErrorMasking } from './yoga-plugins/use-error-masking.ts';
 import { type GraphqlMetrics, useMetrics } from './yoga-plugins/use-metrics.ts';
 import { useNoIntrospection } from './yoga-plugins/use-no-introspection.ts';
@@ -13,6 +15,8 @@ import { useOperationTracing } from './yoga-plugins/use-operation-tracing.ts';
 import { useRateLimit } from './yoga-plugins/use-rate-limit.ts';
 import { useRequestTimeout } from './yoga-plugins/use-request-timeout.ts';
 import { useSharedEventResults } from './yoga-plugins/use-shared-event-results.ts';
+import { useSubscriptionLimits } from './yoga-plugins/use-subscription-limits.ts';
+import { useVariableLimits, type VariableLimits } from './yoga-plugins/use-variable-limits.ts';
 
 /** Per-operation limits, checked while validating, i.e. before anything executes. */
 // Armor's cost counts list arguments (`first: 100` multiplies what is below it), so a full page of
@@ -51,6 +55,8 @@ export interface GraphqlServerOptions {
   limiter: RateLimiter;
   rateLimit: { perUser: number; perWorkspace: number; windowMs: number };
   requestTimeoutMs: number;
+  variableLimits: VariableLimits;
+  subscriptionLimits: SubscriptionLimits;
 }
 
 /** What yoga passes to the context factory: HTTP (node req) or graphql-ws (connection params). */
@@ -96,6 +102,10 @@ export function createGraphqlServer(options: GraphqlServerOptions): GraphqlServe
       useErrorMasking(logger),
       useMetrics(options.metrics),
       useRateLimit({ limiter: options.limiter, ...options.rateLimit }),
+      // The one text an operation may hold beyond the per-string limit: a plugin's bundle.
+      useVariableLimits({ ...options.variableLimits, largeStringFields: { publishPlugin: MAX_BUNDLE_BYTES } }),
+      // After the variable limits: a refused subscription takes no slot.
+      useSubscriptionLimits(options.subscriptionLimits),
       useRequestTimeout({ timeoutMs: options.requestTimeoutMs }),
       useSharedEventResults(logger),
     ],

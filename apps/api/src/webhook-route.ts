@@ -2,13 +2,21 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { withTenant } from '@weft/db';
-import { type Actor, type Role, type TenantClient, traceParentOf } from '@weft/engine';
+import { type Actor, executionInputSizeIssues, type Role, type TenantClient, traceParentOf } from '@weft/engine';
 import { encodeTenantId, open, parseTenantId, roleCan, webhookSecretContext, writeAudit } from '@weft/schema';
 import type pg from 'pg';
 
 /** A signed delivery older or newer than this is refused (replay window). */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * How long an accepted signature is remembered past its timestamp: the tolerance, plus a margin for
+ * clocks of API processes and the database that disagree a little.
+ */
+const SEEN_SIGNATURE_SECONDS = WEBHOOK_TOLERANCE_SECONDS + 60;
+
+/** Thrown inside the delivery's transaction to roll it back: this signed request was accepted before. */
+class ReplayRefused extends Error {}
 
 /** Starts an execution of a plan version for an inbound webhook (the engine's `startExecution`). */
 export type StartWebhookExecution = (
@@ -54,6 +62,28 @@ function signatureMatches(expected: string, given: string): boolean {
   const a = Buffer.from(expected);
   const b = Buffer.from(given);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Records that this signed request was accepted, in the delivery's transaction, or throws
+ * ReplayRefused when it was before (the whole transaction, a new delivery row included, rolls
+ * back). The same request sent twice at once: the second INSERT waits on the first's key and
+ * conflicts once it commits. Expired rows of the webhook go on the way.
+ */
+async function rememberSignature(
+  client: pg.PoolClient,
+  seen: { workspaceId: string; webhookId: string; timestamp: string; signature: string },
+): Promise<void> {
+  await client.query('DELETE FROM webhook_signatures_seen WHERE webhook_id = $1 AND expires_at < now()', [
+    seen.webhookId,
+  ]);
+  const { rowCount } = await client.query(
+    `INSERT INTO webhook_signatures_seen (workspace_id, webhook_id, signed_at, signature, expires_at)
+     VALUES ($1, $2, $3, $4, to_timestamp($3::bigint + $5::int))
+     ON CONFLICT DO NOTHING`,
+    [seen.workspaceId, seen.webhookId, seen.timestamp, seen.signature, SEEN_SIGNATURE_SECONDS],
+  );
+  if (rowCount === 0) throw new ReplayRefused();
 }
 
 /** `POST /hooks/:id` (CONTRACT.md "Webhooks"). */
@@ -136,6 +166,9 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
     } catch {
       return send(res, 400, { error: 'The body must be JSON.' });
     }
+    // The body's size is bounded above; its shape (nesting, values) like any execution input's.
+    const tooLarge = executionInputSizeIssues(input)[0];
+    if (tooLarge !== undefined) return send(res, 400, { error: `The body: ${tooLarge.message}` });
 
     const answer = (executionId: string) =>
       send(res, 202, { executionId: encodeTenantId('Execution', workspaceId, executionId) });
@@ -152,49 +185,58 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
     const start = options.startExecution;
     if (start === undefined) return send(res, 503, { error: 'execution engine unavailable' });
 
-    const executionId = await withTenant(options.pool, { workspaceId }, async (client) => {
-      if (deliveryId !== undefined) {
-        // A concurrent delivery with the same id waits on this row; the loser answers the winner's run.
-        const { rows } = await client.query(
-          `INSERT INTO webhook_deliveries (workspace_id, webhook_id, delivery_id) VALUES ($1, $2, $3)
+    let executionId: string;
+    try {
+      executionId = await withTenant(options.pool, { workspaceId }, async (client) => {
+        if (deliveryId !== undefined) {
+          // A concurrent delivery with the same id waits on this row; the loser answers the winner's run.
+          const { rows } = await client.query(
+            `INSERT INTO webhook_deliveries (workspace_id, webhook_id, delivery_id) VALUES ($1, $2, $3)
            ON CONFLICT DO NOTHING RETURNING delivery_id`,
-          [workspaceId, id, deliveryId],
-        );
-        if (rows.length === 0) {
-          const existing = await client.query<{ execution_id: string | null }>(
-            'SELECT execution_id FROM webhook_deliveries WHERE webhook_id = $1 AND delivery_id = $2',
-            [id, deliveryId],
+            [workspaceId, id, deliveryId],
           );
-          const done = existing.rows[0]?.execution_id;
-          if (done) return done;
+          if (rows.length === 0) {
+            const existing = await client.query<{ execution_id: string | null }>(
+              'SELECT execution_id FROM webhook_deliveries WHERE webhook_id = $1 AND delivery_id = $2',
+              [id, deliveryId],
+            );
+            const done = existing.rows[0]?.execution_id;
+            if (done) return done;
+          }
         }
-      }
-      const { rows: versions } = await client.query<{ id: string }>(
-        `SELECT v.id FROM plan_versions v JOIN plans p ON p.id = v.plan_id AND v.number = p.latest_version
+        await rememberSignature(client, { workspaceId, webhookId: id, timestamp, signature });
+        const { rows: versions } = await client.query<{ id: string }>(
+          `SELECT v.id FROM plan_versions v JOIN plans p ON p.id = v.plan_id AND v.number = p.latest_version
           WHERE p.id = $1`,
-        [webhook.plan_id],
-      );
-      const planVersionId = versions[0]?.id;
-      if (planVersionId === undefined) throw new Error('webhook plan has no version');
-      const started = await start(client, workspaceId, { planVersionId, input, actor, traceParent });
-      if (deliveryId !== undefined) {
-        await client.query(
-          'UPDATE webhook_deliveries SET execution_id = $3 WHERE webhook_id = $1 AND delivery_id = $2',
-          [id, deliveryId, started.executionId],
+          [webhook.plan_id],
         );
-      }
-      await writeAudit(client, {
-        workspaceId,
-        actorId: actor.userId,
-        action: 'webhook.deliver',
-        targetId: encodeTenantId('Webhook', workspaceId, id),
-        after: {
-          delivery: deliveryId ?? null,
-          execution: encodeTenantId('Execution', workspaceId, started.executionId),
-        },
+        const planVersionId = versions[0]?.id;
+        if (planVersionId === undefined) throw new Error('webhook plan has no version');
+        const started = await start(client, workspaceId, { planVersionId, input, actor, traceParent });
+        if (deliveryId !== undefined) {
+          await client.query(
+            'UPDATE webhook_deliveries SET execution_id = $3 WHERE webhook_id = $1 AND delivery_id = $2',
+            [id, deliveryId, started.executionId],
+          );
+        }
+        await writeAudit(client, {
+          workspaceId,
+          actorId: actor.userId,
+          action: 'webhook.deliver',
+          targetId: encodeTenantId('Webhook', workspaceId, id),
+          after: {
+            delivery: deliveryId ?? null,
+            execution: encodeTenantId('Execution', workspaceId, started.executionId),
+          },
+        });
+        return started.executionId;
       });
-      return started.executionId;
-    });
+    } catch (error) {
+      if (!(error instanceof ReplayRefused)) throw error;
+      return send(res, 409, {
+        error: 'This signed request was already accepted: sign each delivery with a new Weft-Timestamp.',
+      });
+    }
     return answer(executionId);
   }
 }

@@ -10,6 +10,11 @@ import type { GraphqlServer } from './graphql-server.ts';
 /** How long a client has to send `connection_init` before the socket closes with 4408. */
 export const CONNECTION_INIT_TIMEOUT_MS = 3000;
 
+export interface WsLimits {
+  /** The largest WebSocket message accepted; a larger one closes that socket with 1009. */
+  maxPayloadBytes: number;
+}
+
 interface EnvelopedRoot {
   execute(args: ExecutionArgs): unknown;
   subscribe(args: ExecutionArgs): unknown;
@@ -23,8 +28,10 @@ export function attachGraphqlWs(
   server: Server,
   yoga: GraphqlServer,
   schemaOptions: SchemaOptions,
+  limits: WsLimits,
 ): () => Promise<void> {
-  const wss = new WebSocketServer({ noServer: true });
+  // ws refuses a larger frame (or message assembled from fragments) before buffering it whole.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
   server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/graphql') {

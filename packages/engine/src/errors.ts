@@ -12,6 +12,8 @@ export const PlanIssueCode = {
   BAD_REFERENCE: 'BAD_REFERENCE',
   UNKNOWN_REFERENCE: 'UNKNOWN_REFERENCE',
   STEP_NOT_UPSTREAM: 'STEP_NOT_UPSTREAM',
+  /** Beyond a size limit (`PLAN_LIMITS`, `EXECUTION_INPUT_LIMITS`): nothing else was checked. */
+  TOO_LARGE: 'TOO_LARGE',
 } as const;
 export type PlanIssueCode = (typeof PlanIssueCode)[keyof typeof PlanIssueCode];
 

@@ -21,7 +21,15 @@ export { inferDependencies } from './plan-graph.ts';
 export { planSpecJsonSchema } from './plan-schema.ts';
 export { prepareQueue, QUEUE_SCHEMA_VERSION } from './queue.ts';
 export type { RateLimit, RateLimitOptions } from './runtime.ts';
-export { parseReference, type Reference, resolveTemplates } from './templates.ts';
+export {
+  EXECUTION_INPUT_LIMITS,
+  executionInputSizeIssues,
+  type JsonLimits,
+  jsonSizeIssues,
+  PLAN_LIMITS,
+  planSizeIssues,
+} from './size-limits.ts';
+export { parseReference, type Reference, resolveTemplates, scanTemplates, type TemplateMatch } from './templates.ts';
 export { parseToolRef, resolveToolRef } from './tool-ref.ts';
 export { traceParentOf } from './tracing.ts';
 export {

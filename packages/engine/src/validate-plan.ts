@@ -3,6 +3,7 @@ import * as ajvFormats from 'ajv-formats';
 import { PlanIssueCode } from './errors.ts';
 import { findCycle, inferDependencies, upstreamOf } from './plan-graph.ts';
 import { planSpecJsonSchema } from './plan-schema.ts';
+import { planSizeIssues } from './size-limits.ts';
 import { findTemplates } from './templates.ts';
 import { isValidRange, resolveToolRef } from './tool-ref.ts';
 import type { JsonSchema, PlanIssue, PlanSpec, StepSpec, ToolDefinition } from './types.ts';
@@ -58,12 +59,15 @@ function schemaIssues(errors: ErrorObject[]): PlanIssue[] {
 /**
  * @public Checks a plan document against the schema and the given tools: duplicate ids, unknown
  * `after` targets, cycles, unknown tools, tool inputs (templated fields skipped), references.
- * Returns the typed spec only when there is no issue.
+ * Returns the typed spec only when there is no issue. A spec beyond `PLAN_LIMITS` gets only its
+ * size issues: nothing else is looked at, so no check's cost grows with an oversized input.
  */
 export function validatePlanSpec(
   spec: unknown,
   tools: readonly ToolDefinition[],
 ): { spec: PlanSpec | null; issues: PlanIssue[] } {
+  const tooLarge = planSizeIssues(spec);
+  if (tooLarge.length > 0) return { spec: null, issues: tooLarge };
   if (!validateSchema(spec)) return { spec: null, issues: schemaIssues(validateSchema.errors ?? []) };
   const plan = spec as unknown as PlanSpec;
   const issues: PlanIssue[] = [];

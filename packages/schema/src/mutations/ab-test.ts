@@ -7,6 +7,7 @@ import { builder, UserErrorRef } from '../builder.ts';
 import { inTenant, requireViewer, roleOf } from '../context.ts';
 import { engineUnavailable, notFound, SchemaErrorCode, type UserError, userError } from '../errors.ts';
 import { encodeTenantId, parseTenantId, tenantKey } from '../ids.ts';
+import { inputSizeErrors } from '../input-size.ts';
 import { COLUMNS, type ExecutionRow, type PlanVersionRow, toRow } from '../rows.ts';
 import { ExecutionModeEnum } from '../types/execution.ts';
 import { ExecutionRef, PlanRef, PlanVersionRef } from '../types/refs.ts';
@@ -68,6 +69,8 @@ builder.mutationFields((t) => ({
       const engine = ctx.options.engine;
       if (engine === undefined) throw engineUnavailable();
       const role = await roleOf(ctx, workspaceId);
+      const tooLarge = inputSizeErrors(input.input);
+      if (tooLarge.length > 0) return { userErrors: tooLarge };
       return inTenant(ctx, workspaceId, async (client) => {
         const plan = await client.query('SELECT 1 FROM plans WHERE id = $1', [planId]);
         if (plan.rowCount === 0) throw notFound();

@@ -1,4 +1,10 @@
-import { type DraftPlanResult, draftPlanForWorkspace, type PlannerError } from '@weft/planner';
+import {
+  type DraftPlanResult,
+  draftPlanForWorkspace,
+  MAX_REQUEST_LENGTH,
+  type PlannerError,
+  PlannerErrorCode,
+} from '@weft/planner';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { canIn } from '../authorize.ts';
 import { builder } from '../builder.ts';
@@ -62,6 +68,11 @@ builder.mutationFields((t) => ({
       const workspaceId = parseId(String(input.workspaceId), 'Workspace');
       const engine = ctx.options.engine;
       if (engine === undefined) throw engineUnavailable();
+      // The planner refuses it too, but only after reading the workspace's tools and statistics.
+      if (input.request.length > MAX_REQUEST_LENGTH) {
+        const message = `the request is longer than ${MAX_REQUEST_LENGTH} characters`;
+        return { userErrors: [userError(PlannerErrorCode.BAD_REQUEST, ['request'], message)] };
+      }
       // One tenant transaction: statistics and hints are read, and the model's token usage is
       // stored (failed drafts included), through the same client.
       const result = await inTenant(ctx, workspaceId, (client) =>

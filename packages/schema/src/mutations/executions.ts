@@ -7,6 +7,7 @@ import { builder } from '../builder.ts';
 import { inTenant, requireViewer, roleOf, type SchemaContext } from '../context.ts';
 import { engineUnavailable, forbidden, notFound, SchemaErrorCode, type UserError, userError } from '../errors.ts';
 import { encodeTenantId, parseTenantId } from '../ids.ts';
+import { inputSizeErrors } from '../input-size.ts';
 import { type ApprovalRow, COLUMNS, type ExecutionRow, toRow } from '../rows.ts';
 import {
   ApprovalPayload,
@@ -147,6 +148,8 @@ builder.mutationFields((t) => {
         const engine = engineOf(ctx);
         const { workspaceId, id: planId } = parseTenantId(String(input.planId), 'Plan');
         const actor = await actorIn(ctx, workspaceId);
+        const tooLarge = inputSizeErrors(input.input);
+        if (tooLarge.length > 0) return { userErrors: tooLarge };
         const mode = input.mode ?? 'LIVE';
         return inTenant(ctx, workspaceId, async (client) => {
           const version = await planVersionOf(client, planId, input.version);

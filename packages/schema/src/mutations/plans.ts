@@ -5,6 +5,7 @@ import { builder, UserErrorRef } from '../builder.ts';
 import { inTenant, requireViewer, type SchemaContext } from '../context.ts';
 import { notFound, SchemaErrorCode, type UserError, userError } from '../errors.ts';
 import { encodeTenantId, parseId, parseTenantId } from '../ids.ts';
+import { specSizeErrors } from '../input-size.ts';
 import { contentHash } from '../plans/plan-diff.ts';
 import { structuralPlanValidator } from '../plans/structural-validator.ts';
 import { COLUMNS, type PlanRow, type PlanVersionRow, toRow } from '../rows.ts';
@@ -39,8 +40,13 @@ const UpdatePlanInput = builder.inputType('UpdatePlanInput', {
   }),
 });
 
-/** The injected validator (engine), else the structural check; issues become userErrors under `spec`. */
+/**
+ * The injected validator (engine), else the structural check; issues become userErrors under `spec`.
+ * The size limits come first, whichever validator is used, so an oversized spec costs one walk.
+ */
 async function validate(ctx: SchemaContext, workspaceId: string, spec: unknown): Promise<UserError[]> {
+  const tooLarge = specSizeErrors(spec);
+  if (tooLarge.length > 0) return tooLarge;
   const validator =
     ctx.options.validatePlan ??
     (ctx.options.engine ? ctx.options.engine.validatePlan.bind(ctx.options.engine) : structuralPlanValidator);
