@@ -1,22 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { gql } from '@apollo/client';
-import { type StartWebhookExecution, signWebhook } from '@weft/api';
-import { signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
+import { signWebhook } from '@weft/api';
+import {
+  recordOnlyWebhookStart,
+  signUpUser,
+  startTestApi,
+  type TestApi,
+  TestClient,
+  type TestUser,
+} from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_PLAN, CREATE_WEBHOOK, CREATE_WORKSPACE, VALID_SPEC } from './operations.ts';
 
-// These cases check the route alone: a stand-in starts an execution by writing the executions row
-// in the caller's transaction (what the engine's startExecution does first) so no run proceeds.
-// The last describe goes through the real engine.
-// The row's id is the database's (weft_app may not choose one).
-const startExecution: StartWebhookExecution = async (client, workspaceId, { planVersionId, input }) => {
-  const { rows } = await client.query<{ id: string }>(
-    `INSERT INTO executions (workspace_id, plan_id, plan_version_id, input)
-     SELECT $1, plan_id, id, $3 FROM plan_versions WHERE id = $2 RETURNING id`,
-    [workspaceId, planVersionId, JSON.stringify(input)],
-  );
-  return { executionId: rows[0]?.id ?? '' };
-};
+// These cases check the route alone (a stand-in records the execution and no run proceeds); the
+// last describe goes through the real engine.
+const startExecution = recordOnlyWebhookStart;
 
 interface Hook {
   id: string;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type StartWebhookExecution, signWebhook } from '@weft/api';
-import { signUpUser, startTestApi, type TestApi, TestClient } from '@weft/test-utils';
+import { signWebhook } from '@weft/api';
+import { recordOnlyWebhookStart, signUpUser, startTestApi, type TestApi, TestClient } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_PLAN, CREATE_WEBHOOK, CREATE_WORKSPACE, VALID_SPEC } from '../graphql/operations.ts';
 
@@ -8,17 +8,8 @@ import { CREATE_PLAN, CREATE_WEBHOOK, CREATE_WORKSPACE, VALID_SPEC } from '../gr
 // while its timestamp is within the window. It must start one run, however often and however
 // concurrently it is sent, whatever Weft-Delivery says; a newly signed request still works.
 
-// The route alone is under test: the stand-in writes the executions row in the delivery's
-// transaction, as the engine's startExecution does first.
-const startExecution: StartWebhookExecution = async (client, workspaceId, { planVersionId, input }) => {
-  const id = randomUUID();
-  await client.query(
-    `INSERT INTO executions (workspace_id, id, plan_id, plan_version_id, input)
-     SELECT $1, $2, plan_id, id, $4 FROM plan_versions WHERE id = $3`,
-    [workspaceId, id, planVersionId, JSON.stringify(input)],
-  );
-  return { executionId: id };
-};
+// The route alone is under test: the stand-in records the execution and no run proceeds.
+const startExecution = recordOnlyWebhookStart;
 
 let api: TestApi;
 let hook: { id: string; secret: string };

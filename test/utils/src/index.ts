@@ -32,3 +32,4 @@ export {
   waitForStatus,
 } from './process.ts';
 export { type SeedAttempt, type SeedExecution, type SeedStep, seedExecution, seedPlan } from './run-history.ts';
+export { recordOnlyWebhookStart } from './webhook-start.ts';
