@@ -111,7 +111,7 @@ export async function createTestHarness(options: TestHarnessOptions = {}): Promi
     runTool(name, input, callOptions = {}) {
       const tool = name.startsWith(prefix) ? name.slice(prefix.length) : name;
       return pool.call({
-        plugin: { key, manifest: plugin.manifest, bundle: plugin.bundle },
+        plugin: { workspaceId: 'harness', key, manifest: plugin.manifest, bundle: plugin.bundle },
         tool,
         input,
         handlers,

@@ -158,19 +158,42 @@ export const BOOTSTRAP_SOURCE = `'use strict';
     if (fire !== undefined) fire(reason);
   }
 
-  // Timers: the isolate has none of its own; the sandbox process sleeps on its behalf.
+  // Timers: the isolate has none of its own; the sandbox process sleeps on its behalf, only while a
+  // call runs (it clears them when the isolate's last call ends). A cleared timer is cancelled in
+  // the sandbox process too, so a tidy plugin does not count as leaving work pending.
   const timers = new MapCtor();
+  const slice = Array.prototype.slice;
   let nextTimer = 0;
+  function schedule(id, fn, ms, extra, repeat) {
+    const wait = typeof ms === 'number' && ms > 0 ? ms : 0;
+    const request = nextRequest + 1;
+    timers.set(id, request);
+    hostCall(0, 'sleep', { ms: wait }).then(function () {
+      if (timers.get(id) !== request) return;
+      if (repeat) schedule(id, fn, ms, extra, true);
+      else timers.delete(id);
+      if (typeof fn === 'function') fn.apply(undefined, extra);
+    }, function () { if (timers.get(id) === request) timers.delete(id); });
+  }
+  function clear(id) {
+    const request = timers.get(id);
+    if (request === undefined) return;
+    timers.delete(id);
+    pending.delete(request);
+    send(0, 0, 'sleep.cancel', stringify({ request: request }));
+  }
   global.setTimeout = function (fn, ms) {
-    const extra = Array.prototype.slice.call(arguments, 2);
     const id = ++nextTimer;
-    timers.set(id, true);
-    hostCall(0, 'sleep', { ms: typeof ms === 'number' && ms > 0 ? ms : 0 }).then(function () {
-      if (timers.delete(id) && typeof fn === 'function') fn.apply(undefined, extra);
-    }, function () { timers.delete(id); });
+    schedule(id, fn, ms, slice.call(arguments, 2), false);
     return id;
   };
-  global.clearTimeout = function (id) { timers.delete(id); };
+  global.setInterval = function (fn, ms) {
+    const id = ++nextTimer;
+    schedule(id, fn, ms, slice.call(arguments, 2), true);
+    return id;
+  };
+  global.clearTimeout = clear;
+  global.clearInterval = clear;
   const quiet = function () {};
   global.console = freeze({ log: quiet, info: quiet, warn: quiet, error: quiet, debug: quiet });
 
