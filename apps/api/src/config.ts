@@ -98,6 +98,11 @@ const envSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: optional(int(1, 50)),
   WEBHOOK_RETRY_BASE_MS: optional(int(10, 3_600_000)),
   WEBHOOK_TIMEOUT_MS: optional(int(100, 120_000)),
+  PLUGIN_MEMORY_MB: optional(int(8, 4096)),
+  PLUGIN_WORKSPACE_MAX_ISOLATES: optional(int(1, 1000)),
+  PLUGIN_WORKSPACE_HEAP_MB: optional(int(8, 1_000_000)),
+  PLUGIN_WORKSPACE_CPU_MS: optional(int(1, 86_400_000)),
+  PLUGIN_WORKSPACE_CPU_WINDOW_MS: optional(int(1000, 86_400_000)),
 });
 
 export interface Config {
@@ -128,6 +133,16 @@ export interface Config {
   requestTimeoutMs: number;
   /** Outbound webhooks: attempts per delivery, first retry delay (doubling), request timeout. */
   webhookDelivery: { maxAttempts: number; retryBaseMs: number; timeoutMs: number };
+  /**
+   * The plugin sandbox of this process: heap limit of one isolate, and what one workspace may hold
+   * (isolates, summed heap limits) and spend (CPU ms per window) so it cannot starve the others.
+   */
+  plugins: {
+    memoryMb: number;
+    workspaceMaxIsolates: number;
+    workspaceHeapMb: number;
+    workspaceCpu: { cpuMs: number; windowMs: number };
+  };
 }
 
 /** A configuration problem: one line, naming the variable, for the person starting the server. */
@@ -187,6 +202,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS ?? 10,
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS ?? 2000,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS ?? 10_000,
+    },
+    plugins: {
+      memoryMb: e.PLUGIN_MEMORY_MB ?? 64,
+      workspaceMaxIsolates: e.PLUGIN_WORKSPACE_MAX_ISOLATES ?? 8,
+      workspaceHeapMb: e.PLUGIN_WORKSPACE_HEAP_MB ?? 256,
+      workspaceCpu: {
+        cpuMs: e.PLUGIN_WORKSPACE_CPU_MS ?? 30_000,
+        windowMs: e.PLUGIN_WORKSPACE_CPU_WINDOW_MS ?? 60_000,
+      },
     },
   };
 }
