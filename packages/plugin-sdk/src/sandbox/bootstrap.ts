@@ -135,7 +135,15 @@ export const BOOTSTRAP_SOURCE = `'use strict';
     return toolsByName;
   }
 
+  // What a call returns also says how many host requests (timers included) the isolate still
+  // awaits: the sandbox process learns of a request asynchronously, so this count, taken inside
+  // the isolate, is the one that cannot miss a request made just before the call returned.
   async function invoke(callId, toolName, inputJson, runJson, maxOutput) {
+    const result = await run(callId, toolName, inputJson, runJson, maxOutput);
+    return '{"pending":' + pending.size + ',' + result.slice(1);
+  }
+
+  async function run(callId, toolName, inputJson, runJson, maxOutput) {
     try {
       const tool = tools().get(toolName);
       if (tool === undefined) return stringify({ ok: false, error: { name: 'ToolNotFound', message: 'no tool ' + toolName } });

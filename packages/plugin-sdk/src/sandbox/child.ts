@@ -40,7 +40,8 @@ interface Loaded {
 interface ActiveCall {
   id: number;
   deadline: NodeJS.Timeout;
-  finish(result: ChildMessage): void;
+  /** `pending`: host requests the isolate still awaited when the tool returned (0 if unknown). */
+  finish(result: ChildMessage, pending?: number): void;
   cancelled: boolean;
   /** Log lines sent so far (capped, so a chatty plugin cannot flood the host). */
   logs: number;
@@ -123,8 +124,8 @@ function enforceCpu(entry: IsolateEntry): void {
  * cleared; if anything was still pending (a timer, an unanswered host request), the plugin meant
  * to go on after its result, so the isolate is discarded rather than reused with that work in it.
  */
-function quiesce(entry: IsolateEntry): void {
-  const pending = entry.timers.size + entry.hostCalls;
+function quiesce(entry: IsolateEntry, pendingInIsolate: number): void {
+  const pending = pendingInIsolate + entry.timers.size + entry.hostCalls;
   clearTimers(entry);
   if (pending > 0 && !entry.isolate.isDisposed) {
     dispose(entry, { code: SandboxErrorCode.CLOSED, message: 'the plugin left work pending after its call' });
@@ -463,7 +464,7 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
         send({ type: 'result', id, ok: false, error: refusal });
         return;
       }
-      pendingEntry = createIsolate(message, loaded, limits, Math.max(1, cpuLimitMs)).then((created) => {
+      pendingEntry = createIsolate(message, loaded, limits, Math.max(1, Math.ceil(cpuLimitMs))).then((created) => {
         // An isolate replaced because the limits changed goes once its calls are done.
         const previous = isolates.get(key);
         if (previous !== undefined && previous.active.size === 0) {
@@ -506,7 +507,7 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
         message: `the tool did not finish within ${limits.wallTimeoutMs} ms`,
       });
     }, limits.wallTimeoutMs),
-    finish(result) {
+    finish(result, pending = 0) {
       if (done) return;
       done = true;
       clearTimeout(call.deadline);
@@ -515,7 +516,7 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
       earlyAborts.delete(id);
       report(current);
       send(result);
-      if (current.active.size === 0) quiesce(current);
+      if (current.active.size === 0) quiesce(current, pending);
     },
   };
   current.active.set(id, call);
@@ -534,13 +535,18 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
       },
     );
     enforceCpu(current);
-    call.finish(interpret(raw, loaded, tool, limits, id));
+    call.finish(interpret(raw, loaded, tool, limits, id), pendingOf(raw));
   } catch (error) {
     const reason = memoryOrCrash(current, error);
     // A CPU-limit or memory failure leaves the isolate in an unknown state: start afresh next time.
     dispose(current, reason);
     call.finish({ type: 'result', id, ok: false, error: reason });
   }
+}
+
+function pendingOf(raw: unknown): number {
+  const match = typeof raw === 'string' ? /^\{"pending":(\d+),/.exec(raw) : null;
+  return match === null ? 0 : Number(match[1]);
 }
 
 function interpret(raw: unknown, loaded: Loaded, tool: string, limits: SandboxLimits, id: number): ChildMessage {

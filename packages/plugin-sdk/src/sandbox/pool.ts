@@ -425,7 +425,8 @@ export class SandboxPool {
       return await this.processFor(workspaceId).call(
         request,
         { ...this.limits, ...request.limits },
-        budget.remainingMs,
+        // Whole milliseconds: isolated-vm takes timeouts as 32-bit integers.
+        Math.ceil(budget.remainingMs),
       );
     } catch (error) {
       if (error instanceof SandboxError && error.code === SandboxErrorCode.WORKSPACE_CPU_BUDGET) {

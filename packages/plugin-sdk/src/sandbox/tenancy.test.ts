@@ -26,7 +26,7 @@ export default definePlugin({ name: 'tenant', version: '1.0.0', description: 'mo
     t('count', () => ++calls),
     t('ticks', () => ticks),
     // Leaves a busy interval behind: it must never run once the call has returned.
-    t('leaveInterval', () => { setInterval(() => { ticks++; spin(20); }, 5); return ticks; }),
+    t('leaveInterval', () => { setInterval(() => { ticks++; spin(20); }, 1); return ticks; }),
     t('leaveTimeout', () => { setTimeout(() => { ticks += 1000; }, 50); return ticks; }),
     // Uses timers inside the call and cleans up: the isolate stays warm.
     t('tidyTimers', async () => {
