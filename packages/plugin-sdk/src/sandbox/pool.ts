@@ -425,8 +425,8 @@ export class SandboxPool {
       return await this.processFor(workspaceId).call(
         request,
         { ...this.limits, ...request.limits },
-        // Whole milliseconds: isolated-vm takes timeouts as 32-bit integers.
-        Math.ceil(budget.remainingMs),
+        // Whole milliseconds within 32 bits: isolated-vm takes timeouts as 32-bit integers.
+        Math.ceil(Math.min(budget.remainingMs, 2_147_483_647)),
       );
     } catch (error) {
       if (error instanceof SandboxError && error.code === SandboxErrorCode.WORKSPACE_CPU_BUDGET) {
