@@ -18,8 +18,11 @@ export const BOOTSTRAP_SOURCE = `'use strict';
   const ErrorCtor = Error;
   const MapCtor = Map;
   const StringCtor = String;
-  const pending = new MapCtor();
-  const signals = new MapCtor();
+  // Dictionaries without a prototype and a plain counter: a plugin patching Map.prototype or
+  // Object.prototype cannot fake the answers to its requests or the count of them still pending.
+  const pending = Object.create(null);
+  const signals = Object.create(null);
+  let outstanding = 0;
   let nextRequest = 0;
 
   function hostCall(callId, name, args) {
@@ -32,15 +35,17 @@ export const BOOTSTRAP_SOURCE = `'use strict';
         return;
       }
       const id = ++nextRequest;
-      pending.set(id, { resolve: resolve, reject: reject });
+      pending[id] = { resolve: resolve, reject: reject };
+      outstanding++;
       send(id, callId, name, json === undefined ? 'null' : json);
     });
   }
 
   function settle(id, ok, payload) {
-    const entry = pending.get(id);
+    const entry = pending[id];
     if (entry === undefined) return;
-    pending.delete(id);
+    delete pending[id];
+    outstanding--;
     if (ok) {
       entry.resolve(payload === '' ? undefined : parse(payload));
     } else {
@@ -63,12 +68,12 @@ export const BOOTSTRAP_SOURCE = `'use strict';
         if (signal.aborted) { const e = new ErrorCtor(signal.reason || 'cancelled'); e.name = 'AbortError'; throw e; }
       },
     };
-    signals.set(callId, function (reason) {
+    signals[callId] = function (reason) {
       if (signal.aborted) return;
       signal.aborted = true;
       signal.reason = reason;
       for (const fn of listeners.slice()) { try { fn(); } catch (e) { /* a listener's failure is the plugin's */ } }
-    });
+    };
     return signal;
   }
 
@@ -140,7 +145,7 @@ export const BOOTSTRAP_SOURCE = `'use strict';
   // the isolate, is the one that cannot miss a request made just before the call returned.
   async function invoke(callId, toolName, inputJson, runJson, maxOutput) {
     const result = await run(callId, toolName, inputJson, runJson, maxOutput);
-    return '{"pending":' + pending.size + ',' + result.slice(1);
+    return '{"pending":' + outstanding + ',"result":' + result + '}';
   }
 
   async function run(callId, toolName, inputJson, runJson, maxOutput) {
@@ -157,12 +162,12 @@ export const BOOTSTRAP_SOURCE = `'use strict';
     } catch (error) {
       return stringify({ ok: false, error: describe(error) });
     } finally {
-      signals.delete(callId);
+      delete signals[callId];
     }
   }
 
   function abort(callId, reason) {
-    const fire = signals.get(callId);
+    const fire = signals[callId];
     if (fire !== undefined) fire(reason);
   }
 
@@ -187,7 +192,10 @@ export const BOOTSTRAP_SOURCE = `'use strict';
     const request = timers.get(id);
     if (request === undefined) return;
     timers.delete(id);
-    pending.delete(request);
+    if (pending[request] !== undefined) {
+      delete pending[request];
+      outstanding--;
+    }
     send(0, 0, 'sleep.cancel', stringify({ request: request }));
   }
   global.setTimeout = function (fn, ms) {

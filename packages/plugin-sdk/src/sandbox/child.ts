@@ -535,7 +535,8 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
       },
     );
     enforceCpu(current);
-    call.finish(interpret(raw, loaded, tool, limits, id), pendingOf(raw));
+    const { result, pending } = interpret(raw, loaded, tool, limits, id);
+    call.finish(result, pending);
   } catch (error) {
     const reason = memoryOrCrash(current, error);
     // A CPU-limit or memory failure leaves the isolate in an unknown state: start afresh next time.
@@ -544,31 +545,45 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
   }
 }
 
-function pendingOf(raw: unknown): number {
-  const match = typeof raw === 'string' ? /^\{"pending":(\d+),/.exec(raw) : null;
-  return match === null ? 0 : Number(match[1]);
+function failure(id: number, code: string, message: string, extra: Partial<WireError> = {}): ChildMessage {
+  return { type: 'result', id, ok: false, error: { code, message, ...extra } };
 }
 
-function interpret(raw: unknown, loaded: Loaded, tool: string, limits: SandboxLimits, id: number): ChildMessage {
-  const fail = (code: string, message: string, extra: Partial<WireError> = {}): ChildMessage => ({
-    type: 'result',
-    id,
-    ok: false,
-    error: { code, message, ...extra },
-  });
-  if (typeof raw !== 'string') return fail(SandboxErrorCode.INVALID_OUTPUT, 'the tool returned no result');
-  if (raw.length > limits.maxOutputBytes + 64) {
-    return fail(
-      SandboxErrorCode.OUTPUT_TOO_LARGE,
-      `output is larger than the limit of ${limits.maxOutputBytes} characters`,
-    );
+/**
+ * Reads what `invoke` returned, `{ pending, result }`: the tool's result, and how many host
+ * requests the isolate still awaited (not 0: the isolate is disposed rather than reused).
+ */
+function interpret(
+  raw: unknown,
+  loaded: Loaded,
+  tool: string,
+  limits: SandboxLimits,
+  id: number,
+): { result: ChildMessage; pending: number } {
+  const malformed = {
+    result: failure(id, SandboxErrorCode.INVALID_OUTPUT, 'the tool returned malformed output'),
+    pending: 0,
+  };
+  if (typeof raw !== 'string') {
+    return { result: failure(id, SandboxErrorCode.INVALID_OUTPUT, 'the tool returned no result'), pending: 0 };
   }
-  let parsed: unknown;
+  if (raw.length > limits.maxOutputBytes + 96) {
+    const text = `output is larger than the limit of ${limits.maxOutputBytes} characters`;
+    return { result: failure(id, SandboxErrorCode.OUTPUT_TOO_LARGE, text), pending: 0 };
+  }
+  let outer: unknown;
   try {
-    parsed = JSON.parse(raw);
+    outer = JSON.parse(raw);
   } catch {
-    return fail(SandboxErrorCode.INVALID_OUTPUT, 'the tool returned malformed output');
+    return malformed;
   }
+  if (typeof outer !== 'object' || outer === null || !('result' in outer)) return malformed;
+  const pending = 'pending' in outer && typeof outer.pending === 'number' ? outer.pending : 0;
+  return { result: toolResult(outer.result, loaded, tool, limits, id), pending };
+}
+
+function toolResult(parsed: unknown, loaded: Loaded, tool: string, limits: SandboxLimits, id: number): ChildMessage {
+  const fail = (code: string, message: string, extra: Partial<WireError> = {}) => failure(id, code, message, extra);
   if (typeof parsed !== 'object' || parsed === null || !('ok' in parsed)) {
     return fail(SandboxErrorCode.INVALID_OUTPUT, 'the tool returned malformed output');
   }
