@@ -25,6 +25,12 @@ describe('loadConfig', () => {
       graphqlVariables: { maxBytes: 2 * 1024 * 1024, maxStringBytes: 1024 * 1024 },
       subscriptions: { perConnection: 25, perUser: 100 },
       ws: { maxPayloadBytes: 1024 * 1024 },
+      plugins: {
+        memoryMb: 64,
+        workspaceMaxIsolates: 8,
+        workspaceHeapMb: 256,
+        workspaceCpu: { cpuMs: 30_000, windowMs: 60_000 },
+      },
     });
     // The generated key is kept, so secrets stay readable after a restart.
     expect(readFileSync(join(dir, 'secret.key'), 'utf8').trim()).toBe(config.secretKey);
@@ -44,6 +50,16 @@ describe('loadConfig', () => {
     [{ SECRET_KEY: 'short' }, /^Invalid configuration: SECRET_KEY must be at least 32 characters/],
     [{ NODE_ENV: 'production' }, /^Invalid configuration: SECRET_KEY must be set when NODE_ENV=production/],
     [{ RATE_LIMIT_PER_MINUTE: '0' }, /^Invalid configuration: RATE_LIMIT_PER_MINUTE must be at least 1/],
+    [{ PLUGIN_MEMORY_MB: '4' }, /^Invalid configuration: PLUGIN_MEMORY_MB must be at least 8/],
+    [{ PLUGIN_WORKSPACE_CPU_MS: 'lots' }, /^Invalid configuration: PLUGIN_WORKSPACE_CPU_MS must be a whole number/],
+    [
+      { PLUGIN_WORKSPACE_CPU_WINDOW_MS: '10' },
+      /^Invalid configuration: PLUGIN_WORKSPACE_CPU_WINDOW_MS must be at least/,
+    ],
+    [
+      { PLUGIN_WORKSPACE_MAX_ISOLATES: '0' },
+      /^Invalid configuration: PLUGIN_WORKSPACE_MAX_ISOLATES must be at least 1/,
+    ],
     [{ REQUEST_TIMEOUT_MS: 'soon' }, /^Invalid configuration: REQUEST_TIMEOUT_MS must be a whole number/],
     [{ WORKSPACE_CONCURRENCY: '0' }, /^Invalid configuration: WORKSPACE_CONCURRENCY must be at least 1/],
     [{ WORKSPACE_CONCURRENCY: '-2' }, /^Invalid configuration: WORKSPACE_CONCURRENCY must be a whole number/],

@@ -109,6 +109,11 @@ const envSchema = z.object({
   WS_MAX_PAYLOAD_BYTES: optional(int(1024, 100 * 1024 * 1024)),
   GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION: optional(int(1, 100_000)),
   GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER: optional(int(1, 1_000_000)),
+  PLUGIN_MEMORY_MB: optional(int(8, 4096)),
+  PLUGIN_WORKSPACE_MAX_ISOLATES: optional(int(1, 1000)),
+  PLUGIN_WORKSPACE_HEAP_MB: optional(int(8, 1_000_000)),
+  PLUGIN_WORKSPACE_CPU_MS: optional(int(1, 86_400_000)),
+  PLUGIN_WORKSPACE_CPU_WINDOW_MS: optional(int(1000, 86_400_000)),
 });
 
 export interface Config {
@@ -141,6 +146,16 @@ export interface Config {
   requestTimeoutMs: number;
   /** Outbound webhooks: attempts per delivery, first retry delay (doubling), request timeout. */
   webhookDelivery: { maxAttempts: number; retryBaseMs: number; timeoutMs: number };
+  /**
+   * The plugin sandbox of this process: heap limit of one isolate, and what one workspace may hold
+   * (isolates, summed heap limits) and spend (CPU ms per window) so it cannot starve the others.
+   */
+  plugins: {
+    memoryMb: number;
+    workspaceMaxIsolates: number;
+    workspaceHeapMb: number;
+    workspaceCpu: { cpuMs: number; windowMs: number };
+  };
   /** `/graphql` variables of one operation: all of them, and any one string, in UTF-8 bytes. */
   graphqlVariables: { maxBytes: number; maxStringBytes: number };
   /** Subscriptions open at once per connection and per user (graphql-ws and SSE). */
@@ -182,6 +197,11 @@ const ECHOED_VARIABLES = new Set([
   'WS_MAX_PAYLOAD_BYTES',
   'GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION',
   'GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER',
+  'PLUGIN_MEMORY_MB',
+  'PLUGIN_WORKSPACE_MAX_ISOLATES',
+  'PLUGIN_WORKSPACE_HEAP_MB',
+  'PLUGIN_WORKSPACE_CPU_MS',
+  'PLUGIN_WORKSPACE_CPU_WINDOW_MS',
 ]);
 
 function echoed(env: NodeJS.ProcessEnv, variable: string): string {
@@ -258,6 +278,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perUser: e.GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER ?? 100,
     },
     ws: { maxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES ?? 1024 * 1024 },
+    plugins: {
+      memoryMb: e.PLUGIN_MEMORY_MB ?? 64,
+      workspaceMaxIsolates: e.PLUGIN_WORKSPACE_MAX_ISOLATES ?? 8,
+      workspaceHeapMb: e.PLUGIN_WORKSPACE_HEAP_MB ?? 256,
+      workspaceCpu: {
+        cpuMs: e.PLUGIN_WORKSPACE_CPU_MS ?? 30_000,
+        windowMs: e.PLUGIN_WORKSPACE_CPU_WINDOW_MS ?? 60_000,
+      },
+    },
   };
 }
 

@@ -51,6 +51,10 @@ export async function startRuntime(
   const pluginHost = createPluginHost({
     pools,
     secretKey: config.secretKey,
+    limits: { memoryMb: config.plugins.memoryMb },
+    cpuBudget: config.plugins.workspaceCpu,
+    workspaceMaxIsolates: config.plugins.workspaceMaxIsolates,
+    workspaceHeapMb: config.plugins.workspaceHeapMb,
     llm: {
       ...(config.openai.apiKey === undefined ? {} : { apiKey: config.openai.apiKey }),
       ...(config.openai.baseUrl === undefined ? {} : { baseURL: config.openai.baseUrl }),

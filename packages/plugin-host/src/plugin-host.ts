@@ -20,6 +20,7 @@ import {
   SandboxErrorCode,
   type SandboxLimits,
   SandboxPool,
+  type WorkspaceCpuBudget,
 } from '@weft/plugin-sdk/sandbox';
 import { createLlmBackend, type LlmOptions, meteredLlm } from './llm-backend.ts';
 import { readSecret } from './secrets.ts';
@@ -34,6 +35,12 @@ export interface PluginHostOptions {
   /** Isolates kept per process, least recently used evicted (default 32). */
   maxIsolatesPerProcess?: number;
   limits?: Partial<SandboxLimits>;
+  /** Plugin CPU time one workspace may use per window in this process (default 30 s per 60 s). */
+  cpuBudget?: WorkspaceCpuBudget;
+  /** Isolates one workspace may hold per sandbox process (default 8). */
+  workspaceMaxIsolates?: number;
+  /** Sum of the heap limits of one workspace's isolates, in MB (default 256). */
+  workspaceHeapMb?: number;
   /** The `llm` capability's backend; default `OPENAI_API_KEY` / `OPENAI_BASE_URL` / `OPENAI_MODEL`. */
   llm?: LlmOptions;
   /** LLM tokens one workspace may use per UTC day (shared with the planner); 0 or absent: no limit. */
@@ -76,6 +83,15 @@ const RETRIABLE = new Set<string>([
   SandboxErrorCode.CLOSED,
 ]);
 
+/**
+ * A workspace over its plugin budgets is told when to come back: the step is retried after that
+ * delay if its retry policy allows another attempt, and fails with the budget's message otherwise.
+ */
+const BUDGET = new Set<string>([SandboxErrorCode.WORKSPACE_CPU_BUDGET, SandboxErrorCode.WORKSPACE_MEMORY_BUDGET]);
+
+/** Bundles kept in memory (per workspace and version), least recently used dropped first. */
+const MAX_CACHED_BUNDLES = 256;
+
 /** Maps a sandbox failure to what the engine understands (retry or not), with the code kept. */
 function toToolError(error: unknown, tool: string): Error {
   if (!(error instanceof SandboxError)) return error instanceof Error ? error : new Error(String(error));
@@ -89,6 +105,8 @@ function toToolError(error: unknown, tool: string): Error {
     } else {
       mapped = new Error(message);
     }
+  } else if (BUDGET.has(error.code)) {
+    mapped = new RetryAfterToolError(message, error.retryAfterMs ?? 1_000);
   } else if (RETRIABLE.has(error.code)) {
     mapped = new Error(message);
   } else {
@@ -111,6 +129,9 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
   const sandbox = new SandboxPool({
     size: options.processes ?? 2,
     maxIsolatesPerProcess: options.maxIsolatesPerProcess ?? 32,
+    ...(options.cpuBudget === undefined ? {} : { cpuBudget: options.cpuBudget }),
+    ...(options.workspaceMaxIsolates === undefined ? {} : { workspaceMaxIsolates: options.workspaceMaxIsolates }),
+    ...(options.workspaceHeapMb === undefined ? {} : { workspaceHeapMb: options.workspaceHeapMb }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.onCrash === undefined ? {} : { onCrash: options.onCrash }),
   });
@@ -122,12 +143,17 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
     },
   );
   const pool = options.pools.app;
-  // Versions are immutable, so a bundle read once is good forever.
+  // Versions are immutable, so a bundle read once is good until evicted. Cached per workspace and
+  // version, like everything else of the sandbox: nothing is shared across workspaces.
   const bundles = new Map<string, Promise<string>>();
 
-  const bundleFor = (versionId: string): Promise<string> => {
-    let bundle = bundles.get(versionId);
-    if (bundle === undefined) {
+  const bundleFor = (workspaceId: string, versionId: string): Promise<string> => {
+    const cacheKey = JSON.stringify([workspaceId, versionId]);
+    let bundle = bundles.get(cacheKey);
+    if (bundle !== undefined) {
+      bundles.delete(cacheKey);
+      bundles.set(cacheKey, bundle);
+    } else {
       bundle = pool
         .query<{ bundle: string }>('SELECT bundle FROM plugin_versions WHERE id = $1', [versionId])
         .then(({ rows }) => {
@@ -135,8 +161,13 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
           if (row === undefined) throw new NonRetriableToolError(`plugin version ${versionId} no longer exists`);
           return row.bundle;
         });
-      bundle.catch(() => bundles.delete(versionId));
-      bundles.set(versionId, bundle);
+      bundle.catch(() => bundles.delete(cacheKey));
+      bundles.set(cacheKey, bundle);
+      while (bundles.size > MAX_CACHED_BUNDLES) {
+        const oldest = bundles.keys().next().value;
+        if (oldest === undefined) break;
+        bundles.delete(oldest);
+      }
     }
     return bundle;
   };
@@ -205,12 +236,17 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
           installationId: row.installation_id,
         },
         async run(input: unknown, ctx: ToolContext): Promise<unknown> {
-          const bundle = await bundleFor(row.version_id);
+          const bundle = await bundleFor(workspaceId, row.version_id);
           const started = performance.now();
           try {
             const output = await sandbox.call({
-              // One isolate per installation and version: no plugin state is shared across workspaces.
-              plugin: { key: `${row.installation_id}:${row.version_id}`, manifest: row.manifest, bundle },
+              // One isolate per workspace, installation and version: no plugin state crosses workspaces.
+              plugin: {
+                workspaceId,
+                key: `${row.installation_id}:${row.version_id}`,
+                manifest: row.manifest,
+                bundle,
+              },
               tool: tool.name,
               input,
               run: { executionId: ctx.executionId, stepId: ctx.stepId, attempt: ctx.attempt, mode: ctx.mode },

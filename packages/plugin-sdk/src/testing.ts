@@ -74,7 +74,12 @@ function assertIsolatedVm(): void {
 export async function createTestHarness(options: TestHarnessOptions = {}): Promise<TestHarness> {
   assertIsolatedVm();
   const plugin = options.plugin ?? (await readBuiltPlugin(resolve(options.dir ?? '.')));
-  const pool = new SandboxPool({ size: 1, ...(options.limits === undefined ? {} : { limits: options.limits }) });
+  const pool = new SandboxPool({
+    size: 1,
+    // One author's own tests: the server's per-workspace CPU budget would only make them flaky.
+    cpuBudget: { cpuMs: Number.MAX_SAFE_INTEGER, windowMs: 60_000 },
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+  });
   const grants = options.grants ?? plugin.manifest.capabilities;
   const kv = new Map(Object.entries(options.kv ?? {}));
   const context = new Map(Object.entries(options.context ?? {}));
@@ -111,7 +116,7 @@ export async function createTestHarness(options: TestHarnessOptions = {}): Promi
     runTool(name, input, callOptions = {}) {
       const tool = name.startsWith(prefix) ? name.slice(prefix.length) : name;
       return pool.call({
-        plugin: { key, manifest: plugin.manifest, bundle: plugin.bundle },
+        plugin: { workspaceId: 'harness', key, manifest: plugin.manifest, bundle: plugin.bundle },
         tool,
         input,
         handlers,

@@ -18,8 +18,11 @@ export const BOOTSTRAP_SOURCE = `'use strict';
   const ErrorCtor = Error;
   const MapCtor = Map;
   const StringCtor = String;
-  const pending = new MapCtor();
-  const signals = new MapCtor();
+  // Dictionaries without a prototype and a plain counter: a plugin patching Map.prototype or
+  // Object.prototype cannot fake the answers to its requests or the count of them still pending.
+  const pending = Object.create(null);
+  const signals = Object.create(null);
+  let outstanding = 0;
   let nextRequest = 0;
 
   function hostCall(callId, name, args) {
@@ -32,15 +35,17 @@ export const BOOTSTRAP_SOURCE = `'use strict';
         return;
       }
       const id = ++nextRequest;
-      pending.set(id, { resolve: resolve, reject: reject });
+      pending[id] = { resolve: resolve, reject: reject };
+      outstanding++;
       send(id, callId, name, json === undefined ? 'null' : json);
     });
   }
 
   function settle(id, ok, payload) {
-    const entry = pending.get(id);
+    const entry = pending[id];
     if (entry === undefined) return;
-    pending.delete(id);
+    delete pending[id];
+    outstanding--;
     if (ok) {
       entry.resolve(payload === '' ? undefined : parse(payload));
     } else {
@@ -63,12 +68,12 @@ export const BOOTSTRAP_SOURCE = `'use strict';
         if (signal.aborted) { const e = new ErrorCtor(signal.reason || 'cancelled'); e.name = 'AbortError'; throw e; }
       },
     };
-    signals.set(callId, function (reason) {
+    signals[callId] = function (reason) {
       if (signal.aborted) return;
       signal.aborted = true;
       signal.reason = reason;
       for (const fn of listeners.slice()) { try { fn(); } catch (e) { /* a listener's failure is the plugin's */ } }
-    });
+    };
     return signal;
   }
 
@@ -135,7 +140,15 @@ export const BOOTSTRAP_SOURCE = `'use strict';
     return toolsByName;
   }
 
+  // What a call returns also says how many host requests (timers included) the isolate still
+  // awaits: the sandbox process learns of a request asynchronously, so this count, taken inside
+  // the isolate, is the one that cannot miss a request made just before the call returned.
   async function invoke(callId, toolName, inputJson, runJson, maxOutput) {
+    const result = await run(callId, toolName, inputJson, runJson, maxOutput);
+    return '{"pending":' + outstanding + ',"result":' + result + '}';
+  }
+
+  async function run(callId, toolName, inputJson, runJson, maxOutput) {
     try {
       const tool = tools().get(toolName);
       if (tool === undefined) return stringify({ ok: false, error: { name: 'ToolNotFound', message: 'no tool ' + toolName } });
@@ -149,28 +162,54 @@ export const BOOTSTRAP_SOURCE = `'use strict';
     } catch (error) {
       return stringify({ ok: false, error: describe(error) });
     } finally {
-      signals.delete(callId);
+      delete signals[callId];
     }
   }
 
   function abort(callId, reason) {
-    const fire = signals.get(callId);
+    const fire = signals[callId];
     if (fire !== undefined) fire(reason);
   }
 
-  // Timers: the isolate has none of its own; the sandbox process sleeps on its behalf.
+  // Timers: the isolate has none of its own; the sandbox process sleeps on its behalf, only while a
+  // call runs (it clears them when the isolate's last call ends). A cleared timer is cancelled in
+  // the sandbox process too, so a tidy plugin does not count as leaving work pending.
   const timers = new MapCtor();
+  const slice = Array.prototype.slice;
   let nextTimer = 0;
+  function schedule(id, fn, ms, extra, repeat) {
+    const wait = typeof ms === 'number' && ms > 0 ? ms : 0;
+    const request = nextRequest + 1;
+    timers.set(id, request);
+    hostCall(0, 'sleep', { ms: wait }).then(function () {
+      if (timers.get(id) !== request) return;
+      if (repeat) schedule(id, fn, ms, extra, true);
+      else timers.delete(id);
+      if (typeof fn === 'function') fn.apply(undefined, extra);
+    }, function () { if (timers.get(id) === request) timers.delete(id); });
+  }
+  function clear(id) {
+    const request = timers.get(id);
+    if (request === undefined) return;
+    timers.delete(id);
+    if (pending[request] !== undefined) {
+      delete pending[request];
+      outstanding--;
+    }
+    send(0, 0, 'sleep.cancel', stringify({ request: request }));
+  }
   global.setTimeout = function (fn, ms) {
-    const extra = Array.prototype.slice.call(arguments, 2);
     const id = ++nextTimer;
-    timers.set(id, true);
-    hostCall(0, 'sleep', { ms: typeof ms === 'number' && ms > 0 ? ms : 0 }).then(function () {
-      if (timers.delete(id) && typeof fn === 'function') fn.apply(undefined, extra);
-    }, function () { timers.delete(id); });
+    schedule(id, fn, ms, slice.call(arguments, 2), false);
     return id;
   };
-  global.clearTimeout = function (id) { timers.delete(id); };
+  global.setInterval = function (fn, ms) {
+    const id = ++nextTimer;
+    schedule(id, fn, ms, slice.call(arguments, 2), true);
+    return id;
+  };
+  global.clearTimeout = clear;
+  global.clearInterval = clear;
   const quiet = function () {};
   global.console = freeze({ log: quiet, info: quiet, warn: quiet, error: quiet, debug: quiet });
 

@@ -1,5 +1,7 @@
 /**
- * The sandbox process: holds isolated-vm isolates (LRU, one per key) and runs tool calls in them.
+ * The sandbox process: holds isolated-vm isolates (LRU, one per workspace and key) and runs tool
+ * calls in them. No plugin code runs outside a call: timers die with the call, and an isolate that
+ * still has work pending when its last call ends is discarded instead of reused.
  * It is a child of the pool so that a V8 abort (out of memory in an isolate can take the whole
  * process down) costs a restart, not the API. Started with `--no-node-snapshot` (isolated-vm on
  * Node 20 requires it).
@@ -11,14 +13,22 @@ import type { PluginManifest } from '../manifest.ts';
 import { BOOTSTRAP_SOURCE } from './bootstrap.ts';
 import { SandboxErrorCode } from './errors.ts';
 import { bundleIntegrity } from './integrity.ts';
-import type { ChildMessage, ParentMessage, RunInfo, SandboxLimits, WireError } from './protocol.ts';
+import type { ChildMessage, ParentMessage, RunInfo, SandboxLimits, Slot, WireError } from './protocol.ts';
 import { createValidator } from './validate.ts';
 
 const require = createRequire(import.meta.url);
 const ivm: typeof ivmTypes = require('isolated-vm');
 
 const MAX_ISOLATES = Number(process.env.WEFT_SANDBOX_MAX_ISOLATES ?? '32');
+/** Per-workspace caps: isolates held, and the sum of their heap limits (MB). */
+const WORKSPACE_MAX_ISOLATES = Number(process.env.WEFT_SANDBOX_WORKSPACE_MAX_ISOLATES ?? '8');
+const WORKSPACE_HEAP_MB = Number(process.env.WEFT_SANDBOX_WORKSPACE_HEAP_MB ?? '256');
 const MAX_BUNDLES = 256;
+
+/** The one name of an isolate or bundle: a key means nothing outside its workspace. */
+function slotOf({ workspace, key }: Slot): string {
+  return JSON.stringify([workspace, key]);
+}
 
 interface Loaded {
   manifest: PluginManifest;
@@ -30,32 +40,108 @@ interface Loaded {
 interface ActiveCall {
   id: number;
   deadline: NodeJS.Timeout;
-  finish(result: ChildMessage): void;
+  /** `pending`: host requests the isolate still awaited when the tool returned (0 if unknown). */
+  finish(result: ChildMessage, pending?: number): void;
   cancelled: boolean;
   /** Log lines sent so far (capped, so a chatty plugin cannot flood the host). */
   logs: number;
   /** Host requests in flight (capped, so one call cannot exhaust the database pool). */
   inFlight: number;
+  /** The isolate's CPU time when the call began: everything run since counts against the call. */
+  cpuStartNs: bigint;
+  /** CPU the call may use (ms): its own limit, or what is left of its workspace's budget if less. */
+  cpuLimitMs: number;
+  /** What the call fails with past `cpuLimitMs`. */
+  cpuError: WireError;
 }
 
 const MAX_LOG_LINES = 500;
 const MAX_IN_FLIGHT = 32;
 
+const CPU_LIMIT_ERROR: WireError = {
+  code: SandboxErrorCode.CPU_LIMIT,
+  message: 'the plugin ran JavaScript past its CPU time limit',
+};
+
 /**
- * Enters the isolate to resolve a host request, a timer or a cancel. Plugin code that continues
- * from there runs under the same CPU limit as the call itself; past it the isolate is discarded.
+ * Enters the isolate to resolve a host request, a timer or a cancel, only while one of its calls
+ * runs. The entry may use what is left of the calls' CPU time (not a fresh allowance), and what it
+ * used counts for them; past it the isolate is discarded.
  */
 function enter(entry: IsolateEntry, fn: ivmTypes.Reference, args: (string | number | boolean)[]): void {
+  if (entry.isolate.isDisposed || entry.active.size === 0) return;
+  const left = cpuLeft(entry);
+  if (left.ms <= 0) {
+    dispose(entry, left.error);
+    return;
+  }
+  fn.apply(undefined, args, { arguments: { copy: true }, timeout: Math.ceil(left.ms) }).then(
+    () => enforceCpu(entry),
+    (error: unknown) => {
+      if (!entry.isolate.isDisposed) dispose(entry, memoryOrCrash(entry, error));
+    },
+  );
+}
+
+/** The isolate's CPU time so far (its last known value once disposed). */
+function cpuNs(entry: IsolateEntry): bigint {
+  if (entry.isolate.isDisposed) return entry.cpuReportedNs;
+  try {
+    return entry.isolate.cpuTime;
+  } catch {
+    return entry.cpuReportedNs;
+  }
+}
+
+/** Tells the parent what the isolate used since the last report, charged to its workspace. */
+function report(entry: IsolateEntry): void {
+  const now = cpuNs(entry);
+  const delta = now - entry.cpuReportedNs;
+  if (delta <= 0n) return;
+  entry.cpuReportedNs = now;
+  send({ type: 'usage', workspace: entry.workspace, cpuMs: Number(delta) / 1e6 });
+}
+
+/** CPU time left (ms) before the first of the isolate's running calls reaches its limit. */
+function cpuLeft(entry: IsolateEntry): { ms: number; error: WireError } {
+  const now = cpuNs(entry);
+  let left = { ms: Number.POSITIVE_INFINITY, error: CPU_LIMIT_ERROR };
+  for (const call of entry.active.values()) {
+    const ms = call.cpuLimitMs - Number(now - call.cpuStartNs) / 1e6;
+    if (ms < left.ms) left = { ms, error: call.cpuError };
+  }
+  return left;
+}
+
+function enforceCpu(entry: IsolateEntry): void {
   if (entry.isolate.isDisposed) return;
-  fn.apply(undefined, args, { arguments: { copy: true }, timeout: entry.cpuTimeoutMs }).catch((error: unknown) => {
-    if (!entry.isolate.isDisposed) dispose(entry, memoryOrCrash(entry, error));
-  });
+  const left = cpuLeft(entry);
+  if (left.ms <= 0) dispose(entry, left.error);
+}
+
+/**
+ * The isolate's last call ended: no plugin code may run until the next one. Its timers are
+ * cleared; if anything was still pending (a timer, an unanswered host request), the plugin meant
+ * to go on after its result, so the isolate is discarded rather than reused with that work in it.
+ */
+function quiesce(entry: IsolateEntry, pendingInIsolate: number): void {
+  const pending = pendingInIsolate + entry.timers.size + entry.hostCalls;
+  clearTimers(entry);
+  if (pending > 0 && !entry.isolate.isDisposed) {
+    dispose(entry, { code: SandboxErrorCode.CLOSED, message: 'the plugin left work pending after its call' });
+  }
+}
+
+function clearTimers(entry: IsolateEntry): void {
+  for (const timer of entry.timers.values()) clearTimeout(timer);
+  entry.timers.clear();
 }
 
 interface IsolateEntry {
+  slot: string;
+  workspace: string;
   key: string;
   memoryMb: number;
-  cpuTimeoutMs: number;
   isolate: ivmTypes.Isolate;
   context: ivmTypes.Context;
   invoke: ivmTypes.Reference;
@@ -64,13 +150,19 @@ interface IsolateEntry {
   active: Map<number, ActiveCall>;
   /** Why the isolate was disposed by us (deadline, cancel), so calls report the real reason. */
   disposeReason: WireError | null;
+  /** Host timers the plugin's setTimeout asked for, by request id. */
+  timers: Map<number, NodeJS.Timeout>;
+  /** Host requests sent to the parent and not answered yet. */
+  hostCalls: number;
+  /** CPU time already reported to the parent. */
+  cpuReportedNs: bigint;
 }
 
 const bundles = new Map<string, Loaded>();
 /** Keys whose bundle did not match its manifest's integrity: every call to them fails. */
 const badBundles = new Set<string>();
-/** Isolates being created, so concurrent cold calls share one instead of racing. */
-const creating = new Map<string, Promise<IsolateEntry>>();
+/** Isolates being created, so concurrent cold calls share one instead of racing (and are counted). */
+const creating = new Map<string, { workspace: string; memoryMb: number; promise: Promise<IsolateEntry> }>();
 const isolates = new Map<string, IsolateEntry>();
 const calls = new Map<number, IsolateEntry>();
 /** Cancels that arrived while their call was still loading; applied once it runs. */
@@ -89,7 +181,9 @@ function touch<K, V>(map: Map<K, V>, key: K, value: V): void {
 
 function dispose(entry: IsolateEntry, reason: WireError): void {
   if (entry.disposeReason === null) entry.disposeReason = reason;
-  if (isolates.get(entry.key) === entry) isolates.delete(entry.key);
+  if (isolates.get(entry.slot) === entry) isolates.delete(entry.slot);
+  clearTimers(entry);
+  report(entry);
   if (!entry.isolate.isDisposed) entry.isolate.dispose();
   for (const call of entry.active.values()) call.finish({ type: 'result', id: call.id, ok: false, error: reason });
 }
@@ -104,7 +198,48 @@ function evictIfFull(): void {
   }
 }
 
-async function createIsolate(key: string, loaded: Loaded, limits: SandboxLimits): Promise<IsolateEntry> {
+/**
+ * Makes room for one more isolate of `workspace` within its caps (count, and the sum of heap
+ * limits, which bounds what its isolates can ever hold), evicting its idle ones least recently
+ * used first. Returns the refusal when its isolates are all busy.
+ */
+function workspaceRoom(workspace: string, memoryMb: number): WireError | null {
+  let count = 0;
+  let heapMb = 0;
+  for (const pending of creating.values()) {
+    if (pending.workspace !== workspace) continue;
+    count++;
+    heapMb += pending.memoryMb;
+  }
+  const mine = [...isolates.values()].filter((e) => e.workspace === workspace);
+  for (const entry of mine) {
+    count++;
+    heapMb += entry.memoryMb;
+  }
+  const fits = () => count < WORKSPACE_MAX_ISOLATES && heapMb + memoryMb <= WORKSPACE_HEAP_MB;
+  for (const entry of mine) {
+    if (fits()) break;
+    if (entry.active.size > 0) continue;
+    dispose(entry, { code: SandboxErrorCode.CLOSED, message: 'isolate evicted' });
+    count--;
+    heapMb -= entry.memoryMb;
+  }
+  if (fits()) return null;
+  return {
+    code: SandboxErrorCode.WORKSPACE_MEMORY_BUDGET,
+    message:
+      `the workspace's plugins hold ${count} isolates (${heapMb} MB of heap limits), all busy; ` +
+      `a workspace may hold ${WORKSPACE_MAX_ISOLATES} isolates and ${WORKSPACE_HEAP_MB} MB`,
+    retryAfterMs: 1_000,
+  };
+}
+
+async function createIsolate(
+  slot: Slot,
+  loaded: Loaded,
+  limits: SandboxLimits,
+  loadTimeoutMs: number,
+): Promise<IsolateEntry> {
   evictIfFull();
   const isolate = new ivm.Isolate({ memoryLimit: limits.memoryMb });
   try {
@@ -142,7 +277,7 @@ async function createIsolate(key: string, loaded: Loaded, limits: SandboxLimits)
       ),
     );
     const bootstrap = await isolate.compileScript(BOOTSTRAP_SOURCE, { filename: 'weft:bootstrap' });
-    await bootstrap.run(context, { timeout: limits.cpuTimeoutMs });
+    await bootstrap.run(context, { timeout: loadTimeoutMs });
     const api = await jail.get('__weftEntry', { reference: true });
     const [invoke, settle, abort] = await Promise.all([
       api.get('invoke', { reference: true }),
@@ -153,11 +288,12 @@ async function createIsolate(key: string, loaded: Loaded, limits: SandboxLimits)
     const script = await isolate.compileScript(loaded.bundle, {
       filename: `plugin:${loaded.manifest.name}@${loaded.manifest.version}`,
     });
-    await script.run(context, { timeout: limits.cpuTimeoutMs });
+    await script.run(context, { timeout: loadTimeoutMs });
     const entry: IsolateEntry = {
-      key,
+      slot: slotOf(slot),
+      workspace: slot.workspace,
+      key: slot.key,
       memoryMb: limits.memoryMb,
-      cpuTimeoutMs: limits.cpuTimeoutMs,
       isolate,
       context,
       invoke,
@@ -165,11 +301,22 @@ async function createIsolate(key: string, loaded: Loaded, limits: SandboxLimits)
       abort,
       active: new Map(),
       disposeReason: null,
+      timers: new Map(),
+      hostCalls: 0,
+      // Zero, not the current value: loading the bundle ran plugin code too, and is charged.
+      cpuReportedNs: 0n,
     };
     entryRef.current = entry;
     return entry;
   } catch (error) {
-    if (!isolate.isDisposed) isolate.dispose();
+    if (!isolate.isDisposed) {
+      try {
+        send({ type: 'usage', workspace: slot.workspace, cpuMs: Number(isolate.cpuTime) / 1e6 });
+      } catch {
+        // Its CPU time is unknown; nothing to charge.
+      }
+      isolate.dispose();
+    }
     throw error;
   }
 }
@@ -179,16 +326,24 @@ function onHostCall(entry: IsolateEntry, requestId: unknown, callId: unknown, na
   if (typeof args !== 'string') return;
   const reply = (ok: boolean, payload: string) => enter(entry, entry.settle, [requestId, ok, payload]);
   if (name === 'sleep') {
-    // Timers are local: they only resolve while a call of this isolate is still running.
-    let ms = 0;
-    try {
-      const parsed: unknown = JSON.parse(args);
-      if (typeof parsed === 'object' && parsed !== null && 'ms' in parsed && typeof parsed.ms === 'number')
-        ms = parsed.ms;
-    } catch {
-      ms = 0;
-    }
-    setTimeout(() => reply(true, ''), Math.min(Math.max(ms, 0), 2_147_483_647)).unref();
+    // Timers are local and belong to the running calls: cleared when the isolate's last call ends.
+    if (entry.active.size === 0) return;
+    const ms = numberArg(args, 'ms');
+    const timer = setTimeout(
+      () => {
+        entry.timers.delete(requestId);
+        reply(true, '');
+      },
+      Math.min(Math.max(ms, 0), 2_147_483_647),
+    );
+    timer.unref();
+    entry.timers.set(requestId, timer);
+    return;
+  }
+  if (name === 'sleep.cancel') {
+    const request = numberArg(args, 'request');
+    clearTimeout(entry.timers.get(request));
+    entry.timers.delete(request);
     return;
   }
   const call = entry.active.get(callId);
@@ -207,6 +362,7 @@ function onHostCall(entry: IsolateEntry, requestId: unknown, callId: unknown, na
     return;
   }
   call.inFlight++;
+  entry.hostCalls++;
   const id = ++nextCapId;
   capRequests.set(id, { entry, requestId, call });
   send({ type: 'cap', id, callId, name, args });
@@ -218,8 +374,22 @@ function onCapResult(message: Extract<ParentMessage, { type: 'cap-result' }>): v
   capRequests.delete(message.id);
   const { entry, requestId, call } = request;
   call.inFlight--;
+  entry.hostCalls--;
   const payload = message.ok ? message.value : JSON.stringify(message.error);
   enter(entry, entry.settle, [requestId, message.ok, payload]);
+}
+
+function numberArg(args: string, name: string): number {
+  try {
+    const parsed: unknown = JSON.parse(args);
+    if (typeof parsed === 'object' && parsed !== null && name in parsed) {
+      const value: unknown = (parsed as Record<string, unknown>)[name];
+      if (typeof value === 'number' && Number.isFinite(value)) return value;
+    }
+  } catch {
+    // Not JSON: treated as zero.
+  }
+  return 0;
 }
 
 function memoryOrCrash(entry: IsolateEntry, error: unknown): WireError {
@@ -231,20 +401,28 @@ function memoryOrCrash(entry: IsolateEntry, error: unknown): WireError {
       message: `the plugin exceeded its memory limit of ${entry.memoryMb} MB`,
     };
   }
-  if (/timed out/i.test(message)) {
-    return { code: SandboxErrorCode.CPU_LIMIT, message: 'the plugin ran JavaScript past its CPU time limit' };
-  }
+  if (/timed out/i.test(message)) return cpuLeft(entry).error;
   return { code: SandboxErrorCode.LOAD_FAILED, message: `the sandbox failed: ${message}` };
 }
 
-function loadedFor(key: string): Loaded | undefined {
-  const loaded = bundles.get(key);
-  if (loaded !== undefined) touch(bundles, key, loaded);
+function loadedFor(slot: string): Loaded | undefined {
+  const loaded = bundles.get(slot);
+  if (loaded !== undefined) touch(bundles, slot, loaded);
   return loaded;
 }
 
 async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promise<void> {
-  const { id, key, tool, limits } = message;
+  const { id, tool, limits } = message;
+  const key = slotOf(message);
+  // The workspace's budget binds when it is tighter than the call's own CPU limit.
+  const cpuLimitMs = Math.min(limits.cpuTimeoutMs, message.budgetMs);
+  const cpuError: WireError =
+    message.budgetMs < limits.cpuTimeoutMs
+      ? {
+          code: SandboxErrorCode.WORKSPACE_CPU_BUDGET,
+          message: "the workspace used up its plugins' CPU time budget during this call",
+        }
+      : CPU_LIMIT_ERROR;
   if (badBundles.has(key)) {
     send({
       type: 'result',
@@ -256,7 +434,7 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
   }
   const loaded = loadedFor(key);
   if (loaded === undefined) {
-    send({ type: 'need-bundle', id, key });
+    send({ type: 'need-bundle', id, workspace: message.workspace, key: message.key });
     return;
   }
   const fail = (code: string, text: string) => {
@@ -278,9 +456,15 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
 
   let entry = isolates.get(key);
   if (entry === undefined || entry.isolate.isDisposed || entry.memoryMb !== limits.memoryMb) {
-    let pendingEntry = creating.get(key);
+    let pendingEntry = creating.get(key)?.promise;
     if (pendingEntry === undefined) {
-      pendingEntry = createIsolate(key, loaded, limits).then((created) => {
+      const refusal = workspaceRoom(message.workspace, limits.memoryMb);
+      if (refusal !== null) {
+        earlyAborts.delete(id);
+        send({ type: 'result', id, ok: false, error: refusal });
+        return;
+      }
+      pendingEntry = createIsolate(message, loaded, limits, Math.max(1, Math.ceil(cpuLimitMs))).then((created) => {
         // An isolate replaced because the limits changed goes once its calls are done.
         const previous = isolates.get(key);
         if (previous !== undefined && previous.active.size === 0) {
@@ -289,7 +473,7 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
         isolates.set(key, created);
         return created;
       });
-      creating.set(key, pendingEntry);
+      creating.set(key, { workspace: message.workspace, memoryMb: limits.memoryMb, promise: pendingEntry });
       pendingEntry.then(
         () => creating.delete(key),
         () => creating.delete(key),
@@ -298,6 +482,7 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
     try {
       entry = await pendingEntry;
     } catch (error) {
+      if (/timed out/i.test(errorText(error))) return fail(cpuError.code, cpuError.message);
       return fail(SandboxErrorCode.LOAD_FAILED, `plugin ${loaded.manifest.name} failed to load: ${errorText(error)}`);
     }
   } else {
@@ -311,6 +496,9 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
     cancelled: false,
     logs: 0,
     inFlight: 0,
+    cpuStartNs: cpuNs(current),
+    cpuLimitMs,
+    cpuError,
     // The wall-clock deadline covers awaited promises, which isolated-vm's own timeout does not:
     // past it the isolate is discarded, which also stops any code still queued in it.
     deadline: setTimeout(() => {
@@ -319,14 +507,16 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
         message: `the tool did not finish within ${limits.wallTimeoutMs} ms`,
       });
     }, limits.wallTimeoutMs),
-    finish(result) {
+    finish(result, pending = 0) {
       if (done) return;
       done = true;
       clearTimeout(call.deadline);
       current.active.delete(id);
       calls.delete(id);
       earlyAborts.delete(id);
+      report(current);
       send(result);
+      if (current.active.size === 0) quiesce(current, pending);
     },
   };
   current.active.set(id, call);
@@ -338,9 +528,15 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
     const raw: unknown = await current.invoke.apply(
       undefined,
       [id, tool, message.input, JSON.stringify(message.run satisfies RunInfo), limits.maxOutputBytes],
-      { arguments: { copy: true }, result: { promise: true, copy: true }, timeout: limits.cpuTimeoutMs },
+      {
+        arguments: { copy: true },
+        result: { promise: true, copy: true },
+        timeout: Math.max(1, Math.ceil(cpuLeft(current).ms)),
+      },
     );
-    call.finish(interpret(raw, loaded, tool, limits, id));
+    enforceCpu(current);
+    const { result, pending } = interpret(raw, loaded, tool, limits, id);
+    call.finish(result, pending);
   } catch (error) {
     const reason = memoryOrCrash(current, error);
     // A CPU-limit or memory failure leaves the isolate in an unknown state: start afresh next time.
@@ -349,26 +545,45 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
   }
 }
 
-function interpret(raw: unknown, loaded: Loaded, tool: string, limits: SandboxLimits, id: number): ChildMessage {
-  const fail = (code: string, message: string, extra: Partial<WireError> = {}): ChildMessage => ({
-    type: 'result',
-    id,
-    ok: false,
-    error: { code, message, ...extra },
-  });
-  if (typeof raw !== 'string') return fail(SandboxErrorCode.INVALID_OUTPUT, 'the tool returned no result');
-  if (raw.length > limits.maxOutputBytes + 64) {
-    return fail(
-      SandboxErrorCode.OUTPUT_TOO_LARGE,
-      `output is larger than the limit of ${limits.maxOutputBytes} characters`,
-    );
+function failure(id: number, code: string, message: string, extra: Partial<WireError> = {}): ChildMessage {
+  return { type: 'result', id, ok: false, error: { code, message, ...extra } };
+}
+
+/**
+ * Reads what `invoke` returned, `{ pending, result }`: the tool's result, and how many host
+ * requests the isolate still awaited (not 0: the isolate is disposed rather than reused).
+ */
+function interpret(
+  raw: unknown,
+  loaded: Loaded,
+  tool: string,
+  limits: SandboxLimits,
+  id: number,
+): { result: ChildMessage; pending: number } {
+  const malformed = {
+    result: failure(id, SandboxErrorCode.INVALID_OUTPUT, 'the tool returned malformed output'),
+    pending: 0,
+  };
+  if (typeof raw !== 'string') {
+    return { result: failure(id, SandboxErrorCode.INVALID_OUTPUT, 'the tool returned no result'), pending: 0 };
   }
-  let parsed: unknown;
+  if (raw.length > limits.maxOutputBytes + 96) {
+    const text = `output is larger than the limit of ${limits.maxOutputBytes} characters`;
+    return { result: failure(id, SandboxErrorCode.OUTPUT_TOO_LARGE, text), pending: 0 };
+  }
+  let outer: unknown;
   try {
-    parsed = JSON.parse(raw);
+    outer = JSON.parse(raw);
   } catch {
-    return fail(SandboxErrorCode.INVALID_OUTPUT, 'the tool returned malformed output');
+    return malformed;
   }
+  if (typeof outer !== 'object' || outer === null || !('result' in outer)) return malformed;
+  const pending = 'pending' in outer && typeof outer.pending === 'number' ? outer.pending : 0;
+  return { result: toolResult(outer.result, loaded, tool, limits, id), pending };
+}
+
+function toolResult(parsed: unknown, loaded: Loaded, tool: string, limits: SandboxLimits, id: number): ChildMessage {
+  const fail = (code: string, message: string, extra: Partial<WireError> = {}) => failure(id, code, message, extra);
   if (typeof parsed !== 'object' || parsed === null || !('ok' in parsed)) {
     return fail(SandboxErrorCode.INVALID_OUTPUT, 'the tool returned malformed output');
   }
@@ -409,19 +624,20 @@ function errorText(error: unknown): string {
 }
 
 function onBundle(message: Extract<ParentMessage, { type: 'bundle' }>): void {
+  const slot = slotOf(message);
   if (bundleIntegrity(message.bundle) !== message.manifest.integrity) {
-    bundles.delete(message.key);
-    badBundles.add(message.key);
+    bundles.delete(slot);
+    badBundles.add(slot);
     return;
   }
-  badBundles.delete(message.key);
+  badBundles.delete(slot);
   const input = new Map<string, ValidateFunction>();
   const output = new Map<string, ValidateFunction>();
   for (const tool of message.manifest.tools) {
     input.set(tool.name, createValidator(tool.inputSchema));
     if (tool.outputSchema !== undefined) output.set(tool.name, createValidator(tool.outputSchema));
   }
-  touch(bundles, message.key, { manifest: message.manifest, bundle: message.bundle, input, output });
+  touch(bundles, slot, { manifest: message.manifest, bundle: message.bundle, input, output });
   while (bundles.size > MAX_BUNDLES) {
     const oldest = bundles.keys().next().value;
     if (oldest === undefined) break;
@@ -456,6 +672,7 @@ function onStats(id: number): void {
     .map((e) => {
       const heap = e.isolate.getHeapStatisticsSync();
       return {
+        workspace: e.workspace,
         key: e.key,
         usedHeapBytes: heap.used_heap_size,
         totalHeapBytes: heap.total_heap_size,
@@ -490,9 +707,10 @@ process.on('message', (message: ParentMessage) => {
       onStats(message.id);
       break;
     case 'evict': {
-      const entry = isolates.get(message.key);
+      const slot = slotOf(message);
+      const entry = isolates.get(slot);
       if (entry !== undefined) dispose(entry, { code: SandboxErrorCode.CLOSED, message: 'plugin unloaded' });
-      bundles.delete(message.key);
+      bundles.delete(slot);
       break;
     }
   }

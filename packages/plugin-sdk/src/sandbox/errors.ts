@@ -16,6 +16,10 @@ export const SandboxErrorCode = {
   CANCELLED: 'SANDBOX_CANCELLED',
   TOOL_ERROR: 'TOOL_ERROR',
   CLOSED: 'SANDBOX_CLOSED',
+  /** The workspace used its plugin CPU time for the current window; `retryAfterMs` says when it frees. */
+  WORKSPACE_CPU_BUDGET: 'SANDBOX_WORKSPACE_CPU_BUDGET',
+  /** The workspace already holds as many isolates (or as much isolate heap) as it may, all busy. */
+  WORKSPACE_MEMORY_BUDGET: 'SANDBOX_WORKSPACE_MEMORY_BUDGET',
 } as const;
 
 /** @public A code of {@link SandboxErrorCode}. */

@@ -3,6 +3,7 @@
  * harness. Plugin authors do not need it directly.
  * @packageDocumentation
  */
+export { DEFAULT_CPU_BUDGET, type WorkspaceCpuBudget } from './budget.ts';
 export {
   capabilityCovers,
   httpAllowed,

@@ -19,7 +19,12 @@ export default definePlugin({ name: 'counter', version: '1.0.0', description: 'm
 afterAll(() => pool.close());
 
 const count = (key: string) =>
-  pool.call({ plugin: { key, ...plugin }, tool: 'count', input: {}, handlers: { capabilities: {} } });
+  pool.call({
+    plugin: { workspaceId: 'w1', key, ...plugin },
+    tool: 'count',
+    input: {},
+    handlers: { capabilities: {} },
+  });
 
 it('reuses an isolate per key, keeps at most the cap, and evicts the least recently used', async () => {
   expect([await count('a'), await count('a'), await count('b')]).toEqual([1, 2, 1]);
@@ -34,7 +39,12 @@ it('reuses an isolate per key, keeps at most the cap, and evicts the least recen
 it('refuses a bundle that does not match the manifest integrity', async () => {
   await expect(
     pool.call({
-      plugin: { key: 'tampered', manifest: plugin.manifest, bundle: `${plugin.bundle}\n;calls = 100;` },
+      plugin: {
+        workspaceId: 'w1',
+        key: 'tampered',
+        manifest: plugin.manifest,
+        bundle: `${plugin.bundle}\n;calls = 100;`,
+      },
       tool: 'count',
       input: {},
       handlers: { capabilities: {} },

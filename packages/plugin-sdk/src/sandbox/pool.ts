@@ -1,12 +1,15 @@
 /**
  * The parent side of the sandbox: a pool of sandbox processes. A call goes to the process that owns
- * its key (hash), so an isolate is reused by every call with that key. Capability requests from the
- * plugin come back here and are answered by the caller's handlers, which do all checking.
+ * its workspace (hash), so an isolate is reused by every call with that workspace and key, and one
+ * process sees all of a workspace's isolates (its memory caps hold exactly). Each workspace has a
+ * CPU budget per time window here. Capability requests from the plugin come back here and are
+ * answered by the caller's handlers, which do all checking.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { PluginManifest } from '../manifest.ts';
+import { CpuBudgets, DEFAULT_CPU_BUDGET, type WorkspaceCpuBudget } from './budget.ts';
 import { CapabilityError, SandboxError, SandboxErrorCode } from './errors.ts';
 import { bundleIntegrity } from './integrity.ts';
 import {
@@ -19,8 +22,12 @@ import {
   type WireError,
 } from './protocol.ts';
 
-/** @public A plugin version as the sandbox loads it. `key` names its isolate (reuse unit). */
+/**
+ * @public A plugin version as the sandbox loads it. `workspaceId` and `key` together name its
+ * isolate (the reuse unit): isolates, bundles and budgets are never shared across workspaces.
+ */
 export interface SandboxPlugin {
+  workspaceId: string;
   key: string;
   manifest: PluginManifest;
   bundle: string;
@@ -54,6 +61,12 @@ export interface SandboxPoolOptions {
   /** Isolates kept per process, least recently used evicted first (default 32). */
   maxIsolatesPerProcess?: number;
   limits?: Partial<SandboxLimits>;
+  /** Plugin CPU time each workspace may use per window (default 30 s per 60 s). */
+  cpuBudget?: WorkspaceCpuBudget;
+  /** Isolates one workspace may hold at once (default 8). */
+  workspaceMaxIsolates?: number;
+  /** Sum of the heap limits of one workspace's isolates, in MB (default 256). */
+  workspaceHeapMb?: number;
   /** Called when a sandbox process dies unexpectedly (it is restarted right away). */
   onCrash?(info: { code: number | null; signal: string | null; stderr: string }): void;
 }
@@ -83,6 +96,11 @@ const CHILD_EXEC_ARGV = ['--no-node-snapshot', ...(isSource ? ['--import', 'tsx'
 /** Past the wall deadline, how long the process gets to report before it is presumed stuck. */
 const BACKSTOP_MS = 5_000;
 
+/** The one name of a plugin's isolate and bundle: its key means nothing outside its workspace. */
+function slotOf(plugin: Pick<SandboxPlugin, 'workspaceId' | 'key'>): string {
+  return JSON.stringify([plugin.workspaceId, plugin.key]);
+}
+
 function toError(error: WireError): SandboxError {
   return new SandboxError(error.code as SandboxErrorCode, error.message, {
     ...(error.toolErrorName === undefined ? {} : { toolErrorName: error.toolErrorName }),
@@ -103,6 +121,7 @@ class SandboxProcess {
   constructor(
     private readonly options: SandboxPoolOptions,
     private readonly nextId: () => number,
+    private readonly charge: (workspace: string, cpuMs: number) => void,
   ) {}
 
   private start(): ChildProcess {
@@ -113,6 +132,8 @@ class SandboxProcess {
         PATH: process.env.PATH ?? '',
         WEFT_SANDBOX_MAX_ISOLATES: String(this.options.maxIsolatesPerProcess ?? 32),
         WEFT_SANDBOX_CANCEL_GRACE_MS: String(this.options.limits?.cancelGraceMs ?? DEFAULT_LIMITS.cancelGraceMs),
+        WEFT_SANDBOX_WORKSPACE_MAX_ISOLATES: String(this.options.workspaceMaxIsolates ?? 8),
+        WEFT_SANDBOX_WORKSPACE_HEAP_MB: String(this.options.workspaceHeapMb ?? 256),
       },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
@@ -139,7 +160,7 @@ class SandboxProcess {
     if (child.connected) child.send(message);
   }
 
-  call(request: SandboxCall, limits: SandboxLimits): Promise<unknown> {
+  call(request: SandboxCall, limits: SandboxLimits, budgetMs: number): Promise<unknown> {
     if (this.closing) return Promise.reject(new SandboxError(SandboxErrorCode.CLOSED, 'the sandbox is closed'));
     const input = JSON.stringify(request.input ?? null);
     if (input.length > limits.maxInputBytes) {
@@ -155,11 +176,13 @@ class SandboxProcess {
     const message: Extract<ParentMessage, { type: 'call' }> = {
       type: 'call',
       id,
+      workspace: request.plugin.workspaceId,
       key: request.plugin.key,
       tool: request.tool,
       input,
       run: request.run ?? { executionId: 'local', stepId: 'local', attempt: 1, mode: 'LIVE' },
       limits,
+      budgetMs,
     };
     return new Promise<unknown>((resolve, reject) => {
       const backstop = setTimeout(() => {
@@ -178,7 +201,7 @@ class SandboxProcess {
         cleanup: () => {},
       };
       this.pending.set(id, pending);
-      if (!this.sentBundles.has(request.plugin.key)) this.sendBundle(child, pending);
+      if (!this.sentBundles.has(slotOf(request.plugin))) this.sendBundle(child, pending);
       this.post(child, message);
       const signal = request.signal;
       if (signal !== undefined) {
@@ -194,9 +217,10 @@ class SandboxProcess {
 
   private sendBundle(child: ChildProcess, pending: PendingCall): void {
     pending.bundleSends++;
-    this.sentBundles.add(pending.plugin.key);
+    this.sentBundles.add(slotOf(pending.plugin));
     this.post(child, {
       type: 'bundle',
+      workspace: pending.plugin.workspaceId,
       key: pending.plugin.key,
       manifest: pending.plugin.manifest,
       bundle: pending.plugin.bundle,
@@ -216,6 +240,9 @@ class SandboxProcess {
   private onMessage(child: ChildProcess, message: ChildMessage): void {
     switch (message.type) {
       case 'ready':
+        return;
+      case 'usage':
+        this.charge(message.workspace, message.cpuMs);
         return;
       case 'need-bundle': {
         const pending = this.pending.get(message.id);
@@ -325,9 +352,9 @@ class SandboxProcess {
     });
   }
 
-  evict(key: string): void {
-    this.sentBundles.delete(key);
-    if (this.child !== null) this.post(this.child, { type: 'evict', key });
+  evict(plugin: Pick<SandboxPlugin, 'workspaceId' | 'key'>): void {
+    this.sentBundles.delete(slotOf(plugin));
+    if (this.child !== null) this.post(this.child, { type: 'evict', workspace: plugin.workspaceId, key: plugin.key });
   }
 
   /** For tests: the current process id. */
@@ -352,7 +379,7 @@ class SandboxProcess {
  * plugin host and the SDK's test harness both use it, so tests exercise the real sandbox.
  * @example
  * const pool = new SandboxPool({ size: 2 });
- * const output = await pool.call({ plugin: { key, manifest, bundle }, tool: 'greet', input: { name: 'Ada' },
+ * const output = await pool.call({ plugin: { workspaceId, key, manifest, bundle }, tool: 'greet', input: { name: 'Ada' },
  *   handlers: { capabilities: {} } });
  * await pool.close();
  */
@@ -360,40 +387,68 @@ export class SandboxPool {
   private readonly processes: SandboxProcess[];
   private readonly limits: SandboxLimits;
   private lastId = 0;
-  /** Integrity already checked per key, so warm calls do not hash the bundle again. */
+  /** Integrity already checked per workspace and key, so warm calls do not hash the bundle again. */
   private readonly verified = new Map<string, string>();
+  private readonly budgets: CpuBudgets;
 
   constructor(options: SandboxPoolOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.budgets = new CpuBudgets(options.cpuBudget ?? DEFAULT_CPU_BUDGET);
     const size = Math.max(1, options.size ?? 1);
-    this.processes = Array.from({ length: size }, () => new SandboxProcess(options, () => ++this.lastId));
+    const charge = (workspace: string, cpuMs: number) => this.budgets.charge(workspace, cpuMs);
+    this.processes = Array.from({ length: size }, () => new SandboxProcess(options, () => ++this.lastId, charge));
   }
 
-  private processFor(key: string): SandboxProcess {
-    const index = createHash('sha1').update(key).digest().readUInt32BE(0) % this.processes.length;
+  private processFor(workspaceId: string): SandboxProcess {
+    const index = createHash('sha1').update(workspaceId).digest().readUInt32BE(0) % this.processes.length;
     const process = this.processes[index];
     if (process === undefined) throw new Error('sandbox pool has no processes');
     return process;
   }
 
-  /** Runs one tool call; rejects with a {@link SandboxError} (its `code` says why). */
-  call(request: SandboxCall): Promise<unknown> {
-    const { key, manifest, bundle } = request.plugin;
-    if (this.verified.get(key) !== manifest.integrity) {
+  /**
+   * Runs one tool call; rejects with a {@link SandboxError} (its `code` says why). A workspace over
+   * its CPU budget gets `SANDBOX_WORKSPACE_CPU_BUDGET` with `retryAfterMs` (when its window ends).
+   */
+  async call(request: SandboxCall): Promise<unknown> {
+    const { workspaceId, manifest, bundle } = request.plugin;
+    const slot = slotOf(request.plugin);
+    if (this.verified.get(slot) !== manifest.integrity) {
       if (bundleIntegrity(bundle) !== manifest.integrity) {
-        return Promise.reject(
-          new SandboxError(SandboxErrorCode.INTEGRITY_MISMATCH, 'the bundle does not match its manifest integrity'),
-        );
+        throw new SandboxError(SandboxErrorCode.INTEGRITY_MISMATCH, 'the bundle does not match its manifest integrity');
       }
-      this.verified.set(key, manifest.integrity);
+      this.verified.set(slot, manifest.integrity);
     }
-    return this.processFor(request.plugin.key).call(request, { ...this.limits, ...request.limits });
+    const budget = this.budgets.remaining(workspaceId);
+    if (budget.remainingMs <= 0) throw this.overBudget(workspaceId);
+    try {
+      return await this.processFor(workspaceId).call(
+        request,
+        { ...this.limits, ...request.limits },
+        // Whole milliseconds within 32 bits: isolated-vm takes timeouts as 32-bit integers.
+        Math.ceil(Math.min(budget.remainingMs, 2_147_483_647)),
+      );
+    } catch (error) {
+      if (error instanceof SandboxError && error.code === SandboxErrorCode.WORKSPACE_CPU_BUDGET) {
+        throw this.overBudget(workspaceId);
+      }
+      throw error;
+    }
   }
 
-  /** Drops the isolate and bundle of `key` (e.g. after an uninstall). */
-  evict(key: string): void {
-    this.verified.delete(key);
-    this.processFor(key).evict(key);
+  private overBudget(workspaceId: string): SandboxError {
+    const { resetsInMs } = this.budgets.remaining(workspaceId);
+    return new SandboxError(
+      SandboxErrorCode.WORKSPACE_CPU_BUDGET,
+      `the workspace used up its plugins' CPU time budget; it renews in ${Math.ceil(resetsInMs / 1000)} s`,
+      { retryAfterMs: Math.max(1, Math.ceil(resetsInMs)) },
+    );
+  }
+
+  /** Drops the isolate and bundle of one workspace's plugin (e.g. after an uninstall). */
+  evict(plugin: Pick<SandboxPlugin, 'workspaceId' | 'key'>): void {
+    this.verified.delete(slotOf(plugin));
+    this.processFor(plugin.workspaceId).evict(plugin);
   }
 
   /** Memory of each sandbox process and its isolates. */

@@ -5,7 +5,10 @@ import type { PluginManifest } from '../manifest.ts';
 export interface SandboxLimits {
   /** Heap limit of an isolate, in MB. */
   memoryMb: number;
-  /** Time the plugin may spend executing JavaScript per entry into the isolate. */
+  /**
+   * CPU time the plugin may spend on one call: every entry into the isolate while the call runs
+   * (the call itself, resumed promises, timers) counts, measured with isolated-vm's `cpuTime`.
+   */
   cpuTimeoutMs: number;
   /** Wall-clock deadline of a whole call, awaited promises and host calls included. */
   wallTimeoutMs: number;
@@ -40,16 +43,35 @@ export interface WireError {
   retryAfterMs?: number;
 }
 
+/**
+ * Every isolate, bundle and call is named by its workspace and its key together: keys (installation
+ * or version ids) are only meaningful inside a workspace, and no isolate is ever shared across two.
+ */
+export interface Slot {
+  workspace: string;
+  key: string;
+}
+
 export type ParentMessage =
-  | { type: 'bundle'; key: string; manifest: PluginManifest; bundle: string }
-  | { type: 'call'; id: number; key: string; tool: string; input: string; run: RunInfo; limits: SandboxLimits }
+  | ({ type: 'bundle'; manifest: PluginManifest; bundle: string } & Slot)
+  | ({
+      type: 'call';
+      id: number;
+      tool: string;
+      input: string;
+      run: RunInfo;
+      limits: SandboxLimits;
+      /** What is left of the workspace's CPU budget (ms): the call is also stopped there. */
+      budgetMs: number;
+    } & Slot)
   | { type: 'cap-result'; id: number; ok: true; value: string }
   | { type: 'cap-result'; id: number; ok: false; error: WireError }
   | { type: 'abort'; id: number; reason: string }
   | { type: 'stats'; id: number }
-  | { type: 'evict'; key: string };
+  | ({ type: 'evict' } & Slot);
 
 export interface IsolateStats {
+  workspace: string;
   key: string;
   usedHeapBytes: number;
   totalHeapBytes: number;
@@ -58,7 +80,9 @@ export interface IsolateStats {
 
 export type ChildMessage =
   | { type: 'ready' }
-  | { type: 'need-bundle'; id: number; key: string }
+  | ({ type: 'need-bundle'; id: number } & Slot)
+  /** CPU time a workspace's isolates used since the last report, charged to its budget. */
+  | { type: 'usage'; workspace: string; cpuMs: number }
   | { type: 'result'; id: number; ok: true; output: string }
   | { type: 'result'; id: number; ok: false; error: WireError }
   | { type: 'cap'; id: number; callId: number; name: string; args: string }
