@@ -32,6 +32,7 @@ CREATE TABLE login_attempts (
   blocked_until   timestamptz,
   PRIMARY KEY (account_key, address)
 );
+CREATE INDEX login_attempts_address_idx ON login_attempts (address, last_failure_at);
 
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON users, auth_tokens FROM weft_app;
 REVOKE ALL ON login_attempts FROM weft_app;
@@ -124,12 +125,12 @@ END
 $$;
 
 -- Before a password is checked: claims one attempt for (account, address) and for the address as a
--- whole, atomically (row locks taken in one fixed order, address-wide row first). Counting before
--- the check is what makes concurrent guesses unable to slip past the limit together: each claim
--- sees the ones before it. Returns 0 when the attempt may go ahead (and is counted as a failure
--- until weft_auth.login_succeeded says otherwise), else the seconds to wait (nothing counted).
--- After p_free failures each further one doubles the wait from p_base_ms up to p_max_ms; counts
--- start over once the last failure is p_reset_ms old.
+-- whole, atomically. Every call for one address first locks that address's '*' row, so calls for
+-- one address run one after another and each sees the ones before it: concurrent guesses cannot
+-- slip past the limit together. Counting before the check is what makes that so. Returns 0 when
+-- the attempt may go ahead (counted as a failure until weft_auth.login_succeeded says otherwise),
+-- else the seconds to wait (nothing counted). After p_free failures each further one doubles the
+-- wait from p_base_ms up to p_max_ms; counts start over once the last failure is p_reset_ms old.
 CREATE FUNCTION weft_auth.login_attempt(
   p_account text, p_address text, p_free integer, p_address_free integer,
   p_base_ms bigint, p_max_ms bigint, p_reset_ms bigint)
@@ -137,17 +138,25 @@ CREATE FUNCTION weft_auth.login_attempt(
 DECLARE
   v_keys text[] := ARRAY['*', p_account];
   v_free integer[] := ARRAY[p_address_free, p_free];
+  v_reset interval := p_reset_ms * interval '1 millisecond';
   v_row login_attempts;
   v_wait numeric := 0;
   v_failures integer;
   i integer;
 BEGIN
-  INSERT INTO login_attempts (account_key, address, failures) VALUES ('*', p_address, 0), (p_account, p_address, 0)
-  ON CONFLICT DO NOTHING;
   FOR i IN 1..2 LOOP
-    SELECT * INTO v_row FROM login_attempts WHERE account_key = v_keys[i] AND address = p_address FOR UPDATE;
-    IF v_row.blocked_until > now() THEN
-      v_wait := greatest(v_wait, extract(epoch FROM v_row.blocked_until - now()));
+    -- Creates the row or locks the one there (the no-op update is what takes the lock).
+    INSERT INTO login_attempts AS a (account_key, address) VALUES (v_keys[i], p_address)
+    ON CONFLICT (account_key, address) DO UPDATE SET failures = a.failures
+    RETURNING * INTO v_row;
+    IF v_row.blocked_until > clock_timestamp() THEN
+      v_wait := greatest(v_wait, extract(epoch FROM v_row.blocked_until - clock_timestamp()));
+    END IF;
+    IF i = 1 THEN
+      -- Forgotten failures of this address's other accounts go, so rows do not pile up.
+      DELETE FROM login_attempts a
+       WHERE a.address = p_address AND a.account_key NOT IN ('*', p_account)
+         AND a.last_failure_at < now() - v_reset AND NOT (a.blocked_until > now());
     END IF;
   END LOOP;
   IF v_wait > 0 THEN
@@ -155,15 +164,14 @@ BEGIN
   END IF;
   FOR i IN 1..2 LOOP
     UPDATE login_attempts a
-       SET failures = CASE WHEN a.last_failure_at < now() - p_reset_ms * interval '1 millisecond'
-                           THEN 1 ELSE a.failures + 1 END,
+       SET failures = CASE WHEN a.last_failure_at < now() - v_reset THEN 1 ELSE a.failures + 1 END,
            last_failure_at = now()
      WHERE a.account_key = v_keys[i] AND a.address = p_address
     RETURNING a.failures INTO v_failures;
     UPDATE login_attempts a
        SET blocked_until = CASE WHEN v_failures >= v_free[i]
-         THEN now() + least(p_max_ms, p_base_ms * power(2, least(v_failures - v_free[i], 40)))
-                      * interval '1 millisecond' END
+         THEN clock_timestamp() + least(p_max_ms, p_base_ms * power(2, least(v_failures - v_free[i], 40)))
+                                  * interval '1 millisecond' END
      WHERE a.account_key = v_keys[i] AND a.address = p_address;
   END LOOP;
   RETURN 0;
@@ -177,12 +185,6 @@ CREATE FUNCTION weft_auth.login_succeeded(p_account text, p_address text)
   DELETE FROM login_attempts WHERE account_key = p_account AND address = p_address;
   UPDATE login_attempts SET failures = greatest(failures - 1, 0)
    WHERE account_key = '*' AND address = p_address;
-$$;
-
--- Failures recorded so far (for operators and tests; no secrets).
-CREATE FUNCTION weft_auth.login_failures(p_account text, p_address text)
-  RETURNS integer LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT coalesce((SELECT failures FROM login_attempts WHERE account_key = p_account AND address = p_address), 0)
 $$;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA weft_auth FROM PUBLIC;

@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import type { Queryable } from '@weft/db';
 
 /**
@@ -32,6 +33,24 @@ export function accountKey(email: string): string {
 }
 
 /**
+ * The address attempts are counted for. An IPv6 client usually holds a whole /64 and can pick any
+ * address in it, so IPv6 counts per /64; IPv4 (also IPv4-mapped IPv6) per address.
+ */
+export function addressKey(clientIp: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(clientIp);
+  if (mapped?.[1] !== undefined) return mapped[1];
+  if (!isIPv6(clientIp)) return clientIp;
+  const [head = '', tail] = clientIp.toLowerCase().split('%')[0]?.split('::') ?? [];
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
+
+/**
  * Claims one log-in attempt before the password is checked; 0 means go ahead, else the seconds to
  * wait. The claim counts as a failure until `loginSucceeded`: counting first, in one statement
  * under row locks (weft_auth.login_attempt), is what keeps concurrent guesses from all passing a
@@ -47,7 +66,7 @@ export async function claimLoginAttempt(
     'SELECT weft_auth.login_attempt($1, $2, $3, $4, $5, $6, $7) AS wait',
     [
       accountKey(email),
-      clientIp,
+      addressKey(clientIp),
       options.freeFailures,
       options.freeFailuresPerAddress,
       options.baseDelayMs,
@@ -60,14 +79,5 @@ export async function claimLoginAttempt(
 
 /** The password was right: this account starts over from this address. */
 export async function loginSucceeded(db: Queryable, email: string, clientIp: string): Promise<void> {
-  await db.query('SELECT weft_auth.login_succeeded($1, $2)', [accountKey(email), clientIp]);
-}
-
-/** Failures counted for an account from an address (operators, tests). */
-export async function loginFailures(db: Queryable, email: string, clientIp: string): Promise<number> {
-  const { rows } = await db.query<{ n: number }>('SELECT weft_auth.login_failures($1, $2) AS n', [
-    accountKey(email),
-    clientIp,
-  ]);
-  return rows[0]?.n ?? 0;
+  await db.query('SELECT weft_auth.login_succeeded($1, $2)', [accountKey(email), addressKey(clientIp)]);
 }
