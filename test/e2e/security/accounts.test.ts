@@ -196,6 +196,12 @@ describe('log-in backoff per account and address', () => {
     expect(blocked.errors?.[0]?.extensions?.code).toBe('TOO_MANY_ATTEMPTS');
     const firstWait = Number(blocked.errors?.[0]?.extensions?.retryAfterSeconds);
     expect(firstWait).toBeGreaterThan(0);
+    // A refused attempt is not counted (nor checked): the count stays at the 10 real failures.
+    const counted = await owner().query<{ failures: number }>(
+      "SELECT failures FROM login_attempts WHERE account_key = $1 AND address = '127.0.0.2'",
+      [`email:${victim.email}`],
+    );
+    expect(counted.rows[0]?.failures).toBe(10);
     await healthyWithinASecond();
 
     // The owner, from another address, is not locked out.
