@@ -364,6 +364,7 @@ describe('API tokens', () => {
 
 describe('account tables behind functions', () => {
   it('the app role cannot write users, auth_tokens or login_attempts, nor read password hashes', async () => {
+    const user = await signUpUser(anonymous, 'functions');
     const app = new pg.Client({ connectionString: appDatabaseUrl(api.db.ownerUrl) });
     await app.connect();
     try {
@@ -379,6 +380,14 @@ describe('account tables behind functions', () => {
       ]) {
         await expect(app.query(sql), sql).rejects.toThrow(/permission denied/);
       }
+      // Even through the function, no token may outlive a year.
+      const tenYears = 10 * 365 * 86_400_000;
+      await expect(
+        app.query("SELECT weft_auth.issue_token(id, 'session', NULL, NULL, '\\x01', $1) FROM users WHERE email = $2", [
+          tenYears,
+          user.email,
+        ]),
+      ).rejects.toThrow(/auth_tokens_bounded_expiry/);
     } finally {
       await app.end();
     }
