@@ -70,12 +70,17 @@ CREATE FUNCTION weft_auth.password_hash(p_email citext)
   SELECT u.id, u.email::text, u.name, u.password_hash FROM users u WHERE u.email = p_email
 $$;
 
+-- Issues a token (the API made it and keeps only its hash); nothing when an API token's user is
+-- not a member of its workspace.
 CREATE FUNCTION weft_auth.issue_token(
   p_user_id uuid, p_kind text, p_workspace_id uuid, p_name text, p_token_hash bytea, p_ttl_ms bigint)
   RETURNS TABLE (id uuid, created_at timestamptz, expires_at timestamptz)
   LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
   INSERT INTO auth_tokens AS t (user_id, kind, workspace_id, name, token_hash, expires_at)
-  VALUES (p_user_id, p_kind, p_workspace_id, p_name, p_token_hash, now() + p_ttl_ms * interval '1 millisecond')
+  SELECT p_user_id, p_kind, p_workspace_id, p_name, p_token_hash, now() + p_ttl_ms * interval '1 millisecond'
+   -- An API token only for a workspace its user belongs to (the API checked the role already).
+   WHERE p_kind = 'session'
+      OR EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = p_workspace_id AND m.user_id = p_user_id)
   RETURNING t.id, t.created_at, t.expires_at
 $$;
 

@@ -388,6 +388,12 @@ describe('account tables behind functions', () => {
           user.email,
         ]),
       ).rejects.toThrow(/auth_tokens_bounded_expiry/);
+      // Nor an API token for a workspace the user is not in.
+      const foreign = await app.query(
+        "SELECT t.* FROM users u, weft_auth.issue_token(u.id, 'api', gen_random_uuid(), 'x', '\\x02', 60000) t WHERE u.email = $1",
+        [user.email],
+      );
+      expect(foreign.rows).toEqual([]);
     } finally {
       await app.end();
     }
