@@ -94,10 +94,16 @@ describe('workspaces and members', () => {
       input: { workspaceId, email: bob.email, role: 'MEMBER' },
     });
     expect(again.data?.addMember.userErrors.map((e) => e.code)).toEqual(['TAKEN']);
-    const unknown = await admin.client.mutate<{ addMember: { userErrors: { field: string[] }[] } }>(ADD_MEMBER, {
-      input: { workspaceId, email: 'ghost@example.com', role: 'MEMBER' },
+    // An address without an account is invited (same answer as for an account), not refused.
+    const unknown = await admin.client.mutate<{
+      addMember: { membership: { role: string; user: { email: string } }; userErrors: unknown[] };
+    }>(ADD_MEMBER, { input: { workspaceId, email: 'ghost@example.com', role: 'MEMBER' } });
+    expect(unknown.data?.addMember.userErrors).toEqual([]);
+    expect(unknown.data?.addMember.membership).toMatchObject({ role: 'MEMBER', user: { email: 'ghost@example.com' } });
+    const bad = await admin.client.mutate<{ addMember: { userErrors: { field: string[] }[] } }>(ADD_MEMBER, {
+      input: { workspaceId, email: 'not an email', role: 'MEMBER' },
     });
-    expect(unknown.data?.addMember.userErrors.map((e) => e.field)).toEqual([['email']]);
+    expect(bad.data?.addMember.userErrors.map((e) => e.field)).toEqual([['email']]);
 
     const demoteSelf = await admin.client.mutate<{ changeMemberRole: { userErrors: { code: string }[] } }>(
       CHANGE_MEMBER_ROLE,
@@ -120,7 +126,8 @@ describe('workspaces and members', () => {
     }>(WORKSPACE, { slug: 'acme' });
     expect(page.errors).toEqual([]);
     expect(page.data?.workspace.viewerRole).toBe('MEMBER');
-    expect(page.data?.workspace.members.edges.map((e) => e.node.role).sort()).toEqual(['ADMIN', 'MEMBER']);
+    // The admin, bob and the invited ghost.
+    expect(page.data?.workspace.members.edges.map((e) => e.node.role).sort()).toEqual(['ADMIN', 'MEMBER', 'MEMBER']);
     expect(page.data?.workspace.tools.map((t) => t.name)).toContain('core.echo');
 
     const audit = await admin.client.query<{

@@ -288,6 +288,25 @@ export const CREATE_API_TOKEN = gql`
   ${USER_ERRORS}
 `;
 
+export const VIEWER_TOKENS = gql`
+  query ViewerTokens {
+    viewer {
+      id
+      tokens {
+        id
+        name
+        kind
+        createdAt
+        expiresAt
+        lastUsedAt
+        workspace {
+          id
+        }
+      }
+    }
+  }
+`;
+
 export const REVOKE_TOKEN = gql`
   mutation RevokeToken($input: RevokeTokenInput!) {
     revokeToken(input: $input) {

@@ -1,7 +1,7 @@
-import { useMutation } from '@apollo/client/react';
+import { useMutation, useQuery } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
-import { attempt, type UserError } from '../errors.ts';
-import { CREATE_API_TOKEN, REVOKE_TOKEN } from '../graphql/operations.ts';
+import { attempt, describeError, type UserError } from '../errors.ts';
+import { CREATE_API_TOKEN, REVOKE_TOKEN, VIEWER_TOKENS } from '../graphql/operations.ts';
 
 interface Created {
   id: string;
@@ -18,9 +18,26 @@ interface CreatePayload {
   };
 }
 
+interface TokensData {
+  viewer: {
+    id: string;
+    tokens: {
+      id: string;
+      name: string | null;
+      kind: string;
+      createdAt: string;
+      expiresAt: string | null;
+      lastUsedAt: string | null;
+      workspace: { id: string } | null;
+    }[];
+  } | null;
+}
+
+const when = (at: string | null) => (at === null ? '—' : new Date(at).toLocaleString());
+
 /**
- * Creates personal API tokens for this workspace. The secret is shown once, here; the API keeps
- * only its hash and has no list of tokens yet, so only tokens made in this page can be revoked.
+ * Creates personal API tokens for this workspace and lists the live ones (never their secrets,
+ * which the API keeps only as hashes: a new token's secret is shown once, here).
  */
 export function TokensPanel({ workspaceId }: { workspaceId: string }) {
   const [createToken] = useMutation<CreatePayload>(CREATE_API_TOKEN);
@@ -29,6 +46,8 @@ export function TokensPanel({ workspaceId }: { workspaceId: string }) {
   const [days, setDays] = useState('365');
   const [created, setCreated] = useState<Created[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
+  const listed = useQuery<TokensData>(VIEWER_TOKENS, { fetchPolicy: 'network-only' });
+  const live = (listed.data?.viewer?.tokens ?? []).filter((t) => t.kind === 'api' && t.workspace?.id === workspaceId);
 
   async function create(event: FormEvent) {
     event.preventDefault();
@@ -45,6 +64,7 @@ export function TokensPanel({ workspaceId }: { workspaceId: string }) {
     if (made !== undefined) {
       setCreated((list) => [made, ...list]);
       setName('');
+      await listed.refetch();
     }
   }
 
@@ -55,6 +75,7 @@ export function TokensPanel({ workspaceId }: { workspaceId: string }) {
     );
     setProblem(message);
     if (message === null) setCreated((list) => list.filter((t) => t.id !== id));
+    await listed.refetch();
   }
 
   return (
@@ -85,6 +106,33 @@ export function TokensPanel({ workspaceId }: { workspaceId: string }) {
           </button>
         </div>
       ))}
+      {listed.error && <p className="error">{describeError(listed.error)}</p>}
+      <table aria-label="Your API tokens">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Created</th>
+            <th>Expires</th>
+            <th>Last used</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {live.map((t) => (
+            <tr key={t.id}>
+              <td>{t.name}</td>
+              <td>{when(t.createdAt)}</td>
+              <td>{when(t.expiresAt)}</td>
+              <td>{when(t.lastUsedAt)}</td>
+              <td>
+                <button type="button" onClick={() => revoke(t.id)}>
+                  Revoke {t.name}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </section>
   );
 }

@@ -1,53 +1,83 @@
+import { isIPv6 } from 'node:net';
 import type { Queryable } from '@weft/db';
 
+/**
+ * Log-in backoff, counted per (account, client address) rather than per account: an attacker
+ * guessing one account's password slows only their own address, and the owner logging in from
+ * anywhere else is never locked out. A separate, larger budget per address slows one address
+ * spraying many accounts.
+ */
 export interface LoginThrottleOptions {
-  /** Failures allowed per email within the window before its log-ins are refused. */
-  maxFailuresPerEmail: number;
-  /** Failures allowed per client address (higher: many people may share one address). */
-  maxFailuresPerAddress: number;
-  windowMs: number;
+  /** Failures one address may make for one account before each further one waits. */
+  freeFailures: number;
+  /** Failures one address may make across all accounts before it waits (shared addresses: higher). */
+  freeFailuresPerAddress: number;
+  /** The first wait; it doubles with every further failure. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Counts start over once the last failure is this old. */
+  resetAfterMs: number;
 }
 
 export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = {
-  maxFailuresPerEmail: 10,
-  maxFailuresPerAddress: 100,
-  windowMs: 15 * 60 * 1000,
+  freeFailures: 10,
+  freeFailuresPerAddress: 100,
+  baseDelayMs: 30_000,
+  maxDelayMs: 15 * 60 * 1000,
+  resetAfterMs: 24 * 3600 * 1000,
 };
 
-export function throttleKeys(email: string, clientIp: string): string[] {
-  return [`email:${email.trim().toLowerCase()}`, `ip:${clientIp}`];
+/** One spelling per account, whatever case or spaces the email was typed with. */
+export function accountKey(email: string): string {
+  return `email:${email.trim().toLowerCase()}`;
 }
 
 /**
- * Seconds until another attempt is allowed, or 0. Counting failures per email and per client
- * address stops both guessing one account and spraying many accounts from one address.
+ * The address attempts are counted for. An IPv6 client usually holds a whole /64 and can pick any
+ * address in it, so IPv6 counts per /64; IPv4 (also IPv4-mapped IPv6) per address.
  */
-export async function retryAfterSeconds(db: Queryable, keys: string[], options: LoginThrottleOptions): Promise<number> {
-  const { rows } = await db.query<{ key: string; failures: number; oldest: Date }>(
-    `SELECT key, count(*)::int AS failures, min(at) AS oldest FROM login_attempts
-      WHERE key = ANY($1) AND at > now() - $2 * interval '1 millisecond' GROUP BY key`,
-    [keys, options.windowMs],
+export function addressKey(clientIp: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(clientIp);
+  if (mapped?.[1] !== undefined) return mapped[1];
+  if (!isIPv6(clientIp)) return clientIp;
+  const [head = '', tail] = clientIp.toLowerCase().split('%')[0]?.split('::') ?? [];
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
+
+/**
+ * Claims one log-in attempt before the password is checked; 0 means go ahead, else the seconds to
+ * wait. The claim counts as a failure until `loginSucceeded`: counting first, in one statement
+ * under row locks (weft_auth.login_attempt), is what keeps concurrent guesses from all passing a
+ * check made before any of them was counted.
+ */
+export async function claimLoginAttempt(
+  db: Queryable,
+  email: string,
+  clientIp: string,
+  options: LoginThrottleOptions,
+): Promise<number> {
+  const { rows } = await db.query<{ wait: number }>(
+    'SELECT weft_auth.login_attempt($1, $2, $3, $4, $5, $6, $7) AS wait',
+    [
+      accountKey(email),
+      addressKey(clientIp),
+      options.freeFailures,
+      options.freeFailuresPerAddress,
+      options.baseDelayMs,
+      options.maxDelayMs,
+      options.resetAfterMs,
+    ],
   );
-  let wait = 0;
-  for (const row of rows) {
-    const max = row.key.startsWith('email:') ? options.maxFailuresPerEmail : options.maxFailuresPerAddress;
-    if (row.failures >= max) {
-      const until = row.oldest.getTime() + options.windowMs;
-      wait = Math.max(wait, Math.ceil((until - Date.now()) / 1000));
-    }
-  }
-  return Math.max(0, wait);
+  return rows[0]?.wait ?? 0;
 }
 
-export async function recordFailure(db: Queryable, keys: string[], options: LoginThrottleOptions): Promise<void> {
-  await db.query('INSERT INTO login_attempts (key) SELECT unnest($1::text[])', [keys]);
-  // Attempts older than the window no longer count: drop them for these keys (index on key, at).
-  await db.query(`DELETE FROM login_attempts WHERE key = ANY($1) AND at < now() - $2 * interval '1 millisecond'`, [
-    keys,
-    options.windowMs,
-  ]);
-}
-
-export async function clearFailures(db: Queryable, email: string): Promise<void> {
-  await db.query('DELETE FROM login_attempts WHERE key = $1', [`email:${email.trim().toLowerCase()}`]);
+/** The password was right: this account starts over from this address. */
+export async function loginSucceeded(db: Queryable, email: string, clientIp: string): Promise<void> {
+  await db.query('SELECT weft_auth.login_succeeded($1, $2)', [accountKey(email), addressKey(clientIp)]);
 }

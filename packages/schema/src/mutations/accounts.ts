@@ -1,44 +1,47 @@
-import { withTenant } from '@weft/db';
+import { setWorkspace, withTenant } from '@weft/db';
+import type pg from 'pg';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { writeAudit } from '../audit.ts';
-import {
-  clearFailures,
-  DEFAULT_LOGIN_THROTTLE,
-  recordFailure,
-  retryAfterSeconds,
-  throttleKeys,
-} from '../auth/login-throttle.ts';
+import { EMAIL_PATTERN } from '../auth/email.ts';
+import { claimLoginAttempt, DEFAULT_LOGIN_THROTTLE, loginSucceeded } from '../auth/login-throttle.ts';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../auth/password.ts';
-import { API_TOKEN_TTL_MS, issueToken, revokeToken, SESSION_TTL_MS } from '../auth/tokens.ts';
+import {
+  API_TOKEN_TTL_MS,
+  issueToken,
+  listTokens,
+  MAX_API_TOKEN_DAYS,
+  type RevokedToken,
+  revokeAllTokens,
+  revokeToken,
+  SESSION_TTL_MS,
+  type TokenRow,
+} from '../auth/tokens.ts';
 import { canIn } from '../authorize.ts';
 import { builder, UserErrorRef } from '../builder.ts';
-import { inTenant, requireViewer } from '../context.ts';
-import { notFound, SchemaErrorCode, tooManyAttempts, type UserError, userError } from '../errors.ts';
+import { inTenant, requireViewer, type SchemaContext } from '../context.ts';
+import { forbidden, notFound, SchemaErrorCode, tooManyAttempts, type UserError, userError } from '../errors.ts';
 import { decodeGlobalId, encodeGlobalId, isUuid, parseId } from '../ids.ts';
 import type { UserRow } from '../rows.ts';
 import { UserRef, WorkspaceRef } from '../types/refs.ts';
 
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{1,63}$/;
 const MIN_PASSWORD = 10;
+const DAY_MS = 86_400_000;
 
-interface ApiTokenRow {
-  id: string;
-  name: string | null;
-  workspaceId: string | null;
-  kind: 'session' | 'api';
-  createdAt: Date;
-  expiresAt: Date | null;
-}
-
-const ApiTokenRef = builder.objectRef<ApiTokenRow>('ApiToken').implement({
-  description: 'A token, without its secret value (which is shown once, when created).',
+const ApiTokenRef = builder.objectRef<TokenRow>('ApiToken').implement({
+  description: 'A session or API token, without its secret value (which is shown once, when created).',
   fields: (t) => ({
     id: t.id({ resolve: (a) => encodeGlobalId('ApiToken', a.id) }),
     name: t.exposeString('name', { nullable: true }),
-    kind: t.exposeString('kind'),
+    kind: t.exposeString('kind', { description: '"session" (from logIn/signUp) or "api" (createApiToken).' }),
     workspace: t.field({ type: WorkspaceRef, nullable: true, resolve: (a) => a.workspaceId }),
     createdAt: t.field({ type: 'DateTime', resolve: (a) => a.createdAt }),
     expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.expiresAt }),
+    lastUsedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'Last request made with it, to the minute.',
+      resolve: (a) => a.lastUsedAt,
+    }),
   }),
 });
 
@@ -57,7 +60,7 @@ const AuthPayload = builder.objectRef<AuthShape>('AuthPayload').implement({
 
 interface ApiTokenShape {
   token?: string | null;
-  apiToken?: ApiTokenRow | null;
+  apiToken?: TokenRow | null;
   userErrors: UserError[];
 }
 const ApiTokenPayload = builder.objectRef<ApiTokenShape>('ApiTokenPayload').implement({
@@ -79,6 +82,15 @@ const RevokePayload = builder.objectRef<{ revoked: boolean; userErrors: UserErro
   }),
 });
 
+const RevokeAllPayload = builder
+  .objectRef<{ revokedCount: number; userErrors: UserError[] }>('RevokeAllTokensPayload')
+  .implement({
+    fields: (t) => ({
+      revokedCount: t.exposeInt('revokedCount'),
+      userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+    }),
+  });
+
 const SignUpInput = builder.inputType('SignUpInput', {
   fields: (t) => ({
     email: t.string({ required: true }),
@@ -93,21 +105,76 @@ const CreateApiTokenInput = builder.inputType('CreateApiTokenInput', {
   fields: (t) => ({
     workspaceId: t.id({ required: true }),
     name: t.string({ required: true }),
-    expiresInDays: t.int({ required: false, description: 'Defaults to 365.' }),
+    expiresInDays: t.int({ required: false, description: `1 to ${MAX_API_TOKEN_DAYS}; defaults to 365.` }),
   }),
 });
 const RevokeTokenInput = builder.inputType('RevokeTokenInput', {
   fields: (t) => ({ tokenId: t.id({ required: true }) }),
 });
+const RevokeAllTokensInput = builder.inputType('RevokeAllTokensInput', {
+  fields: (t) => ({
+    keepCurrent: t.boolean({
+      required: false,
+      description: 'Keep the session this request is made with (default true).',
+    }),
+  }),
+});
+
+/**
+ * Only a session from logIn/signUp manages tokens: an API token that leaked must not be able to
+ * mint fresh ones (outliving its own revocation) or revoke its owner's sessions.
+ */
+function requireSession(ctx: SchemaContext) {
+  const viewer = requireViewer(ctx);
+  if (viewer.kind !== 'session') throw forbidden('Managing tokens takes a session from logIn, not an API token.');
+  return viewer;
+}
+
+/**
+ * Revokes in one transaction with the audit rows: an API token belongs to a workspace, so its
+ * revocation is recorded in that workspace's audit log (sessions belong to no workspace).
+ */
+function revokeAudited(
+  ctx: SchemaContext,
+  action: string,
+  revoke: (client: pg.PoolClient) => Promise<RevokedToken[]>,
+): Promise<RevokedToken[]> {
+  const viewer = requireViewer(ctx);
+  return withTenant(ctx.options.pools.app, { userId: viewer.userId }, async (client) => {
+    const revoked = await revoke(client);
+    const byWorkspace = new Map<string, string[]>();
+    for (const token of revoked) {
+      if (token.workspaceId === null) continue;
+      byWorkspace.set(token.workspaceId, [
+        ...(byWorkspace.get(token.workspaceId) ?? []),
+        encodeGlobalId('ApiToken', token.id),
+      ]);
+    }
+    for (const [workspaceId, ids] of byWorkspace) {
+      await setWorkspace(client, workspaceId);
+      await writeAudit(client, {
+        workspaceId,
+        actorId: viewer.userId,
+        action,
+        targetId: ids.length === 1 ? (ids[0] ?? null) : null,
+        after: { tokenIds: ids },
+      });
+    }
+    return revoked;
+  });
+}
 
 builder.mutationFields((t) => ({
   signUp: t.field({
     type: AuthPayload,
+    description:
+      'Creates an account and signs in. An email that has an account already gets a userError that names no ' +
+      'account, after the same work (one password hash) as a new one; it counts against the address like a failed log-in.',
     args: { input: t.arg({ type: SignUpInput, required: true }) },
     resolve: async (_root, { input }, ctx): Promise<AuthShape> => {
       const email = input.email.trim();
       const errors: UserError[] = [];
-      if (!EMAIL.test(email))
+      if (!EMAIL_PATTERN.test(email))
         errors.push(userError(SchemaErrorCode.INVALID_INPUT, ['email'], 'Enter a valid email address.'));
       if (input.password.length < MIN_PASSWORD || input.password.length > 1000) {
         errors.push(
@@ -122,28 +189,44 @@ builder.mutationFields((t) => ({
         errors.push(userError(SchemaErrorCode.INVALID_INPUT, ['name'], 'Use a name of at most 200 characters.'));
       }
       if (errors.length > 0) return { userErrors: errors };
+      const pool = ctx.options.pools.app;
+      // Probing emails through sign-up costs the same budget as guessing passwords.
+      const wait = await claimLoginAttempt(
+        pool,
+        email,
+        ctx.clientIp,
+        ctx.options.loginThrottle ?? DEFAULT_LOGIN_THROTTLE,
+      );
+      if (wait > 0) throw tooManyAttempts(wait);
       const passwordHash = await hashPassword(input.password);
-      return withTenant(ctx.options.pools.app, {}, async (client) => {
-        const { rows } = await client.query<UserRow>(
-          `INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3)
-           ON CONFLICT (email) DO NOTHING RETURNING id, email::text AS email, name`,
-          [email, input.name ?? null, passwordHash],
-        );
+      const created = await withTenant(pool, {}, async (client) => {
+        const { rows } = await client.query<UserRow>('SELECT id, email, name FROM weft_auth.create_user($1, $2, $3)', [
+          email,
+          input.name ?? null,
+          passwordHash,
+        ]);
         const user = rows[0];
-        if (user === undefined) {
-          return {
-            userErrors: [
-              userError(SchemaErrorCode.TAKEN, ['email'], 'An account with this email exists; log in instead.'),
-            ],
-          };
-        }
+        if (user === undefined) return null;
         const session = await issueToken(client, {
           userId: user.id,
           kind: 'session',
           ttlMs: ctx.options.sessionTtlMs ?? SESSION_TTL_MS,
         });
-        return { token: session.token, user, userErrors: [] };
+        return { token: session.token, user };
       });
+      if (created === null) {
+        return {
+          userErrors: [
+            userError(
+              SchemaErrorCode.TAKEN,
+              ['email'],
+              'This email cannot be used to sign up. If you have an account, log in instead.',
+            ),
+          ],
+        };
+      }
+      await loginSucceeded(pool, email, ctx.clientIp);
+      return { ...created, userErrors: [] };
     },
   }),
   logIn: t.field({
@@ -152,20 +235,24 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx): Promise<AuthShape> => {
       const pool = ctx.options.pools.app;
       const email = input.email.trim();
-      const keys = throttleKeys(email, ctx.clientIp);
-      const wait = await retryAfterSeconds(pool, keys, ctx.options.loginThrottle ?? DEFAULT_LOGIN_THROTTLE);
+      const wait = await claimLoginAttempt(
+        pool,
+        email,
+        ctx.clientIp,
+        ctx.options.loginThrottle ?? DEFAULT_LOGIN_THROTTLE,
+      );
       if (wait > 0) throw tooManyAttempts(wait);
-      const { rows } = await pool.query<UserRow & { password_hash: string }>(
-        'SELECT id, email::text AS email, name, password_hash FROM users WHERE email = $1',
+      const { rows } = await pool.query<UserRow & { password_hash: string | null }>(
+        'SELECT id, email, name, password_hash FROM weft_auth.password_hash($1)',
         [email],
       );
       const found = rows[0];
+      // Unknown emails and invited ones (no password yet) cost one scrypt too, and answer the same.
       const ok = await verifyPassword(input.password, found?.password_hash ?? (await dummyPasswordHash()));
-      if (found === undefined || !ok) {
-        await recordFailure(pool, keys, ctx.options.loginThrottle ?? DEFAULT_LOGIN_THROTTLE);
+      if (found === undefined || found.password_hash === null || !ok) {
         return { userErrors: [userError(SchemaErrorCode.INVALID_CREDENTIALS, null, 'Wrong email or password.')] };
       }
-      await clearFailures(pool, email);
+      await loginSucceeded(pool, email, ctx.clientIp);
       const session = await issueToken(pool, {
         userId: found.id,
         kind: 'session',
@@ -180,22 +267,46 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     resolve: async (_root, _args, ctx) => {
       const viewer = requireViewer(ctx);
-      const revoked = await revokeToken(ctx.options.pools.app, viewer.userId, viewer.tokenId);
-      return { revoked, userErrors: [] };
+      const revoked = await revokeAudited(ctx, 'apiToken.revoke', async (client) => {
+        const one = await revokeToken(client, viewer.userId, viewer.tokenId);
+        return one === null ? [] : [one];
+      });
+      return { revoked: revoked.length > 0, userErrors: [] };
     },
   }),
   revokeToken: t.field({
     type: RevokePayload,
-    description: "Revokes one of the viewer's own tokens (session or API).",
+    description: "Revokes one of the viewer's own tokens (session or API); takes a session.",
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: RevokeTokenInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const viewer = requireViewer(ctx);
       const decoded = decodeGlobalId(String(input.tokenId));
       if (decoded.typename !== 'ApiToken' || !isUuid(decoded.id)) throw notFound();
-      const revoked = await revokeToken(ctx.options.pools.app, viewer.userId, decoded.id);
-      if (!revoked) throw notFound();
-      return { revoked, userErrors: [] };
+      // An API token may revoke itself (as logOut does), nothing else.
+      if (viewer.kind !== 'session' && decoded.id !== viewer.tokenId) requireSession(ctx);
+      const revoked = await revokeAudited(ctx, 'apiToken.revoke', async (client) => {
+        const one = await revokeToken(client, viewer.userId, decoded.id);
+        return one === null ? [] : [one];
+      });
+      if (revoked.length === 0) throw notFound();
+      return { revoked: true, userErrors: [] };
+    },
+  }),
+  revokeAllTokens: t.field({
+    type: RevokeAllPayload,
+    description:
+      "Revokes every one of the viewer's tokens, sessions and API tokens alike, at once (e.g. after a leak); " +
+      'keeps the current session unless keepCurrent is false. Takes a session.',
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: RevokeAllTokensInput, required: false }) },
+    resolve: async (_root, { input }, ctx) => {
+      const viewer = requireSession(ctx);
+      const keep = input?.keepCurrent === false ? null : viewer.tokenId;
+      const revoked = await revokeAudited(ctx, 'apiToken.revokeAll', (client) =>
+        revokeAllTokens(client, viewer.userId, keep),
+      );
+      return { revokedCount: revoked.length, userErrors: [] };
     },
   }),
   createApiToken: t.field({
@@ -205,16 +316,20 @@ builder.mutationFields((t) => ({
       parseId(args.input.workspaceId, 'Workspace'),
     ),
     resolve: async (_root, { input }, ctx): Promise<ApiTokenShape> => {
-      const viewer = requireViewer(ctx);
+      const viewer = requireSession(ctx);
       const workspaceId = parseId(String(input.workspaceId), 'Workspace');
       const name = input.name.trim();
-      const days = input.expiresInDays ?? API_TOKEN_TTL_MS / 86_400_000;
+      const days = input.expiresInDays ?? (ctx.options.apiTokenTtlMs ?? API_TOKEN_TTL_MS) / DAY_MS;
       const errors: UserError[] = [];
       if (name.length < 1 || name.length > 100)
         errors.push(userError(SchemaErrorCode.INVALID_INPUT, ['name'], 'Name the token (1 to 100 characters).'));
-      if (!Number.isInteger(days) || days < 1 || days > 3650) {
+      if (!Number.isInteger(days) || days < 1 || days > MAX_API_TOKEN_DAYS) {
         errors.push(
-          userError(SchemaErrorCode.INVALID_INPUT, ['expiresInDays'], 'expiresInDays is between 1 and 3650.'),
+          userError(
+            SchemaErrorCode.INVALID_INPUT,
+            ['expiresInDays'],
+            `expiresInDays is between 1 and ${MAX_API_TOKEN_DAYS}.`,
+          ),
         );
       }
       if (errors.length > 0) return { userErrors: errors };
@@ -224,15 +339,16 @@ builder.mutationFields((t) => ({
           kind: 'api',
           workspaceId,
           name,
-          ttlMs: days * 86_400_000,
+          ttlMs: days * DAY_MS,
         });
-        const apiToken: ApiTokenRow = {
+        const apiToken: TokenRow = {
           id: issued.id,
           name,
           workspaceId,
           kind: 'api',
-          createdAt: new Date(),
+          createdAt: issued.createdAt,
           expiresAt: issued.expiresAt,
+          lastUsedAt: null,
         };
         await writeAudit(client, {
           workspaceId,
@@ -243,6 +359,21 @@ builder.mutationFields((t) => ({
         });
         return { token: issued.token, apiToken, userErrors: [] };
       });
+    },
+  }),
+}));
+
+builder.objectFields(UserRef, (t) => ({
+  tokens: t.field({
+    type: [ApiTokenRef],
+    description:
+      "The viewer's live tokens (sessions and API tokens), newest first, never their secrets. Other users' are " +
+      'empty; an API token sees only itself.',
+    resolve: async (u, _args, ctx) => {
+      const viewer = ctx.viewer;
+      if (viewer === null || viewer.userId !== u.id) return [];
+      const tokens = await listTokens(ctx.options.pools.app, u.id);
+      return viewer.kind === 'session' ? tokens : tokens.filter((token) => token.id === viewer.tokenId);
     },
   }),
 }));

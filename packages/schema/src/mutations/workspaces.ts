@@ -3,6 +3,8 @@ import type { Role } from '@weft/engine';
 import type pg from 'pg';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { writeAudit } from '../audit.ts';
+import { EMAIL_PATTERN } from '../auth/email.ts';
+import { revokeWorkspaceTokens } from '../auth/tokens.ts';
 import { canIn } from '../authorize.ts';
 import { builder, RoleEnum, UserErrorRef } from '../builder.ts';
 import { inTenant, requireViewer } from '../context.ts';
@@ -139,17 +141,16 @@ builder.mutationFields((t) => ({
       const viewer = requireViewer(ctx);
       const workspaceId = parseId(String(input.workspaceId), 'Workspace');
       return inTenant(ctx, workspaceId, async (client) => {
-        const { rows: users } = await client.query<{ id: string }>('SELECT id FROM users WHERE email = $1', [
-          input.email.trim(),
-        ]);
-        const user = users[0];
-        if (user === undefined) {
-          return {
-            userErrors: [
-              userError(SchemaErrorCode.NOT_FOUND, ['email'], 'No account has this email; ask them to sign up first.'),
-            ],
-          };
+        const email = input.email.trim();
+        if (!EMAIL_PATTERN.test(email)) {
+          return { userErrors: [userError(SchemaErrorCode.INVALID_INPUT, ['email'], 'Enter a valid email address.')] };
         }
+        // Known or not, the address becomes a member: one without an account yet gets an invited,
+        // password-less account that signing up with this email completes. So the answer is the same
+        // either way and says nothing about who has an account.
+        const { rows: users } = await client.query<{ id: string }>('SELECT weft_auth.invite_user($1) AS id', [email]);
+        const user = users[0];
+        if (user === undefined) throw new Error('invite_user returned nothing');
         const { rows } = await client.query<{ workspace_id: string; user_id: string; role: Role }>(
           `INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3)
            ON CONFLICT (workspace_id, user_id) DO NOTHING RETURNING workspace_id, user_id, role`,
@@ -211,10 +212,7 @@ builder.mutationFields((t) => ({
         if (current.isLastAdmin) return { userErrors: [LAST_ADMIN] };
         await client.query('DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2', [workspaceId, userId]);
         // The removed user's API tokens for this workspace stop working with the membership.
-        await client.query(
-          "UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1 AND workspace_id = $2 AND kind = 'api' AND revoked_at IS NULL",
-          [userId, workspaceId],
-        );
+        await revokeWorkspaceTokens(client, userId, workspaceId);
         await writeAudit(client, {
           workspaceId,
           actorId: viewer.userId,
