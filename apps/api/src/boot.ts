@@ -118,6 +118,7 @@ export async function boot(config: Config, logger: Logger, deps: BootDeps = {}):
         validatePlan: served.validatePlan,
         feed: served.feed,
         llm: plannerLlm(config),
+        egress: config.egress,
       },
       logger,
       readiness,

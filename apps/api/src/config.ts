@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RateLimit, RateLimitOptions } from '@weft/engine';
+import { createEgressPolicy, EgressConfigError, type EgressPolicy } from '@weft/plugin-host';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -68,6 +69,21 @@ const toolBuckets = z.string().transform((v, ctx) => {
   return perTool;
 });
 
+/** EGRESS_ALLOW: the operator's exceptions to "public addresses only" (hosts, IPs, CIDRs). */
+const egressAllow = z.string().transform((v, ctx) => {
+  try {
+    return createEgressPolicy(v);
+  } catch (error) {
+    if (!(error instanceof EgressConfigError)) throw error;
+    ctx.issues.push({
+      code: 'custom',
+      input: v,
+      message: `must be hosts, IPs or CIDRs, comma-separated; ${error.message}`,
+    });
+    return z.NEVER;
+  }
+});
+
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 /** Every environment variable of CONTRACT.md, as read from the process environment. */
@@ -98,6 +114,7 @@ const envSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: optional(int(1, 50)),
   WEBHOOK_RETRY_BASE_MS: optional(int(10, 3_600_000)),
   WEBHOOK_TIMEOUT_MS: optional(int(100, 120_000)),
+  EGRESS_ALLOW: optional(egressAllow),
 });
 
 export interface Config {
@@ -128,6 +145,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** Outbound webhooks: attempts per delivery, first retry delay (doubling), request timeout. */
   webhookDelivery: { maxAttempts: number; retryBaseMs: number; timeoutMs: number };
+  /** Where plugin fetches and outbound webhooks may connect: public addresses plus EGRESS_ALLOW. */
+  egress: EgressPolicy;
 }
 
 /** A configuration problem: one line, naming the variable, for the person starting the server. */
@@ -188,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS ?? 2000,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS ?? 10_000,
     },
+    egress: e.EGRESS_ALLOW ?? createEgressPolicy(),
   };
 }
 

@@ -42,6 +42,7 @@ export async function startRuntime(
       [WEBHOOK_DELIVERY_TASK]: createDeliveryTask({
         pools,
         secretKey: config.secretKey,
+        egress: config.egress,
         logger: logger.child({ component: 'webhooks-out' }),
         ...(metrics === undefined ? {} : { metrics }),
         ...config.webhookDelivery,
@@ -51,6 +52,7 @@ export async function startRuntime(
   const pluginHost = createPluginHost({
     pools,
     secretKey: config.secretKey,
+    egress: config.egress,
     llm: {
       ...(config.openai.apiKey === undefined ? {} : { apiKey: config.openai.apiKey }),
       ...(config.openai.baseUrl === undefined ? {} : { baseURL: config.openai.baseUrl }),

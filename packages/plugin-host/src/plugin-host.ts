@@ -15,6 +15,8 @@ import type { PluginManifest } from '@weft/plugin-sdk';
 import {
   type CapabilityBackends,
   createCapabilityHandlers,
+  createEgressPolicy,
+  type EgressPolicy,
   SandboxError,
   SandboxErrorCode,
   type SandboxLimits,
@@ -35,6 +37,8 @@ export interface PluginHostOptions {
   limits?: Partial<SandboxLimits>;
   /** The `llm` capability's backend; default `OPENAI_API_KEY` / `OPENAI_BASE_URL` / `OPENAI_MODEL`. */
   llm?: LlmOptions;
+  /** Where plugins' `fetch` may connect (EGRESS_ALLOW); default public addresses only. */
+  egress?: EgressPolicy;
   /** Told when a sandbox process died and was restarted. */
   onCrash?(info: { code: number | null; signal: string | null; stderr: string }): void;
   /** Told after every sandboxed tool call (for metrics); `code` is the sandbox error code of a failure. */
@@ -105,6 +109,7 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.onCrash === undefined ? {} : { onCrash: options.onCrash }),
   });
+  const egress = options.egress ?? createEgressPolicy();
   const llm = createLlmBackend(
     options.llm ?? {
       ...(process.env.OPENAI_API_KEY ? { apiKey: process.env.OPENAI_API_KEY } : {}),
@@ -163,6 +168,7 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
           }),
       },
       context: ctx.context,
+      egress,
       ...(llm === undefined ? {} : { llm }),
       log: (level, message, data) => {
         ctx.log(LOG_LEVELS.has(level) ? (level as 'debug' | 'info' | 'warn' | 'error') : 'info', message, data);
