@@ -131,6 +131,7 @@ export async function boot(config: Config, logger: Logger, deps: BootDeps = {}):
         validatePlan: served.validatePlan,
         feed: served.feed,
         llm: plannerLlm(config, logger),
+        egress: config.egress,
       },
       logger,
       readiness,

@@ -160,4 +160,16 @@ describe('loadConfig', () => {
       stepRateLimits: {},
     });
   });
+
+  it('reads EGRESS_ALLOW into the egress policy and refuses a malformed entry in one line', () => {
+    const open = loadConfig({ DATA_DIR: dataDir(), EGRESS_ALLOW: '127.0.0.1, 10.1.0.0/16,radicale.internal' }).egress;
+    expect(open.allow).toEqual(['127.0.0.1', '10.1.0.0/16', 'radicale.internal']);
+    expect(open.decide('127.0.0.1', 'localhost').allowed).toBe(true);
+    expect(open.decide('10.2.0.1', 'x').allowed).toBe(false);
+    // Unset: public addresses only.
+    expect(loadConfig({ DATA_DIR: dataDir() }).egress.decide('127.0.0.1', 'localhost').allowed).toBe(false);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), EGRESS_ALLOW: '127.0.0.1,10.0.0.0/40' })).toThrow(
+      'Invalid configuration: EGRESS_ALLOW must be hosts, IPs or CIDRs, comma-separated; "10.0.0.0/40" has a bad prefix length (0–32) (got "127.0.0.1,10.0.0.0/40")',
+    );
+  });
 });

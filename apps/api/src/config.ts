@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RateLimit, RateLimitOptions } from '@weft/engine';
+import { createEgressPolicy, EgressConfigError, type EgressPolicy } from '@weft/plugin-host';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -68,6 +69,21 @@ const toolBuckets = z.string().transform((v, ctx) => {
   return perTool;
 });
 
+/** EGRESS_ALLOW: the operator's exceptions to "public addresses only" (hosts, IPs, CIDRs). */
+const egressAllow = z.string().transform((v, ctx) => {
+  try {
+    return createEgressPolicy(v);
+  } catch (error) {
+    if (!(error instanceof EgressConfigError)) throw error;
+    ctx.issues.push({
+      code: 'custom',
+      input: v,
+      message: `must be hosts, IPs or CIDRs, comma-separated; ${error.message}`,
+    });
+    return z.NEVER;
+  }
+});
+
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 /** Enough for a few hundred drafts or completions a day; an operator raises it or sets 0 (no limit). */
@@ -114,6 +130,7 @@ const envSchema = z.object({
   PLUGIN_WORKSPACE_HEAP_MB: optional(int(8, 1_000_000)),
   PLUGIN_WORKSPACE_CPU_MS: optional(int(1, 86_400_000)),
   PLUGIN_WORKSPACE_CPU_WINDOW_MS: optional(int(1000, 86_400_000)),
+  EGRESS_ALLOW: optional(egressAllow),
 });
 
 export interface Config {
@@ -146,6 +163,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** Outbound webhooks: attempts per delivery, first retry delay (doubling), request timeout. */
   webhookDelivery: { maxAttempts: number; retryBaseMs: number; timeoutMs: number };
+  /** Where plugin fetches and outbound webhooks may connect: public addresses plus EGRESS_ALLOW. */
+  egress: EgressPolicy;
   /**
    * The plugin sandbox of this process: heap limit of one isolate, and what one workspace may hold
    * (isolates, summed heap limits) and spend (CPU ms per window) so it cannot starve the others.
@@ -287,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         windowMs: e.PLUGIN_WORKSPACE_CPU_WINDOW_MS ?? 60_000,
       },
     },
+    egress: e.EGRESS_ALLOW ?? createEgressPolicy(),
   };
 }
 

@@ -42,6 +42,7 @@ export async function startRuntime(
       [WEBHOOK_DELIVERY_TASK]: createDeliveryTask({
         pools,
         secretKey: config.secretKey,
+        egress: config.egress,
         logger: logger.child({ component: 'webhooks-out' }),
         ...(metrics === undefined ? {} : { metrics }),
         ...config.webhookDelivery,
@@ -55,6 +56,7 @@ export async function startRuntime(
     cpuBudget: config.plugins.workspaceCpu,
     workspaceMaxIsolates: config.plugins.workspaceMaxIsolates,
     workspaceHeapMb: config.plugins.workspaceHeapMb,
+    egress: config.egress,
     llm: {
       ...(config.openai.apiKey === undefined ? {} : { apiKey: config.openai.apiKey }),
       ...(config.openai.baseUrl === undefined ? {} : { baseURL: config.openai.baseUrl }),

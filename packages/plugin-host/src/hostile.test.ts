@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { withTenant } from '@weft/db';
 import { NonRetriableToolError } from '@weft/engine';
+import { createEgressPolicy } from '@weft/plugin-sdk/sandbox';
 import { createTestDatabase, type TestDatabase } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPluginHost, type PluginHost } from './plugin-host.ts';
@@ -123,6 +124,8 @@ beforeAll(async () => {
     pools: db.pools,
     secretKey: SECRET_KEY,
     processes: 1,
+    // The test server is on loopback, which egress refuses unless the operator lists it.
+    egress: createEgressPolicy('127.0.0.1'),
     limits: { wallTimeoutMs: 2_000, cpuTimeoutMs: 800, memoryMb: 32, maxOutputBytes: 100_000 },
     onCrash: (info) => crashes.push(`${info.code}/${info.signal}`),
   });

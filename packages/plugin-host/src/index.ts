@@ -1,3 +1,13 @@
+// The egress rule (one implementation, in the SDK's sandbox module) for the API's other outbound traffic.
+export {
+  createEgressPolicy,
+  describeEgressFailure,
+  EgressConfigError,
+  EgressDeniedError,
+  type EgressFailure,
+  type EgressPolicy,
+  egressFetch,
+} from '@weft/plugin-sdk/sandbox';
 export { PluginErrorCode, type UserError } from './errors.ts';
 export { FIRST_PARTY_PLUGINS, type FirstPartyResult, publishFirstPartyPlugins } from './first-party.ts';
 export type { LlmOptions } from './llm-backend.ts';

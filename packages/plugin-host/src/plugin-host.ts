@@ -16,6 +16,8 @@ import type { PluginManifest } from '@weft/plugin-sdk';
 import {
   type CapabilityBackends,
   createCapabilityHandlers,
+  createEgressPolicy,
+  type EgressPolicy,
   SandboxError,
   SandboxErrorCode,
   type SandboxLimits,
@@ -47,6 +49,8 @@ export interface PluginHostOptions {
   llmTokensPerDay?: number;
   /** Told the provider's full error text of a failed `llm` call (plugins get a coarse one). */
   onLlmFailure?(detail: Parameters<LlmFailureLog>[0] & { workspaceId: string }): void;
+  /** Where plugins' `fetch` may connect (EGRESS_ALLOW); default public addresses only. */
+  egress?: EgressPolicy;
   /** Told when a sandbox process died and was restarted. */
   onCrash?(info: { code: number | null; signal: string | null; stderr: string }): void;
   /**
@@ -135,6 +139,7 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.onCrash === undefined ? {} : { onCrash: options.onCrash }),
   });
+  const egress = options.egress ?? createEgressPolicy();
   const llm = createLlmBackend(
     options.llm ?? {
       ...(process.env.OPENAI_API_KEY ? { apiKey: process.env.OPENAI_API_KEY } : {}),
@@ -203,6 +208,7 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
           }),
       },
       context: ctx.context,
+      egress,
       ...(llm === undefined
         ? {}
         : {

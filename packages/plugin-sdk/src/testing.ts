@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { type BuiltPlugin, readBuiltPlugin } from './build.ts';
 import type { PluginManifest } from './manifest.ts';
-import { type CapabilityBackends, createCapabilityHandlers } from './sandbox/handlers.ts';
+import { createEgressPolicy } from './sandbox/egress/index.ts';
+import { type CapabilityBackends, createCapabilityHandlers, type SecretValue } from './sandbox/handlers.ts';
 import { SandboxPool } from './sandbox/pool.ts';
 import type { RunInfo, SandboxLimits } from './sandbox/protocol.ts';
 
@@ -21,8 +22,16 @@ export interface TestHarnessOptions {
   plugin?: BuiltPlugin;
   /** Capabilities granted; default the plugin's required ones (optional ones must be granted here). */
   grants?: string[];
-  /** Workspace secrets the plugin may read when granted. */
-  secrets?: Record<string, string>;
+  /**
+   * Workspace secrets the plugin may read when granted: a value, or a value with the hosts it may be
+   * sent to (as `setSecret`'s `allowedHosts`).
+   */
+  secrets?: Record<string, string | { value: string; allowedHosts: string[] }>;
+  /**
+   * Non-public destinations `ctx.fetch` may reach, as the server's EGRESS_ALLOW (e.g. `127.0.0.1` for a
+   * local test server); default the EGRESS_ALLOW environment variable, else public addresses only.
+   */
+  egressAllow?: string | string[];
   /** Initial kv content of the installation. */
   kv?: Record<string, unknown>;
   /** Initial shared context of the run. */
@@ -83,12 +92,13 @@ export async function createTestHarness(options: TestHarnessOptions = {}): Promi
   const grants = options.grants ?? plugin.manifest.capabilities;
   const kv = new Map(Object.entries(options.kv ?? {}));
   const context = new Map(Object.entries(options.context ?? {}));
-  const secrets = new Map(Object.entries(options.secrets ?? {}));
+  const secrets = new Map<string, string | SecretValue>(Object.entries(options.secrets ?? {}));
   const logs: LoggedLine[] = [];
   const key = `harness-${process.pid}-${++nextHarness}`;
   const clone = (value: unknown) => (value === undefined ? undefined : structuredClone(value));
   const handlers = createCapabilityHandlers(grants, {
     secret: async (name) => secrets.get(name),
+    egress: createEgressPolicy(options.egressAllow ?? process.env.EGRESS_ALLOW ?? []),
     kv: {
       get: async (k) => clone(kv.get(k)),
       set: async (k, v) => {

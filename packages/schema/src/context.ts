@@ -1,6 +1,7 @@
 import { type Pools, withTenant } from '@weft/db';
 import type { EngineApi, ExecutionEvent, ExecutionStatusChange, Role, ToolDefinition } from '@weft/engine';
 import type { LlmConfig } from '@weft/planner';
+import type { EgressPolicy } from '@weft/plugin-host';
 import type pg from 'pg';
 import type { LoginThrottleOptions } from './auth/login-throttle.ts';
 import { resolveToken, type Viewer } from './auth/tokens.ts';
@@ -48,6 +49,8 @@ export interface SchemaOptions {
   subscriptionRecheckMs?: number;
   sessionTtlMs?: number;
   apiTokenTtlMs?: number;
+  /** Where outbound webhook endpoints may point (EGRESS_ALLOW); default public addresses only. */
+  egress?: EgressPolicy;
 }
 
 export interface SchemaContext {

@@ -63,7 +63,8 @@ beforeAll(async () => {
   expect((await fetch(`${base}/weft/`, { method: 'MKCOL' })).status).toBe(201);
   expect((await fetch(`${base}/weft/work/`, { method: 'MKCALENDAR' })).status).toBe(201);
   calendarUrl = `${base}/weft/work/`;
-  harness = await createTestHarness({ dir: PLUGIN_DIR, grants: ['http:127.0.0.1'] });
+  // radicale listens on loopback, which egress refuses unless the operator lists it.
+  harness = await createTestHarness({ dir: PLUGIN_DIR, grants: ['http:127.0.0.1'], egressAllow: '127.0.0.1' });
 });
 
 afterAll(async () => {
@@ -155,6 +156,17 @@ describe('calendar plugin on radicale', () => {
       ).rejects.toMatchObject({ code: 'TOOL_ERROR', toolErrorName: 'CapabilityDeniedError' });
     } finally {
       await strict.close();
+    }
+  });
+
+  it('refuses the loopback CalDAV server when EGRESS_ALLOW does not list it', async () => {
+    const fenced = await createTestHarness({ dir: PLUGIN_DIR, grants: ['http:127.0.0.1'], egressAllow: [] });
+    try {
+      await expect(
+        fenced.runTool('listEvents', { calendarUrl, from: '2026-12-01T00:00:00Z', to: '2026-12-02T00:00:00Z' }),
+      ).rejects.toMatchObject({ toolErrorName: 'CapabilityDeniedError', message: expect.stringContaining('egress') });
+    } finally {
+      await fenced.close();
     }
   });
 });

@@ -22,6 +22,8 @@ beforeAll(async () => {
         res.writeHead(429, { 'retry-after': '7' }).end('slow down');
       } else if (req.url === '/missing') {
         res.writeHead(404).end('no');
+      } else if (req.url === '/elsewhere') {
+        res.writeHead(307, { location: `${base.replace('127.0.0.1', 'localhost')}/items` }).end();
       } else if (req.url === '/hop') {
         res.writeHead(302, { location: 'http://localhost.invalid/steal' }).end();
       } else {
@@ -36,6 +38,8 @@ beforeAll(async () => {
     dir: join(dirname(fileURLToPath(import.meta.url)), '..'),
     grants: ['http:127.0.0.1', 'secrets:API_TOKEN'],
     secrets: { API_TOKEN: 't0ken' },
+    // The test server is on loopback, which egress refuses unless the operator lists it.
+    egressAllow: '127.0.0.1',
   });
 });
 afterAll(async () => {
@@ -73,4 +77,49 @@ it('checks every redirect hop against the grants', async () => {
     toolErrorName: 'CapabilityDeniedError',
     message: expect.stringContaining('host localhost.invalid was not granted'),
   });
+});
+
+it('refuses loopback by default even when the host is granted', async () => {
+  const strict = await createTestHarness({
+    dir: join(dirname(fileURLToPath(import.meta.url)), '..'),
+    grants: ['http:*'],
+    egressAllow: [],
+  });
+  try {
+    const before = seen.length;
+    await expect(strict.runTool('http.request', { url: `${base}/items` })).rejects.toMatchObject({
+      toolErrorName: 'CapabilityDeniedError',
+      message: expect.stringContaining('egress to 127.0.0.1 denied'),
+    });
+    expect(seen.length).toBe(before);
+  } finally {
+    await strict.close();
+  }
+});
+
+it('sends a secret only to the hosts allowed for it', async () => {
+  const bound = await createTestHarness({
+    dir: join(dirname(fileURLToPath(import.meta.url)), '..'),
+    grants: ['http:*', 'secrets:API_TOKEN'],
+    secrets: { API_TOKEN: { value: 't0ken', allowedHosts: ['127.0.0.1'] } },
+    egressAllow: '127.0.0.1',
+  });
+  try {
+    const port = new URL(base).port;
+    await expect(
+      bound.runTool('http.request', { url: `http://localhost:${port}/items`, bearerSecret: 'API_TOKEN' }),
+    ).rejects.toMatchObject({
+      message: expect.stringContaining(`secret "API_TOKEN" may not be sent to localhost:${port}`),
+    });
+    const before = seen.length;
+    // Allowed for the first hop; the redirect to another host would carry it along: refused there.
+    await expect(
+      bound.runTool('http.request', { url: `${base}/elsewhere`, bearerSecret: 'API_TOKEN' }),
+    ).rejects.toMatchObject({ toolErrorName: 'CapabilityDeniedError', message: expect.stringContaining('secret') });
+    expect(seen.slice(before).map((r) => r.url)).toEqual(['/elsewhere']);
+    // Without the secret, the same request goes through.
+    await expect(bound.runTool('http.request', { url: `${base}/items` })).resolves.toMatchObject({ status: 200 });
+  } finally {
+    await bound.close();
+  }
 });

@@ -217,7 +217,9 @@ const CASES: Record<
   },
   createWebhookEndpoint: {
     doc: CREATE_WEBHOOK_ENDPOINT,
-    variables: async () => ({ input: { workspaceId, url: 'http://127.0.0.1:9/matrix', eventTypes: ['step.*'] } }),
+    variables: async () => ({
+      input: { workspaceId, url: 'https://hooks.example.invalid/matrix', eventTypes: ['step.*'] },
+    }),
   },
   deleteWebhookEndpoint: {
     doc: DELETE_WEBHOOK_ENDPOINT,
@@ -225,7 +227,7 @@ const CASES: Record<
       const r = await call<{ createWebhookEndpoint: { webhookEndpoint: { id: string } } }>(
         admin.client,
         CREATE_WEBHOOK_ENDPOINT,
-        { input: { workspaceId, url: 'http://127.0.0.1:9/matrix' } },
+        { input: { workspaceId, url: 'https://hooks.example.invalid/matrix' } },
       );
       return { input: { id: r.data?.createWebhookEndpoint.webhookEndpoint.id } };
     },

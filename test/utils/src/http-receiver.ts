@@ -17,15 +17,18 @@ export interface HttpReceiver {
 }
 
 /**
- * A real HTTP server on 127.0.0.1 that records every request (a webhook receiver, an OTLP
- * collector). `respond` decides each answer (default 200 `{}`).
+ * A real HTTP server on 127.0.0.1 (or `options.host`, e.g. another loopback address such as
+ * 127.0.0.2) that records every request (a webhook receiver, an OTLP collector). `respond` decides
+ * each answer (default 200 `{}`).
  */
 export async function startHttpReceiver(
   respond: (request: ReceivedRequest, res: ServerResponse) => void = (_r, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{}');
   },
+  options: { host?: string } = {},
 ): Promise<HttpReceiver> {
+  const host = options.host ?? '127.0.0.1';
   const requests: ReceivedRequest[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -42,12 +45,12 @@ export async function startHttpReceiver(
       respond(request, res);
     });
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(0, host);
   await once(server, 'listening');
   const address = server.address();
   if (typeof address !== 'object' || address === null) throw new Error('receiver has no port');
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: `http://${host}:${address.port}`,
     requests,
     close: () =>
       new Promise<void>((resolve) => {

@@ -5,6 +5,7 @@
  * backoff, so the schedule is ours (and in the log as `next_attempt_at`), not graphile-worker's.
  */
 import { type Pools, withTenant } from '@weft/db';
+import { describeEgressFailure, type EgressPolicy, egressFetch } from '@weft/plugin-host';
 import { encodeGlobalId, encodeTenantId, open, webhookEndpointSecretContext } from '@weft/schema';
 import type { Logger } from 'pino';
 import type { RuntimeMetrics } from '../ops-metrics.ts';
@@ -15,6 +16,8 @@ export const WEBHOOK_DELIVERY_TASK = 'weft.webhook_delivery';
 export interface DeliveryOptions {
   pools: Pick<Pools, 'app'>;
   secretKey: string;
+  /** Where endpoints may be: checked on the resolved address of each attempt (EGRESS_ALLOW). */
+  egress: EgressPolicy;
   logger: Logger;
   metrics?: RuntimeMetrics;
   /** Attempts before a delivery is FAILED. */
@@ -59,22 +62,34 @@ export function deliveryBody(workspaceId: string, delivery: Claimed): string {
   });
 }
 
-async function send(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<Outcome> {
+async function send(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  options: Pick<DeliveryOptions, 'egress' | 'timeoutMs'>,
+): Promise<Outcome & { detail?: string }> {
   try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers,
-      body,
-      // A redirect is an answer, not an instruction: the signed body is never re-sent elsewhere.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    // egressFetch follows no redirects: one is an answer, and the signed body is never re-sent elsewhere.
+    const res = await egressFetch(
+      url,
+      { method: 'POST', headers, body, signal: AbortSignal.timeout(options.timeoutMs) },
+      options.egress,
+    );
     await res.body?.cancel().catch(() => {});
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
     return { ok: false, status: res.status, error: `HTTP ${res.status}` };
   } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return { ok: false, status: null, error: `${error instanceof Error ? error.message : String(error)}${cause}` };
+    // The tenant sees a coarse reason only (addresses, ports and socket errors would map the
+    // network behind us); the operator's log keeps the full error.
+    return {
+      ok: false,
+      status: null,
+      error: describeEgressFailure(error),
+      detail:
+        error instanceof Error
+          ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ''}`
+          : String(error),
+    };
   }
 }
 
@@ -121,7 +136,7 @@ export function createDeliveryTask(options: DeliveryOptions): (payload: unknown)
         'weft-event': claimed.event_type,
       },
       body,
-      options.timeoutMs,
+      options,
     );
 
     const final = outcome.ok || claimed.attempts >= options.maxAttempts;
@@ -146,6 +161,12 @@ export function createDeliveryTask(options: DeliveryOptions): (payload: unknown)
     options.metrics?.webhookDeliveries.inc({ outcome: outcome.ok ? 'delivered' : final ? 'failed' : 'retrying' });
     const fields = { deliveryId: claimed.id, endpointId: claimed.endpoint_id, attempt: claimed.attempts, status };
     if (outcome.ok) logger.debug({ ...fields, responseStatus: outcome.status }, 'webhook delivered');
-    else logger.warn({ ...fields, responseStatus: outcome.status, error: outcome.error }, 'webhook delivery failed');
+    else {
+      const detail = 'detail' in outcome ? outcome.detail : undefined;
+      logger.warn(
+        { ...fields, responseStatus: outcome.status, error: outcome.error, detail },
+        'webhook delivery failed',
+      );
+    }
   };
 }

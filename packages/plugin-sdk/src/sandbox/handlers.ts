@@ -4,13 +4,23 @@
  * do not.
  */
 import { httpAllowed, secretAllowed } from './capabilities.ts';
+import {
+  createEgressPolicy,
+  EgressDeniedError,
+  type EgressPolicy,
+  type EgressRequest,
+  egressFetch,
+} from './egress/index.ts';
 import { CapabilityError, SandboxErrorCode } from './errors.ts';
 import type { CallHandlers, CapabilityHandler } from './pool.ts';
 
 /** @public Where capability calls are served from, once allowed. */
 export interface CapabilityBackends {
-  /** The plaintext of a secret of the installation's workspace, or undefined when it is not set. */
-  secret(name: string): Promise<string | undefined>;
+  /**
+   * A secret of the installation's workspace, or undefined when it is not set: its plaintext, or the
+   * plaintext with the hosts it may be sent to (see {@link SecretValue}).
+   */
+  secret(name: string): Promise<string | SecretValue | undefined>;
   kv: {
     get(key: string): Promise<unknown>;
     set(key: string, value: unknown): Promise<void>;
@@ -21,8 +31,23 @@ export interface CapabilityBackends {
     request: LlmCall,
   ): Promise<{ text: string; model: string; usage?: { promptTokens: number; completionTokens: number } }>;
   log?(level: string, message: string, data: unknown): void;
-  /** Override for tests of the host itself; defaults to the global fetch. */
+  /**
+   * Where `ctx.fetch` may connect (EGRESS_ALLOW); default: public addresses only. Checked on the
+   * resolved address of every hop.
+   */
+  egress?: EgressPolicy;
+  /** Override for tests of the host itself (no egress check then); defaults to the egress-checked fetch. */
   fetch?: typeof fetch;
+}
+
+/**
+ * @public A secret with the hosts it may be sent to: `http:` grant targets (`api.example.com`,
+ * `*.example.com`, `host:port`, `*`). `null`: the hosts the installation's `http:` grants name,
+ * except the catch-all `http:*` (so a secret never goes everywhere unless someone said so).
+ */
+export interface SecretValue {
+  value: string;
+  allowedHosts: readonly string[] | null;
 }
 
 /** @public A validated LLM request as the backend receives it. */
@@ -81,6 +106,64 @@ async function readLimited(response: Response, max: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+function egressInit(init: RequestInit | undefined): EgressRequest {
+  const headers = init?.headers;
+  return {
+    ...(init?.method === undefined ? {} : { method: init.method }),
+    ...(headers === undefined ? {} : { headers: new Headers(headers) }),
+    ...(typeof init?.body === 'string' ? { body: init.body } : {}),
+    ...(init?.signal == null ? {} : { signal: init.signal }),
+  };
+}
+
+function base64Forms(value: string): string[] {
+  const b64 = Buffer.from(value, 'utf8').toString('base64');
+  return [b64.replace(/=+$/, ''), Buffer.from(value, 'utf8').toString('base64url')];
+}
+
+/**
+ * Whether a request carries a secret's value: verbatim, URL-encoded or base64 in the URL, a header
+ * or the body, or inside a Basic credential. Plugin code holding the plaintext could disguise it
+ * further; this guards what plan authors can route through a plugin's inputs.
+ */
+export function carriesSecret(
+  value: string,
+  url: URL,
+  headers: readonly (readonly [string, string])[],
+  body: string | undefined,
+): boolean {
+  if (value.length === 0) return false;
+  const parts = [url.href, safeDecode(url.href), body ?? ''];
+  for (const [, v] of headers) {
+    parts.push(v);
+    const basic = /^\s*basic\s+(\S+)/i.exec(v);
+    if (basic?.[1] !== undefined) parts.push(Buffer.from(basic[1], 'base64').toString('utf8'));
+  }
+  const forms = [value, encodeURIComponent(value), ...base64Forms(value)];
+  return parts.some((part) => forms.some((form) => part.includes(form)));
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+/** The hosts a secret may go to: its own list, or else the installation's named (not catch-all) hosts. */
+function secretHostAllowed(secret: SecretValue, grants: readonly string[], url: URL): boolean {
+  if (secret.allowedHosts === null)
+    return httpAllowed(
+      grants.filter((g) => g !== 'http:*'),
+      url,
+    );
+  return httpAllowed(
+    secret.allowedHosts.map((host) => `http:${host}`),
+    url,
+  );
+}
+
 /**
  * @public Builds the handlers for one call of an installation granted `grants`.
  * @example
@@ -93,7 +176,11 @@ export function createCapabilityHandlers(
   limitOverrides: Partial<CapabilityLimits> = {},
 ): CallHandlers {
   const limits = { ...DEFAULT_CAPABILITY_LIMITS, ...limitOverrides };
-  const doFetch = backends.fetch ?? fetch;
+  const egress = backends.egress ?? createEgressPolicy();
+  const doFetch =
+    backends.fetch ?? ((url: string | URL, init?: RequestInit) => egressFetch(url, egressInit(init), egress));
+  // Secrets this call has read: a request carrying one goes only to the hosts allowed for it.
+  const revealed = new Map<string, SecretValue>();
   const requireGrant = (capability: string) => {
     if (!grants.includes(capability)) {
       throw denied(`capability "${capability}" was not granted to this installation`);
@@ -127,13 +214,24 @@ export function createCapabilityHandlers(
         if (!httpAllowed(grants, url)) {
           throw denied(`host ${url.host} was not granted (capability "http:${url.hostname}")`);
         }
-        const response = await doFetch(url, {
-          method,
-          headers: headerList,
-          ...(body === undefined || method === 'GET' || method === 'HEAD' ? {} : { body }),
-          redirect: 'manual',
-          signal: AbortSignal.timeout(limits.fetchTimeoutMs),
-        });
+        for (const [name, secret] of revealed) {
+          if (carriesSecret(secret.value, url, headerList, body) && !secretHostAllowed(secret, grants, url)) {
+            throw denied(`secret "${name}" may not be sent to ${url.host} (not among the hosts allowed for it)`);
+          }
+        }
+        let response: Response;
+        try {
+          response = await doFetch(url, {
+            method,
+            headers: headerList,
+            ...(body === undefined || method === 'GET' || method === 'HEAD' ? {} : { body }),
+            redirect: 'manual',
+            signal: AbortSignal.timeout(limits.fetchTimeoutMs),
+          });
+        } catch (error) {
+          if (error instanceof EgressDeniedError) throw denied(error.message);
+          throw error;
+        }
         const location = response.headers.get('location');
         if (response.status >= 300 && response.status < 400 && location !== null) {
           await response.body?.cancel();
@@ -157,11 +255,13 @@ export function createCapabilityHandlers(
     async 'secrets.get'(args) {
       const name = text(record(args).name, 'name');
       if (!secretAllowed(grants, name)) throw denied(`secret "${name}" was not granted (capability "secrets:${name}")`);
-      const value = await backends.secret(name);
-      if (value === undefined) {
+      const found = await backends.secret(name);
+      if (found === undefined) {
         throw new CapabilityError(SandboxErrorCode.CAPABILITY_FAILED, `secret "${name}" is not set in this workspace`);
       }
-      return value;
+      const secret = typeof found === 'string' ? { value: found, allowedHosts: null } : found;
+      revealed.set(name, secret);
+      return secret.value;
     },
     async 'kv.get'(args) {
       return backends.kv.get(kvKey(args));

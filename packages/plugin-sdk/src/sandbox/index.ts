@@ -12,12 +12,27 @@ export {
   secretAllowed,
   unrequestedGrants,
 } from './capabilities.ts';
+export {
+  type AddressKind,
+  classifyAddress,
+  createEgressPolicy,
+  describeEgressFailure,
+  EgressConfigError,
+  type EgressDecision,
+  EgressDeniedError,
+  type EgressFailure,
+  type EgressPolicy,
+  type EgressRequest,
+  egressFetch,
+  embeddedIpv4,
+} from './egress/index.ts';
 export { CapabilityError, SandboxError, SandboxErrorCode } from './errors.ts';
 export {
   type CapabilityBackends,
   type CapabilityLimits,
   createCapabilityHandlers,
   type LlmCall,
+  type SecretValue,
 } from './handlers.ts';
 export { bundleIntegrity } from './integrity.ts';
 export {

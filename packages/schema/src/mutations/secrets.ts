@@ -30,6 +30,7 @@ builder.mutationFields((t) => ({
         const existed = await client.query('SELECT 1 FROM secrets WHERE name = $1', [input.name]);
         const result = await setSecret(client, workspaceId, input.name, input.value, ctx.options.secretKey, {
           userId: viewer.userId,
+          ...(input.allowedHosts === undefined ? {} : { allowedHosts: input.allowedHosts }),
         });
         if (result.secret === null || result.userErrors.length > 0) return { userErrors: result.userErrors };
         await writeAudit(client, {
@@ -37,9 +38,10 @@ builder.mutationFields((t) => ({
           actorId: viewer.userId,
           action: (existed.rowCount ?? 0) > 0 ? 'secret.replace' : 'secret.create',
           targetId: null,
-          after: { name: result.secret.name },
+          after: { name: result.secret.name, allowedHosts: result.secret.allowedHosts },
         });
-        return { secret: { name: result.secret.name, updatedAt: result.secret.updatedAt }, userErrors: [] };
+        const { name, updatedAt, allowedHosts } = result.secret;
+        return { secret: { name, updatedAt, allowedHosts }, userErrors: [] };
       });
     },
   }),
@@ -82,7 +84,11 @@ builder.objectFields(WorkspaceRef, (t) => ({
         : { can: { workspaceId: w.id, action: FIELD_PERMISSIONS.secrets[0], subject: FIELD_PERMISSIONS.secrets[1] } },
     resolve: (w, _args, ctx) =>
       inTenant(ctx, w.id, async (client) =>
-        (await listSecrets(client, w.id)).map((s) => ({ name: s.name, updatedAt: s.updatedAt })),
+        (await listSecrets(client, w.id)).map((s) => ({
+          name: s.name,
+          updatedAt: s.updatedAt,
+          allowedHosts: s.allowedHosts,
+        })),
       ),
   }),
 }));

@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import { createEgressPolicy, type EgressPolicy } from '@weft/plugin-host';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { writeAudit } from '../audit.ts';
 import { canIn } from '../authorize.ts';
@@ -45,8 +47,18 @@ const DeleteWebhookEndpointInput = builder.inputType('DeleteWebhookEndpointInput
   fields: (t) => ({ id: t.id({ required: true }) }),
 });
 
-/** The input's problems, each with its field path; none means it may be stored. */
-export function checkEndpointInput(url: string, eventTypes: readonly string[]): UserError[] {
+const PUBLIC_ONLY = createEgressPolicy();
+
+/**
+ * The input's problems, each with its field path; none means it may be stored. A URL whose host is
+ * a literal address the egress policy refuses is refused here; a name is judged by what it resolves
+ * to at each delivery (it may change), where a refusal is logged as "egress denied".
+ */
+export function checkEndpointInput(
+  url: string,
+  eventTypes: readonly string[],
+  egress: EgressPolicy = PUBLIC_ONLY,
+): UserError[] {
   const errors: UserError[] = [];
   let parsed: URL | null = null;
   try {
@@ -58,6 +70,18 @@ export function checkEndpointInput(url: string, eventTypes: readonly string[]): 
     errors.push(userError('INVALID_URL', ['url'], 'url must be an absolute http or https URL.'));
   } else if (parsed.username !== '' || parsed.password !== '') {
     errors.push(userError('INVALID_URL', ['url'], 'url must not carry credentials; deliveries are signed instead.'));
+  } else {
+    // WHATWG parsing has already turned numeric forms (2130706433, 0x7f.1) into dotted addresses.
+    const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(host) !== 0 && !egress.decide(host, host).allowed) {
+      errors.push(
+        userError(
+          'EGRESS_DENIED',
+          ['url'],
+          'url must point at a public address (or one the operator lists in EGRESS_ALLOW).',
+        ),
+      );
+    }
   }
   if (eventTypes.length > MAX_EVENT_TYPES) {
     errors.push(userError('INVALID_INPUT', ['eventTypes'], `at most ${MAX_EVENT_TYPES} event types.`));
@@ -88,7 +112,7 @@ builder.mutationFields((t) => ({
       const viewer = requireViewer(ctx);
       const workspaceId = parseId(String(input.workspaceId), 'Workspace');
       const eventTypes = [...new Set(input.eventTypes ?? [])];
-      const problems = checkEndpointInput(input.url, eventTypes);
+      const problems = checkEndpointInput(input.url, eventTypes, ctx.options.egress);
       if (problems.length > 0) return { webhookEndpoint: null, userErrors: problems };
       return inTenant(ctx, workspaceId, async (client) => {
         const id = randomUUID();

@@ -70,15 +70,26 @@ export const PluginInstallationPayload = builder
     }),
   });
 
+export interface SecretShape {
+  name: string;
+  updatedAt: Date;
+  allowedHosts?: string[] | null;
+}
 export interface SecretPayloadShape {
-  secret?: { name: string; updatedAt: Date } | null;
+  secret?: SecretShape | null;
   userErrors: UserError[];
 }
-export const SecretRef = builder.objectRef<{ name: string; updatedAt: Date }>('Secret').implement({
+export const SecretRef = builder.objectRef<SecretShape>('Secret').implement({
   description: 'A stored secret: its name only; the value is never readable back.',
   fields: (t) => ({
     name: t.exposeString('name'),
     updatedAt: t.field({ type: 'DateTime', resolve: (s) => s.updatedAt }),
+    allowedHosts: t.stringList({
+      nullable: true,
+      description:
+        "Hosts plugins may send this secret to (as `http:` grants name them). Null: the hosts the installation's `http:` grants name, never the catch-all `http:*`.",
+      resolve: (s) => s.allowedHosts ?? null,
+    }),
   }),
 });
 export const SecretPayload = builder.objectRef<SecretPayloadShape>('SecretPayload').implement({
@@ -127,5 +138,10 @@ export const SetSecretInput = builder.inputType('SetSecretInput', {
     workspaceId: t.id({ required: true }),
     name: t.string({ required: true }),
     value: t.string({ required: true }),
+    allowedHosts: t.stringList({
+      required: false,
+      description:
+        "Hosts a plugin may send the value to: `api.example.com`, `*.example.com`, `host:port` or `*`; a request carrying it anywhere else is refused. Absent: unchanged on replace; null: the hosts the installation's `http:` grants name (not `http:*`); []: no host.",
+    }),
   }),
 });
