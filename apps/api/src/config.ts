@@ -221,6 +221,7 @@ const ECHOED_VARIABLES = new Set([
   'PLUGIN_WORKSPACE_HEAP_MB',
   'PLUGIN_WORKSPACE_CPU_MS',
   'PLUGIN_WORKSPACE_CPU_WINDOW_MS',
+  'EGRESS_ALLOW',
 ]);
 
 function echoed(env: NodeJS.ProcessEnv, variable: string): string {
