@@ -1,5 +1,5 @@
 // Engine throughput and scheduling overhead against raw graphile-worker on the same database, in
-// the same run (DESIGN.md §7). Goals: ≥ 50 % of raw throughput, ≤ 5 ms p50 overhead per step.
+// the same run (docs/perf/README.md "Goals"). Goals: ≥ 50 % of raw throughput, ≤ 5 ms p50 overhead per step.
 //
 // This 2-core VM's speed drifts by tens of percent within seconds, so one round of each side says
 // little. Each side runs ROUNDS rounds of every phase; the first is reported as "cold" (new

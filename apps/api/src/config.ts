@@ -89,7 +89,7 @@ const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === 
 /** Enough for a few hundred drafts or completions a day; an operator raises it or sets 0 (no limit). */
 const DEFAULT_LLM_TOKENS_PER_DAY = 200_000;
 
-/** Every environment variable of CONTRACT.md, as read from the process environment. */
+/** Every environment variable (README.md "Configuration"), as read from the process environment. */
 const envSchema = z.object({
   PORT: optional(int(0, 65535)),
   HOST: optional(z.string().min(1)),

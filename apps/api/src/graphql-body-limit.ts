@@ -14,7 +14,7 @@ export interface BodyRefusal {
  * parser delivers exactly `Content-Length` bytes as the body, so a declared length within the
  * limit bounds the body: no counting stream is needed. graphql-yoga's own limit pipes every body
  * through one, which cost more per request than any Weft plugin on a 2-core machine (see
- * ARCHITECTURE.md, "Performance (bench/api)"); it is turned off in favour of this. A body of
+ * docs/perf/api.md); it is turned off in favour of this. A body of
  * unknown length (chunked) is refused with 411, as HTTP allows: every GraphQL client sends a
  * length.
  */

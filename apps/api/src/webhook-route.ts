@@ -86,7 +86,7 @@ async function rememberSignature(
   if (rowCount === 0) throw new ReplayRefused();
 }
 
-/** `POST /hooks/:id` (CONTRACT.md "Webhooks"). */
+/** `POST /hooks/:id` (docs/contract.md "Webhooks"). */
 export function createWebhookRoute(options: WebhookRouteOptions) {
   const tracer = trace.getTracer('weft-api');
   // One span per delivery: a run it starts is a child of it (one trace from the request to the steps),

@@ -111,5 +111,5 @@ const contextGet: ToolDefinition = {
   },
 };
 
-/** @public The tools every workspace has (CONTRACT.md "Built-in tools"). */
+/** @public The tools every workspace has (docs/contract.md "Built-in tools"). */
 export const builtinTools: readonly ToolDefinition[] = [echo, sleepTool, fail, contextSet, contextGet];

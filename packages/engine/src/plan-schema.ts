@@ -1,5 +1,5 @@
 /**
- * @public The published JSON Schema of a plan document (CONTRACT.md "Plan specification").
+ * @public The published JSON Schema of a plan document (docs/contract.md "Plan specification").
  * `packages/engine/plan.schema.json` is this object, written by `npm run -w @weft/engine schema`;
  * a test fails when the committed file is stale.
  */

@@ -10,7 +10,7 @@ export type Role = 'ADMIN' | 'MEMBER' | 'VIEWER';
 /** @public A JSON Schema document (draft 2020-12 subset understood by ajv). */
 export type JsonSchema = Record<string, unknown>;
 
-/** @public One step of a plan (CONTRACT.md "Plan specification"). */
+/** @public One step of a plan (docs/contract.md "Plan specification"). */
 export interface StepSpec {
   id: string;
   /** `name` or `name@range` (semver range of the providing plugin). Required for tool steps. */
@@ -59,7 +59,7 @@ export interface PlanDiff {
   changedFields: Record<string, string[]>;
 }
 
-/** @public Every state of an execution (DESIGN.md §4), in lifecycle order. */
+/** @public Every state of an execution (docs/engine.md "State machine and transactions"), in lifecycle order. */
 export const EXECUTION_STATUSES = [
   'QUEUED',
   'RUNNING',

@@ -60,7 +60,7 @@ function fail(planner: 'llm' | 'deterministic', code: PlannerErrorCode, message:
   return { ok: false, error: plannerError(code, message), planner, attempts: 0, usage: null };
 }
 
-/** The LLM configuration from the environment (CONTRACT.md names), or null without a key. */
+/** The LLM configuration from the environment (names in docs/contract.md "Processes and configuration"), or null without a key. */
 export function llmConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LlmConfig | null {
   const apiKey = env.OPENAI_API_KEY?.trim();
   if (!apiKey) return null;

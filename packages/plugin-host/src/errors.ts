@@ -20,7 +20,7 @@ export const PluginErrorCode = {
 
 export type PluginErrorCode = (typeof PluginErrorCode)[keyof typeof PluginErrorCode];
 
-/** A typed problem with the caller's input; nothing was written (CONTRACT.md "Error model"). */
+/** A typed problem with the caller's input; nothing was written (docs/contract.md "Error model"). */
 export interface UserError {
   code: PluginErrorCode;
   field: string[] | null;

@@ -34,7 +34,7 @@ export interface SchemaOptions {
   secretKey: string;
   /** The engine, once connected: tools, validation, subscriptions and execution control go through it. */
   engine?: EngineApi;
-  /** Plan validation; defaults to `engine.validatePlan`, else the structural check of CONTRACT.md. */
+  /** Plan validation; defaults to `engine.validatePlan`, else the structural check of docs/contract.md "Plan specification". */
   validatePlan?: PlanValidator;
   /** Tools of a workspace; defaults to `engine.listTools`, else the documented built-ins. */
   listTools?: (

@@ -20,7 +20,7 @@ describe('schema.graphql', () => {
     expect(read('schema.graphql')).toBe(printSchemaSdl(schema));
   });
 
-  it("is a superset of CONTRACT.md's SDL: every type, field, argument and enum value, same types", () => {
+  it("is a superset of the contract's SDL (contract.graphql): every type, field, argument and enum value, same types", () => {
     const missing: string[] = [];
     for (const def of parse(read('contract.graphql')).definitions) {
       if (def.kind === Kind.SCALAR_TYPE_DEFINITION) {

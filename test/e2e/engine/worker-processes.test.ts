@@ -1,5 +1,5 @@
 // Real worker processes (`apps/api/src/worker-main.ts`) against one database: crash, stall and
-// restart them mid-run and check what users rely on (DESIGN.md §8).
+// restart them mid-run and check what users rely on (docs/engine.md "What users rely on").
 import { type ChildProcess, spawn } from 'node:child_process';
 import { withTenant } from '@weft/db';
 import { createEngine, type Engine, type PlanSpec } from '@weft/engine';

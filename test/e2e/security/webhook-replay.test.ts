@@ -83,7 +83,7 @@ describe('inbound webhook replay', () => {
     expect(await counts()).toEqual(before);
   });
 
-  it('still answers a repeated Weft-Delivery with the first execution (CONTRACT.md)', async () => {
+  it('still answers a repeated Weft-Delivery with the first execution (docs/contract.md)', async () => {
     const signed = sign('{"order":3}');
     const delivery = randomUUID();
     const first = await send(signed, delivery);

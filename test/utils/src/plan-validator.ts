@@ -4,7 +4,7 @@ import addFormats from 'ajv-formats';
 
 /**
  * A stand-in for the engine's `validatePlan`, for tests of code that only needs "is this plan
- * valid for these tools": CONTRACT.md's plan format (ids unique, references and `after` to known
+ * valid for these tools": the contract's plan format (docs/contract.md "Plan specification") (ids unique, references and `after` to known
  * steps, no cycles, known tools, inputs matching the tool's input schema). Values holding a
  * `{{ … }}` reference are resolved at run time, so their schema errors are not counted.
  */

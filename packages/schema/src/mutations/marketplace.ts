@@ -64,7 +64,7 @@ function toInstallationRow(i: PluginInstallationRecord): InstallationRow {
 
 /**
  * The marketplace's errors as the API reports them. A version or installation id that points at
- * nothing is NOT_FOUND like any other id (CONTRACT.md), not a userError.
+ * nothing is NOT_FOUND like any other id (docs/contract.md "Error model"), not a userError.
  */
 function toUserErrors(errors: PluginUserError[], idFields: string[]): UserError[] {
   for (const e of errors) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { structuralPlanValidator } from './structural-validator.ts';
 
 describe('structuralPlanValidator', () => {
-  it('accepts the plan format of CONTRACT.md', async () => {
+  it('accepts the plan format of the contract', async () => {
     const spec = {
       name: 'ship',
       concurrency: 2,

@@ -35,7 +35,7 @@ function isPositiveInt(value: unknown): boolean {
 }
 
 /**
- * The structural check of CONTRACT.md's plan format, used until the engine's validator (which also
+ * The structural check of the contract's plan format (docs/contract.md "Plan specification"), used until the engine's validator (which also
  * knows the workspace's tools and their input schemas) is injected. Paths are relative to the spec.
  */
 export const structuralPlanValidator: PlanValidator = async (_workspaceId, spec) => {

@@ -4,8 +4,8 @@ import type { ApprovalRow, ExecutionRow, InstallationRow, PluginVersionRow } fro
 import { ExecutionModeEnum } from './execution.ts';
 import { ApprovalRef, ExecutionRef, PluginInstallationRef, PluginVersionRef } from './refs.ts';
 
-// Inputs and payloads of CONTRACT.md's mutations served by the engine, the plugin host and the
-// planner; the mutation fields live in `mutations/`.
+// Inputs and payloads of the contract's mutations (docs/contract.md) served by the engine, the
+// plugin host and the planner; the mutation fields live in `mutations/`.
 
 export interface ExecutionPayloadShape {
   execution?: ExecutionRow | null;

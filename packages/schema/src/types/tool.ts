@@ -29,7 +29,7 @@ const object = (properties: Record<string, unknown>, required: string[] = []) =>
   required,
 });
 
-/** CONTRACT.md's built-ins, listed until the engine (which runs them) is connected. */
+/** The built-ins (docs/contract.md "Built-in tools"), listed until the engine that runs them is connected. */
 export const BUILT_IN_TOOLS: ToolInfo[] = [
   { name: 'core.echo', description: 'Returns its input as output.', inputSchema: { type: 'object' } },
   {
