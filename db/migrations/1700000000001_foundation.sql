@@ -1,5 +1,5 @@
 -- Up Migration
--- Foundation schema. Conventions (see docs/database.md):
+-- Foundation schema. Conventions (see ARCHITECTURE.md):
 --  * every tenant table carries workspace_id, has it first in its primary key and in every unique
 --    constraint and foreign key between tenant tables (Citus-ready: workspace_id is the
 --    distribution column), and has FORCED row-level security bound to the transaction-local

@@ -1,6 +1,6 @@
 -- Up Migration
 -- Engine tables and the narrow, audited doors weft_app gets into owner-only machinery.
--- See docs/engine.md.
+-- See ARCHITECTURE.md "## Engine".
 
 -- step_runs: why a dispatched step is waiting (lock / rate limit), so the wait event is written once.
 ALTER TABLE step_runs ADD COLUMN waiting_reason text;

@@ -1,5 +1,5 @@
 -- Up Migration
--- Plugins and the marketplace (see docs/plugin-host.md).
+-- Plugins and the marketplace (see ARCHITECTURE.md, "Plugins").
 --  * plugins.first_party marks the plugins Weft publishes at start-up (nobody may publish over them);
 --  * plugin_versions.capabilities holds the REQUIRED capabilities, optional_capabilities the ones an
 --    admin may withhold; published versions are immutable (trigger below);

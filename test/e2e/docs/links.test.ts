@@ -44,6 +44,13 @@ const text = files.filter(
   (f) => /\.(ts|tsx|js|json|sql|md|yml|yaml|graphql)$/.test(f) && f !== 'package-lock.json' && f !== SELF,
 );
 
+/** Migrations that had landed before the map moved into docs/: their comments stay as applied. */
+const APPLIED_MIGRATIONS = new Set([
+  'db/migrations/1700000000001_foundation.sql',
+  'db/migrations/1700000000002_engine.sql',
+  'db/migrations/1700000000003_plugins.sql',
+]);
+
 /** An in-memory repository for the checks' own failure cases. */
 function fakeRepo(contents: Record<string, string>): ReadFile {
   return (path) => contents[path] ?? null;
@@ -80,7 +87,13 @@ describe('document references', () => {
   });
 
   it('cites only documents and sections that exist in the repository', () => {
-    expect(text.flatMap((f) => [...brokenCitations(f, readRepo), ...outsideReferences(f, readRepo)])).toEqual([]);
+    // Applied migrations are never edited (node-pg-migrate applies each once); the sections their
+    // header comments name may have moved since. Outside documents are still refused there too.
+    const cited = text.filter((f) => !APPLIED_MIGRATIONS.has(f));
+    expect([
+      ...cited.flatMap((f) => brokenCitations(f, readRepo)),
+      ...text.flatMap((f) => outsideReferences(f, readRepo)),
+    ]).toEqual([]);
   });
 
   it('names only existing paths in the map and docs/', () => {
