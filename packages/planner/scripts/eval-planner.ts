@@ -1,12 +1,23 @@
 /**
- * `npm run eval:planner`: the planner's accuracy on test/fixtures/planner — the deterministic
- * planner always, the LLM path too when OPENAI_API_KEY is set.
+ * `npm run eval:planner`: the planner's precision and recall on test/fixtures/planner, on the
+ * tuning set (requests.json) and on the held-out set (requests.heldout.json, never tuned on) —
+ * the deterministic planner always, the LLM path too when OPENAI_API_KEY is set.
  */
-import { join } from 'node:path';
-import { type EvalReport, evaluatePlanner, llmConfigFromEnv, loadEvalFixtures } from '@weft/planner';
-import { createTestPlanValidator, REPO_ROOT } from '@weft/test-utils';
+import { fileURLToPath } from 'node:url';
+import {
+  catalogueValidator,
+  type EvalCase,
+  type EvalReport,
+  evaluatePlanner,
+  type LlmConfig,
+  llmConfigFromEnv,
+  loadEvalFixtures,
+} from '@weft/planner';
 
-function print(report: EvalReport): void {
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/planner/', import.meta.url));
+const pct = (n: number): string => `${(100 * n).toFixed(1)}%`;
+
+function print(part: string, report: EvalReport): void {
   for (const o of report.outcomes) {
     const got = Array.isArray(o.got) ? o.got.join(', ') || '(none)' : o.got;
     console.log(
@@ -14,13 +25,29 @@ function print(report: EvalReport): void {
     );
   }
   console.log(
-    `${report.planner} planner: ${report.correct}/${report.total} correct, accuracy ${(100 * report.accuracy).toFixed(1)}%`,
+    `${report.planner} planner, ${part}: precision ${pct(report.precision)} (${report.rightPlans}/${report.plans} plans right), ` +
+      `recall ${pct(report.recall)} (${report.rightPlans}/${report.answerable} answerable), ` +
+      `refusals ${report.refusals.right}/${report.refusals.of}, accuracy ${pct(report.accuracy)}\n`,
   );
 }
 
-const { tools, cases } = await loadEvalFixtures(join(REPO_ROOT, 'test/fixtures/planner'));
-const validate = createTestPlanValidator(tools);
-print(await evaluatePlanner(cases, tools, validate));
+const { tools, cases, heldOut } = await loadEvalFixtures(FIXTURES);
+const validate = catalogueValidator(tools);
+const parts: Array<[string, EvalCase[]]> = [
+  ['tuning set', cases],
+  ['held-out set', heldOut],
+];
+const run = async (llm: LlmConfig | null): Promise<void> => {
+  const reports: Array<[string, EvalReport]> = [];
+  for (const [part, set] of parts) {
+    const report = await evaluatePlanner(set, tools, validate, llm);
+    print(part, report);
+    reports.push([part, report]);
+  }
+  for (const [part, r] of reports)
+    console.log(`SUMMARY ${r.planner} ${part}: precision ${pct(r.precision)}, recall ${pct(r.recall)}`);
+};
+await run(null);
 const llm = llmConfigFromEnv();
-if (llm) print(await evaluatePlanner(cases, tools, validate, llm));
+if (llm) await run(llm);
 else console.log('llm planner: skipped (OPENAI_API_KEY is not set)');

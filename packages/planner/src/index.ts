@@ -10,7 +10,9 @@ export { baseToolName, type ToolCatalogueEntry, toCatalogue } from './catalogue.
 export { draftPlan, llmConfigFromEnv, MAX_REQUEST_LENGTH } from './draft-plan.ts';
 export { type PlannerError, PlannerErrorCode, plannerError } from './errors.ts';
 export {
+  catalogueValidator,
   type EvalCase,
+  type EvalFixtures,
   type EvalOutcome,
   type EvalReport,
   evaluatePlanner,

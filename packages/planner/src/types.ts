@@ -81,6 +81,11 @@ export type DraftPlanResult =
       attempts: number;
       usage: TokenUsage | null;
       choices: ProviderChoice[];
+      /**
+       * The deterministic planner's confidence in the plan, 0–1 (see deterministic/confidence.ts);
+       * absent for model plans. Plans below its threshold are never returned.
+       */
+      confidence?: number;
     }
   | {
       ok: false;

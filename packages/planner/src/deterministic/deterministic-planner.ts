@@ -4,9 +4,10 @@ import { PlannerErrorCode, plannerError } from '../errors.ts';
 import { chooseArm } from '../learning/bandit.ts';
 import type { DraftPlanResult, PlannerHints, ProviderChoice, ValidatePlan } from '../types.ts';
 import { type Clause, restore, splitRequest } from './clauses.ts';
+import { type ClauseConfidence, CONFIDENCE_THRESHOLD, clauseConfidence, contentWords } from './confidence.ts';
 import { type Entities, extractEntities } from './entities.ts';
 import { buildInput, dataSources, hasAnaphora, isWait, type UpstreamStep } from './inputs.ts';
-import { ToolIndex } from './tool-index.ts';
+import { ToolIndex, type ToolMatch } from './tool-index.ts';
 
 interface PlannedClause {
   /** As written (quotes and URLs restored). */
@@ -18,6 +19,8 @@ interface PlannedClause {
   tool: ToolCatalogueEntry | null;
   /** When the clause names URLs but its tool takes none: the tool that fetches them first. */
   fetcher: ToolCatalogueEntry | null;
+  /** For tool clauses: how sure the match is (see confidence.ts). */
+  sure?: ClauseConfidence;
 }
 
 const APPROVAL = /\b(approv\w*|sign[- ]?off|human review|manual review|confirm\w*)\b/i;
@@ -30,7 +33,9 @@ const UNRELIABLE_RATE = 0.8;
 
 /**
  * Plans without a model: clauses of the request matched to tools by BM25, inputs filled from what
- * the request says. Anything it cannot match is reported as NEEDS_LLM, never guessed.
+ * the request says. Anything it cannot match, or matches with a confidence below
+ * CONFIDENCE_THRESHOLD, is reported as NEEDS_LLM, never guessed: a wrong plan costs the user more
+ * than being told to ask a model.
  */
 export async function draftDeterministic(
   request: string,
@@ -64,10 +69,23 @@ export async function draftDeterministic(
     const onlySpans = clause.text.replace(/⟦\d+⟧/g, '').trim().length === 0;
     // Cues (a URL suggests a request) only decide when the words alone name no tool.
     const query = queryText(clause.text, entities);
-    const best =
-      onlySpans && previous ? undefined : (index.match(query)[0] ?? index.match(query, cueTerms(entities))[0]);
+    let ranked: ToolMatch[] = [];
+    if (!(onlySpans && previous)) {
+      ranked = index.match(query);
+      if (ranked.length === 0) ranked = index.match(query, cueTerms(entities));
+    }
+    const best = ranked[0];
     if (best) {
-      planned.push({ text, raw: clause.text, joiner: clause.joiner, kind: 'tool', tool: best.tool, fetcher: null });
+      const sure = clauseConfidence(contentWords(query, entities.names), best, runnerUp(ranked, best));
+      planned.push({
+        text,
+        raw: clause.text,
+        joiner: clause.joiner,
+        kind: 'tool',
+        tool: best.tool,
+        fetcher: null,
+        sure,
+      });
       continue;
     }
     // "merge A and B": a piece after "and" that names no tool belongs to the clause before it;
@@ -82,6 +100,9 @@ export async function draftDeterministic(
       `Without an LLM I could not match ${unmatched.map((u) => `"${u}"`).join(', ')} to any tool of this workspace.`,
     );
   if (planned.length === 0) return needsLlm('Without an LLM I found nothing to do in this request.');
+  const confidence = Math.min(1, ...planned.map((c) => c.sure?.confidence ?? 1));
+  const doubtful = planned.filter((c) => c.sure && c.sure.confidence < CONFIDENCE_THRESHOLD);
+  if (doubtful.length > 0) return needsLlm(`Without an LLM I am not sure enough: ${doubtful.map(doubt).join('; ')}.`);
   const fetcher = index.match('', ['url']).find((m) => takesUrl(m.tool))?.tool ?? null;
   for (const clause of planned) {
     const urls = extractEntities(clause.raw, split.spans).urls;
@@ -182,17 +203,34 @@ export async function draftDeterministic(
   }
   const outline = steps.map((s) => (s.type === 'approval' ? `${s.id} (approval)` : `${s.id} (${s.tool})`)).join(', ');
   const explanation = [
-    `Planned without an LLM by matching the request to tool names and descriptions: ${outline}.`,
+    `Planned without an LLM by matching the request to tool names and descriptions (confidence ${confidence.toFixed(2)}): ${outline}.`,
     ...choices.map((c) => `${c.reason}.`),
     ...notes.map((n) => `${n.charAt(0).toUpperCase()}${n.slice(1)}.`),
   ].join(' ');
-  return { ok: true, spec, explanation, planner: 'deterministic', attempts: 1, usage: null, choices };
+  return { ok: true, spec, explanation, planner: 'deterministic', attempts: 1, usage: null, choices, confidence };
+}
+
+/** The best match of another capability: tools providing the same one are alternatives, not rivals. */
+function runnerUp(ranked: ToolMatch[], best: ToolMatch): ToolMatch | undefined {
+  const capability = best.tool.provides;
+  return ranked.find((m) => m.tool !== best.tool && (capability === undefined || m.tool.provides !== capability));
+}
+
+/** Why a clause's match is not trusted, in the user's words. */
+function doubt(clause: PlannedClause): string {
+  const sure = clause.sure;
+  const tool = clause.tool?.name ?? 'a tool';
+  if (!sure) return `"${clause.text}"`;
+  if (sure.coverage < sure.separation)
+    return `"${clause.text}" matched ${tool}, which has no use for ${sure.unexplained.map((w) => `"${w}"`).join(', ')}`;
+  return `"${clause.text}" matches ${tool} and other tools about equally`;
 }
 
 /** The words that say what to do: names given to things ("key answer") are not tool words. */
 function queryText(raw: string, entities: Entities): string {
   const names = new Set(entities.names.map((n) => n.toLowerCase()));
   return raw
+    .replace(/\blook(?:s|ed|ing)?\s+up\b/gi, 'lookup') // "look" alone is too common to mean reading
     .split(/\s+/)
     .filter((w) => !names.has(w.toLowerCase()))
     .join(' ');

@@ -41,7 +41,7 @@ export interface BuiltInput {
   references: string[];
 }
 
-const ANAPHORA =
+export const ANAPHORA =
   /\b(it|them|they|this|that|those|these|the (?:result|results|response|output|body|data|answer|text|events?|slots?|list|page|json|payload|summary|value)s?)\b/i;
 export function hasAnaphora(text: string): boolean {
   return ANAPHORA.test(text);

@@ -126,7 +126,7 @@ for (const group of THESAURUS) {
   }
 }
 
-function processTerm(term: string): string[] | null {
+export function processTerm(term: string): string[] | null {
   const lower = term.toLowerCase();
   if (STOP.has(lower) || /^⟦?\d+⟧?$/.test(lower) || lower.length < 2) return null;
   const stemmed = stem(lower);
@@ -135,10 +135,32 @@ function processTerm(term: string): string[] | null {
   return head ? [stemmed, `~${head}`] : [stemmed];
 }
 
+/**
+ * A word too common to choose a tool on its own ("get", "show", "create"): it neither counts for
+ * nor against a match's confidence.
+ */
+export function isWeak(word: string): boolean {
+  return WEAK.has(stem(word.toLowerCase().replace(/'s$/, '')));
+}
+
+/**
+ * Indexing: a tool's own name words always stand for their group, weak or not, so that
+ * "book" and "schedule" reach `create_event` and "upcoming" reaches `list_events`; in
+ * descriptions and queries weak words stay themselves.
+ */
+function indexTerm(term: string, field?: string): string[] | null {
+  const terms = processTerm(term);
+  if (field !== 'words' || terms === null || terms.length > 1) return terms;
+  const head = CANONICAL.get(term.toLowerCase()) ?? CANONICAL.get(terms[0] ?? '');
+  return head ? [...terms, `~${head}`] : terms;
+}
+
 export interface ToolMatch {
   tool: ToolCatalogueEntry;
   score: number;
   terms: string[];
+  /** The matched terms found in the tool's own name (`echo` for core.echo), not only its description. */
+  nameTerms: string[];
 }
 
 interface Doc {
@@ -156,7 +178,8 @@ export class ToolIndex {
     this.search = new MiniSearch<Doc>({
       idField: 'name',
       fields: ['words', 'description'],
-      processTerm,
+      // MiniSearch passes the field name when indexing, though its type declares only the term.
+      processTerm: indexTerm as (term: string) => string[] | null,
       searchOptions: { boost: { words: 2 }, combineWith: 'OR', processTerm },
     });
     // MiniSearch refuses duplicate ids; the first tool of a name is the one kept.
@@ -177,7 +200,10 @@ export class ToolIndex {
       .filter((r) => r.terms.some((t) => !WEAK.has(t.replace(/^~/, ''))))
       .flatMap((r) => {
         const tool = this.byName.get(String(r.id));
-        return tool ? [{ tool, score: r.score, terms: r.terms }] : [];
+        const nameTerms = Object.entries(r.match)
+          .filter(([, fields]) => fields.includes('words'))
+          .map(([term]) => term);
+        return tool ? [{ tool, score: r.score, terms: r.terms, nameTerms }] : [];
       });
   }
 }
