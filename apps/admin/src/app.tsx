@@ -3,13 +3,12 @@ import { useMemo, useState } from 'react';
 import { createApolloClient } from './graphql/client.ts';
 import { LOG_OUT, VIEWER } from './graphql/operations.ts';
 import { LoginPage } from './pages/login-page.tsx';
-import type { ViewerData } from './pages/types.ts';
 import { WorkspacePage } from './pages/workspace-page.tsx';
 import { WorkspacesPage } from './pages/workspaces-page.tsx';
 import { session } from './session.ts';
 
 function SignedInAs({ onLogOut }: { onLogOut: () => void }) {
-  const { data } = useQuery<ViewerData>(VIEWER);
+  const { data } = useQuery(VIEWER);
   const [logOut] = useMutation(LOG_OUT);
   async function leave() {
     // The token is revoked server-side; if that fails (e.g. it already expired) we forget it anyway.

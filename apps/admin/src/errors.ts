@@ -1,11 +1,8 @@
 import { CombinedGraphQLErrors } from '@apollo/client';
+import type { UserErrorsFragment } from './graphql/generated/graphql.ts';
 
-/** A mutation's expected failure, as the API's `userErrors` carry it. */
-export interface UserError {
-  code: string;
-  field?: string[] | null;
-  message: string;
-}
+/** A mutation's expected failure, as the API's `userErrors` carry it (fragment UserErrors). */
+export type UserError = Omit<UserErrorsFragment, '__typename'>;
 
 /** One line for a payload's userErrors, or null when there are none. */
 export function describeUserErrors(errors: readonly UserError[] | undefined): string | null {

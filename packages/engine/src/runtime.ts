@@ -1,5 +1,6 @@
 import type { Pools } from '@weft/db';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type { ApprovalPolicy } from './controls.ts';
 import { EngineError } from './errors.ts';
 import type { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
@@ -69,7 +70,15 @@ export interface LoadedPlan {
  * so a version of another workspace with the same id must never be served from here.
  */
 export class PlanCache {
-  private readonly cache = new Map<string, LoadedPlan>();
+  static readonly DEFAULT_MAX = 1000;
+
+  // Least recently used versions go first once `max` are held: a busy workspace's plans stay parsed
+  // while versions nobody runs any more make room (a plan version never changes, so nothing expires).
+  private readonly cache: LRUCache<string, LoadedPlan>;
+
+  constructor(max = PlanCache.DEFAULT_MAX) {
+    this.cache = new LRUCache({ max });
+  }
 
   async load(client: TenantClient, workspaceId: string, planVersionId: string): Promise<LoadedPlan> {
     const key = tenantKey(workspaceId, planVersionId);
@@ -105,7 +114,6 @@ export class PlanCache {
   }
 
   private keep(key: string, loaded: LoadedPlan): void {
-    if (this.cache.size > 1000) this.cache.clear();
     this.cache.set(key, loaded);
   }
 

@@ -1,9 +1,10 @@
 // Work of several executions in one transaction shares round trips (statement-batch.ts): these
 // tests count what reaches the connection and check that values survive being written as literals.
 import { createTestDatabase, type TestDatabase } from '@weft/test-utils';
+import fc from 'fast-check';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parameterText, runTogether } from './statement-batch.ts';
+import { parameterText, queryLiteral, runTogether } from './statement-batch.ts';
 
 let db: TestDatabase;
 
@@ -38,7 +39,9 @@ describe('parameterText', () => {
   it('writes arrays, dates and objects as the server reads parameters', () => {
     expect(parameterText(['a"b', null, 'c\\d', 'x,y'])).toBe('{"a\\"b",NULL,"c\\\\d","x,y"}');
     expect(parameterText([1, 2.5])).toBe('{"1","2.5"}');
-    expect(parameterText(new Date('2026-01-02T03:04:05.006Z'))).toBe('2026-01-02T03:04:05.006Z');
+    // As pg writes a Date parameter: local time with its offset (the same instant).
+    const date = new Date('2026-01-02T03:04:05.006Z');
+    expect(new Date(parameterText(date) ?? '').getTime()).toBe(date.getTime());
     expect(parameterText({ a: [1] })).toBe('{"a":[1]}');
     expect(parameterText(undefined)).toBeNull();
     expect(parameterText(false)).toBe('false');
@@ -92,5 +95,73 @@ describe('runTogether', () => {
       const after = await runTogether(client, ['1', '2'], (c, v) => c.query<{ n: number }>('SELECT $1::int AS n', [v]));
       expect(after.map((r) => r.rows[0]?.n)).toEqual([1, 2]);
     });
+  });
+});
+
+// Text the server can hold: PostgreSQL text never contains NUL, by either protocol.
+const noNul = (text: string) => text.replaceAll('\u0000', '');
+const tricky = fc.constantFrom("'", "''", '\\', '\\\\', '"', '{', '}', ',', 'NULL', ' ', "E'", '$1', 'é', '😀', '\n');
+const text = fc
+  .array(fc.oneof(tricky, fc.string({ unit: 'binary' })), { maxLength: 6 })
+  .map((parts) => noNul(parts.join('')));
+const json = fc
+  .dictionary(fc.string().map(noNul), fc.jsonValue())
+  .filter((value) => !JSON.stringify(value).includes('\\u0000'));
+
+/** What the server answers for `sql` with `value`, or the error code it refuses it with. */
+async function answer(run: () => Promise<{ rows: unknown[] }>): Promise<unknown> {
+  try {
+    return (await run()).rows;
+  } catch (error) {
+    return { error: (error as { code?: string }).code };
+  }
+}
+
+describe('values written as literals', () => {
+  // A zone away from UTC, where a Date written as UTC text and one written as pg writes it (local
+  // time and offset) disagree for `timestamp` (without time zone).
+  const zone = process.env.TZ;
+  beforeAll(() => {
+    process.env.TZ = 'America/Sao_Paulo';
+  });
+  afterAll(() => {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  });
+  const cases: Array<[string, fc.Arbitrary<unknown>]> = [
+    ['text', fc.option(text, { nil: null })],
+    ['int4', fc.integer()],
+    ['float8', fc.double()],
+    ['int8', fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })],
+    ['bool', fc.boolean()],
+    [
+      'timestamp',
+      fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }),
+    ],
+    [
+      'timestamptz',
+      fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true }),
+    ],
+    ['jsonb', json],
+    ['text[]', fc.array(fc.option(text, { nil: null }), { maxLength: 5 })],
+    ['int4[]', fc.array(fc.option(fc.integer(), { nil: null }), { maxLength: 5 })],
+  ];
+  it.each(cases)('read back as %s the same as parameters do', async (type, values) => {
+    const client = await db.pools.owner.connect();
+    try {
+      const sql = `SELECT $1::${type} AS v`;
+      await fc.assert(
+        fc.asyncProperty(values, async (value) => {
+          const asParameter = await answer(() => client.query(sql, [value]));
+          const asLiteral = await answer(
+            async () => (await queryLiteral(client, [{ text: sql, values: [value] }]))[0] ?? { rows: [] },
+          );
+          expect(asLiteral).toEqual(asParameter);
+        }),
+        { numRuns: 150 },
+      );
+    } finally {
+      client.release();
+    }
   });
 });

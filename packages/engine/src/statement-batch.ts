@@ -11,9 +11,12 @@
  * travel with a simple query: each statement is prepared once per connection (`PREPARE`, under a
  * name of its own: it is parsed once, not in every transaction) and run by `EXECUTE`
  * with its values written as escaped literals, which the server converts to the parameters' types
- * as it converts the extended protocol's text parameters.
+ * as it converts the extended protocol's text parameters. Each value becomes that text by pg's own
+ * conversion (`prepareValue`, the one the extended protocol uses) and is quoted by pg's
+ * `escapeLiteral`: a value reads back the same whichever way its statement was sent.
  */
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { TenantClient } from './types.ts';
 
 type Escaper = { escapeLiteral(value: string): string };
@@ -45,19 +48,18 @@ interface Prepared {
 // Per connection (a pg client is one server session): the statements prepared there by this module.
 const preparedOn = new WeakMap<object, Prepared>();
 
+// pg's conversion of a parameter to what it sends (pg/lib/utils.js: public in pg's exports map,
+// absent from @types/pg). It follows pg's settings (e.g. `defaults.parseInputDatesAsUTC`).
+const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as {
+  prepareValue(value: unknown): string | Buffer | null;
+};
+
 /** A value as the text the server parses for a parameter (as node-postgres sends it), or null. */
 export function parameterText(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) {
-    const items = value.map((v) => {
-      const text = parameterText(v);
-      return text === null ? 'NULL' : `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-    });
-    return `{${items.join(',')}}`;
-  }
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  const prepared = prepareValue(value);
+  if (prepared === null || typeof prepared === 'string') return prepared;
+  // pg sends bytes as a binary parameter; as text, bytea reads them in its hex form.
+  return `\\x${prepared.toString('hex')}`;
 }
 
 function toStatement(config: unknown, values: unknown): Statement {

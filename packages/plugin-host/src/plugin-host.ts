@@ -24,6 +24,7 @@ import {
   SandboxPool,
   type WorkspaceCpuBudget,
 } from '@weft/plugin-sdk/sandbox';
+import { createBundleCache } from './bundle-cache.ts';
 import { createLlmBackend, type LlmOptions, meteredLlm } from './llm-backend.ts';
 import { readSecret } from './secrets.ts';
 
@@ -148,34 +149,18 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
     },
   );
   const pool = options.pools.app;
-  // Versions are immutable, so a bundle read once is good until evicted. Cached per workspace and
-  // version, like everything else of the sandbox: nothing is shared across workspaces.
-  const bundles = new Map<string, Promise<string>>();
-
-  const bundleFor = (workspaceId: string, versionId: string): Promise<string> => {
-    const cacheKey = JSON.stringify([workspaceId, versionId]);
-    let bundle = bundles.get(cacheKey);
-    if (bundle !== undefined) {
-      bundles.delete(cacheKey);
-      bundles.set(cacheKey, bundle);
-    } else {
-      bundle = pool
+  const bundles = createBundleCache(
+    (_workspaceId, versionId) =>
+      pool
         .query<{ bundle: string }>('SELECT bundle FROM plugin_versions WHERE id = $1', [versionId])
         .then(({ rows }) => {
           const row = rows[0];
           if (row === undefined) throw new NonRetriableToolError(`plugin version ${versionId} no longer exists`);
           return row.bundle;
-        });
-      bundle.catch(() => bundles.delete(cacheKey));
-      bundles.set(cacheKey, bundle);
-      while (bundles.size > MAX_CACHED_BUNDLES) {
-        const oldest = bundles.keys().next().value;
-        if (oldest === undefined) break;
-        bundles.delete(oldest);
-      }
-    }
-    return bundle;
-  };
+        }),
+    MAX_CACHED_BUNDLES,
+  );
+  const bundleFor = (workspaceId: string, versionId: string): Promise<string> => bundles.get(workspaceId, versionId);
 
   const backendsFor = (workspaceId: string, installationId: string, ctx: ToolContext): CapabilityBackends => {
     const tenant = <T>(work: Parameters<typeof withTenant<T>>[2]) => withTenant(pool, { workspaceId }, work);

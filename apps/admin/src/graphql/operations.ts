@@ -1,17 +1,20 @@
-import { gql } from '@apollo/client';
+import { graphql } from './generated/index.ts';
 
 // Every operation the console sends lives here, and every export is one document, so
-// operations.test.ts can validate them all against the committed schema.graphql.
+// operations.test.ts can validate them all against the committed schema.graphql. `graphql()` is
+// generated (codegen.ts): it answers each document typed with its result and variables, and
+// includes the fragments a document spreads, found by name.
 
-const USER_ERRORS = gql`
+// Fragments are declared for codegen, which adds each to the documents that spread it by name.
+graphql(`
   fragment UserErrors on UserError {
     code
     field
     message
   }
-`;
+`);
 
-export const SIGN_UP = gql`
+export const SIGN_UP = graphql(`
   mutation SignUp($input: SignUpInput!) {
     signUp(input: $input) {
       token
@@ -24,10 +27,9 @@ export const SIGN_UP = gql`
       }
     }
   }
-  ${USER_ERRORS}
-`;
+`);
 
-export const LOG_IN = gql`
+export const LOG_IN = graphql(`
   mutation LogIn($input: LogInInput!) {
     logIn(input: $input) {
       token
@@ -40,10 +42,9 @@ export const LOG_IN = gql`
       }
     }
   }
-  ${USER_ERRORS}
-`;
+`);
 
-export const LOG_OUT = gql`
+export const LOG_OUT = graphql(`
   mutation LogOut {
     logOut {
       revoked
@@ -52,10 +53,9 @@ export const LOG_OUT = gql`
       }
     }
   }
-  ${USER_ERRORS}
-`;
+`);
 
-export const VIEWER = gql`
+export const VIEWER = graphql(`
   query Viewer {
     viewer {
       id
@@ -71,9 +71,9 @@ export const VIEWER = gql`
       }
     }
   }
-`;
+`);
 
-export const CREATE_WORKSPACE = gql`
+export const CREATE_WORKSPACE = graphql(`
   mutation CreateWorkspace($input: CreateWorkspaceInput!) {
     createWorkspace(input: $input) {
       workspace {
@@ -86,10 +86,9 @@ export const CREATE_WORKSPACE = gql`
       }
     }
   }
-  ${USER_ERRORS}
-`;
+`);
 
-export const WORKSPACE = gql`
+export const WORKSPACE = graphql(`
   query Workspace($slug: String!) {
     workspace(slug: $slug) {
       id
@@ -110,11 +109,11 @@ export const WORKSPACE = gql`
       }
     }
   }
-`;
+`);
 
 // Versions are fetched for one plan at a time: a page of plans times a page of versions each
 // would exceed the API's query-cost limit.
-export const PLANS = gql`
+export const PLANS = graphql(`
   query Plans($slug: String!) {
     workspace(slug: $slug) {
       id
@@ -134,9 +133,9 @@ export const PLANS = gql`
       }
     }
   }
-`;
+`);
 
-export const PLAN_VERSIONS = gql`
+export const PLAN_VERSIONS = graphql(`
   query PlanVersions($planId: ID!) {
     node(id: $planId) {
       id
@@ -159,9 +158,9 @@ export const PLAN_VERSIONS = gql`
       }
     }
   }
-`;
+`);
 
-export const EXECUTIONS = gql`
+export const EXECUTIONS = graphql(`
   query Executions($slug: String!) {
     workspace(slug: $slug) {
       id
@@ -199,18 +198,18 @@ export const EXECUTIONS = gql`
       }
     }
   }
-`;
+`);
 
-export const WORKSPACE_EXECUTIONS = gql`
+export const WORKSPACE_EXECUTIONS = graphql(`
   subscription WorkspaceExecutions($workspaceId: ID!) {
     workspaceExecutions(workspaceId: $workspaceId) {
       id
       status
     }
   }
-`;
+`);
 
-export const AUDIT_LOG = gql`
+export const AUDIT_LOG = graphql(`
   query AuditLog($slug: String!) {
     workspace(slug: $slug) {
       id
@@ -230,11 +229,11 @@ export const AUDIT_LOG = gql`
       }
     }
   }
-`;
+`);
 
-export const ADD_MEMBER = gql`
+export const ADD_MEMBER = graphql(`
   mutation AddMember($input: AddMemberInput!) {
-    addMember(input: $input) {
+    payload: addMember(input: $input) {
       membership {
         role
       }
@@ -243,12 +242,11 @@ export const ADD_MEMBER = gql`
       }
     }
   }
-  ${USER_ERRORS}
-`;
+`);
 
-export const CHANGE_MEMBER_ROLE = gql`
+export const CHANGE_MEMBER_ROLE = graphql(`
   mutation ChangeMemberRole($input: ChangeMemberRoleInput!) {
-    changeMemberRole(input: $input) {
+    payload: changeMemberRole(input: $input) {
       membership {
         role
       }
@@ -257,21 +255,19 @@ export const CHANGE_MEMBER_ROLE = gql`
       }
     }
   }
-  ${USER_ERRORS}
-`;
+`);
 
-export const REMOVE_MEMBER = gql`
+export const REMOVE_MEMBER = graphql(`
   mutation RemoveMember($input: RemoveMemberInput!) {
-    removeMember(input: $input) {
+    payload: removeMember(input: $input) {
       userErrors {
         ...UserErrors
       }
     }
   }
-  ${USER_ERRORS}
-`;
+`);
 
-export const CREATE_API_TOKEN = gql`
+export const CREATE_API_TOKEN = graphql(`
   mutation CreateApiToken($input: CreateApiTokenInput!) {
     createApiToken(input: $input) {
       token
@@ -285,10 +281,9 @@ export const CREATE_API_TOKEN = gql`
       }
     }
   }
-  ${USER_ERRORS}
-`;
+`);
 
-export const VIEWER_TOKENS = gql`
+export const VIEWER_TOKENS = graphql(`
   query ViewerTokens {
     viewer {
       id
@@ -305,9 +300,9 @@ export const VIEWER_TOKENS = gql`
       }
     }
   }
-`;
+`);
 
-export const REVOKE_TOKEN = gql`
+export const REVOKE_TOKEN = graphql(`
   mutation RevokeToken($input: RevokeTokenInput!) {
     revokeToken(input: $input) {
       revoked
@@ -316,10 +311,11 @@ export const REVOKE_TOKEN = gql`
       }
     }
   }
-  ${USER_ERRORS}
-`;
+`);
 
-const EXECUTION_CONTROL_FIELDS = gql`
+// Execution controls (and member changes below) alias their root field as `payload`: their
+// results then share one generated type, so the console handles them with one code path.
+graphql(`
   fragment ExecutionControlFields on ExecutionPayload {
     execution {
       id
@@ -329,64 +325,57 @@ const EXECUTION_CONTROL_FIELDS = gql`
       ...UserErrors
     }
   }
-  ${USER_ERRORS}
-`;
+`);
 
-export const START_EXECUTION = gql`
+export const START_EXECUTION = graphql(`
   mutation StartExecution($input: StartExecutionInput!) {
     startExecution(input: $input) {
       ...ExecutionControlFields
     }
   }
-  ${EXECUTION_CONTROL_FIELDS}
-`;
+`);
 
-export const PAUSE_EXECUTION = gql`
+export const PAUSE_EXECUTION = graphql(`
   mutation PauseExecution($input: ExecutionIdInput!) {
-    pauseExecution(input: $input) {
+    payload: pauseExecution(input: $input) {
       ...ExecutionControlFields
     }
   }
-  ${EXECUTION_CONTROL_FIELDS}
-`;
+`);
 
-export const RESUME_EXECUTION = gql`
+export const RESUME_EXECUTION = graphql(`
   mutation ResumeExecution($input: ExecutionIdInput!) {
-    resumeExecution(input: $input) {
+    payload: resumeExecution(input: $input) {
       ...ExecutionControlFields
     }
   }
-  ${EXECUTION_CONTROL_FIELDS}
-`;
+`);
 
-export const CANCEL_EXECUTION = gql`
+export const CANCEL_EXECUTION = graphql(`
   mutation CancelExecution($input: ExecutionIdInput!) {
-    cancelExecution(input: $input) {
+    payload: cancelExecution(input: $input) {
       ...ExecutionControlFields
     }
   }
-  ${EXECUTION_CONTROL_FIELDS}
-`;
+`);
 
-export const RETRY_EXECUTION = gql`
+export const RETRY_EXECUTION = graphql(`
   mutation RetryExecution($input: ExecutionIdInput!) {
-    retryExecution(input: $input) {
+    payload: retryExecution(input: $input) {
       ...ExecutionControlFields
     }
   }
-  ${EXECUTION_CONTROL_FIELDS}
-`;
+`);
 
-export const ROLLBACK_EXECUTION = gql`
+export const ROLLBACK_EXECUTION = graphql(`
   mutation RollbackExecution($input: ExecutionIdInput!) {
-    rollbackExecution(input: $input) {
+    payload: rollbackExecution(input: $input) {
       ...ExecutionControlFields
     }
   }
-  ${EXECUTION_CONTROL_FIELDS}
-`;
+`);
 
-export const DECIDE_APPROVAL = gql`
+export const DECIDE_APPROVAL = graphql(`
   mutation DecideApproval($input: DecideApprovalInput!) {
     decideApproval(input: $input) {
       approval {
@@ -399,5 +388,4 @@ export const DECIDE_APPROVAL = gql`
       }
     }
   }
-  ${USER_ERRORS}
-`;
+`);

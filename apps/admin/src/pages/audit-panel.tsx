@@ -1,11 +1,10 @@
 import { useQuery } from '@apollo/client/react';
 import { describeError } from '../errors.ts';
 import { AUDIT_LOG } from '../graphql/operations.ts';
-import type { AuditData } from './types.ts';
 
 /** The workspace's audit log, newest first as the API returns it (admins only). */
 export function AuditPanel({ slug }: { slug: string }) {
-  const { data, error } = useQuery<AuditData>(AUDIT_LOG, { variables: { slug }, fetchPolicy: 'network-only' });
+  const { data, error } = useQuery(AUDIT_LOG, { variables: { slug }, fetchPolicy: 'network-only' });
   if (error) return <p className="error">{describeError(error)}</p>;
   return (
     <table aria-label="Audit log">

@@ -1,7 +1,6 @@
-import type { DocumentNode } from '@apollo/client';
 import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
 import { useState } from 'react';
-import { attempt, describeError, type UserError } from '../errors.ts';
+import { attempt, describeError } from '../errors.ts';
 import {
   CANCEL_EXECUTION,
   DECIDE_APPROVAL,
@@ -12,19 +11,19 @@ import {
   ROLLBACK_EXECUTION,
   WORKSPACE_EXECUTIONS,
 } from '../graphql/operations.ts';
-import type { ExecutionsData, Role } from './types.ts';
+import type { ApprovalNode, Role } from './types.ts';
 
 interface Control {
   label: string;
-  document: DocumentNode;
-  field: string;
+  // Every control's document answers the same shape (its field aliased `payload`, operations.ts).
+  document: typeof PAUSE_EXECUTION;
 }
 
-const PAUSE: Control = { label: 'Pause', document: PAUSE_EXECUTION, field: 'pauseExecution' };
-const RESUME: Control = { label: 'Resume', document: RESUME_EXECUTION, field: 'resumeExecution' };
-const CANCEL: Control = { label: 'Cancel', document: CANCEL_EXECUTION, field: 'cancelExecution' };
-const RETRY: Control = { label: 'Retry', document: RETRY_EXECUTION, field: 'retryExecution' };
-const ROLLBACK: Control = { label: 'Roll back', document: ROLLBACK_EXECUTION, field: 'rollbackExecution' };
+const PAUSE: Control = { label: 'Pause', document: PAUSE_EXECUTION };
+const RESUME: Control = { label: 'Resume', document: RESUME_EXECUTION };
+const CANCEL: Control = { label: 'Cancel', document: CANCEL_EXECUTION };
+const RETRY: Control = { label: 'Retry', document: RETRY_EXECUTION };
+const ROLLBACK: Control = { label: 'Roll back', document: ROLLBACK_EXECUTION };
 
 /** The controls the engine accepts in each status (anything else would come back INVALID_STATE). */
 const CONTROLS_BY_STATUS: Record<string, Control[]> = {
@@ -38,11 +37,11 @@ const CONTROLS_BY_STATUS: Record<string, Control[]> = {
 };
 
 function ControlButton(props: { control: Control; executionId: string; onDone: (problem: string | null) => void }) {
-  const [run, { loading }] = useMutation<Record<string, { userErrors: UserError[] }>>(props.control.document);
+  const [run, { loading }] = useMutation(props.control.document);
   async function click() {
     const { problem } = await attempt(
       () => run({ variables: { input: { id: props.executionId } } }),
-      (result) => ({ userErrors: result.data?.[props.control.field]?.userErrors }),
+      (result) => ({ userErrors: result.data?.payload.userErrors }),
     );
     props.onDone(problem);
   }
@@ -53,11 +52,9 @@ function ControlButton(props: { control: Control; executionId: string; onDone: (
   );
 }
 
-type ApprovalNode = NonNullable<ExecutionsData['workspace']>['approvals']['edges'][number]['node'];
-
 function ApprovalItem(props: { approval: ApprovalNode; viewerRole: Role; onDone: (problem: string | null) => void }) {
   const { approval } = props;
-  const [decide, { loading }] = useMutation<{ decideApproval: { userErrors: UserError[] } }>(DECIDE_APPROVAL);
+  const [decide, { loading }] = useMutation(DECIDE_APPROVAL);
   const [comment, setComment] = useState('');
   // An approval without `approvers` is open to admins and members; the API enforces it either way.
   const approvers: Role[] = approval.approvers.length > 0 ? approval.approvers : ['ADMIN', 'MEMBER'];
@@ -102,7 +99,7 @@ function ApprovalItem(props: { approval: ApprovalNode; viewerRole: Role; onDone:
  * status allows, and pending approvals to approve or reject. Viewers see them read-only.
  */
 export function ExecutionsPanel(props: { slug: string; workspaceId: string; viewerRole: Role }) {
-  const { data, error, refetch } = useQuery<ExecutionsData>(EXECUTIONS, {
+  const { data, error, refetch } = useQuery(EXECUTIONS, {
     variables: { slug: props.slug },
     fetchPolicy: 'cache-and-network',
   });
@@ -169,7 +166,7 @@ export function ExecutionsPanel(props: { slug: string; workspaceId: string; view
                 {canRun && (
                   <td>
                     {(CONTROLS_BY_STATUS[node.status] ?? []).map((c) => (
-                      <ControlButton key={c.field} control={c} executionId={node.id} onDone={done} />
+                      <ControlButton key={c.label} control={c} executionId={node.id} onDone={done} />
                     ))}
                   </td>
                 )}

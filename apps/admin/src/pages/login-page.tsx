@@ -1,12 +1,7 @@
 import { useMutation } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
-import { attempt, type UserError } from '../errors.ts';
+import { attempt } from '../errors.ts';
 import { LOG_IN, SIGN_UP } from '../graphql/operations.ts';
-
-interface AuthResult {
-  token: string | null;
-  userErrors: UserError[];
-}
 
 export function LoginPage({ onToken }: { onToken: (token: string) => void }) {
   const [mode, setMode] = useState<'logIn' | 'signUp'>('logIn');
@@ -14,8 +9,8 @@ export function LoginPage({ onToken }: { onToken: (token: string) => void }) {
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const [logIn] = useMutation<{ logIn: AuthResult }>(LOG_IN);
-  const [signUp] = useMutation<{ signUp: AuthResult }>(SIGN_UP);
+  const [logIn] = useMutation(LOG_IN);
+  const [signUp] = useMutation(SIGN_UP);
 
   async function submit(event: FormEvent) {
     event.preventDefault();

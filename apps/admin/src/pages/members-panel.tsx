@@ -4,7 +4,8 @@ import { attempt, type UserError } from '../errors.ts';
 import { ADD_MEMBER, CHANGE_MEMBER_ROLE, REMOVE_MEMBER } from '../graphql/operations.ts';
 import { type Member, ROLES, type Role } from './types.ts';
 
-type Payload = Record<string, { userErrors: UserError[] } | undefined>;
+// Each member change aliases its field `payload` (operations.ts), so one helper reads them all.
+type Payload = { payload: { userErrors: UserError[] } };
 
 /** Members and roles; the controls show only to admins (the API enforces it regardless). */
 export function MembersPanel(props: {
@@ -14,15 +15,15 @@ export function MembersPanel(props: {
   members: Member[];
   onChange: () => Promise<unknown>;
 }) {
-  const [addMember] = useMutation<Payload>(ADD_MEMBER);
-  const [changeRole] = useMutation<Payload>(CHANGE_MEMBER_ROLE);
-  const [removeMember] = useMutation<Payload>(REMOVE_MEMBER);
+  const [addMember] = useMutation(ADD_MEMBER);
+  const [changeRole] = useMutation(CHANGE_MEMBER_ROLE);
+  const [removeMember] = useMutation(REMOVE_MEMBER);
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('MEMBER');
   const [problem, setProblem] = useState<string | null>(null);
 
-  async function run(action: () => Promise<{ data?: Payload | null }>, field: string): Promise<boolean> {
-    const { problem: message } = await attempt(action, (result) => ({ userErrors: result.data?.[field]?.userErrors }));
+  async function run(action: () => Promise<{ data?: Payload | null }>): Promise<boolean> {
+    const { problem: message } = await attempt(action, (result) => ({ userErrors: result.data?.payload.userErrors }));
     setProblem(message);
     await props.onChange();
     return message === null;
@@ -31,7 +32,7 @@ export function MembersPanel(props: {
   async function add(event: FormEvent) {
     event.preventDefault();
     const input = { workspaceId: props.workspaceId, email, role };
-    if (await run(() => addMember({ variables: { input } }), 'addMember')) setEmail('');
+    if (await run(() => addMember({ variables: { input } }))) setEmail('');
   }
 
   return (
@@ -59,14 +60,12 @@ export function MembersPanel(props: {
                     aria-label={`Role of ${m.user.email}`}
                     value={m.role}
                     onChange={(e) =>
-                      run(
-                        () =>
-                          changeRole({
-                            variables: {
-                              input: { workspaceId: props.workspaceId, userId: m.user.id, role: e.target.value },
-                            },
-                          }),
-                        'changeMemberRole',
+                      run(() =>
+                        changeRole({
+                          variables: {
+                            input: { workspaceId: props.workspaceId, userId: m.user.id, role: e.target.value as Role },
+                          },
+                        }),
                       )
                     }
                   >
@@ -85,10 +84,8 @@ export function MembersPanel(props: {
                     aria-label={`Remove ${m.user.email}`}
                     onClick={() => {
                       if (!window.confirm(`Remove ${m.user.email} from this workspace?`)) return;
-                      void run(
-                        () =>
-                          removeMember({ variables: { input: { workspaceId: props.workspaceId, userId: m.user.id } } }),
-                        'removeMember',
+                      void run(() =>
+                        removeMember({ variables: { input: { workspaceId: props.workspaceId, userId: m.user.id } } }),
                       );
                     }}
                   >

@@ -1,17 +1,19 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { useState } from 'react';
-import { attempt, describeError, type UserError } from '../errors.ts';
+import { attempt, describeError } from '../errors.ts';
 import { PLAN_VERSIONS, PLANS, START_EXECUTION } from '../graphql/operations.ts';
-import type { PlansData, PlanVersionsData } from './types.ts';
 
 /** Every immutable version of one plan, newest first. */
 function VersionsTable({ planId, name }: { planId: string; name: string }) {
-  const { data, error } = useQuery<PlanVersionsData>(PLAN_VERSIONS, {
+  const { data, error } = useQuery(PLAN_VERSIONS, {
     variables: { planId },
     fetchPolicy: 'cache-and-network',
   });
   if (error) return <p className="error">{describeError(error)}</p>;
-  const versions = [...(data?.node?.versions?.edges ?? [])].sort((a, b) => b.node.number - a.node.number);
+  // `node` answers any Node type; only a Plan has versions.
+  const node = data?.node;
+  const edges = node && 'versions' in node ? node.versions.edges : [];
+  const versions = [...edges].sort((a, b) => b.node.number - a.node.number);
   return (
     <table aria-label={`Versions of ${name}`}>
       <thead>
@@ -42,17 +44,13 @@ function VersionsTable({ planId, name }: { planId: string; name: string }) {
   );
 }
 
-interface StartPayload {
-  startExecution: { execution: { id: string; status: string } | null; userErrors: UserError[] };
-}
-
 /** The workspace's plans; opening one lists its versions. Members and admins can run the latest version. */
 export function PlansPanel({ slug, canRun }: { slug: string; canRun: boolean }) {
-  const { data, loading, error } = useQuery<PlansData>(PLANS, {
+  const { data, loading, error } = useQuery(PLANS, {
     variables: { slug },
     fetchPolicy: 'cache-and-network',
   });
-  const [startExecution, starting] = useMutation<StartPayload>(START_EXECUTION);
+  const [startExecution, starting] = useMutation(START_EXECUTION);
   const [open, setOpen] = useState<string | null>(null);
   const [notice, setNotice] = useState<{ problem: boolean; text: string } | null>(null);
 

@@ -10,29 +10,6 @@ interface Created {
   expiresAt: string | null;
 }
 
-interface CreatePayload {
-  createApiToken: {
-    token: string | null;
-    apiToken: { id: string; name: string | null; expiresAt: string | null } | null;
-    userErrors: UserError[];
-  };
-}
-
-interface TokensData {
-  viewer: {
-    id: string;
-    tokens: {
-      id: string;
-      name: string | null;
-      kind: string;
-      createdAt: string;
-      expiresAt: string | null;
-      lastUsedAt: string | null;
-      workspace: { id: string } | null;
-    }[];
-  } | null;
-}
-
 const when = (at: string | null) => (at === null ? '—' : new Date(at).toLocaleString());
 
 /**
@@ -40,13 +17,13 @@ const when = (at: string | null) => (at === null ? '—' : new Date(at).toLocale
  * which the API keeps only as hashes: a new token's secret is shown once, here).
  */
 export function TokensPanel({ workspaceId }: { workspaceId: string }) {
-  const [createToken] = useMutation<CreatePayload>(CREATE_API_TOKEN);
-  const [revokeToken] = useMutation<{ revokeToken: { userErrors: UserError[] } }>(REVOKE_TOKEN);
+  const [createToken] = useMutation(CREATE_API_TOKEN);
+  const [revokeToken] = useMutation(REVOKE_TOKEN);
   const [name, setName] = useState('');
   const [days, setDays] = useState('365');
   const [created, setCreated] = useState<Created[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
-  const listed = useQuery<TokensData>(VIEWER_TOKENS, { fetchPolicy: 'network-only' });
+  const listed = useQuery(VIEWER_TOKENS, { fetchPolicy: 'network-only' });
   const live = (listed.data?.viewer?.tokens ?? []).filter((t) => t.kind === 'api' && t.workspace?.id === workspaceId);
 
   async function create(event: FormEvent) {

@@ -7,14 +7,13 @@ import { ExecutionsPanel } from './executions-panel.tsx';
 import { MembersPanel } from './members-panel.tsx';
 import { PlansPanel } from './plans-panel.tsx';
 import { TokensPanel } from './tokens-panel.tsx';
-import type { ViewerData, WorkspaceData } from './types.ts';
 
 const TABS = ['Members', 'Plans', 'Executions', 'Audit log', 'API tokens'] as const;
 type Tab = (typeof TABS)[number];
 
 export function WorkspacePage({ slug }: { slug: string }) {
-  const { data, loading, error, refetch } = useQuery<WorkspaceData>(WORKSPACE, { variables: { slug } });
-  const viewer = useQuery<ViewerData>(VIEWER);
+  const { data, loading, error, refetch } = useQuery(WORKSPACE, { variables: { slug } });
+  const viewer = useQuery(VIEWER);
   const [tab, setTab] = useState<Tab>('Members');
   if (loading && !data) return <p>Loading…</p>;
   if (error) return <p className="error">{describeError(error)}</p>;

@@ -1,13 +1,12 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
-import { attempt, describeError, type UserError } from '../errors.ts';
+import { attempt, describeError } from '../errors.ts';
 import { CREATE_WORKSPACE, VIEWER } from '../graphql/operations.ts';
-import type { ViewerData } from './types.ts';
 
 /** The signed-in user's workspaces with their role in each, and a form to create one. */
 export function WorkspacesPage({ onOpen, onSignedOut }: { onOpen: (slug: string) => void; onSignedOut: () => void }) {
-  const { data, loading, error, refetch } = useQuery<ViewerData>(VIEWER);
-  const [createWorkspace] = useMutation<{ createWorkspace: { userErrors: UserError[] } }>(CREATE_WORKSPACE);
+  const { data, loading, error, refetch } = useQuery(VIEWER);
+  const [createWorkspace] = useMutation(CREATE_WORKSPACE);
   const [slug, setSlug] = useState('');
   const [name, setName] = useState('');
   const [problem, setProblem] = useState<string | null>(null);

@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
 import type ivmTypes from 'isolated-vm';
+import { LRUCache } from 'lru-cache';
 import type { PluginManifest } from '../manifest.ts';
 import { BOOTSTRAP_SOURCE } from './bootstrap.ts';
 import { SandboxErrorCode } from './errors.ts';
@@ -158,11 +159,18 @@ interface IsolateEntry {
   cpuReportedNs: bigint;
 }
 
-const bundles = new Map<string, Loaded>();
+/** Loaded bundles by slot, least recently used dropped first (the parent sends it again if needed). */
+const bundles = new LRUCache<string, Loaded>({ max: MAX_BUNDLES });
 /** Keys whose bundle did not match its manifest's integrity: every call to them fails. */
 const badBundles = new Set<string>();
 /** Isolates being created, so concurrent cold calls share one instead of racing (and are counted). */
 const creating = new Map<string, { workspace: string; memoryMb: number; promise: Promise<IsolateEntry> }>();
+/**
+ * Live isolates by slot, in least recently used order (`touch` moves one to the end). Not an
+ * lru-cache: eviction here must skip busy isolates (disposing one would fail its running call),
+ * and a workspace over its own caps evicts its own least recently used idle isolate, not the
+ * process's; lru-cache evicts its oldest entry on `set`, whatever it holds.
+ */
 const isolates = new Map<string, IsolateEntry>();
 const calls = new Map<number, IsolateEntry>();
 /** Cancels that arrived while their call was still loading; applied once it runs. */
@@ -405,12 +413,6 @@ function memoryOrCrash(entry: IsolateEntry, error: unknown): WireError {
   return { code: SandboxErrorCode.LOAD_FAILED, message: `the sandbox failed: ${message}` };
 }
 
-function loadedFor(slot: string): Loaded | undefined {
-  const loaded = bundles.get(slot);
-  if (loaded !== undefined) touch(bundles, slot, loaded);
-  return loaded;
-}
-
 async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promise<void> {
   const { id, tool, limits } = message;
   const key = slotOf(message);
@@ -432,7 +434,7 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
     });
     return;
   }
-  const loaded = loadedFor(key);
+  const loaded = bundles.get(key);
   if (loaded === undefined) {
     send({ type: 'need-bundle', id, workspace: message.workspace, key: message.key });
     return;
@@ -637,12 +639,7 @@ function onBundle(message: Extract<ParentMessage, { type: 'bundle' }>): void {
     input.set(tool.name, createValidator(tool.inputSchema));
     if (tool.outputSchema !== undefined) output.set(tool.name, createValidator(tool.outputSchema));
   }
-  touch(bundles, slot, { manifest: message.manifest, bundle: message.bundle, input, output });
-  while (bundles.size > MAX_BUNDLES) {
-    const oldest = bundles.keys().next().value;
-    if (oldest === undefined) break;
-    bundles.delete(oldest);
-  }
+  bundles.set(slot, { manifest: message.manifest, bundle: message.bundle, input, output });
 }
 
 function onAbort(message: Extract<ParentMessage, { type: 'abort' }>): void {
