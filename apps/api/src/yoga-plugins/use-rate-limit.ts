@@ -1,4 +1,4 @@
-import type { SchemaContext } from '@weft/schema';
+import { addressKey, type SchemaContext } from '@weft/schema';
 import { type DocumentNode, getOperationAST, Kind, type SelectionSetNode } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { RateLimiter } from '../rate-limiter.ts';
@@ -69,7 +69,9 @@ export function checkRateLimit(
   cost = 1,
 ): MaybePromise<ReturnType<typeof rateLimited> | null> {
   const viewer = ctx.viewer;
-  const userKey = viewer === null ? `ip:${ctx.clientIp}` : `user:${viewer.userId}`;
+  // Signed out, a client is its address as the log-in backoff counts it (an IPv6 /64), so picking
+  // a fresh address in one's own /64 for every request does not buy a fresh budget.
+  const userKey = viewer === null ? `ip:${addressKey(ctx.clientIp)}` : `user:${viewer.userId}`;
   return then(options.limiter.hit(userKey, options.perUser, options.windowMs, cost), (user) => {
     if (!user.allowed) return rateLimited('user', options.perUser, options.windowMs, user.resetAt);
     if (!viewer?.workspaceId) return null;
