@@ -88,7 +88,7 @@ export interface AdminGraphqlOptions {
 }
 
 /** Who an admin request runs for; set by our gate, read by PostGraphile's context. */
-const scopes = new WeakMap<IncomingMessage, { workspaceId: string; userId: string }>();
+const scopes = new WeakMap<IncomingMessage, { workspaceId: string }>();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -135,11 +135,13 @@ export function createAdminGraphql(options: AdminGraphqlOptions) {
       context: (requestContext) => {
         const req = requestContext.node?.req;
         const scope = req === undefined ? undefined : scopes.get(req);
-        // Without a scope nothing is visible: RLS sees no workspace.
+        // Without a scope nothing is visible: RLS sees no workspace. No user is set: the policies
+        // that read `weft.user_id` show a user's memberships and workspaces elsewhere, and this
+        // view is of one workspace (an API token's, whose binding must hold here as on /graphql).
         return {
           pgSettings: {
             'weft.workspace_id': scope?.workspaceId ?? '',
-            'weft.user_id': scope?.userId ?? '',
+            'weft.user_id': '',
             statement_timeout: String(options.requestTimeoutMs),
           },
         };
@@ -182,7 +184,7 @@ export function createAdminGraphql(options: AdminGraphqlOptions) {
     if (!abilityFor(role).can('read', 'AdminGraphql')) {
       return { status: 403, code: 'FORBIDDEN', message: 'The admin API is for workspace admins.' };
     }
-    scopes.set(req, { workspaceId, userId: viewer.userId });
+    scopes.set(req, { workspaceId });
     return null;
   }
 

@@ -12,7 +12,8 @@ export interface RateLimitResult {
  * asks, and a promise per ask is measurable on the hot path.
  */
 export interface RateLimiter {
-  hit(key: string, limit: number, windowMs: number): RateLimitResult | Promise<RateLimitResult>;
+  /** Counts `cost` hits (default 1) against `key`; allowed while the window's count stays within `limit`. */
+  hit(key: string, limit: number, windowMs: number, cost?: number): RateLimitResult | Promise<RateLimitResult>;
 }
 
 function windowOf(windowMs: number): { start: number; resetAt: Date } {
@@ -23,12 +24,12 @@ function windowOf(windowMs: number): { start: number; resetAt: Date } {
 /** Shared by every API process behind one Redis. */
 export function redisRateLimiter(redis: Redis): RateLimiter {
   return {
-    async hit(key, limit, windowMs) {
+    async hit(key, limit, windowMs, cost = 1) {
       const { start, resetAt } = windowOf(windowMs);
       const redisKey = `weft:rl:${key}:${start}`;
       const result = await redis
         .multi()
-        .incr(redisKey)
+        .incrby(redisKey, cost)
         .pexpire(redisKey, windowMs + 1000)
         .exec();
       const count = Number(result?.[0]?.[1] ?? 0);
@@ -41,11 +42,11 @@ export function redisRateLimiter(redis: Redis): RateLimiter {
 export function memoryRateLimiter(): RateLimiter {
   const counts = new Map<string, { start: number; count: number }>();
   return {
-    hit(key, limit, windowMs) {
+    hit(key, limit, windowMs, cost = 1) {
       const { start, resetAt } = windowOf(windowMs);
       const entry = counts.get(key);
       const current = entry !== undefined && entry.start === start ? entry : { start, count: 0 };
-      current.count++;
+      current.count += cost;
       counts.set(key, current);
       if (counts.size > 100_000) {
         for (const [k, v] of counts) if (v.start !== start) counts.delete(k);

@@ -10,7 +10,7 @@ export {
   type WorkspaceMutation,
 } from './abilities.ts';
 export { writeAudit } from './audit.ts';
-export { DEFAULT_LOGIN_THROTTLE, type LoginThrottleOptions } from './auth/login-throttle.ts';
+export { addressKey, DEFAULT_LOGIN_THROTTLE, type LoginThrottleOptions } from './auth/login-throttle.ts';
 export { resolveToken, type Viewer } from './auth/tokens.ts';
 export { buildSchema } from './build-schema.ts';
 export {

@@ -62,7 +62,9 @@ export interface CapabilityLimits {
   maxResponseBytes: number;
   maxRedirects: number;
   fetchTimeoutMs: number;
+  /** Characters of JSON in one kv value or one value of the run's shared context. */
   maxKvValueBytes: number;
+  /** Characters of one kv key or context key. */
   maxKvKeyLength: number;
 }
 
@@ -186,12 +188,23 @@ export function createCapabilityHandlers(
       throw denied(`capability "${capability}" was not granted to this installation`);
     }
   };
-  const kvKey = (args: unknown) => {
-    requireGrant('kv');
+  // What a plugin stores (kv entries, the run's shared context) is bounded the same way, so one
+  // call cannot grow a row without limit: keys by maxKvKeyLength, values by maxKvValueBytes.
+  const storedKey = (args: unknown, what: string) => {
     const key = text(record(args).key, 'key');
     if (key.length === 0 || key.length > limits.maxKvKeyLength)
-      throw denied(`kv keys are 1–${limits.maxKvKeyLength} characters`);
+      throw denied(`${what} keys are 1–${limits.maxKvKeyLength} characters`);
     return key;
+  };
+  const storedValue = (args: unknown, what: string) => {
+    const value = record(args).value ?? null;
+    if (JSON.stringify(value).length > limits.maxKvValueBytes)
+      throw denied(`${what} values are at most ${limits.maxKvValueBytes} characters of JSON`);
+    return value;
+  };
+  const kvKey = (args: unknown) => {
+    requireGrant('kv');
+    return storedKey(args, 'kv');
   };
 
   const capabilities: Record<string, CapabilityHandler> = {
@@ -268,11 +281,7 @@ export function createCapabilityHandlers(
     },
     async 'kv.set'(args) {
       const key = kvKey(args);
-      const value = record(args).value;
-      const size = JSON.stringify(value ?? null).length;
-      if (size > limits.maxKvValueBytes)
-        throw denied(`kv values are at most ${limits.maxKvValueBytes} characters of JSON`);
-      await backends.kv.set(key, value ?? null);
+      await backends.kv.set(key, storedValue(args, 'kv'));
     },
     async 'kv.delete'(args) {
       return backends.kv.delete(kvKey(args));
@@ -281,8 +290,8 @@ export function createCapabilityHandlers(
       return backends.context.get(text(record(args).key, 'key'));
     },
     async 'context.set'(args) {
-      const { key, value } = record(args);
-      await backends.context.set(text(key, 'key'), value ?? null);
+      const key = storedKey(args, 'context');
+      await backends.context.set(key, storedValue(args, 'context'));
     },
     async 'llm.complete'(args) {
       requireGrant('llm');

@@ -34,7 +34,8 @@ export function accountKey(email: string): string {
 
 /**
  * The address attempts are counted for. An IPv6 client usually holds a whole /64 and can pick any
- * address in it, so IPv6 counts per /64; IPv4 (also IPv4-mapped IPv6) per address.
+ * address in it, so IPv6 counts per /64; IPv4 (also IPv4-mapped IPv6) per address. The one
+ * definition of "one client" for signed-out budgets: the API's rate limits count by it too.
  */
 export function addressKey(clientIp: string): string {
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(clientIp);
