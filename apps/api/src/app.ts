@@ -142,7 +142,10 @@ export function createApp(options: AppOptions): App {
 
   const server = createServer((req, res) => {
     const reqId = assignRequestId(req, res);
-    setSecurityHeaders(res, (req.url ?? '/').split('?')[0] ?? '/', options.production);
+    // The path only: a query string can carry a GraphQL operation's variables (a password sent to
+    // logIn over GET, a token), and this line goes to the shared log.
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    setSecurityHeaders(res, path, options.production);
     // Every request pays for a listener; none is needed when the line would not be written.
     if (logger.isLevelEnabled('info')) {
       const started = performance.now();
@@ -151,7 +154,7 @@ export function createApp(options: AppOptions): App {
           {
             reqId,
             method: req.method,
-            url: req.url,
+            path,
             status: res.statusCode,
             ms: Math.round(performance.now() - started),
           },

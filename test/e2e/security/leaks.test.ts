@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createLogger } from '@weft/api';
 import { buildPlugin, publishPlugin } from '@weft/plugin-sdk/build';
 import {
   chatCompletion,
@@ -445,5 +447,31 @@ describe('approval.selfApproval: false', () => {
     );
     expect(r.data?.createPlan.plan).toBeNull();
     expect(r.data?.createPlan.userErrors.length).toBeGreaterThan(0);
+  });
+});
+
+describe('request log', () => {
+  it('writes the path only: a password sent in a GET query string never reaches the log', async () => {
+    const lines: string[] = [];
+    const log = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logged = await startTestApi({ logger: createLogger('info', 'weft-api', log) });
+    try {
+      const password = `pw-${randomBytes(8).toString('hex')}`;
+      const query = `mutation { logIn(input: { email: "someone@example.com", password: "${password}" }) { token } }`;
+      const res = await fetch(`${logged.url}/graphql?query=${encodeURIComponent(query)}`);
+      expect(res.status).toBe(405); // mutations are POST only
+      const requestLine = await eventually(async () =>
+        lines.map((l) => JSON.parse(l) as { msg: string; path?: string }).find((l) => l.msg === 'request'),
+      );
+      expect(requestLine?.path).toBe('/graphql');
+      expect(lines.join('\n')).not.toContain(password);
+    } finally {
+      await logged.close();
+    }
   });
 });
