@@ -28,8 +28,7 @@ export type StartWebhookExecution = (
 export interface WebhookRouteOptions {
   pool: pg.Pool;
   secretKey: string;
-  /** Absent until the engine is connected: deliveries then answer 503. */
-  startExecution?: StartWebhookExecution;
+  startExecution: StartWebhookExecution;
 }
 
 /** `sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`, as senders compute it. */
@@ -183,7 +182,6 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
       if (first?.execution_id) return answer(first.execution_id);
     }
     const start = options.startExecution;
-    if (start === undefined) return send(res, 503, { error: 'execution engine unavailable' });
 
     let executionId: string;
     try {

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { type EvalReport, evaluatePlanner, llmConfigFromEnv, loadEvalFixtures } from '@weft/planner';
-import { createTestPlanValidator, REPO_ROOT } from '@weft/test-utils';
+import { engineValidatorFor, REPO_ROOT } from '@weft/test-utils';
 
 function print(report: EvalReport): void {
   for (const o of report.outcomes) {
@@ -19,7 +19,7 @@ function print(report: EvalReport): void {
 }
 
 const { tools, cases } = await loadEvalFixtures(join(REPO_ROOT, 'test/fixtures/planner'));
-const validate = createTestPlanValidator(tools);
+const validate = engineValidatorFor(tools);
 print(await evaluatePlanner(cases, tools, validate));
 const llm = llmConfigFromEnv();
 if (llm) print(await evaluatePlanner(cases, tools, validate, llm));

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { type Pools, withTenant } from '@weft/db';
-import { type EngineApi, type ExecutionMode, type ExecutionStatus, hashPlan, type PlanSpec } from '@weft/engine';
+import {
+  type EngineApi,
+  type ExecutionMode,
+  type ExecutionStatus,
+  hashPlan,
+  type PlanIssue,
+  type PlanSpec,
+  type ToolDefinition,
+  validatePlanSpec,
+} from '@weft/engine';
 
 /** A workspace with one admin user, made through the RLS-bound app pool. */
 export async function createWorkspace(pools: Pools, slug = `ws-${randomUUID().slice(0, 8)}`) {
@@ -145,4 +154,21 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+}
+
+/**
+ * The engine's plan validator (`validatePlanSpec`) over a planner catalogue, whose entries carry
+ * no version or code: each becomes a definition at version 1.0.0 that is never run.
+ */
+export function engineValidatorFor(
+  tools: ReadonlyArray<Pick<ToolDefinition, 'name' | 'description' | 'inputSchema' | 'outputSchema'>>,
+): (spec: PlanSpec) => Promise<PlanIssue[]> {
+  const definitions: ToolDefinition[] = tools.map((tool) => ({
+    ...tool,
+    version: '1.0.0',
+    run: async () => {
+      throw new Error(`${tool.name} is a catalogue entry: it validates plans and is never run`);
+    },
+  }));
+  return async (spec) => validatePlanSpec(spec, definitions).issues;
 }

@@ -5,6 +5,7 @@ export {
   createPlanVersion,
   createWorkspace,
   type ExecutionSnapshot,
+  engineValidatorFor,
   eventually,
   readExecution,
   startRun,
@@ -20,7 +21,6 @@ export {
   startFakeOpenAI,
 } from './fake-openai.ts';
 export { type HttpReceiver, type ReceivedRequest, startHttpReceiver } from './http-receiver.ts';
-export { createTestPlanValidator } from './plan-validator.ts';
 export {
   freePort,
   REPO_ROOT,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createTestPlanValidator, REPO_ROOT } from '@weft/test-utils';
+import { engineValidatorFor, REPO_ROOT } from '@weft/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ToolCatalogueEntry } from '../catalogue.ts';
 import { draftPlan } from '../draft-plan.ts';
@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 
 async function plan(request: string, catalogue = tools) {
-  const result = await draftPlan({ request, tools: catalogue, validate: createTestPlanValidator(catalogue) });
+  const result = await draftPlan({ request, tools: catalogue, validate: engineValidatorFor(catalogue) });
   return result;
 }
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createTestPlanValidator, REPO_ROOT } from '@weft/test-utils';
+import { engineValidatorFor, REPO_ROOT } from '@weft/test-utils';
 import { describe, expect, it } from 'vitest';
 import { evaluatePlanner, loadEvalFixtures } from './evaluate.ts';
 
@@ -14,7 +14,7 @@ describe('planner evaluation', () => {
   it(`the deterministic planner gets at least ${THRESHOLD * 100}% of the fixture requests right`, async () => {
     const { tools, cases } = await loadEvalFixtures(join(REPO_ROOT, 'test/fixtures/planner'));
     expect(cases.length).toBeGreaterThanOrEqual(30);
-    const report = await evaluatePlanner(cases, tools, createTestPlanValidator(tools));
+    const report = await evaluatePlanner(cases, tools, engineValidatorFor(tools));
     const misses = report.outcomes.filter((o) => !o.correct).map((o) => `${o.request} → ${String(o.got)}`);
     expect(report.accuracy, `missed:\n${misses.join('\n')}`).toBeGreaterThanOrEqual(THRESHOLD);
     // Refusals are part of being right: nothing is guessed for requests no tool can do.
@@ -23,7 +23,7 @@ describe('planner evaluation', () => {
 
   it('counts a plan with the right tools but wrong inputs as a miss', async () => {
     const { tools } = await loadEvalFixtures(join(REPO_ROOT, 'test/fixtures/planner'));
-    const validate = createTestPlanValidator(tools);
+    const validate = engineValidatorFor(tools);
     const report = await evaluatePlanner(
       [
         { request: 'wait 5 seconds', tools: ['core.sleep'], inputs: { 'core.sleep': { ms: 5000 } } },

@@ -1,7 +1,7 @@
 import { withTenant } from '@weft/db';
 import {
   createTestDatabase,
-  createTestPlanValidator,
+  engineValidatorFor,
   type SeedStep,
   seedExecution,
   seedPlan,
@@ -194,7 +194,7 @@ describe('choosing among providers of a capability', () => {
     const result = await draftPlan({
       request: 'send an email to ops@example.com',
       tools: catalogue,
-      validate: createTestPlanValidator(catalogue),
+      validate: engineValidatorFor(catalogue),
       hints,
     });
     expect(result.ok).toBe(true);
