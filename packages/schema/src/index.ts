@@ -28,7 +28,4 @@ export {
 } from './context.ts';
 export { SchemaErrorCode } from './errors.ts';
 export { encodeGlobalId, encodeTenantId, parseTenantId } from './ids.ts';
-export { webhookEndpointSecretContext } from './mutations/webhook-endpoints.ts';
-export { webhookSecretContext } from './mutations/webhooks.ts';
 export { printSchemaSdl } from './print.ts';
-export { open, seal } from './secret-box.ts';
