@@ -33,7 +33,8 @@ export async function toolsOf(ctx: SchemaContext, workspaceId: string): Promise<
 }
 
 const ToolStatsRef = builder.objectRef<StatsShape>('ToolStats').implement({
-  description: "Recorded attempts of the tool in this workspace (the engine's statistics; cache hits excluded).",
+  description:
+    "The tool's finished calls in this workspace, as the engine counts them: calls succeeded, failed or lost; failures are failed or lost; cache hits and compensations are not calls.",
   fields: (t) => ({
     calls: t.exposeInt('calls'),
     failures: t.exposeInt('failures'),
