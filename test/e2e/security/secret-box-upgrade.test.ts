@@ -11,7 +11,8 @@ import {
   type TestUser,
 } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CREATE_PLAN, CREATE_WEBHOOK, CREATE_WORKSPACE, VALID_SPEC } from '../graphql/operations.ts';
+import { createHookedPlan, type Hook } from '../graphql/hooked-run.ts';
+import { VALID_SPEC } from '../graphql/operations.ts';
 
 // Secrets stored before there was one secret box: version byte 1, and the key of the box that
 // wrote them (SHA-256 of SECRET_KEY for webhooks, HKDF "…/v1" for plugin secrets).
@@ -32,26 +33,18 @@ function legacySeal(ref: StoredSecretRef, plaintext: string): Buffer {
 let api: TestApi;
 let admin: TestUser;
 let workspaceId: string;
-let hook: { id: string; secret: string };
+let webhookId: string;
+let hook: Hook;
 
 beforeAll(async () => {
   api = await startTestApi({ deps: { startExecution: recordOnlyWebhookStart } });
   admin = await signUpUser(new TestClient(api.url), 'upgrade');
-  const ws = await admin.client.mutate<{ createWorkspace: { workspace: { id: string } } }>(CREATE_WORKSPACE, {
-    input: { slug: 'upgrade', name: 'upgrade' },
-  });
-  const plan = await admin.client.mutate<{ createPlan: { plan: { id: string } } }>(CREATE_PLAN, {
-    input: { workspaceId: ws.data?.createWorkspace.workspace.id, name: 'hooked', spec: VALID_SPEC },
-  });
-  const created = await admin.client.mutate<{ createWebhook: { webhook: { id: string; secret: string } } }>(
-    CREATE_WEBHOOK,
-    { input: { planId: plan.data?.createPlan.plan.id } },
+  hook = await createHookedPlan(admin, 'upgrade', VALID_SPEC);
+  const { rows } = await api.db.pools.owner.query<{ workspace_id: string; id: string }>(
+    'SELECT workspace_id, id FROM webhooks',
   );
-  const webhook = created.data?.createWebhook.webhook;
-  if (!webhook) throw new Error(JSON.stringify(created));
-  hook = webhook;
-  const { rows } = await api.db.pools.owner.query<{ workspace_id: string }>('SELECT workspace_id FROM webhooks');
   workspaceId = rows[0]?.workspace_id ?? '';
+  webhookId = rows[0]?.id ?? '';
 });
 afterAll(() => api?.close());
 
@@ -68,8 +61,7 @@ describe('secrets sealed by an earlier version', () => {
   });
 
   it('an inbound webhook with a legacy secret still verifies, and its secret is re-sealed', async () => {
-    const [, webhookId] = Buffer.from(hook.id, 'base64url').toString('utf8').split(':').slice(1);
-    const ref = { store: 'webhooks', workspaceId, key: webhookId ?? '' } as const;
+    const ref = { store: 'webhooks', workspaceId, key: webhookId } as const;
     const legacy = legacySeal(ref, 'whsec_from_before');
     await api.db.pools.owner.query('UPDATE webhooks SET secret_ciphertext = $1', [legacy]);
 
