@@ -1,5 +1,15 @@
 export { MIGRATIONS_DIR, type MigrateOptions, migrate } from './migrate.ts';
 export { createPools, type PoolOptions, type Pools } from './pools.ts';
+export {
+  isLegacySecret,
+  openSecret,
+  openStoredSecret,
+  type SecretStore,
+  type StoredSecretRef,
+  sealSecret,
+  sealStoredSecret,
+  storedSecretContext,
+} from './secret-box.ts';
 export { beginTenantSql, type Queryable, setWorkspace, type TenantScope, withTenant } from './tenant.ts';
 export {
   ADMIN_READ_ROLE,

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Pools } from '@weft/db';
-import { abilityFor, createContext, roleOf, type SchemaLogger } from '@weft/schema';
+import { abilityFor, createContext, roleOf, type SchemaOptions } from '@weft/schema';
 import { GraphQLError, type ValidationRule } from 'graphql';
 import { envelop, type Plugin } from 'graphql-yoga';
 import { postgraphile } from 'postgraphile';
@@ -76,10 +75,9 @@ const useQueriesOnly = (): Plugin => ({
 export const MAX_ADMIN_BODY_BYTES = 100_000;
 
 export interface AdminGraphqlOptions {
-  pools: Pools;
+  /** The `/graphql` schema's options: the same token and role lookups gate this endpoint. */
+  schemaOptions: SchemaOptions;
   production: boolean;
-  secretKey: string;
-  logger: SchemaLogger;
   /** The same limiter and budgets as `/graphql`: an admin's operations count against both. */
   limiter: RateLimiter;
   rateLimit: { perUser: number; perWorkspace: number; windowMs: number };
@@ -116,7 +114,7 @@ export function createAdminGraphql(options: AdminGraphqlOptions) {
     extends: [PostGraphileAmberPreset, GrafservEnvelopPreset],
     plugins: [READ_ONLY, HIDDEN],
     disablePlugins: DISABLED_PLUGINS,
-    pgServices: [makePgService({ pool: options.pools.adminRead, schemas: ['public'] })],
+    pgServices: [makePgService({ pool: options.schemaOptions.pools.adminRead, schemas: ['public'] })],
     grafserv: {
       graphqlPath: '/admin/graphql',
       graphiql: false,
@@ -157,10 +155,11 @@ export function createAdminGraphql(options: AdminGraphqlOptions) {
   ): Promise<{ status: number; code: string; message: string; headers?: Record<string, string> } | null> {
     const body = refuseGraphqlBody(req);
     if (body !== null) return { ...body, headers: { connection: 'close' } };
-    const ctx = await createContext(
-      { pools: options.pools, logger: options.logger, secretKey: options.secretKey },
-      { authorization: req.headers.authorization, requestId: 'admin', clientIp: req.socket.remoteAddress ?? '' },
-    );
+    const ctx = await createContext(options.schemaOptions, {
+      authorization: req.headers.authorization,
+      requestId: 'admin',
+      clientIp: req.socket.remoteAddress ?? '',
+    });
     const viewer = ctx.viewer;
     if (viewer === null) {
       return { status: 401, code: 'UNAUTHENTICATED', message: 'Sign in first: send Authorization: Bearer <token>.' };

@@ -20,7 +20,7 @@ import { createGraphqlMetrics } from './yoga-plugins/use-metrics.ts';
 import type { VariableLimits } from './yoga-plugins/use-variable-limits.ts';
 
 export interface AppOptions {
-  /** What the GraphQL schema needs: pools, logger, secret key and, once connected, the engine. */
+  /** What the GraphQL schema needs: pools, logger, secret key, the engine and what it provides. */
   schemaOptions: SchemaOptions;
   logger: Logger;
   readiness: ReadinessCheck[];
@@ -31,8 +31,8 @@ export interface AppOptions {
   variableLimits: VariableLimits;
   subscriptionLimits: SubscriptionLimits;
   ws: WsLimits;
-  /** Starts the execution of an inbound webhook; absent until the engine is connected (503). */
-  startExecution?: StartWebhookExecution;
+  /** Starts the execution of an inbound webhook (the engine's `startExecution`). */
+  startExecution: StartWebhookExecution;
   /** Where the built admin console lives; a placeholder page is served when it is missing. */
   adminDir?: string;
   /** The registry `/metrics` serves (boot shares it with the runtime); a fresh one by default. */
@@ -81,10 +81,8 @@ export function createApp(options: AppOptions): App {
     startExecution: options.startExecution,
   });
   const adminGraphql = createAdminGraphql({
-    pools: options.schemaOptions.pools,
+    schemaOptions: options.schemaOptions,
     production: options.production,
-    secretKey: options.schemaOptions.secretKey,
-    logger,
     limiter: options.limiter,
     rateLimit: options.rateLimit,
     requestTimeoutMs: options.requestTimeoutMs,

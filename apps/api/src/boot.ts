@@ -2,7 +2,7 @@ import { createPools, migrate, type Pools } from '@weft/db';
 import { type Engine, type EngineApi, prepareQueue } from '@weft/engine';
 import type { LlmConfig } from '@weft/planner';
 import type { PluginHost } from '@weft/plugin-host';
-import type { ExecutionFeed, PlanValidator } from '@weft/schema';
+import { type ExecutionFeed, engineSources, type PlanValidator } from '@weft/schema';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -18,7 +18,7 @@ import type { StartWebhookExecution } from './webhook-route.ts';
 /**
  * Overrides for what the API serves with (tests). By default the process's own engine (with the
  * plugin host as a tool provider) validates plans, lists tools, feeds subscriptions and starts
- * webhook runs; the narrower overrides replace one of those.
+ * webhook runs; the narrower overrides replace one of those. There is always an engine.
  */
 export interface BootDeps {
   engine?: EngineApi;
@@ -27,10 +27,8 @@ export interface BootDeps {
   startExecution?: StartWebhookExecution;
 }
 
-function webhookStarter(deps: BootDeps): StartWebhookExecution | undefined {
+function webhookStarter(engine: EngineApi, deps: BootDeps): StartWebhookExecution {
   if (deps.startExecution) return deps.startExecution;
-  const engine = deps.engine;
-  if (engine === undefined) return undefined;
   return (client, workspaceId, { planVersionId, input, actor, traceParent }) =>
     engine.startExecution(client, workspaceId, { planVersionId, input, mode: 'LIVE', actor, traceParent });
 }
@@ -108,8 +106,9 @@ export async function boot(config: Config, logger: Logger, deps: BootDeps = {}):
     });
     // Stopped right after the HTTP server: running steps are handed back before connections close.
     cleanups.unshift(() => runtime.stop());
-    const { engine, pluginHost } = runtime;
-    const served: BootDeps = { engine, ...deps };
+    const { pluginHost } = runtime;
+    const engine = runtime.engine;
+    const served = deps.engine ?? engine;
     const redis =
       config.redisUrl === undefined
         ? undefined
@@ -127,9 +126,10 @@ export async function boot(config: Config, logger: Logger, deps: BootDeps = {}):
         pools,
         logger,
         secretKey: config.secretKey,
-        engine: served.engine,
-        validatePlan: served.validatePlan,
-        feed: served.feed,
+        engine: served,
+        ...engineSources(served),
+        ...(deps.validatePlan === undefined ? {} : { validatePlan: deps.validatePlan }),
+        ...(deps.feed === undefined ? {} : { feed: deps.feed }),
         llm: plannerLlm(config, logger),
         egress: config.egress,
       },
@@ -142,7 +142,7 @@ export async function boot(config: Config, logger: Logger, deps: BootDeps = {}):
       variableLimits: config.graphqlVariables,
       subscriptionLimits: config.subscriptions,
       ws: config.ws,
-      startExecution: webhookStarter(served),
+      startExecution: webhookStarter(served, deps),
       ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
     });
     await new Promise<void>((resolve, reject) => {

@@ -1,9 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { withTenant } from '@weft/db';
+import { openStoredSecret, withTenant } from '@weft/db';
 import { type Actor, executionInputSizeIssues, type Role, type TenantClient, traceParentOf } from '@weft/engine';
-import { encodeTenantId, open, parseTenantId, roleCan, webhookSecretContext, writeAudit } from '@weft/schema';
+import { encodeTenantId, parseTenantId, roleCan, writeAudit } from '@weft/schema';
 import type pg from 'pg';
 
 /** A signed delivery older or newer than this is refused (replay window). */
@@ -28,8 +28,7 @@ export type StartWebhookExecution = (
 export interface WebhookRouteOptions {
   pool: pg.Pool;
   secretKey: string;
-  /** Absent until the engine is connected: deliveries then answer 503. */
-  startExecution?: StartWebhookExecution;
+  startExecution: StartWebhookExecution;
 }
 
 /** `sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`, as senders compute it. */
@@ -144,10 +143,13 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
           WHERE w.id = $1`,
         [id],
       );
-      return rows[0];
+      const row = rows[0];
+      if (row === undefined) return undefined;
+      const ref = { store: 'webhooks', workspaceId, key: id } as const;
+      return { ...row, secret: await openStoredSecret(client, options.secretKey, ref, row.secret_ciphertext) };
     });
     if (webhook === undefined) return send(res, 404, { error: 'No such webhook.' });
-    const secret = open(options.secretKey, webhook.secret_ciphertext, webhookSecretContext(workspaceId, id));
+    const secret = webhook.secret;
     if (!signatureMatches(signWebhook(secret, timestamp, body), signature)) {
       return send(res, 401, { error: 'The signature does not match.' });
     }
@@ -183,7 +185,6 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
       if (first?.execution_id) return answer(first.execution_id);
     }
     const start = options.startExecution;
-    if (start === undefined) return send(res, 503, { error: 'execution engine unavailable' });
 
     let executionId: string;
     try {

@@ -1,21 +1,20 @@
 import { createHash } from 'node:crypto';
 
-/** @public JSON with object keys sorted at every level, so equal documents serialise equally. */
+/**
+ * @public JSON with object keys sorted at every level (by UTF-16 code units), so equal documents
+ * serialise equally. Built as text rather than through a key-sorted object: JavaScript objects
+ * list integer-like keys ("2", "10") first and numerically, which would not be a sorted order.
+ * Stored plan hashes were computed this way, so the output must not change.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item) ?? 'null').join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortKeys(v);
-    }
-    return out;
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
-  return value;
+  return JSON.stringify(value);
 }
 
 /** @public sha256 (hex) of a value's canonical JSON. */

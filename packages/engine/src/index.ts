@@ -31,6 +31,7 @@ export {
 } from './size-limits.ts';
 export { parseReference, type Reference, resolveTemplates, scanTemplates, type TemplateMatch } from './templates.ts';
 export { parseToolRef, resolveToolRef } from './tool-ref.ts';
+export { type ToolStatsWindow, toolStats } from './tool-stats.ts';
 export { traceParentOf } from './tracing.ts';
 export {
   type Actor,

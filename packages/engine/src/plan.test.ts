@@ -158,6 +158,42 @@ describe('plan model', () => {
     expect(hashPlan({ ...a, name: 'q' })).not.toBe(hashPlan(a));
   });
 
+  it('sorts integer-like keys like any other key, so stored plan hashes stay what they were', () => {
+    const spec = {
+      name: 'p',
+      steps: [{ id: 'a', tool: 'core.echo', input: { '10': 1, '2': 2, b: 'é', a: [1, { z: null, y: true }] } }],
+    };
+    expect(canonicalJson(spec)).toBe(
+      '{"name":"p","steps":[{"id":"a","input":{"10":1,"2":2,"a":[1,{"y":true,"z":null}],"b":"é"},"tool":"core.echo"}]}',
+    );
+    // The contentHash the API stored for this spec before the engine computed it.
+    expect(hashPlan(spec)).toBe('sha256:3b1b5b5768451416d6b14754ae0cb380f797f2bd92e55ae85907bd17b127ba68');
+  });
+
+  it('lists added and changed steps in the new version’s order, removed ones in the old one’s', () => {
+    const base = {
+      steps: [
+        { id: 'a', tool: 't' },
+        { id: 'b', tool: 't' },
+        { id: 'c', tool: 't', input: { x: 1 } },
+      ],
+    };
+    const next = {
+      steps: [
+        { id: 'c', tool: 't', input: { x: 2 } },
+        { id: 'e', tool: 't' },
+        { id: 'a', tool: 'u' },
+        { id: 'd', tool: 't' },
+      ],
+    };
+    expect(diffPlans(base, next)).toEqual({
+      added: ['e', 'd'],
+      removed: ['b'],
+      changed: ['c', 'a'],
+      changedFields: { c: ['input'], a: ['tool'] },
+    });
+  });
+
   it('diffs two plans by step id and field', () => {
     const diff = diffPlans(
       {

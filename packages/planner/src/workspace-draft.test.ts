@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { withTenant } from '@weft/db';
-import type { PlanSpec, ToolDefinition } from '@weft/engine';
+import { type ToolDefinition, validatePlanSpec } from '@weft/engine';
 import {
   chatCompletion,
   createTestDatabase,
-  createTestPlanValidator,
   REPO_ROOT,
   seedExecution,
   seedPlan,
@@ -23,7 +22,6 @@ let engine: PlannerEngine;
 // http.request failed 6 of its 10 calls in this workspace.
 beforeAll(async () => {
   const { tools } = await loadEvalFixtures(join(REPO_ROOT, 'test/fixtures/planner'));
-  const validate = createTestPlanValidator(tools);
   const definitions: ToolDefinition[] = tools.map((t) => ({
     ...t,
     version: '1.0.0',
@@ -31,7 +29,7 @@ beforeAll(async () => {
   }));
   engine = {
     listTools: async () => definitions,
-    validatePlan: async (_workspaceId, spec) => ({ spec: spec as PlanSpec, issues: await validate(spec as PlanSpec) }),
+    validatePlan: async (_workspaceId, spec) => validatePlanSpec(spec, definitions),
   };
   db = await createTestDatabase();
   await db.pools.owner.query(`INSERT INTO workspaces (id, slug, name) VALUES ($1, 'drafts', 'Drafts')`, [W]);

@@ -1,4 +1,4 @@
-import { withTenant } from '@weft/db';
+import { openSecret, storedSecretContext, withTenant } from '@weft/db';
 import { createTestDatabase, type TestDatabase } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishFirstPartyPlugins } from './first-party.ts';
@@ -12,7 +12,6 @@ import {
   upgradePlugin,
 } from './marketplace.ts';
 import { createPluginHost, type PluginHost } from './plugin-host.ts';
-import { decryptSecret } from './secret-box.ts';
 import { listSecrets, setSecret } from './secrets.ts';
 import { buildInline, createUser, createWorkspace, toolContext, toolNamed } from './test-support.ts';
 
@@ -231,9 +230,10 @@ describe('secrets', () => {
     );
     const blob = rows[0]?.ciphertext ?? Buffer.alloc(0);
     expect(blob.toString('utf8')).not.toContain('xoxb');
-    expect(decryptSecret(SECRET_KEY, ws, 'SLACK', blob)).toBe('xoxb-very-secret');
-    expect(() => decryptSecret(SECRET_KEY, ws, 'OTHER', blob)).toThrow();
-    expect(() => decryptSecret('t'.repeat(40), ws, 'SLACK', blob)).toThrow();
+    const context = (name: string) => storedSecretContext({ store: 'secrets', workspaceId: ws, key: name });
+    expect(openSecret(SECRET_KEY, blob, context('SLACK'))).toBe('xoxb-very-secret');
+    expect(() => openSecret(SECRET_KEY, blob, context('OTHER'))).toThrow();
+    expect(() => openSecret('t'.repeat(40), blob, context('SLACK'))).toThrow();
     const listed = await tenant((c) => listSecrets(c, ws));
     expect(JSON.stringify(listed)).not.toContain('xoxb');
     const bad = await tenant((c) => setSecret(c, ws, '1-bad name', 'v', SECRET_KEY));

@@ -1,8 +1,7 @@
 /** Workspace secrets: written through the API, read back only by the plugin host for a granted call. */
-import type { Queryable } from '@weft/db';
+import { openStoredSecret, type Queryable, sealStoredSecret } from '@weft/db';
 import { isCapability, type SecretValue } from '@weft/plugin-sdk/sandbox';
 import { PluginErrorCode, type UserError, userError } from './errors.ts';
-import { decryptSecret, encryptSecret } from './secret-box.ts';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const MAX_VALUE = 64 * 1024;
@@ -71,7 +70,7 @@ export async function setSecret(
   if (secretKey.length < 32) {
     throw new Error('SECRET_KEY must be at least 32 characters');
   }
-  const ciphertext = encryptSecret(secretKey, workspaceId, name, value);
+  const ciphertext = sealStoredSecret(secretKey, { store: 'secrets', workspaceId, key: name }, value);
   const keepHosts = options.allowedHosts === undefined;
   const hosts = options.allowedHosts == null ? null : [...new Set(options.allowedHosts)];
   const { rows } = await client.query<SecretRow>(
@@ -128,5 +127,6 @@ export async function readSecret(
   );
   const row = rows[0];
   if (row === undefined) return undefined;
-  return { value: decryptSecret(secretKey, workspaceId, name, row.ciphertext), allowedHosts: row.allowed_hosts };
+  const value = await openStoredSecret(client, secretKey, { store: 'secrets', workspaceId, key: name }, row.ciphertext);
+  return { value, allowedHosts: row.allowed_hosts };
 }

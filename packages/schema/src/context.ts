@@ -6,7 +6,6 @@ import type pg from 'pg';
 import type { LoginThrottleOptions } from './auth/login-throttle.ts';
 import { resolveToken, type Viewer } from './auth/tokens.ts';
 import { unauthenticated } from './errors.ts';
-import type { PlanValidator } from './plans/structural-validator.ts';
 
 /** The few logger methods the schema uses (pino's Logger fits). */
 export interface SchemaLogger {
@@ -15,7 +14,15 @@ export interface SchemaLogger {
   error(obj: object, msg?: string): void;
 }
 
-/** Live sources for subscriptions; the engine provides them once it is connected. */
+/** Plan validation, shaped as `EngineApi.validatePlan` (the one definition of a valid plan). */
+export type PlanValidator = EngineApi['validatePlan'];
+
+/** The tools of a workspace, shaped as `EngineApi.listTools`. */
+export type ToolLister = (
+  workspaceId: string,
+) => Promise<Pick<ToolDefinition, 'name' | 'description' | 'inputSchema' | 'outputSchema' | 'plugin'>[]>;
+
+/** Live sources for subscriptions (the engine's `subscribeWorkspace`/`subscribe`). */
 export interface ExecutionFeed {
   workspaceExecutions(workspaceId: string, signal: AbortSignal): AsyncIterable<ExecutionStatusChange>;
   executionEvents(
@@ -32,16 +39,14 @@ export interface SchemaOptions {
   logger: SchemaLogger;
   /** Encrypts webhook secrets (AES-256-GCM). */
   secretKey: string;
-  /** The engine, once connected: tools, validation, subscriptions and execution control go through it. */
-  engine?: EngineApi;
-  /** Plan validation; defaults to `engine.validatePlan`, else the structural check of docs/contract.md "Plan specification". */
-  validatePlan?: PlanValidator;
-  /** Tools of a workspace; defaults to `engine.listTools`, else the documented built-ins. */
-  listTools?: (
-    workspaceId: string,
-  ) => Promise<Pick<ToolDefinition, 'name' | 'description' | 'inputSchema' | 'outputSchema'>[]>;
-  /** Subscription sources; defaults to the engine's `subscribe`/`subscribeWorkspace`. */
-  feed?: ExecutionFeed;
+  /** The engine: tool statistics and execution control go through it. */
+  engine: EngineApi;
+  /** Plan validation: the engine's (`engineSources`), or a test's stand-in. */
+  validatePlan: PlanValidator;
+  /** Tools of a workspace: the engine's (`engineSources`). */
+  listTools: ToolLister;
+  /** Subscription sources: the engine's (`engineSources`), or a test's stand-in. */
+  feed: ExecutionFeed;
   /** The planner's model (OPENAI_* configuration); null or absent plans deterministically. */
   llm?: LlmConfig | null;
   loginThrottle?: LoginThrottleOptions;
@@ -51,6 +56,19 @@ export interface SchemaOptions {
   apiTokenTtlMs?: number;
   /** Where outbound webhook endpoints may point (EGRESS_ALLOW); default public addresses only. */
   egress?: EgressPolicy;
+}
+
+/** What the schema takes from the engine, in the shapes `SchemaOptions` names; a host overrides any part. */
+export function engineSources(engine: EngineApi): Pick<SchemaOptions, 'validatePlan' | 'listTools' | 'feed'> {
+  return {
+    validatePlan: (workspaceId, spec) => engine.validatePlan(workspaceId, spec),
+    listTools: (workspaceId) => engine.listTools(workspaceId),
+    feed: {
+      workspaceExecutions: (workspaceId, signal) => engine.subscribeWorkspace(workspaceId, signal),
+      executionEvents: (workspaceId, executionId, afterSeq, signal) =>
+        engine.subscribe(workspaceId, executionId, afterSeq, signal),
+    },
+  };
 }
 
 export interface SchemaContext {

@@ -11,7 +11,6 @@ export const SchemaErrorCode = {
   INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
   TAKEN: 'TAKEN',
   LAST_ADMIN: 'LAST_ADMIN',
-  ENGINE_UNAVAILABLE: 'ENGINE_UNAVAILABLE',
   /** The target exists but its state does not allow the change (e.g. resuming a finished run). */
   INVALID_STATE: 'INVALID_STATE',
 } as const;
@@ -48,11 +47,5 @@ export function notFound(): GraphQLError {
 export function tooManyAttempts(retryAfterSeconds: number): GraphQLError {
   return new GraphQLError(`Too many failed log-in attempts; try again in ${retryAfterSeconds} s.`, {
     extensions: { code: SchemaErrorCode.TOO_MANY_ATTEMPTS, retryAfterSeconds },
-  });
-}
-
-export function engineUnavailable(): GraphQLError {
-  return new GraphQLError('The execution engine is not available in this process.', {
-    extensions: { code: SchemaErrorCode.ENGINE_UNAVAILABLE },
   });
 }

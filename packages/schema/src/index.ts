@@ -17,18 +17,15 @@ export {
   bearerToken,
   createContext,
   type ExecutionFeed,
+  engineSources,
+  type PlanValidator,
   type RequestInfo,
   roleOf,
   type SchemaContext,
   type SchemaLogger,
   type SchemaOptions,
+  type ToolLister,
 } from './context.ts';
 export { SchemaErrorCode } from './errors.ts';
 export { encodeGlobalId, encodeTenantId, parseTenantId } from './ids.ts';
-export { webhookEndpointSecretContext } from './mutations/webhook-endpoints.ts';
-export { webhookSecretContext } from './mutations/webhooks.ts';
-export { canonicalJson, contentHash, diffSpecs } from './plans/plan-diff.ts';
-export { type PlanValidator, structuralPlanValidator } from './plans/structural-validator.ts';
 export { printSchemaSdl } from './print.ts';
-export { open, seal } from './secret-box.ts';
-export { BUILT_IN_TOOLS } from './types/tool.ts';

@@ -1,53 +1,15 @@
-import { withTenant } from '@weft/db';
 import type { ExecutionEvent, ExecutionStatusChange } from '@weft/engine';
 import type { GraphQLError } from 'graphql';
 import { type Action, abilityFor, SUBSCRIPTION_PERMISSIONS, type Subject } from './abilities.ts';
 import { isTokenActive } from './auth/tokens.ts';
 import { canIn } from './authorize.ts';
 import { builder } from './builder.ts';
-import { type ExecutionFeed, inTenant, lookupRole, type SchemaContext, type SchemaOptions } from './context.ts';
+import { inTenant, lookupRole, type SchemaContext } from './context.ts';
 import { forbidden, notFound, unauthenticated } from './errors.ts';
 import { parseId, parseTenantId } from './ids.ts';
-import { COLUMNS, type EventRow, type ExecutionRow, toRow } from './rows.ts';
+import { COLUMNS, type ExecutionRow, toRow } from './rows.ts';
 import { ExecutionEventRef } from './types/execution.ts';
 import { ExecutionRef } from './types/refs.ts';
-
-/** Resolves when the signal aborts: a live source with nothing to say until the engine is connected. */
-async function* idleUntilAborted<T>(signal: AbortSignal): AsyncIterable<T> {
-  await new Promise<void>((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-}
-
-/**
- * The subscription sources: what was injected, else the engine's, else a stand-in that replays
- * stored events and otherwise stays quiet (there is nothing live without an engine).
- */
-export function resolveFeed(options: SchemaOptions): ExecutionFeed {
-  if (options.feed) return options.feed;
-  const engine = options.engine;
-  if (engine) {
-    return {
-      workspaceExecutions: (workspaceId, signal) => engine.subscribeWorkspace(workspaceId, signal),
-      executionEvents: (workspaceId, executionId, afterSeq, signal) =>
-        engine.subscribe(workspaceId, executionId, afterSeq, signal),
-    };
-  }
-  return {
-    workspaceExecutions: (_workspaceId, signal) => idleUntilAborted<ExecutionStatusChange>(signal),
-    executionEvents: (workspaceId, executionId, afterSeq) =>
-      (async function* replay(): AsyncIterable<ExecutionEvent> {
-        const { rows } = await withTenant(options.pools.app, { workspaceId }, (client) =>
-          client.query(
-            'SELECT seq, type, step_id, at, data FROM execution_events WHERE execution_id = $1 AND seq > $2 ORDER BY seq',
-            [executionId, afterSeq],
-          ),
-        );
-        for (const row of rows) yield { workspaceId, executionId, ...toRow<EventRow>(row) };
-      })(),
-  };
-}
 
 /** Default interval of the access re-check of running subscriptions. */
 export const SUBSCRIPTION_RECHECK_MS = 1000;
@@ -209,7 +171,7 @@ builder.subscriptionFields((t) => ({
     ),
     subscribe: (_root, args, ctx) => {
       const workspaceId = parseId(String(args.workspaceId), 'Workspace');
-      const feed = resolveFeed(ctx.options);
+      const feed = ctx.options.feed;
       return whileAllowed(ctx, workspaceId, SUBSCRIPTION_PERMISSIONS.workspaceExecutions, (signal) =>
         feed.workspaceExecutions(workspaceId, signal),
       );
@@ -230,7 +192,7 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, ctx) => {
       const { workspaceId, id } = parseTenantId(String(args.executionId), 'Execution');
       await freshExecution(ctx, workspaceId, id);
-      const feed = resolveFeed(ctx.options);
+      const feed = ctx.options.feed;
       return whileAllowed(ctx, workspaceId, SUBSCRIPTION_PERMISSIONS.executionEvents, (signal) =>
         feed.executionEvents(workspaceId, id, args.afterSeq ?? 0, signal),
       );

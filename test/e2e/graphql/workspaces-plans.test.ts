@@ -1,4 +1,5 @@
 import { gql } from '@apollo/client';
+import { builtinTools } from '@weft/engine';
 import { codes, signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -122,13 +123,25 @@ describe('workspaces and members', () => {
     expect(promoted.data?.changeMemberRole.membership.role).toBe('MEMBER');
 
     const page = await bob.client.query<{
-      workspace: { viewerRole: string; members: { edges: { node: { role: string } }[] }; tools: { name: string }[] };
+      workspace: {
+        viewerRole: string;
+        members: { edges: { node: { role: string } }[] };
+        tools: { name: string; description: string; inputSchema: unknown }[];
+      };
     }>(WORKSPACE, { slug: 'acme' });
     expect(page.errors).toEqual([]);
     expect(page.data?.workspace.viewerRole).toBe('MEMBER');
     // The admin, bob and the invited ghost.
     expect(page.data?.workspace.members.edges.map((e) => e.node.role).sort()).toEqual(['ADMIN', 'MEMBER', 'MEMBER']);
-    expect(page.data?.workspace.tools.map((t) => t.name)).toContain('core.echo');
+    // The built-ins as the engine, which runs them, defines them: one list, not the API's own copy.
+    for (const builtin of builtinTools) {
+      expect(page.data?.workspace.tools).toContainEqual({
+        name: builtin.name,
+        description: builtin.description,
+        inputSchema: builtin.inputSchema,
+        stats: null,
+      });
+    }
 
     const audit = await admin.client.query<{
       workspace: { auditLog: { edges: { node: { action: string; data: { before: unknown; after: unknown } } }[] } };

@@ -20,7 +20,6 @@ export {
   startFakeOpenAI,
 } from './fake-openai.ts';
 export { type HttpReceiver, type ReceivedRequest, startHttpReceiver } from './http-receiver.ts';
-export { createTestPlanValidator } from './plan-validator.ts';
 export {
   freePort,
   REPO_ROOT,

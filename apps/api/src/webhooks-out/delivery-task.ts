@@ -4,9 +4,9 @@
  * webhooks, and logs the attempt. A failed attempt schedules the next job itself with exponential
  * backoff, so the schedule is ours (and in the log as `next_attempt_at`), not graphile-worker's.
  */
-import { type Pools, withTenant } from '@weft/db';
+import { openStoredSecret, type Pools, withTenant } from '@weft/db';
 import { describeEgressFailure, type EgressPolicy, egressFetch } from '@weft/plugin-host';
-import { encodeGlobalId, encodeTenantId, open, webhookEndpointSecretContext } from '@weft/schema';
+import { encodeGlobalId, encodeTenantId } from '@weft/schema';
 import type { Logger } from 'pino';
 import type { RuntimeMetrics } from '../ops-metrics.ts';
 import { signWebhook } from '../webhook-route.ts';
@@ -114,17 +114,15 @@ export function createDeliveryTask(options: DeliveryOptions): (payload: unknown)
           WHERE id = $1`,
         [job.d],
       );
-      return { ...row, attempts: row.attempts + 1 };
+      const ref = { store: 'webhook_endpoints', workspaceId: job.w, key: row.endpoint_id } as const;
+      const secret = await openStoredSecret(client, options.secretKey, ref, row.secret_ciphertext);
+      return { ...row, attempts: row.attempts + 1, secret };
     });
     if (claimed === null) return;
 
     const body = deliveryBody(job.w, claimed);
     const timestamp = String(Math.floor(Date.now() / 1000));
-    const secret = open(
-      options.secretKey,
-      claimed.secret_ciphertext,
-      webhookEndpointSecretContext(job.w, claimed.endpoint_id),
-    );
+    const secret = claimed.secret;
     const outcome = await send(
       claimed.url,
       {

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { createTestPlanValidator, REPO_ROOT } from '@weft/test-utils';
+import { REPO_ROOT } from '@weft/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ToolCatalogueEntry } from '../catalogue.ts';
 import { draftPlan } from '../draft-plan.ts';
-import { loadEvalFixtures } from '../eval/evaluate.ts';
+import { catalogueValidator, loadEvalFixtures } from '../eval/evaluate.ts';
 import type { DraftPlanResult } from '../types.ts';
 import { splitRequest } from './clauses.ts';
 import { extractEntities } from './entities.ts';
@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 
 async function plan(request: string, catalogue = tools) {
-  const result = await draftPlan({ request, tools: catalogue, validate: createTestPlanValidator(catalogue) });
+  const result = await draftPlan({ request, tools: catalogue, validate: catalogueValidator(catalogue) });
   return result;
 }
 

@@ -1,15 +1,10 @@
 import { withTenant } from '@weft/db';
-import {
-  createTestDatabase,
-  createTestPlanValidator,
-  type SeedStep,
-  seedExecution,
-  seedPlan,
-  type TestDatabase,
-} from '@weft/test-utils';
+import { toolStats as engineToolStats } from '@weft/engine';
+import { createTestDatabase, type SeedStep, seedExecution, seedPlan, type TestDatabase } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ToolCatalogueEntry } from '../catalogue.ts';
 import { draftPlan } from '../draft-plan.ts';
+import { catalogueValidator } from '../eval/evaluate.ts';
 import { chooseArm } from './bandit.ts';
 import { chooseToolForCapability, learnHints } from './hints.ts';
 import { failingSubjects, frequentSequences } from './patterns.ts';
@@ -95,6 +90,32 @@ describe('learning engine statistics', () => {
     });
     expect(send?.p50Ms).toBe(50);
     expect(steps.find((s) => s.stepId === 'render')).toMatchObject({ runs: 40, successes: 40, retries: 0 });
+  });
+
+  it("is the engine's record of each tool plus its success rate (one definition of calls and failures)", async () => {
+    const THIRD = '00000000-0000-4000-8000-0000000000c3';
+    await db.pools.owner.query(`INSERT INTO workspaces (id, slug, name) VALUES ($1, 'third', 'Third')`, [THIRD]);
+    const [planner, engine] = await withTenant(db.pools.app, { workspaceId: THIRD }, async (client) => {
+      const plan = await seedPlan(client, THIRD, 'lossy');
+      // A worker died under the first attempt (LOST), the retry succeeded; a cache hit and a
+      // cancelled attempt did not finish a call. The pinned `@^1` counts under the tool's name.
+      await seedExecution(
+        client,
+        THIRD,
+        { planId: plan.planId, versionId: plan.versionIds[0] ?? '' },
+        {
+          status: 'SUCCEEDED',
+          steps: [
+            { stepId: 'a', tool: 'svc.call@^1', attempts: [{ status: 'LOST', durationMs: 900 }, ok(10)] },
+            { stepId: 'b', tool: 'svc.call', attempts: [{ status: 'SUCCEEDED', durationMs: 1, cacheHit: true }] },
+            { stepId: 'c', tool: 'svc.call', attempts: [{ status: 'CANCELLED', durationMs: 5 }] },
+          ],
+        },
+      );
+      return [await toolStats(client), await engineToolStats(client)] as const;
+    });
+    expect(engine).toEqual([{ tool: 'svc.call', calls: 2, failures: 1, retries: 1, p50Ms: 10, p95Ms: 10 }]);
+    expect(planner).toEqual([{ ...engine[0], successes: 1, successRate: 0.5 }]);
   });
 
   it('shows nothing of one workspace to another', async () => {
@@ -194,7 +215,7 @@ describe('choosing among providers of a capability', () => {
     const result = await draftPlan({
       request: 'send an email to ops@example.com',
       tools: catalogue,
-      validate: createTestPlanValidator(catalogue),
+      validate: catalogueValidator(catalogue),
       hints,
     });
     expect(result.ok).toBe(true);

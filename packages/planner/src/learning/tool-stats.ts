@@ -1,5 +1,5 @@
 import type { Queryable } from '@weft/db';
-import type { ToolStats } from '@weft/engine';
+import { toolStats as engineToolStats, type ToolStats, type ToolStatsWindow } from '@weft/engine';
 
 /** Per-tool record from step attempts: the engine's `ToolStats` plus the success rate. */
 export interface ToolRecord extends ToolStats {
@@ -26,59 +26,22 @@ export interface StepPatternRecord {
   p95Ms: number | null;
 }
 
-export interface HistoryWindow {
-  /** Only runs that started at or after this moment (default: all). */
-  since?: Date;
-  /** Only these tools (default: all). */
-  tools?: string[];
-}
+/** Which history to learn from: the engine's window of tool statistics, applied to steps too. */
+export type HistoryWindow = ToolStatsWindow;
 
 const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
 
 /**
- * Statistics of every tool in the workspace in scope, from `step_attempts`: finished calls,
- * failures (failed or lost), retries (attempts after the first), latency p50/p95. Cache hits did
- * not call the tool and are left out. `client` must be inside the workspace's tenant transaction.
+ * The engine's statistics of every tool in the workspace in scope (`toolStats` of `@weft/engine`:
+ * the one definition of calls, failures, retries and latency), plus successes and success rate.
+ * `client` must be inside the workspace's tenant transaction.
  */
 export async function toolStats(client: Queryable, window: HistoryWindow = {}): Promise<ToolRecord[]> {
-  const { rows } = await client.query<{
-    tool: string;
-    calls: string;
-    failures: string;
-    retries: string;
-    p50: number | null;
-    p95: number | null;
-  }>(
-    `SELECT tool,
-            count(*) FILTER (WHERE status IN ('SUCCEEDED', 'FAILED', 'LOST')) AS calls,
-            count(*) FILTER (WHERE status IN ('FAILED', 'LOST')) AS failures,
-            count(*) FILTER (WHERE attempt > 1) AS retries,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms)
-              FILTER (WHERE status IN ('SUCCEEDED', 'FAILED')) AS p50,
-            percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)
-              FILTER (WHERE status IN ('SUCCEEDED', 'FAILED')) AS p95
-       FROM step_attempts
-      WHERE tool IS NOT NULL AND NOT cache_hit
-        AND ($1::timestamptz IS NULL OR started_at >= $1)
-        AND ($2::text[] IS NULL OR tool = ANY ($2))
-      GROUP BY tool
-      ORDER BY tool`,
-    [window.since ?? null, window.tools ?? null],
-  );
-  return rows.map((r) => {
-    const calls = Number(r.calls);
-    const failures = Number(r.failures);
-    return {
-      tool: r.tool,
-      calls,
-      failures,
-      successes: calls - failures,
-      retries: Number(r.retries),
-      successRate: calls === 0 ? null : (calls - failures) / calls,
-      p50Ms: num(r.p50),
-      p95Ms: num(r.p95),
-    };
-  });
+  return (await engineToolStats(client, window)).map((stats) => ({
+    ...stats,
+    successes: stats.calls - stats.failures,
+    successRate: stats.calls === 0 ? null : (stats.calls - stats.failures) / stats.calls,
+  }));
 }
 
 /** Statistics per step of each plan (across its versions), from `step_runs` and their attempts. */
@@ -98,7 +61,7 @@ export async function stepPatternStats(client: Queryable, window: HistoryWindow 
     `WITH att AS (
        SELECT workspace_id, execution_id, step_id, max(tool) AS tool, count(*) AS attempts, sum(duration_ms) AS total_ms
          FROM step_attempts
-        WHERE tool IS NOT NULL AND NOT cache_hit
+        WHERE kind = 'run' AND tool IS NOT NULL AND NOT cache_hit
         GROUP BY workspace_id, execution_id, step_id
      )
      SELECT e.plan_id, p.name AS plan_name, r.step_id, att.tool,

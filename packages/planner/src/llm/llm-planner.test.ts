@@ -4,7 +4,6 @@ import { withTenant } from '@weft/db';
 import {
   chatCompletion,
   createTestDatabase,
-  createTestPlanValidator,
   errorReply,
   type FakeOpenAI,
   REPO_ROOT,
@@ -14,6 +13,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ToolCatalogueEntry } from '../catalogue.ts';
 import { draftPlan } from '../draft-plan.ts';
+import { catalogueValidator } from '../eval/evaluate.ts';
 import type { LlmConfig, PlannerHints } from '../types.ts';
 import { plannerUsageTotals } from '../usage-store.ts';
 
@@ -22,7 +22,7 @@ const tools = (
     tools: ToolCatalogueEntry[];
   }
 ).tools;
-const validate = createTestPlanValidator(tools);
+const validate = catalogueValidator(tools);
 
 interface Step {
   id: string;
@@ -130,7 +130,7 @@ describe('draftPlan with a model', () => {
     expect(result.usage?.totalTokens).toBe(300);
     expect(fake.requests).toHaveLength(2);
     const repair = lastUserContent(fake.requests[1]?.body ?? {});
-    expect(repair).toContain('steps.0.tool: unknown tool "http.fetch"');
+    expect(repair).toContain('steps.0.tool: no tool "http.fetch"');
     expect(repair).toContain('steps.1.input.ms');
     // The model sees its own rejected answer before the issues.
     const messages = fake.requests[1]?.body.messages as Array<{ role: string; content: string }>;

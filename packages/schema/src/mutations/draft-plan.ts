@@ -9,7 +9,7 @@ import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { canIn } from '../authorize.ts';
 import { builder } from '../builder.ts';
 import { inTenant, requireViewer } from '../context.ts';
-import { engineUnavailable, type UserError, userError } from '../errors.ts';
+import { type UserError, userError } from '../errors.ts';
 import { parseId } from '../ids.ts';
 import { DraftPlanInput, DraftPlanPayload, type DraftPlanPayloadShape } from '../types/engine-payloads.ts';
 
@@ -67,7 +67,6 @@ builder.mutationFields((t) => ({
       requireViewer(ctx);
       const workspaceId = parseId(String(input.workspaceId), 'Workspace');
       const engine = ctx.options.engine;
-      if (engine === undefined) throw engineUnavailable();
       // The planner refuses it too, but only after reading the workspace's tools and statistics.
       if (input.request.length > MAX_REQUEST_LENGTH) {
         const message = `the request is longer than ${MAX_REQUEST_LENGTH} characters`;

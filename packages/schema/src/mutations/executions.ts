@@ -1,11 +1,11 @@
-import { type Actor, type ControlResult, type EngineApi, EngineError } from '@weft/engine';
+import { type Actor, type ControlResult, EngineError } from '@weft/engine';
 import type pg from 'pg';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { writeAudit } from '../audit.ts';
 import { canIn } from '../authorize.ts';
 import { builder } from '../builder.ts';
 import { inTenant, requireViewer, roleOf, type SchemaContext } from '../context.ts';
-import { engineUnavailable, forbidden, notFound, SchemaErrorCode, type UserError, userError } from '../errors.ts';
+import { forbidden, notFound, SchemaErrorCode, type UserError, userError } from '../errors.ts';
 import { encodeTenantId, parseTenantId } from '../ids.ts';
 import { inputSizeErrors } from '../input-size.ts';
 import { type ApprovalRow, COLUMNS, type ExecutionRow, toRow } from '../rows.ts';
@@ -38,12 +38,6 @@ const CONTROLS = {
 } as const;
 type ControlName = keyof typeof CONTROLS;
 
-function engineOf(ctx: SchemaContext): EngineApi {
-  const engine = ctx.options.engine;
-  if (engine === undefined) throw engineUnavailable();
-  return engine;
-}
-
 /** Who acts: the viewer with their current role in the workspace (the engine checks approvers with it). */
 async function actorIn(ctx: SchemaContext, workspaceId: string): Promise<Actor> {
   const viewer = requireViewer(ctx);
@@ -70,7 +64,7 @@ function refusal(result: Extract<ControlResult, { ok: false }>, field: string): 
 }
 
 async function control(ctx: SchemaContext, name: ControlName, id: string): Promise<ExecutionPayloadShape> {
-  const engine = engineOf(ctx);
+  const engine = ctx.options.engine;
   const { workspaceId, id: executionId } = parseTenantId(id, 'Execution');
   const actor = await actorIn(ctx, workspaceId);
   return inTenant(ctx, workspaceId, async (client) => {
@@ -145,7 +139,7 @@ builder.mutationFields((t) => {
       ),
       args: { input: t.arg({ type: StartExecutionInput, required: true }) },
       resolve: async (_root, { input }, ctx): Promise<ExecutionPayloadShape> => {
-        const engine = engineOf(ctx);
+        const engine = ctx.options.engine;
         const { workspaceId, id: planId } = parseTenantId(String(input.planId), 'Plan');
         const actor = await actorIn(ctx, workspaceId);
         const tooLarge = inputSizeErrors(input.input);
@@ -211,7 +205,7 @@ builder.mutationFields((t) => {
       ),
       args: { input: t.arg({ type: DecideApprovalInput, required: true }) },
       resolve: async (_root, { input }, ctx): Promise<ApprovalPayloadShape> => {
-        const engine = engineOf(ctx);
+        const engine = ctx.options.engine;
         const { workspaceId, id: approvalId } = parseTenantId(String(input.approvalId), 'Approval');
         const actor = await actorIn(ctx, workspaceId);
         const comment = input.comment ?? undefined;

@@ -1,3 +1,4 @@
+import { hashPlan } from '@weft/engine';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { writeAudit } from '../audit.ts';
 import { canIn } from '../authorize.ts';
@@ -6,8 +7,6 @@ import { inTenant, requireViewer, type SchemaContext } from '../context.ts';
 import { notFound, SchemaErrorCode, type UserError, userError } from '../errors.ts';
 import { encodeTenantId, parseId, parseTenantId } from '../ids.ts';
 import { specSizeErrors } from '../input-size.ts';
-import { contentHash } from '../plans/plan-diff.ts';
-import { structuralPlanValidator } from '../plans/structural-validator.ts';
 import { COLUMNS, type PlanRow, type PlanVersionRow, toRow } from '../rows.ts';
 import { PlanRef, PlanVersionRef } from '../types/refs.ts';
 
@@ -41,16 +40,13 @@ const UpdatePlanInput = builder.inputType('UpdatePlanInput', {
 });
 
 /**
- * The injected validator (engine), else the structural check; issues become userErrors under `spec`.
- * The size limits come first, whichever validator is used, so an oversized spec costs one walk.
+ * The injected validator (the engine's); issues become userErrors under `spec`. The size limits
+ * come first, whatever validator is injected, so an oversized spec costs one walk.
  */
 async function validate(ctx: SchemaContext, workspaceId: string, spec: unknown): Promise<UserError[]> {
   const tooLarge = specSizeErrors(spec);
   if (tooLarge.length > 0) return tooLarge;
-  const validator =
-    ctx.options.validatePlan ??
-    (ctx.options.engine ? ctx.options.engine.validatePlan.bind(ctx.options.engine) : structuralPlanValidator);
-  const { issues } = await validator(workspaceId, spec);
+  const { issues } = await ctx.options.validatePlan(workspaceId, spec);
   return issues.map((i) => userError(i.code, ['spec', ...i.path], i.message));
 }
 
@@ -86,7 +82,7 @@ builder.mutationFields((t) => ({
         if (planRow === undefined)
           return { userErrors: [userError(SchemaErrorCode.TAKEN, ['name'], `A plan named "${name}" exists.`)] };
         const plan = toRow<PlanRow>(planRow);
-        const hash = contentHash(input.spec);
+        const hash = hashPlan(input.spec);
         const { rows: versions } = await client.query(
           `INSERT INTO plan_versions (workspace_id, plan_id, number, parent_number, spec, content_hash, message, created_by)
            VALUES ($1, $2, 1, NULL, $3, $4, $5, $6) RETURNING ${COLUMNS.planVersion}`,
@@ -130,7 +126,7 @@ builder.mutationFields((t) => ({
         const latest = rows[0]?.latest_version;
         if (latest === undefined) throw notFound();
         const number = latest + 1;
-        const hash = contentHash(input.spec);
+        const hash = hashPlan(input.spec);
         const { rows: versions } = await client.query(
           `INSERT INTO plan_versions (workspace_id, plan_id, number, parent_number, spec, content_hash, message, created_by)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS.planVersion}`,

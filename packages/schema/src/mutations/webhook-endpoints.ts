@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
+import { sealStoredSecret } from '@weft/db';
 import { createEgressPolicy, type EgressPolicy } from '@weft/plugin-host';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { writeAudit } from '../audit.ts';
@@ -9,13 +10,7 @@ import { inTenant, requireViewer } from '../context.ts';
 import { notFound, type UserError, userError } from '../errors.ts';
 import { encodeTenantId, parseId, parseTenantId } from '../ids.ts';
 import { toRow } from '../rows.ts';
-import { seal } from '../secret-box.ts';
 import { WEBHOOK_ENDPOINT_COLUMNS, WebhookEndpointRef, type WebhookEndpointRow } from '../types/webhook-endpoint.ts';
-
-/** Binds an endpoint's sealed secret to its row, so a ciphertext copied to another row does not open. */
-export function webhookEndpointSecretContext(workspaceId: string, endpointId: string): string {
-  return `webhook-endpoint:${workspaceId}:${endpointId}`;
-}
 
 const MAX_URL_LENGTH = 2048;
 const MAX_EVENT_TYPES = 50;
@@ -117,7 +112,11 @@ builder.mutationFields((t) => ({
       return inTenant(ctx, workspaceId, async (client) => {
         const id = randomUUID();
         const secret = `whsec_${randomBytes(32).toString('base64url')}`;
-        const sealed = seal(ctx.options.secretKey, secret, webhookEndpointSecretContext(workspaceId, id));
+        const sealed = sealStoredSecret(
+          ctx.options.secretKey,
+          { store: 'webhook_endpoints', workspaceId, key: id },
+          secret,
+        );
         const { rows } = await client.query(
           `INSERT INTO webhook_endpoints (workspace_id, id, url, event_types, secret_ciphertext, created_by)
            VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${WEBHOOK_ENDPOINT_COLUMNS}`,

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { sealStoredSecret } from '@weft/db';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { writeAudit } from '../audit.ts';
 import { canIn } from '../authorize.ts';
@@ -7,13 +8,7 @@ import { inTenant, requireViewer } from '../context.ts';
 import { notFound, type UserError } from '../errors.ts';
 import { encodeTenantId, parseTenantId } from '../ids.ts';
 import { COLUMNS, toRow, type WebhookRow } from '../rows.ts';
-import { seal } from '../secret-box.ts';
 import { WebhookRef } from '../types/refs.ts';
-
-/** Binds a webhook's sealed secret to its row, so a ciphertext copied to another row does not open. */
-export function webhookSecretContext(workspaceId: string, webhookId: string): string {
-  return `webhook:${workspaceId}:${webhookId}`;
-}
 
 interface WebhookShape {
   webhook?: WebhookRow | null;
@@ -50,7 +45,7 @@ builder.mutationFields((t) => ({
         if (plan.rowCount === 0) throw notFound();
         const id = randomUUID();
         const secret = `whsec_${randomBytes(32).toString('base64url')}`;
-        const sealed = seal(ctx.options.secretKey, secret, webhookSecretContext(workspaceId, id));
+        const sealed = sealStoredSecret(ctx.options.secretKey, { store: 'webhooks', workspaceId, key: id }, secret);
         const { rows } = await client.query(
           `INSERT INTO webhooks (workspace_id, id, plan_id, secret_ciphertext, created_by)
            VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS.webhook}`,

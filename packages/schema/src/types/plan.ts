@@ -1,8 +1,8 @@
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
+import { diffPlans, type PlanDiff, type PlanSpec } from '@weft/engine';
 import { builder } from '../builder.ts';
 import { inTenant, type SchemaContext } from '../context.ts';
 import { notFound } from '../errors.ts';
-import { diffSpecs } from '../plans/plan-diff.ts';
 import { COLUMNS, type PlanVersionRow, toRow } from '../rows.ts';
 import { PlanRef, PlanVersionRef } from './refs.ts';
 import { PAGE } from './workspace.ts';
@@ -12,7 +12,7 @@ export const PlanVersionConnection = builder.connectionObject({
   name: 'PlanVersionConnection',
 });
 
-const PlanDiffRef = builder.objectRef<{ added: string[]; removed: string[]; changed: string[] }>('PlanDiff').implement({
+const PlanDiffRef = builder.objectRef<PlanDiff>('PlanDiff').implement({
   description: 'Step ids added, removed and changed, from the `against` version to this one.',
   fields: (t) => ({
     added: t.exposeStringList('added'),
@@ -90,7 +90,7 @@ builder.objectFields(PlanVersionRef, (t) => ({
     resolve: async (v, args, ctx) => {
       const [base] = await loadVersions(ctx, [{ workspaceId: v.workspaceId, planId: v.planId, number: args.against }]);
       if (base === null || base === undefined) throw notFound();
-      return diffSpecs(base.spec, v.spec);
+      return diffPlans(base.spec as PlanSpec, v.spec as PlanSpec);
     },
   }),
 }));

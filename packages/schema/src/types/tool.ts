@@ -23,71 +23,18 @@ interface ToolShape {
   pluginVersionId?: string;
 }
 
-const object = (properties: Record<string, unknown>, required: string[] = []) => ({
-  type: 'object',
-  properties,
-  required,
-});
-
-/** The built-ins (docs/contract.md "Built-in tools"), listed until the engine that runs them is connected. */
-export const BUILT_IN_TOOLS: ToolInfo[] = [
-  { name: 'core.echo', description: 'Returns its input as output.', inputSchema: { type: 'object' } },
-  {
-    name: 'core.sleep',
-    description: 'Waits `ms` milliseconds; honours cancel.',
-    inputSchema: object({ ms: { type: 'integer', minimum: 0 } }, ['ms']),
-    outputSchema: object({ sleptMs: { type: 'integer' } }, ['sleptMs']),
-  },
-  {
-    name: 'core.fail',
-    description: 'Fails the first `failTimes` attempts (always when absent) with `message`.',
-    inputSchema: object({ message: { type: 'string' }, failTimes: { type: 'integer', minimum: 0 } }),
-    outputSchema: object({ ok: { type: 'boolean' } }),
-  },
-  {
-    name: 'core.context.set',
-    description: "Writes a key of the execution's shared context.",
-    inputSchema: object({ key: { type: 'string' }, value: {} }, ['key']),
-  },
-  {
-    name: 'core.context.get',
-    description: "Reads a key of the execution's shared context.",
-    inputSchema: object({ key: { type: 'string' } }, ['key']),
-  },
-];
-
-/** The workspace's tools (injected source, else the engine, else the built-ins) with recorded stats. */
+/** The workspace's tools (the engine's, built-ins included) with the engine's statistics. */
 export async function toolsOf(ctx: SchemaContext, workspaceId: string): Promise<ToolShape[]> {
   const { listTools, engine } = ctx.options;
-  const tools: ToolInfo[] = listTools
-    ? await listTools(workspaceId)
-    : engine
-      ? await engine.listTools(workspaceId)
-      : BUILT_IN_TOOLS;
-  const stats = await inTenant(ctx, workspaceId, async (client) => {
-    if (engine) {
-      const list = await engine.toolStats(client, workspaceId);
-      return new Map(list.map((s) => [s.tool, s]));
-    }
-    const { rows } = await client.query<{
-      tool: string;
-      calls: number;
-      failures: number;
-      p50: number | null;
-      p95: number | null;
-    }>(
-      `SELECT tool, count(*)::int AS calls, count(*) FILTER (WHERE status = 'FAILED')::int AS failures,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95
-         FROM step_attempts WHERE tool IS NOT NULL GROUP BY tool`,
-    );
-    return new Map(rows.map((r) => [r.tool, { calls: r.calls, failures: r.failures, p50Ms: r.p50, p95Ms: r.p95 }]));
-  });
-  return tools.map((tool) => ({ workspaceId, tool, stats: stats.get(tool.name) ?? null }));
+  const tools: ToolInfo[] = await listTools(workspaceId);
+  const stats = await inTenant(ctx, workspaceId, (client) => engine.toolStats(client, workspaceId));
+  const byTool = new Map(stats.map((s) => [s.tool, s]));
+  return tools.map((tool) => ({ workspaceId, tool, stats: byTool.get(tool.name) ?? null }));
 }
 
 const ToolStatsRef = builder.objectRef<StatsShape>('ToolStats').implement({
-  description: "Recorded attempts of the tool in this workspace (the engine's statistics; cache hits excluded).",
+  description:
+    "The tool's finished calls in this workspace, as the engine counts them: calls succeeded, failed or lost; failures are failed or lost; cache hits and compensations are not calls.",
   fields: (t) => ({
     calls: t.exposeInt('calls'),
     failures: t.exposeInt('failures'),
