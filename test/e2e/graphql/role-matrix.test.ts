@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { encodeGlobalId, MUTATION_PERMISSIONS, ROLES, roleCan, type WorkspaceMutation } from '@weft/schema';
-import { codes, signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
+import { codes, eventually, signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
 import type { DocumentNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -101,6 +101,19 @@ async function newExecution(...controls: DocumentNode[]): Promise<string> {
     const moved = await call<Record<string, { userErrors: unknown[] }>>(admin.client, doc, { input: { id } });
     expect(moved.errors).toEqual([]);
   }
+  return id;
+}
+
+/** A FAILED run (the only kind retryExecution accepts): one step that fails at once, no retries. */
+async function newFailedExecution(): Promise<string> {
+  const r = await call<{ startExecution: { execution: { id: string } } }>(admin.client, START_EXECUTION, {
+    input: { planId: await newPlan({ steps: [{ id: 'f', tool: 'core.fail', input: { message: 'matrix' } }] }) },
+  });
+  const id = r.data?.startExecution.execution.id ?? '';
+  await eventually(async () => {
+    const found = await admin.client.query<{ node: { status: string } }>(EXECUTION, { id });
+    return found.data?.node.status === 'FAILED' ? true : undefined;
+  });
   return id;
 }
 
@@ -205,7 +218,7 @@ const CASES: Record<
   cancelExecution: { doc: CANCEL_EXECUTION, variables: async () => ({ input: { id: await newExecution() } }) },
   retryExecution: {
     doc: RETRY_EXECUTION,
-    variables: async () => ({ input: { id: await newExecution(CANCEL_EXECUTION) } }),
+    variables: async () => ({ input: { id: await newFailedExecution() } }),
   },
   rollbackExecution: {
     doc: ROLLBACK_EXECUTION,
