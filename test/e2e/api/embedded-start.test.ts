@@ -102,12 +102,12 @@ describe('the embedded default from a fresh clone', () => {
     const { code, output } = await runToExit(
       API,
       { ...env, LOG_LEVEL: 'error', PORT: String(await freePort()) },
-      60_000,
+      100_000,
       clone,
     );
     expect(code).toBe(1);
     const lines = output.trim().split('\n');
     expect(lines).toEqual([expect.stringContaining('Embedded PostgreSQL cannot run initdb (EACCES)')]);
     expect(output).not.toMatch(/\n\s+at /);
-  }, 120_000);
+  }, 150_000);
 });
