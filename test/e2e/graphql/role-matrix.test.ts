@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { encodeGlobalId, MUTATION_PERMISSIONS, ROLES, roleCan, type WorkspaceMutation } from '@weft/schema';
-import { codes, eventually, signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
+import {
+  encodeGlobalId,
+  MUTATION_PERMISSIONS,
+  parseTenantId,
+  ROLES,
+  roleCan,
+  type WorkspaceMutation,
+} from '@weft/schema';
+import { codes, signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
 import type { DocumentNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -104,16 +111,21 @@ async function newExecution(...controls: DocumentNode[]): Promise<string> {
   return id;
 }
 
-/** A FAILED run (the only kind retryExecution accepts): one step that fails at once, no retries. */
+/**
+ * A FAILED run (the only kind retryExecution accepts). This matrix runs no workers, so what a
+ * worker would record when the run's step fails is written directly; the call under test is about
+ * who may retry, not how a run fails.
+ */
 async function newFailedExecution(): Promise<string> {
-  const r = await call<{ startExecution: { execution: { id: string } } }>(admin.client, START_EXECUTION, {
-    input: { planId: await newPlan({ steps: [{ id: 'f', tool: 'core.fail', input: { message: 'matrix' } }] }) },
-  });
-  const id = r.data?.startExecution.execution.id ?? '';
-  await eventually(async () => {
-    const found = await admin.client.query<{ node: { status: string } }>(EXECUTION, { id });
-    return found.data?.node.status === 'FAILED' ? true : undefined;
-  });
+  const id = await newExecution();
+  const executionId = parseTenantId(id, 'Execution').id;
+  await api.db.pools.owner.query(
+    `UPDATE step_runs SET status = 'FAILED', finished_at = now() WHERE execution_id = $1`,
+    [executionId],
+  );
+  await api.db.pools.owner.query(`UPDATE executions SET status = 'FAILED', finished_at = now() WHERE id = $1`, [
+    executionId,
+  ]);
   return id;
 }
 
