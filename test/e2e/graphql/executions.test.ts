@@ -344,6 +344,15 @@ describe('controls', () => {
     expect(after.steps[0]?.status).toBe('CANCELLED');
     expect(after.events.at(-1)?.type).toBe('execution.cancelled');
     expect((await control(CANCEL_EXECUTION, run.id)).userErrors[0]?.code).toBe('INVALID_STATE');
+    // A cancelled run is final: retry (re-run what failed) is refused, and nothing changes.
+    const retried = await control(RETRY_EXECUTION, run.id);
+    expect(retried.userErrors).toEqual([
+      { code: 'INVALID_STATE', field: ['id'], message: expect.stringContaining('cancelled execution') },
+    ]);
+    const unchanged = await read(run.id);
+    expect(unchanged.status).toBe('CANCELLED');
+    expect(unchanged.steps[0]?.status).toBe('CANCELLED');
+    expect(unchanged.events.at(-1)?.type).toBe('execution.cancelled');
   });
 
   it('retries only the failed step; its attempts go on counting', async () => {

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { encodeGlobalId, MUTATION_PERMISSIONS, ROLES, roleCan, type WorkspaceMutation } from '@weft/schema';
+import {
+  encodeGlobalId,
+  MUTATION_PERMISSIONS,
+  parseTenantId,
+  ROLES,
+  roleCan,
+  type WorkspaceMutation,
+} from '@weft/schema';
 import { codes, signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
 import type { DocumentNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +111,24 @@ async function newExecution(...controls: DocumentNode[]): Promise<string> {
   return id;
 }
 
+/**
+ * A FAILED run (the only kind retryExecution accepts). This matrix runs no workers, so what a
+ * worker would record when the run's step fails is written directly; the call under test is about
+ * who may retry, not how a run fails.
+ */
+async function newFailedExecution(): Promise<string> {
+  const id = await newExecution();
+  const executionId = parseTenantId(id, 'Execution').id;
+  await api.db.pools.owner.query(
+    `UPDATE step_runs SET status = 'FAILED', finished_at = now() WHERE execution_id = $1`,
+    [executionId],
+  );
+  await api.db.pools.owner.query(`UPDATE executions SET status = 'FAILED', finished_at = now() WHERE id = $1`, [
+    executionId,
+  ]);
+  return id;
+}
+
 /** A pending approval: its plan opens the gate first, so it is open as soon as the run starts. */
 async function newApproval(): Promise<string> {
   const r = await call<{ startExecution: { execution: { id: string } } }>(admin.client, START_EXECUTION, {
@@ -205,7 +230,7 @@ const CASES: Record<
   cancelExecution: { doc: CANCEL_EXECUTION, variables: async () => ({ input: { id: await newExecution() } }) },
   retryExecution: {
     doc: RETRY_EXECUTION,
-    variables: async () => ({ input: { id: await newExecution(CANCEL_EXECUTION) } }),
+    variables: async () => ({ input: { id: await newFailedExecution() } }),
   },
   rollbackExecution: {
     doc: ROLLBACK_EXECUTION,

@@ -49,12 +49,14 @@ export async function startServerProcess(options: {
   env: Record<string, string>;
   command?: string[];
   readyTimeoutMs?: number;
+  /** Where to run it: the repository unless a test runs a copy (a clone in another folder). */
+  cwd?: string;
 }): Promise<ServerProcess> {
   const port = options.env.PORT ?? String(await freePort());
   const [cmd, ...args] = options.command ?? ['node', '--no-node-snapshot', '--import', 'tsx', 'apps/api/src/main.ts'];
   if (cmd === undefined) throw new Error('empty command');
   const child = spawn(cmd, args, {
-    cwd: REPO_ROOT,
+    cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...options.env, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -99,11 +101,12 @@ export async function runToExit(
   command: string[],
   env: Record<string, string>,
   timeoutMs = 30_000,
+  cwd = REPO_ROOT,
 ): Promise<{ code: number | null; output: string }> {
   const [cmd, ...args] = command;
   if (cmd === undefined) throw new Error('empty command');
   const child = spawn(cmd, args, {
-    cwd: REPO_ROOT,
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

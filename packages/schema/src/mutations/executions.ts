@@ -29,7 +29,8 @@ const CONTROLS = {
   },
   retryExecution: {
     action: 'execution.retry',
-    description: 'Re-runs the failed (and cancelled) steps of a failed or cancelled run; completed outputs are kept.',
+    description:
+      'Re-runs the failed steps of a FAILED run; completed outputs are kept. A cancelled run is final: retrying it is the userError INVALID_STATE (start a new run instead).',
   },
   rollbackExecution: {
     action: 'execution.rollback',
