@@ -42,7 +42,10 @@ for (let i = 0; i < WARM_CALLS; i++) {
 
 const pool = new SandboxPool({ size: 1, maxIsolatesPerProcess: 64 });
 const handlers = { capabilities: {} };
-const call = (key: string) => pool.call({ plugin: { key, manifest, bundle }, tool: 'echo', input, handlers });
+// One workspace throughout: isolates are keyed by (workspace, key).
+const workspaceId = '00000000-0000-4000-8000-000000000001';
+const call = (key: string) =>
+  pool.call({ plugin: { workspaceId, key, manifest, bundle }, tool: 'echo', input, handlers });
 await call('warm');
 for (let i = 0; i < 200; i++) await call('warm');
 const warm: number[] = [];
@@ -59,7 +62,7 @@ for (let i = 0; i < COLD_STARTS; i++) {
   cold.push(performance.now() - t);
 }
 
-for (const key of [...Array(COLD_STARTS).keys()].map((i) => `cold-${i}`)) pool.evict(key);
+for (const key of [...Array(COLD_STARTS).keys()].map((i) => `cold-${i}`)) pool.evict({ workspaceId, key });
 await call('warm');
 const before = (await pool.stats())[0];
 for (let i = 0; i < MEMORY_ISOLATES; i++) await call(`mem-${i}`);
