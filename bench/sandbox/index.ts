@@ -40,7 +40,14 @@ for (let i = 0; i < WARM_CALLS; i++) {
   baseline.push(performance.now() - t);
 }
 
-const pool = new SandboxPool({ size: 1, maxIsolatesPerProcess: 64 });
+// The bench's isolates all belong to one workspace: lift the per-workspace caps (8 isolates, 256 MB
+// of heap limits by default) so the memory figure counts every isolate it started.
+const pool = new SandboxPool({
+  size: 1,
+  maxIsolatesPerProcess: 64,
+  workspaceMaxIsolates: 64,
+  workspaceHeapMb: 64 * 128,
+});
 const handlers = { capabilities: {} };
 // One workspace throughout: isolates are keyed by (workspace, key).
 const workspaceId = '00000000-0000-4000-8000-000000000001';
