@@ -1,8 +1,8 @@
 /** The published tarball works on its own: pack it, unpack it in a scratch folder, build and run a plugin. */
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -20,9 +20,14 @@ beforeAll(async () => {
   const target = join(scratch, 'node_modules', '@weft', 'plugin-sdk');
   await mkdir(target, { recursive: true });
   execFileSync('tar', ['-xzf', tarball, '-C', target, '--strip-components=1']);
-  // The tarball's declared dependencies (and the optional sandbox peer), as an install would add them.
-  await mkdir(join(scratch, 'node_modules', '@sinclair'), { recursive: true });
-  for (const dep of ['@sinclair/typebox', 'ajv', 'esbuild', 'isolated-vm']) {
+  // The tarball's declared dependencies (and the sandbox peer), as an install would add them: read
+  // from the packed package.json, so a dependency added later cannot be forgotten here.
+  const manifest = JSON.parse(await readFile(join(target, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
+  };
+  for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })) {
+    await mkdir(dirname(join(scratch, 'node_modules', dep)), { recursive: true });
     await symlink(join(REPO_MODULES, dep), join(scratch, 'node_modules', dep), 'dir');
   }
   await mkdir(join(scratch, 'hello', 'src'), { recursive: true });

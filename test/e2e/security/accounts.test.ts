@@ -1,10 +1,17 @@
 // Attacks on accounts and tokens, against a running server over real HTTP with real PostgreSQL:
 // email enumeration, lockout as a denial of service, racing the log-in throttle, API tokens
 // minting tokens, over-long tokens, and revocation that must take effect at once.
-import { request } from 'node:http';
 import { gql } from '@apollo/client';
 import { appDatabaseUrl } from '@weft/db';
-import { codes, signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
+import {
+  codes,
+  postGraphqlFrom,
+  signUpUser,
+  startTestApi,
+  type TestApi,
+  TestClient,
+  type TestUser,
+} from '@weft/test-utils';
 import { print } from 'graphql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,39 +45,8 @@ interface RawResult {
   errors?: { message: string; extensions?: Record<string, unknown> }[];
 }
 
-/**
- * A GraphQL request sent from a chosen loopback address (all of 127.0.0.0/8 reaches the server on
- * 127.0.0.1), so one test can be the attacker at 127.0.0.2 and the account's owner at 127.0.0.1.
- */
-function postFrom(localAddress: string, query: string, variables: Record<string, unknown>): Promise<RawResult> {
-  const url = new URL(`${api.url}/graphql`);
-  const body = JSON.stringify({ query, variables });
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        localAddress,
-        // One connection per request: no idle keep-alive socket outlives the test's server.
-        agent: false,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          text += chunk;
-        });
-        res.on('error', reject);
-        res.on('end', () => resolve(JSON.parse(text) as RawResult));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const postFrom = (localAddress: string, query: string, variables: Record<string, unknown>) =>
+  postGraphqlFrom<RawResult>(api.url, localAddress, query, variables);
 
 const logInFrom = (address: string, email: string, password: string) =>
   postFrom(address, print(LOG_IN), { input: { email, password } });

@@ -1,8 +1,7 @@
 // Aliases must not multiply what a rate budget buys: every root field of a mutation runs as a
 // mutation of its own (a password hash for signUp, a run for startExecution), so each counts as
 // one operation against the per-user (or per-address, signed out) and per-workspace budgets.
-import { request } from 'node:http';
-import { startTestApi, type TestApi } from '@weft/test-utils';
+import { postGraphqlFrom, startTestApi, type TestApi } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const PER_USER = 5;
@@ -15,34 +14,8 @@ interface Answer {
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
-/**
- * A signed-out request from a chosen loopback address (all of 127.0.0.0/8 reaches the server), so
- * each test has an address budget of its own.
- */
-function anonymous(localAddress: string, query: string): Promise<Answer> {
-  const url = new URL(`${api.url}/graphql`);
-  const body = JSON.stringify({ query });
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        localAddress,
-        agent: false,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Answer));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+/** A signed-out request from its own loopback address, so each test has an address budget of its own. */
+const anonymous = (localAddress: string, query: string) => postGraphqlFrom<Answer>(api.url, localAddress, query);
 
 /** One mutation signing up `count` accounts through aliases. */
 function signUps(prefix: string, count: number): string {

@@ -20,6 +20,7 @@ export {
   startFakeOpenAI,
 } from './fake-openai.ts';
 export { type HttpReceiver, type ReceivedRequest, startHttpReceiver } from './http-receiver.ts';
+export { postGraphqlFrom } from './post-from.ts';
 export {
   freePort,
   REPO_ROOT,
