@@ -64,9 +64,14 @@ function clusterDir(dataDir: string, asRoot: boolean): string {
   if (!asRoot) return join(dataDir, 'pg');
   chmodSync(dataDir, statSync(dataDir).mode | 0o011);
   if (reachableByOthers(dataDir)) return join(dataDir, 'pg');
-  const fallback = join('/var/lib/weft', `pg-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`);
+  const fallback = privateCheckoutClusterDir(dataDir);
   mkdirSync(dirname(fallback), { recursive: true, mode: 0o755 });
   return fallback;
+}
+
+/** Where the cluster of a DATA_DIR inside a private folder lives when Weft runs as root. */
+export function privateCheckoutClusterDir(dataDir: string): string {
+  return join('/var/lib/weft', `pg-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`);
 }
 
 interface RunAs {

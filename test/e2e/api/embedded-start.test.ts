@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { privateCheckoutClusterDir } from '@weft/api';
 import { freePort, REPO_ROOT, runToExit, type ServerProcess, startServerProcess } from '@weft/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -43,6 +44,7 @@ async function stopGracefully(server: ServerProcess): Promise<void> {
 describe('npm start with no DATABASE_URL (the embedded default)', () => {
   it('answers /readyz, stops on SIGTERM, and starts again on the same data', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'weft-embedded-'));
+    made.push(dataDir);
     const env = {
       DATA_DIR: dataDir,
       EMBEDDED_PG_PORT: String(await freePort()),
@@ -79,6 +81,8 @@ describe('the embedded default from a fresh clone', () => {
     made.push(parent);
     chmodSync(parent, 0o700);
     const clone = cloneInto(parent);
+    // The cluster lives outside the private folder (the postgres user cannot reach inside it).
+    made.push(privateCheckoutClusterDir(join(clone, '.data')));
     const env = { DATABASE_URL: '', REDIS_URL: '', EMBEDDED_PG_PORT: String(await freePort()) };
     const server = await startServerProcess({ env, cwd: clone, command: API, readyTimeoutMs: 90_000 });
     try {
