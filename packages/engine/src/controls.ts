@@ -101,7 +101,7 @@ export async function resume(
 }
 
 export async function cancel(
-  _rt: Runtime,
+  rt: Runtime,
   client: TenantClient,
   executionId: string,
   actor: Actor,
@@ -117,7 +117,7 @@ export async function cancel(
             lease_expires_at = NULL
       WHERE execution_id = $1 AND step_id IN (
         SELECT step_id FROM step_runs
-         WHERE execution_id = $1 AND status IN ('PENDING', 'RUNNING', 'WAITING_APPROVAL')
+         WHERE execution_id = $1 AND status IN ('PENDING', 'QUEUED', 'RUNNING', 'WAITING', 'WAITING_APPROVAL')
            FOR UPDATE SKIP LOCKED)
       RETURNING step_id`,
     [executionId],
@@ -144,7 +144,25 @@ export async function cancel(
     Channel.cancel,
     JSON.stringify({ w: exec.workspace_id, e: exec.id }),
   ]);
+  await cancelChildren(rt, client, exec, actor);
   return done('CANCELLED');
+}
+
+/**
+ * Cancelling a run cancels its child runs, and theirs (sub-plans, map items). Parent before child:
+ * a child never takes its parent's lock (it reports its end through a job), so this order is safe.
+ */
+async function cancelChildren(rt: Runtime, client: TenantClient, exec: ExecutionRow, actor: Actor): Promise<void> {
+  await client.query(
+    `UPDATE map_items SET status = 'CANCELLED', fence = fence + 1, finished_at = now()
+      WHERE execution_id = $1 AND status IN ('PENDING', 'RUNNING')`,
+    [exec.id],
+  );
+  const { rows } = await client.query<{ id: string }>(
+    `SELECT id FROM executions WHERE parent_execution_id = $1 AND status = ANY($2::text[]) ORDER BY id`,
+    [exec.id, [...ACTIVE, 'PAUSED']],
+  );
+  for (const child of rows) await cancel(rt, client, child.id, actor);
 }
 
 export async function retry(

@@ -27,7 +27,9 @@ import { RunningSteps } from './running-steps.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
 import { type StepJob, Task } from './scheduler.ts';
 import { insertAndStart } from './start-execution.ts';
+import { type MapItemJob, runMapItemJob } from './map-step.ts';
 import { runStepJob } from './step-runner.ts';
+import { type ChildDoneJob, childDone, DEFAULT_MAX_PLAN_DEPTH } from './sub-plans.ts';
 import { type Announcement, tenantTx } from './store.ts';
 import { Interrupted } from './tool-call.ts';
 import { ToolRegistry } from './tool-registry.ts';
@@ -54,6 +56,8 @@ export interface EngineOptions {
   /** Steps one workspace runs at once across all workers (unset: no limit). */
   workspaceConcurrency?: number;
   rateLimits?: RateLimitOptions;
+  /** How deep sub-plans may nest (a plan calling plans calling plans…). Default 5. */
+  maxPlanDepth?: number;
   /** Step outputs above this size fail the step. Default 1 MiB. */
   maxOutputBytes?: number;
   /**
@@ -126,6 +130,7 @@ export function createEngine(options: EngineOptions): Engine {
     rateLimits: options.rateLimits ?? {},
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
     approvalPolicy: options.approvalPolicy,
+    maxPlanDepth: options.maxPlanDepth ?? DEFAULT_MAX_PLAN_DEPTH,
     plans: new PlanCache(),
     running: new RunningSteps(),
     runAhead: false,
@@ -193,6 +198,11 @@ export function createEngine(options: EngineOptions): Engine {
       const job = payload as ApprovalExpireJob;
       await tenantTx(rt.pools.app, job.w, (client) => expireApproval(rt, client, job), rt.publish);
     },
+    [Task.childDone]: async (payload: unknown) => {
+      const job = payload as ChildDoneJob;
+      await tenantTx(rt.pools.app, job.w, (client) => childDone(rt, client, job), rt.publish);
+    },
+    [Task.mapItem]: async (payload: unknown) => runMapItemJob(rt, payload as MapItemJob),
   };
 
   const engine: Engine = {

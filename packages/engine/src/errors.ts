@@ -12,6 +12,10 @@ export const PlanIssueCode = {
   BAD_REFERENCE: 'BAD_REFERENCE',
   UNKNOWN_REFERENCE: 'UNKNOWN_REFERENCE',
   STEP_NOT_UPSTREAM: 'STEP_NOT_UPSTREAM',
+  /** A plan or map step names its own plan. */
+  SELF_REFERENCE: 'SELF_REFERENCE',
+  /** A plan or map step names a plan the workspace does not have (when the caller knows them). */
+  UNKNOWN_PLAN: 'UNKNOWN_PLAN',
   /** Beyond a size limit (`PLAN_LIMITS`, `EXECUTION_INPUT_LIMITS`): nothing else was checked. */
   TOO_LARGE: 'TOO_LARGE',
 } as const;

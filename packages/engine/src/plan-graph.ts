@@ -12,7 +12,11 @@ export function inferDependencies(spec: Pick<PlanSpec, 'steps'>): Map<string, st
 }
 
 export function stepDependencies(step: StepSpec): string[] {
-  const set = new Set<string>([...(step.after ?? []), ...referencedSteps(step.input ?? {})]);
+  const set = new Set<string>([
+    ...(step.after ?? []),
+    ...referencedSteps(step.input ?? {}),
+    ...referencedSteps(step.over ?? ''),
+  ]);
   set.delete(step.id);
   return [...set];
 }

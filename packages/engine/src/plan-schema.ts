@@ -43,8 +43,22 @@ export const planSpecJsonSchema = {
       required: ['id'],
       properties: {
         id: { $ref: '#/$defs/stepId' },
-        type: { enum: ['tool', 'approval'], default: 'tool' },
+        type: { enum: ['tool', 'approval', 'plan', 'map'], default: 'tool' },
         tool: { $ref: '#/$defs/toolRef' },
+        plan: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 200,
+          description: 'plan and map steps: the name of a plan in the same workspace, run as a child execution',
+        },
+        version: { type: 'integer', minimum: 1, description: 'with plan: that version number (else the latest)' },
+        over: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 2000,
+          description: 'map steps: a template yielding the array to map over, e.g. "{{ input.orders }}"',
+        },
+        concurrency: { type: 'integer', minimum: 1, maximum: 100, description: 'map steps: items in flight at once' },
         input: { type: 'object' },
         after: { type: 'array', items: { $ref: '#/$defs/stepId' }, uniqueItems: true },
         retry: {

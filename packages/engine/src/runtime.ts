@@ -52,6 +52,8 @@ export interface Runtime {
   stopping: boolean;
   /** Decides who may decide an approval gate; unset: `defaultApprovalPolicy`. */
   approvalPolicy: ApprovalPolicy | undefined;
+  /** How deep sub-plans may nest (sub-plans.ts). */
+  maxPlanDepth: number;
   /** Local running attempts, by workspace, execution and step, so cancel can abort them. */
   running: RunningSteps;
 }

@@ -4,11 +4,13 @@
  * a new fencing token per step and queues its job in the same transaction, or, for a finishing
  * worker with a free slot, begins the step right there for that worker to run (run-ahead.ts).
  */
+import { isComposite } from './composite-steps.ts';
 import { beginAhead, type RunAheadOffer } from './run-ahead.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import {
   appendEvents,
   appendEventsAtCommit,
+  CHILD_DONE_TASK,
   type ExecutionRow,
   enqueue,
   type NewEvent,
@@ -18,6 +20,7 @@ import {
   setExecutionStatus,
   type WritesWithAppend,
 } from './store.ts';
+import { openComposite } from './sub-plans.ts';
 import type { RunBegin } from './tool-call.ts';
 import type { TenantClient } from './types.ts';
 
@@ -25,6 +28,8 @@ export const Task = {
   step: 'weft.step',
   compensate: 'weft.compensate',
   approvalExpire: 'weft.approval-expire',
+  childDone: CHILD_DONE_TASK,
+  mapItem: 'weft.map-item',
 } as const;
 
 export interface StepJob {
@@ -62,21 +67,27 @@ export async function advance(
   let aheadWrites: WritesWithAppend | undefined;
   let running = 0;
   let waiting = 0;
+  // Plan and map steps whose child runs go on: the run stays RUNNING (no slot is held).
+  let holding = 0;
+  let reopen = false;
   let failed: { step_id: string; error: string | null } | undefined;
   for (const run of open) {
     if (run.status === 'RUNNING') running++;
     else if (run.status === 'WAITING_APPROVAL') waiting++;
+    else if (run.status === 'WAITING') holding++;
     else if ((run.status === 'FAILED' || run.status === 'CANCELLED') && failed === undefined) failed = run;
   }
 
   if (failed === undefined) {
     const ready: string[] = [];
     const approvals: string[] = [];
+    const composites: string[] = [];
     let slots = plan.concurrency - running;
     for (const id of plan.order) {
       if (unfinished.get(id)?.status !== 'PENDING') continue;
       if (!(plan.deps.get(id) ?? []).every((d) => !unfinished.has(d))) continue;
       if (plan.steps.get(id)?.type === 'approval') approvals.push(id);
+      else if (isComposite(plan.steps.get(id))) composites.push(id);
       else if (slots > 0) {
         ready.push(id);
         slots--;
@@ -121,9 +132,23 @@ export async function advance(
       await openApproval(client, exec, plan, id, events);
       waiting++;
     }
+    for (const id of composites) {
+      const opened = await openComposite(rt, client, exec, plan, id, events);
+      if (opened.status === 'WAITING') holding++;
+      else if (opened.status === 'FAILED') failed ??= { step_id: id, error: opened.error };
+      // Finished at once (an empty map, a child that could not start): its dependents may be ready now.
+      else reopen = true;
+      unfinished.delete(id);
+    }
   }
 
-  if (running === 0 && waiting === 0) {
+  if (reopen && failed === undefined) {
+    // Its events go now (not with the commit) so the next pass appends after them.
+    await appendEvents(client, exec.workspace_id, exec.id, events, aheadWrites);
+    return [...ahead, ...(await advance(rt, client, exec, offer === undefined ? undefined : { ...offer, max: 0 }))];
+  }
+
+  if (running === 0 && waiting === 0 && holding === 0) {
     if (failed !== undefined) {
       const error = `step "${failed.step_id}" failed: ${failed.error ?? 'unknown error'}`;
       await setExecutionStatus(client, exec, 'FAILED', { error, finished: true });
@@ -134,7 +159,7 @@ export async function advance(
       events.push({ type: 'execution.succeeded', data: { output } });
     }
   } else {
-    const next = running === 0 ? 'WAITING_APPROVAL' : 'RUNNING';
+    const next = running === 0 && holding === 0 ? 'WAITING_APPROVAL' : 'RUNNING';
     if (next !== exec.status) await setExecutionStatus(client, exec, next);
   }
   if (appendedAt === undefined) await appendEvents(client, exec.workspace_id, exec.id, events, aheadWrites);

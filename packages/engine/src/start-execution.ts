@@ -6,6 +6,7 @@
  * A plan whose first steps include an approval gate leaves the dispatch to `advance`, which opens
  * gates.
  */
+import { isComposite } from './composite-steps.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import { advance, Task } from './scheduler.ts';
 import { Channel, type ExecutionRow, named } from './store.ts';
@@ -19,14 +20,20 @@ export interface StartRow {
   userId: string | null;
   traceId: string | null;
   traceParent: string | null;
+  /** MANUAL | SCHEDULE | WEBHOOK | EVENT | PARENT (default MANUAL). */
+  trigger?: string;
+  /** A child run: the parent's execution, step and map item (null: not a map item); its depth. */
+  parent?: { executionId: string; stepId: string; item: number | null; depth: number };
 }
 
-/** Steps to dispatch with the start: those without dependencies, up to `concurrency`; null if a gate is among them. */
+/** Steps to dispatch with the start: those without dependencies, up to `concurrency`; null if a gate (or a plan/map step) is among them. */
 function readyAtStart(plan: LoadedPlan): string[] | null {
   const ready: string[] = [];
   for (const id of plan.order) {
     if ((plan.deps.get(id) ?? []).length > 0) continue;
-    if (plan.steps.get(id)?.type === 'approval') return null;
+    const step = plan.steps.get(id);
+    // Gates and steps that start other runs are opened by `advance`.
+    if (step?.type === 'approval' || isComposite(step)) return null;
     if (ready.length < plan.concurrency) ready.push(id);
   }
   return ready;
@@ -52,8 +59,9 @@ export async function insertAndStart(
          SELECT id, plan_id FROM plan_versions WHERE id = $1
        ), e AS (
          INSERT INTO executions (workspace_id, plan_id, plan_version_id, status, mode, input, created_by, started_at,
-                                 trace_id, trace_parent, last_seq)
-         SELECT $2, v.plan_id, v.id, 'RUNNING', $3, $4::jsonb, $5, now(), $6, $7, 1 FROM v
+                                 trace_id, trace_parent, last_seq, trigger, parent_execution_id, parent_step_id,
+                                 parent_item, depth)
+         SELECT $2, v.plan_id, v.id, 'RUNNING', $3, $4::jsonb, $5, now(), $6, $7, 1, $15, $16, $17, $18, $19 FROM v
          RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq, trace_parent
        ), runs AS (
          INSERT INTO step_runs (workspace_id, execution_id, step_id, status, fence)
@@ -95,6 +103,11 @@ export async function insertAndStart(
         rt.queuedLeaseMs,
         Channel.status,
         Channel.events,
+        row.trigger ?? (row.parent === undefined ? 'MANUAL' : 'PARENT'),
+        row.parent?.executionId ?? null,
+        row.parent?.stepId ?? null,
+        row.parent?.item ?? null,
+        row.parent?.depth ?? 0,
       ],
     ),
   );

@@ -416,6 +416,9 @@ export async function appendEventsAtCommit(
   );
 }
 
+/** The job that carries a child run's end to its parent's step (sub-plans.ts). */
+export const CHILD_DONE_TASK = 'weft.child-done';
+
 /** Changes the execution's status and announces it at commit. */
 export async function setExecutionStatus(
   client: TenantClient,
@@ -423,13 +426,22 @@ export async function setExecutionStatus(
   status: ExecutionStatus,
   extra: { output?: unknown; error?: string | null; finished?: boolean; started?: boolean } = {},
 ): Promise<void> {
+  // A child run that ends tells its parent's step through a queued `weft.child-done` job (same
+  // statement, no extra round trip): the job locks the parent alone, so a child never waits for
+  // its parent's lock while holding its own (a parent's cancel locks parent, then children).
   await client.query(
-    `UPDATE executions SET status = $2,
+    `WITH u AS (
+       UPDATE executions SET status = $2,
         output = CASE WHEN $3::boolean THEN $4::jsonb ELSE output END,
         error = CASE WHEN $5::boolean THEN $6 ELSE error END,
         finished_at = CASE WHEN $7::boolean THEN now() WHEN $2 IN ('RUNNING','PAUSED','WAITING_APPROVAL','ROLLING_BACK') THEN NULL ELSE finished_at END,
         started_at = CASE WHEN $8::boolean THEN coalesce(started_at, now()) ELSE started_at END
-      WHERE id = $1`,
+      WHERE id = $1
+      RETURNING workspace_id, id, parent_execution_id, parent_step_id, parent_item
+     )
+     SELECT weft_enqueue('${CHILD_DONE_TASK}', json_build_object('w', workspace_id, 'e', parent_execution_id,
+              's', parent_step_id, 'i', parent_item, 'c', id), NULL)
+       FROM u WHERE parent_execution_id IS NOT NULL AND $2 IN ('SUCCEEDED', 'FAILED', 'CANCELLED')`,
     [
       execution.id,
       status,

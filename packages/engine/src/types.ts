@@ -13,9 +13,17 @@ export type JsonSchema = Record<string, unknown>;
 /** @public One step of a plan (docs/contract.md "Plan specification"). */
 export interface StepSpec {
   id: string;
-  /** `name` or `name@range` (semver range of the providing plugin). Required for tool steps. */
+  /** `name` or `name@range` (semver range of the providing plugin). Required for tool steps; a map's item tool. */
   tool?: string;
-  type?: 'tool' | 'approval';
+  type?: 'tool' | 'approval' | 'plan' | 'map';
+  /** Sub-plan steps, and maps over a sub-plan: the plan's name in the same workspace. */
+  plan?: string;
+  /** With `plan`: pins that version number (else the latest when the step opens). */
+  version?: number;
+  /** Map steps: a template yielding the array to map over. */
+  over?: string;
+  /** Map steps: items in flight at once (default 5). */
+  concurrency?: number;
   input?: Record<string, unknown>;
   after?: string[];
   retry?: { maxAttempts: number; backoff?: 'fixed' | 'exponential'; delayMs?: number };
@@ -76,7 +84,9 @@ export type ExecutionMode = 'LIVE' | 'DRY_RUN';
 /** @public Every state of a step run. */
 export const STEP_STATUSES = [
   'PENDING',
+  'QUEUED',
   'RUNNING',
+  'WAITING',
   'SUCCEEDED',
   'FAILED',
   'SKIPPED',

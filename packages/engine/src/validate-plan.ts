@@ -1,5 +1,6 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import * as ajvFormats from 'ajv-formats';
+import { compositeIssues } from './composite-steps.ts';
 import { PlanIssueCode } from './errors.ts';
 import { findCycle, inferDependencies, upstreamOf } from './plan-graph.ts';
 import { planSpecJsonSchema } from './plan-schema.ts';
@@ -65,6 +66,7 @@ function schemaIssues(errors: ErrorObject[]): PlanIssue[] {
 export function validatePlanSpec(
   spec: unknown,
   tools: readonly ToolDefinition[],
+  options: { knownPlans?: ReadonlySet<string> } = {},
 ): { spec: PlanSpec | null; issues: PlanIssue[] } {
   const tooLarge = planSizeIssues(spec);
   if (tooLarge.length > 0) return { spec: null, issues: tooLarge };
@@ -95,7 +97,10 @@ export function validatePlanSpec(
       }
     });
     issues.push(...stepToolIssues(step, at, tools));
-    issues.push(...referenceIssues(step.input, [...at, 'input'], index, (id) => id !== step.id, step.id));
+    issues.push(...compositeIssues(plan, step, at, options.knownPlans));
+    const inMap = step.type === 'map';
+    issues.push(...referenceIssues(step.input, [...at, 'input'], index, (id) => id !== step.id, step.id, inMap));
+    issues.push(...referenceIssues(step.over, [...at, 'over'], index, (id) => id !== step.id, step.id));
     if (step.compensate !== undefined) {
       const upstream = upstreamOf(step.id, deps);
       issues.push(
@@ -124,8 +129,8 @@ export function validatePlanSpec(
 
 function stepToolIssues(step: StepSpec, at: string[], tools: readonly ToolDefinition[]): PlanIssue[] {
   const issues: PlanIssue[] = [];
-  const isApproval = step.type === 'approval';
-  if (!isApproval) {
+  const kind = step.type ?? 'tool';
+  if (kind === 'tool' || (kind === 'map' && step.tool !== undefined)) {
     if (step.tool === undefined) {
       issues.push({ code: PlanIssueCode.MISSING_TOOL, path: [...at, 'tool'], message: 'a tool step needs "tool"' });
     } else issues.push(...toolIssues(step.tool, step.input ?? {}, [...at, 'tool'], [...at, 'input'], tools));
@@ -182,6 +187,7 @@ function referenceIssues(
   index: Map<string, number>,
   allowed: (id: string) => boolean,
   selfId: string,
+  inMap = false,
 ): PlanIssue[] {
   if (value === undefined) return [];
   const issues: PlanIssue[] = [];
@@ -189,6 +195,12 @@ function referenceIssues(
     const path = [...at, ...t.path];
     if (t.reference === null) {
       issues.push({ code: PlanIssueCode.BAD_REFERENCE, path, message: `${t.raw}: ${t.problem ?? 'bad reference'}` });
+    } else if ((t.reference.source === 'item' || t.reference.source === 'index') && !inMap) {
+      issues.push({
+        code: PlanIssueCode.BAD_REFERENCE,
+        path,
+        message: `${t.raw}: item and index exist only in a map step's input`,
+      });
     } else if (t.reference.source === 'steps') {
       const id = t.reference.stepId;
       if (!index.has(id)) {
