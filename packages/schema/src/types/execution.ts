@@ -82,6 +82,42 @@ builder.objectFields(ExecutionRef, (t) => ({
       return keys.map((key) => steps.get(key) ?? []);
     },
   }),
+  parent: t.field({
+    type: ExecutionRef,
+    nullable: true,
+    description: 'The run whose plan or map step started this one (its trigger is PARENT).',
+    resolve: (e) => (e.parentExecutionId == null ? null : tenantKey(e.workspaceId, e.parentExecutionId)),
+  }),
+  // Batched like `steps`: a page of executions loads all their children with one query per workspace.
+  children: t.loadableList({
+    type: ExecutionRef,
+    description: "Runs this run's plan and map steps started, in the order they started (map items by index).",
+    resolve: (e) => tenantKey(e.workspaceId, e.id),
+    load: async (keys: string[], ctx) => {
+      const byWorkspace = new Map<string, string[]>();
+      for (const key of keys) {
+        const k = parseTenantKey(key);
+        byWorkspace.set(k.workspaceId, [...(byWorkspace.get(k.workspaceId) ?? []), k.id]);
+      }
+      const children = new Map<string, string[]>();
+      await Promise.all(
+        [...byWorkspace].map(([workspaceId, ids]) =>
+          inTenant(ctx, workspaceId, async (client) => {
+            const { rows } = await client.query<{ id: string; parent_execution_id: string }>(
+              `SELECT id, parent_execution_id FROM executions WHERE parent_execution_id = ANY($1::uuid[])
+                ORDER BY created_at, parent_step_id, parent_item NULLS FIRST, id LIMIT 5000`,
+              [ids],
+            );
+            for (const row of rows) {
+              const key = tenantKey(workspaceId, row.parent_execution_id);
+              children.set(key, [...(children.get(key) ?? []), tenantKey(workspaceId, row.id)]);
+            }
+          }),
+        ),
+      );
+      return keys.map((key) => children.get(key) ?? []);
+    },
+  }),
   events: t.field({
     type: [ExecutionEventRef],
     args: { afterSeq: t.arg.int({ required: false }) },

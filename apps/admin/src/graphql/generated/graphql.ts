@@ -194,9 +194,11 @@ export type StepStatus =
   | 'COMPENSATED'
   | 'FAILED'
   | 'PENDING'
+  | 'QUEUED'
   | 'RUNNING'
   | 'SKIPPED'
   | 'SUCCEEDED'
+  | 'WAITING'
   | 'WAITING_APPROVAL';
 
 export type UninstallPluginInput = {
