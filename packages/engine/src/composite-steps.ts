@@ -29,7 +29,8 @@ export function compositeIssues(
   const kind = step.type ?? 'tool';
   if (kind !== 'map') {
     if (step.over !== undefined) issue(PlanIssueCode.SCHEMA, 'over', '"over" belongs to map steps');
-    if (step.concurrency !== undefined) issue(PlanIssueCode.SCHEMA, 'concurrency', '"concurrency" belongs to map steps');
+    if (step.concurrency !== undefined)
+      issue(PlanIssueCode.SCHEMA, 'concurrency', '"concurrency" belongs to map steps');
   }
   if (kind !== 'map' && kind !== 'plan') {
     if (step.plan !== undefined) issue(PlanIssueCode.SCHEMA, 'plan', '"plan" belongs to plan and map steps');

@@ -183,7 +183,12 @@ async function itemFinished(
 }
 
 /** Cancels a map step's unfinished items (their child runs too); running tool calls are aborted by their job's check. */
-export async function cancelItems(rt: Runtime, client: TenantClient, exec: ExecutionRow, stepId: string): Promise<void> {
+export async function cancelItems(
+  rt: Runtime,
+  client: TenantClient,
+  exec: ExecutionRow,
+  stepId: string,
+): Promise<void> {
   const { rows } = await client.query<{ child: string | null }>(
     `UPDATE map_items SET status = 'CANCELLED', fence = fence + 1, finished_at = now()
       WHERE execution_id = $1 AND step_id = $2 AND status IN ('PENDING', 'RUNNING')
@@ -273,7 +278,10 @@ async function callItemTool(
   const timer =
     timeoutMs === undefined
       ? undefined
-      : setTimeout(() => controller.abort(new EngineError('STEP_TIMEOUT', `item timed out after ${timeoutMs} ms`)), timeoutMs);
+      : setTimeout(
+          () => controller.abort(new EngineError('STEP_TIMEOUT', `item timed out after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
   try {
     const aborted = new Promise<never>((_, reject) => {
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
@@ -309,10 +317,10 @@ function itemContext(rt: Runtime, job: MapItemJob, signal: AbortSignal, mode: 'L
     context: {
       get: (key) =>
         withTenant(rt.pools.app, scope, async (client) => {
-          const { rows } = await client.query<{ value: unknown }>('SELECT context -> $2 AS value FROM executions WHERE id = $1', [
-            job.e,
-            key,
-          ]);
+          const { rows } = await client.query<{ value: unknown }>(
+            'SELECT context -> $2 AS value FROM executions WHERE id = $1',
+            [job.e, key],
+          );
           return rows[0]?.value ?? undefined;
         }),
       set: async (key, value) => {

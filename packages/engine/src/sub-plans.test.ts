@@ -22,7 +22,13 @@ let realSends = 0;
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolMax: 12 });
-  engine = createEngine({ pools: db.pools, stepLeaseMs: 2000, workerConcurrency: 10, pollIntervalMs: 100, maxPlanDepth: 3 });
+  engine = createEngine({
+    pools: db.pools,
+    stepLeaseMs: 2000,
+    workerConcurrency: 10,
+    pollIntervalMs: 100,
+    maxPlanDepth: 3,
+  });
   engine.registerProvider({
     name: 'test',
     async listTools() {
@@ -189,7 +195,10 @@ describe('sub-plan steps', () => {
       knownPlans: new Set(['real']),
     });
     expect(unknown.issues.map((i) => i.code)).toEqual(['UNKNOWN_PLAN']);
-    const stray = validatePlanSpec({ steps: [{ id: 's', tool: 'core.echo', input: { x: '{{ item }}' } }] }, builtinTools);
+    const stray = validatePlanSpec(
+      { steps: [{ id: 's', tool: 'core.echo', input: { x: '{{ item }}' } }] },
+      builtinTools,
+    );
     expect(stray.issues.map((i) => [i.code, i.path.join('.')])).toEqual([['BAD_REFERENCE', 'steps.0.input.x']]);
   }, 30_000);
 });
@@ -244,7 +253,12 @@ describe('map steps', () => {
     await savePlan(failing, {
       steps: [
         { id: 'wait', tool: 'core.sleep', input: { ms: '{{ input.ms }}' } },
-        { id: 'check', tool: 'core.fail', input: { message: 'bad item', failTimes: '{{ input.fails }}' }, after: ['wait'] },
+        {
+          id: 'check',
+          tool: 'core.fail',
+          input: { message: 'bad item', failTimes: '{{ input.fails }}' },
+          after: ['wait'],
+        },
       ],
     });
     const bad = await savePlan(unique('map-bad'), {
@@ -282,12 +296,12 @@ describe('map steps', () => {
     const plan = await savePlan(unique('map-edge'), {
       steps: [
         { id: 'each', type: 'map', over: '{{ input.items }}', tool: 'core.echo' },
-        { id: 'then', tool: 'core.echo', input: { n: '{{ steps.each.output }}' } },
+        { id: 'next', tool: 'core.echo', input: { n: '{{ steps.each.output }}' } },
       ],
     });
     const empty = await waitForExecution(db.pools, ws.workspaceId, await start(plan, { items: [] }));
     expect(empty.status).toBe('SUCCEEDED');
-    expect(empty.output).toEqual({ then: { n: [] } });
+    expect(empty.output).toEqual({ next: { n: [] } });
     const wrong = await waitForExecution(db.pools, ws.workspaceId, await start(plan, { items: 'nope' }));
     expect(wrong.status).toBe('FAILED');
     expect(wrong.steps.each?.error).toContain('not an array');

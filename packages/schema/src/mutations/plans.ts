@@ -7,9 +7,9 @@ import { inTenant, requireViewer, type SchemaContext } from '../context.ts';
 import { notFound, SchemaErrorCode, type UserError, userError } from '../errors.ts';
 import { encodeTenantId, parseId, parseTenantId } from '../ids.ts';
 import { specSizeErrors } from '../input-size.ts';
-import { planReferenceErrors } from './plan-references.ts';
 import { COLUMNS, type PlanRow, type PlanVersionRow, toRow } from '../rows.ts';
 import { PlanRef, PlanVersionRef } from '../types/refs.ts';
+import { planReferenceErrors } from './plan-references.ts';
 
 interface PlanShape {
   plan?: PlanRow | null;
