@@ -179,6 +179,12 @@ export const EXECUTIONS = graphql(`
                 name
               }
             }
+            parent {
+              id
+            }
+            children {
+              id
+            }
           }
         }
       }

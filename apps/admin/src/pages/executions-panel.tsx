@@ -94,6 +94,28 @@ function ApprovalItem(props: { approval: ApprovalNode; viewerRole: Role; onDone:
   );
 }
 
+/** Links between a sub-plan's run and the run that started it (rows carry `run-<id>` anchors). */
+function RunFamily(props: { parent: { id: string } | null; childIds: string[] }) {
+  if (props.parent === null && props.childIds.length === 0) return null;
+  return (
+    <small className="run-family">
+      {props.parent !== null && (
+        <>
+          {' '}
+          · started by <a href={`#run-${props.parent.id}`}>its parent run</a>
+        </>
+      )}
+      {props.childIds.length > 0 && (
+        <>
+          {' '}
+          · {props.childIds.length} child run{props.childIds.length === 1 ? '' : 's'} (first:{' '}
+          <a href={`#run-${props.childIds[0]}`}>open</a>)
+        </>
+      )}
+    </small>
+  );
+}
+
 /**
  * Executions, refreshed live from the workspaceExecutions subscription, with the controls each
  * status allows, and pending approvals to approve or reject. Viewers see them read-only.
@@ -155,10 +177,11 @@ export function ExecutionsPanel(props: { slug: string; workspaceId: string; view
           </thead>
           <tbody>
             {executions.map(({ node }) => (
-              <tr key={node.id}>
+              <tr key={node.id} id={`run-${node.id}`}>
                 <td>{new Date(node.createdAt).toLocaleString()}</td>
                 <td>
                   {node.planVersion.plan.name} v{node.planVersion.number}
+                  <RunFamily parent={node.parent} childIds={node.children.map((c) => c.id)} />
                 </td>
                 <td>{node.mode}</td>
                 <td title={node.error ?? undefined}>{node.status}</td>
