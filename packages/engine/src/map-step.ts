@@ -17,6 +17,7 @@ import { advance, Task } from './scheduler.ts';
 import { ACTIVE, appendEvents, type ExecutionRow, enqueue, lockExecution, type NewEvent, tenantTx } from './store.ts';
 import { ChildStartError, finishComposite, type Opened, startChild, templateScope } from './sub-plans.ts';
 import { resolveTemplates } from './templates.ts';
+import { Interrupted } from './tool-call.ts';
 import { resolveToolRef } from './tool-ref.ts';
 import type { StepSpec, TenantClient, ToolContext, ToolDefinition } from './types.ts';
 
@@ -244,10 +245,17 @@ export async function runMapItemJob(rt: Runtime, job: MapItemJob): Promise<void>
   if (found === null || found.step?.tool === undefined) return;
   const step = found.step;
   const tool = resolveToolRef(await rt.registry.list(job.w), step.tool ?? '');
-  const outcome: Outcome =
+  const called =
     tool === null
-      ? { ok: false, error: `no tool "${step.tool}" in this workspace` }
+      ? ({ ok: false, error: `no tool "${step.tool}" in this workspace` } as const)
       : await callItemTool(rt, job, tool, found.input, found.mode, step.timeoutMs);
+  if (called === INTERRUPTED) {
+    // A cancel has recorded the item already; a stopping worker leaves it RUNNING under its fence
+    // and fails the job, so graphile-worker runs it again (here or in another process).
+    if (rt.stopping) throw new Error(`map item ${job.s}[${job.i}] interrupted: worker stopping`);
+    return;
+  }
+  const outcome: Outcome = called;
   await tenantTx(
     rt.pools.app,
     job.w,
@@ -263,6 +271,8 @@ export async function runMapItemJob(rt: Runtime, job: MapItemJob): Promise<void>
   );
 }
 
+const INTERRUPTED = Symbol('interrupted');
+
 async function callItemTool(
   rt: Runtime,
   job: MapItemJob,
@@ -270,7 +280,7 @@ async function callItemTool(
   input: unknown,
   mode: 'LIVE' | 'DRY_RUN',
   timeoutMs: number | undefined,
-): Promise<Outcome> {
+): Promise<Outcome | typeof INTERRUPTED> {
   if (mode === 'DRY_RUN' && tool.dryRun !== 'run') return { ok: true, output: mockFromSchema(tool.outputSchema) };
   const controller = new AbortController();
   // Registered per item so a cancel of the run aborts it (RunningSteps keys by step id).
@@ -295,6 +305,7 @@ async function callItemTool(
     }
     return { ok: true, output };
   } catch (error) {
+    if (error instanceof Interrupted) return INTERRUPTED;
     return { ok: false, error: toEngineError(error).message };
   } finally {
     if (timer !== undefined) clearTimeout(timer);

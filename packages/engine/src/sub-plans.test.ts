@@ -121,6 +121,22 @@ describe('sub-plan steps', () => {
     expect(kids[0]).toMatchObject({ status: 'SUCCEEDED', trigger: 'PARENT', depth: 1, mode: 'LIVE' });
   }, 30_000);
 
+  it('a plan step after a tool step is opened by the finishing worker, with its input resolved', async () => {
+    const child = unique('child');
+    await savePlan(child, { steps: [{ id: 'inner', tool: 'core.echo', input: { v: '{{ input.v }}' } }] });
+    const parent = await savePlan(unique('parent'), {
+      steps: [
+        { id: 'first', tool: 'core.echo', input: { v: 42 } },
+        { id: 'sub', type: 'plan', plan: child, input: { v: '{{ steps.first.output.v }}' } },
+        { id: 'last', tool: 'core.echo', input: { got: '{{ steps.sub.output.inner.v }}' } },
+      ],
+    });
+    const done = await waitForExecution(db.pools, ws.workspaceId, await start(parent));
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.output).toEqual({ last: { got: 42 } });
+    expect(done.events.map((e) => e.seq)).toEqual(done.events.map((_, i) => i + 1));
+  }, 30_000);
+
   it("a failed child fails the step with the child's error; a retry starts a new child", async () => {
     const child = unique('flaky');
     await savePlan(child, { steps: [{ id: 'boom', tool: 'core.fail', input: { message: 'card declined' } }] });
