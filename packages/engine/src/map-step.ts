@@ -27,6 +27,8 @@ export interface MapItemJob {
   s: string;
   i: number;
   f: number;
+  /** The item's attempt (1 = first run), as `ToolContext.attempt`. */
+  a: number;
 }
 
 type Outcome = { ok: true; output: unknown } | { ok: false; error: string };
@@ -132,7 +134,14 @@ async function pumpMap(
     await enqueue(
       client,
       Task.mapItem,
-      started.map((item) => ({ w: exec.workspace_id, e: exec.id, s: step.id, i: item.idx, f: item.fence })),
+      started.map((item) => ({
+        w: exec.workspace_id,
+        e: exec.id,
+        s: step.id,
+        i: item.idx,
+        f: item.fence,
+        a: item.attempts,
+      })),
     );
   }
   return { status: 'WAITING' };
@@ -322,7 +331,7 @@ function itemContext(rt: Runtime, job: MapItemJob, signal: AbortSignal, mode: 'L
     workspaceId: job.w,
     executionId: job.e,
     stepId: job.s,
-    attempt: job.f,
+    attempt: job.a,
     mode,
     signal,
     context: {

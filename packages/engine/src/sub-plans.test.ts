@@ -255,6 +255,37 @@ describe('map steps', () => {
     expect(started.size).toBe(100);
   }, 60_000);
 
+  it("retries a failing tool item within the step's retry policy; past it the step fails", async () => {
+    const spec = (maxAttempts: number): PlanSpec => ({
+      steps: [
+        {
+          id: 'each',
+          type: 'map',
+          over: '{{ input.items }}',
+          tool: 'core.fail',
+          input: { message: 'item {{ index }} broke', failTimes: '{{ item }}' },
+          retry: { maxAttempts },
+          concurrency: 1,
+        },
+      ],
+    });
+    const flaky = await savePlan(unique('map-retry'), spec(2));
+    const ok = await waitForExecution(db.pools, ws.workspaceId, await start(flaky, { items: [0, 1, 0] }));
+    expect(ok.status).toBe('SUCCEEDED');
+    expect(ok.steps.each?.output).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+    const retried = ok.events.filter((e) => e.type === 'map.item_finished' && (e.data as { ok: boolean }).ok === false);
+    expect(retried.map((e) => e.data)).toEqual([{ index: 1, ok: false, error: 'item 1 broke', retrying: true }]);
+
+    const strict = await savePlan(unique('map-strict'), spec(1));
+    const failed = await waitForExecution(db.pools, ws.workspaceId, await start(strict, { items: [0, 1, 0] }));
+    expect(failed.status).toBe('FAILED');
+    expect(failed.steps.each?.error).toBe('item 1 failed: item 1 broke');
+    // Item 2 never ran: one item in flight at a time, and the failure cancelled the rest.
+    expect(
+      failed.events.filter((e) => e.type === 'map.item_started').map((e) => (e.data as { index: number }).index),
+    ).toEqual([0, 1]);
+  }, 30_000);
+
   it('maps a sub-plan; a failing item fails the step and cancels the rest', async () => {
     const child = unique('per-item');
     await savePlan(child, { steps: [{ id: 'double', tool: 'core.echo', input: { v: '{{ input.v }}' } }] });
