@@ -144,6 +144,38 @@ describe('sub-plans and map over GraphQL', () => {
     expect(run?.children.map((c) => c.status)).toEqual(['CANCELLED']);
   }, 30_000);
 
+  it('loads parents and children of a page of runs with a fixed number of database round trips', async () => {
+    const PAGE = gql`query Page($slug: String!) { workspace(slug: $slug) { executions(first: 100) { edges { node {
+      id parent { id } children { id status } } } } } }`;
+    const slug = await admin.client.query<{ node: { slug: string } }>(
+      gql`query($id: ID!) { node(id: $id) { ... on Workspace { slug } } }`,
+      { id: workspaceId },
+    );
+    const page = async () => {
+      let count = 0;
+      const pool = api.running.pools.app;
+      const onAcquire = () => count++;
+      pool.on('acquire', onAcquire);
+      try {
+        const result = await admin.client.query<{ workspace: { executions: { edges: unknown[] } } }>(PAGE, {
+          slug: slug.data?.node.slug,
+        });
+        expect(result.errors).toEqual([]);
+        return { count, runs: result.data?.workspace.executions.edges.length ?? 0 };
+      } finally {
+        pool.off('acquire', onAcquire);
+      }
+    };
+    const before = await page();
+    const parent = await createPlan('fan', {
+      steps: [{ id: 'each', type: 'map', over: '{{ input.xs }}', plan: 'quote', input: { sku: '{{ item }}' } }],
+    });
+    for (let i = 0; i < 3; i++) await until(await start(parent.plan?.id ?? '', { xs: ['a', 'b'] }), finished);
+    const after = await page();
+    expect(after.runs).toBe(before.runs + 9);
+    expect(after.count).toBe(before.count);
+  }, 30_000);
+
   it('createPlan refuses unknown sub-plans and a plan naming itself', async () => {
     const unknown = await createPlan('calls-ghost', { steps: [{ id: 's', type: 'plan', plan: 'ghost' }] });
     expect(unknown.userErrors.map((e) => [e.code, e.field.join('.')])).toEqual([['UNKNOWN_PLAN', 'spec.steps.0.plan']]);
