@@ -1,5 +1,6 @@
 export { builtinTools } from './builtin-tools.ts';
 export { canonicalJson, hashPlan } from './canonical-json.ts';
+export { MAP_DEFAULT_CONCURRENCY, MAP_MAX_ITEMS } from './composite-steps.ts';
 export {
   type ApprovalPolicy,
   type ApprovalPolicyInput,
@@ -29,6 +30,7 @@ export {
   PLAN_LIMITS,
   planSizeIssues,
 } from './size-limits.ts';
+export { DEFAULT_MAX_PLAN_DEPTH } from './sub-plans.ts';
 export { parseReference, type Reference, resolveTemplates, scanTemplates, type TemplateMatch } from './templates.ts';
 export { parseToolRef, resolveToolRef } from './tool-ref.ts';
 export { type ToolStatsWindow, toolStats } from './tool-stats.ts';
