@@ -21,12 +21,16 @@ export interface StartRow {
   traceParent: string | null;
 }
 
-/** Steps to dispatch with the start: those without dependencies, up to `concurrency`; null if a gate is among them. */
+/**
+ * Steps to dispatch with the start: those without dependencies, up to `concurrency`; null if a gate
+ * or a condition (`if`, decided by `advance`) is among them.
+ */
 function readyAtStart(plan: LoadedPlan): string[] | null {
   const ready: string[] = [];
   for (const id of plan.order) {
     if ((plan.deps.get(id) ?? []).length > 0) continue;
-    if (plan.steps.get(id)?.type === 'approval') return null;
+    const step = plan.steps.get(id);
+    if (step?.type === 'approval' || step?.if !== undefined) return null;
     if (ready.length < plan.concurrency) ready.push(id);
   }
   return ready;
