@@ -66,7 +66,7 @@ export async function settleBranches(
     }
     let decision: boolean;
     try {
-      decision = evaluateCondition(condition, await conditionScope(client, exec, condition));
+      decision = evaluateCondition(condition, await conditionScope(client, exec, condition, unfinished));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       row.status = 'FAILED';
@@ -99,11 +99,20 @@ export async function settleBranches(
   return events;
 }
 
+/**
+ * The run as the expression sees it. Statuses come from `unfinished` where this pass has just
+ * decided them (its writes go to the database at the end of the pass).
+ */
 async function conditionScope(
   client: TenantClient,
   exec: ExecutionRow,
   condition: string,
-): Promise<{ input: unknown; context: Record<string, unknown>; steps: Record<string, { output: unknown; status: string }> }> {
+  unfinished: ReadonlyMap<string, OpenStep>,
+): Promise<{
+  input: unknown;
+  context: Record<string, unknown>;
+  steps: Record<string, { output: unknown; status: string }>;
+}> {
   const refs = conditionSteps(condition);
   const steps: Record<string, { output: unknown; status: string }> = {};
   if (refs.length > 0) {
@@ -111,7 +120,10 @@ async function conditionScope(
       'SELECT step_id, output, status FROM step_runs WHERE execution_id = $1 AND step_id = ANY($2::text[])',
       [exec.id, refs],
     );
-    for (const r of rows) steps[r.step_id] = { output: r.output ?? null, status: r.status };
+    for (const r of rows) {
+      const decided = unfinished.get(r.step_id)?.status ?? r.status;
+      steps[r.step_id] = { output: decided === r.status ? (r.output ?? null) : null, status: decided };
+    }
   }
   return { input: exec.input, context: exec.context ?? {}, steps };
 }

@@ -19,8 +19,8 @@ import {
 import type { EngineApi, ExecutionStatusChange, StartExecutionInput, ToolStats } from './engine-api.ts';
 import { EngineError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
-import { type Claim, claimIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH, recordIdempotentStart } from './idempotency.ts';
 import { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
+import { type Claim, claimIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH, recordIdempotentStart } from './idempotency.ts';
 import { sweepLeases } from './lease-sweeper.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { quietLogger } from './queue.ts';
@@ -247,7 +247,10 @@ export function createEngine(options: EngineOptions): Engine {
       let claim: Claim | null = null;
       if (key !== undefined) {
         if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-          throw new EngineError('INVALID_INPUT', `idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+          throw new EngineError(
+            'INVALID_INPUT',
+            `idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
+          );
         }
         claim = await claimIdempotencyKey(client, workspaceId, input.planVersionId, key);
         if (!claim.claimed) {

@@ -833,9 +833,7 @@ async function finishOne(
   );
   const goesOn = step.continueOnError === true ? { continueOnError: true } : {};
   return {
-    events: [
-      { type: 'step.failed', stepId: job.s, data: { attempt: call.attempt, error: error.message, ...goesOn } },
-    ],
+    events: [{ type: 'step.failed', stepId: job.s, data: { attempt: call.attempt, error: error.message, ...goesOn } }],
     advances: true,
   };
 }

@@ -146,7 +146,10 @@ builder.mutationFields((t) => {
         const tooLarge = inputSizeErrors(input.input);
         if (tooLarge.length > 0) return { userErrors: tooLarge };
         const idempotencyKey = input.idempotencyKey ?? undefined;
-        if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+        if (
+          idempotencyKey !== undefined &&
+          (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)
+        ) {
           return {
             userErrors: [
               userError(
