@@ -12,6 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinTools } from './builtin-tools.ts';
 import { createEngine, type Engine } from './engine.ts';
+import { diffPlans } from './plan-diff.ts';
 import { inferDependencies } from './plan-graph.ts';
 import type { PlanSpec } from './types.ts';
 import { validatePlanSpec } from './validate-plan.ts';
@@ -235,6 +236,9 @@ describe('validation', () => {
           { id: 'd', tool: 'core.echo', if: 'steps.a.output.total >', input: {} },
           { id: 'e', tool: 'core.echo', if: 'steps.ghost.output == 1', input: {} },
           { id: 'f', tool: 'core.echo', if: 'steps.f.output == 1', input: {} },
+          { id: 'g', tool: 'core.echo', if: 'input.xs.all(x, input.xs.exists(y, y == x))', input: {} },
+          { id: 'h', tool: 'core.echo', if: 'input.name.matches("^(a+)+$")', input: {} },
+          { id: 'i', tool: 'core.echo', if: 'input.xs.exists(x, x > 2) && input.ys.all(y, y != "")', input: {} },
         ],
       },
       tools,
@@ -244,7 +248,19 @@ describe('validation', () => {
       'BAD_CONDITION steps.3.if',
       'UNKNOWN_REFERENCE steps.4.if',
       'STEP_NOT_UPSTREAM steps.5.if',
+      'BAD_CONDITION steps.6.if',
+      'BAD_CONDITION steps.7.if',
     ]);
+  });
+
+  it('diffs if, fallback and continueOnError like any other step field', () => {
+    const before: PlanSpec = { steps: [{ id: 'a', tool: 'core.echo', if: 'input.n > 1' }] };
+    const after: PlanSpec = {
+      steps: [
+        { id: 'a', tool: 'core.echo', if: 'input.n > 2', continueOnError: true, fallback: { tool: 'core.echo' } },
+      ],
+    };
+    expect(diffPlans(before, after).changedFields).toEqual({ a: ['continueOnError', 'fallback', 'if'] });
   });
 
   it('counts the steps an if reads as dependencies (cycles included)', () => {

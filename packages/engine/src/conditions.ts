@@ -18,6 +18,8 @@ function compile(expression: string): { fn: Compiled; steps: string[] } {
   const hit = compiled.get(expression);
   if (hit !== undefined) return hit;
   const fn = parse(expression);
+  const unbounded = unboundedWork(fn.ast, false);
+  if (unbounded !== null) throw new Error(unbounded);
   const entry = { fn, steps: [...stepsIn(fn.ast)] };
   compiled.set(expression, entry);
   return entry;
@@ -33,6 +35,27 @@ function stepsIn(node: ASTNode, found = new Set<string>()): Set<string> {
   }
   visitChildren(node, (child) => stepsIn(child, found));
   return found;
+}
+
+/** CEL's comprehension macros: each iterates over a list or map. */
+const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
+
+/**
+ * Work an expression could make unbounded, refused up front: conditions run under the execution's
+ * lock, and plans come from tenants. Nested comprehensions multiply (n^k iterations over a large
+ * input); `matches` takes a tenant's regular expression (catastrophic backtracking). A single
+ * comprehension is bounded by the input's size limit.
+ */
+function unboundedWork(node: ASTNode, inComprehension: boolean): string | null {
+  const name = node.op === 'call' || node.op === 'rcall' ? node.args[0] : null;
+  if (name === 'matches') return 'matches() is not available in conditions';
+  const iterates = name !== null && COMPREHENSIONS.has(name);
+  if (iterates && inComprehension) return `${name}() inside another comprehension is not available in conditions`;
+  let problem: string | null = null;
+  visitChildren(node, (child) => {
+    problem ??= unboundedWork(child, inComprehension || iterates);
+  });
+  return problem;
 }
 
 function visitChildren(node: ASTNode, visit: (child: ASTNode) => void): void {
