@@ -188,7 +188,7 @@ describe('fallbacks and continueOnError', () => {
     expect(rows.every((r) => r.fell_back)).toBe(true);
   });
 
-  it('fails the step when its fallback fails too', async () => {
+  it('fails the step when its fallback fails too; a retry tries the step itself first again', async () => {
     const done = await run({
       steps: [
         {
@@ -201,6 +201,19 @@ describe('fallbacks and continueOnError', () => {
     });
     expect(done.status).toBe('FAILED');
     expect(done.steps.a).toMatchObject({ status: 'FAILED', attempts: 2, error: 'fallback broke too' });
+
+    const retried = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (client) =>
+      engine.retryExecution(client, ws.workspaceId, done.id, { userId: ws.userId, role: 'ADMIN' }),
+    );
+    expect(retried.ok).toBe(true);
+    await waitForExecution(db.pools, ws.workspaceId, done.id, ['FAILED']);
+    const { rows } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (client) =>
+      client.query<{ error: string }>(
+        `SELECT error FROM step_attempts WHERE execution_id = $1 AND step_id = 'a' ORDER BY attempt`,
+        [done.id],
+      ),
+    );
+    expect(rows.map((r) => r.error)).toEqual(['first', 'fallback broke too', 'first', 'fallback broke too']);
   });
 
   it('goes on past a step with continueOnError: dependents read null, the run SUCCEEDS, the failure is in the events', async () => {
