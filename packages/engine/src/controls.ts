@@ -186,7 +186,7 @@ export async function retry(
   // The failed steps, and the steps the failure stopped before they started (CANCELLED), run again.
   const { rows } = await client.query<{ step_id: string }>(
     `UPDATE step_runs SET status = 'PENDING', error = NULL, finished_at = NULL, attempt_base = attempts,
-            compensation_error = NULL
+            compensation_error = NULL, fell_back = false
       WHERE execution_id = $1 AND status IN ('FAILED', 'CANCELLED') RETURNING step_id`,
     [executionId],
   );

@@ -30,6 +30,11 @@ export interface StartExecutionInput {
    * trace continues it. Without it, the run's span is a child of whatever span is active.
    */
   traceParent?: string | null;
+  /**
+   * The same key for the same plan within 24 h answers the first execution (`reused: true`) and
+   * starts nothing (idempotency.ts). At most `MAX_IDEMPOTENCY_KEY_LENGTH` characters.
+   */
+  idempotencyKey?: string;
 }
 
 /** @public Per-tool statistics from recorded step attempts. */
@@ -62,7 +67,7 @@ export interface EngineApi {
     client: TenantClient,
     workspaceId: string,
     input: StartExecutionInput,
-  ): Promise<{ executionId: string }>;
+  ): Promise<{ executionId: string; reused: boolean }>;
   pauseExecution(client: TenantClient, workspaceId: string, executionId: string, actor: Actor): Promise<ControlResult>;
   resumeExecution(client: TenantClient, workspaceId: string, executionId: string, actor: Actor): Promise<ControlResult>;
   cancelExecution(client: TenantClient, workspaceId: string, executionId: string, actor: Actor): Promise<ControlResult>;

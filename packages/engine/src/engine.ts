@@ -20,6 +20,7 @@ import type { EngineApi, ExecutionStatusChange, StartExecutionInput, ToolStats }
 import { EngineError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
 import { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
+import { type Claim, claimIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH, recordIdempotentStart } from './idempotency.ts';
 import { sweepLeases } from './lease-sweeper.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { type MapItemJob, runMapItemJob } from './map-step.ts';
@@ -252,6 +253,21 @@ export function createEngine(options: EngineOptions): Engine {
         );
       }
       const plan = rt.plans.remember(workspaceId, input.planVersionId, spec);
+      const key = input.idempotencyKey;
+      let claim: Claim | null = null;
+      if (key !== undefined) {
+        if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+          throw new EngineError(
+            'INVALID_INPUT',
+            `idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
+          );
+        }
+        claim = await claimIdempotencyKey(client, workspaceId, input.planVersionId, key);
+        if (!claim.claimed) {
+          if (claim.executionId === null) throw notFound();
+          return { executionId: claim.executionId, reused: true };
+        }
+      }
       const started = startExecutionSpan(
         { 'weft.workspace.id': workspaceId, 'weft.plan_version.id': input.planVersionId },
         input.traceParent,
@@ -266,7 +282,10 @@ export function createEngine(options: EngineOptions): Engine {
         traceParent: started.trace.traceParent,
       }).finally(() => started.span.end());
       if (exec === null) throw notFound();
-      return { executionId: exec.id };
+      if (claim?.claimed === true && key !== undefined) {
+        await recordIdempotentStart(client, workspaceId, claim.planId, key, exec.id);
+      }
+      return { executionId: exec.id, reused: false };
     },
 
     pauseExecution: (client, _ws, executionId, actor) => pause(rt, client, executionId, actor),

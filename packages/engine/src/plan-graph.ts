@@ -1,8 +1,9 @@
+import { conditionSteps } from './conditions.ts';
 import { referencedSteps } from './templates.ts';
 import type { PlanSpec, StepSpec } from './types.ts';
 
 /**
- * @public Each step's direct dependencies: steps its `input` references plus its `after` list.
+ * @public Each step's direct dependencies: steps its `input` and its `if` reference, plus its `after` list.
  * Ids that do not exist in the plan are kept (validation reports them).
  */
 export function inferDependencies(spec: Pick<PlanSpec, 'steps'>): Map<string, string[]> {
@@ -16,6 +17,9 @@ export function stepDependencies(step: StepSpec): string[] {
     ...(step.after ?? []),
     ...referencedSteps(step.input ?? {}),
     ...referencedSteps(step.over ?? ''),
+    ...conditionSteps(step.if),
+    // A fallback's input is resolved when its step runs: what it reads must have run before.
+    ...referencedSteps(step.fallback?.input ?? {}),
   ]);
   set.delete(step.id);
   return [...set];

@@ -83,6 +83,25 @@ export const planSpecJsonSchema = {
         approvers: { type: 'array', items: { $ref: '#/$defs/role' }, uniqueItems: true },
         message: { type: 'string', maxLength: 2000 },
         expiresInMs: { type: 'integer', minimum: 1 },
+        if: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 2000,
+          description:
+            'CEL expression over input, steps and context (e.g. "steps.check.output.total > 100"); false: the step is SKIPPED. A step without one is SKIPPED when a dependency was.',
+        },
+        fallback: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['tool'],
+          description: "Tool steps: runs once the step's attempts are exhausted; its output becomes the step's output.",
+          properties: { tool: { $ref: '#/$defs/toolRef' }, input: { type: 'object' } },
+        },
+        continueOnError: {
+          type: 'boolean',
+          default: false,
+          description: 'Tool steps: a step that still fails is FAILED but the run goes on; its dependents read null.',
+        },
       },
     },
   },

@@ -4,6 +4,7 @@
  * a new fencing token per step and queues its job in the same transaction, or, for a finishing
  * worker with a free slot, begins the step right there for that worker to run (run-ahead.ts).
  */
+import { failsRun, holdsBack, settleBranches } from './branching.ts';
 import { isComposite } from './composite-steps.ts';
 import { beginAhead, type RunAheadOffer } from './run-ahead.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
@@ -61,8 +62,9 @@ export async function advance(
   // Only unfinished rows are read: a step without one here has SUCCEEDED (every step has a row).
   // `known`: the caller read them under the execution lock already.
   const open = known ?? (await readOpenSteps(client, exec.id));
-  const unfinished = new Map(open.map((r) => [r.step_id, r]));
-  const events: NewEvent[] = [];
+  const unfinished = new Map(open.map((r) => [r.step_id, { ...r }]));
+  // Conditions first (branching.ts): a step switched off here is SKIPPED before anything is dispatched.
+  const events: NewEvent[] = await settleBranches(client, exec, plan, unfinished);
   let ahead: RunBegin[] = [];
   let aheadWrites: WritesWithAppend | undefined;
   let running = 0;
@@ -71,11 +73,11 @@ export async function advance(
   let holding = 0;
   let reopen = false;
   let failed: { step_id: string; error: string | null } | undefined;
-  for (const run of open) {
+  for (const run of unfinished.values()) {
     if (run.status === 'RUNNING') running++;
     else if (run.status === 'WAITING_APPROVAL') waiting++;
     else if (run.status === 'WAITING') holding++;
-    else if ((run.status === 'FAILED' || run.status === 'CANCELLED') && failed === undefined) failed = run;
+    else if (failsRun(plan, run) && failed === undefined) failed = run;
   }
 
   if (failed === undefined) {
@@ -85,7 +87,7 @@ export async function advance(
     let slots = plan.concurrency - running;
     for (const id of plan.order) {
       if (unfinished.get(id)?.status !== 'PENDING') continue;
-      if (!(plan.deps.get(id) ?? []).every((d) => !unfinished.has(d))) continue;
+      if ((plan.deps.get(id) ?? []).some((d) => holdsBack(plan, unfinished.get(d)))) continue;
       if (plan.steps.get(id)?.type === 'approval') approvals.push(id);
       else if (isComposite(plan.steps.get(id))) composites.push(id);
       else if (slots > 0) {

@@ -26,14 +26,17 @@ export interface StartRow {
   parent?: { executionId: string; stepId: string; item: number | null; depth: number };
 }
 
-/** Steps to dispatch with the start: those without dependencies, up to `concurrency`; null if a gate (or a plan/map step) is among them. */
+/**
+ * Steps to dispatch with the start: those without dependencies, up to `concurrency`; null if a gate,
+ * a plan/map step or a condition (`if`, decided by `advance`) is among them.
+ */
 function readyAtStart(plan: LoadedPlan): string[] | null {
   const ready: string[] = [];
   for (const id of plan.order) {
     if ((plan.deps.get(id) ?? []).length > 0) continue;
     const step = plan.steps.get(id);
-    // Gates and steps that start other runs are opened by `advance`.
-    if (step?.type === 'approval' || isComposite(step)) return null;
+    // Gates, steps that start other runs and conditions are opened by `advance`.
+    if (step?.type === 'approval' || isComposite(step) || step?.if !== undefined) return null;
     if (ready.length < plan.concurrency) ready.push(id);
   }
   return ready;

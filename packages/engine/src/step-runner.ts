@@ -6,6 +6,7 @@
  * begin the next step for the same slot (run-ahead.ts): the job then runs it too, without a begin.
  */
 import { EngineError } from './errors.ts';
+import { beginFallback, fallbackStep } from './fallback.ts';
 import { mockFromSchema } from './mock-output.ts';
 import { takeToken } from './rate-limits.ts';
 import { acquireLocks, lockHolder, releaseLocks } from './resource-locks.ts';
@@ -88,6 +89,8 @@ interface LockedStep {
   attempts: number;
   attempt_base: number;
   waiting_reason: string | null;
+  /** The step's attempts were exhausted and this dispatch runs its fallback. */
+  fell_back: boolean;
   exec_status: ExecutionRow['status'];
   /** The execution as read (not locked) with the step row. */
   exec: ExecutionRow;
@@ -104,7 +107,8 @@ interface LockedStep {
 export function beginOpening(executionId: string, jobs: StepJob[]): OpeningQuery {
   return {
     text: `WITH s AS (
-         SELECT s.step_id, s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status,
+         SELECT s.step_id, s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, s.fell_back,
+                e.status AS exec_status,
                 json_build_object('workspace_id', e.workspace_id, 'id', e.id, 'plan_id', e.plan_id,
                   'plan_version_id', e.plan_version_id, 'status', e.status, 'mode', e.mode, 'input', e.input,
                   'context', e.context, 'last_seq', e.last_seq, 'trace_parent', e.trace_parent) AS exec
@@ -254,8 +258,10 @@ async function begin(
     compensated_at: null,
   };
   const plan = await rt.plans.load(client, exec.workspace_id, exec.plan_version_id);
-  const step = plan.steps.get(job.s);
-  if (step === undefined) return { kind: 'skip' };
+  const planned = plan.steps.get(job.s);
+  if (planned === undefined) return { kind: 'skip' };
+  const fellBack = locked.fell_back && planned.fallback !== undefined;
+  const step = fellBack ? fallbackStep(planned) : planned;
   const tool = step.tool === undefined ? null : await rt.registry.resolve(job.w, step.tool);
   if (tool === null) {
     await failNow(rt, client, job, new EngineError('TOOL_NOT_FOUND', `tool "${step.tool}" is not available`));
@@ -329,7 +335,12 @@ async function begin(
   return {
     kind: 'run',
     step,
-    started: { type: 'step.started', stepId: job.s, data: { attempt, tool: toolRef, worker: rt.workerId } },
+    ...(fellBack ? { fellBack: true } : {}),
+    started: {
+      type: 'step.started',
+      stepId: job.s,
+      data: { attempt, tool: toolRef, worker: rt.workerId, ...(fellBack ? { fallback: true } : {}) },
+    },
     traceParent: exec.trace_parent ?? null,
     call: {
       workspaceId: job.w,
@@ -666,7 +677,7 @@ function plainSuccess(rt: Runtime, item: { begun: RunBegin; outcome: CallOutcome
     event: {
       type: 'step.succeeded',
       stepId: call.stepId,
-      data: { attempt: call.attempt, durationMs: Math.round(outcome.durationMs), output },
+      data: { attempt: call.attempt, durationMs: Math.round(outcome.durationMs), output, ...fellBackData(item.begun) },
     },
   };
 }
@@ -709,6 +720,11 @@ function successWrites(items: Succeeded[]): WritesWithAppend {
       items.map((i) => i.fence),
     ],
   };
+}
+
+/** What a success's event adds when its attempt ran the step's fallback. */
+function fellBackData(begun: RunBegin): { fellBack?: true } {
+  return begun.fellBack === true ? { fellBack: true } : {};
 }
 
 /** The job a begun attempt answers to (its fence is the dispatch it began under). */
@@ -767,7 +783,7 @@ async function finishOne(
         {
           type: 'step.succeeded',
           stepId: job.s,
-          data: { attempt: call.attempt, durationMs: Math.round(outcome.durationMs), output },
+          data: { attempt: call.attempt, durationMs: Math.round(outcome.durationMs), output, ...fellBackData(begun) },
         },
       ],
       advances: true,
@@ -802,13 +818,22 @@ async function finishOne(
       advances: false,
     };
   }
+  const falling = await beginFallback(client, job, step, begun.fellBack === true, {
+    attempt: call.attempt,
+    error: error.message,
+  });
+  if (falling !== null) {
+    const fence = await bumpFence(client, job, { spendAttempt: true, runAt: null, error: error.message });
+    return { events: [falling], after: (exec) => requeueAfter(rt, client, job, fence, exec, null), advances: false };
+  }
   await client.query(
     `UPDATE step_runs SET status = 'FAILED', error = $3, finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
       WHERE execution_id = $1 AND step_id = $2`,
     [job.e, job.s, error.message],
   );
+  const goesOn = step.continueOnError === true ? { continueOnError: true } : {};
   return {
-    events: [{ type: 'step.failed', stepId: job.s, data: { attempt: call.attempt, error: error.message } }],
+    events: [{ type: 'step.failed', stepId: job.s, data: { attempt: call.attempt, error: error.message, ...goesOn } }],
     advances: true,
   };
 }

@@ -29,6 +29,8 @@ export interface RunBegin {
   call: ToolCall;
   step: StepSpec;
   traceParent: string | null;
+  /** This attempt runs the step's `fallback` (fallback.ts); `step` is then the fallback's view of it. */
+  fellBack?: boolean;
 }
 
 export type CallOutcome =

@@ -35,6 +35,15 @@ export interface StepSpec {
   message?: string;
   /** Approval steps: the request expires (step fails) after this long. */
   expiresInMs?: number;
+  /**
+   * A CEL expression over `input`, `steps` and `context`; false: the step is SKIPPED. A step without
+   * one is SKIPPED when a dependency was (conditions.ts, branching.ts).
+   */
+  if?: string;
+  /** Tool steps: runs instead once the step's attempts are exhausted; its output becomes the step's. */
+  fallback?: { tool: string; input?: Record<string, unknown> };
+  /** Tool steps: a step that still fails is FAILED but the run goes on; dependents read `null`. */
+  continueOnError?: boolean;
 }
 
 /** @public A plan version's document. */

@@ -1,6 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import * as ajvFormats from 'ajv-formats';
 import { compositeIssues } from './composite-steps.ts';
+import { conditionIssues } from './condition-issues.ts';
 import { PlanIssueCode } from './errors.ts';
 import { findCycle, inferDependencies, upstreamOf } from './plan-graph.ts';
 import { planSpecJsonSchema } from './plan-schema.ts';
@@ -101,6 +102,12 @@ export function validatePlanSpec(
     const inMap = step.type === 'map';
     issues.push(...referenceIssues(step.input, [...at, 'input'], index, (id) => id !== step.id, step.id, inMap));
     issues.push(...referenceIssues(step.over, [...at, 'over'], index, (id) => id !== step.id, step.id));
+    issues.push(...conditionIssues(step, at, index));
+    if (step.fallback !== undefined) {
+      issues.push(
+        ...referenceIssues(step.fallback.input, [...at, 'fallback', 'input'], index, (id) => id !== step.id, step.id),
+      );
+    }
     if (step.compensate !== undefined) {
       const upstream = upstreamOf(step.id, deps);
       issues.push(
@@ -134,6 +141,17 @@ function stepToolIssues(step: StepSpec, at: string[], tools: readonly ToolDefini
     if (step.tool === undefined) {
       issues.push({ code: PlanIssueCode.MISSING_TOOL, path: [...at, 'tool'], message: 'a tool step needs "tool"' });
     } else issues.push(...toolIssues(step.tool, step.input ?? {}, [...at, 'tool'], [...at, 'input'], tools));
+  }
+  if (step.fallback !== undefined && !isApproval) {
+    issues.push(
+      ...toolIssues(
+        step.fallback.tool,
+        step.fallback.input ?? {},
+        [...at, 'fallback', 'tool'],
+        [...at, 'fallback', 'input'],
+        tools,
+      ),
+    );
   }
   if (step.compensate !== undefined) {
     issues.push(

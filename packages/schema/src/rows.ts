@@ -60,6 +60,7 @@ export interface StepRunRow {
   output: unknown;
   error: string | null;
   cacheHit: boolean;
+  fellBack: boolean;
   startedAt: Date | null;
   finishedAt: Date | null;
 }

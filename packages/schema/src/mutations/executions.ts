@@ -1,4 +1,4 @@
-import { type Actor, type ControlResult, EngineError } from '@weft/engine';
+import { type Actor, type ControlResult, EngineError, MAX_IDEMPOTENCY_KEY_LENGTH } from '@weft/engine';
 import type pg from 'pg';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { writeAudit } from '../audit.ts';
@@ -145,6 +145,21 @@ builder.mutationFields((t) => {
         const actor = await actorIn(ctx, workspaceId);
         const tooLarge = inputSizeErrors(input.input);
         if (tooLarge.length > 0) return { userErrors: tooLarge };
+        const idempotencyKey = input.idempotencyKey ?? undefined;
+        if (
+          idempotencyKey !== undefined &&
+          (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)
+        ) {
+          return {
+            userErrors: [
+              userError(
+                SchemaErrorCode.INVALID_INPUT,
+                ['idempotencyKey'],
+                `An idempotency key has 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters.`,
+              ),
+            ],
+          };
+        }
         const mode = input.mode ?? 'LIVE';
         return inTenant(ctx, workspaceId, async (client) => {
           const version = await planVersionOf(client, planId, input.version);
@@ -152,13 +167,15 @@ builder.mutationFields((t) => {
           // The engine checks the version against today's tools; a refusal must leave nothing behind.
           await client.query('SAVEPOINT start_execution');
           let executionId: string;
+          let reused: boolean;
           try {
-            ({ executionId } = await engine.startExecution(client, workspaceId, {
+            ({ executionId, reused } = await engine.startExecution(client, workspaceId, {
               planVersionId: version.id,
               input: input.input ?? null,
               mode,
               actor,
               traceParent: ctx.traceParent,
+              ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
             }));
           } catch (error) {
             if (!(error instanceof EngineError) || error.code !== 'INVALID_PLAN') throw error;
@@ -186,6 +203,7 @@ builder.mutationFields((t) => {
               mode,
               plan: encodeTenantId('Plan', workspaceId, planId),
               version: version.number,
+              ...(idempotencyKey === undefined ? {} : { idempotencyKey, reused }),
             },
           });
           return { execution, userErrors: [] };

@@ -105,6 +105,11 @@ export const StartExecutionInput = builder.inputType('StartExecutionInput', {
     version: t.int({ required: false, description: 'Defaults to the latest version.' }),
     input: t.field({ type: 'JSON', required: false }),
     mode: t.field({ type: ExecutionModeEnum, required: false, description: 'Defaults to LIVE.' }),
+    idempotencyKey: t.string({
+      required: false,
+      description:
+        'At most 200 characters. The same key for the same plan within 24 h returns the first execution and starts nothing.',
+    }),
   }),
 });
 export const ExecutionIdInput = builder.inputType('ExecutionIdInput', {

@@ -20,6 +20,9 @@ export const StepRunRef = builder.objectRef<StepRunRow>('StepRun').implement({
     output: t.field({ type: 'JSON', nullable: true, resolve: (s) => s.output }),
     error: t.exposeString('error', { nullable: true }),
     cacheHit: t.exposeBoolean('cacheHit'),
+    fellBack: t.exposeBoolean('fellBack', {
+      description: "The step's attempts were exhausted and its `fallback` tool produced its output.",
+    }),
     startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.startedAt }),
     finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.finishedAt }),
   }),
@@ -35,7 +38,8 @@ export const ExecutionEventRef = builder.objectRef<EventRow>('ExecutionEvent').i
   }),
 });
 
-const STEP_COLUMNS = 'execution_id, step_id, status, attempts, output, error, cache_hit, started_at, finished_at';
+const STEP_COLUMNS =
+  'execution_id, step_id, status, attempts, output, error, cache_hit, fell_back, started_at, finished_at';
 
 builder.objectFields(ExecutionRef, (t) => ({
   status: t.field({ type: ExecutionStatusEnum, resolve: (e) => e.status }),

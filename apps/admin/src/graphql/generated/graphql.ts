@@ -181,6 +181,8 @@ export type StartAbExecutionInput = {
 };
 
 export type StartExecutionInput = {
+  /** At most 200 characters. The same key for the same plan within 24 h returns the first execution and starts nothing. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input?: InputMaybe<Scalars['JSON']['input']>;
   /** Defaults to LIVE. */
   mode?: InputMaybe<ExecutionMode>;
