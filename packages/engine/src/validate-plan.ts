@@ -142,7 +142,7 @@ function stepToolIssues(step: StepSpec, at: string[], tools: readonly ToolDefini
       issues.push({ code: PlanIssueCode.MISSING_TOOL, path: [...at, 'tool'], message: 'a tool step needs "tool"' });
     } else issues.push(...toolIssues(step.tool, step.input ?? {}, [...at, 'tool'], [...at, 'input'], tools));
   }
-  if (step.fallback !== undefined && !isApproval) {
+  if (step.fallback !== undefined && kind === 'tool') {
     issues.push(
       ...toolIssues(
         step.fallback.tool,
