@@ -1,8 +1,10 @@
+import { parkedTemplated } from './parked-plan.ts';
 import { referencedSteps } from './templates.ts';
 import type { PlanSpec, StepSpec } from './types.ts';
 
 /**
- * @public Each step's direct dependencies: steps its `input` references plus its `after` list.
+ * @public Each step's direct dependencies: steps its `input` (and a sleep's `until`, a wait's
+ * `match`) references plus its `after` list.
  * Ids that do not exist in the plan are kept (validation reports them).
  */
 export function inferDependencies(spec: Pick<PlanSpec, 'steps'>): Map<string, string[]> {
@@ -12,7 +14,11 @@ export function inferDependencies(spec: Pick<PlanSpec, 'steps'>): Map<string, st
 }
 
 export function stepDependencies(step: StepSpec): string[] {
-  const set = new Set<string>([...(step.after ?? []), ...referencedSteps(step.input ?? {})]);
+  const set = new Set<string>([
+    ...(step.after ?? []),
+    ...referencedSteps(step.input ?? {}),
+    ...referencedSteps(parkedTemplated(step)),
+  ]);
   set.delete(step.id);
   return [...set];
 }

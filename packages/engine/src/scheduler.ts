@@ -4,6 +4,7 @@
  * a new fencing token per step and queues its job in the same transaction, or, for a finishing
  * worker with a free slot, begins the step right there for that worker to run (run-ahead.ts).
  */
+import { closeParked, isParkedStep, parkSteps } from './parked-steps.ts';
 import { beginAhead, type RunAheadOffer } from './run-ahead.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import {
@@ -25,6 +26,8 @@ export const Task = {
   step: 'weft.step',
   compensate: 'weft.compensate',
   approvalExpire: 'weft.approval-expire',
+  /** A parked step's due time: a sleep ends, a wait times out (parked-steps.ts). */
+  wake: 'weft.wake',
 } as const;
 
 export interface StepJob {
@@ -60,11 +63,15 @@ export async function advance(
   const events: NewEvent[] = [];
   let ahead: RunBegin[] = [];
   let aheadWrites: WritesWithAppend | undefined;
+  // running: steps holding a slot of the plan's concurrency (dispatched or begun); parked: sleeps
+  // and waits, which hold none but keep the run RUNNING; waiting: approval gates.
   let running = 0;
+  let parked = 0;
   let waiting = 0;
   let failed: { step_id: string; error: string | null } | undefined;
   for (const run of open) {
-    if (run.status === 'RUNNING') running++;
+    if (run.status === 'RUNNING' || run.status === 'QUEUED') running++;
+    else if (run.status === 'WAITING') parked++;
     else if (run.status === 'WAITING_APPROVAL') waiting++;
     else if ((run.status === 'FAILED' || run.status === 'CANCELLED') && failed === undefined) failed = run;
   }
@@ -72,11 +79,13 @@ export async function advance(
   if (failed === undefined) {
     const ready: string[] = [];
     const approvals: string[] = [];
+    const parks: string[] = [];
     let slots = plan.concurrency - running;
     for (const id of plan.order) {
       if (unfinished.get(id)?.status !== 'PENDING') continue;
       if (!(plan.deps.get(id) ?? []).every((d) => !unfinished.has(d))) continue;
       if (plan.steps.get(id)?.type === 'approval') approvals.push(id);
+      else if (isParkedStep(plan, id)) parks.push(id);
       else if (slots > 0) {
         ready.push(id);
         slots--;
@@ -103,7 +112,7 @@ export async function advance(
         named(
           'weft-dispatch',
           `WITH d AS (
-           UPDATE step_runs SET status = 'RUNNING', fence = fence + 1, waiting_reason = NULL
+           UPDATE step_runs SET status = 'QUEUED', fence = fence + 1, waiting_reason = NULL
             WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'PENDING'
             RETURNING step_id, fence
          ), leases AS (
@@ -121,9 +130,13 @@ export async function advance(
       await openApproval(client, exec, plan, id, events);
       waiting++;
     }
+    const parking = await parkSteps(client, exec, plan, parks, events);
+    parked += parking.parked;
+    failed = parking.failed;
   }
+  if (failed !== undefined && parked > 0) parked -= await closeParkedAfterFailure(client, exec, plan, open, events);
 
-  if (running === 0 && waiting === 0) {
+  if (running === 0 && waiting === 0 && parked === 0) {
     if (failed !== undefined) {
       const error = `step "${failed.step_id}" failed: ${failed.error ?? 'unknown error'}`;
       await setExecutionStatus(client, exec, 'FAILED', { error, finished: true });
@@ -134,7 +147,7 @@ export async function advance(
       events.push({ type: 'execution.succeeded', data: { output } });
     }
   } else {
-    const next = running === 0 ? 'WAITING_APPROVAL' : 'RUNNING';
+    const next = running === 0 && parked === 0 ? 'WAITING_APPROVAL' : 'RUNNING';
     if (next !== exec.status) await setExecutionStatus(client, exec, next);
   }
   if (appendedAt === undefined) await appendEvents(client, exec.workspace_id, exec.id, events, aheadWrites);
@@ -143,6 +156,28 @@ export async function advance(
     await appendEventsAtCommit(client, at, events, aheadWrites);
   }
   return ahead;
+}
+
+/**
+ * A failed step ends the run once nothing runs; parked steps would keep it open for as long as they
+ * wait, so they are cancelled now (`retryExecution` parks them again). Returns how many.
+ */
+async function closeParkedAfterFailure(
+  client: TenantClient,
+  exec: ExecutionRow,
+  plan: LoadedPlan,
+  open: OpenStep[],
+  events: NewEvent[],
+): Promise<number> {
+  const { rows } = await client.query<{ step_id: string }>(
+    `UPDATE step_runs SET status = 'CANCELLED', finished_at = now()
+      WHERE execution_id = $1 AND status = 'WAITING' AND step_id = ANY($2::text[]) RETURNING step_id`,
+    [exec.id, open.filter((r) => r.status === 'WAITING' && isParkedStep(plan, r.step_id)).map((r) => r.step_id)],
+  );
+  const ids = rows.map((r) => r.step_id);
+  await closeParked(client, exec.id, ids);
+  for (const stepId of ids) events.push({ type: 'step.cancelled', stepId, data: { reason: 'another step failed' } });
+  return ids.length;
 }
 
 /** Outputs of the plan's sink steps (those nothing depends on), by step id. */

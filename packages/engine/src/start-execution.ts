@@ -3,9 +3,11 @@
  * `execution.started` event, the dispatch of the steps that are ready at once (a new fence, a
  * `weft.step` job and a queued lease each, as `advance` would) and the announcements all go in ONE
  * statement. Starting is part of every run's latency and its statements compete with the workers'.
- * A plan whose first steps include an approval gate leaves the dispatch to `advance`, which opens
- * gates.
+ * A plan whose first steps include an approval gate or a sleep/wait leaves the dispatch to
+ * `advance`, which opens gates and parks steps.
  */
+
+import { isParkedStep } from './parked-steps.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import { advance, Task } from './scheduler.ts';
 import { Channel, type ExecutionRow, named } from './store.ts';
@@ -21,12 +23,15 @@ export interface StartRow {
   traceParent: string | null;
 }
 
-/** Steps to dispatch with the start: those without dependencies, up to `concurrency`; null if a gate is among them. */
+/**
+ * Steps to dispatch with the start: those without dependencies, up to `concurrency`; null if a gate
+ * or a sleep/wait is among them (`advance` opens and parks those).
+ */
 function readyAtStart(plan: LoadedPlan): string[] | null {
   const ready: string[] = [];
   for (const id of plan.order) {
     if ((plan.deps.get(id) ?? []).length > 0) continue;
-    if (plan.steps.get(id)?.type === 'approval') return null;
+    if (plan.steps.get(id)?.type === 'approval' || isParkedStep(plan, id)) return null;
     if (ready.length < plan.concurrency) ready.push(id);
   }
   return ready;
@@ -58,7 +63,7 @@ export async function insertAndStart(
        ), runs AS (
          INSERT INTO step_runs (workspace_id, execution_id, step_id, status, fence)
          SELECT e.workspace_id, e.id, s.id,
-                CASE WHEN s.id = ANY($9::text[]) THEN 'RUNNING' ELSE 'PENDING' END,
+                CASE WHEN s.id = ANY($9::text[]) THEN 'QUEUED' ELSE 'PENDING' END,
                 CASE WHEN s.id = ANY($9::text[]) THEN 1 ELSE 0 END
            FROM e, unnest($8::text[]) AS s(id)
        ), ev AS (

@@ -15,7 +15,7 @@ export interface StepSpec {
   id: string;
   /** `name` or `name@range` (semver range of the providing plugin). Required for tool steps. */
   tool?: string;
-  type?: 'tool' | 'approval';
+  type?: 'tool' | 'approval' | 'sleep' | 'wait';
   input?: Record<string, unknown>;
   after?: string[];
   retry?: { maxAttempts: number; backoff?: 'fixed' | 'exponential'; delayMs?: number };
@@ -27,6 +27,14 @@ export interface StepSpec {
   message?: string;
   /** Approval steps: the request expires (step fails) after this long. */
   expiresInMs?: number;
+  /** Sleep steps: how long to sleep (exactly one of `durationMs` and `until`). */
+  durationMs?: number;
+  /** Sleep steps: an ISO date-time to sleep until (templates allowed). */
+  until?: string;
+  /** Wait steps: the name of the event to wait for. */
+  event?: string;
+  /** Wait steps: fields the event's `data` must hold with equal values (values may be templates). */
+  match?: Record<string, unknown>;
 }
 
 /** @public A plan version's document. */
@@ -76,7 +84,9 @@ export type ExecutionMode = 'LIVE' | 'DRY_RUN';
 /** @public Every state of a step run. */
 export const STEP_STATUSES = [
   'PENDING',
+  'QUEUED',
   'RUNNING',
+  'WAITING',
   'SUCCEEDED',
   'FAILED',
   'SKIPPED',

@@ -1,6 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import * as ajvFormats from 'ajv-formats';
 import { PlanIssueCode } from './errors.ts';
+import { coreSleepIssue, parkedFieldIssues, parkedKind, parkedTemplated } from './parked-plan.ts';
 import { findCycle, inferDependencies, upstreamOf } from './plan-graph.ts';
 import { planSpecJsonSchema } from './plan-schema.ts';
 import { planSizeIssues } from './size-limits.ts';
@@ -94,8 +95,16 @@ export function validatePlanSpec(
         });
       }
     });
-    issues.push(...stepToolIssues(step, at, tools));
+    issues.push(...parkedFieldIssues(step, at));
+    const capped = coreSleepIssue(step, at);
+    const toolProblems = stepToolIssues(step, at, tools);
+    // The cap's own message (pointing at type "sleep") replaces the tool schema's generic one.
+    if (capped === null) issues.push(...toolProblems);
+    else issues.push(capped, ...toolProblems.filter((p) => p.path.join('/') !== capped.path.join('/')));
     issues.push(...referenceIssues(step.input, [...at, 'input'], index, (id) => id !== step.id, step.id));
+    for (const [field, value] of Object.entries(parkedTemplated(step))) {
+      issues.push(...referenceIssues(value, [...at, field], index, (id) => id !== step.id, step.id));
+    }
     if (step.compensate !== undefined) {
       const upstream = upstreamOf(step.id, deps);
       issues.push(
@@ -125,7 +134,7 @@ export function validatePlanSpec(
 function stepToolIssues(step: StepSpec, at: string[], tools: readonly ToolDefinition[]): PlanIssue[] {
   const issues: PlanIssue[] = [];
   const isApproval = step.type === 'approval';
-  if (!isApproval) {
+  if (!isApproval && parkedKind(step) === null) {
     if (step.tool === undefined) {
       issues.push({ code: PlanIssueCode.MISSING_TOOL, path: [...at, 'tool'], message: 'a tool step needs "tool"' });
     } else issues.push(...toolIssues(step.tool, step.input ?? {}, [...at, 'tool'], [...at, 'input'], tools));
