@@ -220,18 +220,18 @@ export async function wakeParked(rt: Runtime, client: TenantClient, job: WakeJob
   if (exec === null) return;
   const row = await lockParked(client, job.e, job.s);
   if (row === null || row.status !== 'WAITING' || row.fence !== job.f || row.kind === null) return;
+  const plan = await rt.plans.load(client, exec.workspace_id, exec.plan_version_id);
   let event: NewEvent;
   if (row.kind === 'sleep') {
     const sleptMs = Math.max(0, Date.now() - (row.began_at?.getTime() ?? Date.now()));
     event = await endWait(client, exec, job.s, { output: { sleptMs } });
   } else if (exec.mode === 'DRY_RUN') {
-    const plan = await rt.plans.load(client, exec.workspace_id, exec.plan_version_id);
     const mocks = plan.spec.mocks ?? {};
     event = await endWait(client, exec, job.s, { output: Object.hasOwn(mocks, job.s) ? mocks[job.s] : {} });
     event.data = { ...(event.data as object), mocked: true };
   } else {
-    const waitedMs = (row.due_at?.getTime() ?? 0) - (row.began_at?.getTime() ?? 0);
-    const error = `timed out after ${waitedMs} ms waiting for event "${row.event ?? ''}"`;
+    const timeoutMs = plan.steps.get(job.s)?.timeoutMs ?? 0;
+    const error = `timed out after ${timeoutMs} ms waiting for event "${row.event ?? ''}"`;
     event = await endWait(client, exec, job.s, { error });
     event.data = { ...(event.data as object), timedOut: true };
   }

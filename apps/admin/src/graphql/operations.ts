@@ -179,6 +179,10 @@ export const EXECUTIONS = graphql(`
                 name
               }
             }
+            steps {
+              stepId
+              status
+            }
           }
         }
       }
