@@ -22,7 +22,7 @@ import { EventBus } from './event-bus.ts';
 import { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
 import { sweepLeases } from './lease-sweeper.ts';
 import { type Logger, silentLogger } from './logger.ts';
-import { deliverEvent, type WakeJob, wakeParked } from './parked-steps.ts';
+import { deliverEvent, runWakeJob } from './parked-steps.ts';
 import { quietLogger } from './queue.ts';
 import { RunningSteps } from './running-steps.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
@@ -194,10 +194,7 @@ export function createEngine(options: EngineOptions): Engine {
       const job = payload as ApprovalExpireJob;
       await tenantTx(rt.pools.app, job.w, (client) => expireApproval(rt, client, job), rt.publish);
     },
-    [Task.wake]: async (payload: unknown) => {
-      const job = payload as WakeJob;
-      await tenantTx(rt.pools.app, job.w, (client) => wakeParked(rt, client, job), rt.publish);
-    },
+    [Task.wake]: async (payload: unknown) => runWakeJob(rt, payload),
   };
 
   const engine: Engine = {

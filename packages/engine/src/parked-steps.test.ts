@@ -97,6 +97,25 @@ describe('durable sleep', () => {
     expect(new Date((waitingEvent?.data as { until?: string } | undefined)?.until ?? '').toISOString()).toBe(until);
   });
 
+  it('sleeps of a workspace due in the same tenth of a second share one wake job, and all wake', async () => {
+    const until = new Date(Date.now() + 2500);
+    until.setMilliseconds(500);
+    if (until.getTime() < Date.now() + 1500) until.setTime(until.getTime() + 1000);
+    const ids = await Promise.all(
+      [1, 2, 3].map(() =>
+        start({ steps: [{ id: 'nap', type: 'sleep', until: '{{ input.at }}' }] }, { at: until.toISOString() }),
+      ),
+    );
+    const { rows } = await db.pools.owner.query<{ key: string; n: number; run_at: Date }>(
+      `SELECT j.key, json_array_length(j.payload) AS n, j.run_at FROM graphile_worker._private_jobs j
+         JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+        WHERE t.identifier = 'weft.wake' AND j.key LIKE $1`,
+      [`weft.wake:${ws.workspaceId}:${until.getTime()}`],
+    );
+    expect(rows).toEqual([{ key: `weft.wake:${ws.workspaceId}:${until.getTime()}`, n: 3, run_at: until }]);
+    for (const id of ids) expect((await waitForExecution(db.pools, ws.workspaceId, id)).status).toBe('SUCCEEDED');
+  });
+
   it('a sleep falling due while paused completes then; the next step starts on resume', async () => {
     const id = await start({
       steps: [

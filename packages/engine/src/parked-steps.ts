@@ -12,11 +12,29 @@
 import { type ParkedKind, parkedKind, parseUntil } from './parked-plan.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import { advance, Task } from './scheduler.ts';
-import { appendEvents, type ExecutionRow, enqueue, lockExecution, type NewEvent } from './store.ts';
+import { runTogether } from './statement-batch.ts';
+import {
+  appendEvents,
+  type ExecutionRow,
+  lockExecution,
+  type NewEvent,
+  shareTransaction,
+  type TxClient,
+  tenantTx,
+} from './store.ts';
 import { referencedSteps, resolveTemplates } from './templates.ts';
 import type { StepSpec, TenantClient } from './types.ts';
 
-/** The `weft.wake` job: the step's fence when it parked (a later parking carries another). */
+/**
+ * Wake-ups due in the same bucket of this many ms in one workspace share a job (migration 17,
+ * `weft_enqueue_wake`); the job runs at the bucket's end, so a step wakes at most this much later
+ * than the job poll alone would make it, and never early.
+ */
+const WAKE_BUCKET_MS = 100;
+/** A shared wake job splits its executions into this many transactions run side by side. */
+const WAKE_PARALLEL = 4;
+
+/** One wake-up of a `weft.wake` job: the step's fence when it parked (a later parking carries another). */
 export interface WakeJob {
   w: string;
   e: string;
@@ -61,6 +79,7 @@ export async function parkSteps(
 ): Promise<Parked> {
   const result: Parked = { parked: 0 };
   if (stepIds.length === 0) return result;
+  const wakes = new Map<number, WakeJob[]>();
   const scope = await templateScope(
     client,
     exec,
@@ -111,7 +130,10 @@ export async function parkSteps(
     if (row === undefined) continue; // not PENDING any more (a concurrent dispatcher took it)
     result.parked++;
     if (due !== null) {
-      await enqueue(client, Task.wake, [{ w: exec.workspace_id, e: exec.id, s: stepId, f: row.fence }], due);
+      const bucket = Math.ceil(due.getTime() / WAKE_BUCKET_MS) * WAKE_BUCKET_MS;
+      const list = wakes.get(bucket) ?? [];
+      list.push({ w: exec.workspace_id, e: exec.id, s: stepId, f: row.fence });
+      wakes.set(bucket, list);
     }
     events.push({
       type: 'step.waiting',
@@ -121,6 +143,9 @@ export async function parkSteps(
           ? { kind, until: due }
           : { kind, event: step.event, match, timeoutMs: step.timeoutMs ?? null, until: due },
     });
+  }
+  for (const [bucket, jobs] of wakes) {
+    await client.query('SELECT weft_enqueue_wake($1::json, $2::bigint)', [JSON.stringify(jobs), bucket]);
   }
   return result;
 }
@@ -210,32 +235,73 @@ async function endWait(
 }
 
 /**
- * The `weft.wake` job: a sleep is over (output `{ sleptMs }`), or a wait timed out (the step
- * FAILS, without retry: `retryExecution` waits again). A job of an earlier parking (other fence),
- * or for a step no longer WAITING, does nothing. While the run is paused the step still ends at
- * its time; the next steps start when it is resumed (`advance` dispatches nothing while paused).
+ * The `weft.wake` job (`Task.wake`): the wake-ups of one workspace due in one bucket of time, in
+ * up to `WAKE_PARALLEL` transactions side by side; in each, the executions' statements travel
+ * together (`runTogether`), executions taken in id order.
  */
-export async function wakeParked(rt: Runtime, client: TenantClient, job: WakeJob): Promise<void> {
-  const exec = await lockExecution(client, job.e);
+export async function runWakeJob(rt: Runtime, payload: unknown): Promise<void> {
+  const jobs = (Array.isArray(payload) ? payload : [payload]) as WakeJob[];
+  const first = jobs[0];
+  if (first === undefined) return;
+  const byExecution = new Map<string, WakeJob[]>();
+  for (const job of jobs) byExecution.set(job.e, [...(byExecution.get(job.e) ?? []), job]);
+  const executions = [...byExecution.keys()].sort();
+  const size = Math.ceil(executions.length / WAKE_PARALLEL);
+  const chunks: string[][] = [];
+  for (let i = 0; i < executions.length; i += size) chunks.push(executions.slice(i, i + size));
+  await Promise.all(
+    chunks.map((chunk) =>
+      tenantTx(
+        rt.pools.app,
+        first.w,
+        (client: TxClient) =>
+          runTogether(
+            client,
+            chunk,
+            (batched, executionId) => wakeExecution(rt, batched, executionId, byExecution.get(executionId) ?? []),
+            (batched) => shareTransaction(client, batched),
+          ),
+        rt.publish,
+      ),
+    ),
+  );
+}
+
+/**
+ * Ends the due waits of one execution: a sleep SUCCEEDS with `{ sleptMs }`, a wait that timed out
+ * FAILS (without retry: `retryExecution` waits again). A wake-up of an earlier parking (other
+ * fence), or for a step no longer WAITING, does nothing. While the run is paused the step still
+ * ends at its time; the next steps start when it is resumed (`advance` dispatches nothing while paused).
+ */
+export async function wakeExecution(
+  rt: Runtime,
+  client: TenantClient,
+  executionId: string,
+  jobs: WakeJob[],
+): Promise<void> {
+  const exec = await lockExecution(client, executionId);
   if (exec === null) return;
-  const row = await lockParked(client, job.e, job.s);
-  if (row === null || row.status !== 'WAITING' || row.fence !== job.f || row.kind === null) return;
   const plan = await rt.plans.load(client, exec.workspace_id, exec.plan_version_id);
-  let event: NewEvent;
-  if (row.kind === 'sleep') {
-    const sleptMs = Math.max(0, Date.now() - (row.began_at?.getTime() ?? Date.now()));
-    event = await endWait(client, exec, job.s, { output: { sleptMs } });
-  } else if (exec.mode === 'DRY_RUN') {
-    const mocks = plan.spec.mocks ?? {};
-    event = await endWait(client, exec, job.s, { output: Object.hasOwn(mocks, job.s) ? mocks[job.s] : {} });
-    event.data = { ...(event.data as object), mocked: true };
-  } else {
-    const timeoutMs = plan.steps.get(job.s)?.timeoutMs ?? 0;
-    const error = `timed out after ${timeoutMs} ms waiting for event "${row.event ?? ''}"`;
-    event = await endWait(client, exec, job.s, { error });
-    event.data = { ...(event.data as object), timedOut: true };
+  const events: NewEvent[] = [];
+  for (const job of [...jobs].sort((a, b) => (a.s < b.s ? -1 : 1))) {
+    const row = await lockParked(client, job.e, job.s);
+    if (row === null || row.status !== 'WAITING' || row.fence !== job.f || row.kind === null) continue;
+    if (row.kind === 'sleep') {
+      const sleptMs = Math.max(0, Date.now() - (row.began_at?.getTime() ?? Date.now()));
+      events.push(await endWait(client, exec, job.s, { output: { sleptMs } }));
+    } else if (exec.mode === 'DRY_RUN') {
+      const mocks = plan.spec.mocks ?? {};
+      const event = await endWait(client, exec, job.s, { output: Object.hasOwn(mocks, job.s) ? mocks[job.s] : {} });
+      events.push({ ...event, data: { ...(event.data as object), mocked: true } });
+    } else {
+      const timeoutMs = plan.steps.get(job.s)?.timeoutMs ?? 0;
+      const error = `timed out after ${timeoutMs} ms waiting for event "${row.event ?? ''}"`;
+      const event = await endWait(client, exec, job.s, { error });
+      events.push({ ...event, data: { ...(event.data as object), timedOut: true } });
+    }
   }
-  await appendEvents(client, exec.workspace_id, exec.id, [event]);
+  if (events.length === 0) return;
+  await appendEvents(client, exec.workspace_id, exec.id, events);
   await advance(rt, client, exec);
 }
 
