@@ -38,8 +38,8 @@ const echo: ToolDefinition = {
 const sleepTool: ToolDefinition = {
   name: 'core.sleep',
   version: BUILTIN_VERSION,
-  description:
-    'Waits `ms` milliseconds (at most 60 s: it holds a worker slot; use a `type: "sleep"` step for longer); stops at once on cancel or timeout.',
+  // Unchanged words: the offline planner indexes descriptions. The 60 s cap is in the schema.
+  description: 'Waits `ms` milliseconds; stops at once on cancel or timeout.',
   inputSchema: {
     type: 'object',
     required: ['ms'],
