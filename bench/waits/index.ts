@@ -10,8 +10,8 @@ import { withTenant } from '@weft/db';
 import { createEngine, type PlanSpec } from '@weft/engine';
 import { createPlanVersion, createTestDatabase, createWorkspace } from '@weft/test-utils';
 
-const PARKED = Number(process.env.BENCH_WAITS_PARKED ?? 10_000);
-const DUE_TOGETHER = Number(process.env.BENCH_WAITS_DUE ?? 1000);
+const PARKED = 10_000;
+const DUE_TOGETHER = 1000;
 const IDLE_SECONDS = 10;
 const START_BATCH = 100;
 

@@ -11,7 +11,7 @@
  */
 import { type ParkedKind, parkedKind, parseUntil } from './parked-plan.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
-import { advance, Task } from './scheduler.ts';
+import { advance } from './scheduler.ts';
 import { runTogether } from './statement-batch.ts';
 import {
   appendEvents,
@@ -235,7 +235,7 @@ async function endWait(
 }
 
 /**
- * The `weft.wake` job (`Task.wake`): the wake-ups of one workspace due in one bucket of time, in
+ * The `weft.wake` job (`Task.wake` in scheduler.ts): the wake-ups of one workspace due in one bucket of time, in
  * up to `WAKE_PARALLEL` transactions side by side; in each, the executions' statements travel
  * together (`runTogether`), executions taken in id order.
  */
