@@ -153,6 +153,30 @@ describe('durable sleep', () => {
     expect(later.events.length).toBe(after.events.length);
   });
 
+  it('rollback of a run cancelled while parked compensates what completed before it', async () => {
+    const id = await start({
+      steps: [
+        {
+          id: 'book',
+          tool: 'core.echo',
+          input: { booked: true },
+          compensate: { tool: 'core.echo', input: { undo: true } },
+        },
+        { id: 'nap', type: 'sleep', durationMs: 60_000, after: ['book'] },
+      ],
+    });
+    await waiting(id, 'nap');
+    await inWs((c) => engine.cancelExecution(c, ws.workspaceId, id, admin()));
+    expect(await inWs((c) => engine.rollbackExecution(c, ws.workspaceId, id, admin()))).toEqual({
+      ok: true,
+      status: 'ROLLING_BACK',
+    });
+    const done = await waitForExecution(db.pools, ws.workspaceId, id, ['ROLLED_BACK', 'FAILED']);
+    expect(done.status).toBe('ROLLED_BACK');
+    expect(done.steps.book?.status).toBe('COMPENSATED');
+    expect(done.steps.nap?.status).toBe('CANCELLED');
+  });
+
   it('a dry run does not wait: sleeps end at once, waits answer their mock', async () => {
     const id = await start(
       {

@@ -134,7 +134,7 @@ export async function advance(
     parked += parking.parked;
     failed = parking.failed;
   }
-  if (failed !== undefined && parked > 0) parked -= await closeParkedAfterFailure(client, exec, plan, open, events);
+  if (failed !== undefined && parked > 0) parked -= await closeParkedAfterFailure(client, exec, plan, events);
 
   if (running === 0 && waiting === 0 && parked === 0) {
     if (failed !== undefined) {
@@ -166,13 +166,13 @@ async function closeParkedAfterFailure(
   client: TenantClient,
   exec: ExecutionRow,
   plan: LoadedPlan,
-  open: OpenStep[],
   events: NewEvent[],
 ): Promise<number> {
   const { rows } = await client.query<{ step_id: string }>(
     `UPDATE step_runs SET status = 'CANCELLED', finished_at = now()
       WHERE execution_id = $1 AND status = 'WAITING' AND step_id = ANY($2::text[]) RETURNING step_id`,
-    [exec.id, open.filter((r) => r.status === 'WAITING' && isParkedStep(plan, r.step_id)).map((r) => r.step_id)],
+    // Read again rather than from `open`: steps parked by this very call are WAITING too.
+    [exec.id, plan.order.filter((id) => isParkedStep(plan, id))],
   );
   const ids = rows.map((r) => r.step_id);
   await closeParked(client, exec.id, ids);
