@@ -3,6 +3,7 @@
  * checks its state and either changes it with its event or returns a typed reason (nothing written).
  */
 import type { ControlResult } from './engine-api.ts';
+import { closeParked } from './parked-steps.ts';
 import type { Runtime } from './runtime.ts';
 import { advance, Task } from './scheduler.ts';
 import {
@@ -130,6 +131,7 @@ export async function cancel(
       [executionId, ids],
     );
     await client.query('SELECT weft_lease_drop($1, s, NULL) FROM unnest($2::text[]) AS s', [executionId, ids]);
+    await closeParked(client, executionId, ids);
     // Resource locks stay with their holders: a running tool's finish releases them (its result is
     // rejected), a dead worker's expire with its lease.
   }

@@ -3,6 +3,7 @@
  * state takes a client already inside the caller's tenant transaction (`withTenant`), so the
  * caller's audit row, the state change, its event and the queued job commit together or not at all.
  */
+import type { DeliveredEvent } from './parked-steps.ts';
 import type {
   Actor,
   ExecutionEvent,
@@ -90,6 +91,13 @@ export interface EngineApi {
     approvalId: string,
     decision: { approve: boolean; comment?: string; actor: Actor },
   ): Promise<ControlResult>;
+
+  /**
+   * Resumes, in the caller's tenant transaction, every `wait` step of the workspace parked on an
+   * event named `name` whose `match` fields all equal `data`'s and that began waiting no later than
+   * `sentAt`; each finishes with output `data`. Returns how many were resumed.
+   */
+  deliverEvent(client: TenantClient, event: DeliveredEvent): Promise<{ resumed: number }>;
 
   /** Replays events after `afterSeq` from the database, then tails live, with no gap or duplicate. */
   subscribe(

@@ -24,6 +24,7 @@ import { type Claim, claimIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH, recordIdem
 import { sweepLeases } from './lease-sweeper.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { type MapItemJob, runMapItemJob } from './map-step.ts';
+import { deliverEvent, runWakeJob } from './parked-steps.ts';
 import { quietLogger } from './queue.ts';
 import { RunningSteps } from './running-steps.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
@@ -204,6 +205,7 @@ export function createEngine(options: EngineOptions): Engine {
       await tenantTx(rt.pools.app, job.w, (client) => childDone(rt, client, job), rt.publish);
     },
     [Task.mapItem]: async (payload: unknown) => runMapItemJob(rt, payload as MapItemJob),
+    [Task.wake]: async (payload: unknown) => runWakeJob(rt, payload),
   };
 
   const engine: Engine = {
@@ -294,6 +296,7 @@ export function createEngine(options: EngineOptions): Engine {
     retryExecution: (client, _ws, executionId, actor) => retry(rt, client, executionId, actor),
     rollbackExecution: (client, _ws, executionId, actor) => rollback(rt, client, executionId, actor),
     decideApproval: (client, _ws, approvalId, decision) => decideApproval(rt, client, approvalId, decision),
+    deliverEvent: (client, event) => deliverEvent(rt, client, event),
 
     subscribe(
       workspaceId: string,

@@ -48,7 +48,8 @@ async function recover(rt: Runtime, client: TenantClient, lease: ExpiredLease): 
   );
   const run = rows[0];
   await client.query('SELECT weft_lease_drop($1, $2, $3)', [lease.execution_id, lease.step_id, lease.fence]);
-  if (run === undefined || run.fence !== lease.fence || run.status !== 'RUNNING') return;
+  // QUEUED: a queued lease (its job was never begun); RUNNING: a begun attempt's.
+  if (run === undefined || run.fence !== lease.fence || (run.status !== 'RUNNING' && run.status !== 'QUEUED')) return;
   const hadAttempt = await markLost(rt, client, lease);
   await redispatch(
     rt,

@@ -1,9 +1,11 @@
 import { conditionSteps } from './conditions.ts';
+import { parkedTemplated } from './parked-plan.ts';
 import { referencedSteps } from './templates.ts';
 import type { PlanSpec, StepSpec } from './types.ts';
 
 /**
- * @public Each step's direct dependencies: steps its `input` and its `if` reference, plus its `after` list.
+ * @public Each step's direct dependencies: steps its `input`, its `if`, its map's `over`, its fallback's
+ * input, a sleep's `until` and a wait's `match` reference, plus its `after` list.
  * Ids that do not exist in the plan are kept (validation reports them).
  */
 export function inferDependencies(spec: Pick<PlanSpec, 'steps'>): Map<string, string[]> {
@@ -20,6 +22,7 @@ export function stepDependencies(step: StepSpec): string[] {
     ...conditionSteps(step.if),
     // A fallback's input is resolved when its step runs: what it reads must have run before.
     ...referencedSteps(step.fallback?.input ?? {}),
+    ...referencedSteps(parkedTemplated(step)),
   ]);
   set.delete(step.id);
   return [...set];

@@ -43,7 +43,7 @@ export const planSpecJsonSchema = {
       required: ['id'],
       properties: {
         id: { $ref: '#/$defs/stepId' },
-        type: { enum: ['tool', 'approval', 'plan', 'map'], default: 'tool' },
+        type: { enum: ['tool', 'approval', 'sleep', 'wait', 'plan', 'map'], default: 'tool' },
         tool: { $ref: '#/$defs/toolRef' },
         plan: {
           type: 'string',
@@ -101,6 +101,28 @@ export const planSpecJsonSchema = {
           type: 'boolean',
           default: false,
           description: 'Tool steps: a step that still fails is FAILED but the run goes on; its dependents read null.',
+        },
+        durationMs: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 31_536_000_000,
+          description: 'Sleep steps: how long to sleep, in ms (at most a year). Exactly one of durationMs and until.',
+        },
+        until: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 200,
+          description: 'Sleep steps: an ISO 8601 date-time to sleep until; templates such as "{{ input.at }}" allowed.',
+        },
+        event: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_.:/-]{1,200}$',
+          description: 'Wait steps: the name of the event to wait for (as sendEvent names it).',
+        },
+        match: {
+          type: 'object',
+          maxProperties: 50,
+          description: "Wait steps: fields the event's data must hold with equal values; values may be templates.",
         },
       },
     },

@@ -6,6 +6,7 @@
  */
 import { failsRun, holdsBack, settleBranches } from './branching.ts';
 import { isComposite } from './composite-steps.ts';
+import { closeParked, isParkedStep, parkSteps } from './parked-steps.ts';
 import { beginAhead, type RunAheadOffer } from './run-ahead.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import {
@@ -31,6 +32,8 @@ export const Task = {
   approvalExpire: 'weft.approval-expire',
   childDone: CHILD_DONE_TASK,
   mapItem: 'weft.map-item',
+  /** A parked step's due time: a sleep ends, a wait times out (parked-steps.ts). */
+  wake: 'weft.wake',
 } as const;
 
 export interface StepJob {
@@ -67,16 +70,18 @@ export async function advance(
   const events: NewEvent[] = await settleBranches(client, exec, plan, unfinished);
   let ahead: RunBegin[] = [];
   let aheadWrites: WritesWithAppend | undefined;
+  // running: steps holding a slot of the plan's concurrency (dispatched or begun); parked: WAITING
+  // steps (sleeps, waits, plan/map steps whose children run), which hold none but keep the run
+  // RUNNING; waiting: approval gates.
   let running = 0;
+  let parked = 0;
   let waiting = 0;
-  // Plan and map steps whose child runs go on: the run stays RUNNING (no slot is held).
-  let holding = 0;
   let reopen = false;
   let failed: { step_id: string; error: string | null } | undefined;
   for (const run of unfinished.values()) {
-    if (run.status === 'RUNNING') running++;
+    if (run.status === 'RUNNING' || run.status === 'QUEUED') running++;
+    else if (run.status === 'WAITING') parked++;
     else if (run.status === 'WAITING_APPROVAL') waiting++;
-    else if (run.status === 'WAITING') holding++;
     else if (failsRun(plan, run) && failed === undefined) failed = run;
   }
 
@@ -84,12 +89,14 @@ export async function advance(
     const ready: string[] = [];
     const approvals: string[] = [];
     const composites: string[] = [];
+    const parks: string[] = [];
     let slots = plan.concurrency - running;
     for (const id of plan.order) {
       if (unfinished.get(id)?.status !== 'PENDING') continue;
       if ((plan.deps.get(id) ?? []).some((d) => holdsBack(plan, unfinished.get(d)))) continue;
       if (plan.steps.get(id)?.type === 'approval') approvals.push(id);
       else if (isComposite(plan.steps.get(id))) composites.push(id);
+      else if (isParkedStep(plan, id)) parks.push(id);
       else if (slots > 0) {
         ready.push(id);
         slots--;
@@ -116,7 +123,7 @@ export async function advance(
         named(
           'weft-dispatch',
           `WITH d AS (
-           UPDATE step_runs SET status = 'RUNNING', fence = fence + 1, waiting_reason = NULL
+           UPDATE step_runs SET status = 'QUEUED', fence = fence + 1, waiting_reason = NULL
             WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'PENDING'
             RETURNING step_id, fence
          ), leases AS (
@@ -136,13 +143,17 @@ export async function advance(
     }
     for (const id of composites) {
       const opened = await openComposite(rt, client, exec, plan, id, events);
-      if (opened.status === 'WAITING') holding++;
+      if (opened.status === 'WAITING') parked++;
       else if (opened.status === 'FAILED') failed ??= { step_id: id, error: opened.error };
       // Finished at once (an empty map, a child that could not start): its dependents may be ready now.
       else reopen = true;
       unfinished.delete(id);
     }
+    const parking = await parkSteps(client, exec, plan, parks, events);
+    parked += parking.parked;
+    failed ??= parking.failed;
   }
+  if (failed !== undefined && parked > 0) parked -= await closeParkedAfterFailure(client, exec, plan, events);
 
   if (reopen && failed === undefined) {
     // Its events go now (not with the commit) so the next pass appends after them.
@@ -150,7 +161,7 @@ export async function advance(
     return [...ahead, ...(await advance(rt, client, exec, offer === undefined ? undefined : { ...offer, max: 0 }))];
   }
 
-  if (running === 0 && waiting === 0 && holding === 0) {
+  if (running === 0 && waiting === 0 && parked === 0) {
     if (failed !== undefined) {
       const error = `step "${failed.step_id}" failed: ${failed.error ?? 'unknown error'}`;
       await setExecutionStatus(client, exec, 'FAILED', { error, finished: true });
@@ -161,7 +172,7 @@ export async function advance(
       events.push({ type: 'execution.succeeded', data: { output } });
     }
   } else {
-    const next = running === 0 && holding === 0 ? 'WAITING_APPROVAL' : 'RUNNING';
+    const next = running === 0 && parked === 0 ? 'WAITING_APPROVAL' : 'RUNNING';
     if (next !== exec.status) await setExecutionStatus(client, exec, next);
   }
   if (appendedAt === undefined) await appendEvents(client, exec.workspace_id, exec.id, events, aheadWrites);
@@ -170,6 +181,28 @@ export async function advance(
     await appendEventsAtCommit(client, at, events, aheadWrites);
   }
   return ahead;
+}
+
+/**
+ * A failed step ends the run once nothing runs; parked steps would keep it open for as long as they
+ * wait, so they are cancelled now (`retryExecution` parks them again). Returns how many.
+ */
+async function closeParkedAfterFailure(
+  client: TenantClient,
+  exec: ExecutionRow,
+  plan: LoadedPlan,
+  events: NewEvent[],
+): Promise<number> {
+  const { rows } = await client.query<{ step_id: string }>(
+    `UPDATE step_runs SET status = 'CANCELLED', finished_at = now()
+      WHERE execution_id = $1 AND status = 'WAITING' AND step_id = ANY($2::text[]) RETURNING step_id`,
+    // Read again rather than from `open`: steps parked by this very call are WAITING too.
+    [exec.id, plan.order.filter((id) => isParkedStep(plan, id))],
+  );
+  const ids = rows.map((r) => r.step_id);
+  await closeParked(client, exec.id, ids);
+  for (const stepId of ids) events.push({ type: 'step.cancelled', stepId, data: { reason: 'another step failed' } });
+  return ids.length;
 }
 
 /** Outputs of the plan's sink steps (those nothing depends on), by step id. */

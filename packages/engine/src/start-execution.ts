@@ -3,10 +3,11 @@
  * `execution.started` event, the dispatch of the steps that are ready at once (a new fence, a
  * `weft.step` job and a queued lease each, as `advance` would) and the announcements all go in ONE
  * statement. Starting is part of every run's latency and its statements compete with the workers'.
- * A plan whose first steps include an approval gate leaves the dispatch to `advance`, which opens
- * gates.
+ * A plan whose first steps include an approval gate or a sleep/wait leaves the dispatch to
+ * `advance`, which opens gates and parks steps.
  */
 import { isComposite } from './composite-steps.ts';
+import { isParkedStep } from './parked-steps.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import { advance, Task } from './scheduler.ts';
 import { Channel, type ExecutionRow, named } from './store.ts';
@@ -28,15 +29,14 @@ export interface StartRow {
 
 /**
  * Steps to dispatch with the start: those without dependencies, up to `concurrency`; null if a gate,
- * a plan/map step or a condition (`if`, decided by `advance`) is among them.
+ * a sleep/wait, a plan/map step or a condition (`if`) is among them (`advance` opens, parks or decides those).
  */
 function readyAtStart(plan: LoadedPlan): string[] | null {
   const ready: string[] = [];
   for (const id of plan.order) {
     if ((plan.deps.get(id) ?? []).length > 0) continue;
     const step = plan.steps.get(id);
-    // Gates, steps that start other runs and conditions are opened by `advance`.
-    if (step?.type === 'approval' || isComposite(step) || step?.if !== undefined) return null;
+    if (step?.type === 'approval' || isParkedStep(plan, id) || isComposite(step) || step?.if !== undefined) return null;
     if (ready.length < plan.concurrency) ready.push(id);
   }
   return ready;
@@ -69,7 +69,7 @@ export async function insertAndStart(
        ), runs AS (
          INSERT INTO step_runs (workspace_id, execution_id, step_id, status, fence)
          SELECT e.workspace_id, e.id, s.id,
-                CASE WHEN s.id = ANY($9::text[]) THEN 'RUNNING' ELSE 'PENDING' END,
+                CASE WHEN s.id = ANY($9::text[]) THEN 'QUEUED' ELSE 'PENDING' END,
                 CASE WHEN s.id = ANY($9::text[]) THEN 1 ELSE 0 END
            FROM e, unnest($8::text[]) AS s(id)
        ), ev AS (

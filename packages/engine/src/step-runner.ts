@@ -98,7 +98,8 @@ interface LockedStep {
 
 /**
  * Locks the jobs' step rows, sorted, then the execution's row (last, as the lock order in store.ts
- * wants; only if a step row was found); sent with the begin transaction's BEGIN. Only RUNNING rows:
+ * wants; only if a step row was found); sent with the begin transaction's BEGIN. Only dispatched
+ * rows (QUEUED; RUNNING for a job whose worker died before its finish, which the fence sorts out):
  * a job for a row in any other state has nothing to do, and leaving such rows unlocked keeps
  * controls that update them (retry) from waiting on a batch that waits on them. Holding the
  * execution's lock from here on fixes the seqs the batch's `step.started` events will get, so
@@ -113,7 +114,7 @@ export function beginOpening(executionId: string, jobs: StepJob[]): OpeningQuery
                   'plan_version_id', e.plan_version_id, 'status', e.status, 'mode', e.mode, 'input', e.input,
                   'context', e.context, 'last_seq', e.last_seq, 'trace_parent', e.trace_parent) AS exec
            FROM step_runs s JOIN executions e ON e.workspace_id = s.workspace_id AND e.id = s.execution_id
-          WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[]) AND s.status = 'RUNNING'
+          WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[]) AND s.status IN ('QUEUED', 'RUNNING')
           ORDER BY s.step_id
             FOR UPDATE OF s
        ), x AS (
@@ -187,7 +188,8 @@ function startWrites(rt: Runtime, starting: Starting[], execution: '$1' | '$2'):
         INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
         SELECT $12::uuid, ${execution}::uuid, step_id, 'run', attempt, fence, 'RUNNING', tool, input, $13 FROM st
       ), st_steps AS (
-        UPDATE step_runs r SET attempts = st.attempt, input = st.input, started_at = coalesce(r.started_at, now()),
+        UPDATE step_runs r SET status = 'RUNNING', attempts = st.attempt, input = st.input,
+               started_at = coalesce(r.started_at, now()),
                waiting_reason = NULL, lease_owner = $13,
                lease_expires_at = clock_timestamp() + make_interval(secs => $14::int / 1000.0)
           FROM st WHERE r.execution_id = ${execution}::uuid AND r.step_id = st.step_id
@@ -228,7 +230,9 @@ async function begin(
   locked: LockedStep | null,
 ): Promise<Begin | Starting> {
   // A job for an older dispatch (the step was re-dispatched, cancelled or finished): nothing to do.
-  if (locked === null || locked.fence !== job.f || locked.status !== 'RUNNING') return { kind: 'skip' };
+  if (locked === null || locked.fence !== job.f || (locked.status !== 'QUEUED' && locked.status !== 'RUNNING')) {
+    return { kind: 'skip' };
+  }
   if (locked.exec_status !== 'RUNNING' && locked.exec_status !== 'WAITING_APPROVAL') {
     // Paused or finished since dispatch: decide under the execution's lock, which a resume or a
     // retry also takes, so the step cannot be stranded.
@@ -845,7 +849,7 @@ async function bumpFence(
   how: { spendAttempt: boolean; runAt: Date | null; error?: string },
 ): Promise<number> {
   const { rows } = await client.query<{ fence: number }>(
-    `UPDATE step_runs SET fence = fence + 1, next_attempt_at = $3, error = coalesce($4, error),
+    `UPDATE step_runs SET status = 'QUEUED', fence = fence + 1, next_attempt_at = $3, error = coalesce($4, error),
             attempt_base = attempt_base + CASE WHEN $5::boolean THEN 0 ELSE 1 END,
             lease_owner = NULL, lease_expires_at = NULL
       WHERE execution_id = $1 AND step_id = $2 RETURNING fence`,

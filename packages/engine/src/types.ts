@@ -15,7 +15,7 @@ export interface StepSpec {
   id: string;
   /** `name` or `name@range` (semver range of the providing plugin). Required for tool steps; a map's item tool. */
   tool?: string;
-  type?: 'tool' | 'approval' | 'plan' | 'map';
+  type?: 'tool' | 'approval' | 'sleep' | 'wait' | 'plan' | 'map';
   /** Sub-plan steps, and maps over a sub-plan: the plan's name in the same workspace. */
   plan?: string;
   /** With `plan`: pins that version number (else the latest when the step opens). */
@@ -44,6 +44,14 @@ export interface StepSpec {
   fallback?: { tool: string; input?: Record<string, unknown> };
   /** Tool steps: a step that still fails is FAILED but the run goes on; dependents read `null`. */
   continueOnError?: boolean;
+  /** Sleep steps: how long to sleep (exactly one of `durationMs` and `until`). */
+  durationMs?: number;
+  /** Sleep steps: an ISO date-time to sleep until (templates allowed). */
+  until?: string;
+  /** Wait steps: the name of the event to wait for. */
+  event?: string;
+  /** Wait steps: fields the event's `data` must hold with equal values (values may be templates). */
+  match?: Record<string, unknown>;
 }
 
 /** @public A plan version's document. */

@@ -3,6 +3,7 @@ import * as ajvFormats from 'ajv-formats';
 import { compositeIssues } from './composite-steps.ts';
 import { conditionIssues } from './condition-issues.ts';
 import { PlanIssueCode } from './errors.ts';
+import { coreSleepIssue, parkedFieldIssues, parkedKind, parkedTemplated } from './parked-plan.ts';
 import { findCycle, inferDependencies, upstreamOf } from './plan-graph.ts';
 import { planSpecJsonSchema } from './plan-schema.ts';
 import { planSizeIssues } from './size-limits.ts';
@@ -97,11 +98,19 @@ export function validatePlanSpec(
         });
       }
     });
-    issues.push(...stepToolIssues(step, at, tools));
+    issues.push(...parkedFieldIssues(step, at));
+    const capped = coreSleepIssue(step, at);
+    const toolProblems = stepToolIssues(step, at, tools);
+    // The cap's own message (pointing at type "sleep") replaces the tool schema's generic one.
+    if (capped === null) issues.push(...toolProblems);
+    else issues.push(capped, ...toolProblems.filter((p) => p.path.join('/') !== capped.path.join('/')));
     issues.push(...compositeIssues(plan, step, at, options.knownPlans));
     const inMap = step.type === 'map';
     issues.push(...referenceIssues(step.input, [...at, 'input'], index, (id) => id !== step.id, step.id, inMap));
     issues.push(...referenceIssues(step.over, [...at, 'over'], index, (id) => id !== step.id, step.id));
+    for (const [field, value] of Object.entries(parkedTemplated(step))) {
+      issues.push(...referenceIssues(value, [...at, field], index, (id) => id !== step.id, step.id));
+    }
     issues.push(...conditionIssues(step, at, index));
     if (step.fallback !== undefined) {
       issues.push(

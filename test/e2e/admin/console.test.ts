@@ -306,6 +306,10 @@ describe('admin console in a real browser', () => {
     await expect.poll(() => statusOf('Greeter')).toBe('CANCELLED');
     // A cancelled run is final: rolling back is all that is left (retry is for failed runs).
     await expect.poll(() => runRow('Greeter').getByRole('button').allTextContents()).toEqual(['Roll back']);
+    // One chip per step, with its status: the gate waits, the step after it is not ready yet.
+    await expect
+      .poll(() => runRow('Gate').locator('.chip').allTextContents())
+      .toEqual(['ok · WAITING_APPROVAL', 'hello · PENDING']);
     await bobPage.getByLabel('Comment on ok').fill('looks good');
     await bobPage.getByRole('button', { name: 'Approve' }).click();
     await expect.poll(() => bobPage.getByRole('list', { name: 'Pending approvals' }).count()).toBe(0);

@@ -184,6 +184,9 @@ export const EXECUTIONS = graphql(`
             }
             children {
               id
+            steps {
+              stepId
+              status
             }
           }
         }

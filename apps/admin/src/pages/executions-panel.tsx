@@ -11,7 +11,7 @@ import {
   ROLLBACK_EXECUTION,
   WORKSPACE_EXECUTIONS,
 } from '../graphql/operations.ts';
-import type { ApprovalNode, Role } from './types.ts';
+import type { ApprovalNode, ExecutionStep, Role } from './types.ts';
 
 interface Control {
   label: string;
@@ -35,6 +35,30 @@ const CONTROLS_BY_STATUS: Record<string, Control[]> = {
   CANCELLED: [ROLLBACK],
   SUCCEEDED: [ROLLBACK],
 };
+
+/** Says what a step's status means where it is easy to mistake (QUEUED is not yet RUNNING). */
+const STATUS_HINTS: Record<string, string> = {
+  QUEUED: 'queued: no worker has begun it yet',
+  RUNNING: 'running: a worker began an attempt',
+  WAITING: 'waiting: parked without a worker (sleep or wait for an event)',
+  WAITING_APPROVAL: 'waiting for an approval',
+};
+
+function StepChips(props: { steps: readonly ExecutionStep[] }) {
+  return (
+    <span className="chips">
+      {props.steps.map((s) => (
+        <span
+          key={s.stepId}
+          className={`chip status-${s.status.toLowerCase()}`}
+          title={`${s.stepId}: ${STATUS_HINTS[s.status] ?? s.status.toLowerCase()}`}
+        >
+          {s.stepId} · {s.status}
+        </span>
+      ))}
+    </span>
+  );
+}
 
 function ControlButton(props: { control: Control; executionId: string; onDone: (problem: string | null) => void }) {
   const [run, { loading }] = useMutation(props.control.document);
@@ -171,6 +195,7 @@ export function ExecutionsPanel(props: { slug: string; workspaceId: string; view
               <th>Plan</th>
               <th>Mode</th>
               <th>Status</th>
+              <th>Steps</th>
               <th>Finished</th>
               {canRun && <th>Controls</th>}
             </tr>
@@ -185,6 +210,9 @@ export function ExecutionsPanel(props: { slug: string; workspaceId: string; view
                 </td>
                 <td>{node.mode}</td>
                 <td title={node.error ?? undefined}>{node.status}</td>
+                <td>
+                  <StepChips steps={node.steps} />
+                </td>
                 <td>{node.finishedAt === null ? '' : new Date(node.finishedAt).toLocaleString()}</td>
                 {canRun && (
                   <td>

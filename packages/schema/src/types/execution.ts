@@ -7,7 +7,17 @@ import { ApprovalRef, ExecutionRef, PlanRef, PlanVersionRef, UserRef } from './r
 
 export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', { values: EXECUTION_STATUSES });
 export const ExecutionModeEnum = builder.enumType('ExecutionMode', { values: ['LIVE', 'DRY_RUN'] as const });
-export const StepStatusEnum = builder.enumType('StepStatus', { values: STEP_STATUSES });
+// The states whose meaning is easy to mistake are described in the schema (docs/engine.md).
+const STEP_STATUS_DESCRIPTIONS: Partial<Record<(typeof STEP_STATUSES)[number], string>> = {
+  QUEUED: 'Dispatched: waiting in the queue; no worker has begun an attempt yet.',
+  RUNNING: 'A worker began an attempt.',
+  WAITING: 'Parked in the database without a worker slot: a sleep or a wait for an event.',
+};
+export const StepStatusEnum = builder.enumType('StepStatus', {
+  values: Object.fromEntries(
+    STEP_STATUSES.map((s) => [s, { value: s, description: STEP_STATUS_DESCRIPTIONS[s] }]),
+  ) as Record<(typeof STEP_STATUSES)[number], { value: (typeof STEP_STATUSES)[number]; description?: string }>,
+});
 export const ApprovalStatusEnum = builder.enumType('ApprovalStatus', {
   values: ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const,
 });
