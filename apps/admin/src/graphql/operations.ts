@@ -184,6 +184,7 @@ export const EXECUTIONS = graphql(`
             }
             children {
               id
+            }
             steps {
               stepId
               status
