@@ -3,6 +3,7 @@
  * state takes a client already inside the caller's tenant transaction (`withTenant`), so the
  * caller's audit row, the state change, its event and the queued job commit together or not at all.
  */
+import type { DeliveredEvent } from './deliver-event.ts';
 import type {
   Actor,
   ExecutionEvent,
@@ -20,6 +21,11 @@ export type ControlResult =
   | { ok: true; status: ExecutionStatus }
   | { ok: false; code: 'NOT_FOUND' | 'INVALID_STATE' | 'FORBIDDEN'; message: string };
 
+/** @public How a run was started (`Execution.trigger`). */
+export const EXECUTION_TRIGGERS = ['MANUAL', 'SCHEDULE', 'WEBHOOK', 'EVENT', 'PARENT'] as const;
+/** @public One of `EXECUTION_TRIGGERS`. */
+export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
+
 export interface StartExecutionInput {
   planVersionId: string;
   input?: unknown;
@@ -30,6 +36,8 @@ export interface StartExecutionInput {
    * trace continues it. Without it, the run's span is a child of whatever span is active.
    */
   traceParent?: string | null;
+  /** What started the run (default MANUAL). */
+  trigger?: ExecutionTrigger;
 }
 
 /** @public Per-tool statistics from recorded step attempts. */
@@ -85,6 +93,12 @@ export interface EngineApi {
     approvalId: string,
     decision: { approve: boolean; comment?: string; actor: Actor },
   ): Promise<ControlResult>;
+
+  /**
+   * Resumes the waiting steps an event matches, in the sender's transaction (the event row is
+   * already written). Triggers are the caller's business; this only wakes waits.
+   */
+  deliverEvent(client: TenantClient, event: DeliveredEvent): Promise<{ resumed: number }>;
 
   /** Replays events after `afterSeq` from the database, then tails live, with no gap or duplicate. */
   subscribe(

@@ -16,6 +16,7 @@ import {
   retry,
   rollback,
 } from './controls.ts';
+import { deliverEvent } from './deliver-event.ts';
 import type { EngineApi, ExecutionStatusChange, StartExecutionInput, ToolStats } from './engine-api.ts';
 import { EngineError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
@@ -26,6 +27,7 @@ import { quietLogger } from './queue.ts';
 import { RunningSteps } from './running-steps.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
 import { type StepJob, Task } from './scheduler.ts';
+import { ScheduleTicker, type TickerOptions } from './schedules/ticker.ts';
 import { insertAndStart } from './start-execution.ts';
 import { runStepJob } from './step-runner.ts';
 import { type Announcement, tenantTx } from './store.ts';
@@ -80,6 +82,8 @@ export interface EngineOptions {
    * written). It runs in the deciding transaction with the execution locked: keep it quick.
    */
   approvalPolicy?: ApprovalPolicy;
+  /** How the schedule ticker scans (`startScheduleTicker`). */
+  scheduleTicker?: TickerOptions;
 }
 
 /** @public The engine: EngineApi plus what processes and tests need. */
@@ -89,6 +93,11 @@ export interface Engine extends EngineApi {
   sweepLeases(): Promise<number>;
   /** Resolves when the job queue answers (for readiness checks); rejects with the reason otherwise. */
   checkQueue(): Promise<void>;
+  /**
+   * Starts taking schedule ticks in this process (any number of processes may: each tick is
+   * claimed in the database). `stop` ends it. Idempotent.
+   */
+  startScheduleTicker(): void;
 }
 
 /**
@@ -195,6 +204,8 @@ export function createEngine(options: EngineOptions): Engine {
     },
   };
 
+  let ticker: ScheduleTicker | null = null;
+
   const engine: Engine = {
     workerId: rt.workerId,
 
@@ -254,6 +265,7 @@ export function createEngine(options: EngineOptions): Engine {
         userId: input.actor.userId,
         traceId: started.trace.traceId,
         traceParent: started.trace.traceParent,
+        trigger: input.trigger ?? 'MANUAL',
       }).finally(() => started.span.end());
       if (exec === null) throw notFound();
       return { executionId: exec.id };
@@ -265,6 +277,7 @@ export function createEngine(options: EngineOptions): Engine {
     retryExecution: (client, _ws, executionId, actor) => retry(rt, client, executionId, actor),
     rollbackExecution: (client, _ws, executionId, actor) => rollback(rt, client, executionId, actor),
     decideApproval: (client, _ws, approvalId, decision) => decideApproval(rt, client, approvalId, decision),
+    deliverEvent: (client, event) => deliverEvent(client, event),
 
     subscribe(
       workspaceId: string,
@@ -283,6 +296,16 @@ export function createEngine(options: EngineOptions): Engine {
 
     async checkQueue(): Promise<void> {
       await rt.pools.owner.query('SELECT 1 FROM graphile_worker._private_tasks LIMIT 1');
+    },
+
+    startScheduleTicker(): void {
+      if (stopping !== null) return;
+      ticker ??= new ScheduleTicker(
+        rt,
+        (client, ws, input) => engine.startExecution(client, ws, input),
+        options.scheduleTicker,
+      );
+      ticker.run();
     },
 
     async startWorkers(count: number): Promise<void> {
@@ -329,6 +352,7 @@ export function createEngine(options: EngineOptions): Engine {
       stopping ??= (async () => {
         if (sweeper !== null) clearInterval(sweeper);
         rt.stopping = true;
+        await ticker?.stop();
         rt.running.abortAll(new Interrupted('worker stopping'));
         await Promise.all(runners.map((r) => r.stop().catch(() => {})));
         await queuePool?.end().catch(() => {});

@@ -6,21 +6,36 @@ export {
   defaultApprovalPolicy,
   planApprovalRefusal,
 } from './controls.ts';
+export type { DeliveredEvent } from './deliver-event.ts';
 export { createEngine, type Engine, type EngineOptions } from './engine.ts';
 export type {
   ControlResult,
   EngineApi,
   ExecutionStatusChange,
+  ExecutionTrigger,
   StartExecutionInput,
   ToolStats,
 } from './engine-api.ts';
+export { EXECUTION_TRIGGERS } from './engine-api.ts';
 export { EngineError, EngineErrorCode, PlanIssueCode, StaleAttemptError, toEngineError } from './errors.ts';
+export { eventMatches } from './events/match.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export { diffPlans } from './plan-diff.ts';
 export { inferDependencies } from './plan-graph.ts';
 export { planSpecJsonSchema } from './plan-schema.ts';
 export { prepareQueue, QUEUE_SCHEMA_VERSION } from './queue.ts';
 export type { RateLimit, RateLimitOptions } from './runtime.ts';
+export {
+  CRON_MAX_LENGTH,
+  nextRunAfter,
+  nextRunsAfter,
+  type ScheduleIssue,
+  type ScheduleTiming,
+  scheduleIssues,
+  TIMEZONE_MAX_LENGTH,
+} from './schedules/cron.ts';
+export type { OverlapPolicy, TickOutcome } from './schedules/fire.ts';
+export type { TickerOptions } from './schedules/ticker.ts';
 export {
   EXECUTION_INPUT_LIMITS,
   executionInputSizeIssues,
