@@ -125,3 +125,8 @@ CREATE FUNCTION weft_due_schedules(horizon_ms integer, max_rows integer)
 $$;
 REVOKE ALL ON FUNCTION weft_due_schedules(integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION weft_due_schedules(integer, integer) TO weft_app;
+
+-- ---------------------------------------------------------------- inbound webhooks that send events
+-- `POST /hooks/:id?event=NAME` records an event instead of starting the webhook's plan; a repeated
+-- Weft-Delivery answers with the first delivery's event (as it answers with its execution otherwise).
+ALTER TABLE webhook_deliveries ADD COLUMN event_id uuid;
