@@ -10,6 +10,7 @@
  */
 import { cancel } from '../controls.ts';
 import type { StartExecutionInput } from '../engine-api.ts';
+import { EngineError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { TERMINAL, tenantTx } from '../store.ts';
 import type { TenantClient } from '../types.ts';
@@ -27,7 +28,7 @@ export type StartFn = (
 ) => Promise<{ executionId: string }>;
 
 interface ScheduleRow {
-  plan_id: string;
+  version_id: string | null;
   cron: string;
   timezone: string;
   input: unknown;
@@ -49,6 +50,11 @@ async function activeRuns(client: TenantClient, scheduleId: string): Promise<str
   return rows.map((r) => r.id);
 }
 
+/**
+ * Starts the run. A plan that cannot run any more (a tool uninstalled since, the plan emptied)
+ * must not stop the schedule's rhythm: the engine refuses it before writing anything, the tick is
+ * spent and logged, and the schedule moves on.
+ */
 async function startRun(
   rt: Runtime,
   start: StartFn,
@@ -56,36 +62,36 @@ async function startRun(
   workspaceId: string,
   scheduleId: string,
   row: ScheduleRow,
-  scheduledFor: Date,
-): Promise<boolean> {
-  const { rows } = await client.query<{ id: string }>(
-    `SELECT v.id FROM plans p JOIN plan_versions v ON v.plan_id = p.id AND v.number = p.latest_version
-      WHERE p.id = $1`,
-    [row.plan_id],
-  );
-  const versionId = rows[0]?.id;
-  if (versionId === undefined) return false;
-  // A plan that can no longer run (a tool uninstalled since) must not stop the schedule's rhythm:
-  // the tick is spent, logged, and the schedule moves on.
-  await client.query('SAVEPOINT weft_schedule_start');
+): Promise<string | null> {
+  if (row.version_id === null) return null;
   try {
     const { executionId } = await start(client, workspaceId, {
-      planVersionId: versionId,
+      planVersionId: row.version_id,
       input: row.input,
       actor: { userId: null, role: null },
       trigger: 'SCHEDULE',
     });
-    await client.query(
-      'INSERT INTO schedule_runs (workspace_id, schedule_id, execution_id, scheduled_for) VALUES ($1, $2, $3, $4)',
-      [workspaceId, scheduleId, executionId, scheduledFor],
-    );
-    await client.query('RELEASE SAVEPOINT weft_schedule_start');
-    return true;
+    return executionId;
   } catch (err) {
-    await client.query('ROLLBACK TO SAVEPOINT weft_schedule_start');
+    if (!(err instanceof EngineError) || (err.code !== 'INVALID_PLAN' && err.code !== 'NOT_FOUND')) throw err;
     rt.logger.warn({ err, workspaceId, scheduleId }, 'scheduled run could not start');
-    return false;
+    return null;
   }
+}
+
+// Sent with the transaction's BEGIN (one round trip): the schedule, locked, with its plan's latest
+// version. SKIP LOCKED: a process already holding it is taking this tick.
+const LOCK_SCHEDULE = `SELECT s.cron, s.timezone, s.input, s.overlap, s.paused, s.buffered, s.next_run_at,
+       s.next_run_at <= clock_timestamp() AS due, clock_timestamp() AS now, v.id AS version_id
+  FROM schedules s
+  LEFT JOIN plans p ON p.id = s.plan_id
+  LEFT JOIN plan_versions v ON v.plan_id = p.id AND v.number = p.latest_version
+ WHERE s.id = $1 FOR UPDATE OF s SKIP LOCKED`;
+
+/** What a tick did, and the schedule's next time afterwards (null: none, paused, or gone). */
+export interface TickResult {
+  outcome: TickOutcome;
+  nextRunAt: Date | null;
 }
 
 /** Takes the schedule's tick if it is due (or runs its buffered one). */
@@ -94,30 +100,24 @@ export async function fireSchedule(
   start: StartFn,
   workspaceId: string,
   scheduleId: string,
-): Promise<TickOutcome> {
+): Promise<TickResult> {
   return tenantTx(
     rt.pools.app,
     workspaceId,
-    async (client) => {
-      const { rows } = await client.query<ScheduleRow>(
-        `SELECT plan_id, cron, timezone, input, overlap, paused, buffered, next_run_at,
-                next_run_at <= clock_timestamp() AS due, clock_timestamp() AS now
-           FROM schedules WHERE id = $1 FOR UPDATE SKIP LOCKED`,
-        [scheduleId],
-      );
-      const row = rows[0];
-      if (row === undefined || row.paused || (!row.due && !row.buffered)) return 'not-due';
+    async (client, opened) => {
+      const row = opened[0] as ScheduleRow | undefined;
+      if (row === undefined || row.paused) return { outcome: 'not-due', nextRunAt: null };
+      if (!row.due && !row.buffered) return { outcome: 'not-due', nextRunAt: row.next_run_at };
       const scheduledFor = row.due && row.next_run_at !== null ? row.next_run_at : row.now;
       const active = row.overlap === 'ALLOW_ALL' ? [] : await activeRuns(client, scheduleId);
-      let outcome: TickOutcome;
+      let executionId: string | null = null;
+      let outcome: TickOutcome = 'started';
       let buffered = row.buffered;
       if (!row.due) {
         // Only the buffered tick is pending: it runs once the previous run has ended.
-        if (active.length > 0) return 'not-due';
+        if (active.length > 0) return { outcome: 'not-due', nextRunAt: row.next_run_at };
         buffered = false;
-        outcome = (await startRun(rt, start, client, workspaceId, scheduleId, row, scheduledFor))
-          ? 'started'
-          : 'failed';
+        executionId = await startRun(rt, start, client, workspaceId, scheduleId, row);
       } else if (active.length > 0 && row.overlap === 'SKIP') {
         outcome = 'skipped';
       } else if (active.length > 0 && row.overlap === 'BUFFER_ONE') {
@@ -128,19 +128,24 @@ export async function fireSchedule(
           for (const id of active) await cancel(rt, client, id, { userId: null, role: null });
         }
         buffered = false;
-        outcome = (await startRun(rt, start, client, workspaceId, scheduleId, row, scheduledFor))
-          ? 'started'
-          : 'failed';
+        executionId = await startRun(rt, start, client, workspaceId, scheduleId, row);
       }
+      if (outcome === 'started' && executionId === null) outcome = 'failed';
       const next = row.due ? nextRunAfter(row, row.now) : row.next_run_at;
+      // One statement: the schedule moves on and the run is linked to its tick.
       await client.query(
-        `UPDATE schedules SET next_run_at = $2, buffered = $3,
-                last_run_at = CASE WHEN $4 THEN $5::timestamptz ELSE last_run_at END
-          WHERE id = $1`,
-        [scheduleId, next, buffered, outcome === 'started', row.now],
+        `WITH moved AS (
+           UPDATE schedules SET next_run_at = $2, buffered = $3,
+                  last_run_at = CASE WHEN $4::uuid IS NULL THEN last_run_at ELSE $5::timestamptz END
+            WHERE id = $1
+         )
+         INSERT INTO schedule_runs (workspace_id, schedule_id, execution_id, scheduled_for)
+         SELECT $6, $1, $4::uuid, $7 WHERE $4::uuid IS NOT NULL`,
+        [scheduleId, next, buffered, executionId, row.now, workspaceId, scheduledFor],
       );
-      return outcome;
+      return { outcome, nextRunAt: next };
     },
     rt.publish,
+    { text: LOCK_SCHEDULE, values: [scheduleId] },
   );
 }

@@ -2,8 +2,9 @@
  * Finds due schedules and takes their ticks on time. Every API and worker process may run one:
  * the claim in `fire.ts` makes them safe together. Each scan (every `pollMs`) asks the database
  * which schedules are due within `horizonMs`; those due now are fired at once, the others get a
- * timer for their exact time, so a tick is late by a timer's jitter and one transaction rather than
- * by the polling interval.
+ * timer for their exact time, and a tick this process takes arms the schedule's next one right
+ * away. So a tick is late by a timer's jitter and one transaction, not by the polling interval.
+ * Scans find new, changed and buffered schedules, and ticks another process took.
  */
 import type { Runtime } from '../runtime.ts';
 import { fireSchedule, type StartFn } from './fire.ts';
@@ -15,6 +16,8 @@ export interface TickerOptions {
   horizonMs?: number;
   /** Schedules one scan returns at most. */
   batch?: number;
+  /** Ticks this process takes at once (each is a transaction on the app pool). Default 8. */
+  concurrency?: number;
 }
 
 interface DueRow {
@@ -28,12 +31,16 @@ export class ScheduleTicker {
   private readonly pollMs: number;
   private readonly horizonMs: number;
   private readonly batch: number;
+  private readonly concurrency: number;
   /** Armed timers by `workspace:schedule`, with the time each was armed for. */
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
-  /** Schedules being fired by this process right now (one transaction each at a time). */
-  private readonly firing = new Set<string>();
+  /** Ticks waiting for a free slot, in the order they came due; and those being taken. */
+  private readonly waiting: { workspaceId: string; scheduleId: string }[] = [];
+  private readonly queued = new Set<string>();
+  private active = 0;
   private loop: NodeJS.Timeout | null = null;
   private scanning: Promise<void> | null = null;
+  private idle: (() => void) | null = null;
   private stopped = false;
 
   constructor(
@@ -44,6 +51,7 @@ export class ScheduleTicker {
     this.pollMs = options.pollMs ?? 1000;
     this.horizonMs = options.horizonMs ?? this.pollMs + 500;
     this.batch = options.batch ?? 500;
+    this.concurrency = Math.max(1, options.concurrency ?? 8);
   }
 
   run(): void {
@@ -59,56 +67,82 @@ export class ScheduleTicker {
     this.loop = setTimeout(tick, 0);
   }
 
+  /** Stops scanning and arming; waits for ticks being taken to commit or roll back. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.loop !== null) clearTimeout(this.loop);
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    this.waiting.length = 0;
     await this.scanning;
+    if (this.active > 0) await new Promise<void>((resolve) => (this.idle = resolve));
   }
 
-  /** One scan: fires what is due, arms timers for what is due soon. */
+  /** One scan: queues what is due, arms timers for what is due soon. */
   async scan(): Promise<void> {
     const { rows } = await this.rt.pools.app.query<DueRow>('SELECT * FROM weft_due_schedules($1, $2)', [
       this.horizonMs,
       this.batch,
     ]);
-    const now = Date.now();
-    const dueNow: DueRow[] = [];
     for (const row of rows) {
-      const at = row.next_run_at?.getTime() ?? now;
-      if (row.buffered || at <= now) dueNow.push(row);
-      else this.arm(row, at);
+      const at = row.next_run_at?.getTime() ?? Date.now();
+      if (row.buffered) this.enqueue(row.workspace_id, row.id);
+      else this.arm(row.workspace_id, row.id, at);
     }
-    for (const row of dueNow) await this.fire(row.workspace_id, row.id);
   }
 
-  private arm(row: DueRow, at: number): void {
-    const key = `${row.workspace_id}:${row.id}`;
+  private arm(workspaceId: string, scheduleId: string, at: number): void {
+    if (this.stopped) return;
+    const key = `${workspaceId}:${scheduleId}`;
     const armed = this.timers.get(key);
     if (armed?.at === at) return;
     if (armed !== undefined) clearTimeout(armed.timer);
-    const timer = setTimeout(
-      () => {
-        this.timers.delete(key);
-        void this.fire(row.workspace_id, row.id);
-      },
-      Math.max(0, at - Date.now()),
-    );
+    const delay = at - Date.now();
+    if (delay <= 0) {
+      this.timers.delete(key);
+      this.enqueue(workspaceId, scheduleId);
+      return;
+    }
+    // A time beyond the next scan's horizon is left to that scan (it may change before then).
+    if (delay > this.horizonMs + this.pollMs) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.enqueue(workspaceId, scheduleId);
+    }, delay);
     this.timers.set(key, { at, timer });
   }
 
-  private async fire(workspaceId: string, scheduleId: string): Promise<void> {
+  private enqueue(workspaceId: string, scheduleId: string): void {
     const key = `${workspaceId}:${scheduleId}`;
-    if (this.stopped || this.firing.has(key)) return;
-    this.firing.add(key);
+    if (this.stopped || this.queued.has(key)) return;
+    this.queued.add(key);
+    this.waiting.push({ workspaceId, scheduleId });
+    this.drain();
+  }
+
+  private drain(): void {
+    while (this.active < this.concurrency && this.waiting.length > 0) {
+      const next = this.waiting.shift();
+      if (next === undefined) break;
+      this.active++;
+      void this.fire(next.workspaceId, next.scheduleId).finally(() => {
+        this.active--;
+        this.queued.delete(`${next.workspaceId}:${next.scheduleId}`);
+        if (this.active === 0 && this.idle !== null) this.idle();
+        this.drain();
+      });
+    }
+  }
+
+  private async fire(workspaceId: string, scheduleId: string): Promise<void> {
+    if (this.stopped) return;
     try {
-      await fireSchedule(this.rt, this.start, workspaceId, scheduleId);
+      const { outcome, nextRunAt } = await fireSchedule(this.rt, this.start, workspaceId, scheduleId);
+      // This process knows the next time of a tick it took: no scan needed to keep the rhythm.
+      if (outcome !== 'not-due' && nextRunAt !== null) this.arm(workspaceId, scheduleId, nextRunAt.getTime());
     } catch (err) {
       // The tick stays due (nothing committed): the next scan tries again.
       this.rt.logger.error({ err, workspaceId, scheduleId }, 'schedule tick failed');
-    } finally {
-      this.firing.delete(key);
     }
   }
 }
