@@ -103,11 +103,12 @@ GRANT INSERT (workspace_id, name, data, source, sent_by) ON events TO weft_app;
 GRANT UPDATE (resumed, started) ON events TO weft_app;
 
 -- ---------------------------------------------------------------- the ticker's scan
--- Ticks are found across workspaces, but weft_app sees one workspace at a time. This function is
--- the one narrow exception: it returns only which (workspace, schedule) pairs are due (or due
--- within `horizon_ms`, so the caller can wait for the exact time) and nothing of their content;
--- each tick is then taken in a tenant transaction under RLS. It runs as its owner, which FORCE RLS
--- binds too, hence the owner's read-only policy (as migration 6 does for metrics).
+-- Ticks are found across workspaces, which weft_app (one workspace per transaction) cannot do.
+-- The scan runs on the owner pool, as the lease sweeper's does, and only through this function: it
+-- returns which (workspace, schedule) pairs are due (or due within `horizon_ms`, so the caller can
+-- wait for the exact time) and nothing of their content; each tick is then taken in a tenant
+-- transaction as weft_app, under RLS. FORCE RLS binds the owner too, hence its read-only policy
+-- (as migration 6 does for metrics). Not executable by weft_app or weft_admin_read.
 DO $$
 BEGIN
   EXECUTE format('CREATE POLICY owner_ticker ON schedules FOR SELECT TO %I USING (true)', current_user);
@@ -116,7 +117,7 @@ $$;
 
 CREATE FUNCTION weft_due_schedules(horizon_ms integer, max_rows integer)
   RETURNS TABLE (workspace_id uuid, id uuid, next_run_at timestamptz, buffered boolean)
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
   SELECT s.workspace_id, s.id, s.next_run_at, s.buffered FROM schedules s
    WHERE NOT s.paused
      AND (s.next_run_at <= clock_timestamp() + make_interval(secs => horizon_ms / 1000.0) OR s.buffered)
@@ -124,7 +125,6 @@ CREATE FUNCTION weft_due_schedules(horizon_ms integer, max_rows integer)
    LIMIT least(max_rows, 1000)
 $$;
 REVOKE ALL ON FUNCTION weft_due_schedules(integer, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION weft_due_schedules(integer, integer) TO weft_app;
 
 -- ---------------------------------------------------------------- inbound webhooks that send events
 -- `POST /hooks/:id?event=NAME` records an event instead of starting the webhook's plan; a repeated

@@ -80,7 +80,8 @@ export class ScheduleTicker {
 
   /** One scan: queues what is due, arms timers for what is due soon. */
   async scan(): Promise<void> {
-    const { rows } = await this.rt.pools.app.query<DueRow>('SELECT * FROM weft_due_schedules($1, $2)', [
+    // The owner pool, as the lease sweeper's scan: only it may look across workspaces (migration 20).
+    const { rows } = await this.rt.pools.owner.query<DueRow>('SELECT * FROM weft_due_schedules($1, $2)', [
       this.horizonMs,
       this.batch,
     ]);
