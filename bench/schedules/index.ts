@@ -3,11 +3,11 @@
 // schedules. Goal (docs/perf/README.md "Goals"): p99 ≤ 200 ms. Also checks that no tick was fired
 // twice. Two loads: a steady one (10 schedules every second, judged against the goal) and a burst
 // (40 schedules whose ticks all fall on the same second, shown for what it costs: ticks due at
-// one instant are taken a few at a time). BENCH_schedules_SECONDS=<s> per load (default 12).
+// one instant are taken a few at a time). BENCH_SCHEDULES_SECONDS=<s> per load (default 12).
 import { createEngine, type Engine, type PlanSpec } from '@weft/engine';
 import { createPlanVersion, createTestDatabase, createWorkspace } from '@weft/test-utils';
 
-const SECONDS = Math.max(3, Number(process.env.BENCH_schedules_SECONDS ?? 12));
+const SECONDS = Math.max(3, Number(process.env.BENCH_SCHEDULES_SECONDS ?? 12));
 const WORKSPACES = 4;
 const GOAL_P99_MS = 200;
 const WARMUP_S = 2;
