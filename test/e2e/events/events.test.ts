@@ -10,6 +10,7 @@ import {
   CREATE_WORKSPACE,
   DELETE_EVENT_TRIGGER,
   SEND_EVENT,
+  START_EXECUTION,
 } from '../graphql/operations.ts';
 
 // Events over the API: triggers start runs with the event's data as input (trigger EVENT), events
@@ -207,9 +208,10 @@ describe('events and triggers', () => {
     );
     const { id, secret } = hook.data?.createWebhook.webhook ?? { id: '', secret: '' };
     await trigger(admin, { planId, event: 'hooked', match: { kind: 'a' } });
-    const post = async (body: string, delivery: string) => {
+    const post = async (body: string, delivery: string, event: string | null = 'hooked') => {
       const ts = String(Math.floor(Date.now() / 1000));
-      return fetch(`${api.url}/hooks/${encodeURIComponent(id)}?event=hooked`, {
+      const query = event === null ? '' : `?event=${event}`;
+      return fetch(`${api.url}/hooks/${encodeURIComponent(id)}${query}`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -243,5 +245,19 @@ describe('events and triggers', () => {
       `SELECT count(*)::int AS n FROM events WHERE name = 'hooked'`,
     );
     expect(count.rows[0]?.n).toBe(1);
+
+    // Without ?event the webhook starts its own plan, as a WEBHOOK run; startExecution's are MANUAL.
+    const plain = await post(JSON.stringify({ orderId: 'w-1' }), 'd-2', null);
+    expect(plain.status).toBe(202);
+    const { executionId } = (await plain.json()) as { executionId: string };
+    const manual = await admin.client.mutate<{ startExecution: { execution: { id: string } } }>(START_EXECUTION, {
+      input: { planId, input: { orderId: 'm-1' } },
+    });
+    const triggers = await admin.client.query<{ a: { trigger: string }; b: { trigger: string } }>(
+      gql`query Triggers($a: ID!, $b: ID!) { a: node(id: $a) { ... on Execution { trigger } }
+        b: node(id: $b) { ... on Execution { trigger } } }`,
+      { a: executionId, b: manual.data?.startExecution.execution.id },
+    );
+    expect(triggers.data).toEqual({ a: { trigger: 'WEBHOOK' }, b: { trigger: 'MANUAL' } });
   });
 });
