@@ -115,14 +115,18 @@ BEGIN
 END
 $$;
 
+-- Two index scans (due soon; buffered), so a scan costs what is due, not how many schedules exist.
 CREATE FUNCTION weft_due_schedules(horizon_ms integer, max_rows integer)
   RETURNS TABLE (workspace_id uuid, id uuid, next_run_at timestamptz, buffered boolean)
   LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
-  SELECT s.workspace_id, s.id, s.next_run_at, s.buffered FROM schedules s
-   WHERE NOT s.paused
-     AND (s.next_run_at <= clock_timestamp() + make_interval(secs => horizon_ms / 1000.0) OR s.buffered)
-   ORDER BY s.next_run_at
-   LIMIT least(max_rows, 1000)
+  (SELECT s.workspace_id, s.id, s.next_run_at, s.buffered FROM schedules s
+    WHERE NOT s.paused AND s.next_run_at <= now() + make_interval(secs => horizon_ms / 1000.0)
+    ORDER BY s.next_run_at
+    LIMIT least(max_rows, 1000))
+  UNION
+  (SELECT s.workspace_id, s.id, s.next_run_at, s.buffered FROM schedules s
+    WHERE s.buffered AND NOT s.paused
+    LIMIT least(max_rows, 1000))
 $$;
 REVOKE ALL ON FUNCTION weft_due_schedules(integer, integer) FROM PUBLIC;
 
