@@ -78,6 +78,7 @@ export async function startRuntime(
       await pluginHost.start();
       await engine.startWorkers(options.workers);
     }
+    if (config.scheduleTicker) engine.startScheduleTicker();
   } catch (error) {
     await stop().catch(() => {});
     throw error;

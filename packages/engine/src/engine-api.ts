@@ -21,6 +21,11 @@ export type ControlResult =
   | { ok: true; status: ExecutionStatus }
   | { ok: false; code: 'NOT_FOUND' | 'INVALID_STATE' | 'FORBIDDEN'; message: string };
 
+/** @public How a run was started (`Execution.trigger`). */
+export const EXECUTION_TRIGGERS = ['MANUAL', 'SCHEDULE', 'WEBHOOK', 'EVENT', 'PARENT'] as const;
+/** @public One of `EXECUTION_TRIGGERS`. */
+export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
+
 export interface StartExecutionInput {
   planVersionId: string;
   input?: unknown;
@@ -36,6 +41,8 @@ export interface StartExecutionInput {
    * starts nothing (idempotency.ts). At most `MAX_IDEMPOTENCY_KEY_LENGTH` characters.
    */
   idempotencyKey?: string;
+  /** What started the run (default MANUAL). */
+  trigger?: ExecutionTrigger;
 }
 
 /** @public Per-tool statistics from recorded step attempts. */

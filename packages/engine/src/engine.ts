@@ -29,6 +29,7 @@ import { quietLogger } from './queue.ts';
 import { RunningSteps } from './running-steps.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
 import { type StepJob, Task } from './scheduler.ts';
+import { ScheduleTicker, type TickerOptions } from './schedules/ticker.ts';
 import { insertAndStart } from './start-execution.ts';
 import { runStepJob } from './step-runner.ts';
 import { type Announcement, tenantTx } from './store.ts';
@@ -86,6 +87,8 @@ export interface EngineOptions {
    * written). It runs in the deciding transaction with the execution locked: keep it quick.
    */
   approvalPolicy?: ApprovalPolicy;
+  /** How the schedule ticker scans (`startScheduleTicker`). */
+  scheduleTicker?: TickerOptions;
 }
 
 /** @public The engine: EngineApi plus what processes and tests need. */
@@ -95,6 +98,11 @@ export interface Engine extends EngineApi {
   sweepLeases(): Promise<number>;
   /** Resolves when the job queue answers (for readiness checks); rejects with the reason otherwise. */
   checkQueue(): Promise<void>;
+  /**
+   * Starts taking schedule ticks in this process (any number of processes may: each tick is
+   * claimed in the database). `stop` ends it. Idempotent.
+   */
+  startScheduleTicker(): void;
 }
 
 /**
@@ -208,6 +216,8 @@ export function createEngine(options: EngineOptions): Engine {
     [Task.wake]: async (payload: unknown) => runWakeJob(rt, payload),
   };
 
+  let ticker: ScheduleTicker | null = null;
+
   const engine: Engine = {
     workerId: rt.workerId,
 
@@ -282,6 +292,7 @@ export function createEngine(options: EngineOptions): Engine {
         userId: input.actor.userId,
         traceId: started.trace.traceId,
         traceParent: started.trace.traceParent,
+        trigger: input.trigger ?? 'MANUAL',
       }).finally(() => started.span.end());
       if (exec === null) throw notFound();
       if (claim?.claimed === true && key !== undefined) {
@@ -315,6 +326,16 @@ export function createEngine(options: EngineOptions): Engine {
 
     async checkQueue(): Promise<void> {
       await rt.pools.owner.query('SELECT 1 FROM graphile_worker._private_tasks LIMIT 1');
+    },
+
+    startScheduleTicker(): void {
+      if (stopping !== null) return;
+      ticker ??= new ScheduleTicker(
+        rt,
+        (client, ws, input) => engine.startExecution(client, ws, input),
+        options.scheduleTicker,
+      );
+      ticker.run();
     },
 
     async startWorkers(count: number): Promise<void> {
@@ -361,6 +382,7 @@ export function createEngine(options: EngineOptions): Engine {
       stopping ??= (async () => {
         if (sweeper !== null) clearInterval(sweeper);
         rt.stopping = true;
+        await ticker?.stop();
         rt.running.abortAll(new Interrupted('worker stopping'));
         await Promise.all(runners.map((r) => r.stop().catch(() => {})));
         await queuePool?.end().catch(() => {});

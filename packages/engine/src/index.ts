@@ -12,10 +12,13 @@ export type {
   ControlResult,
   EngineApi,
   ExecutionStatusChange,
+  ExecutionTrigger,
   StartExecutionInput,
   ToolStats,
 } from './engine-api.ts';
+export { EXECUTION_TRIGGERS } from './engine-api.ts';
 export { EngineError, EngineErrorCode, PlanIssueCode, StaleAttemptError, toEngineError } from './errors.ts';
+export { eventMatches } from './events/match.ts';
 export { IDEMPOTENCY_WINDOW_HOURS, MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export { CORE_SLEEP_MAX_MS } from './parked-plan.ts';
@@ -25,6 +28,17 @@ export { inferDependencies } from './plan-graph.ts';
 export { planSpecJsonSchema } from './plan-schema.ts';
 export { prepareQueue, QUEUE_SCHEMA_VERSION } from './queue.ts';
 export type { RateLimit, RateLimitOptions } from './runtime.ts';
+export {
+  CRON_MAX_LENGTH,
+  nextRunAfter,
+  nextRunsAfter,
+  type ScheduleIssue,
+  type ScheduleTiming,
+  scheduleIssues,
+  TIMEZONE_MAX_LENGTH,
+} from './schedules/cron.ts';
+export type { OverlapPolicy, TickOutcome } from './schedules/fire.ts';
+export type { TickerOptions } from './schedules/ticker.ts';
 export {
   EXECUTION_INPUT_LIMITS,
   executionInputSizeIssues,

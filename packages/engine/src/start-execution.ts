@@ -7,6 +7,7 @@
  * `advance`, which opens gates and parks steps.
  */
 import { isComposite } from './composite-steps.ts';
+import type { ExecutionTrigger } from './engine-api.ts';
 import { isParkedStep } from './parked-steps.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import { advance, Task } from './scheduler.ts';
@@ -22,7 +23,7 @@ export interface StartRow {
   traceId: string | null;
   traceParent: string | null;
   /** MANUAL | SCHEDULE | WEBHOOK | EVENT | PARENT (default MANUAL). */
-  trigger?: string;
+  trigger?: ExecutionTrigger;
   /** A child run: the parent's execution, step and map item (null: not a map item); its depth. */
   parent?: { executionId: string; stepId: string; item: number | null; depth: number };
 }

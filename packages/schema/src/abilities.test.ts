@@ -21,6 +21,12 @@ describe('abilities', () => {
       'retryExecution',
       'rollbackExecution',
       'decideApproval',
+      'createSchedule',
+      'updateSchedule',
+      'deleteSchedule',
+      'createEventTrigger',
+      'deleteEventTrigger',
+      'sendEvent',
     ]);
     expect(abilityFor('MEMBER').can('create', 'PluginInstallation')).toBe(false);
     expect(abilityFor('MEMBER').can('create', 'Secret')).toBe(false);
@@ -29,5 +35,7 @@ describe('abilities', () => {
     expect(abilityFor('MEMBER').can('read', 'AuditLog')).toBe(false);
     expect(abilityFor('MEMBER').can('run', 'Execution')).toBe(true);
     expect(abilityFor('VIEWER').can('run', 'Execution')).toBe(false);
+    expect(abilityFor('VIEWER').can('read', 'Schedule')).toBe(true);
+    expect(abilityFor('VIEWER').can('create', 'Event')).toBe(false);
   });
 });

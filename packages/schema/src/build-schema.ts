@@ -8,6 +8,7 @@ import './types/plan.ts';
 import './types/plugin.ts';
 import './types/engine-payloads.ts';
 import './types/webhook-endpoint.ts';
+import './types/schedule.ts';
 import './types/query.ts';
 import './mutations/accounts.ts';
 import './mutations/workspaces.ts';
@@ -19,6 +20,8 @@ import './mutations/draft-plan.ts';
 import './mutations/ab-test.ts';
 import './mutations/executions.ts';
 import './mutations/webhook-endpoints.ts';
+import './mutations/schedules.ts';
+import './mutations/events.ts';
 import './subscriptions.ts';
 
 let schema: GraphQLSchema | undefined;

@@ -52,6 +52,8 @@ export interface ExecutionRow {
   traceId?: string | null;
   /** The run whose plan or map step started this one (sub-plans). */
   parentExecutionId?: string | null;
+  /** How the run was started (absent where a query did not select it). */
+  trigger?: string;
 }
 export interface StepRunRow {
   stepId: string;
@@ -139,7 +141,7 @@ export const COLUMNS = {
   plan: 'workspace_id, id, name, latest_version',
   planVersion: 'workspace_id, id, plan_id, number, parent_number, spec, content_hash, message, created_by, created_at',
   execution:
-    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at, trace_id, parent_execution_id',
+    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at, trace_id, parent_execution_id, trigger',
   approval:
     'workspace_id, id, execution_id, step_id, status, message, decided_by, comment, approvers, created_at, decided_at',
   webhook: 'workspace_id, id, plan_id, created_at',

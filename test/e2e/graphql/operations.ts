@@ -221,3 +221,54 @@ export const WEBHOOK_ENDPOINTS = gql`
     }
   }
 `;
+
+const SCHEDULE_FIELDS = 'id cron timezone input overlap paused nextRunAt lastRunAt plan { id }';
+export const CREATE_SCHEDULE = gql`
+  mutation CreateSchedule($input: CreateScheduleInput!) {
+    createSchedule(input: $input) {
+      schedule { ${SCHEDULE_FIELDS} }
+      userErrors { code field message }
+    }
+  }
+`;
+export const UPDATE_SCHEDULE = gql`
+  mutation UpdateSchedule($input: UpdateScheduleInput!) {
+    updateSchedule(input: $input) {
+      schedule { ${SCHEDULE_FIELDS} }
+      userErrors { code field message }
+    }
+  }
+`;
+export const DELETE_SCHEDULE = gql`
+  mutation DeleteSchedule($input: DeleteScheduleInput!) {
+    deleteSchedule(input: $input) {
+      schedule { id }
+      userErrors { code field message }
+    }
+  }
+`;
+export const CREATE_EVENT_TRIGGER = gql`
+  mutation CreateEventTrigger($input: CreateEventTriggerInput!) {
+    createEventTrigger(input: $input) {
+      eventTrigger { id event match createdAt plan { id } }
+      userErrors { code field message }
+    }
+  }
+`;
+export const DELETE_EVENT_TRIGGER = gql`
+  mutation DeleteEventTrigger($input: DeleteEventTriggerInput!) {
+    deleteEventTrigger(input: $input) {
+      eventTrigger { id }
+      userErrors { code field message }
+    }
+  }
+`;
+export const SEND_EVENT = gql`
+  mutation SendEvent($input: SendEventInput!) {
+    sendEvent(input: $input) {
+      resumed
+      started { id trigger input status }
+      userErrors { code field message }
+    }
+  }
+`;

@@ -27,11 +27,15 @@ import {
   CANCEL_EXECUTION,
   CHANGE_MEMBER_ROLE,
   CREATE_API_TOKEN,
+  CREATE_EVENT_TRIGGER,
   CREATE_PLAN,
+  CREATE_SCHEDULE,
   CREATE_WEBHOOK,
   CREATE_WEBHOOK_ENDPOINT,
   CREATE_WORKSPACE,
   DECIDE_APPROVAL,
+  DELETE_EVENT_TRIGGER,
+  DELETE_SCHEDULE,
   DELETE_WEBHOOK,
   DELETE_WEBHOOK_ENDPOINT,
   EXECUTION,
@@ -40,8 +44,10 @@ import {
   RESUME_EXECUTION,
   RETRY_EXECUTION,
   ROLLBACK_EXECUTION,
+  SEND_EVENT,
   START_EXECUTION,
   UPDATE_PLAN,
+  UPDATE_SCHEDULE,
   VALID_SPEC,
 } from './operations.ts';
 
@@ -257,7 +263,41 @@ const CASES: Record<
       return { input: { id: r.data?.createWebhookEndpoint.webhookEndpoint.id } };
     },
   },
+  createSchedule: {
+    doc: CREATE_SCHEDULE,
+    variables: async () => ({ input: { planId: await newPlan(), cron: '0 9 * * 1', paused: true } }),
+  },
+  updateSchedule: {
+    doc: UPDATE_SCHEDULE,
+    variables: async () => ({ input: { id: await newSchedule(), cron: '0 10 * * 1' } }),
+  },
+  deleteSchedule: { doc: DELETE_SCHEDULE, variables: async () => ({ input: { id: await newSchedule() } }) },
+  createEventTrigger: {
+    doc: CREATE_EVENT_TRIGGER,
+    variables: async () => ({ input: { planId: await newPlan(), event: 'matrix.event' } }),
+  },
+  deleteEventTrigger: {
+    doc: DELETE_EVENT_TRIGGER,
+    variables: async () => {
+      const r = await call<{ createEventTrigger: { eventTrigger: { id: string } } }>(
+        admin.client,
+        CREATE_EVENT_TRIGGER,
+        {
+          input: { planId: await newPlan(), event: 'matrix.event' },
+        },
+      );
+      return { input: { id: r.data?.createEventTrigger.eventTrigger.id } };
+    },
+  },
+  sendEvent: { doc: SEND_EVENT, variables: async () => ({ input: { workspaceId, name: 'matrix.nothing', data: {} } }) },
 };
+
+async function newSchedule(): Promise<string> {
+  const r = await call<{ createSchedule: { schedule: { id: string } } }>(admin.client, CREATE_SCHEDULE, {
+    input: { planId: await newPlan(), cron: '0 9 * * 1', paused: true },
+  });
+  return r.data?.createSchedule.schedule.id ?? '';
+}
 
 /** Everything the mutations can change, to prove a refused call changed nothing. */
 async function fingerprint(): Promise<string> {
@@ -272,7 +312,9 @@ async function fingerprint(): Promise<string> {
       (SELECT count(*) FROM planner_usage) AS drafts,
       (SELECT string_agg(id || status, ',' ORDER BY id) FROM executions) AS executions,
       (SELECT count(*) FROM execution_events) AS events,
-      (SELECT string_agg(id || status, ',' ORDER BY id) FROM approvals) AS approvals`);
+      (SELECT string_agg(id || status, ',' ORDER BY id) FROM approvals) AS approvals,
+      (SELECT string_agg(id || cron || paused, ',' ORDER BY id) FROM schedules) AS schedules,
+      (SELECT count(*) FROM event_triggers) AS triggers, (SELECT count(*) FROM events) AS sent_events`);
   return JSON.stringify(rows[0]);
 }
 

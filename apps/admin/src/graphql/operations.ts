@@ -399,3 +399,134 @@ export const DECIDE_APPROVAL = graphql(`
     }
   }
 `);
+
+export const SCHEDULES = graphql(`
+  query Schedules($slug: String!) {
+    workspace(slug: $slug) {
+      id
+      schedules {
+        id
+        cron
+        timezone
+        overlap
+        paused
+        nextRunAt
+        lastRunAt
+        plan {
+          id
+          name
+        }
+      }
+      plans(first: 100) {
+        edges {
+          node {
+            id
+            name
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const CREATE_SCHEDULE = graphql(`
+  mutation CreateSchedule($input: CreateScheduleInput!) {
+    createSchedule(input: $input) {
+      schedule {
+        id
+        nextRunAt
+      }
+      userErrors {
+        code
+        field
+        message
+      }
+    }
+  }
+`);
+
+export const UPDATE_SCHEDULE = graphql(`
+  mutation UpdateSchedule($input: UpdateScheduleInput!) {
+    updateSchedule(input: $input) {
+      schedule {
+        id
+        paused
+        nextRunAt
+      }
+      userErrors {
+        code
+        field
+        message
+      }
+    }
+  }
+`);
+
+export const DELETE_SCHEDULE = graphql(`
+  mutation DeleteSchedule($input: DeleteScheduleInput!) {
+    deleteSchedule(input: $input) {
+      schedule {
+        id
+      }
+      userErrors {
+        code
+        field
+        message
+      }
+    }
+  }
+`);
+
+export const EVENTS = graphql(`
+  query Events($slug: String!) {
+    workspace(slug: $slug) {
+      id
+      events(first: 50) {
+        edges {
+          node {
+            id
+            name
+            data
+            source
+            sentAt
+            resumed
+            sentBy {
+              id
+              email
+            }
+            started {
+              id
+              status
+            }
+          }
+        }
+      }
+      eventTriggers {
+        id
+        event
+        match
+        plan {
+          id
+          name
+        }
+      }
+    }
+  }
+`);
+
+export const SEND_EVENT = graphql(`
+  mutation SendEvent($input: SendEventInput!) {
+    sendEvent(input: $input) {
+      resumed
+      started {
+        id
+        status
+      }
+      userErrors {
+        code
+        field
+        message
+      }
+    }
+  }
+`);

@@ -3,12 +3,14 @@ import { useState } from 'react';
 import { describeError } from '../errors.ts';
 import { VIEWER, WORKSPACE } from '../graphql/operations.ts';
 import { AuditPanel } from './audit-panel.tsx';
+import { EventsPanel } from './events-panel.tsx';
 import { ExecutionsPanel } from './executions-panel.tsx';
 import { MembersPanel } from './members-panel.tsx';
 import { PlansPanel } from './plans-panel.tsx';
+import { SchedulesPanel } from './schedules-panel.tsx';
 import { TokensPanel } from './tokens-panel.tsx';
 
-const TABS = ['Members', 'Plans', 'Executions', 'Audit log', 'API tokens'] as const;
+const TABS = ['Members', 'Plans', 'Executions', 'Schedules', 'Events', 'Audit log', 'API tokens'] as const;
 type Tab = (typeof TABS)[number];
 
 export function WorkspacePage({ slug }: { slug: string }) {
@@ -51,6 +53,8 @@ export function WorkspacePage({ slug }: { slug: string }) {
       )}
       {tab === 'Plans' && <PlansPanel slug={slug} canRun={ws.viewerRole !== 'VIEWER'} />}
       {tab === 'Executions' && <ExecutionsPanel slug={slug} workspaceId={ws.id} viewerRole={ws.viewerRole} />}
+      {tab === 'Schedules' && <SchedulesPanel slug={slug} canEdit={ws.viewerRole !== 'VIEWER'} />}
+      {tab === 'Events' && <EventsPanel slug={slug} workspaceId={ws.id} canSend={ws.viewerRole !== 'VIEWER'} />}
       {tab === 'Audit log' && <AuditPanel slug={slug} />}
       {tab === 'API tokens' && <TokensPanel workspaceId={ws.id} />}
     </section>

@@ -64,6 +64,10 @@ builder.objectFields(ExecutionRef, (t) => ({
     description: 'The OpenTelemetry trace id of the run: its start and every step attempt are spans of this trace.',
     resolve: (e) => e.traceId ?? null,
   }),
+  trigger: t.string({
+    description: 'What started the run: MANUAL, SCHEDULE, WEBHOOK, EVENT or PARENT.',
+    resolve: (e) => e.trigger ?? 'MANUAL',
+  }),
   createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
   startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.startedAt }),
   finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.finishedAt }),
