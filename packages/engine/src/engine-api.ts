@@ -1,3 +1,5 @@
+import type { ChaosOptions } from './chaos.ts';
+import type { RegressionFixture } from './regression.ts';
 /**
  * The engine's service interface, as the API and the planner call it. Every method that changes
  * state takes a client already inside the caller's tenant transaction (`withTenant`), so the
@@ -30,6 +32,17 @@ export interface StartExecutionInput {
    * trace continues it. Without it, the run's span is a child of whatever span is active.
    */
   traceParent?: string | null;
+  /** Only for DRY_RUN (ignored otherwise): recorded outputs to answer with, and fault injection. */
+  dryRun?: DryRunOptions;
+}
+
+/** @public What a dry run is started with besides its plan version (kept on the execution). */
+export interface DryRunOptions {
+  /** Outputs by step id that replace the step's tool (over the plan's own `mocks`): a regression replay. */
+  mocks?: Record<string, unknown>;
+  chaos?: ChaosOptions;
+  /** The recorded run a regression replay is compared with; kept for the report, never read by steps. */
+  fixture?: RegressionFixture;
 }
 
 /** @public Per-tool statistics from recorded step attempts. */

@@ -254,6 +254,8 @@ export function createEngine(options: EngineOptions): Engine {
         userId: input.actor.userId,
         traceId: started.trace.traceId,
         traceParent: started.trace.traceParent,
+        // Recorded outputs and faults belong to dry runs only: a live run never reads them.
+        dryRunOptions: input.mode === 'DRY_RUN' && input.dryRun !== undefined ? input.dryRun : null,
       }).finally(() => started.span.end());
       if (exec === null) throw notFound();
       return { executionId: exec.id };

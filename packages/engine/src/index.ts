@@ -1,5 +1,6 @@
 export { builtinTools } from './builtin-tools.ts';
 export { canonicalJson, hashPlan } from './canonical-json.ts';
+export { CHAOS_LIMITS, type ChaosOptions, chaosIssues } from './chaos.ts';
 export {
   type ApprovalPolicy,
   type ApprovalPolicyInput,
@@ -9,6 +10,7 @@ export {
 export { createEngine, type Engine, type EngineOptions } from './engine.ts';
 export type {
   ControlResult,
+  DryRunOptions,
   EngineApi,
   ExecutionStatusChange,
   StartExecutionInput,
@@ -20,6 +22,12 @@ export { diffPlans } from './plan-diff.ts';
 export { inferDependencies } from './plan-graph.ts';
 export { planSpecJsonSchema } from './plan-schema.ts';
 export { prepareQueue, QUEUE_SCHEMA_VERSION } from './queue.ts';
+export {
+  compareToFixture,
+  fixtureIssues,
+  type RegressionChange,
+  type RegressionFixture,
+} from './regression.ts';
 export type { RateLimit, RateLimitOptions } from './runtime.ts';
 export {
   EXECUTION_INPUT_LIMITS,

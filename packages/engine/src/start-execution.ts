@@ -6,6 +6,7 @@
  * A plan whose first steps include an approval gate leaves the dispatch to `advance`, which opens
  * gates.
  */
+import type { DryRunOptions } from './engine-api.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import { advance, Task } from './scheduler.ts';
 import { Channel, type ExecutionRow, named } from './store.ts';
@@ -19,6 +20,7 @@ export interface StartRow {
   userId: string | null;
   traceId: string | null;
   traceParent: string | null;
+  dryRunOptions: DryRunOptions | null;
 }
 
 /** Steps to dispatch with the start: those without dependencies, up to `concurrency`; null if a gate is among them. */
@@ -52,8 +54,8 @@ export async function insertAndStart(
          SELECT id, plan_id FROM plan_versions WHERE id = $1
        ), e AS (
          INSERT INTO executions (workspace_id, plan_id, plan_version_id, status, mode, input, created_by, started_at,
-                                 trace_id, trace_parent, last_seq)
-         SELECT $2, v.plan_id, v.id, 'RUNNING', $3, $4::jsonb, $5, now(), $6, $7, 1 FROM v
+                                 trace_id, trace_parent, last_seq, dry_run_options)
+         SELECT $2, v.plan_id, v.id, 'RUNNING', $3, $4::jsonb, $5, now(), $6, $7, 1, $15::jsonb FROM v
          RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq, trace_parent
        ), runs AS (
          INSERT INTO step_runs (workspace_id, execution_id, step_id, status, fence)
@@ -95,6 +97,7 @@ export async function insertAndStart(
         rt.queuedLeaseMs,
         Channel.status,
         Channel.events,
+        row.dryRunOptions === null ? null : JSON.stringify(row.dryRunOptions),
       ],
     ),
   );

@@ -2,6 +2,7 @@ import type { GraphQLSchema } from 'graphql';
 import { builder } from './builder.ts';
 import './types/refs.ts';
 import './types/execution.ts';
+import './types/regression.ts';
 import './types/tool.ts';
 import './types/workspace.ts';
 import './types/plan.ts';
@@ -18,6 +19,7 @@ import './mutations/secrets.ts';
 import './mutations/draft-plan.ts';
 import './mutations/ab-test.ts';
 import './mutations/executions.ts';
+import './mutations/regression-tests.ts';
 import './mutations/webhook-endpoints.ts';
 import './subscriptions.ts';
 

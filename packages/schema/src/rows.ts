@@ -1,4 +1,4 @@
-import type { ExecutionMode, ExecutionStatus, Role, StepStatus } from '@weft/engine';
+import type { DryRunOptions, ExecutionMode, ExecutionStatus, Role, StepStatus } from '@weft/engine';
 
 // Shapes the GraphQL types resolve from: database rows in camelCase.
 
@@ -50,11 +50,14 @@ export interface ExecutionRow {
   finishedAt: Date | null;
   /** The OpenTelemetry trace of the run (absent where a query did not select it). */
   traceId?: string | null;
+  /** What a dry run was started with (regression fixture, chaos); null for other runs. */
+  dryRunOptions?: DryRunOptions | null;
 }
 export interface StepRunRow {
   stepId: string;
   status: StepStatus;
   attempts: number;
+  input: unknown;
   output: unknown;
   error: string | null;
   cacheHit: boolean;
@@ -136,7 +139,7 @@ export const COLUMNS = {
   plan: 'workspace_id, id, name, latest_version',
   planVersion: 'workspace_id, id, plan_id, number, parent_number, spec, content_hash, message, created_by, created_at',
   execution:
-    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at, trace_id',
+    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at, trace_id, dry_run_options',
   approval:
     'workspace_id, id, execution_id, step_id, status, message, decided_by, comment, approvers, created_at, decided_at',
   webhook: 'workspace_id, id, plan_id, created_at',

@@ -41,6 +41,7 @@ import {
   RETRY_EXECUTION,
   ROLLBACK_EXECUTION,
   START_EXECUTION,
+  START_REGRESSION_TEST,
   UPDATE_PLAN,
   VALID_SPEC,
 } from './operations.ts';
@@ -222,6 +223,10 @@ const CASES: Record<
     },
   },
   startExecution: { doc: START_EXECUTION, variables: async () => ({ input: { planId: await newPlan() } }) },
+  startRegressionTest: {
+    doc: START_REGRESSION_TEST,
+    variables: async () => ({ input: { planId: await newPlan(), fixture: { input: null, output: null, steps: {} } } }),
+  },
   pauseExecution: { doc: PAUSE_EXECUTION, variables: async () => ({ input: { id: await newExecution() } }) },
   resumeExecution: {
     doc: RESUME_EXECUTION,
