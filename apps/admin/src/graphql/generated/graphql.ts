@@ -42,6 +42,17 @@ export type ChangeMemberRoleInput = {
   workspaceId: Scalars['ID']['input'];
 };
 
+/** Faults injected into each step attempt of a dry run, drawn per (seed, step, attempt): the same seed fails the same way. */
+export type ChaosInput = {
+  /** Chance (0..1) an attempt fails like a tool error. */
+  failRate: Scalars['Float']['input'];
+  /** Added to every attempt (0..10000 ms). */
+  latencyMs?: InputMaybe<Scalars['Int']['input']>;
+  seed?: InputMaybe<Scalars['Int']['input']>;
+  /** Chance (0..1) an attempt times out. */
+  timeoutRate?: InputMaybe<Scalars['Float']['input']>;
+};
+
 export type CreateApiTokenInput = {
   /** 1 to 365; defaults to 365. */
   expiresInDays?: InputMaybe<Scalars['Int']['input']>;
@@ -132,6 +143,12 @@ export type PublishPluginInput = {
   manifest: Scalars['JSON']['input'];
 };
 
+export type RegressionChangeKind =
+  | 'ADDED'
+  | 'INPUT'
+  | 'OUTPUT'
+  | 'REMOVED';
+
 export type RemoveMemberInput = {
   userId: Scalars['ID']['input'];
   workspaceId: Scalars['ID']['input'];
@@ -181,9 +198,19 @@ export type StartAbExecutionInput = {
 };
 
 export type StartExecutionInput = {
+  /** Fault injection; DRY_RUN only. */
+  chaos?: InputMaybe<ChaosInput>;
   input?: InputMaybe<Scalars['JSON']['input']>;
   /** Defaults to LIVE. */
   mode?: InputMaybe<ExecutionMode>;
+  planId: Scalars['ID']['input'];
+  /** Defaults to the latest version. */
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type StartRegressionTestInput = {
+  /** A recorded run `{ input, output, steps: { <id>: { input, output } } }`, as `weft test record` writes it. */
+  fixture: Scalars['JSON']['input'];
   planId: Scalars['ID']['input'];
   /** Defaults to the latest version. */
   version?: InputMaybe<Scalars['Int']['input']>;
