@@ -7,7 +7,7 @@ import { jsonArg, positiveInt, readJsonFile } from '../json-arg.ts';
 import { percentile, progressBar, type RunOutcome, runPool } from '../run-pool.ts';
 import { type GlobalOptions, Session } from '../session.ts';
 
-/** What `weft test record` writes and `weft test regression` reads (docs/cli.md "Fixtures"). */
+/** What `weft test record` writes and `weft test regression` reads (docs/cli.md "Regression tests"). */
 interface Fixture {
   weftFixture: 1;
   plan: string;
