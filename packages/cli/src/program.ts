@@ -1,9 +1,11 @@
 import { Command } from 'commander';
 import { registerApprovals } from './commands/approvals.ts';
+import { registerEvent } from './commands/event.ts';
 import { registerExecutions } from './commands/executions.ts';
 import { registerLogin } from './commands/login.ts';
 import { registerPlan } from './commands/plan.ts';
 import { registerRun } from './commands/run.ts';
+import { registerSchedule } from './commands/schedule.ts';
 import { registerTest } from './commands/test.ts';
 import { registerWorkspace } from './commands/workspace.ts';
 
@@ -39,6 +41,9 @@ export function buildProgram(): Command {
   registerExecutions(program);
   registerApprovals(program);
   registerTest(program);
+  // Waiting for the schedule and event mutations in the schema: until then the API refuses them.
+  registerSchedule(program);
+  registerEvent(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
