@@ -1,6 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { GraphQLRequestError, NetworkError, type UserErrorInfo, UserInputError } from './errors.ts';
+import { ClientErrorCode, GraphQLRequestError, NetworkError, type UserErrorInfo, UserInputError } from './errors.ts';
 import { type FollowOptions, followExecution } from './follow.ts';
 import type { EventFieldsFragment } from './generated/operations.ts';
 
@@ -66,7 +66,7 @@ export class WeftClient {
     const errors = body.errors ?? [];
     const first = errors[0];
     if (first !== undefined) {
-      const code = typeof first.extensions?.code === 'string' ? first.extensions.code : 'GRAPHQL';
+      const code = typeof first.extensions?.code === 'string' ? first.extensions.code : ClientErrorCode.GRAPHQL;
       throw new GraphQLRequestError(code, first.message, errors);
     }
     if (body.data === undefined || body.data === null) {
@@ -86,7 +86,8 @@ export class WeftClient {
   ): Promise<NonNullable<TData[K]>> {
     const data = await (this.request as (d: typeof document, v: TVariables) => Promise<TData>)(document, variables);
     const payload = data[field] as (TData[K] & { userErrors?: readonly UserErrorInfo[] }) | null | undefined;
-    if (payload === null || payload === undefined) throw new GraphQLRequestError('GRAPHQL', `no ${String(field)}`, []);
+    if (payload === null || payload === undefined)
+      throw new GraphQLRequestError(ClientErrorCode.GRAPHQL, `no ${String(field)}`, []);
     if (payload.userErrors !== undefined && payload.userErrors.length > 0) throw new UserInputError(payload.userErrors);
     return payload as NonNullable<TData[K]>;
   }

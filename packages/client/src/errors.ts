@@ -5,6 +5,21 @@ export interface UserErrorInfo {
   message: string;
 }
 
+/**
+ * Codes the client itself gives; a `GraphQLRequestError` carries the server's `extensions.code`
+ * instead (`UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`, …).
+ */
+export const ClientErrorCode = {
+  /** A mutation answered with `userErrors`. */
+  USER_ERRORS: 'USER_ERRORS',
+  /** An HTTP answer that was not GraphQL. */
+  HTTP: 'HTTP',
+  /** No answer: the server could not be reached, or an event stream was lost for good. */
+  NETWORK: 'NETWORK',
+  /** A GraphQL error without a code. */
+  GRAPHQL: 'GRAPHQL',
+} as const;
+
 /** Anything the client reports; `code` is machine-readable (a GraphQL `extensions.code`, `USER_ERRORS`, `HTTP`, `NETWORK`). */
 export class WeftError extends Error {
   override name = 'WeftError';
@@ -34,7 +49,7 @@ export class UserInputError extends WeftError {
   override name = 'UserInputError';
   constructor(readonly userErrors: readonly UserErrorInfo[]) {
     super(
-      'USER_ERRORS',
+      ClientErrorCode.USER_ERRORS,
       userErrors
         .map((e) => (e.field && e.field.length > 0 ? `${e.field.join('.')}: ${e.message}` : e.message))
         .join('; '),
@@ -46,7 +61,7 @@ export class UserInputError extends WeftError {
 export class NetworkError extends WeftError {
   override name = 'NetworkError';
   constructor(message: string, options?: { cause?: unknown; status?: number }) {
-    super(options?.status === undefined ? 'NETWORK' : 'HTTP', message, options);
+    super(options?.status === undefined ? ClientErrorCode.NETWORK : ClientErrorCode.HTTP, message, options);
     this.status = options?.status;
   }
   readonly status: number | undefined;

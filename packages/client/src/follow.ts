@@ -1,7 +1,7 @@
 import { print } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { GraphQLRequestError, NetworkError } from './errors.ts';
+import { ClientErrorCode, GraphQLRequestError, NetworkError } from './errors.ts';
 import {
   type EventFieldsFragment,
   ExecutionEventsLiveDocument,
@@ -68,7 +68,7 @@ export async function* followExecution(
       for await (const result of results) {
         const first = result.errors?.[0];
         if (first !== undefined) {
-          const code = typeof first.extensions?.code === 'string' ? first.extensions.code : 'GRAPHQL';
+          const code = typeof first.extensions?.code === 'string' ? first.extensions.code : ClientErrorCode.GRAPHQL;
           throw new GraphQLRequestError(code, first.message, result.errors ?? []);
         }
         const event = result.data?.executionEvents;
