@@ -117,3 +117,30 @@ it('runs with --follow: events live, the execution as the last JSON line, exit 0
   const retry = await weft('retry', execution.id);
   expect(retry.code).toBe(5);
 });
+
+it('lists a pending approval, approves it, and follows the run to its end with logs --follow', async () => {
+  await writeFile(
+    join(dir, 'gate.json'),
+    JSON.stringify({
+      name: 'gate',
+      steps: [
+        { id: 'ask', type: 'approval', message: 'ship it?' },
+        { id: 'ship', tool: 'core.echo', input: { shipped: true }, after: ['ask'] },
+      ],
+    }),
+  );
+  expect((await weft('plan', 'push', 'gate.json')).code).toBe(0);
+  const started = await weft('run', 'gate', '--json');
+  const { id } = started.json<{ id: string }>();
+  const pending = await weft('approvals', 'list', '--json');
+  const approval = pending
+    .json<{ id: string; execution: { id: string }; message: string }[]>()
+    .find((a) => a.execution.id === id);
+  expect(approval?.message).toBe('ship it?');
+  const decided = await weft('approve', approval?.id ?? '', '--comment', 'go', '--json');
+  expect(decided.json()).toMatchObject({ status: 'APPROVED', comment: 'go' });
+  const logs = await weft('logs', id, '--follow');
+  expect(logs.code).toBe(0);
+  expect(logs.stdout).toMatch(/approval\.decided/);
+  expect(logs.stdout.trimEnd().split('\n').at(-1)).toMatch(/execution\.succeeded$/);
+});
