@@ -1,5 +1,6 @@
 import {
   type EventFieldsFragment,
+  RollbackExecutionDocument,
   StartExecutionDocument,
   type StartExecutionInput,
   TERMINAL_EVENT_TYPES,
@@ -15,6 +16,8 @@ export interface RunOutcome {
   /** Event types counted (`step.retrying`, `step.compensated`, ...). */
   events: Record<string, number>;
   error: string | null;
+  /** With `rollbackFailed`: how the rollback of a FAILED run ended (`ROLLED_BACK`, ...); else null. */
+  rollback: string | null;
 }
 
 /**
@@ -27,13 +30,14 @@ export async function runPool(
   concurrency: number,
   startInput: (index: number) => StartExecutionInput,
   onDone: (done: number, outcome: RunOutcome) => void,
+  options: { rollbackFailed?: boolean } = {},
 ): Promise<RunOutcome[]> {
   const outcomes: RunOutcome[] = [];
   let next = 0;
   const worker = async () => {
     while (next < runs) {
       const index = next++;
-      const outcome = await oneRun(session, startInput(index));
+      const outcome = await oneRun(session, startInput(index), options.rollbackFailed === true);
       outcomes.push(outcome);
       onDone(outcomes.length, outcome);
     }
@@ -42,7 +46,7 @@ export async function runPool(
   return outcomes;
 }
 
-async function oneRun(session: Session, input: StartExecutionInput): Promise<RunOutcome> {
+async function oneRun(session: Session, input: StartExecutionInput, rollbackFailed: boolean): Promise<RunOutcome> {
   const started = performance.now();
   const events: Record<string, number> = {};
   try {
@@ -57,7 +61,18 @@ async function oneRun(session: Session, input: StartExecutionInput): Promise<Run
     const status = last !== null && TERMINAL_EVENT_TYPES.has(last.type) ? terminalStatus(last.type) : 'UNKNOWN';
     const data = (last?.data ?? null) as { error?: unknown } | null;
     const error = typeof data?.error === 'string' ? data.error : null;
-    return { executionId: id, status, durationMs: performance.now() - started, events, error };
+    const durationMs = performance.now() - started;
+    let rollback: string | null = null;
+    if (rollbackFailed && status === 'FAILED' && last !== null) {
+      // Compensation under test: roll the failed run back and follow it from where it stopped.
+      await session.client.mutate(RollbackExecutionDocument, 'rollbackExecution', { input: { id } });
+      rollback = 'UNKNOWN';
+      for await (const event of session.client.follow(id, { afterSeq: last.seq })) {
+        events[event.type] = (events[event.type] ?? 0) + 1;
+        if (TERMINAL_EVENT_TYPES.has(event.type)) rollback = terminalStatus(event.type);
+      }
+    }
+    return { executionId: id, status, durationMs, events, error, rollback };
   } catch (error) {
     return {
       executionId: null,
@@ -65,6 +80,7 @@ async function oneRun(session: Session, input: StartExecutionInput): Promise<Run
       durationMs: performance.now() - started,
       events,
       error: error instanceof Error ? error.message : String(error),
+      rollback: null,
     };
   }
 }

@@ -127,6 +127,29 @@ it('chaos: retries absorb injected failures; without retries the run fails and e
   expect(fragile.stdout).toMatch(/DID NOT HOLD/);
 });
 
+it('chaos --rollback: each failed run is rolled back and its completed steps compensated', async () => {
+  await writeFile(
+    join(dir, 'undo.json'),
+    JSON.stringify({
+      name: 'undo',
+      steps: [
+        { id: 'book', tool: 'core.echo', input: { room: 1 }, compensate: { tool: 'core.echo', input: { cancel: 1 } } },
+        { id: 'pay', tool: 'core.fail', input: { message: 'card declined' }, after: ['book'] },
+      ],
+    }),
+  );
+  expect((await weft('plan', 'push', 'undo.json')).code).toBe(0);
+  const result = await weft('test', 'chaos', 'undo', '--runs', '2', '--fail-rate', '0', '--rollback', '--json');
+  expect(result.code).toBe(1);
+  expect(result.json()).toMatchObject({
+    failed: 2,
+    rolledBack: 2,
+    compensated: 2,
+    compensationHeld: true,
+    held: false,
+  });
+});
+
 it('chaos is refused on live runs and outside its bounds, with userErrors', async () => {
   const plan = await client.mutate(CreatePlanDocument, 'createPlan', {
     input: { workspaceId, name: 'direct', spec: { steps: [{ id: 'a', tool: 'core.echo', input: {} }] } },

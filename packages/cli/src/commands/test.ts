@@ -150,7 +150,11 @@ export function registerTest(program: Command): void {
     )
     .option('--input <json>', "the runs' input as JSON, or @file.json")
     .option('--min-success <r>', 'exit 1 when fewer runs succeed (0..1, default 1)', ratio('--min-success'), 1)
-    .addHelpText('after', '\nExample:\n  weft test chaos order --runs 50 --fail-rate 0.2 --seed 7')
+    .option(
+      '--rollback',
+      'roll back each failed run and check its compensation (exit 1 if one does not end ROLLED_BACK)',
+    )
+    .addHelpText('after', '\nExample:\n  weft test chaos order --runs 50 --fail-rate 0.2 --seed 7 --rollback')
     .action(async (name: string, options: ChaosCommandOptions, command: Command) => {
       const session = await Session.open(command.optsWithGlobals<GlobalOptions>());
       const plan = await session.requirePlan(name);
@@ -171,6 +175,7 @@ export function registerTest(program: Command): void {
           },
         }),
         (done) => session.out.progress(progressBar(done, options.runs)),
+        { rollbackFailed: options.rollback === true },
       );
       session.out.endProgress();
       const report = chaosReport(outcomes, options);
@@ -186,6 +191,9 @@ export function registerTest(program: Command): void {
         `  faults absorbed  ${report.recovered} run(s) succeeded after ${report.retries} retried attempt(s)`,
       );
       session.out.line(`  failed           ${report.failed} run(s), ${report.compensated} step(s) compensated`);
+      if (options.rollback === true) {
+        session.out.line(`  rolled back      ${report.rolledBack}/${report.failed} failed run(s) ended ROLLED_BACK`);
+      }
       if (report.notStarted > 0)
         session.out.line(c.red(`  not started      ${report.notStarted} (${report.firstError ?? ''})`));
       session.out.line(
@@ -257,6 +265,7 @@ interface ChaosCommandOptions {
   seed: number;
   input?: string;
   minSuccess: number;
+  rollback?: boolean;
 }
 
 interface LoadCommandOptions {
@@ -277,6 +286,10 @@ function chaosReport(outcomes: readonly RunOutcome[], options: ChaosCommandOptio
   const succeeded = outcomes.filter((o) => o.status === 'SUCCEEDED');
   const retries = outcomes.reduce((n, o) => n + (o.events['step.retrying'] ?? 0), 0);
   const successRate = outcomes.length === 0 ? 0 : succeeded.length / outcomes.length;
+  const rolledBack = outcomes.filter((o) => o.rollback === 'ROLLED_BACK').length;
+  const rollbacks = outcomes.filter((o) => o.rollback !== null).length;
+  /** Compensation held when every failed run that was rolled back ended ROLLED_BACK. */
+  const compensationHeld = rolledBack === rollbacks;
   return {
     runs: outcomes.length,
     succeeded: succeeded.length,
@@ -289,7 +302,9 @@ function chaosReport(outcomes: readonly RunOutcome[], options: ChaosCommandOptio
     notStarted: outcomes.filter((o) => o.status === 'NOT_STARTED').length,
     statuses: countBy(outcomes.map((o) => o.status)),
     firstError: outcomes.find((o) => o.error !== null)?.error ?? null,
-    held: successRate >= options.minSuccess,
+    rolledBack,
+    compensationHeld,
+    held: successRate >= options.minSuccess && compensationHeld,
     executions: outcomes.map((o) => ({ id: o.executionId, status: o.status })),
   };
 }
