@@ -16,7 +16,8 @@ let api: TestApi;
 beforeAll(async () => {
   api = await startTestApi();
   scratch = await mkdtemp(join(tmpdir(), 'weft-client-pack-'));
-  execFileSync('npm', ['run', 'build'], { cwd: CLIENT_DIR, stdio: 'ignore' });
+  // dist/ is what `turbo run build` made (npm test builds first): rebuilding here would rewrite files
+  // the CLI's tests, running in parallel, are importing.
   const packed = JSON.parse(
     execFileSync('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: CLIENT_DIR, encoding: 'utf8' }),
   ) as { filename: string }[];
