@@ -1,9 +1,11 @@
+import type { ChaosOptions } from './chaos.ts';
 /**
  * The engine's service interface, as the API and the planner call it. Every method that changes
  * state takes a client already inside the caller's tenant transaction (`withTenant`), so the
  * caller's audit row, the state change, its event and the queued job commit together or not at all.
  */
 import type { DeliveredEvent } from './parked-steps.ts';
+import type { RegressionFixture } from './regression.ts';
 import type {
   Actor,
   ExecutionEvent,
@@ -43,6 +45,17 @@ export interface StartExecutionInput {
   idempotencyKey?: string;
   /** What started the run (default MANUAL). */
   trigger?: ExecutionTrigger;
+  /** Only for DRY_RUN (ignored otherwise): recorded outputs to answer with, and fault injection. */
+  dryRun?: DryRunOptions;
+}
+
+/** @public What a dry run is started with besides its plan version (kept on the execution). */
+export interface DryRunOptions {
+  /** Outputs by step id that replace the step's tool (over the plan's own `mocks`): a regression replay. */
+  mocks?: Record<string, unknown>;
+  chaos?: ChaosOptions;
+  /** The recorded run a regression replay is compared with; kept for the report, never read by steps. */
+  fixture?: RegressionFixture;
 }
 
 /** @public Per-tool statistics from recorded step attempts. */

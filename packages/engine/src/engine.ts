@@ -293,6 +293,8 @@ export function createEngine(options: EngineOptions): Engine {
         traceId: started.trace.traceId,
         traceParent: started.trace.traceParent,
         trigger: input.trigger ?? 'MANUAL',
+        // Recorded outputs and faults belong to dry runs only: a live run never reads them.
+        dryRunOptions: input.mode === 'DRY_RUN' && input.dryRun !== undefined ? input.dryRun : null,
       }).finally(() => started.span.end());
       if (exec === null) throw notFound();
       if (claim?.claimed === true && key !== undefined) {

@@ -1,5 +1,6 @@
 export { builtinTools } from './builtin-tools.ts';
 export { canonicalJson, hashPlan } from './canonical-json.ts';
+export { CHAOS_LIMITS, type ChaosOptions, chaosIssues } from './chaos.ts';
 export { MAP_DEFAULT_CONCURRENCY, MAP_MAX_ITEMS } from './composite-steps.ts';
 export {
   type ApprovalPolicy,
@@ -10,6 +11,7 @@ export {
 export { createEngine, type Engine, type EngineOptions } from './engine.ts';
 export type {
   ControlResult,
+  DryRunOptions,
   EngineApi,
   ExecutionStatusChange,
   ExecutionTrigger,
@@ -27,6 +29,12 @@ export { diffPlans } from './plan-diff.ts';
 export { inferDependencies } from './plan-graph.ts';
 export { planSpecJsonSchema } from './plan-schema.ts';
 export { prepareQueue, QUEUE_SCHEMA_VERSION } from './queue.ts';
+export {
+  compareToFixture,
+  fixtureIssues,
+  type RegressionChange,
+  type RegressionFixture,
+} from './regression.ts';
 export type { RateLimit, RateLimitOptions } from './runtime.ts';
 export {
   CRON_MAX_LENGTH,

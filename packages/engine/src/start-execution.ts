@@ -7,7 +7,7 @@
  * `advance`, which opens gates and parks steps.
  */
 import { isComposite } from './composite-steps.ts';
-import type { ExecutionTrigger } from './engine-api.ts';
+import type { DryRunOptions, ExecutionTrigger } from './engine-api.ts';
 import { isParkedStep } from './parked-steps.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import { advance, Task } from './scheduler.ts';
@@ -26,6 +26,7 @@ export interface StartRow {
   trigger?: ExecutionTrigger;
   /** A child run: the parent's execution, step and map item (null: not a map item); its depth. */
   parent?: { executionId: string; stepId: string; item: number | null; depth: number };
+  dryRunOptions?: DryRunOptions | null;
 }
 
 /**
@@ -64,8 +65,8 @@ export async function insertAndStart(
        ), e AS (
          INSERT INTO executions (workspace_id, plan_id, plan_version_id, status, mode, input, created_by, started_at,
                                  trace_id, trace_parent, last_seq, trigger, parent_execution_id, parent_step_id,
-                                 parent_item, depth)
-         SELECT $2, v.plan_id, v.id, 'RUNNING', $3, $4::jsonb, $5, now(), $6, $7, 1, $15, $16, $17, $18, $19 FROM v
+                                 parent_item, depth, dry_run_options)
+         SELECT $2, v.plan_id, v.id, 'RUNNING', $3, $4::jsonb, $5, now(), $6, $7, 1, $15, $16, $17, $18, $19, $20::jsonb FROM v
          RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq, trace_parent
        ), runs AS (
          INSERT INTO step_runs (workspace_id, execution_id, step_id, status, fence)
@@ -112,6 +113,7 @@ export async function insertAndStart(
         row.parent?.stepId ?? null,
         row.parent?.item ?? null,
         row.parent?.depth ?? 0,
+        row.dryRunOptions == null ? null : JSON.stringify(row.dryRunOptions),
       ],
     ),
   );

@@ -5,6 +5,7 @@
  * (rejects a stale fence, records the outcome, retries or moves the execution on). A finish may
  * begin the next step for the same slot (run-ahead.ts): the job then runs it too, without a begin.
  */
+import { withChaos } from './chaos.ts';
 import { EngineError } from './errors.ts';
 import { beginFallback, fallbackStep } from './fallback.ts';
 import { mockFromSchema } from './mock-output.ts';
@@ -112,7 +113,8 @@ export function beginOpening(executionId: string, jobs: StepJob[]): OpeningQuery
                 e.status AS exec_status,
                 json_build_object('workspace_id', e.workspace_id, 'id', e.id, 'plan_id', e.plan_id,
                   'plan_version_id', e.plan_version_id, 'status', e.status, 'mode', e.mode, 'input', e.input,
-                  'context', e.context, 'last_seq', e.last_seq, 'trace_parent', e.trace_parent) AS exec
+                  'context', e.context, 'last_seq', e.last_seq, 'trace_parent', e.trace_parent,
+                  'dry_run_options', e.dry_run_options) AS exec
            FROM step_runs s JOIN executions e ON e.workspace_id = s.workspace_id AND e.id = s.execution_id
           WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[]) AND s.status IN ('QUEUED', 'RUNNING')
           ORDER BY s.step_id
@@ -266,7 +268,7 @@ async function begin(
   if (planned === undefined) return { kind: 'skip' };
   const fellBack = locked.fell_back && planned.fallback !== undefined;
   const step = fellBack ? fallbackStep(planned) : planned;
-  const tool = step.tool === undefined ? null : await rt.registry.resolve(job.w, step.tool);
+  let tool = step.tool === undefined ? null : await rt.registry.resolve(job.w, step.tool);
   if (tool === null) {
     await failNow(rt, client, job, new EngineError('TOOL_NOT_FOUND', `tool "${step.tool}" is not available`));
     return { kind: 'skip' };
@@ -297,10 +299,17 @@ async function begin(
   const attempt = run.attempts + 1;
 
   if (exec.mode === 'DRY_RUN') {
-    const mocks = plan.spec.mocks ?? {};
-    if (Object.hasOwn(mocks, step.id) || tool.dryRun !== 'run') {
-      const output = Object.hasOwn(mocks, step.id) ? mocks[step.id] : mockFromSchema(tool.outputSchema);
-      await succeedNow(rt, client, exec, run, tool, input, output, { holder, keys: locks }, { mocked: true });
+    const options = exec.dry_run_options ?? null;
+    const mocks = { ...plan.spec.mocks, ...options?.mocks };
+    const mocked = Object.hasOwn(mocks, step.id) || tool.dryRun !== 'run';
+    const answer = mocked
+      ? { output: Object.hasOwn(mocks, step.id) ? mocks[step.id] : mockFromSchema(tool.outputSchema) }
+      : null;
+    // Under chaos every attempt goes through the tool call, so retries, timeouts and compensation
+    // meet the injected faults exactly as they would meet real ones.
+    if (options?.chaos !== undefined) tool = withChaos(tool, options.chaos, step.id, attempt, answer);
+    else if (answer !== null) {
+      await succeedNow(rt, client, exec, run, tool, input, answer.output, { holder, keys: locks }, { mocked: true });
       return { kind: 'skip' };
     }
   } else if (step.cacheTtlMs !== undefined && tool.cacheable === true) {

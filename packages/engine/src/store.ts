@@ -6,7 +6,9 @@
  * step rows, in the same statement); controls lock the execution row first
  * and touch only step rows no worker holds (PENDING / WAITING_APPROVAL, or SKIP LOCKED).
  */
+
 import { beginTenantSql, type withTenant } from '@weft/db';
+import type { DryRunOptions } from './engine-api.ts';
 import { queryLiteral, type Statement } from './statement-batch.ts';
 import type { ExecutionEvent, ExecutionMode, ExecutionStatus, StepStatus, TenantClient } from './types.ts';
 
@@ -22,6 +24,8 @@ export interface ExecutionRow {
   last_seq: number;
   /** W3C traceparent of the run's start (see tracing.ts); selected by `lockExecution`. */
   trace_parent?: string | null;
+  /** What a dry run was started with (null otherwise); selected by `beginOpening`. */
+  dry_run_options?: DryRunOptions | null;
 }
 
 export interface StepRunRow {

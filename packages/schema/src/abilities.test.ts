@@ -15,6 +15,7 @@ describe('abilities', () => {
       'draftPlan',
       'startAbExecution',
       'startExecution',
+      'startRegressionTest',
       'pauseExecution',
       'resumeExecution',
       'cancelExecution',

@@ -77,6 +77,7 @@ export const MUTATION_PERMISSIONS = {
   setSecret: ['create', 'Secret'],
   deleteSecret: ['delete', 'Secret'],
   startExecution: ['run', 'Execution'],
+  startRegressionTest: ['run', 'Execution'],
   pauseExecution: ['run', 'Execution'],
   resumeExecution: ['run', 'Execution'],
   cancelExecution: ['run', 'Execution'],

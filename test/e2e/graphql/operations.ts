@@ -145,6 +145,15 @@ export const START_EXECUTION = gql`
     }
   }
 `;
+
+export const START_REGRESSION_TEST = gql`
+  mutation StartRegressionTest($input: StartRegressionTestInput!) {
+    startRegressionTest(input: $input) {
+      execution { ${EXECUTION_FIELDS} }
+      userErrors { code field message }
+    }
+  }
+`;
 /** The execution controls share their input and payload; one document each, as a client writes them. */
 function controlDocument(name: string) {
   return gql`

@@ -46,6 +46,7 @@ import {
   ROLLBACK_EXECUTION,
   SEND_EVENT,
   START_EXECUTION,
+  START_REGRESSION_TEST,
   UPDATE_PLAN,
   UPDATE_SCHEDULE,
   VALID_SPEC,
@@ -228,6 +229,10 @@ const CASES: Record<
     },
   },
   startExecution: { doc: START_EXECUTION, variables: async () => ({ input: { planId: await newPlan() } }) },
+  startRegressionTest: {
+    doc: START_REGRESSION_TEST,
+    variables: async () => ({ input: { planId: await newPlan(), fixture: { input: null, output: null, steps: {} } } }),
+  },
   pauseExecution: { doc: PAUSE_EXECUTION, variables: async () => ({ input: { id: await newExecution() } }) },
   resumeExecution: {
     doc: RESUME_EXECUTION,

@@ -1,4 +1,12 @@
-import { type Actor, type ControlResult, EngineError, MAX_IDEMPOTENCY_KEY_LENGTH } from '@weft/engine';
+import {
+  type Actor,
+  type ChaosOptions,
+  type ControlResult,
+  chaosIssues,
+  type DryRunOptions,
+  EngineError,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+} from '@weft/engine';
 import type pg from 'pg';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { writeAudit } from '../audit.ts';
@@ -118,6 +126,91 @@ async function planVersionOf(
   return { id: found.id, number };
 }
 
+/** `chaos` on a start: dry runs only, rates 0..1, bounded latency (the engine's rules). */
+function chaosErrors(chaos: ChaosOptions, mode: string): UserError[] {
+  if (mode !== 'DRY_RUN') {
+    return [userError(SchemaErrorCode.INVALID_INPUT, ['chaos'], 'Fault injection is for dry runs: set mode DRY_RUN.')];
+  }
+  return chaosIssues(chaos).map((i) => userError(SchemaErrorCode.INVALID_INPUT, ['chaos', i.field], i.message));
+}
+
+/**
+ * Starts a run in the caller's workspace and audits it as `action`, in one transaction; a version
+ * the engine refuses leaves nothing behind. Shared by `startExecution` and `startRegressionTest`.
+ */
+export async function startRun(
+  ctx: SchemaContext,
+  request: {
+    planId: string;
+    version: number | null | undefined;
+    input: unknown;
+    mode: 'LIVE' | 'DRY_RUN';
+    dryRun?: DryRunOptions;
+    /** The same key for the same plan within 24 h returns the first execution (startExecution only). */
+    idempotencyKey?: string;
+    action: string;
+  },
+): Promise<ExecutionPayloadShape> {
+  const engine = ctx.options.engine;
+  const { workspaceId, id: planId } = parseTenantId(request.planId, 'Plan');
+  const actor = await actorIn(ctx, workspaceId);
+  const tooLarge = inputSizeErrors(request.input);
+  if (tooLarge.length > 0) return { userErrors: tooLarge };
+  const mode = request.mode;
+  return inTenant(ctx, workspaceId, async (client) => {
+    const version = await planVersionOf(client, planId, request.version);
+    if ('code' in version) return { userErrors: [version] };
+    // The engine checks the version against today's tools; a refusal must leave nothing behind.
+    await client.query('SAVEPOINT start_execution');
+    let executionId: string;
+    let reused: boolean;
+    try {
+      ({ executionId, reused } = await engine.startExecution(client, workspaceId, {
+        planVersionId: version.id,
+        input: request.input ?? null,
+        mode,
+        actor,
+        traceParent: ctx.traceParent,
+        ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
+        ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+      }));
+    } catch (error) {
+      if (!(error instanceof EngineError) || error.code !== 'INVALID_PLAN') throw error;
+      await client.query('ROLLBACK TO SAVEPOINT start_execution');
+      const issues = Array.isArray(error.details)
+        ? (error.details as { code: string; path: string[]; message: string }[])
+        : [];
+      return {
+        userErrors:
+          issues.length > 0
+            ? issues.map((i) =>
+                userError(i.code, ['spec', ...i.path], `Version ${version.number} cannot run: ${i.message}`),
+              )
+            : [userError(error.code, ['version'], error.message)],
+      };
+    }
+    const execution = await readExecution(client, executionId);
+    await writeAudit(client, {
+      workspaceId,
+      actorId: actor.userId,
+      action: request.action,
+      targetId: encodeTenantId('Execution', workspaceId, executionId),
+      after: {
+        status: execution.status,
+        mode,
+        plan: encodeTenantId('Plan', workspaceId, planId),
+        version: version.number,
+        ...(request.dryRun?.chaos === undefined ? {} : { chaos: request.dryRun.chaos }),
+        ...(request.dryRun?.fixture === undefined
+          ? {}
+          : { fixtureSteps: Object.keys(request.dryRun.fixture.steps).length }),
+        ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey, reused }),
+      },
+    });
+    return { execution, userErrors: [] };
+  });
+}
+
 builder.mutationFields((t) => {
   const controlField = (name: ControlName) =>
     t.field({
@@ -140,16 +233,9 @@ builder.mutationFields((t) => {
       ),
       args: { input: t.arg({ type: StartExecutionInput, required: true }) },
       resolve: async (_root, { input }, ctx): Promise<ExecutionPayloadShape> => {
-        const engine = ctx.options.engine;
-        const { workspaceId, id: planId } = parseTenantId(String(input.planId), 'Plan');
-        const actor = await actorIn(ctx, workspaceId);
-        const tooLarge = inputSizeErrors(input.input);
-        if (tooLarge.length > 0) return { userErrors: tooLarge };
-        const idempotencyKey = input.idempotencyKey ?? undefined;
-        if (
-          idempotencyKey !== undefined &&
-          (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)
-        ) {
+        const mode = input.mode ?? 'LIVE';
+        const key = input.idempotencyKey ?? undefined;
+        if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
           return {
             userErrors: [
               userError(
@@ -160,53 +246,29 @@ builder.mutationFields((t) => {
             ],
           };
         }
-        const mode = input.mode ?? 'LIVE';
-        return inTenant(ctx, workspaceId, async (client) => {
-          const version = await planVersionOf(client, planId, input.version);
-          if ('code' in version) return { userErrors: [version] };
-          // The engine checks the version against today's tools; a refusal must leave nothing behind.
-          await client.query('SAVEPOINT start_execution');
-          let executionId: string;
-          let reused: boolean;
-          try {
-            ({ executionId, reused } = await engine.startExecution(client, workspaceId, {
-              planVersionId: version.id,
-              input: input.input ?? null,
-              mode,
-              actor,
-              traceParent: ctx.traceParent,
-              ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-            }));
-          } catch (error) {
-            if (!(error instanceof EngineError) || error.code !== 'INVALID_PLAN') throw error;
-            await client.query('ROLLBACK TO SAVEPOINT start_execution');
-            const issues = Array.isArray(error.details)
-              ? (error.details as { code: string; path: string[]; message: string }[])
-              : [];
-            return {
-              userErrors:
-                issues.length > 0
-                  ? issues.map((i) =>
-                      userError(i.code, ['spec', ...i.path], `Version ${version.number} cannot run: ${i.message}`),
-                    )
-                  : [userError(error.code, ['version'], error.message)],
-            };
-          }
-          const execution = await readExecution(client, executionId);
-          await writeAudit(client, {
-            workspaceId,
-            actorId: actor.userId,
-            action: 'execution.start',
-            targetId: encodeTenantId('Execution', workspaceId, executionId),
-            after: {
-              status: execution.status,
-              mode,
-              plan: encodeTenantId('Plan', workspaceId, planId),
-              version: version.number,
-              ...(idempotencyKey === undefined ? {} : { idempotencyKey, reused }),
-            },
-          });
-          return { execution, userErrors: [] };
+        const chaos: ChaosOptions | undefined =
+          input.chaos === null || input.chaos === undefined
+            ? undefined
+            : {
+                failRate: input.chaos.failRate,
+                timeoutRate: input.chaos.timeoutRate ?? 0,
+                latencyMs: input.chaos.latencyMs ?? 0,
+                seed: input.chaos.seed ?? 1,
+              };
+        if (chaos !== undefined) {
+          const refused = chaosErrors(chaos, mode);
+          if (refused.length > 0) return { userErrors: refused };
+        }
+        return startRun(ctx, {
+          planId: String(input.planId),
+          version: input.version,
+          input: input.input,
+          mode,
+          ...(chaos === undefined ? {} : { dryRun: { chaos } }),
+          ...(input.idempotencyKey === null || input.idempotencyKey === undefined
+            ? {}
+            : { idempotencyKey: input.idempotencyKey }),
+          action: 'execution.start',
         });
       },
     }),

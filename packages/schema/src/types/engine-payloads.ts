@@ -99,6 +99,28 @@ export const SecretPayload = builder.objectRef<SecretPayloadShape>('SecretPayloa
   }),
 });
 
+export const ChaosInput = builder.inputType('ChaosInput', {
+  description:
+    'Faults injected into each step attempt of a dry run, drawn per (seed, step, attempt): the same seed fails the same way.',
+  fields: (t) => ({
+    failRate: t.float({ required: true, description: 'Chance (0..1) an attempt fails like a tool error.' }),
+    timeoutRate: t.float({ required: false, defaultValue: 0, description: 'Chance (0..1) an attempt times out.' }),
+    latencyMs: t.int({ required: false, defaultValue: 0, description: 'Added to every attempt (0..10000 ms).' }),
+    seed: t.int({ required: false, defaultValue: 1 }),
+  }),
+});
+export const StartRegressionTestInput = builder.inputType('StartRegressionTestInput', {
+  fields: (t) => ({
+    planId: t.id({ required: true }),
+    version: t.int({ required: false, description: 'Defaults to the latest version.' }),
+    fixture: t.field({
+      type: 'JSON',
+      required: true,
+      description:
+        'A recorded run `{ input, output, steps: { <id>: { input, output } } }`, as `weft test record` writes it.',
+    }),
+  }),
+});
 export const StartExecutionInput = builder.inputType('StartExecutionInput', {
   fields: (t) => ({
     planId: t.id({ required: true }),
@@ -109,6 +131,11 @@ export const StartExecutionInput = builder.inputType('StartExecutionInput', {
       required: false,
       description:
         'At most 200 characters. The same key for the same plan within 24 h returns the first execution and starts nothing.',
+    }),
+    chaos: t.field({
+      type: ChaosInput,
+      required: false,
+      description: 'Fault injection; DRY_RUN only.',
     }),
   }),
 });

@@ -27,6 +27,12 @@ export const StepRunRef = builder.objectRef<StepRunRow>('StepRun').implement({
     stepId: t.exposeString('stepId'),
     status: t.field({ type: StepStatusEnum, resolve: (s) => s.status }),
     attempts: t.exposeInt('attempts'),
+    input: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: "The step's resolved input, as its latest attempt received it (null before it starts).",
+      resolve: (s) => s.input,
+    }),
     output: t.field({ type: 'JSON', nullable: true, resolve: (s) => s.output }),
     error: t.exposeString('error', { nullable: true }),
     cacheHit: t.exposeBoolean('cacheHit'),
@@ -49,7 +55,7 @@ export const ExecutionEventRef = builder.objectRef<EventRow>('ExecutionEvent').i
 });
 
 const STEP_COLUMNS =
-  'execution_id, step_id, status, attempts, output, error, cache_hit, fell_back, started_at, finished_at';
+  'execution_id, step_id, status, attempts, input, output, error, cache_hit, fell_back, started_at, finished_at';
 
 builder.objectFields(ExecutionRef, (t) => ({
   status: t.field({ type: ExecutionStatusEnum, resolve: (e) => e.status }),
