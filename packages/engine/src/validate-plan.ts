@@ -3,7 +3,7 @@ import * as ajvFormats from 'ajv-formats';
 import { compositeIssues } from './composite-steps.ts';
 import { conditionIssues } from './condition-issues.ts';
 import { PlanIssueCode } from './errors.ts';
-import { coreSleepIssue, parkedFieldIssues, parkedKind, parkedTemplated } from './parked-plan.ts';
+import { coreSleepIssue, parkedFieldIssues, parkedTemplated } from './parked-plan.ts';
 import { findCycle, inferDependencies, upstreamOf } from './plan-graph.ts';
 import { planSpecJsonSchema } from './plan-schema.ts';
 import { planSizeIssues } from './size-limits.ts';

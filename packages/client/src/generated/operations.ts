@@ -59,11 +59,32 @@ export type CreateApiTokenInput = {
   workspaceId: Scalars['ID']['input'];
 };
 
+export type CreateEventTriggerInput = {
+  /** The event name that starts the plan. */
+  event: Scalars['String']['input'];
+  /** An object: every field must be present in the event's data with an equal value. */
+  match?: InputMaybe<Scalars['JSON']['input']>;
+  planId: Scalars['ID']['input'];
+};
+
 export type CreatePlanInput = {
   message?: InputMaybe<Scalars['String']['input']>;
   name: Scalars['String']['input'];
   spec: Scalars['JSON']['input'];
   workspaceId: Scalars['ID']['input'];
+};
+
+export type CreateScheduleInput = {
+  /** 5 fields, or 6 with seconds first (`*\/2 * * * * *`). */
+  cron: Scalars['String']['input'];
+  /** The runs' input. */
+  input?: InputMaybe<Scalars['JSON']['input']>;
+  /** Default SKIP. */
+  overlap?: InputMaybe<OverlapPolicy>;
+  paused?: InputMaybe<Scalars['Boolean']['input']>;
+  planId: Scalars['ID']['input'];
+  /** An IANA time zone; default UTC. */
+  timezone?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type CreateWebhookEndpointInput = {
@@ -87,6 +108,14 @@ export type DecideApprovalInput = {
   approvalId: Scalars['ID']['input'];
   approve: Scalars['Boolean']['input'];
   comment?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type DeleteEventTriggerInput = {
+  id: Scalars['ID']['input'];
+};
+
+export type DeleteScheduleInput = {
+  id: Scalars['ID']['input'];
 };
 
 export type DeleteSecretInput = {
@@ -137,6 +166,13 @@ export type LogInInput = {
   password: Scalars['String']['input'];
 };
 
+/** What a tick does while a run it started earlier is still going: SKIP it, BUFFER_ONE (run once after), ALLOW_ALL (run alongside), CANCEL_OTHER (cancel the old run, start anew). */
+export type OverlapPolicy =
+  | 'ALLOW_ALL'
+  | 'BUFFER_ONE'
+  | 'CANCEL_OTHER'
+  | 'SKIP';
+
 export type PublishPluginInput = {
   bundle: Scalars['String']['input'];
   manifest: Scalars['JSON']['input'];
@@ -166,6 +202,12 @@ export type Role =
   | 'ADMIN'
   | 'MEMBER'
   | 'VIEWER';
+
+export type SendEventInput = {
+  data?: InputMaybe<Scalars['JSON']['input']>;
+  name: Scalars['String']['input'];
+  workspaceId: Scalars['ID']['input'];
+};
 
 export type SetSecretInput = {
   /** Hosts a plugin may send the value to: `api.example.com`, `*.example.com`, `host:port` or `*`; a request carrying it anywhere else is refused. Absent: unchanged on replace; null: the hosts the installation's `http:` grants name (not `http:*`); []: no host. */
@@ -199,6 +241,8 @@ export type StartAbExecutionInput = {
 export type StartExecutionInput = {
   /** Fault injection; DRY_RUN only. */
   chaos?: InputMaybe<ChaosInput>;
+  /** At most 200 characters. The same key for the same plan within 24 h returns the first execution and starts nothing. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input?: InputMaybe<Scalars['JSON']['input']>;
   /** Defaults to LIVE. */
   mode?: InputMaybe<ExecutionMode>;
@@ -220,9 +264,14 @@ export type StepStatus =
   | 'COMPENSATED'
   | 'FAILED'
   | 'PENDING'
+  /** Dispatched: waiting in the queue; no worker has begun an attempt yet. */
+  | 'QUEUED'
+  /** A worker began an attempt. */
   | 'RUNNING'
   | 'SKIPPED'
   | 'SUCCEEDED'
+  /** Parked in the database without a worker slot: a sleep or a wait for an event. */
+  | 'WAITING'
   | 'WAITING_APPROVAL';
 
 export type UninstallPluginInput = {
@@ -233,6 +282,15 @@ export type UpdatePlanInput = {
   message?: InputMaybe<Scalars['String']['input']>;
   planId: Scalars['ID']['input'];
   spec: Scalars['JSON']['input'];
+};
+
+export type UpdateScheduleInput = {
+  cron?: InputMaybe<Scalars['String']['input']>;
+  id: Scalars['ID']['input'];
+  input?: InputMaybe<Scalars['JSON']['input']>;
+  overlap?: InputMaybe<OverlapPolicy>;
+  paused?: InputMaybe<Scalars['Boolean']['input']>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type UpgradePluginInput = {
@@ -311,12 +369,15 @@ export type PlanVersionQueryVariables = Exact<{
 export type PlanVersionQuery = { __typename?: 'Query', node:
     | { __typename?: 'Approval', id: string }
     | { __typename?: 'AuditEvent', id: string }
+    | { __typename?: 'Event', id: string }
+    | { __typename?: 'EventTrigger', id: string }
     | { __typename?: 'Execution', id: string }
     | { __typename?: 'Plan', name: string, id: string, version: { __typename?: 'PlanVersion', id: string, number: number, message: string | null, contentHash: string, createdAt: string, spec: unknown } | null }
     | { __typename?: 'PlanVersion', id: string }
     | { __typename?: 'Plugin', id: string }
     | { __typename?: 'PluginInstallation', id: string }
     | { __typename?: 'PluginVersion', id: string }
+    | { __typename?: 'Schedule', id: string }
     | { __typename?: 'User', id: string }
     | { __typename?: 'Webhook', id: string }
     | { __typename?: 'WebhookEndpoint', id: string }
@@ -352,12 +413,15 @@ export type ExecutionQueryVariables = Exact<{
 export type ExecutionQuery = { __typename?: 'Query', node:
     | { __typename?: 'Approval', id: string }
     | { __typename?: 'AuditEvent', id: string }
+    | { __typename?: 'Event', id: string }
+    | { __typename?: 'EventTrigger', id: string }
     | { __typename?: 'Execution', id: string, status: ExecutionStatus, mode: ExecutionMode, input: unknown | null, output: unknown | null, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, plan: { __typename?: 'Plan', id: string, name: string }, planVersion: { __typename?: 'PlanVersion', number: number }, steps: Array<{ __typename?: 'StepRun', stepId: string, status: StepStatus, attempts: number, input: unknown | null, output: unknown | null, error: string | null, cacheHit: boolean, startedAt: string | null, finishedAt: string | null }> }
     | { __typename?: 'Plan', id: string }
     | { __typename?: 'PlanVersion', id: string }
     | { __typename?: 'Plugin', id: string }
     | { __typename?: 'PluginInstallation', id: string }
     | { __typename?: 'PluginVersion', id: string }
+    | { __typename?: 'Schedule', id: string }
     | { __typename?: 'User', id: string }
     | { __typename?: 'Webhook', id: string }
     | { __typename?: 'WebhookEndpoint', id: string }
@@ -373,12 +437,15 @@ export type ExecutionEventsQueryVariables = Exact<{
 export type ExecutionEventsQuery = { __typename?: 'Query', node:
     | { __typename?: 'Approval', id: string }
     | { __typename?: 'AuditEvent', id: string }
+    | { __typename?: 'Event', id: string }
+    | { __typename?: 'EventTrigger', id: string }
     | { __typename?: 'Execution', status: ExecutionStatus, id: string, events: Array<{ __typename?: 'ExecutionEvent', seq: number, type: string, stepId: string | null, at: string, data: unknown | null }> }
     | { __typename?: 'Plan', id: string }
     | { __typename?: 'PlanVersion', id: string }
     | { __typename?: 'Plugin', id: string }
     | { __typename?: 'PluginInstallation', id: string }
     | { __typename?: 'PluginVersion', id: string }
+    | { __typename?: 'Schedule', id: string }
     | { __typename?: 'User', id: string }
     | { __typename?: 'Webhook', id: string }
     | { __typename?: 'WebhookEndpoint', id: string }
@@ -475,12 +542,15 @@ export type ExecutionRegressionQueryVariables = Exact<{
 export type ExecutionRegressionQuery = { __typename?: 'Query', node:
     | { __typename?: 'Approval', id: string }
     | { __typename?: 'AuditEvent', id: string }
+    | { __typename?: 'Event', id: string }
+    | { __typename?: 'EventTrigger', id: string }
     | { __typename?: 'Execution', status: ExecutionStatus, id: string, regression: { __typename?: 'RegressionReport', finished: boolean, succeeded: boolean, passed: boolean, changes: Array<{ __typename?: 'RegressionChange', stepId: string | null, kind: RegressionChangeKind, expected: unknown | null, actual: unknown | null }> } | null }
     | { __typename?: 'Plan', id: string }
     | { __typename?: 'PlanVersion', id: string }
     | { __typename?: 'Plugin', id: string }
     | { __typename?: 'PluginInstallation', id: string }
     | { __typename?: 'PluginVersion', id: string }
+    | { __typename?: 'Schedule', id: string }
     | { __typename?: 'User', id: string }
     | { __typename?: 'Webhook', id: string }
     | { __typename?: 'WebhookEndpoint', id: string }

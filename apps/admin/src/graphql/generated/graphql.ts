@@ -42,6 +42,17 @@ export type ChangeMemberRoleInput = {
   workspaceId: Scalars['ID']['input'];
 };
 
+/** Faults injected into each step attempt of a dry run, drawn per (seed, step, attempt): the same seed fails the same way. */
+export type ChaosInput = {
+  /** Chance (0..1) an attempt fails like a tool error. */
+  failRate: Scalars['Float']['input'];
+  /** Added to every attempt (0..10000 ms). */
+  latencyMs?: InputMaybe<Scalars['Int']['input']>;
+  seed?: InputMaybe<Scalars['Int']['input']>;
+  /** Chance (0..1) an attempt times out. */
+  timeoutRate?: InputMaybe<Scalars['Float']['input']>;
+};
+
 export type CreateApiTokenInput = {
   /** 1 to 365; defaults to 365. */
   expiresInDays?: InputMaybe<Scalars['Int']['input']>;
@@ -168,6 +179,12 @@ export type PublishPluginInput = {
   manifest: Scalars['JSON']['input'];
 };
 
+export type RegressionChangeKind =
+  | 'ADDED'
+  | 'INPUT'
+  | 'OUTPUT'
+  | 'REMOVED';
+
 export type RemoveMemberInput = {
   userId: Scalars['ID']['input'];
   workspaceId: Scalars['ID']['input'];
@@ -223,11 +240,21 @@ export type StartAbExecutionInput = {
 };
 
 export type StartExecutionInput = {
+  /** Fault injection; DRY_RUN only. */
+  chaos?: InputMaybe<ChaosInput>;
   /** At most 200 characters. The same key for the same plan within 24 h returns the first execution and starts nothing. */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input?: InputMaybe<Scalars['JSON']['input']>;
   /** Defaults to LIVE. */
   mode?: InputMaybe<ExecutionMode>;
+  planId: Scalars['ID']['input'];
+  /** Defaults to the latest version. */
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type StartRegressionTestInput = {
+  /** A recorded run `{ input, output, steps: { <id>: { input, output } } }`, as `weft test record` writes it. */
+  fixture: Scalars['JSON']['input'];
   planId: Scalars['ID']['input'];
   /** Defaults to the latest version. */
   version?: InputMaybe<Scalars['Int']['input']>;
