@@ -30,7 +30,16 @@ export interface StartExecutionInput {
    * trace continues it. Without it, the run's span is a child of whatever span is active.
    */
   traceParent?: string | null;
+  /**
+   * Orders this run's steps among the workspace's other queued steps: lower runs first, from -10
+   * to 10, default 0. It never lifts them past other workspaces' (fair dispatch decides that,
+   * docs/operations.md "Fairness"). Outside the range: INVALID_INPUT.
+   */
+  priority?: number;
 }
+
+/** @public The range of `StartExecutionInput.priority`. */
+export const EXECUTION_PRIORITY = { min: -10, max: 10 } as const;
 
 /** @public Per-tool statistics from recorded step attempts. */
 export interface ToolStats {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Pools } from '@weft/db';
-import { type Runner, run } from 'graphile-worker';
+import { type CronItem, parseCronItems, type Runner, run } from 'graphile-worker';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type CompensateJob, runCompensateJob } from './compensation.ts';
@@ -16,7 +16,13 @@ import {
   retry,
   rollback,
 } from './controls.ts';
-import type { EngineApi, ExecutionStatusChange, StartExecutionInput, ToolStats } from './engine-api.ts';
+import {
+  type EngineApi,
+  EXECUTION_PRIORITY,
+  type ExecutionStatusChange,
+  type StartExecutionInput,
+  type ToolStats,
+} from './engine-api.ts';
 import { EngineError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
 import { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
@@ -80,6 +86,12 @@ export interface EngineOptions {
    * written). It runs in the deciding transaction with the execution locked: keep it quick.
    */
   approvalPolicy?: ApprovalPolicy;
+  /**
+   * Recurring jobs for this process's workers (tasks from `tasks`), as graphile-worker cron items
+   * (its crontab syntax cannot name `weft.*` tasks). Each fires once per tick across all processes
+   * (graphile-worker's `known_crontabs`), e.g. the API's retention job.
+   */
+  cronItems?: CronItem[];
 }
 
 /** @public The engine: EngineApi plus what processes and tests need. */
@@ -216,6 +228,13 @@ export function createEngine(options: EngineOptions): Engine {
 
     async startExecution(client, workspaceId, input: StartExecutionInput) {
       const notFound = () => new EngineError('NOT_FOUND', `plan version ${input.planVersionId} not found`);
+      const priority = input.priority ?? 0;
+      if (!Number.isInteger(priority) || priority < EXECUTION_PRIORITY.min || priority > EXECUTION_PRIORITY.max) {
+        throw new EngineError(
+          'INVALID_INPUT',
+          `priority must be a whole number from ${EXECUTION_PRIORITY.min} to ${EXECUTION_PRIORITY.max}`,
+        );
+      }
       // Versions are immutable: a cached one is validated without reading it again. The start's
       // statement reads it under RLS anyway (another workspace's version starts nothing).
       let spec = rt.plans.peek(workspaceId, input.planVersionId)?.spec;
@@ -254,6 +273,7 @@ export function createEngine(options: EngineOptions): Engine {
         userId: input.actor.userId,
         traceId: started.trace.traceId,
         traceParent: started.trace.traceParent,
+        priority,
       }).finally(() => started.span.end());
       if (exec === null) throw notFound();
       return { executionId: exec.id };
@@ -301,6 +321,7 @@ export function createEngine(options: EngineOptions): Engine {
             pgPool: queuePool,
             concurrency: workerConcurrency,
             taskList,
+            ...(options.cronItems === undefined ? {} : { parsedCronItems: parseCronItems(options.cronItems) }),
             noHandleSignals: true,
             pollInterval: options.pollIntervalMs ?? 1000,
             logger: quietLogger(logger),

@@ -29,6 +29,7 @@ export const EngineErrorCode = {
   APPROVAL_EXPIRED: 'APPROVAL_EXPIRED',
   APPROVAL_REJECTED: 'APPROVAL_REJECTED',
   REFERENCE_UNRESOLVED: 'REFERENCE_UNRESOLVED',
+  INVALID_INPUT: 'INVALID_INPUT',
 } as const;
 export type EngineErrorCode = (typeof EngineErrorCode)[keyof typeof EngineErrorCode];
 

@@ -7,12 +7,13 @@ export {
   planApprovalRefusal,
 } from './controls.ts';
 export { createEngine, type Engine, type EngineOptions } from './engine.ts';
-export type {
-  ControlResult,
-  EngineApi,
-  ExecutionStatusChange,
-  StartExecutionInput,
-  ToolStats,
+export {
+  type ControlResult,
+  type EngineApi,
+  EXECUTION_PRIORITY,
+  type ExecutionStatusChange,
+  type StartExecutionInput,
+  type ToolStats,
 } from './engine-api.ts';
 export { EngineError, EngineErrorCode, PlanIssueCode, StaleAttemptError, toEngineError } from './errors.ts';
 export { type Logger, silentLogger } from './logger.ts';

@@ -19,6 +19,8 @@ export interface StartRow {
   userId: string | null;
   traceId: string | null;
   traceParent: string | null;
+  /** Orders the run's queued steps within its workspace (-10..10, checked by the caller). */
+  priority: number;
 }
 
 /** Steps to dispatch with the start: those without dependencies, up to `concurrency`; null if a gate is among them. */
@@ -52,8 +54,8 @@ export async function insertAndStart(
          SELECT id, plan_id FROM plan_versions WHERE id = $1
        ), e AS (
          INSERT INTO executions (workspace_id, plan_id, plan_version_id, status, mode, input, created_by, started_at,
-                                 trace_id, trace_parent, last_seq)
-         SELECT $2, v.plan_id, v.id, 'RUNNING', $3, $4::jsonb, $5, now(), $6, $7, 1 FROM v
+                                 trace_id, trace_parent, last_seq, priority)
+         SELECT $2, v.plan_id, v.id, 'RUNNING', $3, $4::jsonb, $5, now(), $6, $7, 1, $15 FROM v
          RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq, trace_parent
        ), runs AS (
          INSERT INTO step_runs (workspace_id, execution_id, step_id, status, fence)
@@ -66,7 +68,7 @@ export async function insertAndStart(
          SELECT e.workspace_id, e.id, 1, 'execution.started', NULL, $10::jsonb FROM e
          RETURNING workspace_id, execution_id, seq, type, data, at
        ), jobs AS (
-         SELECT weft_enqueue_many($11, (SELECT array_agg(json_build_object('w', e.workspace_id, 'e', e.id, 's', r, 'f', 1))
+         SELECT weft_enqueue_many($11, (SELECT array_agg(json_build_object('w', e.workspace_id, 'e', e.id, 's', r, 'f', 1, 'p', $15::int))
                                           FROM unnest($9::text[]) AS r), NULL)
            FROM e
        ), leases AS (
@@ -95,6 +97,7 @@ export async function insertAndStart(
         rt.queuedLeaseMs,
         Channel.status,
         Channel.events,
+        row.priority,
       ],
     ),
   );

@@ -1,4 +1,4 @@
-import { type Actor, type ControlResult, EngineError } from '@weft/engine';
+import { type Actor, type ControlResult, EngineError, EXECUTION_PRIORITY } from '@weft/engine';
 import type pg from 'pg';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { writeAudit } from '../audit.ts';
@@ -145,6 +145,18 @@ builder.mutationFields((t) => {
         const actor = await actorIn(ctx, workspaceId);
         const tooLarge = inputSizeErrors(input.input);
         if (tooLarge.length > 0) return { userErrors: tooLarge };
+        const priority = input.priority ?? 0;
+        if (priority < EXECUTION_PRIORITY.min || priority > EXECUTION_PRIORITY.max) {
+          return {
+            userErrors: [
+              userError(
+                SchemaErrorCode.INVALID_INPUT,
+                ['priority'],
+                `priority must be from ${EXECUTION_PRIORITY.min} to ${EXECUTION_PRIORITY.max}`,
+              ),
+            ],
+          };
+        }
         const mode = input.mode ?? 'LIVE';
         return inTenant(ctx, workspaceId, async (client) => {
           const version = await planVersionOf(client, planId, input.version);
@@ -159,6 +171,7 @@ builder.mutationFields((t) => {
               mode,
               actor,
               traceParent: ctx.traceParent,
+              priority,
             }));
           } catch (error) {
             if (!(error instanceof EngineError) || error.code !== 'INVALID_PLAN') throw error;
@@ -186,6 +199,7 @@ builder.mutationFields((t) => {
               mode,
               plan: encodeTenantId('Plan', workspaceId, planId),
               version: version.number,
+              ...(priority === 0 ? {} : { priority }),
             },
           });
           return { execution, userErrors: [] };

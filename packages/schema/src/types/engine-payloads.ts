@@ -105,6 +105,11 @@ export const StartExecutionInput = builder.inputType('StartExecutionInput', {
     version: t.int({ required: false, description: 'Defaults to the latest version.' }),
     input: t.field({ type: 'JSON', required: false }),
     mode: t.field({ type: ExecutionModeEnum, required: false, description: 'Defaults to LIVE.' }),
+    priority: t.int({
+      required: false,
+      description:
+        "Orders this run's steps among the workspace's queued steps: -10 (first) to 10, default 0. Never ahead of other workspaces' (fair dispatch).",
+    }),
   }),
 });
 export const ExecutionIdInput = builder.inputType('ExecutionIdInput', {
