@@ -33,12 +33,14 @@ GRANT INSERT (priority), UPDATE (priority) ON executions TO weft_app;
 
 -- ---------------------------------------------------------------- fair dispatch across workspaces
 -- graphile-worker runs jobs by (priority, run_at, id), lower first. A job's priority is chosen
--- here from how many steps its workspace already has waiting in the queue (their 'queue' leases),
--- on a log2 scale: a workspace with 3 waiting steps queues at 2, one with 5,000 at 12, so the small
--- one's steps run first while the flood waits its turn; an idle worker still takes the flood
--- (priority orders, it never holds back). Within that band the run's own priority (-10..10) orders
--- the workspace's runs, and it can never lift a job into a lower band: a workspace cannot buy its
--- way past its neighbours. The count stops at 4,096 so a deep queue costs a bounded read.
+-- here from how many steps its workspace already has waiting in the queue (its 'queue' leases),
+-- on a log scale: 10 × log2(waiting + 1). A workspace with 3 waiting steps queues at 20, one with
+-- 5,000 at 120, so the small one's steps run first while the flood waits its turn; an idle worker
+-- still takes the flood (priority orders, it never holds back). The run's own priority (-10..10)
+-- adds 4 per step, i.e. it counts the queue as up to 16 times shorter or longer: enough to put an
+-- urgent run ahead of most of its own workspace's backlog, bounded so that a workspace marking
+-- everything urgent buys at most a constant factor against its neighbours. The count stops at
+-- 4,096 so a deep queue costs a bounded read.
 -- Steps of the workspace in scope waiting in the queue (dispatched, no worker has begun them).
 CREATE FUNCTION weft_queue_waiting(p_workspace uuid) RETURNS integer
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -57,10 +59,10 @@ CREATE FUNCTION weft_run_priority(p_workspace uuid, p_payload json) RETURNS inte
     0)))
 $$;
 
--- The job's band (log2 of the steps waiting before it) times 21, plus the run's priority.
+-- A job's priority from the steps waiting before it and its run's priority (see above).
 CREATE FUNCTION weft_job_priority(p_waiting integer, p_run_priority integer) RETURNS integer
   LANGUAGE sql IMMUTABLE AS $$
-  SELECT floor(log(2, (greatest(p_waiting, 0) + 1)::numeric))::integer * 21 + p_run_priority
+  SELECT floor(10 * log(2, (greatest(p_waiting, 0) + 1)::numeric))::integer + 4 * p_run_priority
 $$;
 
 -- Only the queue doors call these (as the owner); weft_app would get them by migration 1's defaults.

@@ -32,8 +32,9 @@ export interface StartExecutionInput {
   traceParent?: string | null;
   /**
    * Orders this run's steps among the workspace's other queued steps: lower runs first, from -10
-   * to 10, default 0. It never lifts them past other workspaces' (fair dispatch decides that,
-   * docs/operations.md "Fairness"). Outside the range: INVALID_INPUT.
+   * to 10, default 0. Its weight is bounded (it counts the workspace's queue as at most 16 times
+   * shorter), so fair dispatch across workspaces still decides (docs/operations.md "Fairness").
+   * Outside the range: INVALID_INPUT.
    */
   priority?: number;
 }

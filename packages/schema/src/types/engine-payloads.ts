@@ -108,7 +108,7 @@ export const StartExecutionInput = builder.inputType('StartExecutionInput', {
     priority: t.int({
       required: false,
       description:
-        "Orders this run's steps among the workspace's queued steps: -10 (first) to 10, default 0. Never ahead of other workspaces' (fair dispatch).",
+        "Orders this run's steps among the workspace's queued steps: -10 (first) to 10, default 0. Bounded, so fair dispatch across workspaces still applies.",
     }),
   }),
 });
