@@ -25,6 +25,11 @@ $$;
 -- `workspace.executions` without a status filter pages by (created_at DESC, id): without this the
 -- workspace's whole history is read and sorted for every page.
 CREATE INDEX executions_created_idx ON executions (workspace_id, created_at DESC, id);
+-- With a status filter: the same order in full, so a page is read straight off the index instead
+-- of fetching and sorting every run of that status (a workspace's FAILED runs grow with history).
+-- It replaces migration 1's (workspace_id, status, created_at DESC), a prefix of it.
+CREATE INDEX executions_status_created_idx ON executions (workspace_id, status, created_at DESC, id);
+DROP INDEX executions_status_idx;
 
 -- ---------------------------------------------------------------- priority within a workspace
 ALTER TABLE executions ADD COLUMN priority smallint NOT NULL DEFAULT 0 CHECK (priority BETWEEN -10 AND 10);

@@ -77,7 +77,7 @@ builder.objectFields(WorkspaceRef, (t) => ({
         resolveOffsetConnection({ args, ...PAGE }, ({ offset, limit }) =>
           inTenant(ctx, w.id, async (client) => {
             // Two statements, not `($1 IS NULL OR status = $1)`: a prepared plan of that form can
-            // use neither index (executions_status_idx, executions_created_idx) once generic.
+            // use neither index (executions_status_created_idx, executions_created_idx) once generic.
             const { rows } =
               args.status == null
                 ? await client.query(
