@@ -17,6 +17,8 @@ export interface RetentionOptions {
   batchSize?: number;
   /** Pause between two batches, so a long backlog yields to running work. Default 20 ms. */
   pauseMs?: number;
+  /** Stops the pass before its next batch (a worker shutting down); the next pass goes on from there. */
+  signal?: AbortSignal;
 }
 
 /** Rows removed, by table (cascaded rows of approvals and messages are not counted). */
@@ -139,6 +141,7 @@ export async function pruneHistory(
   const total = emptyPrunedRows();
   const drain = async (workspaceId: string, batch: Batch, removed: (r: PrunedRows) => number) => {
     for (;;) {
+      if (options.signal?.aborted) return;
       const rows = await withTenant(pools.owner, { workspaceId }, (client) => batch(client, workspaceId, batchSize));
       add(total, rows);
       if (removed(rows) > 0) onBatch(rows);
@@ -147,6 +150,7 @@ export async function pruneHistory(
     }
   };
   for await (const workspaceId of workspaceIds(pools)) {
+    if (options.signal?.aborted) break;
     if (options.executionDays > 0) await drain(workspaceId, runsBatch(options.executionDays), (r) => r.executions);
     if (options.auditDays > 0) await drain(workspaceId, auditBatch(options.auditDays), (r) => r.audit_log);
   }

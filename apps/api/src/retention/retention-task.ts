@@ -5,7 +5,7 @@
  * worker was up collapse into one.
  */
 import type { Pools } from '@weft/db';
-import type { CronItem } from 'graphile-worker';
+import type { CronItem, JobHelpers } from 'graphile-worker';
 import type { Logger } from 'pino';
 import type { RuntimeMetrics } from '../ops-metrics.ts';
 import { PRUNED_TABLES, pruneHistory, type RetentionOptions } from './prune-history.ts';
@@ -25,10 +25,13 @@ export function createRetentionTask(deps: {
   options: RetentionOptions;
   logger: Logger;
   metrics?: RuntimeMetrics;
-}): (payload: unknown) => Promise<void> {
-  return async () => {
+}): (payload: unknown, helpers?: Pick<JobHelpers, 'abortSignal'>) => Promise<void> {
+  // graphile-worker aborts the signal when its worker shuts down: a long first pass over a big
+  // history must not hold a stopping process (the next pass continues where this one stopped).
+  return async (_payload, helpers) => {
     const started = Date.now();
-    const total = await pruneHistory(deps.pools, deps.options, (rows) => {
+    const options = helpers === undefined ? deps.options : { ...deps.options, signal: helpers.abortSignal };
+    const total = await pruneHistory(deps.pools, options, (rows) => {
       if (deps.metrics === undefined) return;
       for (const table of PRUNED_TABLES) {
         if (rows[table] > 0) deps.metrics.retentionPrunedRows.inc({ table }, rows[table]);

@@ -160,6 +160,23 @@ describe('retention', () => {
     });
   });
 
+  it('stops before its next batch when its signal aborts (a worker shutting down)', async () => {
+    const ws = await createWorkspace(db.pools);
+    const old = [await finishedRun(ws), await finishedRun(ws), await finishedRun(ws)];
+    await age('executions', old, 60);
+    const stop = new AbortController();
+    const pruned = await pruneHistory(
+      db.pools,
+      { executionDays: 30, auditDays: 0, batchSize: 1, pauseMs: 0, signal: stop.signal },
+      () => stop.abort(),
+    );
+    expect(pruned.executions).toBe(1);
+    const left = await Promise.all(old.map(async (id) => (await rowsOf(id)).executions ?? 0));
+    expect(left.reduce((a, b) => a + b, 0)).toBe(2);
+    // The next pass goes on.
+    expect((await pruneHistory(db.pools, { executionDays: 30, auditDays: 0 })).executions).toBe(2);
+  });
+
   it('keeps everything when the retention is 0 days', async () => {
     const ws = await createWorkspace(db.pools);
     const old = await finishedRun(ws);
