@@ -50,6 +50,8 @@ export interface ExecutionRow {
   finishedAt: Date | null;
   /** The OpenTelemetry trace of the run (absent where a query did not select it). */
   traceId?: string | null;
+  /** Orders the run's queued steps within its workspace (-10..10). */
+  priority: number;
 }
 export interface StepRunRow {
   stepId: string;
@@ -136,7 +138,7 @@ export const COLUMNS = {
   plan: 'workspace_id, id, name, latest_version',
   planVersion: 'workspace_id, id, plan_id, number, parent_number, spec, content_hash, message, created_by, created_at',
   execution:
-    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at, trace_id',
+    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at, trace_id, priority',
   approval:
     'workspace_id, id, execution_id, step_id, status, message, decided_by, comment, approvers, created_at, decided_at',
   webhook: 'workspace_id, id, plan_id, created_at',

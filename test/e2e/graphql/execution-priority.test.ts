@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { gql } from '@apollo/client';
 import { parseTenantId } from '@weft/schema';
 import { signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AUDIT_LOG, CREATE_PLAN, CREATE_WORKSPACE, START_EXECUTION } from './operations.ts';
+
+const PRIORITY_OF = gql`
+  query PriorityOf($id: ID!) { node(id: $id) { ... on Execution { priority } } }
+`;
 
 // `startExecution(input: { priority })` over HTTP: the range is checked with a typed user error and
 // nothing written; a valid priority is stored on the run, its queued step carries it, and the
@@ -55,14 +60,19 @@ it('refuses a priority outside -10..10 with a user error, writing nothing', asyn
   expect(await runCount()).toBe(before);
 });
 
-it('stores a valid priority on the run, its queued job and the audit row', async () => {
+it('stores a valid priority on the run (readable back), its queued job and the audit row', async () => {
   const urgent = await admin.client.mutate<Payload>(START_EXECUTION, { input: { planId, priority: -10 } });
   const normal = await admin.client.mutate<Payload>(START_EXECUTION, { input: { planId } });
-  const ids = [urgent, normal].map((r) => {
+  const globalIds = [urgent, normal].map((r) => {
     const id = r.data?.startExecution.execution?.id;
     if (id === undefined) throw new Error(JSON.stringify(r));
-    return parseTenantId(id, 'Execution').id;
+    return id;
   });
+  const read = await Promise.all(
+    globalIds.map((id) => admin.client.query<{ node: { priority: number } }>(PRIORITY_OF, { id })),
+  );
+  expect(read.map((r) => r.data?.node.priority)).toEqual([-10, 0]);
+  const ids = globalIds.map((id) => parseTenantId(id, 'Execution').id);
   const { rows } = await api.db.pools.owner.query<{ id: string; priority: number; job_priority: number }>(
     `SELECT x.id, x.priority, j.priority AS job_priority
        FROM executions x JOIN graphile_worker._private_jobs j ON j.payload ->> 'e' = x.id::text
