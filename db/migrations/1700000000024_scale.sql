@@ -6,8 +6,8 @@
 -- terminal runs are in this index, so it stays as small as the history the job has to remove.
 CREATE INDEX executions_finished_idx ON executions (workspace_id, finished_at)
   WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'ROLLED_BACK');
--- Deliveries carry their execution without a foreign key (an event's delivery outlives nothing it
--- points at): the job deletes them by execution, which needs these.
+-- Deliveries name their execution without a foreign key, so nothing cascades to them: the job
+-- deletes them by execution, which needs these.
 CREATE INDEX webhook_endpoint_deliveries_execution_idx ON webhook_endpoint_deliveries (workspace_id, execution_id);
 CREATE INDEX webhook_deliveries_execution_idx ON webhook_deliveries (workspace_id, execution_id);
 
@@ -22,6 +22,8 @@ END
 $$;
 
 -- ---------------------------------------------------------------- console list queries
+-- (Built in the migration's transaction, so not CONCURRENTLY: on a large existing history the
+-- upgrade holds writes to executions for the few seconds each index takes.)
 -- `workspace.executions` without a status filter pages by (created_at DESC, id): without this the
 -- workspace's whole history is read and sorted for every page.
 CREATE INDEX executions_created_idx ON executions (workspace_id, created_at DESC, id);
@@ -47,7 +49,8 @@ GRANT INSERT (priority), UPDATE (priority) ON executions TO weft_app;
 -- everything urgent buys at most a constant factor against its neighbours. The count stops at
 -- 511 (priority 90): past that a queue is a flood either way, and counting 5,000 leases took ~1 ms
 -- on every dispatch of the flooding workspace; 511 take ~0.1 ms.
--- Steps of the workspace in scope waiting in the queue (dispatched, no worker has begun them).
+
+-- Steps of a workspace waiting in the queue (dispatched, no worker has begun them), up to 511.
 CREATE FUNCTION weft_queue_waiting(p_workspace uuid) RETURNS integer
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   SELECT count(*)::integer FROM (

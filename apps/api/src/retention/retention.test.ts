@@ -209,6 +209,27 @@ describe('retention', () => {
     expect(after).toBe(before + due);
   });
 
+  it("goes on with the other workspaces when one workspace's batch fails, and reports it", async () => {
+    const stuck = await createWorkspace(db.pools);
+    const fine = await createWorkspace(db.pools);
+    const blocked = await finishedRun(stuck);
+    const free = await finishedRun(fine);
+    await age('executions', [blocked, free], 60);
+    // A table that references runs without a cascade (as a later migration might add) blocks the delete.
+    await db.pools.owner.query(`CREATE TABLE retention_blocker (workspace_id uuid, execution_id uuid,
+      FOREIGN KEY (workspace_id, execution_id) REFERENCES executions (workspace_id, id))`);
+    try {
+      await db.pools.owner.query('INSERT INTO retention_blocker VALUES ($1, $2)', [stuck.workspaceId, blocked]);
+      await expect(pruneHistory(db.pools, { executionDays: 30, auditDays: 0, pauseMs: 0 })).rejects.toThrow(
+        /retention failed in 1 workspace/,
+      );
+      expect((await rowsOf(free)).executions).toBe(0);
+      expect(await rowsOf(blocked)).toMatchObject({ executions: 1, step_runs: 2 });
+    } finally {
+      await db.pools.owner.query('DROP TABLE retention_blocker');
+    }
+  });
+
   it('is scheduled hourly, one pass at a time', () => {
     const [item] = parseCronItems([RETENTION_CRON]);
     expect(item?.task).toBe(RETENTION_TASK);
