@@ -254,9 +254,9 @@ try {
     ],
     [
       'retention candidates',
-      `SELECT id FROM executions WHERE workspace_id = $1 AND status = ANY($2) AND finished_at < now() - interval '30 days'
-        ORDER BY finished_at LIMIT 200`,
-      [full.ws.workspaceId, FINISHED],
+      `SELECT id FROM executions WHERE workspace_id = $1 AND status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'ROLLED_BACK')
+          AND finished_at < now() - interval '30 days' ORDER BY finished_at LIMIT 200`,
+      [full.ws.workspaceId],
     ],
   ] as const) {
     log(await explain(full, label, sql, [...params]));
