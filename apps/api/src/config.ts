@@ -132,6 +132,8 @@ const envSchema = z.object({
   PLUGIN_WORKSPACE_CPU_MS: optional(int(1, 86_400_000)),
   PLUGIN_WORKSPACE_CPU_WINDOW_MS: optional(int(1000, 86_400_000)),
   EGRESS_ALLOW: optional(egressAllow),
+  EXECUTION_RETENTION_DAYS: optional(int(0, 36_500)),
+  AUDIT_RETENTION_DAYS: optional(int(0, 36_500)),
 });
 
 export interface Config {
@@ -188,6 +190,8 @@ export interface Config {
   llmTokensPerDay: number;
   /** Whether this process takes schedule ticks (SCHEDULE_TICKER, default on; claims make many safe). */
   scheduleTicker: boolean;
+  /** Days finished runs and audit rows are kept (the hourly `weft.retention` job); 0 keeps them forever. */
+  retention: { executionDays: number; auditDays: number };
 }
 
 /**
@@ -226,6 +230,8 @@ const ECHOED_VARIABLES = new Set([
   'PLUGIN_WORKSPACE_CPU_MS',
   'PLUGIN_WORKSPACE_CPU_WINDOW_MS',
   'EGRESS_ALLOW',
+  'EXECUTION_RETENTION_DAYS',
+  'AUDIT_RETENTION_DAYS',
 ]);
 
 function echoed(env: NodeJS.ProcessEnv, variable: string): string {
@@ -294,6 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: e.METRICS_TOKEN,
     llmTokensPerDay: e.LLM_TOKENS_PER_DAY ?? DEFAULT_LLM_TOKENS_PER_DAY,
     scheduleTicker: e.SCHEDULE_TICKER !== 'off',
+    retention: { executionDays: e.EXECUTION_RETENTION_DAYS ?? 30, auditDays: e.AUDIT_RETENTION_DAYS ?? 365 },
     graphqlVariables: {
       maxBytes: e.GRAPHQL_MAX_VARIABLES_BYTES ?? 2 * 1024 * 1024,
       maxStringBytes: e.GRAPHQL_MAX_VARIABLE_STRING_BYTES ?? 1024 * 1024,

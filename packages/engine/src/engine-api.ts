@@ -47,6 +47,13 @@ export interface StartExecutionInput {
   trigger?: ExecutionTrigger;
   /** Only for DRY_RUN (ignored otherwise): recorded outputs to answer with, and fault injection. */
   dryRun?: DryRunOptions;
+  /**
+   * Orders this run's steps among the workspace's other queued steps: lower runs first, from -10
+   * to 10, default 0. Its weight is bounded (it counts the workspace's queue as at most 16 times
+   * shorter), so fair dispatch across workspaces still decides (docs/operations.md "Fairness").
+   * Outside the range: INVALID_INPUT.
+   */
+  priority?: number;
 }
 
 /** @public What a dry run is started with besides its plan version (kept on the execution). */
@@ -57,6 +64,9 @@ export interface DryRunOptions {
   /** The recorded run a regression replay is compared with; kept for the report, never read by steps. */
   fixture?: RegressionFixture;
 }
+
+/** @public The range of `StartExecutionInput.priority`. */
+export const EXECUTION_PRIORITY = { min: -10, max: 10 } as const;
 
 /** @public Per-tool statistics from recorded step attempts. */
 export interface ToolStats {

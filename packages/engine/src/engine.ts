@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Pools } from '@weft/db';
-import { type Runner, run } from 'graphile-worker';
+import { type CronItem, parseCronItems, type Runner, run } from 'graphile-worker';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type CompensateJob, runCompensateJob } from './compensation.ts';
@@ -16,7 +16,13 @@ import {
   retry,
   rollback,
 } from './controls.ts';
-import type { EngineApi, ExecutionStatusChange, StartExecutionInput, ToolStats } from './engine-api.ts';
+import {
+  type EngineApi,
+  EXECUTION_PRIORITY,
+  type ExecutionStatusChange,
+  type StartExecutionInput,
+  type ToolStats,
+} from './engine-api.ts';
 import { EngineError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
 import { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
@@ -89,6 +95,12 @@ export interface EngineOptions {
   approvalPolicy?: ApprovalPolicy;
   /** How the schedule ticker scans (`startScheduleTicker`). */
   scheduleTicker?: TickerOptions;
+  /**
+   * Recurring jobs for this process's workers (tasks from `tasks`), as graphile-worker cron items
+   * (its crontab syntax cannot name `weft.*` tasks). Each fires once per tick across all processes
+   * (graphile-worker's `known_crontabs`), e.g. the API's retention job.
+   */
+  cronItems?: CronItem[];
 }
 
 /** @public The engine: EngineApi plus what processes and tests need. */
@@ -239,6 +251,13 @@ export function createEngine(options: EngineOptions): Engine {
 
     async startExecution(client, workspaceId, input: StartExecutionInput) {
       const notFound = () => new EngineError('NOT_FOUND', `plan version ${input.planVersionId} not found`);
+      const priority = input.priority ?? 0;
+      if (!Number.isInteger(priority) || priority < EXECUTION_PRIORITY.min || priority > EXECUTION_PRIORITY.max) {
+        throw new EngineError(
+          'INVALID_INPUT',
+          `priority must be a whole number from ${EXECUTION_PRIORITY.min} to ${EXECUTION_PRIORITY.max}`,
+        );
+      }
       // Versions are immutable: a cached one is validated without reading it again. The start's
       // statement reads it under RLS anyway (another workspace's version starts nothing).
       let spec = rt.plans.peek(workspaceId, input.planVersionId)?.spec;
@@ -295,6 +314,7 @@ export function createEngine(options: EngineOptions): Engine {
         trigger: input.trigger ?? 'MANUAL',
         // Recorded outputs and faults belong to dry runs only: a live run never reads them.
         dryRunOptions: input.mode === 'DRY_RUN' && input.dryRun !== undefined ? input.dryRun : null,
+        priority,
       }).finally(() => started.span.end());
       if (exec === null) throw notFound();
       if (claim?.claimed === true && key !== undefined) {
@@ -356,6 +376,7 @@ export function createEngine(options: EngineOptions): Engine {
             pgPool: queuePool,
             concurrency: workerConcurrency,
             taskList,
+            ...(options.cronItems === undefined ? {} : { parsedCronItems: parseCronItems(options.cronItems) }),
             noHandleSignals: true,
             pollInterval: options.pollIntervalMs ?? 1000,
             logger: quietLogger(logger),

@@ -9,16 +9,17 @@ export {
   planApprovalRefusal,
 } from './controls.ts';
 export { createEngine, type Engine, type EngineOptions } from './engine.ts';
-export type {
-  ControlResult,
-  DryRunOptions,
-  EngineApi,
-  ExecutionStatusChange,
-  ExecutionTrigger,
-  StartExecutionInput,
-  ToolStats,
+export {
+  type ControlResult,
+  type DryRunOptions,
+  type EngineApi,
+  EXECUTION_PRIORITY,
+  EXECUTION_TRIGGERS,
+  type ExecutionStatusChange,
+  type ExecutionTrigger,
+  type StartExecutionInput,
+  type ToolStats,
 } from './engine-api.ts';
-export { EXECUTION_TRIGGERS } from './engine-api.ts';
 export { EngineError, EngineErrorCode, PlanIssueCode, StaleAttemptError, toEngineError } from './errors.ts';
 export { eventMatches } from './events/match.ts';
 export { IDEMPOTENCY_WINDOW_HOURS, MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency.ts';

@@ -27,6 +27,8 @@ export interface StartRow {
   /** A child run: the parent's execution, step and map item (null: not a map item); its depth. */
   parent?: { executionId: string; stepId: string; item: number | null; depth: number };
   dryRunOptions?: DryRunOptions | null;
+  /** Orders the run's queued steps within its workspace (-10..10, checked by the caller). */
+  priority?: number;
 }
 
 /**
@@ -65,8 +67,8 @@ export async function insertAndStart(
        ), e AS (
          INSERT INTO executions (workspace_id, plan_id, plan_version_id, status, mode, input, created_by, started_at,
                                  trace_id, trace_parent, last_seq, trigger, parent_execution_id, parent_step_id,
-                                 parent_item, depth, dry_run_options)
-         SELECT $2, v.plan_id, v.id, 'RUNNING', $3, $4::jsonb, $5, now(), $6, $7, 1, $15, $16, $17, $18, $19, $20::jsonb FROM v
+                                 parent_item, depth, dry_run_options, priority)
+         SELECT $2, v.plan_id, v.id, 'RUNNING', $3, $4::jsonb, $5, now(), $6, $7, 1, $15, $16, $17, $18, $19, $20::jsonb, $21 FROM v
          RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq, trace_parent
        ), runs AS (
          INSERT INTO step_runs (workspace_id, execution_id, step_id, status, fence)
@@ -79,7 +81,7 @@ export async function insertAndStart(
          SELECT e.workspace_id, e.id, 1, 'execution.started', NULL, $10::jsonb FROM e
          RETURNING workspace_id, execution_id, seq, type, data, at
        ), jobs AS (
-         SELECT weft_enqueue_many($11, (SELECT array_agg(json_build_object('w', e.workspace_id, 'e', e.id, 's', r, 'f', 1))
+         SELECT weft_enqueue_many($11, (SELECT array_agg(json_build_object('w', e.workspace_id, 'e', e.id, 's', r, 'f', 1, 'p', $15::int))
                                           FROM unnest($9::text[]) AS r), NULL)
            FROM e
        ), leases AS (
@@ -114,6 +116,7 @@ export async function insertAndStart(
         row.parent?.item ?? null,
         row.parent?.depth ?? 0,
         row.dryRunOptions == null ? null : JSON.stringify(row.dryRunOptions),
+        row.priority ?? 0,
       ],
     ),
   );

@@ -56,6 +56,8 @@ export interface ExecutionRow {
   trigger?: string;
   /** What a dry run was started with (regression fixture, chaos); null for other runs. */
   dryRunOptions?: DryRunOptions | null;
+  /** Orders the run's queued steps within its workspace (-10..10). */
+  priority: number;
 }
 export interface StepRunRow {
   stepId: string;
@@ -144,7 +146,7 @@ export const COLUMNS = {
   plan: 'workspace_id, id, name, latest_version',
   planVersion: 'workspace_id, id, plan_id, number, parent_number, spec, content_hash, message, created_by, created_at',
   execution:
-    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at, trace_id, parent_execution_id, trigger, dry_run_options',
+    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at, trace_id, parent_execution_id, trigger, dry_run_options, priority',
   approval:
     'workspace_id, id, execution_id, step_id, status, message, decided_by, comment, approvers, created_at, decided_at',
   webhook: 'workspace_id, id, plan_id, created_at',

@@ -5,6 +5,7 @@ import {
   chaosIssues,
   type DryRunOptions,
   EngineError,
+  EXECUTION_PRIORITY,
   MAX_IDEMPOTENCY_KEY_LENGTH,
 } from '@weft/engine';
 import type pg from 'pg';
@@ -148,6 +149,8 @@ export async function startRun(
     dryRun?: DryRunOptions;
     /** The same key for the same plan within 24 h returns the first execution (startExecution only). */
     idempotencyKey?: string;
+    /** -10..10, checked by the caller (startExecution only). */
+    priority?: number;
     action: string;
   },
 ): Promise<ExecutionPayloadShape> {
@@ -173,6 +176,7 @@ export async function startRun(
         traceParent: ctx.traceParent,
         ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
         ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+        ...(request.priority === undefined ? {} : { priority: request.priority }),
       }));
     } catch (error) {
       if (!(error instanceof EngineError) || error.code !== 'INVALID_PLAN') throw error;
@@ -205,6 +209,7 @@ export async function startRun(
           ? {}
           : { fixtureSteps: Object.keys(request.dryRun.fixture.steps).length }),
         ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey, reused }),
+        ...(request.priority === undefined ? {} : { priority: request.priority }),
       },
     });
     return { execution, userErrors: [] };
@@ -233,6 +238,18 @@ builder.mutationFields((t) => {
       ),
       args: { input: t.arg({ type: StartExecutionInput, required: true }) },
       resolve: async (_root, { input }, ctx): Promise<ExecutionPayloadShape> => {
+        const priority = input.priority ?? 0;
+        if (priority < EXECUTION_PRIORITY.min || priority > EXECUTION_PRIORITY.max) {
+          return {
+            userErrors: [
+              userError(
+                SchemaErrorCode.INVALID_INPUT,
+                ['priority'],
+                `priority must be from ${EXECUTION_PRIORITY.min} to ${EXECUTION_PRIORITY.max}`,
+              ),
+            ],
+          };
+        }
         const mode = input.mode ?? 'LIVE';
         const key = input.idempotencyKey ?? undefined;
         if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
@@ -265,6 +282,7 @@ builder.mutationFields((t) => {
           input: input.input,
           mode,
           ...(chaos === undefined ? {} : { dryRun: { chaos } }),
+          ...(priority === 0 ? {} : { priority }),
           ...(input.idempotencyKey === null || input.idempotencyKey === undefined
             ? {}
             : { idempotencyKey: input.idempotencyKey }),

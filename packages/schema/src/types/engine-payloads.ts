@@ -137,6 +137,11 @@ export const StartExecutionInput = builder.inputType('StartExecutionInput', {
       required: false,
       description: 'Fault injection; DRY_RUN only.',
     }),
+    priority: t.int({
+      required: false,
+      description:
+        "Orders this run's steps among the workspace's queued steps: -10 (first) to 10, default 0. Bounded, so fair dispatch across workspaces still applies.",
+    }),
   }),
 });
 export const ExecutionIdInput = builder.inputType('ExecutionIdInput', {

@@ -60,6 +60,10 @@ const STEP_COLUMNS =
 builder.objectFields(ExecutionRef, (t) => ({
   status: t.field({ type: ExecutionStatusEnum, resolve: (e) => e.status }),
   mode: t.field({ type: ExecutionModeEnum, resolve: (e) => e.mode }),
+  priority: t.int({
+    description: "Orders the run's queued steps within its workspace: -10 (first) to 10, as started.",
+    resolve: (e) => e.priority,
+  }),
   planVersion: t.field({ type: PlanVersionRef, resolve: (e) => tenantKey(e.workspaceId, e.planVersionId) }),
   plan: t.field({ type: PlanRef, resolve: (e) => tenantKey(e.workspaceId, e.planId) }),
   input: t.field({ type: 'JSON', nullable: true, resolve: (e) => e.input }),

@@ -76,11 +76,19 @@ builder.objectFields(WorkspaceRef, (t) => ({
       resolve: (w, args, ctx) =>
         resolveOffsetConnection({ args, ...PAGE }, ({ offset, limit }) =>
           inTenant(ctx, w.id, async (client) => {
-            const { rows } = await client.query(
-              `SELECT ${COLUMNS.execution} FROM executions WHERE ($1::text IS NULL OR status = $1)
-                ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`,
-              [args.status ?? null, limit, offset],
-            );
+            // Two statements, not `($1 IS NULL OR status = $1)`: a prepared plan of that form can
+            // use neither index (executions_status_created_idx, executions_created_idx) once generic.
+            const { rows } =
+              args.status == null
+                ? await client.query(
+                    `SELECT ${COLUMNS.execution} FROM executions ORDER BY created_at DESC, id LIMIT $1 OFFSET $2`,
+                    [limit, offset],
+                  )
+                : await client.query(
+                    `SELECT ${COLUMNS.execution} FROM executions WHERE status = $1
+                      ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`,
+                    [args.status, limit, offset],
+                  );
             return rows.map((r) => toRow<ExecutionRow>(r));
           }),
         ),
