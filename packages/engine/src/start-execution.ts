@@ -81,7 +81,7 @@ export async function insertAndStart(
          SELECT e.workspace_id, e.id, 1, 'execution.started', NULL, $10::jsonb FROM e
          RETURNING workspace_id, execution_id, seq, type, data, at
        ), jobs AS (
-         SELECT weft_enqueue_many($11, (SELECT array_agg(json_build_object('w', e.workspace_id, 'e', e.id, 's', r, 'f', 1, 'p', $15::int))
+         SELECT weft_enqueue_many($11, (SELECT array_agg(json_build_object('w', e.workspace_id, 'e', e.id, 's', r, 'f', 1, 'p', $21::int))
                                           FROM unnest($9::text[]) AS r), NULL)
            FROM e
        ), leases AS (

@@ -247,6 +247,8 @@ export type StartExecutionInput = {
   /** Defaults to LIVE. */
   mode?: InputMaybe<ExecutionMode>;
   planId: Scalars['ID']['input'];
+  /** Orders this run's steps among the workspace's queued steps: -10 (first) to 10, default 0. Bounded, so fair dispatch across workspaces still applies. */
+  priority?: InputMaybe<Scalars['Int']['input']>;
   /** Defaults to the latest version. */
   version?: InputMaybe<Scalars['Int']['input']>;
 };
