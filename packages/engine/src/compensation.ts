@@ -3,10 +3,19 @@
  * reverse dependency order, then queues itself for the next; with none left the execution ends
  * ROLLED_BACK. Progress is in `step_runs` (COMPENSATED), so a crashed rollback resumes where it was.
  */
+import { withTenant } from '@weft/db';
 import { mockFromSchema } from './mock-output.ts';
 import type { Runtime } from './runtime.ts';
 import { Task } from './scheduler.ts';
-import { appendEvents, enqueue, loadStepRuns, lockExecution, setExecutionStatus, tenantTx } from './store.ts';
+import {
+  appendEvents,
+  enqueue,
+  loadStepRuns,
+  lockExecution,
+  setExecutionStatus,
+  workerScope,
+  workerTx,
+} from './store.ts';
 import { resolveTemplates } from './templates.ts';
 import { callTool, type ToolCall } from './tool-call.ts';
 import type { TenantClient } from './types.ts';
@@ -21,15 +30,20 @@ export interface CompensateJob {
 type Begin = { kind: 'skip' } | { kind: 'run'; call: ToolCall; mocked: unknown | undefined; isMock: boolean };
 
 export async function runCompensateJob(rt: Runtime, job: CompensateJob): Promise<void> {
-  const begun = await tenantTx(rt.pools.app, job.w, (client) => begin(rt, client, job), rt.publish);
+  const begun = await withTenant(
+    rt.pools.app,
+    workerScope(job.w),
+    (_client, tx) => begin(rt, tx, job),
+    workerTx(rt.publish),
+  );
   if (begun.kind !== 'run') return;
   const outcome = begun.isMock
     ? { ok: true as const, output: begun.mocked, durationMs: 0 }
     : await callTool(rt, begun.call);
-  await tenantTx(
+  await withTenant(
     rt.pools.app,
-    job.w,
-    async (client) => {
+    workerScope(job.w),
+    async (_connection, client) => {
       const { call } = begun;
       const exec = await lockExecution(client, job.e);
       const runs = exec === null ? null : await loadStepRuns(client, job.e);
@@ -89,7 +103,7 @@ export async function runCompensateJob(rt: Runtime, job: CompensateJob): Promise
         { type: 'execution.failed', data: { error } },
       ]);
     },
-    rt.publish,
+    workerTx(rt.publish),
   );
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Pools } from '@weft/db';
+import { type Pools, withTenant } from '@weft/db';
 import { type Runner, run } from 'graphile-worker';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -28,7 +28,7 @@ import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
 import { type StepJob, Task } from './scheduler.ts';
 import { insertAndStart } from './start-execution.ts';
 import { runStepJob } from './step-runner.ts';
-import { type Announcement, tenantTx } from './store.ts';
+import { type Announcement, workerScope, workerTx } from './store.ts';
 import { Interrupted } from './tool-call.ts';
 import { ToolRegistry } from './tool-registry.ts';
 import { toolStats } from './tool-stats.ts';
@@ -191,7 +191,12 @@ export function createEngine(options: EngineOptions): Engine {
     [Task.compensate]: async (payload: unknown) => runCompensateJob(rt, payload as CompensateJob),
     [Task.approvalExpire]: async (payload: unknown) => {
       const job = payload as ApprovalExpireJob;
-      await tenantTx(rt.pools.app, job.w, (client) => expireApproval(rt, client, job), rt.publish);
+      await withTenant(
+        rt.pools.app,
+        workerScope(job.w),
+        (_client, tx) => expireApproval(rt, tx, job),
+        workerTx(rt.publish),
+      );
     },
   };
 

@@ -4,11 +4,12 @@
  * transaction through the app pool: the attempt becomes LOST, the step gets a new fence and a new
  * job. Several sweepers may run (one per worker process): the fence check makes them idempotent.
  */
+import { withTenant } from '@weft/db';
 import { releaseLocks } from './resource-locks.ts';
 import type { Runtime } from './runtime.ts';
 import { Task } from './scheduler.ts';
 import { redispatch } from './step-runner.ts';
-import { appendEvents, enqueue, loadStepRun, lockExecution, tenantTx } from './store.ts';
+import { appendEvents, enqueue, loadStepRun, lockExecution, workerScope, workerTx } from './store.ts';
 import type { TenantClient } from './types.ts';
 
 interface ExpiredLease {
@@ -28,7 +29,12 @@ export async function sweepLeases(rt: Runtime): Promise<number> {
   );
   for (const lease of rows) {
     try {
-      await tenantTx(rt.pools.app, lease.workspace_id, (client) => recover(rt, client, lease), rt.publish);
+      await withTenant(
+        rt.pools.app,
+        workerScope(lease.workspace_id),
+        (_client, tx) => recover(rt, tx, lease),
+        workerTx(rt.publish),
+      );
     } catch (err) {
       rt.logger.error({ err, lease }, 'lease recovery failed; will retry on the next sweep');
     }

@@ -28,7 +28,6 @@ import {
   OPEN,
   type OpeningQuery,
   type StepRunRow,
-  shareTransaction,
   type TxClient,
   type WritesWithAppend,
 } from './store.ts';
@@ -541,19 +540,15 @@ export async function finishBatch(
   // Sorted like the locks, so the statements below meet the rows in the order they were taken. The
   // executions' statements travel together (one round trip per stage, not per execution).
   const groups = byExecution(items).map((group, k) => ({ ...group, appended: appended[k] }));
-  const nexts = await runTogether(
-    client,
-    groups,
-    (batched, group) =>
-      finishExecution(
-        rt,
-        batched,
-        group.executionId,
-        group.items,
-        rows.filter((r) => r.execution_id === group.executionId),
-        group.appended,
-      ),
-    (batched) => shareTransaction(client, batched),
+  const nexts = await runTogether(client, groups, (batched, group) =>
+    finishExecution(
+      rt,
+      batched,
+      group.executionId,
+      group.items,
+      rows.filter((r) => r.execution_id === group.executionId),
+      group.appended,
+    ),
   );
   groups.forEach((group, g) => {
     nexts[g]?.forEach((n, k) => {
