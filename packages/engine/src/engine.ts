@@ -4,10 +4,10 @@ import { type Pools, withTenant } from '@weft/db';
 import { type Runner, run } from 'graphile-worker';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import type { ApprovalPolicy } from './approval-policy.ts';
 import { type CompensateJob, runCompensateJob } from './compensation.ts';
 import {
   type ApprovalExpireJob,
-  type ApprovalPolicy,
   cancel,
   decideApproval,
   expireApproval,
@@ -27,7 +27,7 @@ import { RunningSteps } from './running-steps.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
 import { type StepJob, Task } from './scheduler.ts';
 import { insertAndStart } from './start-execution.ts';
-import { runStepJob } from './step-runner.ts';
+import { runStepJob, type StepBatches } from './step-runner.ts';
 import { type Announcement, workerScope, workerTx } from './store.ts';
 import { Interrupted } from './tool-call.ts';
 import { ToolRegistry } from './tool-registry.ts';
@@ -113,9 +113,10 @@ export function createEngine(options: EngineOptions): Engine {
   const redis =
     options.redisUrl === undefined ? null : new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   redis?.on('error', (err) => logger.warn({ err }, 'redis error'));
+  // Concurrent step begins (per execution) and finishes (per workspace) share one transaction per
+  // group; only step jobs use them, so they are handed to those rather than kept on the runtime.
+  const steps: StepBatches = { begins: new BeginBatcher(), finishes: new FinishBatcher() };
   const rt: Runtime = {
-    begins: new BeginBatcher(),
-    finishes: new FinishBatcher(),
     pools: options.pools,
     registry: new ToolRegistry(logger),
     logger,
@@ -187,7 +188,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   const taskList = {
     ...options.tasks,
-    [Task.step]: async (payload: unknown) => runStepJob(rt, payload as StepJob),
+    [Task.step]: async (payload: unknown) => runStepJob(rt, steps, payload as StepJob),
     [Task.compensate]: async (payload: unknown) => runCompensateJob(rt, payload as CompensateJob),
     [Task.approvalExpire]: async (payload: unknown) => {
       const job = payload as ApprovalExpireJob;

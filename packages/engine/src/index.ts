@@ -1,11 +1,11 @@
-export { builtinTools } from './builtin-tools.ts';
-export { canonicalJson, hashPlan } from './canonical-json.ts';
 export {
   type ApprovalPolicy,
   type ApprovalPolicyInput,
   defaultApprovalPolicy,
   planApprovalRefusal,
-} from './controls.ts';
+} from './approval-policy.ts';
+export { builtinTools } from './builtin-tools.ts';
+export { canonicalJson, hashPlan } from './canonical-json.ts';
 export { createEngine, type Engine, type EngineOptions } from './engine.ts';
 export type {
   ControlResult,

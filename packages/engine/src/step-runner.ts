@@ -51,20 +51,41 @@ type Starting = RunBegin & { started: NewEvent };
  */
 const RUN_AHEAD_SLICE_MS = 1000;
 
-export async function runStepJob(rt: Runtime, job: StepJob): Promise<void> {
-  const begun = await rt.begins.submit(rt, job);
+/**
+ * Where step begins and finishes are grouped with others' (execution-batcher.ts): the engine owns
+ * one of each and hands them to its step jobs.
+ */
+export interface StepBatches {
+  begins: { submit(rt: Runtime, job: StepJob): Promise<Begin> };
+  finishes: {
+    submit(
+      rt: Runtime,
+      begun: RunBegin,
+      outcome: CallOutcome,
+      offer: { tools: readonly ToolDefinition[] } | null,
+    ): Promise<RunBegin | null>;
+  };
+}
+
+export async function runStepJob(rt: Runtime, batches: StepBatches, job: StepJob): Promise<void> {
+  const begun = await batches.begins.submit(rt, job);
   if (begun.kind !== 'run') return;
   // The job's slot keeps running the steps its finishes begin ahead (run-ahead.ts).
   const until = performance.now() + RUN_AHEAD_SLICE_MS;
   let next: RunBegin | null = begun;
-  while (next !== null) next = await runAttempt(rt, next, performance.now() < until);
+  while (next !== null) next = await runAttempt(rt, batches, next, performance.now() < until);
 }
 
 /**
  * Calls the tool of a begun attempt and records its outcome; with `offerSlot`, returns a step
  * begun ahead for this slot to run next.
  */
-async function runAttempt(rt: Runtime, begun: RunBegin, offerSlot: boolean): Promise<RunBegin | null> {
+async function runAttempt(
+  rt: Runtime,
+  batches: StepBatches,
+  begun: RunBegin,
+  offerSlot: boolean,
+): Promise<RunBegin | null> {
   return inStepSpan(begun.traceParent, stepSpanAttributes(rt, begun.call), async (span) => {
     // A step begun ahead while the workers stop goes back the way an interrupted call does.
     const outcome: CallOutcome = rt.stopping
@@ -74,7 +95,7 @@ async function runAttempt(rt: Runtime, begun: RunBegin, offerSlot: boolean): Pro
     const release = holdLease(rt, begun.call);
     try {
       const offer = offerSlot && canRunAhead(rt) ? { tools: await rt.registry.list(begun.call.workspaceId) } : null;
-      return await rt.finishes.submit(rt, begun, outcome, offer);
+      return await batches.finishes.submit(rt, begun, outcome, offer);
     } finally {
       release();
     }
