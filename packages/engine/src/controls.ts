@@ -9,8 +9,10 @@ import {
   planApprovalRefusal,
 } from './approval-policy.ts';
 import type { ControlResult } from './engine-api.ts';
+import { stepSucceeded } from './events.ts';
 import type { Runtime } from './runtime.ts';
 import { advance, Task } from './scheduler.ts';
+import { engineStepError, StepErrorCode } from './step-error.ts';
 import {
   ACTIVE,
   appendEvents,
@@ -90,9 +92,9 @@ export async function cancel(
   const ids = cancelled.map((r) => r.step_id);
   if (ids.length > 0) {
     await client.query(
-      `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled'
+      `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled', error_detail = $3
         WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'RUNNING'`,
-      [executionId, ids],
+      [executionId, ids, JSON.stringify(engineStepError(StepErrorCode.CANCELLED, 'execution cancelled'))],
     );
     await client.query('SELECT weft_lease_drop($1, s, NULL) FROM unnest($2::text[]) AS s', [executionId, ids]);
     // Resource locks stay with their holders: a running tool's finish releases them (its result is
@@ -132,7 +134,7 @@ export async function retry(
   if (exec.status !== 'FAILED') return invalid(exec, 'retry');
   // The failed steps, and the steps the failure stopped before they started (CANCELLED), run again.
   const { rows } = await client.query<{ step_id: string }>(
-    `UPDATE step_runs SET status = 'PENDING', error = NULL, finished_at = NULL, attempt_base = attempts,
+    `UPDATE step_runs SET status = 'PENDING', error = NULL, error_detail = NULL, finished_at = NULL, attempt_base = attempts,
             compensation_error = NULL
       WHERE execution_id = $1 AND status IN ('FAILED', 'CANCELLED') RETURNING step_id`,
     [executionId],
@@ -224,23 +226,28 @@ export async function decideApproval(
     [approvalId, status, decision.actor.userId, comment],
   );
   const data = { approvalId, approved: decision.approve, decidedBy: decision.actor.userId, comment };
+  const rejected = engineStepError(
+    StepErrorCode.APPROVAL_REJECTED,
+    `approval rejected${comment === null ? '' : `: ${comment}`}`,
+  );
   if (decision.approve) {
     await client.query(
-      `UPDATE step_runs SET status = 'SUCCEEDED', output = $3, error = NULL, finished_at = now()
+      `UPDATE step_runs SET status = 'SUCCEEDED', output = $3, error = NULL, error_detail = NULL, finished_at = now()
         WHERE execution_id = $1 AND step_id = $2`,
       [executionId, approval.step_id, JSON.stringify(data)],
     );
   } else {
     await client.query(
-      `UPDATE step_runs SET status = 'FAILED', error = $3, finished_at = now() WHERE execution_id = $1 AND step_id = $2`,
-      [executionId, approval.step_id, `approval rejected${comment === null ? '' : `: ${comment}`}`],
+      `UPDATE step_runs SET status = 'FAILED', error = $3, error_detail = $4, finished_at = now()
+        WHERE execution_id = $1 AND step_id = $2`,
+      [executionId, approval.step_id, rejected.message, JSON.stringify(rejected)],
     );
   }
   await appendEvents(client, exec.workspace_id, exec.id, [
     { type: 'approval.decided', stepId: approval.step_id, data },
     decision.approve
-      ? { type: 'step.succeeded', stepId: approval.step_id, data: { output: data } }
-      : { type: 'step.failed', stepId: approval.step_id, data: { error: 'approval rejected' } },
+      ? stepSucceeded(approval.step_id, { output: data })
+      : { type: 'step.failed', stepId: approval.step_id, data: { error: 'approval rejected', stepError: rejected } },
   ]);
   await advance(rt, client, exec);
   return done(exec.status);
@@ -263,14 +270,15 @@ export async function expireApproval(rt: Runtime, client: TenantClient, job: App
     [job.a],
   );
   if (rowCount === 0) return;
+  const expired = engineStepError(StepErrorCode.APPROVAL_EXPIRED, 'approval expired');
   await client.query(
-    `UPDATE step_runs SET status = 'FAILED', error = 'approval expired', finished_at = now()
+    `UPDATE step_runs SET status = 'FAILED', error = $3, error_detail = $4, finished_at = now()
       WHERE execution_id = $1 AND step_id = $2 AND status = 'WAITING_APPROVAL'`,
-    [job.e, job.s],
+    [job.e, job.s, expired.message, JSON.stringify(expired)],
   );
   await appendEvents(client, job.w, job.e, [
     { type: 'approval.decided', stepId: job.s, data: { approvalId: job.a, approved: false, expired: true } },
-    { type: 'step.failed', stepId: job.s, data: { error: 'approval expired' } },
+    { type: 'step.failed', stepId: job.s, data: { error: 'approval expired', stepError: expired } },
   ]);
   await advance(rt, client, exec);
 }

@@ -27,6 +27,7 @@ import { RunningSteps } from './running-steps.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
 import { type StepJob, Task } from './scheduler.ts';
 import { insertAndStart } from './start-execution.ts';
+import { StepErrorCode } from './step-error.ts';
 import { runStepJob, type StepBatches } from './step-runner.ts';
 import { type Announcement, workerScope, workerTx } from './store.ts';
 import { Interrupted } from './tool-call.ts';
@@ -177,7 +178,11 @@ export function createEngine(options: EngineOptions): Engine {
   const bus = new EventBus(
     rt,
     (workspaceId, executionId) =>
-      rt.running.abortExecution(workspaceId, executionId, new Interrupted('execution cancelled')),
+      rt.running.abortExecution(
+        workspaceId,
+        executionId,
+        new Interrupted('execution cancelled', StepErrorCode.CANCELLED),
+      ),
     redis,
   );
   const runners: Runner[] = [];

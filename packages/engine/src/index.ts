@@ -15,6 +15,11 @@ export type {
   ToolStats,
 } from './engine-api.ts';
 export { EngineError, EngineErrorCode, PlanIssueCode, StaleAttemptError, toEngineError } from './errors.ts';
+export type {
+  ExecutionEventData,
+  ExecutionEventType,
+  StepSucceededData,
+} from './events.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export { diffPlans } from './plan-diff.ts';
 export { inferDependencies } from './plan-graph.ts';
@@ -29,6 +34,15 @@ export {
   PLAN_LIMITS,
   planSizeIssues,
 } from './size-limits.ts';
+export {
+  CAUSE_LIMITS,
+  type CodedError,
+  type StepError,
+  type StepErrorCause,
+  StepErrorCode,
+  stepErrorOf,
+  withStepErrorCode,
+} from './step-error.ts';
 export { parseReference, type Reference, resolveTemplates, scanTemplates, type TemplateMatch } from './templates.ts';
 export { parseToolRef, resolveToolRef } from './tool-ref.ts';
 export { type ToolStatsWindow, toolStats } from './tool-stats.ts';

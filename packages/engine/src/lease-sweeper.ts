@@ -8,6 +8,7 @@ import { withTenant } from '@weft/db';
 import { releaseLocks } from './resource-locks.ts';
 import type { Runtime } from './runtime.ts';
 import { Task } from './scheduler.ts';
+import { StepErrorCode } from './step-error.ts';
 import { redispatch } from './step-runner.ts';
 import { appendEvents, enqueue, loadStepRun, lockExecution, workerScope, workerTx } from './store.ts';
 import type { TenantClient } from './types.ts';
@@ -74,9 +75,11 @@ async function recover(rt: Runtime, client: TenantClient, lease: ExpiredLease): 
 async function markLost(rt: Runtime, client: TenantClient, lease: ExpiredLease): Promise<boolean> {
   const { rowCount } = await client.query(
     `UPDATE step_attempts SET status = 'LOST', finished_at = now(),
-            error = 'lease expired: worker ' || worker_id || ' stopped heartbeating'
+            error = 'lease expired: worker ' || worker_id || ' stopped heartbeating',
+            error_detail = jsonb_build_object('code', $5::text, 'retriable', true,
+                                              'message', 'lease expired: worker ' || worker_id || ' stopped heartbeating')
       WHERE execution_id = $1 AND step_id = $2 AND kind = $3 AND fence = $4 AND status = 'RUNNING'`,
-    [lease.execution_id, lease.step_id, lease.kind, lease.fence],
+    [lease.execution_id, lease.step_id, lease.kind, lease.fence, StepErrorCode.LEASE_EXPIRED],
   );
   await releaseLocks(rt, client, lease.workspace_id, null, `${lease.execution_id}/${lease.step_id}/`);
   return (rowCount ?? 0) > 0;

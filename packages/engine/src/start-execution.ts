@@ -6,6 +6,7 @@
  * A plan whose first steps include an approval gate leaves the dispatch to `advance`, which opens
  * gates.
  */
+import type { ExecutionEventData } from './events.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import { advance, Task } from './scheduler.ts';
 import { Channel, type ExecutionRow, named } from './store.ts';
@@ -43,7 +44,11 @@ export async function insertAndStart(
   row: StartRow,
 ): Promise<ExecutionRow | null> {
   const ready = readyAtStart(plan);
-  const data = { mode: row.mode, planVersionId: row.planVersionId, by: row.userId };
+  const data: ExecutionEventData['execution.started'] = {
+    mode: row.mode,
+    planVersionId: row.planVersionId,
+    by: row.userId,
+  };
   // The event's payload is built as `eventPayload` (store.ts) builds it; `at` formatted like a JS Date.
   const { rows } = await client.query<ExecutionRow>(
     named(

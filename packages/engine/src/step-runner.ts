@@ -6,6 +6,7 @@
  * begin the next step for the same slot (run-ahead.ts): the job then runs it too, without a begin.
  */
 import { EngineError } from './errors.ts';
+import { stepSucceeded } from './events.ts';
 import { mockFromSchema } from './mock-output.ts';
 import { takeToken } from './rate-limits.ts';
 import { acquireLocks, lockHolder, releaseLocks } from './resource-locks.ts';
@@ -14,6 +15,7 @@ import type { Runtime } from './runtime.ts';
 import { advance, type StepJob, Task } from './scheduler.ts';
 import { runTogether } from './statement-batch.ts';
 import { cacheGet, cachePut } from './step-cache.ts';
+import { engineStepError, type StepError, stepErrorOf, withStepErrorCode } from './step-error.ts';
 import { resolveInput } from './step-input.ts';
 import {
   appendEventsAtCommit,
@@ -228,9 +230,9 @@ async function cancelBeforeStart(rt: Runtime, client: TenantClient, r: Starting)
   const { call } = r;
   const job = { w: call.workspaceId, e: call.executionId, s: call.stepId, f: call.fence };
   await client.query(
-    `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled'
+    `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled', error_detail = $4
       WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3`,
-    [job.e, job.s, call.attempt],
+    [job.e, job.s, call.attempt, JSON.stringify(engineStepError('CANCELLED', 'execution cancelled'))],
   );
   await setStepStatus(client, job, 'CANCELLED');
   await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
@@ -434,7 +436,7 @@ async function succeedNow(
     ],
   );
   await client.query(
-    `UPDATE step_runs SET status = 'SUCCEEDED', attempts = $3, input = $4, output = $5, error = NULL, cache_hit = $6,
+    `UPDATE step_runs SET status = 'SUCCEEDED', attempts = $3, input = $4, output = $5, error = NULL, error_detail = NULL, cache_hit = $6,
             waiting_reason = NULL, started_at = coalesce(started_at, now()), finished_at = now()
       WHERE execution_id = $1 AND step_id = $2`,
     [exec.id, run.step_id, attempt, JSON.stringify(input ?? null), JSON.stringify(output ?? null), cacheHit],
@@ -443,20 +445,22 @@ async function succeedNow(
   await client.query('SELECT weft_lease_drop($1, $2, $3)', [exec.id, run.step_id, run.fence]);
   const events: NewEvent[] = [];
   if (cacheHit) events.push({ type: 'step.cached', stepId: run.step_id, data: { tool: tool.name } });
-  events.push({ type: 'step.succeeded', stepId: run.step_id, data: { attempt, output, ...how } });
+  events.push(stepSucceeded(run.step_id, { attempt, output, ...how }));
   const locked = await lockAndAppend(client, exec.id, events);
   if (locked !== null) await advance(rt, client, locked);
 }
 
 /** Fails a step before any attempt ran (its tool is gone). */
 async function failNow(rt: Runtime, client: TenantClient, job: StepJob, error: Error): Promise<void> {
+  const stepError = stepErrorOf(error);
   await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
   await client.query(
-    `UPDATE step_runs SET status = 'FAILED', error = $3, finished_at = now() WHERE execution_id = $1 AND step_id = $2`,
-    [job.e, job.s, error.message],
+    `UPDATE step_runs SET status = 'FAILED', error = $3, error_detail = $4, finished_at = now()
+      WHERE execution_id = $1 AND step_id = $2`,
+    [job.e, job.s, error.message, JSON.stringify(stepError)],
   );
   const locked = await lockAndAppend(client, job.e, [
-    { type: 'step.failed', stepId: job.s, data: { error: error.message } },
+    { type: 'step.failed', stepId: job.s, data: { error: error.message, stepError } },
   ]);
   if (locked !== null) await advance(rt, client, locked);
 }
@@ -679,11 +683,7 @@ function plainSuccess(rt: Runtime, item: { begun: RunBegin; outcome: CallOutcome
       durationMs: outcome.durationMs,
       fence: call.fence,
     },
-    event: {
-      type: 'step.succeeded',
-      stepId: call.stepId,
-      data: { attempt: call.attempt, durationMs: Math.round(outcome.durationMs), output },
-    },
+    event: stepSucceeded(call.stepId, { attempt: call.attempt, durationMs: outcome.durationMs, output }),
   };
 }
 
@@ -707,7 +707,7 @@ function successWrites(items: Succeeded[]): WritesWithAppend {
         UPDATE step_attempts a SET status = 'SUCCEEDED', output = ok.output, finished_at = now(), duration_ms = ok.duration_ms
           FROM ok WHERE a.execution_id = $1 AND a.step_id = ok.step_id AND a.kind = 'run' AND a.attempt = ok.attempt
       ), ok_steps AS (
-        UPDATE step_runs r SET status = 'SUCCEEDED', output = ok.output, error = NULL, cache_hit = false, finished_at = now(),
+        UPDATE step_runs r SET status = 'SUCCEEDED', output = ok.output, error = NULL, error_detail = NULL, cache_hit = false, finished_at = now(),
                lease_owner = NULL, lease_expires_at = NULL
           FROM ok WHERE r.execution_id = $1 AND r.step_id = ok.step_id AND r.status = 'RUNNING' AND r.fence = ok.fence
         RETURNING 1
@@ -765,8 +765,11 @@ async function finishOne(
         ok: false,
         durationMs: outcome.durationMs,
         interrupted: false,
-        error: new NonRetriableToolError(
-          `output of ${size} bytes is above the limit of ${rt.maxOutputBytes} bytes (not truncated: the step fails)`,
+        error: withStepErrorCode(
+          new NonRetriableToolError(
+            `output of ${size} bytes is above the limit of ${rt.maxOutputBytes} bytes (not truncated: the step fails)`,
+          ),
+          'OUTPUT_TOO_LARGE',
         ),
       };
     }
@@ -779,25 +782,29 @@ async function finishOne(
       await cachePut(client, call.tool, call.input, output, step.cacheTtlMs);
     }
     return {
-      events: [
-        {
-          type: 'step.succeeded',
-          stepId: job.s,
-          data: { attempt: call.attempt, durationMs: Math.round(outcome.durationMs), output },
-        },
-      ],
+      events: [stepSucceeded(job.s, { attempt: call.attempt, durationMs: outcome.durationMs, output })],
       advances: true,
     };
   }
 
   const error = outcome.error;
+  const stepError = stepErrorOf(error);
   await client.query(
     `WITH a AS (
-       UPDATE step_attempts SET status = $7, error = $4, finished_at = now(), duration_ms = $5
+       UPDATE step_attempts SET status = $7, error = $4, error_detail = $8, finished_at = now(), duration_ms = $5
         WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3
      )
      SELECT weft_lease_drop($1, $2, $6)`,
-    [job.e, job.s, call.attempt, error.message, outcome.durationMs, job.f, outcome.interrupted ? 'LOST' : 'FAILED'],
+    [
+      job.e,
+      job.s,
+      call.attempt,
+      error.message,
+      outcome.durationMs,
+      job.f,
+      outcome.interrupted ? 'LOST' : 'FAILED',
+      JSON.stringify(stepError),
+    ],
   );
   if (outcome.interrupted) {
     // The worker stopped (not the tool's fault): hand the step back without spending an attempt.
@@ -805,26 +812,30 @@ async function finishOne(
     return { events: [], after: (exec) => requeueAfter(rt, client, job, fence, exec, null), advances: false };
   }
   const cycle = locked.attempts - locked.attempt_base;
-  const retriable = !(error instanceof NonRetriableToolError);
-  if (retriable && cycle < (step.retry?.maxAttempts ?? 1)) {
+  if (stepError.retriable && cycle < (step.retry?.maxAttempts ?? 1)) {
     const delayMs = error instanceof RetryAfterToolError ? error.retryAfterMs : retryDelay(step, cycle);
     const runAt = new Date(Date.now() + delayMs);
-    const fence = await bumpFence(client, job, { spendAttempt: true, runAt, error: error.message });
+    const fence = await bumpFence(client, job, { spendAttempt: true, runAt, error: stepError });
     return {
       events: [
-        { type: 'step.retrying', stepId: job.s, data: { attempt: call.attempt, error: error.message, delayMs } },
+        {
+          type: 'step.retrying',
+          stepId: job.s,
+          data: { attempt: call.attempt, error: error.message, delayMs, stepError },
+        },
       ],
       after: (exec) => requeueAfter(rt, client, job, fence, exec, runAt),
       advances: false,
     };
   }
   await client.query(
-    `UPDATE step_runs SET status = 'FAILED', error = $3, finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+    `UPDATE step_runs SET status = 'FAILED', error = $3, error_detail = $4, finished_at = now(), lease_owner = NULL,
+            lease_expires_at = NULL
       WHERE execution_id = $1 AND step_id = $2`,
-    [job.e, job.s, error.message],
+    [job.e, job.s, error.message, JSON.stringify(stepError)],
   );
   return {
-    events: [{ type: 'step.failed', stepId: job.s, data: { attempt: call.attempt, error: error.message } }],
+    events: [{ type: 'step.failed', stepId: job.s, data: { attempt: call.attempt, error: error.message, stepError } }],
     advances: true,
   };
 }
@@ -833,14 +844,22 @@ async function finishOne(
 async function bumpFence(
   client: TenantClient,
   job: StepJob,
-  how: { spendAttempt: boolean; runAt: Date | null; error?: string },
+  how: { spendAttempt: boolean; runAt: Date | null; error?: StepError },
 ): Promise<number> {
   const { rows } = await client.query<{ fence: number }>(
     `UPDATE step_runs SET fence = fence + 1, next_attempt_at = $3, error = coalesce($4, error),
+            error_detail = coalesce($6::jsonb, error_detail),
             attempt_base = attempt_base + CASE WHEN $5::boolean THEN 0 ELSE 1 END,
             lease_owner = NULL, lease_expires_at = NULL
       WHERE execution_id = $1 AND step_id = $2 RETURNING fence`,
-    [job.e, job.s, how.runAt, how.error ?? null, how.spendAttempt],
+    [
+      job.e,
+      job.s,
+      how.runAt,
+      how.error?.message ?? null,
+      how.spendAttempt,
+      how.error === undefined ? null : JSON.stringify(how.error),
+    ],
   );
   return rows[0]?.fence ?? job.f + 1;
 }
@@ -878,7 +897,7 @@ export async function redispatch(
   rt: Runtime,
   client: TenantClient,
   job: StepJob,
-  how: { spendAttempt: boolean; runAt: Date | null; error?: string; event: NewEvent | null },
+  how: { spendAttempt: boolean; runAt: Date | null; error?: StepError; event: NewEvent | null },
 ): Promise<void> {
   const fence = await bumpFence(client, job, how);
   const exec = await lockAndAppend(client, job.e, how.event === null ? [] : [how.event]);

@@ -7,6 +7,7 @@
  * and touch only step rows no worker holds (PENDING / WAITING_APPROVAL, or SKIP LOCKED).
  */
 import { type Notification, type Statement, type TenantScope, TenantTx, type TenantTxOptions } from '@weft/db';
+import type { NewEvent } from './events.ts';
 import { queryLiteral } from './statement-batch.ts';
 import type { ExecutionEvent, ExecutionMode, ExecutionStatus, StepStatus, TenantClient } from './types.ts';
 
@@ -48,11 +49,8 @@ export function named(
   return { name, text, values };
 }
 
-export interface NewEvent {
-  type: string;
-  stepId?: string | null;
-  data?: unknown;
-}
+// Declared per event type in events.ts; re-exported for the modules that append through this one.
+export type { NewEvent };
 
 export const TERMINAL: readonly ExecutionStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'ROLLED_BACK'];
 export const ACTIVE: readonly ExecutionStatus[] = ['RUNNING', 'WAITING_APPROVAL', 'QUEUED'];

@@ -113,13 +113,32 @@ export const BOOTSTRAP_SOURCE = `'use strict';
     });
   }
 
+  // A tool error's \`cause\` (ErrorOptions) crosses as data only: its name, code and message, capped.
+  function describeCause(cause) {
+    try {
+      if (cause === undefined || cause === null) return undefined;
+      if (typeof cause !== 'object' && typeof cause !== 'function') return { message: StringCtor(cause).slice(0, 1000) };
+      const out = { message: typeof cause.message === 'string' ? cause.message.slice(0, 1000) : '' };
+      if (typeof cause.name === 'string') out.name = cause.name.slice(0, 100);
+      if (typeof cause.code === 'string' || typeof cause.code === 'number') out.code = StringCtor(cause.code).slice(0, 100);
+      return out;
+    } catch (e) {
+      return { message: 'the cause cannot be described' };
+    }
+  }
+
   function describe(error) {
     try {
       if (error !== null && (typeof error === 'object' || typeof error === 'function')) {
         const name = typeof error.name === 'string' ? error.name : 'Error';
         const message = typeof error.message === 'string' ? error.message : 'the tool failed';
         const retry = error.retryAfterMs;
-        return { name: name.slice(0, 200), message: message.slice(0, 4000), retryAfterMs: typeof retry === 'number' ? retry : undefined };
+        return {
+          name: name.slice(0, 200),
+          message: message.slice(0, 4000),
+          retryAfterMs: typeof retry === 'number' ? retry : undefined,
+          cause: describeCause(error.cause),
+        };
       }
       return { name: 'Error', message: StringCtor(error).slice(0, 4000) };
     } catch (e) {
