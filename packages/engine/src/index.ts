@@ -41,6 +41,7 @@ export {
   type StepErrorCause,
   StepErrorCode,
   stepErrorOf,
+  storedStepError,
   withStepErrorCode,
 } from './step-error.ts';
 export { parseReference, type Reference, resolveTemplates, scanTemplates, type TemplateMatch } from './templates.ts';

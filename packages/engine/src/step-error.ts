@@ -121,3 +121,22 @@ export function withStepErrorCode<E extends Error>(error: E, code: StepErrorCode
 export function engineStepError(code: StepErrorCode, message: string, retriable = false): StepError {
   return { code, message, retriable };
 }
+
+/**
+ * A row's step error as readers show it: its recorded `error_detail`, or for a row written before
+ * details were recorded (migration 21), its `error` text under code UNKNOWN. Null without an error.
+ */
+export function storedStepError(detail: unknown, error: string | null): StepError | null {
+  if (detail !== null && typeof detail === 'object') {
+    const d = detail as Partial<StepError>;
+    if (typeof d.code === 'string' && typeof d.message === 'string') {
+      return {
+        code: CODES.has(d.code) ? d.code : StepErrorCode.UNKNOWN,
+        message: d.message,
+        retriable: d.retriable === true,
+        ...(d.cause === undefined ? {} : { cause: d.cause }),
+      };
+    }
+  }
+  return error === null ? null : { code: StepErrorCode.UNKNOWN, message: error, retriable: false };
+}

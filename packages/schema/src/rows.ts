@@ -57,6 +57,8 @@ export interface StepRunRow {
   attempts: number;
   output: unknown;
   error: string | null;
+  /** `error_detail` (migration 21); null on rows written before it and on unfailed steps. */
+  errorDetail: unknown;
   cacheHit: boolean;
   startedAt: Date | null;
   finishedAt: Date | null;
