@@ -474,13 +474,14 @@ export function workerScope(workspaceId: string): TenantScope {
  * round trips of prepared statements with literal values (statement-batch.ts), `opening` sent with
  * BEGIN, and announcements sent as `publish` says (with its COMMIT when `withCommit`).
  */
-export function workerTx(publish: Publisher, opening?: OpeningQuery): TenantTxOptions {
+export function workerTx(publish: Publisher | undefined, opening?: OpeningQuery): TenantTxOptions {
   return {
     retries: 4,
     send: queryLiteral,
     ...(opening === undefined
       ? {}
       : { opening: [{ text: opening.text, values: opening.values }, ...(opening.then ?? [])] }),
-    ...(publish.withCommit === true ? {} : { publish }),
+    // Without a publisher (or with one that NOTIFYs), `withTenant` NOTIFYs with the COMMIT.
+    ...(publish === undefined || publish.withCommit === true ? {} : { publish }),
   };
 }
