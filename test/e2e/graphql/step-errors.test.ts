@@ -1,22 +1,12 @@
 // A failed step says why as data over the API (`StepRun.errorDetail`): its code, whether such a
 // failure is retried, and the plugin's `cause`, which crosses the sandbox as capped data. The
 // `error` string stays what it was.
-import { join } from 'node:path';
 import { gql } from '@apollo/client';
-import { buildPlugin, publishPlugin } from '@weft/plugin-sdk/build';
-import {
-  eventually,
-  REPO_ROOT,
-  signUpUser,
-  startTestApi,
-  type TestApi,
-  TestClient,
-  type TestUser,
-} from '@weft/test-utils';
+import { eventually, startTestApi, type TestApi, type TestUser } from '@weft/test-utils';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INSTALL_PLUGIN } from './marketplace-operations.ts';
-import { CREATE_PLAN, CREATE_WORKSPACE, START_EXECUTION } from './operations.ts';
+import { installInlinePlugin } from './inline-plugin.ts';
+import { CREATE_PLAN, START_EXECUTION } from './operations.ts';
 
 const FAILING = `
 import { definePlugin, defineTool, NonRetriableError, Type } from '@weft/plugin-sdk';
@@ -110,18 +100,7 @@ async function failedStep(step: Record<string, unknown>): Promise<StepRunResult>
 
 beforeAll(async () => {
   api = await startTestApi({ env: { WORKERS: '1', RATE_LIMIT_PER_MINUTE: '100000' } });
-  const plugin = await buildPlugin(join(REPO_ROOT, 'test'), { source: FAILING, write: false });
-  user = await signUpUser(new TestClient(api.url), 'billing');
-  const published = await publishPlugin(plugin, { apiUrl: api.url, token: user.token });
-  expect(published.userErrors).toEqual([]);
-  const ws = await user.client.mutate<{ createWorkspace: { workspace: { id: string } } }>(CREATE_WORKSPACE, {
-    input: { slug: 'step-errors', name: 'step errors' },
-  });
-  workspaceId = ws.data?.createWorkspace.workspace.id ?? '';
-  const installed = await user.client.mutate<{ installPlugin: { userErrors: unknown[] } }>(INSTALL_PLUGIN, {
-    input: { workspaceId, pluginVersionId: published.pluginVersion?.id, grantedCapabilities: [] },
-  });
-  expect(installed.data?.installPlugin.userErrors).toEqual([]);
+  ({ user, workspaceId } = await installInlinePlugin(api, FAILING, 'step-errors'));
 }, 120_000);
 afterAll(() => api?.close());
 
