@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Pools } from '@weft/db';
+import { type Pools, withTenant } from '@weft/db';
 import { type CronItem, parseCronItems, type Runner, run } from 'graphile-worker';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import type { ApprovalPolicy } from './approval-policy.ts';
 import { type CompensateJob, runCompensateJob } from './compensation.ts';
 import {
   type ApprovalExpireJob,
-  type ApprovalPolicy,
   cancel,
   decideApproval,
   expireApproval,
@@ -37,8 +37,9 @@ import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
 import { type StepJob, Task } from './scheduler.ts';
 import { ScheduleTicker, type TickerOptions } from './schedules/ticker.ts';
 import { insertAndStart } from './start-execution.ts';
-import { runStepJob } from './step-runner.ts';
-import { type Announcement, tenantTx } from './store.ts';
+import { StepErrorCode } from './step-error.ts';
+import { runStepJob, type StepBatches } from './step-runner.ts';
+import { type Announcement, workerScope, workerTx } from './store.ts';
 import { type ChildDoneJob, childDone, DEFAULT_MAX_PLAN_DEPTH } from './sub-plans.ts';
 import { Interrupted } from './tool-call.ts';
 import { ToolRegistry } from './tool-registry.ts';
@@ -139,9 +140,10 @@ export function createEngine(options: EngineOptions): Engine {
   const redis =
     options.redisUrl === undefined ? null : new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   redis?.on('error', (err) => logger.warn({ err }, 'redis error'));
+  // Concurrent step begins (per execution) and finishes (per workspace) share one transaction per
+  // group; only step jobs use them, so they are handed to those rather than kept on the runtime.
+  const steps: StepBatches = { begins: new BeginBatcher(), finishes: new FinishBatcher() };
   const rt: Runtime = {
-    begins: new BeginBatcher(),
-    finishes: new FinishBatcher(),
     pools: options.pools,
     registry: new ToolRegistry(logger),
     logger,
@@ -203,7 +205,11 @@ export function createEngine(options: EngineOptions): Engine {
   const bus = new EventBus(
     rt,
     (workspaceId, executionId) =>
-      rt.running.abortExecution(workspaceId, executionId, new Interrupted('execution cancelled')),
+      rt.running.abortExecution(
+        workspaceId,
+        executionId,
+        new Interrupted('execution cancelled', StepErrorCode.CANCELLED),
+      ),
     redis,
   );
   const runners: Runner[] = [];
@@ -214,11 +220,16 @@ export function createEngine(options: EngineOptions): Engine {
 
   const taskList = {
     ...options.tasks,
-    [Task.step]: async (payload: unknown) => runStepJob(rt, payload as StepJob),
+    [Task.step]: async (payload: unknown) => runStepJob(rt, steps, payload as StepJob),
     [Task.compensate]: async (payload: unknown) => runCompensateJob(rt, payload as CompensateJob),
     [Task.approvalExpire]: async (payload: unknown) => {
       const job = payload as ApprovalExpireJob;
-      await tenantTx(rt.pools.app, job.w, (client) => expireApproval(rt, client, job), rt.publish);
+      await withTenant(
+        rt.pools.app,
+        workerScope(job.w),
+        (_client, tx) => expireApproval(rt, tx, job),
+        workerTx(rt.publish),
+      );
     },
     [Task.childDone]: async (payload: unknown) => {
       const job = payload as ChildDoneJob;

@@ -1,13 +1,13 @@
-export { builtinTools } from './builtin-tools.ts';
-export { canonicalJson, hashPlan } from './canonical-json.ts';
-export { CHAOS_LIMITS, type ChaosOptions, chaosIssues } from './chaos.ts';
-export { MAP_DEFAULT_CONCURRENCY, MAP_MAX_ITEMS } from './composite-steps.ts';
 export {
   type ApprovalPolicy,
   type ApprovalPolicyInput,
   defaultApprovalPolicy,
   planApprovalRefusal,
-} from './controls.ts';
+} from './approval-policy.ts';
+export { builtinTools } from './builtin-tools.ts';
+export { canonicalJson, hashPlan } from './canonical-json.ts';
+export { CHAOS_LIMITS, type ChaosOptions, chaosIssues } from './chaos.ts';
+export { MAP_DEFAULT_CONCURRENCY, MAP_MAX_ITEMS } from './composite-steps.ts';
 export { createEngine, type Engine, type EngineOptions } from './engine.ts';
 export {
   type ControlResult,
@@ -22,6 +22,11 @@ export {
 } from './engine-api.ts';
 export { EngineError, EngineErrorCode, PlanIssueCode, StaleAttemptError, toEngineError } from './errors.ts';
 export { eventMatches } from './events/match.ts';
+export type {
+  ExecutionEventData,
+  ExecutionEventType,
+  StepSucceededData,
+} from './events.ts';
 export { IDEMPOTENCY_WINDOW_HOURS, MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export { CORE_SLEEP_MAX_MS } from './parked-plan.ts';
@@ -56,6 +61,16 @@ export {
   PLAN_LIMITS,
   planSizeIssues,
 } from './size-limits.ts';
+export {
+  CAUSE_LIMITS,
+  type CodedError,
+  type StepError,
+  type StepErrorCause,
+  StepErrorCode,
+  stepErrorOf,
+  storedStepError,
+  withStepErrorCode,
+} from './step-error.ts';
 export { DEFAULT_MAX_PLAN_DEPTH } from './sub-plans.ts';
 export { parseReference, type Reference, resolveTemplates, scanTemplates, type TemplateMatch } from './templates.ts';
 export { parseToolRef, resolveToolRef } from './tool-ref.ts';

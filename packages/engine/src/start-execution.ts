@@ -8,6 +8,7 @@
  */
 import { isComposite } from './composite-steps.ts';
 import type { DryRunOptions, ExecutionTrigger } from './engine-api.ts';
+import type { ExecutionEventData } from './events.ts';
 import { isParkedStep } from './parked-steps.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import { advance, Task } from './scheduler.ts';
@@ -57,7 +58,11 @@ export async function insertAndStart(
   row: StartRow,
 ): Promise<ExecutionRow | null> {
   const ready = readyAtStart(plan);
-  const data = { mode: row.mode, planVersionId: row.planVersionId, by: row.userId };
+  const data: ExecutionEventData['execution.started'] = {
+    mode: row.mode,
+    planVersionId: row.planVersionId,
+    by: row.userId,
+  };
   // The event's payload is built as `eventPayload` (store.ts) builds it; `at` formatted like a JS Date.
   const { rows } = await client.query<ExecutionRow>(
     named(

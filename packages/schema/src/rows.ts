@@ -66,6 +66,8 @@ export interface StepRunRow {
   input: unknown;
   output: unknown;
   error: string | null;
+  /** `error_detail` (migration 21); null on rows written before it and on unfailed steps. */
+  errorDetail: unknown;
   cacheHit: boolean;
   fellBack: boolean;
   startedAt: Date | null;

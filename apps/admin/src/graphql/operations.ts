@@ -173,6 +173,14 @@ export const EXECUTIONS = graphql(`
             createdAt
             finishedAt
             error
+            steps {
+              stepId
+              status
+              errorDetail {
+                code
+                message
+              }
+            }
             planVersion {
               number
               plan {

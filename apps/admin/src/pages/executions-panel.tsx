@@ -140,6 +140,23 @@ function RunFamily(props: { parent: { id: string } | null; childIds: string[] })
   );
 }
 
+/** The failed steps of a run, each with its error's code and message. */
+function StepFailures(props: {
+  steps: ReadonlyArray<{ stepId: string; status: string; errorDetail: { code: string; message: string } | null }>;
+}) {
+  const failed = props.steps.filter((s) => s.status === 'FAILED' && s.errorDetail !== null);
+  if (failed.length === 0) return null;
+  return (
+    <ul className="step-errors" aria-label="Step errors">
+      {failed.map((s) => (
+        <li key={s.stepId}>
+          <code>{s.stepId}</code> <strong>{s.errorDetail?.code}</strong>: {s.errorDetail?.message}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /**
  * Executions, refreshed live from the workspaceExecutions subscription, with the controls each
  * status allows, and pending approvals to approve or reject. Viewers see them read-only.
@@ -209,7 +226,10 @@ export function ExecutionsPanel(props: { slug: string; workspaceId: string; view
                   <RunFamily parent={node.parent} childIds={node.children.map((c) => c.id)} />
                 </td>
                 <td>{node.mode}</td>
-                <td title={node.error ?? undefined}>{node.status}</td>
+                <td title={node.error ?? undefined}>
+                  {node.status}
+                  <StepFailures steps={node.steps} />
+                </td>
                 <td>
                   <StepChips steps={node.steps} />
                 </td>

@@ -1,4 +1,11 @@
-import { EXECUTION_STATUSES, STEP_STATUSES } from '@weft/engine';
+import {
+  EXECUTION_STATUSES,
+  STEP_STATUSES,
+  type StepError,
+  type StepErrorCause,
+  StepErrorCode,
+  storedStepError,
+} from '@weft/engine';
 import { builder, RoleEnum } from '../builder.ts';
 import { inTenant } from '../context.ts';
 import { parseTenantKey, tenantKey } from '../ids.ts';
@@ -22,6 +29,32 @@ export const ApprovalStatusEnum = builder.enumType('ApprovalStatus', {
   values: ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const,
 });
 
+export const StepErrorCodeEnum = builder.enumType('StepErrorCode', {
+  values: Object.values(StepErrorCode),
+  description: 'Why a step attempt failed (docs/events.md lists each).',
+});
+
+const StepErrorCauseRef = builder.objectRef<StepErrorCause>('StepErrorCause').implement({
+  description: "What the tool gave as its error's cause: its name, code and message (size-capped).",
+  fields: (t) => ({
+    name: t.exposeString('name', { nullable: true }),
+    code: t.exposeString('code', { nullable: true }),
+    message: t.exposeString('message'),
+  }),
+});
+
+const StepErrorRef = builder.objectRef<StepError>('StepError').implement({
+  description: 'A failed step as data; `message` is what `StepRun.error` holds.',
+  fields: (t) => ({
+    code: t.field({ type: StepErrorCodeEnum, resolve: (e) => e.code }),
+    message: t.exposeString('message'),
+    retriable: t.exposeBoolean('retriable', {
+      description: 'Whether the engine retries a failure of this kind (while the step has attempts left).',
+    }),
+    cause: t.field({ type: StepErrorCauseRef, nullable: true, resolve: (e) => e.cause ?? null }),
+  }),
+});
+
 export const StepRunRef = builder.objectRef<StepRunRow>('StepRun').implement({
   fields: (t) => ({
     stepId: t.exposeString('stepId'),
@@ -35,6 +68,12 @@ export const StepRunRef = builder.objectRef<StepRunRow>('StepRun').implement({
     }),
     output: t.field({ type: 'JSON', nullable: true, resolve: (s) => s.output }),
     error: t.exposeString('error', { nullable: true }),
+    errorDetail: t.field({
+      type: StepErrorRef,
+      nullable: true,
+      description: 'The last failure of the step as data (code, retriable, cause); null when it has none.',
+      resolve: (s) => storedStepError(s.errorDetail, s.error),
+    }),
     cacheHit: t.exposeBoolean('cacheHit'),
     fellBack: t.exposeBoolean('fellBack', {
       description: "The step's attempts were exhausted and its `fallback` tool produced its output.",
@@ -55,7 +94,7 @@ export const ExecutionEventRef = builder.objectRef<EventRow>('ExecutionEvent').i
 });
 
 const STEP_COLUMNS =
-  'execution_id, step_id, status, attempts, input, output, error, cache_hit, fell_back, started_at, finished_at';
+  'execution_id, step_id, status, attempts, input, output, error, error_detail, cache_hit, fell_back, started_at, finished_at';
 
 builder.objectFields(ExecutionRef, (t) => ({
   status: t.field({ type: ExecutionStatusEnum, resolve: (e) => e.status }),
