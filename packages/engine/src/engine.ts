@@ -39,7 +39,7 @@ import { ScheduleTicker, type TickerOptions } from './schedules/ticker.ts';
 import { insertAndStart } from './start-execution.ts';
 import { StepErrorCode } from './step-error.ts';
 import { runStepJob, type StepBatches } from './step-runner.ts';
-import { type Announcement, workerScope, workerTx } from './store.ts';
+import { type Announcement, inWorkerTx, workerScope, workerTx } from './store.ts';
 import { type ChildDoneJob, childDone, DEFAULT_MAX_PLAN_DEPTH } from './sub-plans.ts';
 import { Interrupted } from './tool-call.ts';
 import { ToolRegistry } from './tool-registry.ts';
@@ -233,7 +233,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
     [Task.childDone]: async (payload: unknown) => {
       const job = payload as ChildDoneJob;
-      await tenantTx(rt.pools.app, job.w, (client) => childDone(rt, client, job), rt.publish);
+      await inWorkerTx(rt.pools.app, job.w, (tx) => childDone(rt, tx, job), rt.publish);
     },
     [Task.mapItem]: async (payload: unknown) => runMapItemJob(rt, payload as MapItemJob),
     [Task.wake]: async (payload: unknown) => runWakeJob(rt, payload),

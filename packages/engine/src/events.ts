@@ -24,7 +24,8 @@ export interface ExecutionEventData {
   'execution.retried': ByActor & { steps: string[] };
   'execution.rolling_back': ByActor;
   'execution.rolled_back': undefined;
-  'step.started': { attempt: number; tool: string; worker: string };
+  /** A tool step's attempt began in a worker; a plan or map step (`kind`) opened, holding no worker. */
+  'step.started': { attempt: number; tool?: string; worker?: string; kind?: 'plan' | 'map' };
   'step.succeeded': StepSucceededData;
   'step.retrying': {
     attempt: number;
@@ -40,7 +41,33 @@ export interface ExecutionEventData {
     error: string;
     compensate?: true;
     stepError?: StepError;
+    /** A wait step whose event did not come in time. */
+    timedOut?: true;
+    /** The step's `if`, when evaluating it failed the step. */
+    condition?: string;
+    /** The run goes on without this step (`continueOnError`). */
+    continueOnError?: true;
   };
+  /** The step will not run: its `if` was false, or (no `if` of its own) a dependency was skipped. */
+  'step.skipped': { reason: 'condition' | 'dependency'; condition?: string; dependency?: string };
+  /** The step's attempts are exhausted: its `fallback` tool runs instead. */
+  'step.falling_back': { attempt: number; error: string; tool: string };
+  /** A sleep or wait step parked (no worker slot) until `until`, or until its event comes. */
+  'step.waiting': {
+    kind: 'sleep' | 'wait';
+    until: Date | null;
+    event?: string;
+    match?: unknown;
+    timeoutMs?: number | null;
+  };
+  /** A waiting step closed because another step failed the run. */
+  'step.cancelled': { reason: string };
+  /** A plan step (or a retry of it) started its child run. */
+  'step.child_started': { executionId: string };
+  /** A map step wrote its items. */
+  'map.opened': { items: number };
+  'map.item_started': { index: number; attempt: number };
+  'map.item_finished': { index: number; ok: boolean; error?: string; retrying?: boolean };
   'step.cached': { tool: string };
   'step.lost': { worker: string | null; started?: boolean; compensate?: true };
   'step.waiting_lock': { locks: string[] };
@@ -81,6 +108,10 @@ export interface StepSucceededData {
   mocked?: boolean;
   /** Served from the step cache (a `step.cached` event comes first). */
   cacheHit?: boolean;
+  /** The step's `fallback` tool produced the output. */
+  fellBack?: boolean;
+  /** A wait step: the event that resumed it. */
+  event?: { id: string; name: string };
 }
 
 /** The one way `step.succeeded` is built (tool calls, cache hits, dry-run mocks, approval gates). */

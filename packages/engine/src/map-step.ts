@@ -11,10 +11,11 @@ import { withTenant } from '@weft/db';
 import { MAP_DEFAULT_CONCURRENCY, MAP_MAX_ITEMS } from './composite-steps.ts';
 import { cancel } from './controls.ts';
 import { EngineError, toEngineError } from './errors.ts';
+import type { NewEvent } from './events.ts';
 import { mockFromSchema } from './mock-output.ts';
 import type { Runtime } from './runtime.ts';
 import { advance, Task } from './scheduler.ts';
-import { ACTIVE, appendEvents, type ExecutionRow, enqueue, lockExecution, type NewEvent, tenantTx } from './store.ts';
+import { ACTIVE, appendEvents, type ExecutionRow, enqueue, inWorkerTx, lockExecution } from './store.ts';
 import { ChildStartError, finishComposite, type Opened, startChild, templateScope } from './sub-plans.ts';
 import { resolveTemplates } from './templates.ts';
 import { Interrupted } from './tool-call.ts';
@@ -265,7 +266,7 @@ export async function runMapItemJob(rt: Runtime, job: MapItemJob): Promise<void>
     return;
   }
   const outcome: Outcome = called;
-  await tenantTx(
+  await inWorkerTx(
     rt.pools.app,
     job.w,
     async (client) => {

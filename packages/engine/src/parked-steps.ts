@@ -9,19 +9,13 @@
  * WAITING step rows, which no worker transaction locks (workers lock QUEUED/RUNNING rows only, the
  * lease sweeper only rows with a lease, and a parked step has none).
  */
+import { type StepSucceededData, stepSucceeded } from './events.ts';
 import { type ParkedKind, parkedKind, parseUntil } from './parked-plan.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import { advance } from './scheduler.ts';
 import { runTogether } from './statement-batch.ts';
-import {
-  appendEvents,
-  type ExecutionRow,
-  lockExecution,
-  type NewEvent,
-  shareTransaction,
-  type TxClient,
-  tenantTx,
-} from './store.ts';
+import { engineStepError, StepErrorCode } from './step-error.ts';
+import { appendEvents, type ExecutionRow, inWorkerTx, lockExecution, type NewEvent, type TxClient } from './store.ts';
 import { referencedSteps, resolveTemplates } from './templates.ts';
 import type { StepSpec, TenantClient } from './types.ts';
 
@@ -216,22 +210,28 @@ async function endWait(
   client: TenantClient,
   exec: ExecutionRow,
   stepId: string,
-  outcome: { output: unknown } | { error: string },
+  outcome: { output: unknown; note?: Omit<StepSucceededData, 'output'> } | { error: string; timedOut?: true },
 ): Promise<NewEvent> {
   await client.query('DELETE FROM parked_steps WHERE execution_id = $1 AND step_id = $2', [exec.id, stepId]);
   if ('error' in outcome) {
-    await client.query(
-      `UPDATE step_runs SET status = 'FAILED', error = $3, finished_at = now() WHERE execution_id = $1 AND step_id = $2`,
-      [exec.id, stepId, outcome.error],
+    const stepError = engineStepError(
+      outcome.timedOut === true ? StepErrorCode.TIMEOUT : StepErrorCode.TOOL_ERROR,
+      outcome.error,
     );
-    return { type: 'step.failed', stepId, data: { error: outcome.error } };
+    await client.query(
+      `UPDATE step_runs SET status = 'FAILED', error = $3, error_detail = $4, finished_at = now()
+        WHERE execution_id = $1 AND step_id = $2`,
+      [exec.id, stepId, outcome.error, JSON.stringify(stepError)],
+    );
+    const timedOut = outcome.timedOut === true ? { timedOut: true as const } : {};
+    return { type: 'step.failed', stepId, data: { error: outcome.error, stepError, ...timedOut } };
   }
   await client.query(
     `UPDATE step_runs SET status = 'SUCCEEDED', output = $3::jsonb, error = NULL, finished_at = now()
       WHERE execution_id = $1 AND step_id = $2`,
     [exec.id, stepId, JSON.stringify(outcome.output ?? null)],
   );
-  return { type: 'step.succeeded', stepId, data: { output: outcome.output ?? null } };
+  return stepSucceeded(stepId, { ...outcome.note, output: outcome.output ?? null });
 }
 
 /**
@@ -251,15 +251,12 @@ export async function runWakeJob(rt: Runtime, payload: unknown): Promise<void> {
   for (let i = 0; i < executions.length; i += size) chunks.push(executions.slice(i, i + size));
   await Promise.all(
     chunks.map((chunk) =>
-      tenantTx(
+      inWorkerTx(
         rt.pools.app,
         first.w,
-        (client: TxClient) =>
-          runTogether(
-            client,
-            chunk,
-            (batched, executionId) => wakeExecution(rt, batched, executionId, byExecution.get(executionId) ?? []),
-            (batched) => shareTransaction(client, batched),
+        (tx: TxClient) =>
+          runTogether(tx, chunk, (batched, executionId) =>
+            wakeExecution(rt, batched, executionId, byExecution.get(executionId) ?? []),
           ),
         rt.publish,
       ),
@@ -291,13 +288,12 @@ export async function wakeExecution(
       events.push(await endWait(client, exec, job.s, { output: { sleptMs } }));
     } else if (exec.mode === 'DRY_RUN') {
       const mocks = plan.spec.mocks ?? {};
-      const event = await endWait(client, exec, job.s, { output: Object.hasOwn(mocks, job.s) ? mocks[job.s] : {} });
-      events.push({ ...event, data: { ...(event.data as object), mocked: true } });
+      const output = Object.hasOwn(mocks, job.s) ? mocks[job.s] : {};
+      events.push(await endWait(client, exec, job.s, { output, note: { mocked: true } }));
     } else {
       const timeoutMs = plan.steps.get(job.s)?.timeoutMs ?? 0;
       const error = `timed out after ${timeoutMs} ms waiting for event "${row.event ?? ''}"`;
-      const event = await endWait(client, exec, job.s, { error });
-      events.push({ ...event, data: { ...(event.data as object), timedOut: true } });
+      events.push(await endWait(client, exec, job.s, { error, timedOut: true }));
     }
   }
   if (events.length === 0) return;
@@ -336,9 +332,8 @@ export async function deliverEvent(
     for (const s of steps) {
       const row = await lockParked(client, executionId, s.step_id);
       if (row === null || row.status !== 'WAITING' || row.fence !== s.fence || row.kind !== 'wait') continue;
-      const ended = await endWait(client, exec, s.step_id, { output: event.data ?? null });
-      ended.data = { ...(ended.data as object), event: { id: event.eventId, name: event.name } };
-      events.push(ended);
+      const note = { event: { id: event.eventId, name: event.name } };
+      events.push(await endWait(client, exec, s.step_id, { output: event.data ?? null, note }));
       resumed++;
     }
     if (events.length === 0) continue;

@@ -878,7 +878,7 @@ async function finishOne(
       WHERE execution_id = $1 AND step_id = $2`,
     [job.e, job.s, error.message, JSON.stringify(stepError)],
   );
-  const goesOn = step.continueOnError === true ? { continueOnError: true } : {};
+  const goesOn = step.continueOnError === true ? { continueOnError: true as const } : {};
   return {
     events: [
       {

@@ -6,7 +6,15 @@
  * step rows, in the same statement); controls lock the execution row first
  * and touch only step rows no worker holds (PENDING / WAITING_APPROVAL, or SKIP LOCKED).
  */
-import { type Notification, type Statement, type TenantScope, TenantTx, type TenantTxOptions } from '@weft/db';
+import {
+  type Notification,
+  type Statement,
+  type TenantScope,
+  TenantTx,
+  type TenantTxOptions,
+  withTenant,
+} from '@weft/db';
+import type pg from 'pg';
 import type { DryRunOptions } from './engine-api.ts';
 import type { NewEvent } from './events.ts';
 import { queryLiteral } from './statement-batch.ts';
@@ -499,4 +507,18 @@ export function workerTx(publish: Publisher | undefined, opening?: OpeningQuery)
     // Without a publisher (or with one that NOTIFYs), `withTenant` NOTIFYs with the COMMIT.
     ...(publish === undefined || publish.withCommit === true ? {} : { publish }),
   };
+}
+
+/**
+ * One engine-owned transaction in a workspace: `withTenant` with `workerScope` and `workerTx`, the
+ * work given the transaction itself (what it holds for the commit goes with it).
+ */
+export function inWorkerTx<T>(
+  pool: pg.Pool,
+  workspaceId: string,
+  work: (tx: TxClient) => Promise<T>,
+  publish: Publisher | undefined,
+  opening?: OpeningQuery,
+): Promise<T> {
+  return withTenant(pool, workerScope(workspaceId), (_client, tx) => work(tx), workerTx(publish, opening));
 }

@@ -131,7 +131,7 @@ export async function openComposite(
     [exec.id, stepId],
   );
   const attempt = rows[0]?.attempts ?? 1;
-  events.push({ type: 'step.started', stepId, data: { attempt, kind: step.type } });
+  events.push({ type: 'step.started', stepId, data: { attempt, kind: step.type === 'map' ? 'map' : 'plan' } });
   if (step.type === 'map') {
     return openMap(rt, client, exec, step, events);
   }

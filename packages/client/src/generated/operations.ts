@@ -261,6 +261,22 @@ export type StartRegressionTestInput = {
   version?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** Why a step attempt failed (docs/events.md lists each). */
+export type StepErrorCode =
+  | 'APPROVAL_EXPIRED'
+  | 'APPROVAL_REJECTED'
+  | 'CANCELLED'
+  | 'INTERRUPTED'
+  | 'LEASE_EXPIRED'
+  | 'NON_RETRIABLE'
+  | 'OUTPUT_TOO_LARGE'
+  | 'RETRY_LATER'
+  | 'SANDBOX_LIMIT'
+  | 'TIMEOUT'
+  | 'TOOL_ERROR'
+  | 'TOOL_NOT_FOUND'
+  | 'UNKNOWN';
+
 export type StepStatus =
   | 'CANCELLED'
   | 'COMPENSATED'

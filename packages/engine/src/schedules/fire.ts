@@ -12,7 +12,7 @@ import { cancel } from '../controls.ts';
 import type { StartExecutionInput } from '../engine-api.ts';
 import { EngineError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
-import { TERMINAL, tenantTx } from '../store.ts';
+import { inWorkerTx, TERMINAL } from '../store.ts';
 import type { TenantClient } from '../types.ts';
 import { nextRunAfter } from './cron.ts';
 
@@ -101,11 +101,11 @@ export async function fireSchedule(
   workspaceId: string,
   scheduleId: string,
 ): Promise<TickResult> {
-  return tenantTx(
+  return inWorkerTx(
     rt.pools.app,
     workspaceId,
-    async (client, opened) => {
-      const row = opened[0] as ScheduleRow | undefined;
+    async (client) => {
+      const row = client.opened[0]?.[0] as ScheduleRow | undefined;
       if (row === undefined || row.paused) return { outcome: 'not-due', nextRunAt: null };
       if (!row.due && !row.buffered) return { outcome: 'not-due', nextRunAt: row.next_run_at };
       const scheduledFor = row.due && row.next_run_at !== null ? row.next_run_at : row.now;
