@@ -15,7 +15,16 @@ export interface StepSpec {
   id: string;
   /** `name` or `name@range` (semver range of the providing plugin). Required for tool steps. */
   tool?: string;
-  type?: 'tool' | 'approval';
+  type?: 'tool' | 'approval' | 'sleep' | 'wait' | 'plan' | 'map';
+  durationMs?: number;
+  until?: string;
+  event?: string;
+  match?: Record<string, unknown>;
+  plan?: string;
+  over?: string;
+  if?: string;
+  concurrency?: number;
+  continueOnError?: boolean;
   input?: Record<string, unknown>;
   after?: string[];
   retry?: { maxAttempts: number; backoff?: 'fixed' | 'exponential'; delayMs?: number };
