@@ -1,3 +1,4 @@
+import type { ScheduleSuggestion } from '@weft/planner';
 import { builder, UserErrorRef } from '../builder.ts';
 import type { UserError } from '../errors.ts';
 import type { ApprovalRow, ExecutionRow, InstallationRow, PluginVersionRow } from '../rows.ts';
@@ -37,11 +38,28 @@ export interface DraftPlanPayloadShape {
   planner?: string;
   attempts?: number;
   usage?: { promptTokens: number; completionTokens: number; totalTokens: number; requests: number } | null;
+  schedule?: ScheduleSuggestion | null;
 }
+export const ScheduleSuggestionRef = builder.objectRef<ScheduleSuggestion>('ScheduleSuggestion').implement({
+  description:
+    'When a request says it should run on a rhythm ("every Monday at 9"): the schedule to create for the saved plan with createSchedule.',
+  fields: (t) => ({
+    cron: t.exposeString('cron', { description: '5 fields, or 6 with seconds first.' }),
+    timezone: t.exposeString('timezone', { description: 'IANA time zone; UTC when the request names none.' }),
+    description: t.exposeString('description', { description: 'The rhythm in words.' }),
+    nextRuns: t.field({
+      type: ['DateTime'],
+      description: 'The next three times it would fire, from the moment of drafting.',
+      resolve: (s) => s.nextRuns.map((iso) => new Date(iso)),
+    }),
+  }),
+});
+
 export const DraftPlanPayload = builder.objectRef<DraftPlanPayloadShape>('DraftPlanPayload').implement({
   fields: (t) => ({
     spec: t.field({ type: 'JSON', nullable: true, resolve: (p) => p.spec ?? null }),
     explanation: t.string({ nullable: true, resolve: (p) => p.explanation ?? null }),
+    schedule: t.field({ type: ScheduleSuggestionRef, nullable: true, resolve: (p) => p.schedule ?? null }),
     userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
   }),
 });
