@@ -7,7 +7,6 @@ import { withTenant } from '@weft/db';
 import { EngineError } from './errors.ts';
 import { mockFromSchema } from './mock-output.ts';
 import type { Runtime } from './runtime.ts';
-import { Task } from './scheduler.ts';
 import { stepErrorOf } from './step-error.ts';
 import {
   appendEvents,
@@ -18,6 +17,7 @@ import {
   workerScope,
   workerTx,
 } from './store.ts';
+import { Task } from './tasks.ts';
 import { resolveTemplates } from './templates.ts';
 import { callTool, type ToolCall } from './tool-call.ts';
 import type { TenantClient, ToolDefinition } from './types.ts';

@@ -11,7 +11,7 @@ import {
 } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from './engine.ts';
-import type { ControlResult } from './engine-api.ts';
+import type { ControlResult } from './service-types.ts';
 import type { Actor, PlanSpec, TenantClient } from './types.ts';
 
 let db: TestDatabase;

@@ -8,11 +8,10 @@ import {
   defaultApprovalPolicy,
   planApprovalRefusal,
 } from './approval-policy.ts';
-import type { ControlResult } from './engine-api.ts';
 import { stepSucceeded } from './events.ts';
 import { closeParked } from './parked-steps.ts';
 import type { Runtime } from './runtime.ts';
-import { advance, Task } from './scheduler.ts';
+import type { ControlResult } from './service-types.ts';
 import { engineStepError, StepErrorCode } from './step-error.ts';
 import {
   ACTIVE,
@@ -24,6 +23,7 @@ import {
   setExecutionStatus,
   TERMINAL,
 } from './store.ts';
+import { Task } from './tasks.ts';
 import type { Actor, ExecutionStatus, PlanSpec, Role, TenantClient } from './types.ts';
 
 function notFound(executionId: string): ControlResult {
@@ -64,7 +64,7 @@ export async function resume(
   if (exec.status !== 'PAUSED') return invalid(exec, 'resume');
   await setExecutionStatus(client, exec, 'RUNNING');
   await appendEvents(client, exec.workspace_id, exec.id, [{ type: 'execution.resumed', data: { by: actor.userId } }]);
-  await advance(rt, client, exec);
+  await rt.advance(client, exec);
   return done(exec.status);
 }
 
@@ -163,7 +163,7 @@ export async function retry(
   await appendEvents(client, exec.workspace_id, exec.id, [
     { type: 'execution.retried', data: { by: actor.userId, steps: rows.map((r) => r.step_id) } },
   ]);
-  await advance(rt, client, exec);
+  await rt.advance(client, exec);
   return done(exec.status);
 }
 
@@ -269,7 +269,7 @@ export async function decideApproval(
       ? stepSucceeded(approval.step_id, { output: data })
       : { type: 'step.failed', stepId: approval.step_id, data: { error: 'approval rejected', stepError: rejected } },
   ]);
-  await advance(rt, client, exec);
+  await rt.advance(client, exec);
   return done(exec.status);
 }
 
@@ -300,5 +300,5 @@ export async function expireApproval(rt: Runtime, client: TenantClient, job: App
     { type: 'approval.decided', stepId: job.s, data: { approvalId: job.a, approved: false, expired: true } },
     { type: 'step.failed', stepId: job.s, data: { error: 'approval expired', stepError: expired } },
   ]);
-  await advance(rt, client, exec);
+  await rt.advance(client, exec);
 }

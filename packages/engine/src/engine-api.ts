@@ -1,11 +1,9 @@
-import type { ChaosOptions } from './chaos.ts';
 /**
  * The engine's service interface, as the API and the planner call it. Every method that changes
  * state takes a client already inside the caller's tenant transaction (`withTenant`), so the
  * caller's audit row, the state change, its event and the queued job commit together or not at all.
  */
-import type { DeliveredEvent } from './parked-steps.ts';
-import type { RegressionFixture } from './regression.ts';
+import type { ControlResult, DeliveredEvent, DryRunOptions, ExecutionTrigger } from './service-types.ts';
 import type {
   Actor,
   ExecutionEvent,
@@ -17,16 +15,6 @@ import type {
   ToolDefinition,
   ToolProvider,
 } from './types.ts';
-
-/** @public Outcome of a control: done, or a typed reason it could not be (nothing was written). */
-export type ControlResult =
-  | { ok: true; status: ExecutionStatus }
-  | { ok: false; code: 'NOT_FOUND' | 'INVALID_STATE' | 'FORBIDDEN'; message: string };
-
-/** @public How a run was started (`Execution.trigger`). */
-export const EXECUTION_TRIGGERS = ['MANUAL', 'SCHEDULE', 'WEBHOOK', 'EVENT', 'PARENT'] as const;
-/** @public One of `EXECUTION_TRIGGERS`. */
-export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
 
 export interface StartExecutionInput {
   planVersionId: string;
@@ -54,15 +42,6 @@ export interface StartExecutionInput {
    * Outside the range: INVALID_INPUT.
    */
   priority?: number;
-}
-
-/** @public What a dry run is started with besides its plan version (kept on the execution). */
-export interface DryRunOptions {
-  /** Outputs by step id that replace the step's tool (over the plan's own `mocks`): a regression replay. */
-  mocks?: Record<string, unknown>;
-  chaos?: ChaosOptions;
-  /** The recorded run a regression replay is compared with; kept for the report, never read by steps. */
-  fixture?: RegressionFixture;
 }
 
 /** @public The range of `StartExecutionInput.priority`. */

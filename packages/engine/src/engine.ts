@@ -5,6 +5,7 @@ import { type CronItem, parseCronItems, type Runner, run } from 'graphile-worker
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { ApprovalPolicy } from './approval-policy.ts';
+import { DEFAULT_MAX_PLAN_DEPTH } from './child-runs.ts';
 import { type CompensateJob, runCompensateJob } from './compensation.ts';
 import {
   type ApprovalExpireJob,
@@ -34,13 +35,14 @@ import { deliverEvent, runWakeJob } from './parked-steps.ts';
 import { quietLogger } from './queue.ts';
 import { RunningSteps } from './running-steps.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
-import { type StepJob, Task } from './scheduler.ts';
+import { advance } from './scheduler.ts';
 import { ScheduleTicker, type TickerOptions } from './schedules/ticker.ts';
 import { insertAndStart } from './start-execution.ts';
 import { StepErrorCode } from './step-error.ts';
 import { runStepJob, type StepBatches } from './step-runner.ts';
 import { type Announcement, inWorkerTx, workerScope, workerTx } from './store.ts';
-import { type ChildDoneJob, childDone, DEFAULT_MAX_PLAN_DEPTH } from './sub-plans.ts';
+import { type ChildDoneJob, childDone } from './sub-plans.ts';
+import { type StepJob, Task } from './tasks.ts';
 import { Interrupted } from './tool-call.ts';
 import { ToolRegistry } from './tool-registry.ts';
 import { toolStats } from './tool-stats.ts';
@@ -157,6 +159,9 @@ export function createEngine(options: EngineOptions): Engine {
     maxPlanDepth: options.maxPlanDepth ?? DEFAULT_MAX_PLAN_DEPTH,
     plans: new PlanCache(),
     running: new RunningSteps(),
+    advance: async (client, exec) => {
+      await advance(rt, client, exec);
+    },
     runAhead: false,
     stopping: false,
     redis,

@@ -24,8 +24,11 @@ export interface ExecutionEventData {
   'execution.retried': ByActor & { steps: string[] };
   'execution.rolling_back': ByActor;
   'execution.rolled_back': undefined;
-  /** A tool step's attempt began in a worker; a plan or map step (`kind`) opened, holding no worker. */
-  'step.started': { attempt: number; tool?: string; worker?: string; kind?: 'plan' | 'map' };
+  /**
+   * A tool step's attempt began in a worker (`fallback`: the step's fallback tool runs); a plan or
+   * map step (`kind`) opened, holding no worker.
+   */
+  'step.started': { attempt: number; tool?: string; worker?: string; fallback?: true; kind?: 'plan' | 'map' };
   'step.succeeded': StepSucceededData;
   'step.retrying': {
     attempt: number;

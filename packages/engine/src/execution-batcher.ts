@@ -7,9 +7,9 @@
  */
 import { withTenant } from '@weft/db';
 import type { Runtime } from './runtime.ts';
-import type { StepJob } from './scheduler.ts';
 import { beginBatch, beginOpening, finishBatch, finishOpening } from './step-runner.ts';
 import { type OpeningQuery, STALE_WRITE, type TxClient, workerScope, workerTx } from './store.ts';
+import type { StepJob } from './tasks.ts';
 import { tenantKey } from './tenant-key.ts';
 import type { CallOutcome, RunBegin } from './tool-call.ts';
 import type { ToolDefinition } from './types.ts';

@@ -4,8 +4,9 @@
  * calls the fallback tool instead, and its output becomes the step's. The fallback gets one
  * attempt: if it fails too, the step fails (or goes on with `continueOnError`).
  */
-import type { StepJob } from './scheduler.ts';
+
 import type { NewEvent } from './store.ts';
+import type { StepJob } from './tasks.ts';
 import type { StepSpec, TenantClient } from './types.ts';
 
 /** The step as its fallback dispatch runs it: the fallback's tool and input, no retries or cache. */

@@ -7,16 +7,13 @@ export {
 export { builtinTools } from './builtin-tools.ts';
 export { canonicalJson, hashPlan } from './canonical-json.ts';
 export { CHAOS_LIMITS, type ChaosOptions, chaosIssues } from './chaos.ts';
+export { DEFAULT_MAX_PLAN_DEPTH } from './child-runs.ts';
 export { MAP_DEFAULT_CONCURRENCY, MAP_MAX_ITEMS } from './composite-steps.ts';
 export { createEngine, type Engine, type EngineOptions } from './engine.ts';
 export {
-  type ControlResult,
-  type DryRunOptions,
   type EngineApi,
   EXECUTION_PRIORITY,
-  EXECUTION_TRIGGERS,
   type ExecutionStatusChange,
-  type ExecutionTrigger,
   type StartExecutionInput,
   type ToolStats,
 } from './engine-api.ts';
@@ -30,7 +27,6 @@ export type {
 export { IDEMPOTENCY_WINDOW_HOURS, MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export { CORE_SLEEP_MAX_MS } from './parked-plan.ts';
-export type { DeliveredEvent } from './parked-steps.ts';
 export { diffPlans } from './plan-diff.ts';
 export { inferDependencies } from './plan-graph.ts';
 export { planSpecJsonSchema } from './plan-schema.ts';
@@ -54,6 +50,13 @@ export {
 export type { OverlapPolicy, TickOutcome } from './schedules/fire.ts';
 export type { TickerOptions } from './schedules/ticker.ts';
 export {
+  type ControlResult,
+  type DeliveredEvent,
+  type DryRunOptions,
+  EXECUTION_TRIGGERS,
+  type ExecutionTrigger,
+} from './service-types.ts';
+export {
   EXECUTION_INPUT_LIMITS,
   executionInputSizeIssues,
   type JsonLimits,
@@ -71,7 +74,6 @@ export {
   storedStepError,
   withStepErrorCode,
 } from './step-error.ts';
-export { DEFAULT_MAX_PLAN_DEPTH } from './sub-plans.ts';
 export { parseReference, type Reference, resolveTemplates, scanTemplates, type TemplateMatch } from './templates.ts';
 export { parseToolRef, resolveToolRef } from './tool-ref.ts';
 export { type ToolStatsWindow, toolStats } from './tool-stats.ts';

@@ -8,15 +8,15 @@
  * the step and cancels the others. Output: the items' outputs in item order.
  */
 import { withTenant } from '@weft/db';
+import { ChildStartError, finishComposite, type Opened, startChild, templateScope } from './child-runs.ts';
 import { MAP_DEFAULT_CONCURRENCY, MAP_MAX_ITEMS } from './composite-steps.ts';
 import { cancel } from './controls.ts';
 import { EngineError, toEngineError } from './errors.ts';
 import type { NewEvent } from './events.ts';
 import { mockFromSchema } from './mock-output.ts';
 import type { Runtime } from './runtime.ts';
-import { advance, Task } from './scheduler.ts';
 import { ACTIVE, appendEvents, type ExecutionRow, enqueue, inWorkerTx, lockExecution } from './store.ts';
-import { ChildStartError, finishComposite, type Opened, startChild, templateScope } from './sub-plans.ts';
+import { Task } from './tasks.ts';
 import { resolveTemplates } from './templates.ts';
 import { Interrupted } from './tool-call.ts';
 import { resolveToolRef } from './tool-ref.ts';
@@ -275,7 +275,7 @@ export async function runMapItemJob(rt: Runtime, job: MapItemJob): Promise<void>
       const events: NewEvent[] = [];
       if (!(await mapItemDone(rt, client, exec, step, job.i, { fence: job.f }, outcome, events))) return;
       await appendEvents(client, exec.workspace_id, exec.id, events);
-      await advance(rt, client, exec);
+      await rt.advance(client, exec);
     },
     rt.publish,
   );

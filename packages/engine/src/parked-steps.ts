@@ -12,7 +12,7 @@
 import { type StepSucceededData, stepSucceeded } from './events.ts';
 import { type ParkedKind, parkedKind, parseUntil } from './parked-plan.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
-import { advance } from './scheduler.ts';
+import type { DeliveredEvent } from './service-types.ts';
 import { runTogether } from './statement-batch.ts';
 import { engineStepError, StepErrorCode } from './step-error.ts';
 import { appendEvents, type ExecutionRow, inWorkerTx, lockExecution, type NewEvent, type TxClient } from './store.ts';
@@ -34,16 +34,6 @@ export interface WakeJob {
   e: string;
   s: string;
   f: number;
-}
-
-/** @public What `deliverEvent` is given: an event sent in the caller's workspace. */
-export interface DeliveredEvent {
-  workspaceId: string;
-  eventId: string;
-  name: string;
-  data: unknown;
-  /** When the event was sent: waits that began after it do not see it. */
-  sentAt: Date;
 }
 
 /** What parking a batch of ready steps did; `failed`: one could not park (a bad rendered `until`). */
@@ -298,7 +288,7 @@ export async function wakeExecution(
   }
   if (events.length === 0) return;
   await appendEvents(client, exec.workspace_id, exec.id, events);
-  await advance(rt, client, exec);
+  await rt.advance(client, exec);
 }
 
 /**
@@ -338,7 +328,7 @@ export async function deliverEvent(
     }
     if (events.length === 0) continue;
     await appendEvents(client, exec.workspace_id, exec.id, events);
-    await advance(rt, client, exec);
+    await rt.advance(client, exec);
   }
   return { resumed };
 }

@@ -6,7 +6,7 @@ import { EngineError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { inferDependencies, topologicalOrder } from './plan-graph.ts';
 import type { RunningSteps } from './running-steps.ts';
-import type { Publisher } from './store.ts';
+import type { ExecutionRow, Publisher } from './store.ts';
 import { tenantKey } from './tenant-key.ts';
 import type { ToolRegistry } from './tool-registry.ts';
 import type { PlanSpec, StepSpec, TenantClient } from './types.ts';
@@ -52,6 +52,13 @@ export interface Runtime {
   maxPlanDepth: number;
   /** Local running attempts, by workspace, execution and step, so cancel can abort them. */
   running: RunningSteps;
+  /**
+   * `advance` (scheduler.ts) without a run-ahead offer, set once by `createEngine`. The modules
+   * the scheduler opens steps through (parked steps, sub-plans, maps), and those that reach them
+   * (controls, a run's start), move a run forward after their own change through this, so they
+   * need not import the scheduler that imports them.
+   */
+  advance(client: TenantClient, exec: ExecutionRow): Promise<void>;
 }
 
 /** A plan version, parsed once (versions are immutable). */

@@ -12,7 +12,6 @@ import type { LoadedPlan, Runtime } from './runtime.ts';
 import {
   appendEvents,
   appendEventsAtCommit,
-  CHILD_DONE_TASK,
   type ExecutionRow,
   enqueue,
   type NewEvent,
@@ -23,25 +22,9 @@ import {
   type WritesWithAppend,
 } from './store.ts';
 import { openComposite } from './sub-plans.ts';
+import { Task } from './tasks.ts';
 import type { RunBegin } from './tool-call.ts';
 import type { TenantClient } from './types.ts';
-
-export const Task = {
-  step: 'weft.step',
-  compensate: 'weft.compensate',
-  approvalExpire: 'weft.approval-expire',
-  childDone: CHILD_DONE_TASK,
-  mapItem: 'weft.map-item',
-  /** A parked step's due time: a sleep ends, a wait times out (parked-steps.ts). */
-  wake: 'weft.wake',
-} as const;
-
-export interface StepJob {
-  w: string;
-  e: string;
-  s: string;
-  f: number;
-}
 
 /**
  * Moves an active execution forward; a no-op for paused, finished or rolling-back ones. The caller

@@ -7,12 +7,12 @@
  * `advance`, which opens gates and parks steps.
  */
 import { isComposite } from './composite-steps.ts';
-import type { DryRunOptions, ExecutionTrigger } from './engine-api.ts';
 import type { ExecutionEventData } from './events.ts';
 import { isParkedStep } from './parked-steps.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
-import { advance, Task } from './scheduler.ts';
+import type { DryRunOptions, ExecutionTrigger } from './service-types.ts';
 import { Channel, type ExecutionRow, named } from './store.ts';
+import { Task } from './tasks.ts';
 import type { ExecutionMode, TenantClient } from './types.ts';
 
 export interface StartRow {
@@ -127,6 +127,6 @@ export async function insertAndStart(
   );
   const exec = rows[0];
   if (exec === undefined) return null;
-  if (ready === null) await advance(rt, client, exec);
+  if (ready === null) await rt.advance(client, exec);
   return exec;
 }

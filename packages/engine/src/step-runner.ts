@@ -14,7 +14,7 @@ import { takeToken } from './rate-limits.ts';
 import { acquireLocks, lockHolder, releaseLocks } from './resource-locks.ts';
 import { canRunAhead } from './run-ahead.ts';
 import type { Runtime } from './runtime.ts';
-import { advance, type StepJob, Task } from './scheduler.ts';
+import { advance } from './scheduler.ts';
 import { runTogether } from './statement-batch.ts';
 import { cacheGet, cachePut } from './step-cache.ts';
 import { engineStepError, type StepError, stepErrorOf, withStepErrorCode } from './step-error.ts';
@@ -35,6 +35,7 @@ import {
   type TxClient,
   type WritesWithAppend,
 } from './store.ts';
+import { type StepJob, Task } from './tasks.ts';
 import { type CallOutcome, callTool, holdLease, Interrupted, type RunBegin } from './tool-call.ts';
 import { inStepSpan, logAttempt, stepSpanAttributes } from './tracing.ts';
 import {

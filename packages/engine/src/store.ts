@@ -15,9 +15,10 @@ import {
   withTenant,
 } from '@weft/db';
 import type pg from 'pg';
-import type { DryRunOptions } from './engine-api.ts';
 import type { NewEvent } from './events.ts';
+import type { DryRunOptions } from './service-types.ts';
 import { queryLiteral } from './statement-batch.ts';
+import { Task } from './tasks.ts';
 import type { ExecutionEvent, ExecutionMode, ExecutionStatus, StepStatus, TenantClient } from './types.ts';
 
 export interface ExecutionRow {
@@ -404,9 +405,6 @@ export async function appendEventsAtCommit(
   );
 }
 
-/** The job that carries a child run's end to its parent's step (sub-plans.ts). */
-export const CHILD_DONE_TASK = 'weft.child-done';
-
 /** Changes the execution's status and announces it at commit. */
 export async function setExecutionStatus(
   client: TenantClient,
@@ -427,7 +425,7 @@ export async function setExecutionStatus(
       WHERE id = $1
       RETURNING workspace_id, id, parent_execution_id, parent_step_id, parent_item
      )
-     SELECT weft_enqueue('${CHILD_DONE_TASK}', json_build_object('w', workspace_id, 'e', parent_execution_id,
+     SELECT weft_enqueue('${Task.childDone}', json_build_object('w', workspace_id, 'e', parent_execution_id,
               's', parent_step_id, 'i', parent_item, 'c', id), NULL)
        FROM u WHERE parent_execution_id IS NOT NULL AND $2 IN ('SUCCEEDED', 'FAILED', 'CANCELLED')`,
     [
