@@ -84,7 +84,12 @@ it('a 6-field schedule starts runs every 2 s; pause, resume and delete; a bad cr
   const created = await weft('schedule', 'create', 'tick', '--cron', '*/2 * * * * *', '--tz', 'Europe/Paris', '--json');
   expect(created.code).toBe(0);
   const schedule = created.json<ListedSchedule>();
-  expect(schedule).toMatchObject({ cron: '*/2 * * * * *', timezone: 'Europe/Paris', paused: false, plan: { name: 'tick' } });
+  expect(schedule).toMatchObject({
+    cron: '*/2 * * * * *',
+    timezone: 'Europe/Paris',
+    paused: false,
+    plan: { name: 'tick' },
+  });
 
   const run = await eventually(async () => {
     const list = await weft('executions', 'list', '--json');

@@ -131,7 +131,9 @@ it('chaos: a fallback rescues a step whose every attempt fails; a failing fallba
   const plan = (name: string, fallback: Record<string, unknown>) =>
     JSON.stringify({
       name,
-      steps: [{ id: 'quote', tool: 'core.echo', input: { price: 10 }, retry: { maxAttempts: 2, delayMs: 10 }, fallback }],
+      steps: [
+        { id: 'quote', tool: 'core.echo', input: { price: 10 }, retry: { maxAttempts: 2, delayMs: 10 }, fallback },
+      ],
     });
   await writeFile(join(dir, 'backed.json'), plan('backed', { tool: 'core.echo', input: { price: 0, cached: true } }));
   await writeFile(join(dir, 'unbacked.json'), plan('unbacked', { tool: 'core.fail', input: { message: 'no backup' } }));

@@ -333,8 +333,7 @@ async function begin(
     if (options?.chaos !== undefined) {
       const chaos = fellBack ? { ...options.chaos, failRate: 0, timeoutRate: 0 } : options.chaos;
       tool = withChaos(tool, chaos, step.id, attempt, answer);
-    }
-    else if (answer !== null) {
+    } else if (answer !== null) {
       await succeedNow(rt, client, exec, run, tool, input, answer.output, { holder, keys: locks }, { mocked: true });
       return { kind: 'skip' };
     }

@@ -15,7 +15,9 @@ export function registerEvent(program: Command): void {
       const session = await Session.open(command.optsWithGlobals<GlobalOptions>());
       const { id: workspaceId } = await session.workspace();
       const data = options.data === undefined ? null : await jsonArg(options.data, '--data');
-      const payload = await session.client.mutate(SendEventDocument, 'sendEvent', { input: { workspaceId, name, data } });
+      const payload = await session.client.mutate(SendEventDocument, 'sendEvent', {
+        input: { workspaceId, name, data },
+      });
       session.out.result({
         eventId: payload.eventId,
         resumed: payload.resumed,

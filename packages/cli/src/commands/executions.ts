@@ -70,14 +70,7 @@ export function registerExecutions(program: Command): void {
       session.out.result(rows);
       session.out.table([
         ['ID', 'PLAN', 'STATUS', 'MODE', 'TRIGGER', 'CREATED'],
-        ...rows.map((r) => [
-          r.id,
-          `${r.plan.name} v${r.planVersion.number}`,
-          r.status,
-          r.mode,
-          r.trigger,
-          r.createdAt,
-        ]),
+        ...rows.map((r) => [r.id, `${r.plan.name} v${r.planVersion.number}`, r.status, r.mode, r.trigger, r.createdAt]),
       ]);
     });
 

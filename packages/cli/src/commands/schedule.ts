@@ -80,7 +80,10 @@ export function registerSchedule(program: Command): void {
       .description(paused ? 'stops a schedule firing' : 'lets a paused schedule fire again')
       .action(async (id: string, _options: unknown, command: Command) => {
         const session = await Session.open(command.optsWithGlobals<GlobalOptions>());
-        print(session, (await session.client.mutate(UpdateScheduleDocument, 'updateSchedule', { input: { id, paused } })).schedule);
+        print(
+          session,
+          (await session.client.mutate(UpdateScheduleDocument, 'updateSchedule', { input: { id, paused } })).schedule,
+        );
       });
   }
 
