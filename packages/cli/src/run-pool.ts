@@ -16,6 +16,8 @@ export interface RunOutcome {
   /** Event types counted (`step.retrying`, `step.compensated`, ...). */
   events: Record<string, number>;
   error: string | null;
+  /** Steps whose fallback produced their output (`step.succeeded` with `fellBack`). */
+  fellBack: number;
   /** With `rollbackFailed`: how the rollback of a FAILED run ended (`ROLLED_BACK`, ...); else null. */
   rollback: string | null;
 }
@@ -49,6 +51,7 @@ export async function runPool(
 async function oneRun(session: Session, input: StartExecutionInput, rollbackFailed: boolean): Promise<RunOutcome> {
   const started = performance.now();
   const events: Record<string, number> = {};
+  let fellBack = 0;
   try {
     const payload = await session.client.mutate(StartExecutionDocument, 'startExecution', { input });
     const id = payload.execution?.id ?? null;
@@ -56,6 +59,7 @@ async function oneRun(session: Session, input: StartExecutionInput, rollbackFail
     let last: EventFieldsFragment | null = null;
     for await (const event of session.client.follow(id)) {
       events[event.type] = (events[event.type] ?? 0) + 1;
+      if (event.type === 'step.succeeded' && isFellBack(event.data)) fellBack++;
       last = event;
     }
     const status = last !== null && TERMINAL_EVENT_TYPES.has(last.type) ? terminalStatus(last.type) : 'UNKNOWN';
@@ -72,7 +76,7 @@ async function oneRun(session: Session, input: StartExecutionInput, rollbackFail
         if (TERMINAL_EVENT_TYPES.has(event.type)) rollback = terminalStatus(event.type);
       }
     }
-    return { executionId: id, status, durationMs, events, error, rollback };
+    return { executionId: id, status, durationMs, events, error, fellBack, rollback };
   } catch (error) {
     return {
       executionId: null,
@@ -80,9 +84,14 @@ async function oneRun(session: Session, input: StartExecutionInput, rollbackFail
       durationMs: performance.now() - started,
       events,
       error: error instanceof Error ? error.message : String(error),
+      fellBack,
       rollback: null,
     };
   }
+}
+
+function isFellBack(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && 'fellBack' in data && data.fellBack === true;
 }
 
 function terminalStatus(type: string): string {

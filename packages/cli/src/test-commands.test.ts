@@ -127,6 +127,38 @@ it('chaos: retries absorb injected failures; without retries the run fails and e
   expect(fragile.stdout).toMatch(/DID NOT HOLD/);
 });
 
+it('chaos: a fallback rescues a step whose every attempt fails; a failing fallback does not hold', async () => {
+  const plan = (name: string, fallback: Record<string, unknown>) =>
+    JSON.stringify({
+      name,
+      steps: [
+        { id: 'quote', tool: 'core.echo', input: { price: 10 }, retry: { maxAttempts: 2, delayMs: 10 }, fallback },
+      ],
+    });
+  await writeFile(join(dir, 'backed.json'), plan('backed', { tool: 'core.echo', input: { price: 0, cached: true } }));
+  await writeFile(join(dir, 'unbacked.json'), plan('unbacked', { tool: 'core.fail', input: { message: 'no backup' } }));
+  expect((await weft('plan', 'push', 'backed.json', 'unbacked.json')).code).toBe(0);
+
+  // Every attempt fails by injection; the fallback is spared the faults, as recovery, so only it can save a run.
+  const backed = await weft('test', 'chaos', 'backed', '--runs', '3', '--fail-rate', '1', '--json');
+  expect(backed.json()).toMatchObject({
+    runs: 3,
+    succeeded: 3,
+    retries: 3,
+    fallbacks: 3,
+    fellBack: 3,
+    rescued: 3,
+    fallbacksHeld: true,
+    held: true,
+  });
+  expect(backed.code).toBe(0);
+
+  const unbacked = await weft('test', 'chaos', 'unbacked', '--runs', '2', '--fail-rate', '1');
+  expect(unbacked.code).toBe(1);
+  expect(unbacked.stdout).toMatch(/fallbacks +0 run\(s\) rescued; 0\/2 fallback\(s\) gave the step its output/);
+  expect(unbacked.stdout).toMatch(/a fallback failed/);
+});
+
 it('chaos --rollback: each failed run is rolled back and its completed steps compensated', async () => {
   await writeFile(
     join(dir, 'undo.json'),

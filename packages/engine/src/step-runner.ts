@@ -329,9 +329,12 @@ async function begin(
       ? { output: Object.hasOwn(mocks, step.id) ? mocks[step.id] : mockFromSchema(tool.outputSchema) }
       : null;
     // Under chaos every attempt goes through the tool call, so retries, timeouts and compensation
-    // meet the injected faults exactly as they would meet real ones.
-    if (options?.chaos !== undefined) tool = withChaos(tool, options.chaos, step.id, attempt, answer);
-    else if (answer !== null) {
+    // meet the injected faults exactly as they would meet real ones. A fallback is recovery, like a
+    // compensation: it is spared the faults (not the latency), so a chaos run shows whether it rescues.
+    if (options?.chaos !== undefined) {
+      const chaos = fellBack ? { ...options.chaos, failRate: 0, timeoutRate: 0 } : options.chaos;
+      tool = withChaos(tool, chaos, step.id, attempt, answer);
+    } else if (answer !== null) {
       await succeedNow(rt, client, exec, run, tool, input, answer.output, { holder, keys: locks }, { mocked: true });
       return { kind: 'skip' };
     }

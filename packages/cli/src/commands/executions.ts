@@ -69,8 +69,8 @@ export function registerExecutions(program: Command): void {
       const rows = (workspace?.executions.edges ?? []).map((e) => e.node);
       session.out.result(rows);
       session.out.table([
-        ['ID', 'PLAN', 'STATUS', 'MODE', 'CREATED'],
-        ...rows.map((r) => [r.id, `${r.plan.name} v${r.planVersion.number}`, r.status, r.mode, r.createdAt]),
+        ['ID', 'PLAN', 'STATUS', 'MODE', 'TRIGGER', 'CREATED'],
+        ...rows.map((r) => [r.id, `${r.plan.name} v${r.planVersion.number}`, r.status, r.mode, r.trigger, r.createdAt]),
       ]);
     });
 

@@ -1,39 +1,24 @@
+import {
+  CreateScheduleDocument,
+  type CreateScheduleInput,
+  DeleteScheduleDocument,
+  type OverlapPolicy,
+  type ScheduleFieldsFragment,
+  SchedulesDocument,
+  UpdateScheduleDocument,
+} from '@weft/client';
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit-codes.ts';
 import { jsonArg } from '../json-arg.ts';
 import { type GlobalOptions, Session } from '../session.ts';
-import { document, type UserErrorShape } from './pending-documents.ts';
 
-interface ScheduleShape {
-  id: string;
-  cron: string;
-  timezone: string;
-  paused: boolean;
-  overlap: string;
-  nextRunAt: string | null;
-  lastRunAt: string | null;
-  plan: { name: string };
+const OVERLAPS: readonly OverlapPolicy[] = ['SKIP', 'BUFFER_ONE', 'ALLOW_ALL', 'CANCEL_OTHER'];
+
+function isOverlap(value: string): value is OverlapPolicy {
+  return (OVERLAPS as readonly string[]).includes(value);
 }
 
-const FIELDS = 'id cron timezone paused overlap nextRunAt lastRunAt plan { name }';
-type SchedulePayload = { schedule: ScheduleShape | null; userErrors: UserErrorShape[] };
-
-const CREATE = document<{ createSchedule: SchedulePayload }, { input: Record<string, unknown> }>(
-  `mutation CreateSchedule($input: CreateScheduleInput!) { createSchedule(input: $input) { schedule { ${FIELDS} } userErrors { code field message } } }`,
-);
-const UPDATE = document<{ updateSchedule: SchedulePayload }, { input: { id: string; paused: boolean } }>(
-  `mutation UpdateSchedule($input: UpdateScheduleInput!) { updateSchedule(input: $input) { schedule { ${FIELDS} } userErrors { code field message } } }`,
-);
-const DELETE = document<{ deleteSchedule: SchedulePayload }, { input: { id: string } }>(
-  `mutation DeleteSchedule($input: DeleteScheduleInput!) { deleteSchedule(input: $input) { schedule { id } userErrors { code field message } } }`,
-);
-const LIST = document<{ workspace: { schedules: ScheduleShape[] } | null }, { slug: string }>(
-  `query Schedules($slug: String!) { workspace(slug: $slug) { id schedules { ${FIELDS} } } }`,
-);
-
-const OVERLAPS = ['SKIP', 'BUFFER_ONE', 'ALLOW_ALL', 'CANCEL_OTHER'];
-
-function print(session: Session, schedule: ScheduleShape | null): void {
+function print(session: Session, schedule: ScheduleFieldsFragment | null): void {
   session.out.result(schedule);
   if (schedule !== null) {
     session.out.line(
@@ -57,11 +42,11 @@ export function registerSchedule(program: Command): void {
     .action(async (name: string, options: ScheduleOptions, command: Command) => {
       const session = await Session.open(command.optsWithGlobals<GlobalOptions>());
       const overlap = options.overlap?.toUpperCase();
-      if (overlap !== undefined && !OVERLAPS.includes(overlap)) {
+      if (overlap !== undefined && !isOverlap(overlap)) {
         throw new CliError(`--overlap must be one of ${OVERLAPS.join(', ')}`, ExitCode.USAGE, 'USAGE');
       }
       const plan = await session.requirePlan(name);
-      const input = {
+      const input: CreateScheduleInput = {
         planId: plan.id,
         cron: options.cron,
         ...(options.tz === undefined ? {} : { timezone: options.tz }),
@@ -69,7 +54,7 @@ export function registerSchedule(program: Command): void {
         ...(overlap === undefined ? {} : { overlap }),
         ...(options.paused === true ? { paused: true } : {}),
       };
-      print(session, (await session.client.mutate(CREATE, 'createSchedule', { input })).schedule);
+      print(session, (await session.client.mutate(CreateScheduleDocument, 'createSchedule', { input })).schedule);
     });
 
   schedule
@@ -78,7 +63,7 @@ export function registerSchedule(program: Command): void {
     .action(async (_options: unknown, command: Command) => {
       const session = await Session.open(command.optsWithGlobals<GlobalOptions>());
       const { slug } = await session.workspace();
-      const rows = (await session.client.request(LIST, { slug })).workspace?.schedules ?? [];
+      const rows = (await session.client.request(SchedulesDocument, { slug })).workspace?.schedules ?? [];
       session.out.result(rows);
       session.out.table([
         ['ID', 'PLAN', 'CRON', 'ZONE', 'PAUSED', 'NEXT RUN'],
@@ -95,7 +80,10 @@ export function registerSchedule(program: Command): void {
       .description(paused ? 'stops a schedule firing' : 'lets a paused schedule fire again')
       .action(async (id: string, _options: unknown, command: Command) => {
         const session = await Session.open(command.optsWithGlobals<GlobalOptions>());
-        print(session, (await session.client.mutate(UPDATE, 'updateSchedule', { input: { id, paused } })).schedule);
+        print(
+          session,
+          (await session.client.mutate(UpdateScheduleDocument, 'updateSchedule', { input: { id, paused } })).schedule,
+        );
       });
   }
 
@@ -104,7 +92,7 @@ export function registerSchedule(program: Command): void {
     .description('deletes a schedule')
     .action(async (id: string, _options: unknown, command: Command) => {
       const session = await Session.open(command.optsWithGlobals<GlobalOptions>());
-      await session.client.mutate(DELETE, 'deleteSchedule', { input: { id } });
+      await session.client.mutate(DeleteScheduleDocument, 'deleteSchedule', { input: { id } });
       session.out.result({ id, deleted: true });
       session.out.line(`Deleted ${id}.`);
     });

@@ -136,7 +136,7 @@ export function registerTest(program: Command): void {
 
   test
     .command('chaos <plan>')
-    .description('dry runs with injected faults; reports whether retries and compensation absorbed them')
+    .description('dry runs with injected faults; reports whether retries, fallbacks and compensation absorbed them')
     .option('--runs <n>', 'how many runs (default 20)', positiveInt('--runs', 1000), 20)
     .option('--concurrency <n>', 'runs at once (default 5)', positiveInt('--concurrency', 50), 5)
     .option('--fail-rate <r>', 'chance an attempt fails (0..1, default 0.2)', ratio('--fail-rate'), 0.2)
@@ -190,7 +190,11 @@ export function registerTest(program: Command): void {
       session.out.line(
         `  faults absorbed  ${report.recovered} run(s) succeeded after ${report.retries} retried attempt(s)`,
       );
+      session.out.line(
+        `  fallbacks        ${report.rescued} run(s) rescued; ${report.fellBack}/${report.fallbacks} fallback(s) gave the step its output`,
+      );
       session.out.line(`  failed           ${report.failed} run(s), ${report.compensated} step(s) compensated`);
+      if (!report.fallbacksHeld) session.out.line(c.red('  a fallback failed: the step had no output to fall back on'));
       if (options.rollback === true) {
         session.out.line(`  rolled back      ${report.rolledBack}/${report.failed} failed run(s) ended ROLLED_BACK`);
       }
@@ -290,6 +294,10 @@ function chaosReport(outcomes: readonly RunOutcome[], options: ChaosCommandOptio
   const rollbacks = outcomes.filter((o) => o.rollback !== null).length;
   /** Compensation held when every failed run that was rolled back ended ROLLED_BACK. */
   const compensationHeld = rolledBack === rollbacks;
+  const fallbacks = outcomes.reduce((n, o) => n + (o.events['step.falling_back'] ?? 0), 0);
+  const fellBack = outcomes.reduce((n, o) => n + o.fellBack, 0);
+  /** Fallbacks held when every step that fell back got its output from the fallback tool. */
+  const fallbacksHeld = fellBack === fallbacks;
   return {
     runs: outcomes.length,
     succeeded: succeeded.length,
@@ -297,6 +305,13 @@ function chaosReport(outcomes: readonly RunOutcome[], options: ChaosCommandOptio
     /** Runs that met at least one injected failure and still succeeded: retries held. */
     recovered: succeeded.filter((o) => (o.events['step.retrying'] ?? 0) > 0).length,
     retries,
+    /** Steps whose attempts were exhausted and that ran their fallback tool. */
+    fallbacks,
+    /** Of those, the ones whose fallback tool produced the step's output. */
+    fellBack,
+    /** Runs that succeeded only because at least one step fell back. */
+    rescued: succeeded.filter((o) => o.fellBack > 0).length,
+    fallbacksHeld,
     failed: outcomes.filter((o) => o.status === 'FAILED').length,
     compensated: outcomes.reduce((n, o) => n + (o.events['step.compensated'] ?? 0), 0),
     notStarted: outcomes.filter((o) => o.status === 'NOT_STARTED').length,
@@ -304,7 +319,7 @@ function chaosReport(outcomes: readonly RunOutcome[], options: ChaosCommandOptio
     firstError: outcomes.find((o) => o.error !== null)?.error ?? null,
     rolledBack,
     compensationHeld,
-    held: successRate >= options.minSuccess && compensationHeld,
+    held: successRate >= options.minSuccess && compensationHeld && fallbacksHeld,
     executions: outcomes.map((o) => ({ id: o.executionId, status: o.status })),
   };
 }
