@@ -313,6 +313,7 @@ function nextBerlinMondayAtNine(now: Date): Date {
 }
 
 describe('the step kinds’ examples', () => {
+  const ids: Record<string, string> = {};
   const plans = section('## Plans and execution', '## Plans in git');
   const json = fencedBlocks(plans, 'json');
   const plan = (marker: string) => JSON.parse(blockWith(json, marker)) as { name?: string };
@@ -377,6 +378,7 @@ describe('the step kinds’ examples', () => {
 
   it('wait: resumed by a matching sendEvent, its data the step output', async () => {
     const planId = await createPlan(plan('"type": "wait"'), 'wait-example');
+    ids['wait plan id'] = planId;
     const id = await start(planId, { orderId: 'A-17' });
     const parked = await runUntil(id, (r) => step(r, 'paid')?.status === 'WAITING', 'paid parked');
     expect(parked.status).toBe('RUNNING');
@@ -391,5 +393,37 @@ describe('the step kinds’ examples', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(step(run, 'paid')?.output).toEqual({ orderId: 'A-17', amount: 42 });
     expect(step(run, 'ship')?.output).toEqual({ amount: 42 });
+  });
+
+  it('events: the trigger lines start the wait plan from an event, which does not resume the run it starts', async () => {
+    const events = operations(blockWith(fencedBlocks(README, 'graphql'), 'createEventTrigger'));
+    const [trigger, send, list] = events.map((op) =>
+      fill(op, { id: workspaceId, 'plan id': ids['wait plan id'] ?? '' }),
+    );
+    const created = await graphql<{ createEventTrigger: { eventTrigger: { id: string }; userErrors: unknown[] } }>(
+      trigger ?? '',
+    );
+    expect(created.createEventTrigger.userErrors).toEqual([]);
+
+    const sent = await graphql<{
+      sendEvent: { resumed: number; started: { id: string; trigger: string; input: unknown }[]; userErrors: unknown[] };
+    }>(send ?? '');
+    const data = { orderId: 'o-17', currency: 'EUR' };
+    expect(sent.sendEvent).toMatchObject({ resumed: 0, started: [{ trigger: 'EVENT', input: data }], userErrors: [] });
+    // The run it started waits for the next order.paid of o-17: events sent before it waited do not count.
+    const id = sent.sendEvent.started[0]?.id ?? '';
+    expect((await runUntil(id, (r) => step(r, 'paid')?.status === 'WAITING', 'started run parked')).status).toBe(
+      'RUNNING',
+    );
+
+    const listed = await graphql<{
+      workspace: { eventTriggers: unknown[]; events: { edges: { node: { data: unknown; started: unknown[] } }[] } };
+    }>(list ?? '');
+    expect(listed.workspace.eventTriggers).toEqual([
+      { event: 'order.paid', match: { currency: 'EUR' }, plan: { name: 'wait-example' } },
+    ]);
+    const event = listed.workspace.events.edges.find((e) => JSON.stringify(e.node.data) === JSON.stringify(data));
+    expect(event?.node).toMatchObject({ name: 'order.paid', source: 'API', resumed: 0, started: [{ id }] });
+    await graphql(`mutation($id: ID!) { cancelExecution(input: { id: $id }) { userErrors { code message } } }`, { id });
   });
 });
