@@ -12,7 +12,7 @@ import { MAP_DEFAULT_CONCURRENCY, MAP_MAX_ITEMS } from './composite-steps.ts';
 import { cancel } from './controls.ts';
 import { EngineError, toEngineError } from './errors.ts';
 import type { NewEvent } from './events.ts';
-import { dropItemLease, holdItemLease, parseItemLeaseKey, takeItemLeases } from './map-item-lease.ts';
+import { dropItemLease, holdItemLease, itemLeaseKey, parseItemLeaseKey, takeItemLeases } from './map-item-lease.ts';
 import { mockFromSchema } from './mock-output.ts';
 import { retryDelay } from './retry-delay.ts';
 import type { Runtime } from './runtime.ts';
@@ -183,9 +183,14 @@ export async function recoverItem(
   lease: { execution_id: string; step_id: string; fence: number; worker_id: string },
 ): Promise<boolean> {
   const exec = await lockExecution(client, lease.execution_id);
-  await client.query('SELECT weft_lease_drop($1, $2, $3)', [lease.execution_id, lease.step_id, lease.fence]);
   const key = parseItemLeaseKey(lease.step_id);
-  if (exec === null || key === null || !(ACTIVE.includes(exec.status) || exec.status === 'PAUSED')) return false;
+  const drop = () =>
+    client.query('SELECT weft_lease_drop($1, $2, $3)', [lease.execution_id, lease.step_id, lease.fence]);
+  if (exec === null || key === null || !(ACTIVE.includes(exec.status) || exec.status === 'PAUSED')) {
+    await drop();
+    return false;
+  }
+  // The item's row before its lease's, the order a job's begin takes them in.
   const { rows } = await client.query<{ idx: number; fence: number; attempts: number }>(
     `UPDATE map_items m SET fence = m.fence + 1, started_at = now()
        FROM step_runs r
@@ -195,6 +200,7 @@ export async function recoverItem(
       RETURNING m.idx, m.fence, m.attempts`,
     [exec.id, key.stepId, key.index, lease.fence],
   );
+  await drop();
   const item = rows[0];
   if (item === undefined) return false;
   await appendEvents(client, exec.workspace_id, exec.id, [
@@ -283,19 +289,24 @@ async function retryToolItem(
   return { status: 'WAITING' };
 }
 
-/** Cancels a map step's unfinished items (their child runs too); running tool calls are aborted by their job's check. */
+/** Cancels a map step's unfinished items (their child runs too); a running tool call is aborted by its next heartbeat. */
 export async function cancelItems(
   rt: Runtime,
   client: TenantClient,
   exec: ExecutionRow,
   stepId: string,
 ): Promise<void> {
-  const { rows } = await client.query<{ child: string | null }>(
+  const { rows } = await client.query<{ child: string | null; idx: number }>(
     `UPDATE map_items SET status = 'CANCELLED', fence = fence + 1, finished_at = now()
       WHERE execution_id = $1 AND step_id = $2 AND status IN ('PENDING', 'RUNNING')
-      RETURNING child_execution_id AS child`,
+      RETURNING child_execution_id AS child, idx`,
     [exec.id, stepId],
   );
+  // Their leases go too: a running item's next heartbeat finds it gone and aborts the tool.
+  await client.query('SELECT weft_lease_drop($1, k, NULL) FROM unnest($2::text[]) AS k', [
+    exec.id,
+    rows.map((r) => itemLeaseKey(stepId, r.idx)),
+  ]);
   for (const { child } of rows) {
     if (child !== null) await cancel(rt, client, child, { userId: null, role: null });
   }
@@ -335,7 +346,8 @@ export async function runMapItemJob(rt: Runtime, job: MapItemJob): Promise<void>
       `SELECT m.input, (m.status = 'RUNNING' AND m.fence = $4 AND e.status <> 'CANCELLED') AS ok, e.mode,
               e.plan_version_id AS version
          FROM map_items m JOIN executions e ON e.workspace_id = m.workspace_id AND e.id = m.execution_id
-        WHERE m.execution_id = $1 AND m.step_id = $2 AND m.idx = $3`,
+        WHERE m.execution_id = $1 AND m.step_id = $2 AND m.idx = $3
+          FOR SHARE OF m`,
       [job.e, job.s, job.i, job.f],
     );
     const row = rows[0];
@@ -368,10 +380,14 @@ export async function runMapItemJob(rt: Runtime, job: MapItemJob): Promise<void>
       job.w,
       async (client) => {
         const exec = await lockExecution(client, job.e);
-        await dropItemLease(client, leased);
-        if (exec === null || !(ACTIVE.includes(exec.status) || exec.status === 'PAUSED')) return;
         const events: NewEvent[] = [];
-        if (!(await mapItemDone(rt, client, exec, step, job.i, { fence: job.f }, outcome, events))) return;
+        const done =
+          exec !== null &&
+          (ACTIVE.includes(exec.status) || exec.status === 'PAUSED') &&
+          (await mapItemDone(rt, client, exec, step, job.i, { fence: job.f }, outcome, events));
+        // After the item's row (a retry has leased its new fence already; this drops only ours).
+        await dropItemLease(client, leased);
+        if (!done || exec === null) return;
         await appendEvents(client, exec.workspace_id, exec.id, events);
         await advance(rt, client, exec);
       },
