@@ -215,8 +215,8 @@ export async function recoverItem(
 }
 
 /**
- * Records a RUNNING item's end under the execution's lock: success, a retry (the item goes back to
- * PENDING), or a final failure that fails the step and cancels the other items. Then starts more.
+ * Records a RUNNING item's end under the execution's lock: success, a retry (a tool item's job
+ * due after the retry delay, a plan item back to PENDING), or a final failure that fails the step and cancels the other items. Then starts more.
  */
 async function itemFinished(
   rt: Runtime,
@@ -352,9 +352,10 @@ export async function runMapItemJob(rt: Runtime, job: MapItemJob): Promise<void>
     );
     const row = rows[0];
     if (row === undefined || !row.ok) return null;
-    await takeItemLeases(client, [leased], rt.workerId, rt.stepLeaseMs);
     const plan = await rt.plans.load(client, job.w, row.version);
-    return { ...row, step: plan.steps.get(job.s) };
+    const step = plan.steps.get(job.s);
+    if (step?.tool !== undefined) await takeItemLeases(client, [leased], rt.workerId, rt.stepLeaseMs);
+    return { ...row, step };
   });
   if (found === null || found.step?.tool === undefined) return;
   const step = found.step;
