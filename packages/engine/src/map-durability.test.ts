@@ -183,7 +183,8 @@ it('an item whose lease expires runs again under a new fence; the old call is ab
   const lost = done.events.filter((ev) => ev.type === 'map.item_lost');
   // (the previous test's engine still works here too, so the item ran on one of them)
   expect(lost.map((ev) => ev.data)).toEqual([{ index: 0, attempt: 1, worker: expect.any(String) }]);
-  expect(engines.map((x) => x.workerId)).toContain((lost[0]?.data as { worker: string }).worker);
+  const lostBy = (lost[0]?.data as { worker: string } | undefined)?.worker;
+  expect(engines.map((x) => x.workerId)).toContain(lostBy);
   // The first call learnt from its heartbeat that the lease was gone and stopped; the second ran.
   await eventually(async () => (hangEnds[0]?.startsWith('aborted') ? true : undefined));
   expect(hangEnds).toEqual(['aborted: lease lost: another worker owns this item now', 'returned']);
