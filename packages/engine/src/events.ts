@@ -71,6 +71,8 @@ export interface ExecutionEventData {
   'map.opened': { items: number };
   'map.item_started': { index: number; attempt: number };
   'map.item_finished': { index: number; ok: boolean; error?: string; retrying?: boolean };
+  /** A tool item's worker stopped renewing its lease: the item runs again (same attempt) under a new fence. */
+  'map.item_lost': { index: number; attempt: number; worker: string | null };
   'step.cached': { tool: string };
   'step.lost': { worker: string | null; started?: boolean; compensate?: true };
   'step.waiting_lock': { locks: string[] };

@@ -2,9 +2,11 @@
  * Notices workers that died mid-step. Leases live in `step_leases` (no RLS, owner-only), so one
  * owner-pool query finds expired ones in every workspace; each is then recovered in a tenant
  * transaction through the app pool: the attempt becomes LOST, the step gets a new fence and a new
- * job. Several sweepers may run (one per worker process): the fence check makes them idempotent.
+ * job (a map tool item's lease: `recoverItem`, the same with the item's row). Several sweepers may
+ * run (one per worker process): the fence check makes them idempotent.
  */
 import { withTenant } from '@weft/db';
+import { recoverItem } from './map-step.ts';
 import { releaseLocks } from './resource-locks.ts';
 import type { Runtime } from './runtime.ts';
 import { StepErrorCode } from './step-error.ts';
@@ -17,7 +19,7 @@ interface ExpiredLease {
   workspace_id: string;
   execution_id: string;
   step_id: string;
-  kind: 'run' | 'compensate';
+  kind: 'run' | 'compensate' | 'item';
   fence: number;
   worker_id: string;
 }
@@ -44,6 +46,11 @@ export async function sweepLeases(rt: Runtime): Promise<number> {
 }
 
 async function recover(rt: Runtime, client: TenantClient, lease: ExpiredLease): Promise<void> {
+  if (lease.kind === 'item') {
+    if (await recoverItem(rt, client, lease))
+      rt.logger.warn({ ...lease }, 'map item lease expired: item re-dispatched');
+    return;
+  }
   if (lease.kind === 'compensate') {
     await recoverCompensation(rt, client, lease);
     return;

@@ -13,7 +13,9 @@ import { MAP_DEFAULT_CONCURRENCY, MAP_MAX_ITEMS } from './composite-steps.ts';
 import { cancel } from './controls.ts';
 import { EngineError, toEngineError } from './errors.ts';
 import type { NewEvent } from './events.ts';
+import { dropItemLease, holdItemLease, itemLeaseKey, parseItemLeaseKey, takeItemLeases } from './map-item-lease.ts';
 import { mockFromSchema } from './mock-output.ts';
+import { retryDelay } from './retry-delay.ts';
 import type { Runtime } from './runtime.ts';
 import { ACTIVE, appendEvents, type ExecutionRow, enqueue, inWorkerTx, lockExecution } from './store.ts';
 import { Task } from './tasks.ts';
@@ -132,25 +134,89 @@ async function pumpMap(
       }
     }
   } else {
-    await enqueue(
-      client,
-      Task.mapItem,
-      started.map((item) => ({
-        w: exec.workspace_id,
-        e: exec.id,
-        s: step.id,
-        i: item.idx,
-        f: item.fence,
-        a: item.attempts,
-      })),
-    );
+    await dispatchItems(rt, client, exec, step.id, started, null);
   }
   return { status: 'WAITING' };
 }
 
+/** Queues RUNNING tool items' jobs (at `runAt`, else now) with a queued lease each. */
+async function dispatchItems(
+  rt: Runtime,
+  client: TenantClient,
+  exec: ExecutionRow,
+  stepId: string,
+  items: Array<{ idx: number; fence: number; attempts: number }>,
+  runAt: Date | null,
+): Promise<void> {
+  await enqueue(
+    client,
+    Task.mapItem,
+    items.map((item) => ({
+      w: exec.workspace_id,
+      e: exec.id,
+      s: stepId,
+      i: item.idx,
+      f: item.fence,
+      a: item.attempts,
+    })),
+    runAt,
+  );
+  // A job lost before it began (or never picked up) is re-dispatched once this lease expires.
+  const delay = runAt === null ? 0 : Math.max(0, runAt.getTime() - Date.now());
+  await takeItemLeases(
+    client,
+    items.map((item) => ({ executionId: exec.id, stepId, index: item.idx, fence: item.fence })),
+    'queue',
+    delay + rt.queuedLeaseMs,
+  );
+}
+
 /**
- * Records a RUNNING item's end under the execution's lock: success, a retry (the item goes back to
- * PENDING), or a final failure that fails the step and cancels the other items. Then starts more.
+ * The lease sweeper's hook for an expired item lease (the execution's row is locked first, as for
+ * every item transition): a RUNNING item still under the lease's fence gets a new fence and a new
+ * job. Its worker's fault, not the tool's, so the attempt is not spent. The dead worker's late
+ * result, if any, carries the old fence and is ignored.
+ */
+export async function recoverItem(
+  rt: Runtime,
+  client: TenantClient,
+  lease: { execution_id: string; step_id: string; fence: number; worker_id: string },
+): Promise<boolean> {
+  const exec = await lockExecution(client, lease.execution_id);
+  const key = parseItemLeaseKey(lease.step_id);
+  const drop = () =>
+    client.query('SELECT weft_lease_drop($1, $2, $3)', [lease.execution_id, lease.step_id, lease.fence]);
+  if (exec === null || key === null || !(ACTIVE.includes(exec.status) || exec.status === 'PAUSED')) {
+    await drop();
+    return false;
+  }
+  // The item's row before its lease's, the order a job's begin takes them in.
+  const { rows } = await client.query<{ idx: number; fence: number; attempts: number }>(
+    `UPDATE map_items m SET fence = m.fence + 1, started_at = now()
+       FROM step_runs r
+      WHERE m.execution_id = $1 AND m.step_id = $2 AND m.idx = $3 AND m.fence = $4 AND m.status = 'RUNNING'
+        AND m.child_execution_id IS NULL
+        AND r.execution_id = m.execution_id AND r.step_id = m.step_id AND r.status = 'WAITING'
+      RETURNING m.idx, m.fence, m.attempts`,
+    [exec.id, key.stepId, key.index, lease.fence],
+  );
+  await drop();
+  const item = rows[0];
+  if (item === undefined) return false;
+  await appendEvents(client, exec.workspace_id, exec.id, [
+    {
+      type: 'map.item_lost',
+      stepId: key.stepId,
+      data: { index: item.idx, attempt: item.attempts, worker: lease.worker_id === 'queue' ? null : lease.worker_id },
+    },
+  ]);
+  await dispatchItems(rt, client, exec, key.stepId, [item], null);
+  return true;
+}
+
+/**
+ * Records a RUNNING item's end under the execution's lock: success, a retry (a tool item's job
+ * due after the retry delay, a plan item back to PENDING), or a final failure that fails the step and cancels the other items. Then starts more.
  */
 async function itemFinished(
   rt: Runtime,
@@ -168,6 +234,7 @@ async function itemFinished(
   );
   const attempts = rows[0]?.attempts ?? 1;
   const retrying = !outcome.ok && !final && attempts < (step.retry?.maxAttempts ?? 1);
+  if (retrying && step.plan === undefined) return retryToolItem(rt, client, exec, step, index, outcome.error, events);
   const status = outcome.ok ? 'SUCCEEDED' : retrying ? 'PENDING' : 'FAILED';
   await client.query(
     `UPDATE map_items SET status = $4, output = $5::jsonb, error = $6, finished_at = now()
@@ -193,19 +260,53 @@ async function itemFinished(
   return { status: 'FAILED', error };
 }
 
-/** Cancels a map step's unfinished items (their child runs too); running tool calls are aborted by their job's check. */
+/**
+ * A failed tool item with attempts left runs again after the step's retry delay (`retryDelay`, as
+ * for steps): it stays RUNNING, holding its concurrency slot, under a new fence, its job due then.
+ */
+async function retryToolItem(
+  rt: Runtime,
+  client: TenantClient,
+  exec: ExecutionRow,
+  step: StepSpec,
+  index: number,
+  error: string,
+  events: NewEvent[],
+): Promise<Opened> {
+  const { rows } = await client.query<{ idx: number; fence: number; attempts: number; prior: number }>(
+    `UPDATE map_items SET fence = fence + 1, attempts = attempts + 1, error = $4, started_at = now()
+      WHERE execution_id = $1 AND step_id = $2 AND idx = $3
+      RETURNING idx, fence, attempts, attempts - 1 AS prior`,
+    [exec.id, step.id, index, error],
+  );
+  const item = rows[0];
+  if (item === undefined) return { status: 'WAITING' };
+  events.push(
+    { type: 'map.item_finished', stepId: step.id, data: { index, ok: false, error, retrying: true } },
+    { type: 'map.item_started', stepId: step.id, data: { index, attempt: item.attempts } },
+  );
+  await dispatchItems(rt, client, exec, step.id, [item], new Date(Date.now() + retryDelay(step, item.prior)));
+  return { status: 'WAITING' };
+}
+
+/** Cancels a map step's unfinished items (their child runs too); a running tool call is aborted by its next heartbeat. */
 export async function cancelItems(
   rt: Runtime,
   client: TenantClient,
   exec: ExecutionRow,
   stepId: string,
 ): Promise<void> {
-  const { rows } = await client.query<{ child: string | null }>(
+  const { rows } = await client.query<{ child: string | null; idx: number }>(
     `UPDATE map_items SET status = 'CANCELLED', fence = fence + 1, finished_at = now()
       WHERE execution_id = $1 AND step_id = $2 AND status IN ('PENDING', 'RUNNING')
-      RETURNING child_execution_id AS child`,
+      RETURNING child_execution_id AS child, idx`,
     [exec.id, stepId],
   );
+  // Their leases go too: a running item's next heartbeat finds it gone and aborts the tool.
+  await client.query('SELECT weft_lease_drop($1, k, NULL) FROM unnest($2::text[]) AS k', [
+    exec.id,
+    rows.map((r) => itemLeaseKey(stepId, r.idx)),
+  ]);
   for (const { child } of rows) {
     if (child !== null) await cancel(rt, client, child, { userId: null, role: null });
   }
@@ -239,46 +340,63 @@ export async function mapItemDone(
 
 /** The `weft.map-item` job: runs one tool item outside any transaction, then records it. */
 export async function runMapItemJob(rt: Runtime, job: MapItemJob): Promise<void> {
+  const leased = { executionId: job.e, stepId: job.s, index: job.i, fence: job.f };
   const found = await withTenant(rt.pools.app, { workspaceId: job.w }, async (client) => {
     const { rows } = await client.query<{ input: unknown; ok: boolean; mode: 'LIVE' | 'DRY_RUN'; version: string }>(
       `SELECT m.input, (m.status = 'RUNNING' AND m.fence = $4 AND e.status <> 'CANCELLED') AS ok, e.mode,
               e.plan_version_id AS version
          FROM map_items m JOIN executions e ON e.workspace_id = m.workspace_id AND e.id = m.execution_id
-        WHERE m.execution_id = $1 AND m.step_id = $2 AND m.idx = $3`,
+        WHERE m.execution_id = $1 AND m.step_id = $2 AND m.idx = $3
+          FOR SHARE OF m`,
       [job.e, job.s, job.i, job.f],
     );
     const row = rows[0];
     if (row === undefined || !row.ok) return null;
     const plan = await rt.plans.load(client, job.w, row.version);
-    return { ...row, step: plan.steps.get(job.s) };
+    const step = plan.steps.get(job.s);
+    if (step?.tool !== undefined) await takeItemLeases(client, [leased], rt.workerId, rt.stepLeaseMs);
+    return { ...row, step };
   });
   if (found === null || found.step?.tool === undefined) return;
   const step = found.step;
-  const tool = resolveToolRef(await rt.registry.list(job.w), step.tool ?? '');
-  const called =
-    tool === null
-      ? ({ ok: false, error: `no tool "${step.tool}" in this workspace` } as const)
-      : await callItemTool(rt, job, tool, found.input, found.mode, step.timeoutMs);
-  if (called === INTERRUPTED) {
-    // A cancel has recorded the item already; a stopping worker leaves it RUNNING under its fence
-    // and fails the job, so graphile-worker runs it again (here or in another process).
-    if (rt.stopping) throw new Error(`map item ${job.s}[${job.i}] interrupted: worker stopping`);
-    return;
+  const controller = new AbortController();
+  // Held until the result is committed: a slow commit must not look like a dead worker.
+  const release = holdItemLease(rt, job.w, leased, controller);
+  try {
+    const tool = resolveToolRef(await rt.registry.list(job.w), step.tool ?? '');
+    const called =
+      tool === null
+        ? ({ ok: false, error: `no tool "${step.tool}" in this workspace` } as const)
+        : await callItemTool(rt, job, tool, found.input, found.mode, step.timeoutMs, controller);
+    if (called === INTERRUPTED) {
+      // A cancel has recorded the item already, and a lost lease means another worker runs it; a
+      // stopping worker leaves it RUNNING under its fence and fails the job, so graphile-worker
+      // runs it again, or the sweeper re-dispatches it once the lease expires, whichever is first.
+      if (rt.stopping) throw new Error(`map item ${job.s}[${job.i}] interrupted: worker stopping`);
+      return;
+    }
+    const outcome: Outcome = called;
+    await inWorkerTx(
+      rt.pools.app,
+      job.w,
+      async (client) => {
+        const exec = await lockExecution(client, job.e);
+        const events: NewEvent[] = [];
+        const done =
+          exec !== null &&
+          (ACTIVE.includes(exec.status) || exec.status === 'PAUSED') &&
+          (await mapItemDone(rt, client, exec, step, job.i, { fence: job.f }, outcome, events));
+        // After the item's row (a retry has leased its new fence already; this drops only ours).
+        await dropItemLease(client, leased);
+        if (!done || exec === null) return;
+        await appendEvents(client, exec.workspace_id, exec.id, events);
+        await rt.advance(client, exec);
+      },
+      rt.publish,
+    );
+  } finally {
+    release();
   }
-  const outcome: Outcome = called;
-  await inWorkerTx(
-    rt.pools.app,
-    job.w,
-    async (client) => {
-      const exec = await lockExecution(client, job.e);
-      if (exec === null || !(ACTIVE.includes(exec.status) || exec.status === 'PAUSED')) return;
-      const events: NewEvent[] = [];
-      if (!(await mapItemDone(rt, client, exec, step, job.i, { fence: job.f }, outcome, events))) return;
-      await appendEvents(client, exec.workspace_id, exec.id, events);
-      await rt.advance(client, exec);
-    },
-    rt.publish,
-  );
 }
 
 const INTERRUPTED = Symbol('interrupted');
@@ -290,9 +408,9 @@ async function callItemTool(
   input: unknown,
   mode: 'LIVE' | 'DRY_RUN',
   timeoutMs: number | undefined,
+  controller: AbortController,
 ): Promise<Outcome | typeof INTERRUPTED> {
   if (mode === 'DRY_RUN' && tool.dryRun !== 'run') return { ok: true, output: mockFromSchema(tool.outputSchema) };
-  const controller = new AbortController();
   // Registered per item so a cancel of the run aborts it (RunningSteps keys by step id).
   const unregister = rt.running.add(job.w, job.e, `${job.s}[${job.i}]`, controller);
   const timer =

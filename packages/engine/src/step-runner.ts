@@ -12,6 +12,7 @@ import { beginFallback, fallbackStep } from './fallback.ts';
 import { mockFromSchema } from './mock-output.ts';
 import { takeToken } from './rate-limits.ts';
 import { acquireLocks, lockHolder, releaseLocks } from './resource-locks.ts';
+import { retryDelay } from './retry-delay.ts';
 import { canRunAhead } from './run-ahead.ts';
 import type { Runtime } from './runtime.ts';
 import { advance } from './scheduler.ts';
@@ -38,13 +39,7 @@ import {
 import { type StepJob, Task } from './tasks.ts';
 import { type CallOutcome, callTool, holdLease, Interrupted, type RunBegin } from './tool-call.ts';
 import { inStepSpan, logAttempt, stepSpanAttributes } from './tracing.ts';
-import {
-  NonRetriableToolError,
-  RetryAfterToolError,
-  type StepSpec,
-  type TenantClient,
-  type ToolDefinition,
-} from './types.ts';
+import { NonRetriableToolError, RetryAfterToolError, type TenantClient, type ToolDefinition } from './types.ts';
 
 type Begin = { kind: 'skip' } | RunBegin;
 /** A begin that will start its attempt once its `step.started` event is appended. */
@@ -495,15 +490,6 @@ async function failNow(rt: Runtime, client: TenantClient, job: StepJob, error: E
 
 function outputSize(output: unknown): number {
   return Buffer.byteLength(JSON.stringify(output ?? null));
-}
-
-/** Delay before the next attempt (`n` = attempts so far in this cycle). */
-export function retryDelay(step: StepSpec, n: number): number {
-  const base = step.retry?.delayMs ?? 1000;
-  if (step.retry?.backoff !== 'exponential') return base;
-  const raw = Math.min(base * 2 ** (n - 1), 5 * 60_000);
-  // Jitter spreads retries of many failing steps so they do not hit a recovering service together.
-  return Math.round(raw * (0.5 + Math.random() * 0.5));
 }
 
 /** What one finished attempt adds to its execution's batch. */

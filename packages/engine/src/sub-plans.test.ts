@@ -255,7 +255,7 @@ describe('map steps', () => {
     expect(started.size).toBe(100);
   }, 60_000);
 
-  it("retries a failing tool item within the step's retry policy; past it the step fails", async () => {
+  it("retries a failing tool item after the step's retry delay, within its policy; past it the step fails", async () => {
     const spec = (maxAttempts: number): PlanSpec => ({
       steps: [
         {
@@ -264,17 +264,30 @@ describe('map steps', () => {
           over: '{{ input.items }}',
           tool: 'core.fail',
           input: { message: 'item {{ index }} broke', failTimes: '{{ item }}' },
-          retry: { maxAttempts },
+          retry: { maxAttempts, delayMs: 400 },
           concurrency: 1,
         },
       ],
     });
     const flaky = await savePlan(unique('map-retry'), spec(2));
-    const ok = await waitForExecution(db.pools, ws.workspaceId, await start(flaky, { items: [0, 1, 0] }));
+    const okId = await start(flaky, { items: [0, 1, 0] });
+    const ok = await waitForExecution(db.pools, ws.workspaceId, okId);
     expect(ok.status).toBe('SUCCEEDED');
     expect(ok.steps.each?.output).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
     const retried = ok.events.filter((e) => e.type === 'map.item_finished' && (e.data as { ok: boolean }).ok === false);
     expect(retried.map((e) => e.data)).toEqual([{ index: 1, ok: false, error: 'item 1 broke', retrying: true }]);
+    // The retry waited the step's delayMs (its job's runAt), not at once: item 1's two ends are
+    // at least that far apart (a lower bound; the transaction's clock starts a moment early).
+    const ends = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, async (client) => {
+      const { rows } = await client.query<{ at: Date }>(
+        `SELECT at FROM execution_events WHERE execution_id = $1 AND type = 'map.item_finished'
+            AND (data ->> 'index')::int = 1 ORDER BY seq`,
+        [okId],
+      );
+      return rows.map((r) => r.at.getTime());
+    });
+    expect(ends).toHaveLength(2);
+    expect((ends[1] ?? 0) - (ends[0] ?? 0)).toBeGreaterThanOrEqual(350);
 
     const strict = await savePlan(unique('map-strict'), spec(1));
     const failed = await waitForExecution(db.pools, ws.workspaceId, await start(strict, { items: [0, 1, 0] }));

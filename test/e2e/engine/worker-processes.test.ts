@@ -105,6 +105,16 @@ async function attempts(executionId: string) {
   return rows;
 }
 
+async function itemRows(executionId: string, status: string) {
+  const { rows } = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
+    c.query<{ idx: number; attempts: number; output: unknown }>(
+      'SELECT idx, attempts, output FROM map_items WHERE execution_id = $1 AND status = $2 ORDER BY idx',
+      [executionId, status],
+    ),
+  );
+  return rows;
+}
+
 const whenRunning = (executionId: string, stepId: string) =>
   eventually(
     async () => {
@@ -171,6 +181,82 @@ describe('worker processes', () => {
     const runs = (await attempts(id)).map((r) => `${r.status}:${r.worker_id.split(':')[1]}`);
     const survivor = workers.find((w) => w !== holder)?.child.pid;
     expect(runs).toEqual([`LOST:${pid}`, `SUCCEEDED:${survivor}`]);
+  }, 90_000);
+
+  it('kill -9 mid-map: its items run again on the survivor within the lease, finished items never', async () => {
+    const workers = await Promise.all([startWorker(), startWorker()]);
+    const ms = Array.from({ length: 8 }, (_, i) => 1200 + 100 * i);
+    const id = await startRun(
+      db.pools,
+      engine,
+      ws,
+      {
+        steps: [
+          {
+            id: 'each',
+            type: 'map',
+            over: '{{ input.ms }}',
+            tool: 'core.sleep',
+            input: { ms: '{{ item }}' },
+            concurrency: 4,
+          },
+        ],
+      },
+      { input: { ms } },
+    );
+    // An item a worker has begun holds an item lease in that worker's name.
+    const held = await eventually(
+      async () => {
+        const { rows } = await db.pools.owner.query<{ worker_id: string }>(
+          `SELECT worker_id FROM step_leases WHERE execution_id = $1 AND kind = 'item' AND worker_id <> 'queue'`,
+          [id],
+        );
+        return rows[0];
+      },
+      20_000,
+      'an item running',
+    );
+    const pid = Number(held.worker_id.split(':')[1]);
+    const holder = workers.find((w) => w.child.pid === pid);
+    if (holder === undefined) throw new Error(`no worker process has pid ${pid}`);
+    holder.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await exited(holder.child);
+    const finishedAtKill = await itemRows(id, 'SUCCEEDED');
+
+    const done = await waitForExecution(db.pools, ws.workspaceId, id, undefined, 30_000);
+    expect(done.status).toBe('SUCCEEDED');
+    const lost = done.events.filter((e) => e.type === 'map.item_lost');
+    const lostBy = lost.map((e) => (e.data as { worker: string | null }).worker);
+    expect(lostBy).toContain(held.worker_id);
+    // null: an item whose job the dead worker had fetched but not begun, back after its queued lease.
+    for (const worker of lostBy) expect([held.worker_id, null]).toContain(worker);
+    // Noticed within the lease (1000 ms after the last beat, <= 333 ms before the kill) and a
+    // sweep (every 250 ms), with slack for a loaded machine; without item leases: 4 h.
+    const firstLost = await withTenant(db.pools.app, { workspaceId: ws.workspaceId }, (c) =>
+      c.query<{ at: Date }>(
+        `SELECT min(at) AS at FROM execution_events
+          WHERE execution_id = $1 AND type = 'map.item_lost' AND data ->> 'worker' = $2`,
+        [id, held.worker_id],
+      ),
+    );
+    expect((firstLost.rows[0]?.at.getTime() ?? Number.POSITIVE_INFINITY) - killedAt).toBeLessThan(1000 + 250 + 1000);
+    // An item finished before the kill started once and was never lost; the lost ones finished too.
+    const starts = (index: number) =>
+      done.events.filter((e) => e.type === 'map.item_started' && (e.data as { index: number }).index === index);
+    const lostIndexes = lost.map((e) => (e.data as { index: number }).index);
+    for (const row of finishedAtKill) {
+      expect(starts(row.idx), `item ${row.idx}`).toHaveLength(1);
+      expect(lostIndexes).not.toContain(row.idx);
+    }
+    const rows = await itemRows(id, 'SUCCEEDED');
+    expect(rows.map((r) => r.idx)).toEqual(ms.map((_, i) => i));
+    // The lost attempt is the worker's fault: it does not count as one of the item's attempts.
+    expect(rows.every((r) => r.attempts === 1)).toBe(true);
+    const output = done.steps.each?.output as Array<{ sleptMs: number }>;
+    expect(output).toEqual(rows.map((r) => r.output));
+    expect(output.every((o, i) => o.sleptMs >= (ms[i] ?? 0))).toBe(true);
+    expect(done.events.filter((e) => e.type === 'execution.succeeded')).toHaveLength(1);
   }, 90_000);
 
   it('kill -9 while running a step it began ahead: the lease brings it back, it runs once more', async () => {
