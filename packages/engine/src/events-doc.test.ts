@@ -30,6 +30,7 @@ const EVENT_TYPES = {
   'map.opened': true,
   'map.item_started': true,
   'map.item_finished': true,
+  'map.item_lost': true,
   'step.cached': true,
   'step.lost': true,
   'step.waiting_lock': true,
