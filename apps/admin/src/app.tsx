@@ -1,11 +1,14 @@
 import { ApolloProvider, useMutation, useQuery } from '@apollo/client/react';
-import { useMemo, useState } from 'react';
+import { Button, Group, MantineProvider, Text } from '@mantine/core';
+import { useCallback, useMemo, useState } from 'react';
+import { createBrowserRouter, Link, Outlet, RouterProvider } from 'react-router';
+import { SessionContext } from './components/session-context.ts';
 import { createApolloClient } from './graphql/client.ts';
 import { LOG_OUT, VIEWER } from './graphql/operations.ts';
 import { LoginPage } from './pages/login-page.tsx';
-import { WorkspacePage } from './pages/workspace-page.tsx';
-import { WorkspacesPage } from './pages/workspaces-page.tsx';
+import { routes } from './routes.tsx';
 import { session } from './session.ts';
+import { theme } from './theme.ts';
 
 function SignedInAs({ onLogOut }: { onLogOut: () => void }) {
   const { data } = useQuery(VIEWER);
@@ -16,46 +19,65 @@ function SignedInAs({ onLogOut }: { onLogOut: () => void }) {
     onLogOut();
   }
   return (
-    <div className="who">
-      <span>{data?.viewer?.email}</span>
-      <button type="button" onClick={leave}>
+    <Group gap="xs" wrap="nowrap" className="who">
+      <Text size="sm" truncate maw={200}>
+        {data?.viewer?.email}
+      </Text>
+      <Button size="compact-sm" variant="white" onClick={() => void leave()}>
         Log out
-      </button>
-    </div>
+      </Button>
+    </Group>
+  );
+}
+
+function Shell({ signedIn, onLogOut }: { signedIn: boolean; onLogOut: () => void }) {
+  return (
+    <>
+      <header>
+        <h1>
+          <Link to="/" className="brand">
+            Weft admin
+          </Link>
+        </h1>
+        {signedIn && <SignedInAs onLogOut={onLogOut} />}
+      </header>
+      <main>
+        <Outlet />
+      </main>
+    </>
   );
 }
 
 export function App() {
   const [token, setToken] = useState<string | null>(session.get());
-  const [slug, setSlug] = useState<string | null>(null);
   // A new client per identity, so no cached data of one user is shown to the next.
   const client = useMemo(() => createApolloClient(() => token), [token]);
-
-  function signIn(next: string | null) {
+  const signIn = useCallback((next: string | null) => {
     session.set(next);
     setToken(next);
-    setSlug(null);
-  }
-
+  }, []);
+  // Signed out, every URL shows the log-in form and keeps its address: after signing in the
+  // shared link opens where it pointed.
+  const router = useMemo(
+    () =>
+      createBrowserRouter(
+        [
+          {
+            element: <Shell signedIn={token !== null} onLogOut={() => signIn(null)} />,
+            children: token === null ? [{ path: '*', element: <LoginPage onToken={signIn} /> }] : routes,
+          },
+        ],
+        { basename: '/admin' },
+      ),
+    [token, signIn],
+  );
   return (
-    <ApolloProvider client={client}>
-      <header>
-        <h1>
-          <button type="button" className="link" onClick={() => setSlug(null)}>
-            Weft admin
-          </button>
-        </h1>
-        {token !== null && <SignedInAs onLogOut={() => signIn(null)} />}
-      </header>
-      <main>
-        {token === null ? (
-          <LoginPage onToken={signIn} />
-        ) : slug === null ? (
-          <WorkspacesPage onOpen={setSlug} onSignedOut={() => signIn(null)} />
-        ) : (
-          <WorkspacePage slug={slug} />
-        )}
-      </main>
-    </ApolloProvider>
+    <MantineProvider theme={theme}>
+      <ApolloProvider client={client}>
+        <SessionContext.Provider value={{ signOut: () => signIn(null) }}>
+          <RouterProvider router={router} />
+        </SessionContext.Provider>
+      </ApolloProvider>
+    </MantineProvider>
   );
 }

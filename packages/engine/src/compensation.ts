@@ -157,6 +157,7 @@ async function begin(rt: Runtime, client: TenantClient, job: CompensateJob): Pro
         timeoutMs: undefined,
         lockHolder: null,
         lockKeys: [],
+        kind: 'compensate',
         tool: {
           name: compensate.tool,
           version: '0.0.0',
@@ -186,6 +187,7 @@ async function begin(rt: Runtime, client: TenantClient, job: CompensateJob): Pro
       timeoutMs: plan.steps.get(nextId)?.timeoutMs,
       lockHolder: null,
       lockKeys: [],
+      kind: 'compensate',
     },
   };
 }

@@ -20,6 +20,7 @@ describe('abilities', () => {
       'cancelExecution',
       'retryExecution',
       'rollbackExecution',
+      'rerunExecution',
       'decideApproval',
     ]);
     expect(abilityFor('MEMBER').can('create', 'PluginInstallation')).toBe(false);

@@ -65,6 +65,7 @@ export const MUTATION_PERMISSIONS = {
   cancelExecution: ['run', 'Execution'],
   retryExecution: ['run', 'Execution'],
   rollbackExecution: ['run', 'Execution'],
+  rerunExecution: ['run', 'Execution'],
   decideApproval: ['decide', 'Approval'],
 } as const satisfies Record<string, readonly [Action, Subject]>;
 export type WorkspaceMutation = keyof typeof MUTATION_PERMISSIONS;

@@ -389,3 +389,141 @@ export const DECIDE_APPROVAL = graphql(`
     }
   }
 `);
+
+export const RUNS = graphql(`
+  query Runs(
+    $slug: String!
+    $first: Int!
+    $after: String
+    $status: ExecutionStatus
+    $planId: ID
+    $mode: ExecutionMode
+    $createdAfter: DateTime
+    $createdBefore: DateTime
+  ) {
+    workspace(slug: $slug) {
+      id
+      executions(
+        first: $first
+        after: $after
+        status: $status
+        planId: $planId
+        mode: $mode
+        createdAfter: $createdAfter
+        createdBefore: $createdBefore
+      ) {
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            id
+            status
+            mode
+            createdAt
+            finishedAt
+            error
+            planVersion {
+              number
+              plan {
+                id
+                name
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const RUN = graphql(`
+  query Run($id: ID!) {
+    node(id: $id) {
+      id
+      ... on Execution {
+        status
+        mode
+        input
+        output
+        error
+        createdAt
+        startedAt
+        finishedAt
+        planVersion {
+          id
+          number
+          spec
+          plan {
+            id
+            name
+          }
+        }
+        steps {
+          stepId
+          status
+          attempts
+          cacheHit
+          error
+          startedAt
+          finishedAt
+        }
+        attempts {
+          stepId
+          attempt
+          kind
+          status
+          tool
+          input
+          output
+          error
+          workerId
+          cacheHit
+          startedAt
+          finishedAt
+          durationMs
+          logs {
+            line
+            level
+            message
+            data
+            at
+          }
+        }
+        events {
+          seq
+          type
+          stepId
+          at
+          data
+        }
+        approvals {
+          id
+          stepId
+          status
+          message
+          approvers
+        }
+      }
+    }
+  }
+`);
+
+export const RUN_EVENTS = graphql(`
+  subscription RunEvents($executionId: ID!, $afterSeq: Int) {
+    executionEvents(executionId: $executionId, afterSeq: $afterSeq) {
+      seq
+      type
+      stepId
+    }
+  }
+`);
+
+export const RERUN_EXECUTION = graphql(`
+  mutation RerunExecution($input: RerunExecutionInput!) {
+    rerunExecution(input: $input) {
+      ...ExecutionControlFields
+    }
+  }
+`);

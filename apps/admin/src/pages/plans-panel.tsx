@@ -1,7 +1,9 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
 import { attempt, describeError } from '../errors.ts';
 import { PLAN_VERSIONS, PLANS, START_EXECUTION } from '../graphql/operations.ts';
+import { paths } from '../routes.tsx';
 
 /** Every immutable version of one plan, newest first. */
 function VersionsTable({ planId, name }: { planId: string; name: string }) {
@@ -45,14 +47,17 @@ function VersionsTable({ planId, name }: { planId: string; name: string }) {
 }
 
 /** The workspace's plans; opening one lists its versions. Members and admins can run the latest version. */
-export function PlansPanel({ slug, canRun }: { slug: string; canRun: boolean }) {
+export function PlansPanel({ slug, cannotRun }: { slug: string; cannotRun: string | null }) {
+  const canRun = cannotRun === null;
+  const navigate = useNavigate();
+  const open = useParams().id ?? null;
+  const setOpen = (id: string | null) => navigate(id === null ? paths.plans(slug) : paths.plan(slug, id));
   const { data, loading, error } = useQuery(PLANS, {
     variables: { slug },
     fetchPolicy: 'cache-and-network',
   });
   const [startExecution, starting] = useMutation(START_EXECUTION);
-  const [open, setOpen] = useState<string | null>(null);
-  const [notice, setNotice] = useState<{ problem: boolean; text: string } | null>(null);
+  const [notice, setNotice] = useState<{ problem: boolean; text: string; runId?: string } | null>(null);
 
   async function run(planId: string, name: string, mode: 'LIVE' | 'DRY_RUN') {
     const { problem, value } = await attempt(
@@ -68,6 +73,7 @@ export function PlansPanel({ slug, canRun }: { slug: string; canRun: boolean }) 
         : {
             problem: false,
             text: `Started ${mode === 'DRY_RUN' ? 'a dry run' : 'a run'} of ${name} (${value?.status}).`,
+            ...(value === undefined ? {} : { runId: value.id }),
           },
     );
   }
@@ -84,6 +90,8 @@ export function PlansPanel({ slug, canRun }: { slug: string; canRun: boolean }) 
           {notice.text}
         </p>
       )}
+      {notice?.runId !== undefined && <Link to={paths.run(slug, notice.runId)}>Open the run</Link>}
+      {!canRun && <p className="hint">{cannotRun}</p>}
       <table aria-label="Plans">
         <thead>
           <tr>
@@ -91,7 +99,7 @@ export function PlansPanel({ slug, canRun }: { slug: string; canRun: boolean }) 
             <th>Latest version</th>
             <th>Message</th>
             <th>Saved</th>
-            {canRun && <th>Run</th>}
+            <th>Run</th>
           </tr>
         </thead>
         <tbody>
@@ -105,11 +113,12 @@ export function PlansPanel({ slug, canRun }: { slug: string; canRun: boolean }) 
               <td>v{plan.latestVersion.number}</td>
               <td>{plan.latestVersion.message}</td>
               <td>{new Date(plan.latestVersion.createdAt).toLocaleString()}</td>
-              {canRun && (
+              {
                 <td>
                   <button
                     type="button"
-                    disabled={starting.loading}
+                    disabled={starting.loading || !canRun}
+                    title={cannotRun ?? undefined}
                     aria-label={`Run ${plan.name}`}
                     onClick={() => void run(plan.id, plan.name, 'LIVE')}
                   >
@@ -117,14 +126,15 @@ export function PlansPanel({ slug, canRun }: { slug: string; canRun: boolean }) 
                   </button>
                   <button
                     type="button"
-                    disabled={starting.loading}
+                    disabled={starting.loading || !canRun}
+                    title={cannotRun ?? undefined}
                     aria-label={`Dry run ${plan.name}`}
                     onClick={() => void run(plan.id, plan.name, 'DRY_RUN')}
                   >
                     Dry run
                   </button>
                 </td>
-              )}
+              }
             </tr>
           ))}
         </tbody>

@@ -1,10 +1,13 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
+import { Link } from 'react-router';
+import { useSession } from '../components/session-context.ts';
 import { attempt, describeError } from '../errors.ts';
 import { CREATE_WORKSPACE, VIEWER } from '../graphql/operations.ts';
 
 /** The signed-in user's workspaces with their role in each, and a form to create one. */
-export function WorkspacesPage({ onOpen, onSignedOut }: { onOpen: (slug: string) => void; onSignedOut: () => void }) {
+export function WorkspacesPage() {
+  const onSignedOut = useSession().signOut;
   const { data, loading, error, refetch } = useQuery(VIEWER);
   const [createWorkspace] = useMutation(CREATE_WORKSPACE);
   const [slug, setSlug] = useState('');
@@ -57,9 +60,7 @@ export function WorkspacesPage({ onOpen, onSignedOut }: { onOpen: (slug: string)
             {memberships.map((m) => (
               <tr key={m.workspace.id}>
                 <td>
-                  <button type="button" className="link" onClick={() => onOpen(m.workspace.slug)}>
-                    {m.workspace.name}
-                  </button>
+                  <Link to={`/w/${encodeURIComponent(m.workspace.slug)}/runs`}>{m.workspace.name}</Link>
                 </td>
                 <td>{m.workspace.slug}</td>
                 <td>{m.role}</td>

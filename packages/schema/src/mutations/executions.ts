@@ -16,6 +16,7 @@ import {
   ExecutionIdInput,
   ExecutionPayload,
   type ExecutionPayloadShape,
+  RerunExecutionInput,
   StartExecutionInput,
 } from '../types/engine-payloads.ts';
 
@@ -118,6 +119,43 @@ async function planVersionOf(
   return { id: found.id, number };
 }
 
+/**
+ * Starts a run inside the caller's transaction. The engine checks the version against today's
+ * tools; a refusal is rolled back to a savepoint so it leaves nothing behind, and comes back as
+ * userErrors on the spec (or the version).
+ */
+async function startIn(
+  ctx: SchemaContext,
+  client: pg.PoolClient,
+  workspaceId: string,
+  run: { planVersionId: string; versionNumber: number; input: unknown; mode: 'LIVE' | 'DRY_RUN'; actor: Actor },
+): Promise<{ executionId: string } | { userErrors: UserError[] }> {
+  await client.query('SAVEPOINT start_execution');
+  try {
+    return await ctx.options.engine.startExecution(client, workspaceId, {
+      planVersionId: run.planVersionId,
+      input: run.input,
+      mode: run.mode,
+      actor: run.actor,
+      traceParent: ctx.traceParent,
+    });
+  } catch (error) {
+    if (!(error instanceof EngineError) || error.code !== 'INVALID_PLAN') throw error;
+    await client.query('ROLLBACK TO SAVEPOINT start_execution');
+    const issues = Array.isArray(error.details)
+      ? (error.details as { code: string; path: string[]; message: string }[])
+      : [];
+    return {
+      userErrors:
+        issues.length > 0
+          ? issues.map((i) =>
+              userError(i.code, ['spec', ...i.path], `Version ${run.versionNumber} cannot run: ${i.message}`),
+            )
+          : [userError(error.code, ['version'], error.message)],
+    };
+  }
+}
+
 builder.mutationFields((t) => {
   const controlField = (name: ControlName) =>
     t.field({
@@ -140,7 +178,6 @@ builder.mutationFields((t) => {
       ),
       args: { input: t.arg({ type: StartExecutionInput, required: true }) },
       resolve: async (_root, { input }, ctx): Promise<ExecutionPayloadShape> => {
-        const engine = ctx.options.engine;
         const { workspaceId, id: planId } = parseTenantId(String(input.planId), 'Plan');
         const actor = await actorIn(ctx, workspaceId);
         const tooLarge = inputSizeErrors(input.input);
@@ -149,32 +186,15 @@ builder.mutationFields((t) => {
         return inTenant(ctx, workspaceId, async (client) => {
           const version = await planVersionOf(client, planId, input.version);
           if ('code' in version) return { userErrors: [version] };
-          // The engine checks the version against today's tools; a refusal must leave nothing behind.
-          await client.query('SAVEPOINT start_execution');
-          let executionId: string;
-          try {
-            ({ executionId } = await engine.startExecution(client, workspaceId, {
-              planVersionId: version.id,
-              input: input.input ?? null,
-              mode,
-              actor,
-              traceParent: ctx.traceParent,
-            }));
-          } catch (error) {
-            if (!(error instanceof EngineError) || error.code !== 'INVALID_PLAN') throw error;
-            await client.query('ROLLBACK TO SAVEPOINT start_execution');
-            const issues = Array.isArray(error.details)
-              ? (error.details as { code: string; path: string[]; message: string }[])
-              : [];
-            return {
-              userErrors:
-                issues.length > 0
-                  ? issues.map((i) =>
-                      userError(i.code, ['spec', ...i.path], `Version ${version.number} cannot run: ${i.message}`),
-                    )
-                  : [userError(error.code, ['version'], error.message)],
-            };
-          }
+          const started = await startIn(ctx, client, workspaceId, {
+            planVersionId: version.id,
+            versionNumber: version.number,
+            input: input.input ?? null,
+            mode,
+            actor,
+          });
+          if ('userErrors' in started) return started;
+          const { executionId } = started;
           const execution = await readExecution(client, executionId);
           await writeAudit(client, {
             workspaceId,
@@ -186,6 +206,55 @@ builder.mutationFields((t) => {
               mode,
               plan: encodeTenantId('Plan', workspaceId, planId),
               version: version.number,
+            },
+          });
+          return { execution, userErrors: [] };
+        });
+      },
+    }),
+    rerunExecution: t.field({
+      type: ExecutionPayload,
+      description:
+        "Starts a new run of the same plan version and mode as `id`, with `input` (the old run's input when omitted). The old run is left as it is.",
+      authScopes: canIn(
+        MUTATION_PERMISSIONS.rerunExecution,
+        (args: { input: { id: string } }) => parseTenantId(args.input.id, 'Execution').workspaceId,
+      ),
+      args: { input: t.arg({ type: RerunExecutionInput, required: true }) },
+      resolve: async (_root, { input }, ctx): Promise<ExecutionPayloadShape> => {
+        const { workspaceId, id: fromId } = parseTenantId(String(input.id), 'Execution');
+        const actor = await actorIn(ctx, workspaceId);
+        if (input.input !== undefined && input.input !== null) {
+          const tooLarge = inputSizeErrors(input.input);
+          if (tooLarge.length > 0) return { userErrors: tooLarge };
+        }
+        return inTenant(ctx, workspaceId, async (client) => {
+          const from = await readExecution(client, fromId);
+          const { rows } = await client.query<{ number: number }>('SELECT number FROM plan_versions WHERE id = $1', [
+            from.planVersionId,
+          ]);
+          const versionNumber = rows[0]?.number ?? 0;
+          const started = await startIn(ctx, client, workspaceId, {
+            planVersionId: from.planVersionId,
+            versionNumber,
+            input: input.input === undefined || input.input === null ? from.input : input.input,
+            mode: from.mode,
+            actor,
+          });
+          if ('userErrors' in started) return started;
+          const execution = await readExecution(client, started.executionId);
+          await writeAudit(client, {
+            workspaceId,
+            actorId: actor.userId,
+            action: 'execution.rerun',
+            targetId: encodeTenantId('Execution', workspaceId, started.executionId),
+            after: {
+              status: execution.status,
+              mode: from.mode,
+              from: encodeTenantId('Execution', workspaceId, fromId),
+              plan: encodeTenantId('Plan', workspaceId, from.planId),
+              version: versionNumber,
+              inputEdited: input.input !== undefined && input.input !== null,
             },
           });
           return { execution, userErrors: [] };

@@ -107,6 +107,16 @@ export const StartExecutionInput = builder.inputType('StartExecutionInput', {
     mode: t.field({ type: ExecutionModeEnum, required: false, description: 'Defaults to LIVE.' }),
   }),
 });
+export const RerunExecutionInput = builder.inputType('RerunExecutionInput', {
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The run to start again (any status).' }),
+    input: t.field({
+      type: 'JSON',
+      required: false,
+      description: "The new run's input; the old run's input when omitted.",
+    }),
+  }),
+});
 export const ExecutionIdInput = builder.inputType('ExecutionIdInput', {
   fields: (t) => ({ id: t.id({ required: true }) }),
 });

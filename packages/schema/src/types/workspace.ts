@@ -2,6 +2,7 @@ import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import { FIELD_PERMISSIONS } from '../abilities.ts';
 import { builder } from '../builder.ts';
 import { inTenant } from '../context.ts';
+import { parseTenantId } from '../ids.ts';
 import {
   type ApprovalRow,
   type AuditRow,
@@ -13,7 +14,7 @@ import {
   toRow,
   type WebhookRow,
 } from '../rows.ts';
-import { ApprovalStatusEnum, ExecutionStatusEnum } from './execution.ts';
+import { ApprovalStatusEnum, ExecutionModeEnum, ExecutionStatusEnum } from './execution.ts';
 import {
   ApprovalRef,
   AuditEventRef,
@@ -34,6 +35,12 @@ export const PlanConnection = builder.connectionObject({ type: PlanRef, name: 'P
 export const ExecutionConnection = builder.connectionObject({ type: ExecutionRef, name: 'ExecutionConnection' });
 export const ApprovalConnection = builder.connectionObject({ type: ApprovalRef, name: 'ApprovalConnection' });
 export const AuditEventConnection = builder.connectionObject({ type: AuditEventRef, name: 'AuditEventConnection' });
+
+/** A plan filter's id as a uuid of this workspace; another workspace's plan matches no row (never its runs). */
+function planIdIn(workspaceId: string, globalId: string): string {
+  const key = parseTenantId(globalId, 'Plan');
+  return key.workspaceId === workspaceId ? key.id : '00000000-0000-0000-0000-000000000000';
+}
 
 builder.objectFields(WorkspaceRef, (t) => ({
   members: t.connection(
@@ -72,18 +79,37 @@ builder.objectFields(WorkspaceRef, (t) => ({
   executions: t.connection(
     {
       type: ExecutionRef,
-      args: { status: t.arg({ type: ExecutionStatusEnum, required: false }) },
-      resolve: (w, args, ctx) =>
-        resolveOffsetConnection({ args, ...PAGE }, ({ offset, limit }) =>
+      args: {
+        status: t.arg({ type: ExecutionStatusEnum, required: false }),
+        planId: t.arg.id({ required: false, description: "Only this plan's runs." }),
+        mode: t.arg({ type: ExecutionModeEnum, required: false }),
+        createdAfter: t.arg({ type: 'DateTime', required: false }),
+        createdBefore: t.arg({ type: 'DateTime', required: false }),
+      },
+      resolve: (w, args, ctx) => {
+        // Another workspace's plan id matches nothing here, like an unknown one.
+        const planId = args.planId === null || args.planId === undefined ? null : planIdIn(w.id, String(args.planId));
+        return resolveOffsetConnection({ args, ...PAGE }, ({ offset, limit }) =>
           inTenant(ctx, w.id, async (client) => {
             const { rows } = await client.query(
               `SELECT ${COLUMNS.execution} FROM executions WHERE ($1::text IS NULL OR status = $1)
+                  AND ($4::uuid IS NULL OR plan_id = $4) AND ($5::text IS NULL OR mode = $5)
+                  AND ($6::timestamptz IS NULL OR created_at >= $6) AND ($7::timestamptz IS NULL OR created_at < $7)
                 ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`,
-              [args.status ?? null, limit, offset],
+              [
+                args.status ?? null,
+                limit,
+                offset,
+                planId,
+                args.mode ?? null,
+                args.createdAfter ?? null,
+                args.createdBefore ?? null,
+              ],
             );
             return rows.map((r) => toRow<ExecutionRow>(r));
           }),
-        ),
+        );
+      },
     },
     ExecutionConnection,
   ),

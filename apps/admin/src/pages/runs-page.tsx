@@ -1,0 +1,210 @@
+import { useQuery, useSubscription } from '@apollo/client/react';
+import { Button, Group, Select, Table, TextInput } from '@mantine/core';
+import { type FormEvent, useState } from 'react';
+import { useNavigate, useSearchParams } from 'react-router';
+import { Empty, ErrorNote, Loading } from '../components/states.tsx';
+import { StatusChip } from '../components/status-chip.tsx';
+import type { ExecutionMode, ExecutionStatus } from '../graphql/generated/graphql.ts';
+import { PLANS, RUNS, WORKSPACE_EXECUTIONS } from '../graphql/operations.ts';
+import { useWorkspace } from '../layout/workspace-layout.tsx';
+import { paths } from '../routes.tsx';
+
+const PAGE = 25;
+const STATUSES: ExecutionStatus[] = [
+  'RUNNING',
+  'WAITING_APPROVAL',
+  'PAUSED',
+  'SUCCEEDED',
+  'FAILED',
+  'CANCELLED',
+  'ROLLING_BACK',
+  'ROLLED_BACK',
+];
+
+/** A `datetime-local` value (the browser's time zone) as an ISO instant, or null when empty. */
+function isoOf(local: string | null): string | null {
+  if (local === null || local === '') return null;
+  const date = new Date(local);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/**
+ * The workspace's runs, newest first, filtered by status, plan, mode and time (kept in the URL so
+ * a filtered list can be shared), paged, refreshed live; a row opens its run.
+ */
+export function RunsPage() {
+  const { workspace } = useWorkspace();
+  const navigate = useNavigate();
+  const [params, setParams] = useSearchParams();
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [find, setFind] = useState('');
+  const [findError, setFindError] = useState<string | null>(null);
+  const filter = (key: string) => params.get(key);
+  const setFilter = (key: string, value: string | null) => {
+    const next = new URLSearchParams(params);
+    if (value === null || value === '') next.delete(key);
+    else next.set(key, value);
+    setParams(next, { replace: true });
+    setCursors([null]);
+  };
+  const after = cursors[cursors.length - 1] ?? null;
+  const { data, loading, error, refetch } = useQuery(RUNS, {
+    variables: {
+      slug: workspace.slug,
+      first: PAGE,
+      after,
+      status: filter('status') as ExecutionStatus | null,
+      planId: filter('plan'),
+      mode: filter('mode') as ExecutionMode | null,
+      createdAfter: isoOf(filter('from')),
+      createdBefore: isoOf(filter('to')),
+    },
+    fetchPolicy: 'cache-and-network',
+  });
+  const plans = useQuery(PLANS, { variables: { slug: workspace.slug } });
+  useSubscription(WORKSPACE_EXECUTIONS, {
+    variables: { workspaceId: workspace.id },
+    onData: () => void refetch(),
+  });
+
+  function open(event: FormEvent) {
+    event.preventDefault();
+    const id = find.trim();
+    // Run ids are global ids: base64 of "Execution:…". Anything else cannot be a run.
+    let decoded = '';
+    try {
+      decoded = atob(id);
+    } catch {
+      decoded = '';
+    }
+    if (!decoded.startsWith('Execution:')) {
+      setFindError('Not a run id (copy it from a run page).');
+      return;
+    }
+    setFindError(null);
+    navigate(paths.run(workspace.slug, id));
+  }
+
+  const connection = data?.workspace?.executions;
+  const runs = connection?.edges ?? [];
+  const planOptions = (plans.data?.workspace?.plans.edges ?? []).map((e) => ({ value: e.node.id, label: e.node.name }));
+  return (
+    <section>
+      <form onSubmit={open} className="find">
+        <Group align="flex-end" gap="xs" wrap="wrap">
+          <TextInput
+            label="Find a run by id"
+            value={find}
+            onChange={(e) => setFind(e.currentTarget.value)}
+            error={findError}
+          />
+          <Button type="submit" variant="light">
+            Open
+          </Button>
+        </Group>
+      </form>
+      <Group gap="xs" wrap="wrap" mt="xs" aria-label="Filters" role="group">
+        <Select
+          label="Status"
+          placeholder="any"
+          clearable
+          data={STATUSES}
+          value={filter('status')}
+          onChange={(v) => setFilter('status', v)}
+        />
+        <Select
+          label="Plan"
+          placeholder="any"
+          clearable
+          searchable
+          data={planOptions}
+          value={filter('plan')}
+          onChange={(v) => setFilter('plan', v)}
+        />
+        <Select
+          label="Mode"
+          placeholder="any"
+          clearable
+          data={['LIVE', 'DRY_RUN']}
+          value={filter('mode')}
+          onChange={(v) => setFilter('mode', v)}
+        />
+        <TextInput
+          label="Created from"
+          type="datetime-local"
+          value={filter('from') ?? ''}
+          onChange={(e) => setFilter('from', e.currentTarget.value)}
+        />
+        <TextInput
+          label="Created before"
+          type="datetime-local"
+          value={filter('to') ?? ''}
+          onChange={(e) => setFilter('to', e.currentTarget.value)}
+        />
+      </Group>
+      {error ? (
+        <ErrorNote error={error} />
+      ) : loading && !data ? (
+        <Loading what="runs" />
+      ) : runs.length === 0 ? (
+        <Empty>{params.size > 0 ? 'No run matches these filters.' : 'No runs yet.'}</Empty>
+      ) : (
+        <Table.ScrollContainer minWidth={560}>
+          <Table aria-label="Runs" highlightOnHover>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Created</Table.Th>
+                <Table.Th>Plan</Table.Th>
+                <Table.Th>Mode</Table.Th>
+                <Table.Th>Status</Table.Th>
+                <Table.Th>Finished</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {runs.map(({ node }) => (
+                <Table.Tr
+                  key={node.id}
+                  className="clickable"
+                  tabIndex={0}
+                  onClick={() => navigate(paths.run(workspace.slug, node.id))}
+                  onKeyDown={(e) => {
+                    if (e.key === 'Enter') navigate(paths.run(workspace.slug, node.id));
+                  }}
+                >
+                  <Table.Td>{new Date(node.createdAt).toLocaleString()}</Table.Td>
+                  <Table.Td>
+                    {node.planVersion.plan.name} v{node.planVersion.number}
+                  </Table.Td>
+                  <Table.Td>{node.mode}</Table.Td>
+                  <Table.Td>
+                    <StatusChip status={node.status} />
+                    {node.error !== null && <div className="row-error">{node.error}</div>}
+                  </Table.Td>
+                  <Table.Td>{node.finishedAt === null ? '' : new Date(node.finishedAt).toLocaleString()}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+      <Group gap="xs">
+        <Button
+          variant="default"
+          size="xs"
+          disabled={cursors.length <= 1}
+          onClick={() => setCursors((c) => c.slice(0, -1))}
+        >
+          Newer
+        </Button>
+        <Button
+          variant="default"
+          size="xs"
+          disabled={!connection?.pageInfo.hasNextPage}
+          onClick={() => setCursors((c) => [...c, connection?.pageInfo.endCursor ?? null])}
+        >
+          Older
+        </Button>
+      </Group>
+    </section>
+  );
+}

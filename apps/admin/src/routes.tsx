@@ -1,0 +1,50 @@
+import { Navigate, type RouteObject } from 'react-router';
+import { WorkspaceLayout } from './layout/workspace-layout.tsx';
+import { ApprovalsPage } from './pages/approvals-page.tsx';
+import { RunPage } from './pages/run-page.tsx';
+import { RunsPage } from './pages/runs-page.tsx';
+import { AuditPage, MembersPage, PlansPage, TokensPage } from './pages/workspace-sections.tsx';
+import { WorkspacesPage } from './pages/workspaces-page.tsx';
+
+/**
+ * Every page of the console and its URL, in one table (served under /admin/, see vite.config.ts;
+ * the API answers index.html for any deep link). Pages of a workspace are children of
+ * `w/:slug`; new sections (schedules, events, ...) add a line here and a link in NAV_SECTIONS.
+ */
+export const routes: RouteObject[] = [
+  { path: '/', element: <WorkspacesPage /> },
+  {
+    path: '/w/:slug',
+    element: <WorkspaceLayout />,
+    children: [
+      { index: true, element: <Navigate to="runs" replace /> },
+      { path: 'runs', element: <RunsPage /> },
+      { path: 'runs/:id', element: <RunPage /> },
+      { path: 'approvals', element: <ApprovalsPage /> },
+      { path: 'plans', element: <PlansPage /> },
+      { path: 'plans/:id', element: <PlansPage /> },
+      { path: 'members', element: <MembersPage /> },
+      { path: 'audit', element: <AuditPage /> },
+      { path: 'tokens', element: <TokensPage /> },
+    ],
+  },
+  { path: '*', element: <Navigate to="/" replace /> },
+];
+
+/** The workspace's sections in the navigation, in order; `adminOnly` ones are hidden from others. */
+export const NAV_SECTIONS: { path: string; label: string; adminOnly?: boolean }[] = [
+  { path: 'runs', label: 'Runs' },
+  { path: 'approvals', label: 'Approvals' },
+  { path: 'plans', label: 'Plans' },
+  { path: 'members', label: 'Members' },
+  { path: 'audit', label: 'Audit log', adminOnly: true },
+  { path: 'tokens', label: 'API tokens' },
+];
+
+/** URL helpers, so links are written one way. Ids are global ids (base64), hence the encoding. */
+export const paths = {
+  runs: (slug: string) => `/w/${encodeURIComponent(slug)}/runs`,
+  run: (slug: string, id: string) => `/w/${encodeURIComponent(slug)}/runs/${encodeURIComponent(id)}`,
+  plans: (slug: string) => `/w/${encodeURIComponent(slug)}/plans`,
+  plan: (slug: string, id: string) => `/w/${encodeURIComponent(slug)}/plans/${encodeURIComponent(id)}`,
+};
