@@ -29,7 +29,8 @@ const echo: ToolDefinition = {
   outputSchema: { type: 'object' },
   cacheable: true,
   dryRun: 'run',
-  async run(input) {
+  async run(input, ctx) {
+    ctx.log('info', 'echoing the input back', { fields: Object.keys((input ?? {}) as object).length });
     return input;
   },
 };
@@ -69,7 +70,10 @@ const fail: ToolDefinition = {
   dryRun: 'run',
   async run(input, ctx) {
     const { message, failTimes } = input as { message: string; failTimes?: number };
-    if (failTimes === undefined || ctx.attempt <= failTimes) throw new Error(message);
+    if (failTimes === undefined || ctx.attempt <= failTimes) {
+      ctx.log('warn', `failing attempt ${ctx.attempt} on purpose`);
+      throw new Error(message);
+    }
     return { ok: true };
   },
 };

@@ -136,7 +136,17 @@ function RerunButton(props: { slug: string; executionId: string; input: unknown;
         <Text size="sm" mb="xs">
           Starts a new run of the same plan version and mode. This run stays as it is.
         </Text>
-        <JsonInput label="Input" autosize minRows={4} maxRows={16} value={text} onChange={setText} error={fieldError} />
+        {/* The input checks JSON itself on blur; while the text is invalid its message wins over `error`. */}
+        <JsonInput
+          label="Input"
+          autosize
+          minRows={4}
+          maxRows={16}
+          value={text}
+          onChange={setText}
+          validationError="Not valid JSON"
+          error={fieldError}
+        />
         {problem !== null && (
           <Text c="red" size="sm" role="alert" mt="xs">
             {problem}
