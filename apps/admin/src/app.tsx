@@ -1,8 +1,8 @@
 import { ApolloProvider, useMutation, useQuery } from '@apollo/client/react';
 import { Button, Group, MantineProvider, Text } from '@mantine/core';
-import { useCallback, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { createBrowserRouter, Link, Outlet, RouterProvider } from 'react-router';
-import { SessionContext } from './components/session-context.ts';
+import { SessionContext, useSession } from './components/session-context.ts';
 import { createApolloClient } from './graphql/client.ts';
 import { LOG_OUT, VIEWER } from './graphql/operations.ts';
 import { LoginPage } from './pages/login-page.tsx';
@@ -30,7 +30,12 @@ function SignedInAs({ onLogOut }: { onLogOut: () => void }) {
   );
 }
 
-function Shell({ signedIn, onLogOut }: { signedIn: boolean; onLogOut: () => void }) {
+/**
+ * The frame of every page. Signed out, every URL shows the log-in form and keeps its address:
+ * after signing in the shared link opens where it pointed.
+ */
+function Shell() {
+  const { token, signIn } = useSession();
   return (
     <>
       <header>
@@ -39,42 +44,38 @@ function Shell({ signedIn, onLogOut }: { signedIn: boolean; onLogOut: () => void
             Weft admin
           </Link>
         </h1>
-        {signedIn && <SignedInAs onLogOut={onLogOut} />}
+        {token !== null && <SignedInAs onLogOut={() => signIn(null)} />}
       </header>
-      <main>
-        <Outlet />
-      </main>
+      <main>{token === null ? <LoginPage onToken={signIn} /> : <Outlet />}</main>
     </>
   );
 }
+
+// One router for the console's life (the signed-in state is read from the session context).
+const router = createBrowserRouter([{ element: <Shell />, children: routes }], { basename: '/admin' });
 
 export function App() {
   const [token, setToken] = useState<string | null>(session.get());
   // A new client per identity, so no cached data of one user is shown to the next.
   const client = useMemo(() => createApolloClient(() => token), [token]);
-  const signIn = useCallback((next: string | null) => {
-    session.set(next);
-    setToken(next);
-  }, []);
-  // Signed out, every URL shows the log-in form and keeps its address: after signing in the
-  // shared link opens where it pointed.
-  const router = useMemo(
-    () =>
-      createBrowserRouter(
-        [
-          {
-            element: <Shell signedIn={token !== null} onLogOut={() => signIn(null)} />,
-            children: token === null ? [{ path: '*', element: <LoginPage onToken={signIn} /> }] : routes,
-          },
-        ],
-        { basename: '/admin' },
-      ),
-    [token, signIn],
+  const sessionValue = useMemo(
+    () => ({
+      token,
+      signIn: (next: string | null) => {
+        session.set(next);
+        setToken(next);
+      },
+      signOut: () => {
+        session.set(null);
+        setToken(null);
+      },
+    }),
+    [token],
   );
   return (
     <MantineProvider theme={theme}>
       <ApolloProvider client={client}>
-        <SessionContext.Provider value={{ signOut: () => signIn(null) }}>
+        <SessionContext.Provider value={sessionValue}>
           <RouterProvider router={router} />
         </SessionContext.Provider>
       </ApolloProvider>

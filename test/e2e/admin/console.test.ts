@@ -128,9 +128,13 @@ describe('admin console in a real browser', () => {
       });
     }
 
-    await page.getByRole('button', { name: 'Acme Inc' }).click();
-    await page.getByRole('heading', { name: /Acme Inc/ }).waitFor();
-    expect(await page.getByRole('heading', { name: /Acme Inc/ }).textContent()).toContain('your role: ADMIN');
+    // A workspace opens on its runs; every section has its own URL.
+    await page.getByRole('link', { name: 'Acme Inc' }).click();
+    await page.getByRole('heading', { name: 'Acme Inc' }).waitFor();
+    expect(await page.locator('.role').textContent()).toBe('your role: ADMIN');
+    expect(new URL(page.url()).pathname).toBe('/admin/w/acme/runs');
+    await page.getByText('No runs yet.').waitFor();
+    await page.getByRole('link', { name: 'Members' }).click();
 
     // An address the API refuses (the browser's own check lets it through) shows the API's message,
     // and nothing is added. (An unknown but valid address would be invited: see security tests.)
@@ -167,7 +171,7 @@ describe('admin console in a real browser', () => {
     await expect.poll(async () => (await rows(page, 'Members')).length).toBe(2);
 
     // The audit log shows who did what, newest first.
-    await page.getByRole('button', { name: 'Audit log' }).click();
+    await page.getByRole('link', { name: 'Audit log' }).click();
     await expect
       .poll(async () => (await rows(page, 'Audit log')).map((r) => [r[1], r[2]]))
       .toEqual([
@@ -214,7 +218,7 @@ describe('admin console in a real browser', () => {
       },
       token,
     );
-    await page.getByRole('button', { name: 'Plans' }).click();
+    await page.getByRole('link', { name: 'Plans' }).click();
 
     await expect.poll(() => rows(page, 'Plans').then((r) => r.map((c) => c[1]))).toEqual(['v2']);
     await page.getByRole('button', { name: 'Greeter', exact: true }).click();
@@ -225,12 +229,13 @@ describe('admin console in a real browser', () => {
         ['v1', '', 'first', alice],
       ]);
 
-    // No executions yet: the tab says so rather than failing.
-    await page.getByRole('button', { name: 'Executions' }).click();
-    await page.getByText('No executions yet.').waitFor();
+    // The opened plan is in the URL: a reload keeps it open.
+    expect(new URL(page.url()).pathname).toMatch(/^\/admin\/w\/acme\/plans\/.+/);
+    await page.reload();
+    await page.getByRole('table', { name: 'Versions of Greeter' }).waitFor();
 
     // An API token is shown once, and it works.
-    await page.getByRole('button', { name: 'API tokens' }).click();
+    await page.getByRole('link', { name: 'API tokens' }).click();
     await page.getByLabel('Name').fill('ci');
     await page.getByRole('button', { name: 'Create token' }).click();
     const apiToken = (await page.locator('code.secret').textContent()) ?? '';
@@ -259,20 +264,21 @@ describe('admin console in a real browser', () => {
     const bobPage = await browser.newPage();
     await logIn(bobPage, bob);
     await expect.poll(() => rows(bobPage, 'Workspaces')).toEqual([['Acme Inc', 'acme', 'MEMBER']]);
-    await bobPage.getByRole('button', { name: 'Acme Inc' }).click();
-    await bobPage.getByRole('heading', { name: /Acme Inc/ }).waitFor();
-    expect(await bobPage.getByRole('heading', { name: /Acme Inc/ }).textContent()).toContain('your role: MEMBER');
+    await bobPage.getByRole('link', { name: 'Acme Inc' }).click();
+    await bobPage.getByRole('heading', { name: 'Acme Inc' }).waitFor();
+    expect(await bobPage.locator('.role').textContent()).toBe('your role: MEMBER');
+    await bobPage.getByRole('link', { name: 'Members' }).click();
     expect((await rows(bobPage, 'Members')).map((r) => r.slice(0, 3)).sort()).toEqual([
       [alice, 'Alice', 'ADMIN'],
       [`${bob} (you)`, 'Bob', 'MEMBER'],
     ]);
     expect(await bobPage.locator('select').count()).toBe(0);
     expect(await bobPage.getByRole('button', { name: /Remove|Add member/ }).count()).toBe(0);
-    expect(await bobPage.getByRole('button', { name: 'Audit log' }).count()).toBe(0);
+    expect(await bobPage.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
     await bobPage.getByText('Only admins can add members or change roles.').waitFor();
 
-    // Bob runs plans from the Plans tab (this server has no workers, so runs stay where he puts
-    // them), cancels one and approves the other's gate from the Executions tab.
+    // Bob runs plans from the Plans page (this server has no workers, so runs stay where he puts
+    // them), cancels one from its run page (after confirming) and approves the other's gate.
     const bobToken = await bobPage.evaluate(() => window.localStorage.getItem('weft.token') ?? '');
     await graphql(
       'mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { id } userErrors { code } } }',
@@ -290,25 +296,37 @@ describe('admin console in a real browser', () => {
       },
       bobToken,
     );
-    await bobPage.getByRole('button', { name: 'Plans' }).click();
+    await bobPage.getByRole('link', { name: 'Plans' }).click();
     await bobPage.getByRole('button', { name: 'Run Greeter', exact: true }).click();
     await expect.poll(() => bobPage.getByRole('status').textContent()).toBe('Started a run of Greeter (RUNNING).');
     await bobPage.getByRole('button', { name: 'Run Gate', exact: true }).click();
     await expect
       .poll(() => bobPage.getByRole('status').textContent())
       .toBe('Started a run of Gate (WAITING_APPROVAL).');
-    await bobPage.getByRole('button', { name: 'Executions' }).click();
+    await bobPage.getByRole('link', { name: 'Runs' }).click();
     const runRow = (plan: string) =>
-      bobPage.getByRole('table', { name: 'Executions', exact: true }).locator('tbody > tr', { hasText: plan });
-    const statusOf = (plan: string) => runRow(plan).locator('td').nth(3).textContent();
+      bobPage.getByRole('table', { name: 'Runs', exact: true }).locator('tbody > tr', { hasText: plan });
+    const statusOf = (plan: string) => runRow(plan).locator('td').nth(3).locator('.status').textContent();
     await expect.poll(() => statusOf('Greeter')).toBe('RUNNING');
-    await runRow('Greeter').getByRole('button', { name: 'Cancel' }).click();
-    await expect.poll(() => statusOf('Greeter')).toBe('CANCELLED');
-    // A cancelled run is final: rolling back is all that is left (retry is for failed runs).
-    await expect.poll(() => runRow('Greeter').getByRole('button').allTextContents()).toEqual(['Roll back']);
+    await runRow('Greeter').click();
+    await bobPage.getByRole('heading', { name: 'Run of Greeter v2' }).waitFor();
+    const runStatus = () => bobPage.locator('.run-status .status').textContent();
+    // Cancelling asks first; keeping the run changes nothing.
+    await bobPage.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await bobPage.getByRole('button', { name: 'Keep it' }).click();
+    expect(await runStatus()).toBe('RUNNING');
+    await bobPage.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await bobPage.getByRole('button', { name: 'Yes, cancel' }).click();
+    await expect.poll(runStatus).toBe('CANCELLED');
+    // A cancelled run is final: rolling back (or a new run) is all that is left.
+    await expect
+      .poll(() => bobPage.getByRole('group', { name: 'Run controls' }).getByRole('button').allTextContents())
+      .toEqual(['Roll back', 'Re-run']);
+    await bobPage.getByRole('link', { name: 'Approvals' }).click();
     await bobPage.getByLabel('Comment on ok').fill('looks good');
     await bobPage.getByRole('button', { name: 'Approve' }).click();
     await expect.poll(() => bobPage.getByRole('list', { name: 'Pending approvals' }).count()).toBe(0);
+    await bobPage.getByRole('link', { name: 'Runs' }).click();
     await expect.poll(() => statusOf('Gate')).toBe('RUNNING');
     expect(cspViolations).toEqual([]);
   });

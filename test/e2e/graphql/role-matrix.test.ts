@@ -37,6 +37,7 @@ import {
   EXECUTION,
   PAUSE_EXECUTION,
   REMOVE_MEMBER,
+  RERUN_EXECUTION,
   RESUME_EXECUTION,
   RETRY_EXECUTION,
   ROLLBACK_EXECUTION,
@@ -235,6 +236,10 @@ const CASES: Record<
   rollbackExecution: {
     doc: ROLLBACK_EXECUTION,
     variables: async () => ({ input: { id: await newExecution(CANCEL_EXECUTION) } }),
+  },
+  rerunExecution: {
+    doc: RERUN_EXECUTION,
+    variables: async () => ({ input: { id: await newExecution(), input: { edited: true } } }),
   },
   decideApproval: {
     doc: DECIDE_APPROVAL,

@@ -1,5 +1,15 @@
 import { createContext, useContext } from 'react';
 
-/** What pages may do to the session (signing out when the API no longer knows the token). */
-export const SessionContext = createContext<{ signOut: () => void }>({ signOut: () => undefined });
+/** The session as pages see it: the token (null signed out), and how to change it. */
+export interface Session {
+  token: string | null;
+  signIn: (token: string | null) => void;
+  signOut: () => void;
+}
+
+export const SessionContext = createContext<Session>({
+  token: null,
+  signIn: () => undefined,
+  signOut: () => undefined,
+});
 export const useSession = () => useContext(SessionContext);
