@@ -249,6 +249,23 @@ describe('run page and runs list in a real browser', () => {
   }, 60_000);
 });
 
+describe('GraphiQL', () => {
+  it('renders from the server alone: every request other than to the API itself is refused', async () => {
+    const page = await browser.newPage();
+    const elsewhere: string[] = [];
+    await page.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (url.origin === server.url || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
+      elsewhere.push(url.href);
+      return route.abort();
+    });
+    await page.goto(`${server.url}/graphql`);
+    await page.locator('.graphiql-container').first().waitFor();
+    expect(elsewhere).toEqual([]);
+    await page.close();
+  }, 30_000);
+});
+
 describe('rerunExecution and step logs over HTTP', () => {
   const RERUN = `mutation($input: RerunExecutionInput!) {
     rerunExecution(input: $input) { execution { id input mode } userErrors { code field message } }
