@@ -18,6 +18,7 @@ describe('abilities', () => {
       'pauseExecution',
       'resumeExecution',
       'cancelExecution',
+      'cancelExecutions',
       'retryExecution',
       'rollbackExecution',
       'rerunExecution',

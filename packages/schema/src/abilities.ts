@@ -63,6 +63,7 @@ export const MUTATION_PERMISSIONS = {
   pauseExecution: ['run', 'Execution'],
   resumeExecution: ['run', 'Execution'],
   cancelExecution: ['run', 'Execution'],
+  cancelExecutions: ['run', 'Execution'],
   retryExecution: ['run', 'Execution'],
   rollbackExecution: ['run', 'Execution'],
   rerunExecution: ['run', 'Execution'],

@@ -306,7 +306,7 @@ describe('admin console in a real browser', () => {
     await bobPage.getByRole('link', { name: 'Runs' }).click();
     const runRow = (plan: string) =>
       bobPage.getByRole('table', { name: 'Runs', exact: true }).locator('tbody > tr', { hasText: plan });
-    const statusOf = (plan: string) => runRow(plan).locator('td').nth(3).locator('.status').textContent();
+    const statusOf = (plan: string) => runRow(plan).locator('.status').textContent();
     await expect.poll(() => statusOf('Greeter')).toBe('RUNNING');
     await runRow('Greeter').click();
     await bobPage.getByRole('heading', { name: 'Run of Greeter v2' }).waitFor();

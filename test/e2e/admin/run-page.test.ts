@@ -230,6 +230,12 @@ describe('run page and runs list in a real browser', () => {
     expect(await page.getByText('Viewers can watch runs but not start or control them').first().isVisible()).toBe(true);
     expect(await page.getByRole('button', { name: 'Re-run' }).isDisabled()).toBe(true);
 
+    // Bulk cancel on the runs list: visible, disabled, with the same reason.
+    await page.goto(`${server.url}/admin/w/acme/runs`);
+    expect(await page.getByRole('button', { name: /^Cancel selected/ }).isDisabled()).toBe(true);
+    await page.getByText('Viewers can watch runs but not start or control them').first().waitFor();
+    expect(await page.getByRole('checkbox').first().isDisabled()).toBe(true);
+
     await page.setViewportSize({ width: 390, height: 844 });
     for (const [name, path] of [
       ['run-page-390', `/w/acme/runs/${encodeURIComponent(gateRun)}`],
@@ -247,6 +253,25 @@ describe('run page and runs list in a real browser', () => {
       expect({ page: name, width: await noSidewaysScroll(page) }).toEqual({ page: name, width: 390 });
     }
   }, 60_000);
+});
+
+describe('bulk cancel in the runs list', () => {
+  it('a member selects runs still going, confirms, and they are cancelled', async () => {
+    const one = await start(gatePlanId, { n: 1 });
+    const two = await start(gatePlanId, { n: 2 });
+    await expect.poll(() => statusOf(two)).toBe('WAITING_APPROVAL');
+    const page = await browser.newPage();
+    await openAs(page, alice, '/w/acme/runs?status=WAITING_APPROVAL');
+    const rows = page.getByRole('table', { name: 'Runs' }).locator('tbody > tr');
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(2);
+    const count = await rows.count();
+    for (let i = 0; i < count; i++) await rows.nth(i).getByRole('checkbox').check();
+    await page.getByRole('button', { name: `Cancel selected (${count})` }).click();
+    await page.getByRole('button', { name: /^Yes, cancel selected/ }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(`Cancelled ${count} run`);
+    expect([await statusOf(one), await statusOf(two)]).toEqual(['CANCELLED', 'CANCELLED']);
+    await page.close();
+  }, 30_000);
 });
 
 describe('GraphiQL', () => {
@@ -347,6 +372,48 @@ describe('rerunExecution and step logs over HTTP', () => {
       { input: { email: 'eve@example.com', password: PASSWORD } },
     );
     expect(await errorCode(query, { id }, eve.logIn.token)).toBe('NOT_FOUND');
+  });
+
+  it('cancelExecutions cancels the runs it can, reports the others by index, audits each; viewers are refused', async () => {
+    const a = await start(gatePlanId, {});
+    const b = await start(gatePlanId, {});
+    const done = await start(flakyPlanId, { text: 'bulk' });
+    await expect.poll(() => statusOf(done), { timeout: 20_000 }).toBe('SUCCEEDED');
+    const CANCEL_MANY = `mutation($input: ExecutionIdsInput!) {
+      cancelExecutions(input: $input) { executions { id status } userErrors { code field } } }`;
+    expect(await errorCode(CANCEL_MANY, { input: { ids: [a, b] } }, bob)).toBe('FORBIDDEN');
+    // Someone of no workspace of Acme's names Acme's runs: nothing is touched, nothing leaks.
+    const trudy = await signUp('trudy@example.com');
+    expect(await errorCode(CANCEL_MANY, { input: { ids: [a] } }, trudy)).toBe('NOT_FOUND');
+
+    const d = await graphql<{
+      cancelExecutions: {
+        executions: { id: string; status: string }[];
+        userErrors: { code: string; field: string[] }[];
+      };
+    }>(CANCEL_MANY, { input: { ids: [a, done, b, 'bm9wZQ=='] } }, alice);
+    expect(d.cancelExecutions.executions.map((e) => [e.id, e.status])).toEqual([
+      [a, 'CANCELLED'],
+      [b, 'CANCELLED'],
+    ]);
+    expect(d.cancelExecutions.userErrors).toEqual([
+      { code: 'INVALID_STATE', field: ['ids', '1'] },
+      { code: 'NOT_FOUND', field: ['ids', '3'] },
+    ]);
+    expect(await statusOf(done)).toBe('SUCCEEDED');
+    const audit = await graphql<{
+      workspace: { auditLog: { edges: { node: { action: string; targetId: string } }[] } };
+    }>('query { workspace(slug: "acme") { auditLog(first: 2) { edges { node { action targetId } } } } }', {}, alice);
+    expect(audit.workspace.auditLog.edges.map((e) => [e.node.action, e.node.targetId])).toEqual([
+      ['execution.cancel', b],
+      ['execution.cancel', a],
+    ]);
+    const empty = await graphql<{ cancelExecutions: { userErrors: { code: string; field: string[] }[] } }>(
+      CANCEL_MANY,
+      { input: { ids: Array.from({ length: 101 }, () => a) } },
+      alice,
+    );
+    expect(empty.cancelExecutions.userErrors).toEqual([{ code: 'INVALID_INPUT', field: ['ids'] }]);
   });
 
   it('runs filter by plan and mode; another workspace’s plan id matches nothing', async () => {

@@ -169,6 +169,14 @@ export const RERUN_EXECUTION = gql`
     }
   }
 `;
+export const CANCEL_EXECUTIONS = gql`
+  mutation CancelMany($input: ExecutionIdsInput!) {
+    cancelExecutions(input: $input) {
+      executions { ${EXECUTION_FIELDS} }
+      userErrors { code field message }
+    }
+  }
+`;
 export const DECIDE_APPROVAL = gql`
   mutation DecideApproval($input: DecideApprovalInput!) {
     decideApproval(input: $input) {

@@ -25,6 +25,7 @@ import {
   ADD_MEMBER,
   APPROVAL_SPEC,
   CANCEL_EXECUTION,
+  CANCEL_EXECUTIONS,
   CHANGE_MEMBER_ROLE,
   CREATE_API_TOKEN,
   CREATE_PLAN,
@@ -236,6 +237,10 @@ const CASES: Record<
   rollbackExecution: {
     doc: ROLLBACK_EXECUTION,
     variables: async () => ({ input: { id: await newExecution(CANCEL_EXECUTION) } }),
+  },
+  cancelExecutions: {
+    doc: CANCEL_EXECUTIONS,
+    variables: async () => ({ input: { ids: [await newExecution(), await newExecution()] } }),
   },
   rerunExecution: {
     doc: RERUN_EXECUTION,

@@ -527,3 +527,17 @@ export const RERUN_EXECUTION = graphql(`
     }
   }
 `);
+
+export const CANCEL_EXECUTIONS = graphql(`
+  mutation CancelExecutions($input: ExecutionIdsInput!) {
+    cancelExecutions(input: $input) {
+      executions {
+        id
+        status
+      }
+      userErrors {
+        ...UserErrors
+      }
+    }
+  }
+`);

@@ -1,15 +1,19 @@
-import { useQuery, useSubscription } from '@apollo/client/react';
-import { Button, Group, Select, Table, TextInput } from '@mantine/core';
+import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
+import { Alert, Button, Checkbox, Group, Select, Table, Text, TextInput } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
+import { ConfirmButton } from '../components/confirm-button.tsx';
+import { cannotRunReason } from '../components/role-hint.ts';
 import { Empty, ErrorNote, Loading } from '../components/states.tsx';
 import { StatusChip } from '../components/status-chip.tsx';
 import type { ExecutionMode, ExecutionStatus } from '../graphql/generated/graphql.ts';
-import { PLANS, RUNS, WORKSPACE_EXECUTIONS } from '../graphql/operations.ts';
+import { CANCEL_EXECUTIONS, PLANS, RUNS, WORKSPACE_EXECUTIONS } from '../graphql/operations.ts';
 import { useWorkspace } from '../layout/workspace-layout.tsx';
 import { paths } from '../routes.tsx';
 
 const PAGE = 25;
+/** Statuses a run can still be cancelled in (the engine refuses the others). */
+const CANCELLABLE = new Set(['QUEUED', 'RUNNING', 'WAITING_APPROVAL', 'PAUSED']);
 const STATUSES: ExecutionStatus[] = [
   'RUNNING',
   'WAITING_APPROVAL',
@@ -62,6 +66,34 @@ export function RunsPage() {
     fetchPolicy: 'cache-and-network',
   });
   const plans = useQuery(PLANS, { variables: { slug: workspace.slug } });
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [bulkNote, setBulkNote] = useState<{ ok: boolean; text: string } | null>(null);
+  const [cancelRuns, cancelling] = useMutation(CANCEL_EXECUTIONS);
+  const cannot = cannotRunReason(workspace.viewerRole);
+  const toggle = (id: string) =>
+    setSelected((now) => {
+      const next = new Set(now);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  async function cancelSelected() {
+    const ids = [...selected];
+    try {
+      const result = await cancelRuns({ variables: { input: { ids } } });
+      const payload = result.data?.cancelExecutions;
+      const done = payload?.executions.length ?? 0;
+      const problems = (payload?.userErrors ?? []).map((e) => e.message);
+      setBulkNote({
+        ok: problems.length === 0,
+        text: [`Cancelled ${done} run${done === 1 ? '' : 's'}.`, ...problems].join(' '),
+      });
+      setSelected(new Set());
+    } catch (error) {
+      setBulkNote({ ok: false, text: error instanceof Error ? error.message : String(error) });
+    }
+    void refetch();
+  }
   useSubscription(WORKSPACE_EXECUTIONS, {
     variables: { workspaceId: workspace.id },
     onData: () => void refetch(),
@@ -142,6 +174,32 @@ export function RunsPage() {
           onChange={(e) => setFilter('to', e.currentTarget.value)}
         />
       </Group>
+      <Group gap="xs" mt="sm" wrap="wrap">
+        <ConfirmButton
+          label={`Cancel selected (${selected.size})`}
+          question={`Cancel ${selected.size} run${selected.size === 1 ? '' : 's'}? Steps not started never start; running ones are aborted.`}
+          color="red"
+          loading={cancelling.loading}
+          disabledReason={cannot ?? (selected.size === 0 ? 'Select runs that are still going to cancel them.' : null)}
+          onConfirm={cancelSelected}
+        />
+        {cannot !== null && (
+          <Text size="sm" c="dimmed" className="hint">
+            {cannot}
+          </Text>
+        )}
+      </Group>
+      {bulkNote !== null && (
+        <Alert
+          color={bulkNote.ok ? 'green' : 'yellow'}
+          role="status"
+          mt="xs"
+          withCloseButton
+          onClose={() => setBulkNote(null)}
+        >
+          {bulkNote.text}
+        </Alert>
+      )}
       {error ? (
         <ErrorNote error={error} />
       ) : loading && !data ? (
@@ -153,6 +211,9 @@ export function RunsPage() {
           <Table aria-label="Runs" highlightOnHover>
             <Table.Thead>
               <Table.Tr>
+                <Table.Th>
+                  <span className="visually-hidden">Select</span>
+                </Table.Th>
                 <Table.Th>Created</Table.Th>
                 <Table.Th>Plan</Table.Th>
                 <Table.Th>Mode</Table.Th>
@@ -171,6 +232,15 @@ export function RunsPage() {
                     if (e.key === 'Enter') navigate(paths.run(workspace.slug, node.id));
                   }}
                 >
+                  {/* The checkbox selects; the rest of the row opens the run. */}
+                  <Table.Td onClick={(e) => e.stopPropagation()}>
+                    <Checkbox
+                      aria-label={`Select the run of ${node.planVersion.plan.name} created ${new Date(node.createdAt).toLocaleString()}`}
+                      checked={selected.has(node.id)}
+                      disabled={cannot !== null || !CANCELLABLE.has(node.status)}
+                      onChange={() => toggle(node.id)}
+                    />
+                  </Table.Td>
                   <Table.Td>{new Date(node.createdAt).toLocaleString()}</Table.Td>
                   <Table.Td>
                     {node.planVersion.plan.name} v{node.planVersion.number}

@@ -1,4 +1,5 @@
 import { type Actor, type ControlResult, EngineError } from '@weft/engine';
+import { GraphQLError } from 'graphql';
 import type pg from 'pg';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { writeAudit } from '../audit.ts';
@@ -14,8 +15,11 @@ import {
   type ApprovalPayloadShape,
   DecideApprovalInput,
   ExecutionIdInput,
+  ExecutionIdsInput,
   ExecutionPayload,
   type ExecutionPayloadShape,
+  ExecutionsPayload,
+  type ExecutionsPayloadShape,
   RerunExecutionInput,
   StartExecutionInput,
 } from '../types/engine-payloads.ts';
@@ -66,9 +70,20 @@ function refusal(result: Extract<ControlResult, { ok: false }>, field: string): 
 }
 
 async function control(ctx: SchemaContext, name: ControlName, id: string): Promise<ExecutionPayloadShape> {
-  const engine = ctx.options.engine;
   const { workspaceId, id: executionId } = parseTenantId(id, 'Execution');
   const actor = await actorIn(ctx, workspaceId);
+  return controlAs(ctx, name, workspaceId, executionId, actor);
+}
+
+/** One control of one run, in its own transaction, audited. */
+async function controlAs(
+  ctx: SchemaContext,
+  name: ControlName,
+  workspaceId: string,
+  executionId: string,
+  actor: Actor,
+): Promise<ExecutionPayloadShape> {
+  const engine = ctx.options.engine;
   return inTenant(ctx, workspaceId, async (client) => {
     // Locked first, so the status recorded as "before" is the one the engine acts on.
     const { rows } = await client.query<{ status: string }>('SELECT status FROM executions WHERE id = $1 FOR UPDATE', [
@@ -89,6 +104,17 @@ async function control(ctx: SchemaContext, name: ControlName, id: string): Promi
     });
     return { execution, userErrors: [] };
   });
+}
+
+const MAX_BULK = 100;
+
+/** A run id's workspace and uuid, or null when it is not a run id at all. */
+function tryParseExecution(id: string): { workspaceId: string; id: string } | null {
+  try {
+    return parseTenantId(id, 'Execution');
+  } catch {
+    return null;
+  }
 }
 
 /** The plan version to run: the given number, else the latest. */
@@ -259,6 +285,47 @@ builder.mutationFields((t) => {
           });
           return { execution, userErrors: [] };
         });
+      },
+    }),
+    cancelExecutions: t.field({
+      type: ExecutionsPayload,
+      description:
+        'Cancels several runs of one workspace, each in its own transaction and audited like cancelExecution. A run that cannot be cancelled (already finished, unknown, of another workspace) is a userError on ["ids", index] and the others are still cancelled.',
+      authScopes: canIn(MUTATION_PERMISSIONS.cancelExecutions, (args: { input: { ids: readonly string[] } }) => {
+        const first = args.input.ids[0];
+        if (first === undefined) throw notFound();
+        return parseTenantId(String(first), 'Execution').workspaceId;
+      }),
+      args: { input: t.arg({ type: ExecutionIdsInput, required: true }) },
+      resolve: async (_root, { input }, ctx): Promise<ExecutionsPayloadShape> => {
+        const ids = input.ids.map(String);
+        if (ids.length === 0 || ids.length > MAX_BULK) {
+          return {
+            executions: [],
+            userErrors: [userError(SchemaErrorCode.INVALID_INPUT, ['ids'], `Give 1 to ${MAX_BULK} run ids.`)],
+          };
+        }
+        const { workspaceId } = parseTenantId(ids[0] ?? '', 'Execution');
+        const actor = await actorIn(ctx, workspaceId);
+        const executions: ExecutionRow[] = [];
+        const userErrors: UserError[] = [];
+        // One after the other, in a fixed order, so two bulk cancels never wait on each other's locks.
+        for (const [index, id] of ids.entries()) {
+          const key = tryParseExecution(id);
+          if (key === null || key.workspaceId !== workspaceId) {
+            userErrors.push(userError(SchemaErrorCode.NOT_FOUND, ['ids', String(index)], 'No such run.'));
+            continue;
+          }
+          try {
+            const result = await controlAs(ctx, 'cancelExecution', workspaceId, key.id, actor);
+            if (result.execution) executions.push(result.execution);
+            for (const e of result.userErrors) userErrors.push({ ...e, field: ['ids', String(index)] });
+          } catch (error) {
+            if (!(error instanceof GraphQLError) || error.extensions.code !== 'NOT_FOUND') throw error;
+            userErrors.push(userError(SchemaErrorCode.NOT_FOUND, ['ids', String(index)], 'No such run.'));
+          }
+        }
+        return { executions, userErrors };
       },
     }),
     pauseExecution: controlField('pauseExecution'),

@@ -18,6 +18,21 @@ export const ExecutionPayload = builder.objectRef<ExecutionPayloadShape>('Execut
   }),
 });
 
+export interface ExecutionsPayloadShape {
+  executions: ExecutionRow[];
+  userErrors: UserError[];
+}
+export const ExecutionsPayload = builder.objectRef<ExecutionsPayloadShape>('ExecutionsPayload').implement({
+  fields: (t) => ({
+    executions: t.field({
+      type: [ExecutionRef],
+      description: 'The runs the control was applied to; the others are in userErrors, by index.',
+      resolve: (p) => p.executions,
+    }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
 export interface ApprovalPayloadShape {
   approval?: ApprovalRow | null;
   userErrors: UserError[];
@@ -115,6 +130,11 @@ export const RerunExecutionInput = builder.inputType('RerunExecutionInput', {
       required: false,
       description: "The new run's input; the old run's input when omitted.",
     }),
+  }),
+});
+export const ExecutionIdsInput = builder.inputType('ExecutionIdsInput', {
+  fields: (t) => ({
+    ids: t.idList({ required: true, description: 'Runs of one workspace, 1 to 100.' }),
   }),
 });
 export const ExecutionIdInput = builder.inputType('ExecutionIdInput', {

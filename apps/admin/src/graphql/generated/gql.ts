@@ -44,6 +44,7 @@ type Documents = {
     "\n  query Run($id: ID!) {\n    node(id: $id) {\n      id\n      ... on Execution {\n        status\n        mode\n        input\n        output\n        error\n        createdAt\n        startedAt\n        finishedAt\n        planVersion {\n          id\n          number\n          spec\n          plan {\n            id\n            name\n          }\n        }\n        steps {\n          stepId\n          status\n          attempts\n          cacheHit\n          error\n          startedAt\n          finishedAt\n        }\n        attempts {\n          stepId\n          attempt\n          kind\n          status\n          tool\n          input\n          output\n          error\n          workerId\n          cacheHit\n          startedAt\n          finishedAt\n          durationMs\n          logs {\n            line\n            level\n            message\n            data\n            at\n          }\n        }\n        events {\n          seq\n          type\n          stepId\n          at\n          data\n        }\n        approvals {\n          id\n          stepId\n          status\n          message\n          approvers\n        }\n      }\n    }\n  }\n": typeof types.RunDocument,
     "\n  subscription RunEvents($executionId: ID!, $afterSeq: Int) {\n    executionEvents(executionId: $executionId, afterSeq: $afterSeq) {\n      seq\n      type\n      stepId\n    }\n  }\n": typeof types.RunEventsDocument,
     "\n  mutation RerunExecution($input: RerunExecutionInput!) {\n    rerunExecution(input: $input) {\n      ...ExecutionControlFields\n    }\n  }\n": typeof types.RerunExecutionDocument,
+    "\n  mutation CancelExecutions($input: ExecutionIdsInput!) {\n    cancelExecutions(input: $input) {\n      executions {\n        id\n        status\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n": typeof types.CancelExecutionsDocument,
 };
 const documents: Documents = {
     "\n  fragment UserErrors on UserError {\n    code\n    field\n    message\n  }\n": types.UserErrorsFragmentDoc,
@@ -76,6 +77,7 @@ const documents: Documents = {
     "\n  query Run($id: ID!) {\n    node(id: $id) {\n      id\n      ... on Execution {\n        status\n        mode\n        input\n        output\n        error\n        createdAt\n        startedAt\n        finishedAt\n        planVersion {\n          id\n          number\n          spec\n          plan {\n            id\n            name\n          }\n        }\n        steps {\n          stepId\n          status\n          attempts\n          cacheHit\n          error\n          startedAt\n          finishedAt\n        }\n        attempts {\n          stepId\n          attempt\n          kind\n          status\n          tool\n          input\n          output\n          error\n          workerId\n          cacheHit\n          startedAt\n          finishedAt\n          durationMs\n          logs {\n            line\n            level\n            message\n            data\n            at\n          }\n        }\n        events {\n          seq\n          type\n          stepId\n          at\n          data\n        }\n        approvals {\n          id\n          stepId\n          status\n          message\n          approvers\n        }\n      }\n    }\n  }\n": types.RunDocument,
     "\n  subscription RunEvents($executionId: ID!, $afterSeq: Int) {\n    executionEvents(executionId: $executionId, afterSeq: $afterSeq) {\n      seq\n      type\n      stepId\n    }\n  }\n": types.RunEventsDocument,
     "\n  mutation RerunExecution($input: RerunExecutionInput!) {\n    rerunExecution(input: $input) {\n      ...ExecutionControlFields\n    }\n  }\n": types.RerunExecutionDocument,
+    "\n  mutation CancelExecutions($input: ExecutionIdsInput!) {\n    cancelExecutions(input: $input) {\n      executions {\n        id\n        status\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n": types.CancelExecutionsDocument,
 };
 
 /**
@@ -212,6 +214,10 @@ export function graphql(source: "\n  subscription RunEvents($executionId: ID!, $
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RerunExecution($input: RerunExecutionInput!) {\n    rerunExecution(input: $input) {\n      ...ExecutionControlFields\n    }\n  }\n"): (typeof documents)["\n  mutation RerunExecution($input: RerunExecutionInput!) {\n    rerunExecution(input: $input) {\n      ...ExecutionControlFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelExecutions($input: ExecutionIdsInput!) {\n    cancelExecutions(input: $input) {\n      executions {\n        id\n        status\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CancelExecutions($input: ExecutionIdsInput!) {\n    cancelExecutions(input: $input) {\n      executions {\n        id\n        status\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
