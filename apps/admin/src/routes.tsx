@@ -45,6 +45,7 @@ export const NAV_SECTIONS: { path: string; label: string; adminOnly?: boolean }[
 export const paths = {
   runs: (slug: string) => `/w/${encodeURIComponent(slug)}/runs`,
   run: (slug: string, id: string) => `/w/${encodeURIComponent(slug)}/runs/${encodeURIComponent(id)}`,
+  approvals: (slug: string) => `/w/${encodeURIComponent(slug)}/approvals`,
   plans: (slug: string) => `/w/${encodeURIComponent(slug)}/plans`,
   plan: (slug: string, id: string) => `/w/${encodeURIComponent(slug)}/plans/${encodeURIComponent(id)}`,
 };

@@ -233,6 +233,8 @@ describe('admin console in a real browser', () => {
     expect(new URL(page.url()).pathname).toMatch(/^\/admin\/w\/acme\/plans\/.+/);
     await page.reload();
     await page.getByRole('table', { name: 'Versions of Greeter' }).waitFor();
+    // The latest version's steps, drawn as a graph.
+    await expect.poll(() => page.locator('.step-node').allTextContents()).toEqual(['hellocore.echo', 'byecore.echo']);
 
     // An API token is shown once, and it works.
     await page.getByRole('link', { name: 'API tokens' }).click();

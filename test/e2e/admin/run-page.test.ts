@@ -229,6 +229,9 @@ describe('run page and runs list in a real browser', () => {
     expect(await cancel.isDisabled()).toBe(true);
     expect(await page.getByText('Viewers can watch runs but not start or control them').first().isVisible()).toBe(true);
     expect(await page.getByRole('button', { name: 'Re-run' }).isDisabled()).toBe(true);
+    // The gate's step panel says what it waits for and who may decide.
+    await page.getByText('Approval pending').waitFor();
+    expect(await page.locator('.step-panel').textContent()).toContain('Go on?');
 
     // Bulk cancel on the runs list: visible, disabled, with the same reason.
     await page.goto(`${server.url}/admin/w/acme/runs`);

@@ -541,3 +541,19 @@ export const CANCEL_EXECUTIONS = graphql(`
     }
   }
 `);
+
+export const PLAN_GRAPH = graphql(`
+  query PlanGraph($planId: ID!) {
+    node(id: $planId) {
+      id
+      ... on Plan {
+        name
+        latestVersion {
+          id
+          number
+          spec
+        }
+      }
+    }
+  }
+`);

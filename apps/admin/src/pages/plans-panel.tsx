@@ -2,8 +2,9 @@ import { useMutation, useQuery } from '@apollo/client/react';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { attempt, describeError } from '../errors.ts';
-import { PLAN_VERSIONS, PLANS, START_EXECUTION } from '../graphql/operations.ts';
+import { PLAN_GRAPH, PLAN_VERSIONS, PLANS, START_EXECUTION } from '../graphql/operations.ts';
 import { paths } from '../routes.tsx';
+import { PlanGraph } from '../run/plan-graph.tsx';
 
 /** Every immutable version of one plan, newest first. */
 function VersionsTable({ planId, name }: { planId: string; name: string }) {
@@ -44,6 +45,16 @@ function VersionsTable({ planId, name }: { planId: string; name: string }) {
       </tbody>
     </table>
   );
+}
+
+/** The latest version's steps as the same graph the run page draws. */
+function LatestGraph({ planId }: { planId: string }) {
+  const { data, error } = useQuery(PLAN_GRAPH, { variables: { planId } });
+  if (error) return <p className="error">{describeError(error)}</p>;
+  const node = data?.node;
+  const latest = node && 'latestVersion' in node ? node.latestVersion : null;
+  if (latest === null) return null;
+  return <PlanGraph spec={latest.spec} statuses={null} selected={null} onSelect={() => undefined} />;
 }
 
 /** The workspace's plans; opening one lists its versions. Members and admins can run the latest version. */
@@ -141,6 +152,8 @@ export function PlansPanel({ slug, cannotRun }: { slug: string; cannotRun: strin
       </table>
       {opened !== undefined && (
         <>
+          <h3>Steps of {opened.name} (latest version)</h3>
+          <LatestGraph planId={opened.id} />
           <h3>Versions of {opened.name}</h3>
           <VersionsTable planId={opened.id} name={opened.name} />
         </>

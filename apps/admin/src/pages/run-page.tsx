@@ -68,13 +68,21 @@ function Facts({ run, slug }: { run: RunNode; slug: string }) {
 export function RunPage() {
   const { workspace } = useWorkspace();
   const id = useParams().id ?? '';
-  const { data, loading, error, refetch } = useQuery(RUN, { variables: { id }, fetchPolicy: 'cache-and-network' });
+  const [polling, setPolling] = useState(false);
+  // While a step runs, its logs grow with no event to announce them: poll until nothing runs.
+  const { data, loading, error, refetch } = useQuery(RUN, {
+    variables: { id },
+    fetchPolicy: 'cache-and-network',
+    pollInterval: polling ? 2000 : 0,
+  });
   useLiveRun(id, () => refetch());
   const [selected, setSelected] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const node = data?.node;
   // `node` answers any Node type; only an Execution has steps.
   const run = node && 'steps' in node ? node : null;
+  const anyRunning = run?.steps.some((s) => s.status === 'RUNNING') ?? false;
+  useEffect(() => setPolling(anyRunning), [anyRunning]);
   const statuses = useMemo(() => Object.fromEntries((run?.steps ?? []).map((s) => [s.stepId, s.status])), [run]);
   // Open the failed step (else the first) so a failure's reason is in view without a click.
   useEffect(() => {
@@ -140,7 +148,12 @@ export function RunPage() {
           {step === undefined ? (
             <Text c="dimmed">Select a step in the graph to see its attempts.</Text>
           ) : (
-            <StepPanel step={step} attempts={run.attempts.filter((a) => a.stepId === step.stepId)} />
+            <StepPanel
+              slug={workspace.slug}
+              step={step}
+              attempts={run.attempts.filter((a) => a.stepId === step.stepId)}
+              approvals={run.approvals.filter((a) => a.stepId === step.stepId)}
+            />
           )}
         </Grid.Col>
       </Grid>

@@ -36,34 +36,37 @@ function layout(spec: unknown): { nodes: { id: string; label: string; x: number;
 /** The plan's DAG, each step coloured by its status in this run; clicking a step selects it. */
 export function PlanGraph(props: {
   spec: unknown;
-  statuses: Record<string, string>;
+  /** Each step's status in a run; null draws the plan alone (no statuses). */
+  statuses: Record<string, string> | null;
   selected: string | null;
   onSelect: (stepId: string) => void;
 }) {
   const laid = useMemo(() => layout(props.spec), [props.spec]);
   const nodes: Node[] = laid.nodes.map((n) => {
-    const status = props.statuses[n.id] ?? 'PENDING';
+    const status = props.statuses === null ? null : (props.statuses[n.id] ?? 'PENDING');
+    const colour = status === null ? 'indigo' : statusColour(status);
     return {
       id: n.id,
       position: { x: n.x, y: n.y },
       data: {
         label: (
-          <div className="step-node" data-step={n.id} data-status={status}>
+          <div className="step-node" data-step={n.id} data-status={status ?? undefined}>
             <strong>{n.id}</strong>
             <small>
-              {n.label} · {status}
+              {n.label}
+              {status === null ? '' : ` · ${status}`}
             </small>
           </div>
         ),
       },
       connectable: false,
       draggable: false,
-      ariaLabel: `Step ${n.id}: ${status}`,
+      ariaLabel: status === null ? `Step ${n.id}` : `Step ${n.id}: ${status}`,
       style: {
         width: WIDTH,
-        borderColor: cssColour(statusColour(status)),
+        borderColor: cssColour(colour),
         borderWidth: props.selected === n.id ? 3 : 2,
-        background: `var(--mantine-color-${statusColour(status)}-0)`,
+        background: `var(--mantine-color-${colour}-0)`,
         padding: 4,
       },
     };

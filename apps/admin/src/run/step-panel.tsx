@@ -1,7 +1,9 @@
-import { Alert, Badge, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
+import { Link } from 'react-router';
 import { StatusChip } from '../components/status-chip.tsx';
+import { paths } from '../routes.tsx';
 import { formatDuration } from './run-timeline.tsx';
-import type { Attempt, StepRun } from './types.ts';
+import type { Attempt, RunApproval, StepRun } from './types.ts';
 
 function Json({ label, value }: { label: string; value: unknown }) {
   if (value === null || value === undefined) return null;
@@ -79,7 +81,17 @@ function AttemptCard({ attempt }: { attempt: Attempt }) {
 }
 
 /** One step of the run: its status, its failure in plain view, and every attempt in full. */
-export function StepPanel({ step, attempts }: { step: StepRun; attempts: Attempt[] }) {
+export function StepPanel({
+  slug,
+  step,
+  attempts,
+  approvals,
+}: {
+  slug: string;
+  step: StepRun;
+  attempts: Attempt[];
+  approvals: RunApproval[];
+}) {
   return (
     <Stack gap="xs" className="step-panel" aria-label={`Step ${step.stepId}`}>
       <Group gap="xs">
@@ -92,7 +104,26 @@ export function StepPanel({ step, attempts }: { step: StepRun; attempts: Attempt
           {step.error}
         </Alert>
       )}
-      {attempts.length === 0 ? (
+      {approvals.map((a) => (
+        <Alert
+          key={a.id}
+          color={a.status === 'PENDING' ? 'yellow' : 'gray'}
+          title={`Approval ${a.status.toLowerCase()}`}
+        >
+          {a.message ?? 'No message.'}{' '}
+          <Text span size="xs" c="dimmed">
+            (may decide: {a.approvers.length > 0 ? a.approvers.join(', ') : 'ADMIN, MEMBER'})
+          </Text>
+          {a.status === 'PENDING' && (
+            <div>
+              <Anchor component={Link} to={paths.approvals(slug)}>
+                Approve or reject
+              </Anchor>
+            </div>
+          )}
+        </Alert>
+      ))}
+      {attempts.length === 0 && approvals.length > 0 ? null : attempts.length === 0 ? (
         <Text c="dimmed">No attempt yet.</Text>
       ) : (
         [...attempts].reverse().map((a) => <AttemptCard key={`${a.kind}-${a.attempt}`} attempt={a} />)

@@ -5,3 +5,4 @@ export type RunNode = Extract<NonNullable<RunQuery['node']>, { __typename?: 'Exe
 export type Attempt = RunNode['attempts'][number];
 export type StepRun = RunNode['steps'][number];
 export type RunEvent = RunNode['events'][number];
+export type RunApproval = RunNode['approvals'][number];

@@ -45,6 +45,7 @@ type Documents = {
     "\n  subscription RunEvents($executionId: ID!, $afterSeq: Int) {\n    executionEvents(executionId: $executionId, afterSeq: $afterSeq) {\n      seq\n      type\n      stepId\n    }\n  }\n": typeof types.RunEventsDocument,
     "\n  mutation RerunExecution($input: RerunExecutionInput!) {\n    rerunExecution(input: $input) {\n      ...ExecutionControlFields\n    }\n  }\n": typeof types.RerunExecutionDocument,
     "\n  mutation CancelExecutions($input: ExecutionIdsInput!) {\n    cancelExecutions(input: $input) {\n      executions {\n        id\n        status\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n": typeof types.CancelExecutionsDocument,
+    "\n  query PlanGraph($planId: ID!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          id\n          number\n          spec\n        }\n      }\n    }\n  }\n": typeof types.PlanGraphDocument,
 };
 const documents: Documents = {
     "\n  fragment UserErrors on UserError {\n    code\n    field\n    message\n  }\n": types.UserErrorsFragmentDoc,
@@ -78,6 +79,7 @@ const documents: Documents = {
     "\n  subscription RunEvents($executionId: ID!, $afterSeq: Int) {\n    executionEvents(executionId: $executionId, afterSeq: $afterSeq) {\n      seq\n      type\n      stepId\n    }\n  }\n": types.RunEventsDocument,
     "\n  mutation RerunExecution($input: RerunExecutionInput!) {\n    rerunExecution(input: $input) {\n      ...ExecutionControlFields\n    }\n  }\n": types.RerunExecutionDocument,
     "\n  mutation CancelExecutions($input: ExecutionIdsInput!) {\n    cancelExecutions(input: $input) {\n      executions {\n        id\n        status\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n": types.CancelExecutionsDocument,
+    "\n  query PlanGraph($planId: ID!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          id\n          number\n          spec\n        }\n      }\n    }\n  }\n": types.PlanGraphDocument,
 };
 
 /**
@@ -218,6 +220,10 @@ export function graphql(source: "\n  mutation RerunExecution($input: RerunExecut
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation CancelExecutions($input: ExecutionIdsInput!) {\n    cancelExecutions(input: $input) {\n      executions {\n        id\n        status\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CancelExecutions($input: ExecutionIdsInput!) {\n    cancelExecutions(input: $input) {\n      executions {\n        id\n        status\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PlanGraph($planId: ID!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          id\n          number\n          spec\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query PlanGraph($planId: ID!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          id\n          number\n          spec\n        }\n      }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
