@@ -2,93 +2,28 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createTestDatabase,
-  REPO_ROOT,
-  type ServerProcess,
-  startServerProcess,
-  TEST_SECRET_KEY,
-  type TestDatabase,
-} from '@weft/test-utils';
+import { REPO_ROOT } from '@weft/test-utils';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUN_STATUS, type RunFixture, startRunFixture } from './run-fixture.ts';
 
 // The run page and runs list of the built console, on a real API with in-process workers (runs
-// really execute), driven in Debian's Chromium; plus rerunExecution and step logs over HTTP.
+// really execute), driven in Debian's Chromium. The API underneath: run-api.test.ts.
 const CHROMIUM = '/usr/bin/chromium';
-const PASSWORD = 'correct horse battery staple';
 const SHOTS = join(REPO_ROOT, 'test/e2e/screenshots');
 
-let db: TestDatabase;
-let server: ServerProcess;
-let profileDir: string;
-let browser: BrowserContext;
+let f: RunFixture;
+let server: RunFixture['server'];
 let alice: string;
 let bob: string;
-let workspaceId: string;
 let flakyPlanId: string;
 let gatePlanId: string;
+let profileDir: string;
+let browser: BrowserContext;
 const cspViolations: string[] = [];
-
-async function graphql<T>(query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
-  const res = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: { extensions?: { code?: string } }[] };
-  if (body.data === undefined || body.data === null || body.errors !== undefined) {
-    throw new Error(`GraphQL failed: ${JSON.stringify(body)}`);
-  }
-  return body.data;
-}
-
-/** The error code of a request expected to fail. */
-async function errorCode(
-  query: string,
-  variables: Record<string, unknown>,
-  token: string,
-): Promise<string | undefined> {
-  const res = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { errors?: { extensions?: { code?: string } }[] };
-  return body.errors?.[0]?.extensions?.code;
-}
-
-async function signUp(email: string): Promise<string> {
-  const d = await graphql<{ signUp: { token: string } }>(
-    'mutation($input: SignUpInput!) { signUp(input: $input) { token } }',
-    { input: { email, password: PASSWORD, name: email.split('@')[0] } },
-  );
-  return d.signUp.token;
-}
-
-async function createPlan(name: string, spec: unknown): Promise<string> {
-  const d = await graphql<{ createPlan: { plan: { id: string } } }>(
-    'mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { id } userErrors { message } } }',
-    { input: { workspaceId, name, spec } },
-    alice,
-  );
-  return d.createPlan.plan.id;
-}
-
-async function start(planId: string, input: unknown): Promise<string> {
-  const d = await graphql<{ startExecution: { execution: { id: string } } }>(
-    'mutation($input: StartExecutionInput!) { startExecution(input: $input) { execution { id } userErrors { message } } }',
-    { input: { planId, input } },
-    alice,
-  );
-  return d.startExecution.execution.id;
-}
-
-const RUN_STATUS = 'query($id: ID!) { node(id: $id) { ... on Execution { status input } } }';
-async function statusOf(id: string, token = alice): Promise<string> {
-  const d = await graphql<{ node: { status: string } }>(RUN_STATUS, { id }, token);
-  return d.node.status;
-}
+const graphql = <T>(q: string, v: Record<string, unknown>, t?: string) => f.graphql<T>(q, v, t);
+const start = (planId: string, input: unknown) => f.start(planId, input);
+const statusOf = (id: string) => f.statusOf(id);
 
 /** Opens the console as the holder of `token` (the console keeps its session in localStorage). */
 async function openAs(page: Page, token: string, path: string): Promise<void> {
@@ -106,43 +41,8 @@ beforeAll(async () => {
     throw new Error('apps/admin/dist is missing: run `npm run build` (npm test builds before vitest)');
   }
   await mkdir(SHOTS, { recursive: true });
-  db = await createTestDatabase();
-  server = await startServerProcess({
-    env: { DATABASE_URL: db.ownerUrl, SECRET_KEY: TEST_SECRET_KEY, WORKERS: '2' },
-  });
-  alice = await signUp('alice@example.com');
-  bob = await signUp('bob@example.com');
-  const ws = await graphql<{ createWorkspace: { workspace: { id: string } } }>(
-    'mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { workspace { id } } }',
-    { input: { slug: 'acme', name: 'Acme' } },
-    alice,
-  );
-  workspaceId = ws.createWorkspace.workspace.id;
-  await graphql(
-    'mutation($input: AddMemberInput!) { addMember(input: $input) { userErrors { message } } }',
-    { input: { workspaceId, email: 'bob@example.com', role: 'VIEWER' } },
-    alice,
-  );
-  // wait → flaky (fails its first attempt, then succeeds on retry) → done.
-  flakyPlanId = await createPlan('Flaky', {
-    steps: [
-      { id: 'wait', tool: 'core.sleep', input: { ms: 4000 } },
-      {
-        id: 'flaky',
-        tool: 'core.fail',
-        input: { message: 'the upstream said no', failTimes: 1 },
-        after: ['wait'],
-        retry: { maxAttempts: 3, delayMs: 100 },
-      },
-      { id: 'done', tool: 'core.echo', input: { text: '{{ input.text }}' }, after: ['flaky'] },
-    ],
-  });
-  gatePlanId = await createPlan('Gate', {
-    steps: [
-      { id: 'ok', type: 'approval', message: 'Go on?' },
-      { id: 'after', tool: 'core.echo', input: {}, after: ['ok'] },
-    ],
-  });
+  f = await startRunFixture();
+  ({ server, alice, bob, flakyPlanId, gatePlanId } = f);
   profileDir = await mkdtemp(join(tmpdir(), 'weft-run-page-chromium-'));
   browser = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
@@ -159,8 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await server?.stop();
-  await db?.drop();
+  await f?.stop();
   if (profileDir) await rm(profileDir, { recursive: true, force: true });
 });
 
@@ -292,164 +191,4 @@ describe('GraphiQL', () => {
     expect(elsewhere).toEqual([]);
     await page.close();
   }, 30_000);
-});
-
-describe('rerunExecution and step logs over HTTP', () => {
-  const RERUN = `mutation($input: RerunExecutionInput!) {
-    rerunExecution(input: $input) { execution { id input mode } userErrors { code field message } }
-  }`;
-
-  it('starts a new run with the old or an edited input (audited); viewers are refused, other workspaces NOT_FOUND', async () => {
-    const from = await start(flakyPlanId, { text: 'old' });
-    const same = await graphql<{ rerunExecution: { execution: { id: string; input: unknown; mode: string } } }>(
-      RERUN,
-      { input: { id: from } },
-      alice,
-    );
-    expect(same.rerunExecution.execution.input).toEqual({ text: 'old' });
-    expect(same.rerunExecution.execution.id).not.toBe(from);
-    const edited = await graphql<{ rerunExecution: { execution: { id: string; input: unknown } } }>(
-      RERUN,
-      { input: { id: from, input: { text: 'new' } } },
-      alice,
-    );
-    expect(edited.rerunExecution.execution.input).toEqual({ text: 'new' });
-
-    const tooBig = await graphql<{ rerunExecution: { execution: unknown; userErrors: { field: string[] }[] } }>(
-      RERUN,
-      { input: { id: from, input: { text: 'x'.repeat(2_000_000) } } },
-      alice,
-    ).catch((error: Error) => error);
-    // Either the body limit refuses it or the mutation answers a userError on input: never a run.
-    if (!(tooBig instanceof Error)) {
-      expect(tooBig.rerunExecution.execution).toBeNull();
-      expect(tooBig.rerunExecution.userErrors[0]?.field[0]).toBe('input');
-    }
-
-    expect(await errorCode(RERUN, { input: { id: from } }, bob)).toBe('FORBIDDEN');
-    const eve = await signUp('eve@example.com');
-    await graphql(
-      'mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { workspace { id } } }',
-      { input: { slug: 'evil', name: 'Evil' } },
-      eve,
-    );
-    expect(await errorCode(RERUN, { input: { id: from } }, eve)).toBe('NOT_FOUND');
-
-    const audit = await graphql<{ workspace: { auditLog: { edges: { node: { action: string; data: unknown } }[] } } }>(
-      'query { workspace(slug: "acme") { auditLog(first: 5) { edges { node { action data } } } } }',
-      {},
-      alice,
-    );
-    // Newest first; the browser test's re-run of another run is in the log too.
-    const reruns = audit.workspace.auditLog.edges.filter(
-      (e) => e.node.action === 'execution.rerun' && JSON.stringify(e.node.data).includes(from),
-    );
-    expect(reruns).toHaveLength(2);
-    expect(JSON.stringify(reruns[0]?.node.data)).toContain('"inputEdited":true');
-    expect(JSON.stringify(reruns[1]?.node.data)).toContain('"inputEdited":false');
-  });
-
-  it('each attempt carries the lines its tool logged, in order; another workspace cannot read them', async () => {
-    const id = await start(flakyPlanId, { text: 'logs' });
-    await expect.poll(() => statusOf(id), { timeout: 20_000 }).toBe('SUCCEEDED');
-    const query = `query($id: ID!) { node(id: $id) { ... on Execution {
-      attempts { stepId attempt status error logs { line level message data } }
-    } } }`;
-    const d = await graphql<{
-      node: {
-        attempts: { stepId: string; attempt: number; status: string; error: string | null; logs: unknown[] }[];
-      };
-    }>(query, { id }, bob);
-    const flaky = d.node.attempts.filter((a) => a.stepId === 'flaky');
-    expect(flaky.map((a) => [a.attempt, a.status])).toEqual([
-      [1, 'FAILED'],
-      [2, 'SUCCEEDED'],
-    ]);
-    expect(flaky[0]?.error).toBe('the upstream said no');
-    expect(flaky[0]?.logs).toEqual([{ line: 1, level: 'warn', message: 'failing attempt 1 on purpose', data: null }]);
-    expect(d.node.attempts.find((a) => a.stepId === 'done')?.logs).toEqual([
-      { line: 1, level: 'info', message: 'echoing the input back', data: { fields: 1 } },
-    ]);
-    const eve = await graphql<{ logIn: { token: string } }>(
-      'mutation($input: LogInInput!) { logIn(input: $input) { token } }',
-      { input: { email: 'eve@example.com', password: PASSWORD } },
-    );
-    expect(await errorCode(query, { id }, eve.logIn.token)).toBe('NOT_FOUND');
-  });
-
-  it('cancelExecutions cancels the runs it can, reports the others by index, audits each; viewers are refused', async () => {
-    const a = await start(gatePlanId, {});
-    const b = await start(gatePlanId, {});
-    const done = await start(flakyPlanId, { text: 'bulk' });
-    await expect.poll(() => statusOf(done), { timeout: 20_000 }).toBe('SUCCEEDED');
-    const CANCEL_MANY = `mutation($input: ExecutionIdsInput!) {
-      cancelExecutions(input: $input) { executions { id status } userErrors { code field } } }`;
-    expect(await errorCode(CANCEL_MANY, { input: { ids: [a, b] } }, bob)).toBe('FORBIDDEN');
-    // Someone of no workspace of Acme's names Acme's runs: nothing is touched, nothing leaks.
-    const trudy = await signUp('trudy@example.com');
-    expect(await errorCode(CANCEL_MANY, { input: { ids: [a] } }, trudy)).toBe('NOT_FOUND');
-
-    const d = await graphql<{
-      cancelExecutions: {
-        executions: { id: string; status: string }[];
-        userErrors: { code: string; field: string[] }[];
-      };
-    }>(CANCEL_MANY, { input: { ids: [a, done, b, 'bm9wZQ=='] } }, alice);
-    expect(d.cancelExecutions.executions.map((e) => [e.id, e.status])).toEqual([
-      [a, 'CANCELLED'],
-      [b, 'CANCELLED'],
-    ]);
-    expect(d.cancelExecutions.userErrors).toEqual([
-      { code: 'INVALID_STATE', field: ['ids', '1'] },
-      { code: 'NOT_FOUND', field: ['ids', '3'] },
-    ]);
-    expect(await statusOf(done)).toBe('SUCCEEDED');
-    const audit = await graphql<{
-      workspace: { auditLog: { edges: { node: { action: string; targetId: string } }[] } };
-    }>('query { workspace(slug: "acme") { auditLog(first: 2) { edges { node { action targetId } } } } }', {}, alice);
-    expect(audit.workspace.auditLog.edges.map((e) => [e.node.action, e.node.targetId])).toEqual([
-      ['execution.cancel', b],
-      ['execution.cancel', a],
-    ]);
-    const empty = await graphql<{ cancelExecutions: { userErrors: { code: string; field: string[] }[] } }>(
-      CANCEL_MANY,
-      { input: { ids: Array.from({ length: 101 }, () => a) } },
-      alice,
-    );
-    expect(empty.cancelExecutions.userErrors).toEqual([{ code: 'INVALID_INPUT', field: ['ids'] }]);
-  });
-
-  it('runs filter by plan and mode; another workspace’s plan id matches nothing', async () => {
-    await start(gatePlanId, {});
-    await start(flakyPlanId, { text: 'filters' });
-    const q = `query($planId: ID, $mode: ExecutionMode) { workspace(slug: "acme") {
-      executions(first: 50, planId: $planId, mode: $mode) { edges { node { plan { name } mode } } } } }`;
-    type R = { workspace: { executions: { edges: { node: { plan: { name: string }; mode: string } }[] } } };
-    const gate = await graphql<R>(q, { planId: gatePlanId }, alice);
-    expect(gate.workspace.executions.edges.length).toBeGreaterThan(0);
-    expect(new Set(gate.workspace.executions.edges.map((e) => e.node.plan.name))).toEqual(new Set(['Gate']));
-    const dry = await graphql<R>(q, { mode: 'DRY_RUN' }, alice);
-    expect(dry.workspace.executions.edges).toEqual([]);
-
-    // Mallory's own plan, as a filter in Acme (she is an admin there too, to see its runs at all).
-    const mallory = await signUp('mallory@example.com');
-    const other = await graphql<{ createWorkspace: { workspace: { id: string } } }>(
-      'mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { workspace { id } } }',
-      { input: { slug: 'other', name: 'Other' } },
-      mallory,
-    );
-    const foreign = await graphql<{ createPlan: { plan: { id: string } } }>(
-      'mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { id } } }',
-      {
-        input: {
-          workspaceId: other.createWorkspace.workspace.id,
-          name: 'Foreign',
-          spec: { steps: [{ id: 'a', tool: 'core.echo', input: {} }] },
-        },
-      },
-      mallory,
-    );
-    const viaForeign = await graphql<R>(q, { planId: foreign.createPlan.plan.id }, alice);
-    expect(viaForeign.workspace.executions.edges).toEqual([]);
-  });
 });
