@@ -105,8 +105,9 @@ describe('admin console in a real browser', () => {
     await page.getByLabel('Email').fill(alice);
     await page.getByLabel('Password').fill('short');
     await page.getByRole('button', { name: 'Sign up', exact: true }).click();
-    // The API's userErrors are shown as they come (field path and message).
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^password: /);
+    // The API's userErrors are shown right under the field they name.
+    await expect.poll(() => page.locator('label:has-text("Password") + .field-error').textContent()).toMatch(/\w/);
+    expect(await page.locator('p.error').count()).toBe(0);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign up', exact: true }).click();
     await page.getByRole('heading', { name: 'Your workspaces' }).waitFor();
@@ -140,7 +141,9 @@ describe('admin console in a real browser', () => {
     // and nothing is added. (An unknown but valid address would be invited: see security tests.)
     await page.getByLabel('Email').fill('nobody@localhost');
     await page.getByRole('button', { name: 'Add member' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('email: Enter a valid email address');
+    await expect
+      .poll(() => page.locator('label:has-text("Email") + .field-error').textContent())
+      .toContain('Enter a valid email address');
     expect((await rows(page, 'Members')).map((r) => r[0])).toEqual([`${alice} (you)`]);
 
     // Add Bob as a viewer, then make him a member.

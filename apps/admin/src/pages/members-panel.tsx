@@ -1,5 +1,6 @@
 import { useMutation } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
+import { FieldError, useFormErrors } from '../components/form-errors.tsx';
 import { attempt, type UserError } from '../errors.ts';
 import { ADD_MEMBER, CHANGE_MEMBER_ROLE, REMOVE_MEMBER } from '../graphql/operations.ts';
 import { type Member, ROLES, type Role } from './types.ts';
@@ -22,6 +23,8 @@ export function MembersPanel(props: {
   const [role, setRole] = useState<Role>('MEMBER');
   const [problem, setProblem] = useState<string | null>(null);
 
+  const addErrors = useFormErrors(['email', 'role']);
+
   async function run(action: () => Promise<{ data?: Payload | null }>): Promise<boolean> {
     const { problem: message } = await attempt(action, (result) => ({ userErrors: result.data?.payload.userErrors }));
     setProblem(message);
@@ -32,7 +35,14 @@ export function MembersPanel(props: {
   async function add(event: FormEvent) {
     event.preventDefault();
     const input = { workspaceId: props.workspaceId, email, role };
-    if (await run(() => addMember({ variables: { input } }))) setEmail('');
+    const outcome = await attempt(
+      () => addMember({ variables: { input } }),
+      (result) => ({ userErrors: result.data?.payload.userErrors }),
+    );
+    addErrors.report(outcome);
+    setProblem(null);
+    await props.onChange();
+    if (outcome.problem === null) setEmail('');
   }
 
   return (
@@ -108,6 +118,7 @@ export function MembersPanel(props: {
           <label>
             Email <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
           </label>
+          <FieldError message={addErrors.fieldError('email')} />
           <label>
             Role{' '}
             <select aria-label="New member's role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
@@ -116,6 +127,12 @@ export function MembersPanel(props: {
               ))}
             </select>
           </label>
+          <FieldError message={addErrors.fieldError('role')} />
+          {addErrors.formError !== null && (
+            <p className="error" role="alert">
+              {addErrors.formError}
+            </p>
+          )}
           <button type="submit">Add member</button>
         </form>
       ) : (

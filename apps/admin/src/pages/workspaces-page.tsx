@@ -1,6 +1,7 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
+import { FieldError, useFormErrors } from '../components/form-errors.tsx';
 import { useSession } from '../components/session-context.ts';
 import { attempt, describeError } from '../errors.ts';
 import { CREATE_WORKSPACE, VIEWER } from '../graphql/operations.ts';
@@ -12,16 +13,16 @@ export function WorkspacesPage() {
   const [createWorkspace] = useMutation(CREATE_WORKSPACE);
   const [slug, setSlug] = useState('');
   const [name, setName] = useState('');
-  const [problem, setProblem] = useState<string | null>(null);
+  const errors = useFormErrors(['slug', 'name']);
 
   async function create(event: FormEvent) {
     event.preventDefault();
-    const { problem: message } = await attempt(
+    const outcome = await attempt(
       () => createWorkspace({ variables: { input: { slug, name } } }),
       (result) => ({ userErrors: result.data?.createWorkspace.userErrors }),
     );
-    setProblem(message);
-    if (message === null) {
+    errors.report(outcome);
+    if (outcome.problem === null) {
       setSlug('');
       setName('');
       await refetch();
@@ -74,12 +75,14 @@ export function WorkspacesPage() {
         <label>
           Slug <input required value={slug} onChange={(e) => setSlug(e.target.value)} />
         </label>
+        <FieldError message={errors.fieldError('slug')} />
         <label>
           Name <input required value={name} onChange={(e) => setName(e.target.value)} />
         </label>
-        {problem !== null && (
+        <FieldError message={errors.fieldError('name')} />
+        {errors.formError !== null && (
           <p className="error" role="alert">
-            {problem}
+            {errors.formError}
           </p>
         )}
         <button type="submit">Create workspace</button>
