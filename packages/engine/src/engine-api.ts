@@ -30,6 +30,11 @@ export interface StartExecutionInput {
    * trace continues it. Without it, the run's span is a child of whatever span is active.
    */
   traceParent?: string | null;
+  /**
+   * Re-run from a step of an earlier run of the same version: `stepId` and every step downstream of
+   * it run again; the other steps that SUCCEEDED in `executionId` start SUCCEEDED with their output.
+   */
+  rerunFrom?: { executionId: string; stepId: string };
 }
 
 /** @public Per-tool statistics from recorded step attempts. */

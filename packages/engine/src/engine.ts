@@ -23,6 +23,7 @@ import { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
 import { sweepLeases } from './lease-sweeper.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { quietLogger } from './queue.ts';
+import { reusedOutputs } from './rerun-from.ts';
 import { RunningSteps } from './running-steps.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
 import { type StepJob, Task } from './scheduler.ts';
@@ -246,7 +247,9 @@ export function createEngine(options: EngineOptions): Engine {
         { 'weft.workspace.id': workspaceId, 'weft.plan_version.id': input.planVersionId },
         input.traceParent,
       );
+      const reuse = input.rerunFrom === undefined ? undefined : await reusedOutputs(client, plan, input.rerunFrom);
       const exec = await insertAndStart(rt, client, plan, {
+        ...(reuse === undefined ? {} : { reuse }),
         workspaceId,
         planVersionId: input.planVersionId,
         mode: input.mode ?? 'LIVE',

@@ -19,6 +19,8 @@ export interface StartRow {
   userId: string | null;
   traceId: string | null;
   traceParent: string | null;
+  /** Steps that start SUCCEEDED with this output (a re-run from a step, `rerun-from.ts`). */
+  reuse?: Record<string, unknown>;
 }
 
 /** Steps to dispatch with the start: those without dependencies, up to `concurrency`; null if a gate is among them. */
@@ -42,7 +44,9 @@ export async function insertAndStart(
   plan: LoadedPlan,
   row: StartRow,
 ): Promise<ExecutionRow | null> {
-  const ready = readyAtStart(plan);
+  const reused = Object.keys(row.reuse ?? {});
+  // With steps already done, which are ready is `advance`'s call, as after any step.
+  const ready = reused.length > 0 ? null : readyAtStart(plan);
   const data = { mode: row.mode, planVersionId: row.planVersionId, by: row.userId };
   // The event's payload is built as `eventPayload` (store.ts) builds it; `at` formatted like a JS Date.
   const { rows } = await client.query<ExecutionRow>(
@@ -56,10 +60,14 @@ export async function insertAndStart(
          SELECT $2, v.plan_id, v.id, 'RUNNING', $3, $4::jsonb, $5, now(), $6, $7, 1 FROM v
          RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq, trace_parent
        ), runs AS (
-         INSERT INTO step_runs (workspace_id, execution_id, step_id, status, fence)
+         INSERT INTO step_runs (workspace_id, execution_id, step_id, status, fence, output, started_at, finished_at)
          SELECT e.workspace_id, e.id, s.id,
-                CASE WHEN s.id = ANY($9::text[]) THEN 'RUNNING' ELSE 'PENDING' END,
-                CASE WHEN s.id = ANY($9::text[]) THEN 1 ELSE 0 END
+                CASE WHEN s.id = ANY($9::text[]) THEN 'RUNNING' WHEN s.id = ANY($15::text[]) THEN 'SUCCEEDED'
+                     ELSE 'PENDING' END,
+                CASE WHEN s.id = ANY($9::text[]) THEN 1 ELSE 0 END,
+                CASE WHEN s.id = ANY($15::text[]) THEN $16::jsonb -> s.id END,
+                CASE WHEN s.id = ANY($15::text[]) THEN now() END,
+                CASE WHEN s.id = ANY($15::text[]) THEN now() END
            FROM e, unnest($8::text[]) AS s(id)
        ), ev AS (
          INSERT INTO execution_events (workspace_id, execution_id, seq, type, step_id, data)
@@ -95,6 +103,8 @@ export async function insertAndStart(
         rt.queuedLeaseMs,
         Channel.status,
         Channel.events,
+        reused,
+        JSON.stringify(row.reuse ?? {}),
       ],
     ),
   );

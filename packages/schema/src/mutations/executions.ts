@@ -154,7 +154,14 @@ async function startIn(
   ctx: SchemaContext,
   client: pg.PoolClient,
   workspaceId: string,
-  run: { planVersionId: string; versionNumber: number; input: unknown; mode: 'LIVE' | 'DRY_RUN'; actor: Actor },
+  run: {
+    planVersionId: string;
+    versionNumber: number;
+    input: unknown;
+    mode: 'LIVE' | 'DRY_RUN';
+    actor: Actor;
+    rerunFrom?: { executionId: string; stepId: string };
+  },
 ): Promise<{ executionId: string } | { userErrors: UserError[] }> {
   await client.query('SAVEPOINT start_execution');
   try {
@@ -164,6 +171,7 @@ async function startIn(
       mode: run.mode,
       actor: run.actor,
       traceParent: ctx.traceParent,
+      ...(run.rerunFrom === undefined ? {} : { rerunFrom: run.rerunFrom }),
     });
   } catch (error) {
     if (!(error instanceof EngineError) || error.code !== 'INVALID_PLAN') throw error;
@@ -241,7 +249,7 @@ builder.mutationFields((t) => {
     rerunExecution: t.field({
       type: ExecutionPayload,
       description:
-        "Starts a new run of the same plan version and mode as `id`, with `input` (the old run's input when omitted). The old run is left as it is.",
+        "Starts a new run of the same plan version and mode as `id`, with `input` (the old run's input when omitted), from `fromStepId` if given. The old run is left as it is.",
       authScopes: canIn(
         MUTATION_PERMISSIONS.rerunExecution,
         (args: { input: { id: string } }) => parseTenantId(args.input.id, 'Execution').workspaceId,
@@ -254,18 +262,40 @@ builder.mutationFields((t) => {
           const tooLarge = inputSizeErrors(input.input);
           if (tooLarge.length > 0) return { userErrors: tooLarge };
         }
+        const fromStepId = input.fromStepId ?? undefined;
+        if (fromStepId !== undefined && (fromStepId.length === 0 || fromStepId.length > 200)) {
+          return {
+            userErrors: [
+              userError(SchemaErrorCode.INVALID_INPUT, ['fromStepId'], "Give the id of one of the plan's steps."),
+            ],
+          };
+        }
         return inTenant(ctx, workspaceId, async (client) => {
           const from = await readExecution(client, fromId);
-          const { rows } = await client.query<{ number: number }>('SELECT number FROM plan_versions WHERE id = $1', [
-            from.planVersionId,
-          ]);
+          const { rows } = await client.query<{ number: number; spec: { steps?: { id?: unknown }[] } }>(
+            'SELECT number, spec FROM plan_versions WHERE id = $1',
+            [from.planVersionId],
+          );
           const versionNumber = rows[0]?.number ?? 0;
+          const stepIds = (rows[0]?.spec.steps ?? []).map((s) => String(s.id));
+          if (fromStepId !== undefined && !stepIds.includes(fromStepId)) {
+            return {
+              userErrors: [
+                userError(
+                  SchemaErrorCode.NOT_FOUND,
+                  ['fromStepId'],
+                  `Version ${versionNumber} has no step "${fromStepId}".`,
+                ),
+              ],
+            };
+          }
           const started = await startIn(ctx, client, workspaceId, {
             planVersionId: from.planVersionId,
             versionNumber,
             input: input.input === undefined || input.input === null ? from.input : input.input,
             mode: from.mode,
             actor,
+            ...(fromStepId === undefined ? {} : { rerunFrom: { executionId: fromId, stepId: fromStepId } }),
           });
           if ('userErrors' in started) return started;
           const execution = await readExecution(client, started.executionId);
@@ -281,6 +311,7 @@ builder.mutationFields((t) => {
               plan: encodeTenantId('Plan', workspaceId, from.planId),
               version: versionNumber,
               inputEdited: input.input !== undefined && input.input !== null,
+              fromStepId: fromStepId ?? null,
             },
           });
           return { execution, userErrors: [] };

@@ -125,6 +125,11 @@ export const StartExecutionInput = builder.inputType('StartExecutionInput', {
 export const RerunExecutionInput = builder.inputType('RerunExecutionInput', {
   fields: (t) => ({
     id: t.id({ required: true, description: 'The run to start again (any status).' }),
+    fromStepId: t.string({
+      required: false,
+      description:
+        "Re-run from this step: it and every step downstream of it run again; the old run's other SUCCEEDED steps keep their output. Without it, the whole plan runs.",
+    }),
     input: t.field({
       type: 'JSON',
       required: false,
