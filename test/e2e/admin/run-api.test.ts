@@ -78,6 +78,45 @@ describe('rerunExecution and step logs over HTTP', () => {
     expect(JSON.stringify(reruns[1]?.node.data)).toContain('"inputEdited":false');
   });
 
+  it('with fromStepId, only that step and those after it run again; an unknown step is a userError', async () => {
+    const from = await start(flakyPlanId, { text: 'one' });
+    await expect.poll(() => statusOf(from), { timeout: 20_000 }).toBe('SUCCEEDED');
+    const FROM = `mutation($input: RerunExecutionInput!) {
+      rerunExecution(input: $input) { execution { id } userErrors { code field } } }`;
+    const bad = await graphql<{ rerunExecution: { execution: unknown; userErrors: unknown[] } }>(
+      FROM,
+      { input: { id: from, fromStepId: 'nope' } },
+      alice,
+    );
+    expect(bad.rerunExecution).toEqual({ execution: null, userErrors: [{ code: 'NOT_FOUND', field: ['fromStepId'] }] });
+    const d = await graphql<{ rerunExecution: { execution: { id: string } } }>(
+      FROM,
+      { input: { id: from, fromStepId: 'flaky', input: { text: 'two' } } },
+      alice,
+    );
+    const id = d.rerunExecution.execution.id;
+    await expect.poll(() => statusOf(id), { timeout: 20_000 }).toBe('SUCCEEDED');
+    const run = await graphql<{
+      node: {
+        output: unknown;
+        attempts: { stepId: string; attempt: number }[];
+        steps: { stepId: string; status: string }[];
+      };
+    }>(
+      'query($id: ID!) { node(id: $id) { ... on Execution { output attempts { stepId attempt } steps { stepId status } } } }',
+      { id },
+      alice,
+    );
+    // The wait kept its output without running; flaky ran again (and failed once again first).
+    expect(run.node.attempts.map((a) => [a.stepId, a.attempt])).toEqual([
+      ['flaky', 1],
+      ['flaky', 2],
+      ['done', 1],
+    ]);
+    expect(run.node.steps.find((s) => s.stepId === 'wait')?.status).toBe('SUCCEEDED');
+    expect(run.node.output).toEqual({ done: { text: 'two' } });
+  });
+
   it('each attempt carries the lines its tool logged, in order; another workspace cannot read them', async () => {
     const id = await start(flakyPlanId, { text: 'logs' });
     await expect.poll(() => statusOf(id), { timeout: 20_000 }).toBe('SUCCEEDED');

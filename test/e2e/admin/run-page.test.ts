@@ -96,12 +96,22 @@ describe('run page and runs list in a real browser', () => {
     await page.getByRole('button', { name: 'Start the new run' }).click();
     await page.getByText(/Not valid JSON/).waitFor();
     await editor.fill('{ "text": "second" }');
+    // From the last step: the 4 s wait and the flaky step keep their outputs and do not run again.
+    await page.getByRole('textbox', { name: 'From step' }).click();
+    await page.getByRole('option', { name: 'done' }).click();
     await page.getByRole('button', { name: 'Start the new run' }).click();
     await expect.poll(() => page.url()).not.toContain(encodeURIComponent(runId));
     const newId = decodeURIComponent(page.url().split('/runs/')[1] ?? '');
     const rerun = await graphql<{ node: { input: unknown } }>(RUN_STATUS, { id: newId }, alice);
     expect(rerun.node.input).toEqual({ text: 'second' });
     await expect.poll(() => statusOf(newId), { timeout: 20_000 }).toBe('SUCCEEDED');
+    const steps = await graphql<{ node: { output: unknown; attempts: { stepId: string }[] } }>(
+      'query($id: ID!) { node(id: $id) { ... on Execution { output attempts { stepId } } } }',
+      { id: newId },
+      alice,
+    );
+    expect(steps.node.attempts.map((a) => a.stepId)).toEqual(['done']);
+    expect(steps.node.output).toEqual({ done: { text: 'second' } });
 
     // The runs list: both runs, filterable by status, and a row opens its run.
     await page.goto(`${server.url}/admin/w/acme/runs`);

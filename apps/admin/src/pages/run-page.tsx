@@ -124,6 +124,7 @@ export function RunPage() {
         executionId={run.id}
         status={run.status}
         input={run.input}
+        stepIds={run.steps.map((s) => s.stepId)}
         disabledReason={cannotRunReason(workspace.viewerRole)}
         onDone={(message) => {
           setProblem(message);

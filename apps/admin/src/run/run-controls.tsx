@@ -1,5 +1,5 @@
 import { useMutation } from '@apollo/client/react';
-import { Button, Group, JsonInput, Modal, Text } from '@mantine/core';
+import { Button, Group, JsonInput, Modal, Select, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
@@ -89,11 +89,19 @@ function ControlButton(props: {
 }
 
 /** Re-run: a new run of the same version and mode, with the input edited first (checked as JSON before it is sent). */
-function RerunButton(props: { slug: string; executionId: string; input: unknown; disabledReason: string | null }) {
+function RerunButton(props: {
+  slug: string;
+  executionId: string;
+  input: unknown;
+  stepIds: string[];
+  disabledReason: string | null;
+}) {
+  const [fromStep, setFromStep] = useState<string | null>(null);
   const [opened, { open, close }] = useDisclosure(false);
   const [text, setText] = useState(() => JSON.stringify(props.input ?? {}, null, 2));
   const [fieldError, setFieldError] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  const [stepError, setStepError] = useState<string | null>(null);
   const [rerun, { loading }] = useMutation(RERUN_EXECUTION);
   const navigate = useNavigate();
   async function submit() {
@@ -106,12 +114,18 @@ function RerunButton(props: { slug: string; executionId: string; input: unknown;
     }
     setFieldError(null);
     try {
-      const result = await rerun({ variables: { input: { id: props.executionId, input } } });
+      const result = await rerun({
+        variables: {
+          input: { id: props.executionId, input, ...(fromStep === null ? {} : { fromStepId: fromStep }) },
+        },
+      });
       const payload = result.data?.rerunExecution;
       const errors: UserError[] = payload?.userErrors ?? [];
       const onInput = errors.filter((e) => e.field?.[0] === 'input');
-      const others = errors.filter((e) => e.field?.[0] !== 'input');
+      const onStep = errors.filter((e) => e.field?.[0] === 'fromStepId');
+      const others = errors.filter((e) => e.field?.[0] !== 'input' && e.field?.[0] !== 'fromStepId');
       setFieldError(onInput.length > 0 ? onInput.map((e) => e.message).join('; ') : null);
+      setStepError(onStep.length > 0 ? onStep.map((e) => e.message).join('; ') : null);
       setProblem(others.length > 0 ? others.map((e) => e.message).join('; ') : null);
       if (errors.length === 0 && payload?.execution) {
         close();
@@ -136,6 +150,18 @@ function RerunButton(props: { slug: string; executionId: string; input: unknown;
         <Text size="sm" mb="xs">
           Starts a new run of the same plan version and mode. This run stays as it is.
         </Text>
+        <Select
+          label="From step"
+          description="That step and every step after it run again; the others keep this run's outputs."
+          placeholder="the whole run"
+          clearable
+          data={props.stepIds}
+          value={fromStep}
+          onChange={setFromStep}
+          error={stepError}
+          comboboxProps={{ withinPortal: false }}
+          mb="xs"
+        />
         {/* The input checks JSON itself on blur; while the text is invalid its message wins over `error`. */}
         <JsonInput
           label="Input"
@@ -171,6 +197,7 @@ export function RunControls(props: {
   executionId: string;
   status: string;
   input: unknown;
+  stepIds: string[];
   disabledReason: string | null;
   onDone: (problem: string | null) => void;
 }) {
@@ -190,6 +217,7 @@ export function RunControls(props: {
           slug={props.slug}
           executionId={props.executionId}
           input={props.input}
+          stepIds={props.stepIds}
           disabledReason={props.disabledReason}
         />
       </Group>
