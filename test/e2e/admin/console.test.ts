@@ -277,8 +277,12 @@ describe('admin console in a real browser', () => {
       [alice, 'Alice', 'ADMIN'],
       [`${bob} (you)`, 'Bob', 'MEMBER'],
     ]);
-    expect(await bobPage.locator('select').count()).toBe(0);
-    expect(await bobPage.getByRole('button', { name: /Remove|Add member/ }).count()).toBe(0);
+    // Member management is in view but disabled for him, with the reason written beside it.
+    expect(await bobPage.getByRole('table', { name: 'Members' }).locator('select').count()).toBe(0);
+    const managing = bobPage.getByRole('button', { name: /Remove|Add member/ });
+    expect(await managing.count()).toBe(3);
+    for (const button of await managing.all()) expect(await button.isDisabled()).toBe(true);
+    expect(await bobPage.getByLabel('Email').isDisabled()).toBe(true);
     expect(await bobPage.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
     await bobPage.getByText('Only admins can add members or change roles.').waitFor();
 

@@ -148,6 +148,12 @@ describe('run page and runs list in a real browser', () => {
     await page.getByText('Viewers can watch runs but not start or control them').first().waitFor();
     expect(await page.getByRole('checkbox').first().isDisabled()).toBe(true);
 
+    // The gate's approval: in view, Approve and Reject disabled, and why.
+    await page.goto(`${server.url}/admin/w/acme/approvals`);
+    await page.getByText('Your role (VIEWER) may not decide this approval.').first().waitFor();
+    expect(await page.getByRole('button', { name: 'Approve' }).first().isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Reject' }).first().isDisabled()).toBe(true);
+
     await page.setViewportSize({ width: 390, height: 844 });
     for (const [name, path] of [
       ['run-page-390', `/w/acme/runs/${encodeURIComponent(gateRun)}`],

@@ -38,22 +38,21 @@ function ApprovalItem(props: {
       <Link to={paths.run(props.slug, approval.execution.id)}>run</Link>, step <code>{approval.stepId}</code>:{' '}
       {approval.message} <small>(may decide: {approvers.join(', ')})</small>
       {!mayDecide && <span className="hint"> Your role ({props.viewerRole}) may not decide this approval.</span>}
-      {mayDecide && (
-        <span className="actions">
-          <input
-            aria-label={`Comment on ${approval.stepId}`}
-            placeholder="comment (optional)"
-            value={comment}
-            onChange={(e) => setComment(e.target.value)}
-          />
-          <button type="button" disabled={loading} onClick={() => void send(true)}>
-            Approve
-          </button>
-          <button type="button" disabled={loading} onClick={() => void send(false)}>
-            Reject
-          </button>
-        </span>
-      )}
+      <span className="actions">
+        <input
+          aria-label={`Comment on ${approval.stepId}`}
+          placeholder="comment (optional)"
+          disabled={!mayDecide}
+          value={comment}
+          onChange={(e) => setComment(e.target.value)}
+        />
+        <button type="button" disabled={loading || !mayDecide} onClick={() => void send(true)}>
+          Approve
+        </button>
+        <button type="button" disabled={loading || !mayDecide} onClick={() => void send(false)}>
+          Reject
+        </button>
+      </span>
     </li>
   );
 }

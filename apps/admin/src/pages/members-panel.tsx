@@ -9,6 +9,8 @@ import { type Member, ROLES, type Role } from './types.ts';
 type Payload = { payload: { userErrors: UserError[] } };
 
 /** Members and roles; the controls show only to admins (the API enforces it regardless). */
+const ONLY_ADMINS = 'Only admins can add members or change roles.';
+
 export function MembersPanel(props: {
   workspaceId: string;
   isAdmin: boolean;
@@ -53,7 +55,7 @@ export function MembersPanel(props: {
             <th>Email</th>
             <th>Name</th>
             <th>Role</th>
-            {props.isAdmin && <th />}
+            <th />
           </tr>
         </thead>
         <tbody>
@@ -87,10 +89,12 @@ export function MembersPanel(props: {
                   m.role
                 )}
               </td>
-              {props.isAdmin && (
+              {
                 <td>
                   <button
                     type="button"
+                    disabled={!props.isAdmin}
+                    title={props.isAdmin ? undefined : ONLY_ADMINS}
                     aria-label={`Remove ${m.user.email}`}
                     onClick={() => {
                       if (!window.confirm(`Remove ${m.user.email} from this workspace?`)) return;
@@ -102,7 +106,7 @@ export function MembersPanel(props: {
                     Remove
                   </button>
                 </td>
-              )}
+              }
             </tr>
           ))}
         </tbody>
@@ -112,8 +116,10 @@ export function MembersPanel(props: {
           {problem}
         </p>
       )}
-      {props.isAdmin ? (
-        <form className="card" onSubmit={add}>
+      {!props.isAdmin && <p className="hint">{ONLY_ADMINS}</p>}
+      <form className="card" onSubmit={add}>
+        {/* Shown to everyone, usable by admins: a control a role cannot use is disabled, not hidden. */}
+        <fieldset disabled={!props.isAdmin} className="plain">
           <h3>Add a member</h3>
           <label>
             Email <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
@@ -134,10 +140,8 @@ export function MembersPanel(props: {
             </p>
           )}
           <button type="submit">Add member</button>
-        </form>
-      ) : (
-        <p className="hint">Only admins can add members or change roles.</p>
-      )}
+        </fieldset>
+      </form>
     </section>
   );
 }
