@@ -29,8 +29,7 @@ const echo: ToolDefinition = {
   outputSchema: { type: 'object' },
   cacheable: true,
   dryRun: 'run',
-  async run(input, ctx) {
-    ctx.log('info', 'echoing the input back', { fields: Object.keys((input ?? {}) as object).length });
+  async run(input) {
     return input;
   },
 };
