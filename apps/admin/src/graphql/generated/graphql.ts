@@ -143,6 +143,8 @@ export type RemoveMemberInput = {
 };
 
 export type RerunExecutionInput = {
+  /** Re-run from this step: it and every step downstream of it run again; the old run's other SUCCEEDED steps keep their output. Without it, the whole plan runs. */
+  fromStepId?: InputMaybe<Scalars['String']['input']>;
   /** The run to start again (any status). */
   id: Scalars['ID']['input'];
   /** The new run's input; the old run's input when omitted. */
