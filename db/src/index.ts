@@ -10,7 +10,18 @@ export {
   sealStoredSecret,
   storedSecretContext,
 } from './secret-box.ts';
-export { beginTenantSql, type Queryable, setWorkspace, type TenantScope, withTenant } from './tenant.ts';
+export {
+  beginTenantSql,
+  type Notification,
+  type Queryable,
+  type RoundTrip,
+  type Statement,
+  setWorkspace,
+  type TenantScope,
+  TenantTx,
+  type TenantTxOptions,
+  withTenant,
+} from './tenant.ts';
 export {
   ADMIN_READ_ROLE,
   APP_ROLE,

@@ -3,13 +3,20 @@ import { WorkspaceLayout } from './layout/workspace-layout.tsx';
 import { ApprovalsPage } from './pages/approvals-page.tsx';
 import { RunPage } from './pages/run-page.tsx';
 import { RunsPage } from './pages/runs-page.tsx';
-import { AuditPage, MembersPage, PlansPage, TokensPage } from './pages/workspace-sections.tsx';
+import {
+  AuditPage,
+  EventsPage,
+  MembersPage,
+  PlansPage,
+  SchedulesPage,
+  TokensPage,
+} from './pages/workspace-sections.tsx';
 import { WorkspacesPage } from './pages/workspaces-page.tsx';
 
 /**
  * Every page of the console and its URL, in one table (served under /admin/, see vite.config.ts;
  * the API answers index.html for any deep link). Pages of a workspace are children of
- * `w/:slug`; new sections (schedules, events, ...) add a line here and a link in NAV_SECTIONS.
+ * `w/:slug`; new sections add a line here and a link in NAV_SECTIONS.
  */
 export const routes: RouteObject[] = [
   { path: '/', element: <WorkspacesPage /> },
@@ -23,6 +30,8 @@ export const routes: RouteObject[] = [
       { path: 'approvals', element: <ApprovalsPage /> },
       { path: 'plans', element: <PlansPage /> },
       { path: 'plans/:id', element: <PlansPage /> },
+      { path: 'schedules', element: <SchedulesPage /> },
+      { path: 'events', element: <EventsPage /> },
       { path: 'members', element: <MembersPage /> },
       { path: 'audit', element: <AuditPage /> },
       { path: 'tokens', element: <TokensPage /> },
@@ -36,6 +45,8 @@ export const NAV_SECTIONS: { path: string; label: string; adminOnly?: boolean }[
   { path: 'runs', label: 'Runs' },
   { path: 'approvals', label: 'Approvals' },
   { path: 'plans', label: 'Plans' },
+  { path: 'schedules', label: 'Schedules' },
+  { path: 'events', label: 'Events' },
   { path: 'members', label: 'Members' },
   { path: 'audit', label: 'Audit log', adminOnly: true },
   { path: 'tokens', label: 'API tokens' },
@@ -48,4 +59,6 @@ export const paths = {
   approvals: (slug: string) => `/w/${encodeURIComponent(slug)}/approvals`,
   plans: (slug: string) => `/w/${encodeURIComponent(slug)}/plans`,
   plan: (slug: string, id: string) => `/w/${encodeURIComponent(slug)}/plans/${encodeURIComponent(id)}`,
+  schedules: (slug: string) => `/w/${encodeURIComponent(slug)}/schedules`,
+  events: (slug: string) => `/w/${encodeURIComponent(slug)}/events`,
 };

@@ -79,6 +79,7 @@ export function createApp(options: AppOptions): App {
     pool: options.schemaOptions.pools.app,
     secretKey: options.schemaOptions.secretKey,
     startExecution: options.startExecution,
+    events: options.schemaOptions.engine,
   });
   const adminGraphql = createAdminGraphql({
     schemaOptions: options.schemaOptions,

@@ -30,7 +30,14 @@ export interface BootDeps {
 function webhookStarter(engine: EngineApi, deps: BootDeps): StartWebhookExecution {
   if (deps.startExecution) return deps.startExecution;
   return (client, workspaceId, { planVersionId, input, actor, traceParent }) =>
-    engine.startExecution(client, workspaceId, { planVersionId, input, mode: 'LIVE', actor, traceParent });
+    engine.startExecution(client, workspaceId, {
+      planVersionId,
+      input,
+      mode: 'LIVE',
+      actor,
+      traceParent,
+      trigger: 'WEBHOOK',
+    });
 }
 
 /**

@@ -102,6 +102,7 @@ const envSchema = z.object({
   LOG_LEVEL: optional(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
   WORKERS: optional(int(0, 64)),
   WORKER_CONCURRENCY: optional(int(1, 1000)),
+  SCHEDULE_TICKER: optional(z.enum(['on', 'off'], { message: 'must be on or off' })),
   STEP_LEASE_MS: optional(int(1000, 30000)),
   WORKSPACE_CONCURRENCY: optional(int(1, 100_000)),
   RATE_LIMIT_WORKSPACE: optional(bucket),
@@ -131,6 +132,8 @@ const envSchema = z.object({
   PLUGIN_WORKSPACE_CPU_MS: optional(int(1, 86_400_000)),
   PLUGIN_WORKSPACE_CPU_WINDOW_MS: optional(int(1000, 86_400_000)),
   EGRESS_ALLOW: optional(egressAllow),
+  EXECUTION_RETENTION_DAYS: optional(int(0, 36_500)),
+  AUDIT_RETENTION_DAYS: optional(int(0, 36_500)),
 });
 
 export interface Config {
@@ -185,6 +188,10 @@ export interface Config {
   metricsToken: string | undefined;
   /** LLM tokens (provider-reported) one workspace may use per UTC day; 0 means no limit. */
   llmTokensPerDay: number;
+  /** Whether this process takes schedule ticks (SCHEDULE_TICKER, default on; claims make many safe). */
+  scheduleTicker: boolean;
+  /** Days finished runs and audit rows are kept (the hourly `weft.retention` job); 0 keeps them forever. */
+  retention: { executionDays: number; auditDays: number };
 }
 
 /**
@@ -199,6 +206,7 @@ const ECHOED_VARIABLES = new Set([
   'LOG_LEVEL',
   'WORKERS',
   'WORKER_CONCURRENCY',
+  'SCHEDULE_TICKER',
   'STEP_LEASE_MS',
   'WORKSPACE_CONCURRENCY',
   'RATE_LIMIT_WORKSPACE',
@@ -222,6 +230,8 @@ const ECHOED_VARIABLES = new Set([
   'PLUGIN_WORKSPACE_CPU_MS',
   'PLUGIN_WORKSPACE_CPU_WINDOW_MS',
   'EGRESS_ALLOW',
+  'EXECUTION_RETENTION_DAYS',
+  'AUDIT_RETENTION_DAYS',
 ]);
 
 function echoed(env: NodeJS.ProcessEnv, variable: string): string {
@@ -289,6 +299,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     metricsToken: e.METRICS_TOKEN,
     llmTokensPerDay: e.LLM_TOKENS_PER_DAY ?? DEFAULT_LLM_TOKENS_PER_DAY,
+    scheduleTicker: e.SCHEDULE_TICKER !== 'off',
+    retention: { executionDays: e.EXECUTION_RETENTION_DAYS ?? 30, auditDays: e.AUDIT_RETENTION_DAYS ?? 365 },
     graphqlVariables: {
       maxBytes: e.GRAPHQL_MAX_VARIABLES_BYTES ?? 2 * 1024 * 1024,
       maxStringBytes: e.GRAPHQL_MAX_VARIABLE_STRING_BYTES ?? 1024 * 1024,

@@ -6,6 +6,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 export interface RuntimeMetrics {
   sandboxCalls: Counter<'tool' | 'outcome'>;
   webhookDeliveries: Counter<'outcome'>;
+  retentionPrunedRows: Counter<'table'>;
 }
 
 export function createRuntimeMetrics(registry: Registry): RuntimeMetrics {
@@ -20,6 +21,12 @@ export function createRuntimeMetrics(registry: Registry): RuntimeMetrics {
       name: 'weft_webhook_delivery_attempts_total',
       help: 'Outbound webhook delivery attempts made by this process, by outcome (delivered, retrying, failed).',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    retentionPrunedRows: new Counter({
+      name: 'weft_retention_pruned_rows_total',
+      help: 'Rows the retention job of this process deleted, by table (EXECUTION_RETENTION_DAYS, AUDIT_RETENTION_DAYS).',
+      labelNames: ['table'],
       registers: [registry],
     }),
   };

@@ -4,6 +4,7 @@ import { createPluginHost, type PluginHost, publishFirstPartyPlugins } from '@we
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { countSandboxCall, type RuntimeMetrics } from './ops-metrics.ts';
+import { createRetentionTask, RETENTION_CRON, RETENTION_TASK } from './retention/retention-task.ts';
 import { createDeliveryTask, WEBHOOK_DELIVERY_TASK } from './webhooks-out/delivery-task.ts';
 
 /** The execution side of a process: the engine, with installed plugins as a tool provider. */
@@ -47,7 +48,14 @@ export async function startRuntime(
         ...(metrics === undefined ? {} : { metrics }),
         ...config.webhookDelivery,
       }),
+      [RETENTION_TASK]: createRetentionTask({
+        pools,
+        options: config.retention,
+        logger: logger.child({ component: 'retention' }),
+        ...(metrics === undefined ? {} : { metrics }),
+      }),
     },
+    cronItems: [RETENTION_CRON],
   });
   const pluginHost = createPluginHost({
     pools,
@@ -78,6 +86,7 @@ export async function startRuntime(
       await pluginHost.start();
       await engine.startWorkers(options.workers);
     }
+    if (config.scheduleTicker) engine.startScheduleTicker();
   } catch (error) {
     await stop().catch(() => {});
     throw error;

@@ -3,7 +3,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { openStoredSecret, withTenant } from '@weft/db';
 import { type Actor, executionInputSizeIssues, type Role, type TenantClient, traceParentOf } from '@weft/engine';
-import { encodeTenantId, parseTenantId, roleCan, writeAudit } from '@weft/schema';
+import {
+  EVENT_NAME_PATTERN,
+  type EventEngine,
+  encodeTenantId,
+  parseTenantId,
+  roleCan,
+  sendWorkspaceEvent,
+  writeAudit,
+} from '@weft/schema';
 import type pg from 'pg';
 
 /** A signed delivery older or newer than this is refused (replay window). */
@@ -29,6 +37,8 @@ export interface WebhookRouteOptions {
   pool: pg.Pool;
   secretKey: string;
   startExecution: StartWebhookExecution;
+  /** Records and delivers events for `?event=NAME` deliveries (the engine). */
+  events: EventEngine;
 }
 
 /** `sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`, as senders compute it. */
@@ -111,6 +121,10 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
     traceParent: string | null,
   ): Promise<void> {
     if (req.method !== 'POST') return send(res, 405, { error: 'Use POST.' });
+    const eventName = new URL(req.url ?? '/', 'http://hooks.invalid').searchParams.get('event');
+    if (eventName !== null && !EVENT_NAME_PATTERN.test(eventName)) {
+      return send(res, 400, { error: 'event must be 1-200 letters, digits or "_.:/-".' });
+    }
     let key: { workspaceId: string; id: string };
     try {
       key = parseTenantId(decodeURIComponent(rawId), 'Webhook');
@@ -171,6 +185,20 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
     // The body's size is bounded above; its shape (nesting, values) like any execution input's.
     const tooLarge = executionInputSizeIssues(input)[0];
     if (tooLarge !== undefined) return send(res, 400, { error: `The body: ${tooLarge.message}` });
+
+    if (eventName !== null) {
+      return deliverAsEvent(res, {
+        workspaceId,
+        webhookId: id,
+        deliveryId,
+        timestamp,
+        signature,
+        name: eventName,
+        data: input,
+        actor,
+        traceParent,
+      });
+    }
 
     const answer = (executionId: string) =>
       send(res, 202, { executionId: encodeTenantId('Execution', workspaceId, executionId) });
@@ -239,5 +267,94 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
       });
     }
     return answer(executionId);
+  }
+
+  /**
+   * `?event=NAME`: the delivery sends an event to the webhook's workspace (triggers start, waiting
+   * steps resume) instead of starting the webhook's plan, with the same signature, replay and
+   * Weft-Delivery rules. Answers `202 {"eventId", "resumed", "started"}`.
+   */
+  async function deliverAsEvent(
+    res: ServerResponse,
+    d: {
+      workspaceId: string;
+      webhookId: string;
+      deliveryId: string | undefined;
+      timestamp: string;
+      signature: string;
+      name: string;
+      data: unknown;
+      actor: Actor;
+      traceParent: string | null;
+    },
+  ): Promise<void> {
+    const { workspaceId } = d;
+    const answer = (sent: { eventId: string; resumed: number; started: string[] }) =>
+      send(res, 202, {
+        eventId: encodeTenantId('Event', workspaceId, sent.eventId),
+        resumed: sent.resumed,
+        started: sent.started.map((e) => encodeTenantId('Execution', workspaceId, e)),
+      });
+    let sent: { eventId: string; resumed: number; started: string[] };
+    try {
+      sent = await withTenant(options.pool, { workspaceId }, async (client) => {
+        if (d.deliveryId !== undefined) {
+          const { rows } = await client.query(
+            `INSERT INTO webhook_deliveries (workspace_id, webhook_id, delivery_id) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING RETURNING delivery_id`,
+            [workspaceId, d.webhookId, d.deliveryId],
+          );
+          if (rows.length === 0) {
+            const { rows: first } = await client.query<{ event_id: string | null; resumed: number; started: string[] }>(
+              `SELECT w.event_id, e.resumed, e.started FROM webhook_deliveries w JOIN events e ON e.id = w.event_id
+                WHERE w.webhook_id = $1 AND w.delivery_id = $2`,
+              [d.webhookId, d.deliveryId],
+            );
+            const done = first[0];
+            if (done?.event_id) return { eventId: done.event_id, resumed: done.resumed, started: done.started };
+          }
+        }
+        await rememberSignature(client, {
+          workspaceId,
+          webhookId: d.webhookId,
+          timestamp: d.timestamp,
+          signature: d.signature,
+        });
+        const result = await sendWorkspaceEvent(client, options.events, {
+          workspaceId,
+          name: d.name,
+          data: d.data,
+          actor: d.actor,
+          source: 'WEBHOOK',
+          traceParent: d.traceParent,
+        });
+        if (d.deliveryId !== undefined) {
+          await client.query('UPDATE webhook_deliveries SET event_id = $3 WHERE webhook_id = $1 AND delivery_id = $2', [
+            d.webhookId,
+            d.deliveryId,
+            result.eventId,
+          ]);
+        }
+        await writeAudit(client, {
+          workspaceId,
+          actorId: d.actor.userId,
+          action: 'webhook.deliver',
+          targetId: encodeTenantId('Webhook', workspaceId, d.webhookId),
+          after: {
+            delivery: d.deliveryId ?? null,
+            event: encodeTenantId('Event', workspaceId, result.eventId),
+            name: d.name,
+            started: result.started.map((e) => encodeTenantId('Execution', workspaceId, e)),
+          },
+        });
+        return result;
+      });
+    } catch (error) {
+      if (!(error instanceof ReplayRefused)) throw error;
+      return send(res, 409, {
+        error: 'This signed request was already accepted: sign each delivery with a new Weft-Timestamp.',
+      });
+    }
+    return answer(sent);
   }
 }

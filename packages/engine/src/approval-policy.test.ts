@@ -10,7 +10,7 @@ import {
   waitForExecution,
 } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApprovalPolicyInput, defaultApprovalPolicy } from './controls.ts';
+import { type ApprovalPolicyInput, defaultApprovalPolicy } from './approval-policy.ts';
 import { createEngine, type Engine } from './engine.ts';
 import type { Actor, TenantClient } from './types.ts';
 

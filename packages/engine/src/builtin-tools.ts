@@ -1,4 +1,5 @@
-import type { ToolContext, ToolDefinition } from './types.ts';
+import { CORE_SLEEP_MAX_MS } from './parked-plan.ts';
+import { NonRetriableToolError, type ToolContext, type ToolDefinition } from './types.ts';
 
 /** Version of the built-in tools (the engine's own). */
 export const BUILTIN_VERSION = '0.1.0';
@@ -37,17 +38,24 @@ const echo: ToolDefinition = {
 const sleepTool: ToolDefinition = {
   name: 'core.sleep',
   version: BUILTIN_VERSION,
+  // Unchanged words: the offline planner indexes descriptions. The 60 s cap is in the schema.
   description: 'Waits `ms` milliseconds; stops at once on cancel or timeout.',
   inputSchema: {
     type: 'object',
     required: ['ms'],
     additionalProperties: false,
-    properties: { ms: { type: 'integer', minimum: 0, maximum: 86_400_000 } },
+    properties: { ms: { type: 'integer', minimum: 0, maximum: CORE_SLEEP_MAX_MS } },
   },
   outputSchema: { type: 'object', required: ['sleptMs'], properties: { sleptMs: { type: 'integer' } } },
   dryRun: 'run',
   async run(input, ctx: ToolContext) {
     const { ms } = input as { ms: number };
+    // A templated `ms` is only known now; validation caught literal ones.
+    if (ms > CORE_SLEEP_MAX_MS) {
+      throw new NonRetriableToolError(
+        `core.sleep is capped at ${CORE_SLEEP_MAX_MS} ms (it holds a worker slot); use a step with type "sleep" and durationMs`,
+      );
+    }
     const started = Date.now();
     await sleep(ms, ctx.signal);
     return { sleptMs: Date.now() - started };

@@ -3,13 +3,24 @@
  * reverse dependency order, then queues itself for the next; with none left the execution ends
  * ROLLED_BACK. Progress is in `step_runs` (COMPENSATED), so a crashed rollback resumes where it was.
  */
+import { withTenant } from '@weft/db';
+import { EngineError } from './errors.ts';
 import { mockFromSchema } from './mock-output.ts';
 import type { Runtime } from './runtime.ts';
 import { Task } from './scheduler.ts';
-import { appendEvents, enqueue, loadStepRuns, lockExecution, setExecutionStatus, tenantTx } from './store.ts';
+import { stepErrorOf } from './step-error.ts';
+import {
+  appendEvents,
+  enqueue,
+  loadStepRuns,
+  lockExecution,
+  setExecutionStatus,
+  workerScope,
+  workerTx,
+} from './store.ts';
 import { resolveTemplates } from './templates.ts';
 import { callTool, type ToolCall } from './tool-call.ts';
-import type { TenantClient } from './types.ts';
+import type { TenantClient, ToolDefinition } from './types.ts';
 
 const MAX_COMPENSATION_ATTEMPTS = 3;
 
@@ -21,15 +32,20 @@ export interface CompensateJob {
 type Begin = { kind: 'skip' } | { kind: 'run'; call: ToolCall; mocked: unknown | undefined; isMock: boolean };
 
 export async function runCompensateJob(rt: Runtime, job: CompensateJob): Promise<void> {
-  const begun = await tenantTx(rt.pools.app, job.w, (client) => begin(rt, client, job), rt.publish);
+  const begun = await withTenant(
+    rt.pools.app,
+    workerScope(job.w),
+    (_client, tx) => begin(rt, tx, job),
+    workerTx(rt.publish),
+  );
   if (begun.kind !== 'run') return;
   const outcome = begun.isMock
     ? { ok: true as const, output: begun.mocked, durationMs: 0 }
     : await callTool(rt, begun.call);
-  await tenantTx(
+  await withTenant(
     rt.pools.app,
-    job.w,
-    async (client) => {
+    workerScope(job.w),
+    async (_connection, client) => {
       const { call } = begun;
       const exec = await lockExecution(client, job.e);
       const runs = exec === null ? null : await loadStepRuns(client, job.e);
@@ -61,10 +77,19 @@ export async function runCompensateJob(rt: Runtime, job: CompensateJob): Promise
         return;
       }
       const message = outcome.error.message;
+      const stepError = stepErrorOf(outcome.error);
       await client.query(
-        `UPDATE step_attempts SET status = $4, error = $5, finished_at = now(), duration_ms = $6
+        `UPDATE step_attempts SET status = $4, error = $5, error_detail = $7, finished_at = now(), duration_ms = $6
         WHERE execution_id = $1 AND step_id = $2 AND kind = 'compensate' AND attempt = $3`,
-        [job.e, call.stepId, call.attempt, outcome.interrupted ? 'LOST' : 'FAILED', message, outcome.durationMs],
+        [
+          job.e,
+          call.stepId,
+          call.attempt,
+          outcome.interrupted ? 'LOST' : 'FAILED',
+          message,
+          outcome.durationMs,
+          JSON.stringify(stepError),
+        ],
       );
       await client.query('UPDATE step_runs SET compensation_error = $3 WHERE execution_id = $1 AND step_id = $2', [
         job.e,
@@ -76,7 +101,7 @@ export async function runCompensateJob(rt: Runtime, job: CompensateJob): Promise
           {
             type: 'step.retrying',
             stepId: call.stepId,
-            data: { compensate: true, attempt: call.attempt, error: message },
+            data: { compensate: true, attempt: call.attempt, error: message, stepError },
           },
         ]);
         await enqueue(client, Task.compensate, [{ ...job }], new Date(Date.now() + 200 * call.attempt));
@@ -85,11 +110,11 @@ export async function runCompensateJob(rt: Runtime, job: CompensateJob): Promise
       const error = `rollback stopped: compensation of step "${call.stepId}" failed: ${message}`;
       await setExecutionStatus(client, exec, 'FAILED', { error, finished: true });
       await appendEvents(client, job.w, job.e, [
-        { type: 'step.failed', stepId: call.stepId, data: { compensate: true, error: message } },
+        { type: 'step.failed', stepId: call.stepId, data: { compensate: true, error: message, stepError } },
         { type: 'execution.failed', data: { error } },
       ]);
     },
-    rt.publish,
+    workerTx(rt.publish),
   );
 }
 
@@ -140,41 +165,14 @@ async function begin(rt: Runtime, client: TenantClient, job: CompensateJob): Pro
     rt.workerId,
     rt.stepLeaseMs,
   ]);
-  if (tool === null) {
-    // Recorded as a failed compensation attempt by the second transaction.
-    return {
-      kind: 'run',
-      isMock: false,
-      mocked: undefined,
-      call: {
-        workspaceId: job.w,
-        executionId: job.e,
-        stepId: nextId,
-        fence,
-        attempt,
-        mode: exec.mode,
-        input,
-        timeoutMs: undefined,
-        lockHolder: null,
-        lockKeys: [],
-        kind: 'compensate',
-        tool: {
-          name: compensate.tool,
-          version: '0.0.0',
-          description: 'missing tool',
-          inputSchema: {},
-          run: async () => {
-            throw new Error(`tool "${compensate.tool}" is not available`);
-          },
-        },
-      },
-    };
-  }
-  const isMock = exec.mode === 'DRY_RUN' && tool.dryRun !== 'run';
+  // A missing tool still makes a call, which fails: the second transaction records it as a failed
+  // compensation attempt (TOOL_NOT_FOUND) like any other.
+  const called = tool ?? missingTool(compensate.tool);
+  const isMock = tool !== null && exec.mode === 'DRY_RUN' && tool.dryRun !== 'run';
   return {
     kind: 'run',
     isMock,
-    mocked: isMock ? mockFromSchema(tool.outputSchema) : undefined,
+    mocked: isMock ? mockFromSchema(called.outputSchema) : undefined,
     call: {
       workspaceId: job.w,
       executionId: job.e,
@@ -182,12 +180,24 @@ async function begin(rt: Runtime, client: TenantClient, job: CompensateJob): Pro
       fence,
       attempt,
       mode: exec.mode,
-      tool,
+      tool: called,
       input,
-      timeoutMs: plan.steps.get(nextId)?.timeoutMs,
+      timeoutMs: tool === null ? undefined : plan.steps.get(nextId)?.timeoutMs,
       lockHolder: null,
       lockKeys: [],
       kind: 'compensate',
+    },
+  };
+}
+
+function missingTool(name: string): ToolDefinition {
+  return {
+    name,
+    version: '0.0.0',
+    description: 'missing tool',
+    inputSchema: {},
+    run: async () => {
+      throw new EngineError('TOOL_NOT_FOUND', `tool "${name}" is not available`);
     },
   };
 }

@@ -2,9 +2,18 @@
  * Controls of EngineApi. Each runs inside the caller's tenant transaction, locks the execution,
  * checks its state and either changes it with its event or returns a typed reason (nothing written).
  */
+import {
+  type ApprovalPolicyInput,
+  allowedRoles,
+  defaultApprovalPolicy,
+  planApprovalRefusal,
+} from './approval-policy.ts';
 import type { ControlResult } from './engine-api.ts';
+import { stepSucceeded } from './events.ts';
+import { closeParked } from './parked-steps.ts';
 import type { Runtime } from './runtime.ts';
 import { advance, Task } from './scheduler.ts';
+import { engineStepError, StepErrorCode } from './step-error.ts';
 import {
   ACTIVE,
   appendEvents,
@@ -16,47 +25,6 @@ import {
   TERMINAL,
 } from './store.ts';
 import type { Actor, ExecutionStatus, PlanSpec, Role, TenantClient } from './types.ts';
-
-/** @public What an approval policy decides on: one actor deciding one approval gate. */
-export interface ApprovalPolicyInput {
-  workspaceId: string;
-  executionId: string;
-  /** The gate's step id. */
-  stepId: string;
-  /** The gate's `approvers` (empty when the plan names none). */
-  approvers: Role[];
-  actor: Actor;
-  /** The user who started the run (null: started by a webhook or the system). Always set by the engine. */
-  startedBy?: string | null;
-  /** Whether the decision approves (true) or rejects the gate. Always set by the engine. */
-  approve?: boolean;
-}
-
-/**
- * @public Whether an actor may decide (approve or reject) an approval gate. Runs inside the
- * deciding transaction with the execution locked, so it should be quick; a throw fails the call.
- */
-export type ApprovalPolicy = (input: ApprovalPolicyInput) => boolean | Promise<boolean>;
-
-/** @public The built-in rule: the actor's role is one of `approvers`; empty means ADMIN or MEMBER. */
-export function defaultApprovalPolicy(input: ApprovalPolicyInput): boolean {
-  return input.actor.role !== null && allowedRoles(input.approvers).includes(input.actor.role);
-}
-
-/**
- * The plan's own rule, applied whatever policy the operator configured: with
- * `approval.selfApproval: false`, the user who started a run may not approve its gates (rejecting,
- * which they could also get by cancelling, stays allowed). Null when the decision may go on.
- */
-export function planApprovalRefusal(input: ApprovalPolicyInput, plan: PlanSpec['approval']): string | null {
-  if (plan?.selfApproval !== false || input.approve !== true) return null;
-  if (input.startedBy == null || input.actor.userId !== input.startedBy) return null;
-  return 'the plan does not let the member who started this run approve it (approval.selfApproval is false); another member must approve';
-}
-
-function allowedRoles(approvers: Role[]): Role[] {
-  return approvers.length > 0 ? approvers : ['ADMIN', 'MEMBER'];
-}
 
 function notFound(executionId: string): ControlResult {
   return { ok: false, code: 'NOT_FOUND', message: `execution ${executionId} not found` };
@@ -101,7 +69,7 @@ export async function resume(
 }
 
 export async function cancel(
-  _rt: Runtime,
+  rt: Runtime,
   client: TenantClient,
   executionId: string,
   actor: Actor,
@@ -117,7 +85,7 @@ export async function cancel(
             lease_expires_at = NULL
       WHERE execution_id = $1 AND step_id IN (
         SELECT step_id FROM step_runs
-         WHERE execution_id = $1 AND status IN ('PENDING', 'RUNNING', 'WAITING_APPROVAL')
+         WHERE execution_id = $1 AND status IN ('PENDING', 'QUEUED', 'RUNNING', 'WAITING', 'WAITING_APPROVAL')
            FOR UPDATE SKIP LOCKED)
       RETURNING step_id`,
     [executionId],
@@ -125,11 +93,12 @@ export async function cancel(
   const ids = cancelled.map((r) => r.step_id);
   if (ids.length > 0) {
     await client.query(
-      `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled'
+      `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled', error_detail = $3
         WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'RUNNING'`,
-      [executionId, ids],
+      [executionId, ids, JSON.stringify(engineStepError(StepErrorCode.CANCELLED, 'execution cancelled'))],
     );
     await client.query('SELECT weft_lease_drop($1, s, NULL) FROM unnest($2::text[]) AS s', [executionId, ids]);
+    await closeParked(client, executionId, ids);
     // Resource locks stay with their holders: a running tool's finish releases them (its result is
     // rejected), a dead worker's expire with its lease.
   }
@@ -144,7 +113,25 @@ export async function cancel(
     Channel.cancel,
     JSON.stringify({ w: exec.workspace_id, e: exec.id }),
   ]);
+  await cancelChildren(rt, client, exec, actor);
   return done('CANCELLED');
+}
+
+/**
+ * Cancelling a run cancels its child runs, and theirs (sub-plans, map items). Parent before child:
+ * a child never takes its parent's lock (it reports its end through a job), so this order is safe.
+ */
+async function cancelChildren(rt: Runtime, client: TenantClient, exec: ExecutionRow, actor: Actor): Promise<void> {
+  await client.query(
+    `UPDATE map_items SET status = 'CANCELLED', fence = fence + 1, finished_at = now()
+      WHERE execution_id = $1 AND status IN ('PENDING', 'RUNNING')`,
+    [exec.id],
+  );
+  const { rows } = await client.query<{ id: string }>(
+    `SELECT id FROM executions WHERE parent_execution_id = $1 AND status = ANY($2::text[]) ORDER BY id`,
+    [exec.id, [...ACTIVE, 'PAUSED']],
+  );
+  for (const child of rows) await cancel(rt, client, child.id, actor);
 }
 
 export async function retry(
@@ -167,8 +154,8 @@ export async function retry(
   if (exec.status !== 'FAILED') return invalid(exec, 'retry');
   // The failed steps, and the steps the failure stopped before they started (CANCELLED), run again.
   const { rows } = await client.query<{ step_id: string }>(
-    `UPDATE step_runs SET status = 'PENDING', error = NULL, finished_at = NULL, attempt_base = attempts,
-            compensation_error = NULL
+    `UPDATE step_runs SET status = 'PENDING', error = NULL, error_detail = NULL, finished_at = NULL, attempt_base = attempts,
+            compensation_error = NULL, fell_back = false
       WHERE execution_id = $1 AND status IN ('FAILED', 'CANCELLED') RETURNING step_id`,
     [executionId],
   );
@@ -259,23 +246,28 @@ export async function decideApproval(
     [approvalId, status, decision.actor.userId, comment],
   );
   const data = { approvalId, approved: decision.approve, decidedBy: decision.actor.userId, comment };
+  const rejected = engineStepError(
+    StepErrorCode.APPROVAL_REJECTED,
+    `approval rejected${comment === null ? '' : `: ${comment}`}`,
+  );
   if (decision.approve) {
     await client.query(
-      `UPDATE step_runs SET status = 'SUCCEEDED', output = $3, error = NULL, finished_at = now()
+      `UPDATE step_runs SET status = 'SUCCEEDED', output = $3, error = NULL, error_detail = NULL, finished_at = now()
         WHERE execution_id = $1 AND step_id = $2`,
       [executionId, approval.step_id, JSON.stringify(data)],
     );
   } else {
     await client.query(
-      `UPDATE step_runs SET status = 'FAILED', error = $3, finished_at = now() WHERE execution_id = $1 AND step_id = $2`,
-      [executionId, approval.step_id, `approval rejected${comment === null ? '' : `: ${comment}`}`],
+      `UPDATE step_runs SET status = 'FAILED', error = $3, error_detail = $4, finished_at = now()
+        WHERE execution_id = $1 AND step_id = $2`,
+      [executionId, approval.step_id, rejected.message, JSON.stringify(rejected)],
     );
   }
   await appendEvents(client, exec.workspace_id, exec.id, [
     { type: 'approval.decided', stepId: approval.step_id, data },
     decision.approve
-      ? { type: 'step.succeeded', stepId: approval.step_id, data: { output: data } }
-      : { type: 'step.failed', stepId: approval.step_id, data: { error: 'approval rejected' } },
+      ? stepSucceeded(approval.step_id, { output: data })
+      : { type: 'step.failed', stepId: approval.step_id, data: { error: 'approval rejected', stepError: rejected } },
   ]);
   await advance(rt, client, exec);
   return done(exec.status);
@@ -298,14 +290,15 @@ export async function expireApproval(rt: Runtime, client: TenantClient, job: App
     [job.a],
   );
   if (rowCount === 0) return;
+  const expired = engineStepError(StepErrorCode.APPROVAL_EXPIRED, 'approval expired');
   await client.query(
-    `UPDATE step_runs SET status = 'FAILED', error = 'approval expired', finished_at = now()
+    `UPDATE step_runs SET status = 'FAILED', error = $3, error_detail = $4, finished_at = now()
       WHERE execution_id = $1 AND step_id = $2 AND status = 'WAITING_APPROVAL'`,
-    [job.e, job.s],
+    [job.e, job.s, expired.message, JSON.stringify(expired)],
   );
   await appendEvents(client, job.w, job.e, [
     { type: 'approval.decided', stepId: job.s, data: { approvalId: job.a, approved: false, expired: true } },
-    { type: 'step.failed', stepId: job.s, data: { error: 'approval expired' } },
+    { type: 'step.failed', stepId: job.s, data: { error: 'approval expired', stepError: expired } },
   ]);
   await advance(rt, client, exec);
 }

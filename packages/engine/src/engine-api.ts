@@ -1,8 +1,11 @@
+import type { ChaosOptions } from './chaos.ts';
 /**
  * The engine's service interface, as the API and the planner call it. Every method that changes
  * state takes a client already inside the caller's tenant transaction (`withTenant`), so the
  * caller's audit row, the state change, its event and the queued job commit together or not at all.
  */
+import type { DeliveredEvent } from './parked-steps.ts';
+import type { RegressionFixture } from './regression.ts';
 import type {
   Actor,
   ExecutionEvent,
@@ -20,6 +23,11 @@ export type ControlResult =
   | { ok: true; status: ExecutionStatus }
   | { ok: false; code: 'NOT_FOUND' | 'INVALID_STATE' | 'FORBIDDEN'; message: string };
 
+/** @public How a run was started (`Execution.trigger`). */
+export const EXECUTION_TRIGGERS = ['MANUAL', 'SCHEDULE', 'WEBHOOK', 'EVENT', 'PARENT'] as const;
+/** @public One of `EXECUTION_TRIGGERS`. */
+export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
+
 export interface StartExecutionInput {
   planVersionId: string;
   input?: unknown;
@@ -35,7 +43,35 @@ export interface StartExecutionInput {
    * it run again; the other steps that SUCCEEDED in `executionId` start SUCCEEDED with their output.
    */
   rerunFrom?: { executionId: string; stepId: string };
+  /**
+   * The same key for the same plan within 24 h answers the first execution (`reused: true`) and
+   * starts nothing (idempotency.ts). At most `MAX_IDEMPOTENCY_KEY_LENGTH` characters.
+   */
+  idempotencyKey?: string;
+  /** What started the run (default MANUAL). */
+  trigger?: ExecutionTrigger;
+  /** Only for DRY_RUN (ignored otherwise): recorded outputs to answer with, and fault injection. */
+  dryRun?: DryRunOptions;
+  /**
+   * Orders this run's steps among the workspace's other queued steps: lower runs first, from -10
+   * to 10, default 0. Its weight is bounded (it counts the workspace's queue as at most 16 times
+   * shorter), so fair dispatch across workspaces still decides (docs/operations.md "Fairness").
+   * Outside the range: INVALID_INPUT.
+   */
+  priority?: number;
 }
+
+/** @public What a dry run is started with besides its plan version (kept on the execution). */
+export interface DryRunOptions {
+  /** Outputs by step id that replace the step's tool (over the plan's own `mocks`): a regression replay. */
+  mocks?: Record<string, unknown>;
+  chaos?: ChaosOptions;
+  /** The recorded run a regression replay is compared with; kept for the report, never read by steps. */
+  fixture?: RegressionFixture;
+}
+
+/** @public The range of `StartExecutionInput.priority`. */
+export const EXECUTION_PRIORITY = { min: -10, max: 10 } as const;
 
 /** @public Per-tool statistics from recorded step attempts. */
 export interface ToolStats {
@@ -67,7 +103,7 @@ export interface EngineApi {
     client: TenantClient,
     workspaceId: string,
     input: StartExecutionInput,
-  ): Promise<{ executionId: string }>;
+  ): Promise<{ executionId: string; reused: boolean }>;
   pauseExecution(client: TenantClient, workspaceId: string, executionId: string, actor: Actor): Promise<ControlResult>;
   resumeExecution(client: TenantClient, workspaceId: string, executionId: string, actor: Actor): Promise<ControlResult>;
   cancelExecution(client: TenantClient, workspaceId: string, executionId: string, actor: Actor): Promise<ControlResult>;
@@ -90,6 +126,13 @@ export interface EngineApi {
     approvalId: string,
     decision: { approve: boolean; comment?: string; actor: Actor },
   ): Promise<ControlResult>;
+
+  /**
+   * Resumes, in the caller's tenant transaction, every `wait` step of the workspace parked on an
+   * event named `name` whose `match` fields all equal `data`'s and that began waiting no later than
+   * `sentAt`; each finishes with output `data`. Returns how many were resumed.
+   */
+  deliverEvent(client: TenantClient, event: DeliveredEvent): Promise<{ resumed: number }>;
 
   /** Replays events after `afterSeq` from the database, then tails live, with no gap or duplicate. */
   subscribe(

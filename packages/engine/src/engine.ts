@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Pools } from '@weft/db';
-import { type Runner, run } from 'graphile-worker';
+import { type Pools, withTenant } from '@weft/db';
+import { type CronItem, parseCronItems, type Runner, run } from 'graphile-worker';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import type { ApprovalPolicy } from './approval-policy.ts';
 import { type CompensateJob, runCompensateJob } from './compensation.ts';
 import {
   type ApprovalExpireJob,
-  type ApprovalPolicy,
   cancel,
   decideApproval,
   expireApproval,
@@ -16,20 +16,32 @@ import {
   retry,
   rollback,
 } from './controls.ts';
-import type { EngineApi, ExecutionStatusChange, StartExecutionInput, ToolStats } from './engine-api.ts';
+import {
+  type EngineApi,
+  EXECUTION_PRIORITY,
+  type ExecutionStatusChange,
+  type StartExecutionInput,
+  type ToolStats,
+} from './engine-api.ts';
 import { EngineError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
 import { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
+import { type Claim, claimIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH, recordIdempotentStart } from './idempotency.ts';
 import { sweepLeases } from './lease-sweeper.ts';
 import { type Logger, silentLogger } from './logger.ts';
+import { type MapItemJob, runMapItemJob } from './map-step.ts';
+import { deliverEvent, runWakeJob } from './parked-steps.ts';
 import { quietLogger } from './queue.ts';
 import { reusedOutputs } from './rerun-from.ts';
 import { RunningSteps } from './running-steps.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
 import { type StepJob, Task } from './scheduler.ts';
+import { ScheduleTicker, type TickerOptions } from './schedules/ticker.ts';
 import { insertAndStart } from './start-execution.ts';
-import { runStepJob } from './step-runner.ts';
-import { type Announcement, tenantTx } from './store.ts';
+import { StepErrorCode } from './step-error.ts';
+import { runStepJob, type StepBatches } from './step-runner.ts';
+import { type Announcement, inWorkerTx, workerScope, workerTx } from './store.ts';
+import { type ChildDoneJob, childDone, DEFAULT_MAX_PLAN_DEPTH } from './sub-plans.ts';
 import { Interrupted } from './tool-call.ts';
 import { ToolRegistry } from './tool-registry.ts';
 import { toolStats } from './tool-stats.ts';
@@ -55,6 +67,8 @@ export interface EngineOptions {
   /** Steps one workspace runs at once across all workers (unset: no limit). */
   workspaceConcurrency?: number;
   rateLimits?: RateLimitOptions;
+  /** How deep sub-plans may nest (a plan calling plans calling plans…). Default 5. */
+  maxPlanDepth?: number;
   /** Step outputs above this size fail the step. Default 1 MiB. */
   maxOutputBytes?: number;
   /**
@@ -81,6 +95,14 @@ export interface EngineOptions {
    * written). It runs in the deciding transaction with the execution locked: keep it quick.
    */
   approvalPolicy?: ApprovalPolicy;
+  /** How the schedule ticker scans (`startScheduleTicker`). */
+  scheduleTicker?: TickerOptions;
+  /**
+   * Recurring jobs for this process's workers (tasks from `tasks`), as graphile-worker cron items
+   * (its crontab syntax cannot name `weft.*` tasks). Each fires once per tick across all processes
+   * (graphile-worker's `known_crontabs`), e.g. the API's retention job.
+   */
+  cronItems?: CronItem[];
 }
 
 /** @public The engine: EngineApi plus what processes and tests need. */
@@ -90,6 +112,11 @@ export interface Engine extends EngineApi {
   sweepLeases(): Promise<number>;
   /** Resolves when the job queue answers (for readiness checks); rejects with the reason otherwise. */
   checkQueue(): Promise<void>;
+  /**
+   * Starts taking schedule ticks in this process (any number of processes may: each tick is
+   * claimed in the database). `stop` ends it. Idempotent.
+   */
+  startScheduleTicker(): void;
 }
 
 /**
@@ -114,9 +141,10 @@ export function createEngine(options: EngineOptions): Engine {
   const redis =
     options.redisUrl === undefined ? null : new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   redis?.on('error', (err) => logger.warn({ err }, 'redis error'));
+  // Concurrent step begins (per execution) and finishes (per workspace) share one transaction per
+  // group; only step jobs use them, so they are handed to those rather than kept on the runtime.
+  const steps: StepBatches = { begins: new BeginBatcher(), finishes: new FinishBatcher() };
   const rt: Runtime = {
-    begins: new BeginBatcher(),
-    finishes: new FinishBatcher(),
     pools: options.pools,
     registry: new ToolRegistry(logger),
     logger,
@@ -127,6 +155,7 @@ export function createEngine(options: EngineOptions): Engine {
     rateLimits: options.rateLimits ?? {},
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
     approvalPolicy: options.approvalPolicy,
+    maxPlanDepth: options.maxPlanDepth ?? DEFAULT_MAX_PLAN_DEPTH,
     plans: new PlanCache(),
     running: new RunningSteps(),
     runAhead: false,
@@ -177,7 +206,11 @@ export function createEngine(options: EngineOptions): Engine {
   const bus = new EventBus(
     rt,
     (workspaceId, executionId) =>
-      rt.running.abortExecution(workspaceId, executionId, new Interrupted('execution cancelled')),
+      rt.running.abortExecution(
+        workspaceId,
+        executionId,
+        new Interrupted('execution cancelled', StepErrorCode.CANCELLED),
+      ),
     redis,
   );
   const runners: Runner[] = [];
@@ -188,13 +221,26 @@ export function createEngine(options: EngineOptions): Engine {
 
   const taskList = {
     ...options.tasks,
-    [Task.step]: async (payload: unknown) => runStepJob(rt, payload as StepJob),
+    [Task.step]: async (payload: unknown) => runStepJob(rt, steps, payload as StepJob),
     [Task.compensate]: async (payload: unknown) => runCompensateJob(rt, payload as CompensateJob),
     [Task.approvalExpire]: async (payload: unknown) => {
       const job = payload as ApprovalExpireJob;
-      await tenantTx(rt.pools.app, job.w, (client) => expireApproval(rt, client, job), rt.publish);
+      await withTenant(
+        rt.pools.app,
+        workerScope(job.w),
+        (_client, tx) => expireApproval(rt, tx, job),
+        workerTx(rt.publish),
+      );
     },
+    [Task.childDone]: async (payload: unknown) => {
+      const job = payload as ChildDoneJob;
+      await inWorkerTx(rt.pools.app, job.w, (tx) => childDone(rt, tx, job), rt.publish);
+    },
+    [Task.mapItem]: async (payload: unknown) => runMapItemJob(rt, payload as MapItemJob),
+    [Task.wake]: async (payload: unknown) => runWakeJob(rt, payload),
   };
+
+  let ticker: ScheduleTicker | null = null;
 
   const engine: Engine = {
     workerId: rt.workerId,
@@ -217,6 +263,13 @@ export function createEngine(options: EngineOptions): Engine {
 
     async startExecution(client, workspaceId, input: StartExecutionInput) {
       const notFound = () => new EngineError('NOT_FOUND', `plan version ${input.planVersionId} not found`);
+      const priority = input.priority ?? 0;
+      if (!Number.isInteger(priority) || priority < EXECUTION_PRIORITY.min || priority > EXECUTION_PRIORITY.max) {
+        throw new EngineError(
+          'INVALID_INPUT',
+          `priority must be a whole number from ${EXECUTION_PRIORITY.min} to ${EXECUTION_PRIORITY.max}`,
+        );
+      }
       // Versions are immutable: a cached one is validated without reading it again. The start's
       // statement reads it under RLS anyway (another workspace's version starts nothing).
       let spec = rt.plans.peek(workspaceId, input.planVersionId)?.spec;
@@ -243,6 +296,21 @@ export function createEngine(options: EngineOptions): Engine {
         );
       }
       const plan = rt.plans.remember(workspaceId, input.planVersionId, spec);
+      const key = input.idempotencyKey;
+      let claim: Claim | null = null;
+      if (key !== undefined) {
+        if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+          throw new EngineError(
+            'INVALID_INPUT',
+            `idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
+          );
+        }
+        claim = await claimIdempotencyKey(client, workspaceId, input.planVersionId, key);
+        if (!claim.claimed) {
+          if (claim.executionId === null) throw notFound();
+          return { executionId: claim.executionId, reused: true };
+        }
+      }
       const started = startExecutionSpan(
         { 'weft.workspace.id': workspaceId, 'weft.plan_version.id': input.planVersionId },
         input.traceParent,
@@ -257,9 +325,16 @@ export function createEngine(options: EngineOptions): Engine {
         userId: input.actor.userId,
         traceId: started.trace.traceId,
         traceParent: started.trace.traceParent,
+        trigger: input.trigger ?? 'MANUAL',
+        // Recorded outputs and faults belong to dry runs only: a live run never reads them.
+        dryRunOptions: input.mode === 'DRY_RUN' && input.dryRun !== undefined ? input.dryRun : null,
+        priority,
       }).finally(() => started.span.end());
       if (exec === null) throw notFound();
-      return { executionId: exec.id };
+      if (claim?.claimed === true && key !== undefined) {
+        await recordIdempotentStart(client, workspaceId, claim.planId, key, exec.id);
+      }
+      return { executionId: exec.id, reused: false };
     },
 
     pauseExecution: (client, _ws, executionId, actor) => pause(rt, client, executionId, actor),
@@ -268,6 +343,7 @@ export function createEngine(options: EngineOptions): Engine {
     retryExecution: (client, _ws, executionId, actor) => retry(rt, client, executionId, actor),
     rollbackExecution: (client, _ws, executionId, actor) => rollback(rt, client, executionId, actor),
     decideApproval: (client, _ws, approvalId, decision) => decideApproval(rt, client, approvalId, decision),
+    deliverEvent: (client, event) => deliverEvent(rt, client, event),
 
     subscribe(
       workspaceId: string,
@@ -288,6 +364,16 @@ export function createEngine(options: EngineOptions): Engine {
       await rt.pools.owner.query('SELECT 1 FROM graphile_worker._private_tasks LIMIT 1');
     },
 
+    startScheduleTicker(): void {
+      if (stopping !== null) return;
+      ticker ??= new ScheduleTicker(
+        rt,
+        (client, ws, input) => engine.startExecution(client, ws, input),
+        options.scheduleTicker,
+      );
+      ticker.run();
+    },
+
     async startWorkers(count: number): Promise<void> {
       if (count <= 0) return;
       await bus.start(); // cancel notifications must reach this process's running steps
@@ -304,6 +390,7 @@ export function createEngine(options: EngineOptions): Engine {
             pgPool: queuePool,
             concurrency: workerConcurrency,
             taskList,
+            ...(options.cronItems === undefined ? {} : { parsedCronItems: parseCronItems(options.cronItems) }),
             noHandleSignals: true,
             pollInterval: options.pollIntervalMs ?? 1000,
             logger: quietLogger(logger),
@@ -332,6 +419,7 @@ export function createEngine(options: EngineOptions): Engine {
       stopping ??= (async () => {
         if (sweeper !== null) clearInterval(sweeper);
         rt.stopping = true;
+        await ticker?.stop();
         rt.running.abortAll(new Interrupted('worker stopping'));
         await Promise.all(runners.map((r) => r.stop().catch(() => {})));
         await queuePool?.end().catch(() => {});

@@ -12,6 +12,14 @@ export const PlanIssueCode = {
   BAD_REFERENCE: 'BAD_REFERENCE',
   UNKNOWN_REFERENCE: 'UNKNOWN_REFERENCE',
   STEP_NOT_UPSTREAM: 'STEP_NOT_UPSTREAM',
+  /** A plan or map step names its own plan. */
+  SELF_REFERENCE: 'SELF_REFERENCE',
+  /** A plan or map step names a plan the workspace does not have (when the caller knows them). */
+  UNKNOWN_PLAN: 'UNKNOWN_PLAN',
+  /** An `if` expression that does not parse as CEL. */
+  BAD_CONDITION: 'BAD_CONDITION',
+  /** `fallback` or `continueOnError` on a step that is not a tool step. */
+  NOT_A_TOOL_STEP: 'NOT_A_TOOL_STEP',
   /** Beyond a size limit (`PLAN_LIMITS`, `EXECUTION_INPUT_LIMITS`): nothing else was checked. */
   TOO_LARGE: 'TOO_LARGE',
 } as const;
@@ -29,6 +37,8 @@ export const EngineErrorCode = {
   APPROVAL_EXPIRED: 'APPROVAL_EXPIRED',
   APPROVAL_REJECTED: 'APPROVAL_REJECTED',
   REFERENCE_UNRESOLVED: 'REFERENCE_UNRESOLVED',
+  /** An argument out of bounds (e.g. an idempotency key too long). */
+  INVALID_INPUT: 'INVALID_INPUT',
 } as const;
 export type EngineErrorCode = (typeof EngineErrorCode)[keyof typeof EngineErrorCode];
 

@@ -5,10 +5,11 @@
  * Begins are grouped per execution, finishes per workspace (one transaction may finish steps of
  * several executions; see `finishBatch`).
  */
+import { withTenant } from '@weft/db';
 import type { Runtime } from './runtime.ts';
 import type { StepJob } from './scheduler.ts';
 import { beginBatch, beginOpening, finishBatch, finishOpening } from './step-runner.ts';
-import { type OpeningQuery, STALE_WRITE, type TxClient, tenantTx } from './store.ts';
+import { type OpeningQuery, STALE_WRITE, type TxClient, workerScope, workerTx } from './store.ts';
 import { tenantKey } from './tenant-key.ts';
 import type { CallOutcome, RunBegin } from './tool-call.ts';
 import type { ToolDefinition } from './types.ts';
@@ -78,12 +79,11 @@ export class ExecutionBatcher<I, O> {
       const items = batch.map((r) => r.item);
       try {
         const run = (expect: boolean) =>
-          tenantTx(
+          withTenant(
             rt.pools.app,
-            workspaceId,
-            (client, opened, then) => this.work(rt, client, key, items, opened, then),
-            rt.publish,
-            this.opening(rt, key, items, expect),
+            workerScope(workspaceId),
+            (_client, tx) => this.work(rt, tx, key, items, tx.opened[0] ?? [], tx.opened.slice(1)),
+            workerTx(rt.publish, this.opening(rt, key, items, expect)),
           );
         const results = await run(true).catch((error: unknown) => {
           if ((error as { code?: unknown }).code !== STALE_WRITE) throw error;

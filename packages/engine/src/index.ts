@@ -1,26 +1,58 @@
-export { builtinTools } from './builtin-tools.ts';
-export { canonicalJson, hashPlan } from './canonical-json.ts';
 export {
   type ApprovalPolicy,
   type ApprovalPolicyInput,
   defaultApprovalPolicy,
   planApprovalRefusal,
-} from './controls.ts';
+} from './approval-policy.ts';
+export { builtinTools } from './builtin-tools.ts';
+export { canonicalJson, hashPlan } from './canonical-json.ts';
+export { CHAOS_LIMITS, type ChaosOptions, chaosIssues } from './chaos.ts';
+export { MAP_DEFAULT_CONCURRENCY, MAP_MAX_ITEMS } from './composite-steps.ts';
 export { createEngine, type Engine, type EngineOptions } from './engine.ts';
-export type {
-  ControlResult,
-  EngineApi,
-  ExecutionStatusChange,
-  StartExecutionInput,
-  ToolStats,
+export {
+  type ControlResult,
+  type DryRunOptions,
+  type EngineApi,
+  EXECUTION_PRIORITY,
+  EXECUTION_TRIGGERS,
+  type ExecutionStatusChange,
+  type ExecutionTrigger,
+  type StartExecutionInput,
+  type ToolStats,
 } from './engine-api.ts';
 export { EngineError, EngineErrorCode, PlanIssueCode, StaleAttemptError, toEngineError } from './errors.ts';
+export { eventMatches } from './events/match.ts';
+export type {
+  ExecutionEventData,
+  ExecutionEventType,
+  StepSucceededData,
+} from './events.ts';
+export { IDEMPOTENCY_WINDOW_HOURS, MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency.ts';
 export { type Logger, silentLogger } from './logger.ts';
+export { CORE_SLEEP_MAX_MS } from './parked-plan.ts';
+export type { DeliveredEvent } from './parked-steps.ts';
 export { diffPlans } from './plan-diff.ts';
 export { inferDependencies } from './plan-graph.ts';
 export { planSpecJsonSchema } from './plan-schema.ts';
 export { prepareQueue, QUEUE_SCHEMA_VERSION } from './queue.ts';
+export {
+  compareToFixture,
+  fixtureIssues,
+  type RegressionChange,
+  type RegressionFixture,
+} from './regression.ts';
 export type { RateLimit, RateLimitOptions } from './runtime.ts';
+export {
+  CRON_MAX_LENGTH,
+  nextRunAfter,
+  nextRunsAfter,
+  type ScheduleIssue,
+  type ScheduleTiming,
+  scheduleIssues,
+  TIMEZONE_MAX_LENGTH,
+} from './schedules/cron.ts';
+export type { OverlapPolicy, TickOutcome } from './schedules/fire.ts';
+export type { TickerOptions } from './schedules/ticker.ts';
 export {
   EXECUTION_INPUT_LIMITS,
   executionInputSizeIssues,
@@ -29,7 +61,18 @@ export {
   PLAN_LIMITS,
   planSizeIssues,
 } from './size-limits.ts';
+export {
+  CAUSE_LIMITS,
+  type CodedError,
+  type StepError,
+  type StepErrorCause,
+  StepErrorCode,
+  stepErrorOf,
+  storedStepError,
+  withStepErrorCode,
+} from './step-error.ts';
 export { STEP_LOG_MAX_BYTES, STEP_LOG_MAX_LINES } from './step-logs.ts';
+export { DEFAULT_MAX_PLAN_DEPTH } from './sub-plans.ts';
 export { parseReference, type Reference, resolveTemplates, scanTemplates, type TemplateMatch } from './templates.ts';
 export { parseToolRef, resolveToolRef } from './tool-ref.ts';
 export { type ToolStatsWindow, toolStats } from './tool-stats.ts';

@@ -4,11 +4,13 @@
  * transaction through the app pool: the attempt becomes LOST, the step gets a new fence and a new
  * job. Several sweepers may run (one per worker process): the fence check makes them idempotent.
  */
+import { withTenant } from '@weft/db';
 import { releaseLocks } from './resource-locks.ts';
 import type { Runtime } from './runtime.ts';
 import { Task } from './scheduler.ts';
+import { StepErrorCode } from './step-error.ts';
 import { redispatch } from './step-runner.ts';
-import { appendEvents, enqueue, loadStepRun, lockExecution, tenantTx } from './store.ts';
+import { appendEvents, enqueue, loadStepRun, lockExecution, workerScope, workerTx } from './store.ts';
 import type { TenantClient } from './types.ts';
 
 interface ExpiredLease {
@@ -28,7 +30,12 @@ export async function sweepLeases(rt: Runtime): Promise<number> {
   );
   for (const lease of rows) {
     try {
-      await tenantTx(rt.pools.app, lease.workspace_id, (client) => recover(rt, client, lease), rt.publish);
+      await withTenant(
+        rt.pools.app,
+        workerScope(lease.workspace_id),
+        (_client, tx) => recover(rt, tx, lease),
+        workerTx(rt.publish),
+      );
     } catch (err) {
       rt.logger.error({ err, lease }, 'lease recovery failed; will retry on the next sweep');
     }
@@ -48,7 +55,8 @@ async function recover(rt: Runtime, client: TenantClient, lease: ExpiredLease): 
   );
   const run = rows[0];
   await client.query('SELECT weft_lease_drop($1, $2, $3)', [lease.execution_id, lease.step_id, lease.fence]);
-  if (run === undefined || run.fence !== lease.fence || run.status !== 'RUNNING') return;
+  // QUEUED: a queued lease (its job was never begun); RUNNING: a begun attempt's.
+  if (run === undefined || run.fence !== lease.fence || (run.status !== 'RUNNING' && run.status !== 'QUEUED')) return;
   const hadAttempt = await markLost(rt, client, lease);
   await redispatch(
     rt,
@@ -68,9 +76,11 @@ async function recover(rt: Runtime, client: TenantClient, lease: ExpiredLease): 
 async function markLost(rt: Runtime, client: TenantClient, lease: ExpiredLease): Promise<boolean> {
   const { rowCount } = await client.query(
     `UPDATE step_attempts SET status = 'LOST', finished_at = now(),
-            error = 'lease expired: worker ' || worker_id || ' stopped heartbeating'
+            error = 'lease expired: worker ' || worker_id || ' stopped heartbeating',
+            error_detail = jsonb_build_object('code', $5::text, 'retriable', true,
+                                              'message', 'lease expired: worker ' || worker_id || ' stopped heartbeating')
       WHERE execution_id = $1 AND step_id = $2 AND kind = $3 AND fence = $4 AND status = 'RUNNING'`,
-    [lease.execution_id, lease.step_id, lease.kind, lease.fence],
+    [lease.execution_id, lease.step_id, lease.kind, lease.fence, StepErrorCode.LEASE_EXPIRED],
   );
   await releaseLocks(rt, client, lease.workspace_id, null, `${lease.execution_id}/${lease.step_id}/`);
   return (rowCount ?? 0) > 0;

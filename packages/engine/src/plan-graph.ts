@@ -1,8 +1,11 @@
+import { conditionSteps } from './conditions.ts';
+import { parkedTemplated } from './parked-plan.ts';
 import { referencedSteps } from './templates.ts';
 import type { PlanSpec, StepSpec } from './types.ts';
 
 /**
- * @public Each step's direct dependencies: steps its `input` references plus its `after` list.
+ * @public Each step's direct dependencies: steps its `input`, its `if`, its map's `over`, its fallback's
+ * input, a sleep's `until` and a wait's `match` reference, plus its `after` list.
  * Ids that do not exist in the plan are kept (validation reports them).
  */
 export function inferDependencies(spec: Pick<PlanSpec, 'steps'>): Map<string, string[]> {
@@ -12,7 +15,15 @@ export function inferDependencies(spec: Pick<PlanSpec, 'steps'>): Map<string, st
 }
 
 export function stepDependencies(step: StepSpec): string[] {
-  const set = new Set<string>([...(step.after ?? []), ...referencedSteps(step.input ?? {})]);
+  const set = new Set<string>([
+    ...(step.after ?? []),
+    ...referencedSteps(step.input ?? {}),
+    ...referencedSteps(step.over ?? ''),
+    ...conditionSteps(step.if),
+    // A fallback's input is resolved when its step runs: what it reads must have run before.
+    ...referencedSteps(step.fallback?.input ?? {}),
+    ...referencedSteps(parkedTemplated(step)),
+  ]);
   set.delete(step.id);
   return [...set];
 }

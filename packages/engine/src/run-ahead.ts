@@ -38,7 +38,8 @@ export function canRunAhead(rt: Runtime): boolean {
 /** The tool `begin` would resolve for `step`, when `begin` would do nothing but record the attempt. */
 function plainTool(rt: Runtime, exec: ExecutionRow, step: StepSpec, offer: RunAheadOffer): ToolDefinition | null {
   if (exec.mode !== 'LIVE' || step.type === 'approval' || step.tool === undefined) return null;
-  if ((step.locks ?? []).length > 0) return null;
+  // A step with a fallback may be parked mid-fallback (paused); its begin knows which tool to call.
+  if ((step.locks ?? []).length > 0 || step.fallback !== undefined) return null;
   const tool = resolveToolRef(offer.tools, step.tool);
   if (tool === null) return null;
   if (step.cacheTtlMs !== undefined && tool.cacheable === true) return null;

@@ -1,9 +1,8 @@
 import type { Pools } from '@weft/db';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import type { ApprovalPolicy } from './controls.ts';
+import type { ApprovalPolicy } from './approval-policy.ts';
 import { EngineError } from './errors.ts';
-import type { BeginBatcher, FinishBatcher } from './execution-batcher.ts';
 import type { Logger } from './logger.ts';
 import { inferDependencies, topologicalOrder } from './plan-graph.ts';
 import type { RunningSteps } from './running-steps.ts';
@@ -41,9 +40,6 @@ export interface Runtime {
   plans: PlanCache;
   /** Locks, rate buckets and live fan-out use Redis when configured. */
   redis: Redis | null;
-  /** Group concurrent step begins / finishes per execution (one transaction per group). */
-  begins: BeginBatcher;
-  finishes: FinishBatcher;
   /** Sends the announcements of engine-owned transactions after they commit. */
   publish: Publisher;
   /** This process runs workers, so a finishing worker may begin successors itself (run-ahead.ts). */
@@ -52,6 +48,8 @@ export interface Runtime {
   stopping: boolean;
   /** Decides who may decide an approval gate; unset: `defaultApprovalPolicy`. */
   approvalPolicy: ApprovalPolicy | undefined;
+  /** How deep sub-plans may nest (sub-plans.ts). */
+  maxPlanDepth: number;
   /** Local running attempts, by workspace, execution and step, so cancel can abort them. */
   running: RunningSteps;
 }

@@ -4,11 +4,15 @@
  * a new fencing token per step and queues its job in the same transaction, or, for a finishing
  * worker with a free slot, begins the step right there for that worker to run (run-ahead.ts).
  */
+import { failsRun, holdsBack, settleBranches } from './branching.ts';
+import { isComposite } from './composite-steps.ts';
+import { closeParked, isParkedStep, parkSteps } from './parked-steps.ts';
 import { beginAhead, type RunAheadOffer } from './run-ahead.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import {
   appendEvents,
   appendEventsAtCommit,
+  CHILD_DONE_TASK,
   type ExecutionRow,
   enqueue,
   type NewEvent,
@@ -18,6 +22,7 @@ import {
   setExecutionStatus,
   type WritesWithAppend,
 } from './store.ts';
+import { openComposite } from './sub-plans.ts';
 import type { RunBegin } from './tool-call.ts';
 import type { TenantClient } from './types.ts';
 
@@ -25,6 +30,10 @@ export const Task = {
   step: 'weft.step',
   compensate: 'weft.compensate',
   approvalExpire: 'weft.approval-expire',
+  childDone: CHILD_DONE_TASK,
+  mapItem: 'weft.map-item',
+  /** A parked step's due time: a sleep ends, a wait times out (parked-steps.ts). */
+  wake: 'weft.wake',
 } as const;
 
 export interface StepJob {
@@ -56,27 +65,38 @@ export async function advance(
   // Only unfinished rows are read: a step without one here has SUCCEEDED (every step has a row).
   // `known`: the caller read them under the execution lock already.
   const open = known ?? (await readOpenSteps(client, exec.id));
-  const unfinished = new Map(open.map((r) => [r.step_id, r]));
-  const events: NewEvent[] = [];
+  const unfinished = new Map(open.map((r) => [r.step_id, { ...r }]));
+  // Conditions first (branching.ts): a step switched off here is SKIPPED before anything is dispatched.
+  const events: NewEvent[] = await settleBranches(client, exec, plan, unfinished);
   let ahead: RunBegin[] = [];
   let aheadWrites: WritesWithAppend | undefined;
+  // running: steps holding a slot of the plan's concurrency (dispatched or begun); parked: WAITING
+  // steps (sleeps, waits, plan/map steps whose children run), which hold none but keep the run
+  // RUNNING; waiting: approval gates.
   let running = 0;
+  let parked = 0;
   let waiting = 0;
+  let reopen = false;
   let failed: { step_id: string; error: string | null } | undefined;
-  for (const run of open) {
-    if (run.status === 'RUNNING') running++;
+  for (const run of unfinished.values()) {
+    if (run.status === 'RUNNING' || run.status === 'QUEUED') running++;
+    else if (run.status === 'WAITING') parked++;
     else if (run.status === 'WAITING_APPROVAL') waiting++;
-    else if ((run.status === 'FAILED' || run.status === 'CANCELLED') && failed === undefined) failed = run;
+    else if (failsRun(plan, run) && failed === undefined) failed = run;
   }
 
   if (failed === undefined) {
     const ready: string[] = [];
     const approvals: string[] = [];
+    const composites: string[] = [];
+    const parks: string[] = [];
     let slots = plan.concurrency - running;
     for (const id of plan.order) {
       if (unfinished.get(id)?.status !== 'PENDING') continue;
-      if (!(plan.deps.get(id) ?? []).every((d) => !unfinished.has(d))) continue;
+      if ((plan.deps.get(id) ?? []).some((d) => holdsBack(plan, unfinished.get(d)))) continue;
       if (plan.steps.get(id)?.type === 'approval') approvals.push(id);
+      else if (isComposite(plan.steps.get(id))) composites.push(id);
+      else if (isParkedStep(plan, id)) parks.push(id);
       else if (slots > 0) {
         ready.push(id);
         slots--;
@@ -103,7 +123,7 @@ export async function advance(
         named(
           'weft-dispatch',
           `WITH d AS (
-           UPDATE step_runs SET status = 'RUNNING', fence = fence + 1, waiting_reason = NULL
+           UPDATE step_runs SET status = 'QUEUED', fence = fence + 1, waiting_reason = NULL
             WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'PENDING'
             RETURNING step_id, fence
          ), leases AS (
@@ -121,9 +141,27 @@ export async function advance(
       await openApproval(client, exec, plan, id, events);
       waiting++;
     }
+    for (const id of composites) {
+      const opened = await openComposite(rt, client, exec, plan, id, events);
+      if (opened.status === 'WAITING') parked++;
+      else if (opened.status === 'FAILED') failed ??= { step_id: id, error: opened.error };
+      // Finished at once (an empty map, a child that could not start): its dependents may be ready now.
+      else reopen = true;
+      unfinished.delete(id);
+    }
+    const parking = await parkSteps(client, exec, plan, parks, events);
+    parked += parking.parked;
+    failed ??= parking.failed;
+  }
+  if (failed !== undefined && parked > 0) parked -= await closeParkedAfterFailure(client, exec, plan, events);
+
+  if (reopen && failed === undefined) {
+    // Its events go now (not with the commit) so the next pass appends after them.
+    await appendEvents(client, exec.workspace_id, exec.id, events, aheadWrites);
+    return [...ahead, ...(await advance(rt, client, exec, offer === undefined ? undefined : { ...offer, max: 0 }))];
   }
 
-  if (running === 0 && waiting === 0) {
+  if (running === 0 && waiting === 0 && parked === 0) {
     if (failed !== undefined) {
       const error = `step "${failed.step_id}" failed: ${failed.error ?? 'unknown error'}`;
       await setExecutionStatus(client, exec, 'FAILED', { error, finished: true });
@@ -134,7 +172,7 @@ export async function advance(
       events.push({ type: 'execution.succeeded', data: { output } });
     }
   } else {
-    const next = running === 0 ? 'WAITING_APPROVAL' : 'RUNNING';
+    const next = running === 0 && parked === 0 ? 'WAITING_APPROVAL' : 'RUNNING';
     if (next !== exec.status) await setExecutionStatus(client, exec, next);
   }
   if (appendedAt === undefined) await appendEvents(client, exec.workspace_id, exec.id, events, aheadWrites);
@@ -143,6 +181,28 @@ export async function advance(
     await appendEventsAtCommit(client, at, events, aheadWrites);
   }
   return ahead;
+}
+
+/**
+ * A failed step ends the run once nothing runs; parked steps would keep it open for as long as they
+ * wait, so they are cancelled now (`retryExecution` parks them again). Returns how many.
+ */
+async function closeParkedAfterFailure(
+  client: TenantClient,
+  exec: ExecutionRow,
+  plan: LoadedPlan,
+  events: NewEvent[],
+): Promise<number> {
+  const { rows } = await client.query<{ step_id: string }>(
+    `UPDATE step_runs SET status = 'CANCELLED', finished_at = now()
+      WHERE execution_id = $1 AND status = 'WAITING' AND step_id = ANY($2::text[]) RETURNING step_id`,
+    // Read again rather than from `open`: steps parked by this very call are WAITING too.
+    [exec.id, plan.order.filter((id) => isParkedStep(plan, id))],
+  );
+  const ids = rows.map((r) => r.step_id);
+  await closeParked(client, exec.id, ids);
+  for (const stepId of ids) events.push({ type: 'step.cancelled', stepId, data: { reason: 'another step failed' } });
+  return ids.length;
 }
 
 /** Outputs of the plan's sink steps (those nothing depends on), by step id. */

@@ -94,13 +94,14 @@ describe('startExecution', () => {
       { seq: 1, type: 'execution.started', data: { mode: 'LIVE', planVersionId, by: ws.userId } },
     ]);
     expect(Object.fromEntries(s.steps)).toEqual({
-      a: { status: 'RUNNING', fence: 1 },
-      b: { status: 'RUNNING', fence: 1 },
-      c: { status: 'RUNNING', fence: 1 },
+      a: { status: 'QUEUED', fence: 1 },
+      b: { status: 'QUEUED', fence: 1 },
+      c: { status: 'QUEUED', fence: 1 },
       d: { status: 'PENDING', fence: 0 },
       e: { status: 'PENDING', fence: 0 },
       f: { status: 'PENDING', fence: 0 },
     });
+    // Dispatched, no worker has begun them: QUEUED (RUNNING means an attempt began).
     // Each dispatched step has its job and a queued lease, so a lost job is swept like before.
     expect(s.jobs).toEqual([
       { s: 'a', f: 1 },
@@ -184,7 +185,7 @@ describe('startExecution', () => {
       [2, 'approval.requested'],
     ]);
     expect(s.steps.get('gate')?.status).toBe('WAITING_APPROVAL');
-    expect(s.steps.get('free')).toEqual({ status: 'RUNNING', fence: 1 });
+    expect(s.steps.get('free')).toEqual({ status: 'QUEUED', fence: 1 });
     expect(s.steps.get('after')).toEqual({ status: 'PENDING', fence: 0 });
     expect(s.jobs).toEqual([{ s: 'free', f: 1 }]);
   });

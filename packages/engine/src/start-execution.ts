@@ -3,9 +3,13 @@
  * `execution.started` event, the dispatch of the steps that are ready at once (a new fence, a
  * `weft.step` job and a queued lease each, as `advance` would) and the announcements all go in ONE
  * statement. Starting is part of every run's latency and its statements compete with the workers'.
- * A plan whose first steps include an approval gate leaves the dispatch to `advance`, which opens
- * gates.
+ * A plan whose first steps include an approval gate or a sleep/wait leaves the dispatch to
+ * `advance`, which opens gates and parks steps.
  */
+import { isComposite } from './composite-steps.ts';
+import type { DryRunOptions, ExecutionTrigger } from './engine-api.ts';
+import type { ExecutionEventData } from './events.ts';
+import { isParkedStep } from './parked-steps.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import { advance, Task } from './scheduler.ts';
 import { Channel, type ExecutionRow, named } from './store.ts';
@@ -21,14 +25,25 @@ export interface StartRow {
   traceParent: string | null;
   /** Steps that start SUCCEEDED with this output (a re-run from a step, `rerun-from.ts`). */
   reuse?: Record<string, unknown>;
+  /** MANUAL | SCHEDULE | WEBHOOK | EVENT | PARENT (default MANUAL). */
+  trigger?: ExecutionTrigger;
+  /** A child run: the parent's execution, step and map item (null: not a map item); its depth. */
+  parent?: { executionId: string; stepId: string; item: number | null; depth: number };
+  dryRunOptions?: DryRunOptions | null;
+  /** Orders the run's queued steps within its workspace (-10..10, checked by the caller). */
+  priority?: number;
 }
 
-/** Steps to dispatch with the start: those without dependencies, up to `concurrency`; null if a gate is among them. */
+/**
+ * Steps to dispatch with the start: those without dependencies, up to `concurrency`; null if a gate,
+ * a sleep/wait, a plan/map step or a condition (`if`) is among them (`advance` opens, parks or decides those).
+ */
 function readyAtStart(plan: LoadedPlan): string[] | null {
   const ready: string[] = [];
   for (const id of plan.order) {
     if ((plan.deps.get(id) ?? []).length > 0) continue;
-    if (plan.steps.get(id)?.type === 'approval') return null;
+    const step = plan.steps.get(id);
+    if (step?.type === 'approval' || isParkedStep(plan, id) || isComposite(step) || step?.if !== undefined) return null;
     if (ready.length < plan.concurrency) ready.push(id);
   }
   return ready;
@@ -47,7 +62,11 @@ export async function insertAndStart(
   const reused = Object.keys(row.reuse ?? {});
   // With steps already done, which are ready is `advance`'s call, as after any step.
   const ready = reused.length > 0 ? null : readyAtStart(plan);
-  const data = { mode: row.mode, planVersionId: row.planVersionId, by: row.userId };
+  const data: ExecutionEventData['execution.started'] = {
+    mode: row.mode,
+    planVersionId: row.planVersionId,
+    by: row.userId,
+  };
   // The event's payload is built as `eventPayload` (store.ts) builds it; `at` formatted like a JS Date.
   const { rows } = await client.query<ExecutionRow>(
     named(
@@ -56,25 +75,26 @@ export async function insertAndStart(
          SELECT id, plan_id FROM plan_versions WHERE id = $1
        ), e AS (
          INSERT INTO executions (workspace_id, plan_id, plan_version_id, status, mode, input, created_by, started_at,
-                                 trace_id, trace_parent, last_seq)
-         SELECT $2, v.plan_id, v.id, 'RUNNING', $3, $4::jsonb, $5, now(), $6, $7, 1 FROM v
+                                 trace_id, trace_parent, last_seq, trigger, parent_execution_id, parent_step_id,
+                                 parent_item, depth, dry_run_options, priority)
+         SELECT $2, v.plan_id, v.id, 'RUNNING', $3, $4::jsonb, $5, now(), $6, $7, 1, $15, $16, $17, $18, $19, $20::jsonb, $21 FROM v
          RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq, trace_parent
        ), runs AS (
          INSERT INTO step_runs (workspace_id, execution_id, step_id, status, fence, output, started_at, finished_at)
          SELECT e.workspace_id, e.id, s.id,
-                CASE WHEN s.id = ANY($9::text[]) THEN 'RUNNING' WHEN s.id = ANY($15::text[]) THEN 'SUCCEEDED'
+                CASE WHEN s.id = ANY($9::text[]) THEN 'QUEUED' WHEN s.id = ANY($22::text[]) THEN 'SUCCEEDED'
                      ELSE 'PENDING' END,
                 CASE WHEN s.id = ANY($9::text[]) THEN 1 ELSE 0 END,
-                CASE WHEN s.id = ANY($15::text[]) THEN $16::jsonb -> s.id END,
-                CASE WHEN s.id = ANY($15::text[]) THEN now() END,
-                CASE WHEN s.id = ANY($15::text[]) THEN now() END
+                CASE WHEN s.id = ANY($22::text[]) THEN $23::jsonb -> s.id END,
+                CASE WHEN s.id = ANY($22::text[]) THEN now() END,
+                CASE WHEN s.id = ANY($22::text[]) THEN now() END
            FROM e, unnest($8::text[]) AS s(id)
        ), ev AS (
          INSERT INTO execution_events (workspace_id, execution_id, seq, type, step_id, data)
          SELECT e.workspace_id, e.id, 1, 'execution.started', NULL, $10::jsonb FROM e
          RETURNING workspace_id, execution_id, seq, type, data, at
        ), jobs AS (
-         SELECT weft_enqueue_many($11, (SELECT array_agg(json_build_object('w', e.workspace_id, 'e', e.id, 's', r, 'f', 1))
+         SELECT weft_enqueue_many($11, (SELECT array_agg(json_build_object('w', e.workspace_id, 'e', e.id, 's', r, 'f', 1, 'p', $21::int))
                                           FROM unnest($9::text[]) AS r), NULL)
            FROM e
        ), leases AS (
@@ -103,6 +123,13 @@ export async function insertAndStart(
         rt.queuedLeaseMs,
         Channel.status,
         Channel.events,
+        row.trigger ?? (row.parent === undefined ? 'MANUAL' : 'PARENT'),
+        row.parent?.executionId ?? null,
+        row.parent?.stepId ?? null,
+        row.parent?.item ?? null,
+        row.parent?.depth ?? 0,
+        row.dryRunOptions == null ? null : JSON.stringify(row.dryRunOptions),
+        row.priority ?? 0,
         reused,
         JSON.stringify(row.reuse ?? {}),
       ],

@@ -17,16 +17,13 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { type Statement, TenantTx } from '@weft/db';
 import type { TenantClient } from './types.ts';
 
 type Escaper = { escapeLiteral(value: string): string };
 type Client = TenantClient & Escaper;
 
-/** A statement with `$n` parameters, as the engine passes it to `query`. */
-export interface Statement {
-  text: string;
-  values: readonly unknown[];
-}
+export type { Statement };
 
 interface Waiting {
   /** Which work issued it: a round trip sends its statements in this order. */
@@ -91,10 +88,12 @@ export async function queryLiteral(
   statements: readonly Statement[],
   around: { before?: string; after?: string } = {},
 ): Promise<Array<{ rows: unknown[] }>> {
-  let prepared = preparedOn.get(client);
+  // A transaction is a view of its connection; what is prepared belongs to the connection.
+  const connection = client instanceof TenantTx ? client.client : client;
+  let prepared = preparedOn.get(connection);
   if (prepared === undefined) {
     prepared = { generation: 0, names: new Set() };
-    preparedOn.set(client, prepared);
+    preparedOn.set(connection, prepared);
   }
   const on = prepared;
   const preparing: string[] = []; // name, PREPARE statement, name, ...
@@ -147,14 +146,13 @@ async function send(client: Client, waiting: Waiting[]): Promise<void> {
 /**
  * Runs `work` for each item concurrently on clients whose statements are sent together (see
  * above); results in the items' order. The first failure is thrown once all work has settled (the
- * transaction is then aborted anyway).
+ * transaction is then aborted anyway). Given a `TenantTx`, each client is a view of it, so what
+ * the work holds for the commit goes with the transaction's.
  */
 export async function runTogether<I, O>(
   client: Client,
   items: readonly I[],
   work: (client: TenantClient, item: I) => Promise<O>,
-  /** Called with each client handed out, e.g. to share the transaction's announcement queue. */
-  adopt?: (batched: TenantClient) => void,
 ): Promise<O[]> {
   if (items.length <= 1) return Promise.all(items.map((item) => work(client, item)));
   let running = items.length;
@@ -173,16 +171,13 @@ export async function runTogether<I, O>(
     });
   };
   const clients = items.map((_, by): TenantClient => {
-    const batched = {
-      query(config: unknown, values?: unknown) {
-        return new Promise((resolve, reject) => {
-          waiting.push({ by, config, values, statement: toStatement(config, values), resolve, reject });
-          flush();
-        });
-      },
-    } as unknown as TenantClient; // only the (config | text, values) forms the engine uses
-    adopt?.(batched);
-    return batched;
+    // Only the (config | text, values) forms the engine uses, hence the cast from pg's overloads.
+    const query = ((config: unknown, values?: unknown) =>
+      new Promise((resolve, reject) => {
+        waiting.push({ by, config, values, statement: toStatement(config, values), resolve, reject });
+        flush();
+      })) as unknown as TenantClient['query'];
+    return client instanceof TenantTx ? client.through(query) : { query };
   });
   const settled = await Promise.allSettled(
     items.map(async (item, i) => {

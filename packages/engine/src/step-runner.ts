@@ -5,7 +5,10 @@
  * (rejects a stale fence, records the outcome, retries or moves the execution on). A finish may
  * begin the next step for the same slot (run-ahead.ts): the job then runs it too, without a begin.
  */
+import { withChaos } from './chaos.ts';
 import { EngineError } from './errors.ts';
+import { stepSucceeded } from './events.ts';
+import { beginFallback, fallbackStep } from './fallback.ts';
 import { mockFromSchema } from './mock-output.ts';
 import { takeToken } from './rate-limits.ts';
 import { acquireLocks, lockHolder, releaseLocks } from './resource-locks.ts';
@@ -14,6 +17,7 @@ import type { Runtime } from './runtime.ts';
 import { advance, type StepJob, Task } from './scheduler.ts';
 import { runTogether } from './statement-batch.ts';
 import { cacheGet, cachePut } from './step-cache.ts';
+import { engineStepError, type StepError, stepErrorOf, withStepErrorCode } from './step-error.ts';
 import { resolveInput } from './step-input.ts';
 import {
   appendEventsAtCommit,
@@ -28,7 +32,6 @@ import {
   OPEN,
   type OpeningQuery,
   type StepRunRow,
-  shareTransaction,
   type TxClient,
   type WritesWithAppend,
 } from './store.ts';
@@ -52,20 +55,41 @@ type Starting = RunBegin & { started: NewEvent };
  */
 const RUN_AHEAD_SLICE_MS = 1000;
 
-export async function runStepJob(rt: Runtime, job: StepJob): Promise<void> {
-  const begun = await rt.begins.submit(rt, job);
+/**
+ * Where step begins and finishes are grouped with others' (execution-batcher.ts): the engine owns
+ * one of each and hands them to its step jobs.
+ */
+export interface StepBatches {
+  begins: { submit(rt: Runtime, job: StepJob): Promise<Begin> };
+  finishes: {
+    submit(
+      rt: Runtime,
+      begun: RunBegin,
+      outcome: CallOutcome,
+      offer: { tools: readonly ToolDefinition[] } | null,
+    ): Promise<RunBegin | null>;
+  };
+}
+
+export async function runStepJob(rt: Runtime, batches: StepBatches, job: StepJob): Promise<void> {
+  const begun = await batches.begins.submit(rt, job);
   if (begun.kind !== 'run') return;
   // The job's slot keeps running the steps its finishes begin ahead (run-ahead.ts).
   const until = performance.now() + RUN_AHEAD_SLICE_MS;
   let next: RunBegin | null = begun;
-  while (next !== null) next = await runAttempt(rt, next, performance.now() < until);
+  while (next !== null) next = await runAttempt(rt, batches, next, performance.now() < until);
 }
 
 /**
  * Calls the tool of a begun attempt and records its outcome; with `offerSlot`, returns a step
  * begun ahead for this slot to run next.
  */
-async function runAttempt(rt: Runtime, begun: RunBegin, offerSlot: boolean): Promise<RunBegin | null> {
+async function runAttempt(
+  rt: Runtime,
+  batches: StepBatches,
+  begun: RunBegin,
+  offerSlot: boolean,
+): Promise<RunBegin | null> {
   return inStepSpan(begun.traceParent, stepSpanAttributes(rt, begun.call), async (span) => {
     // A step begun ahead while the workers stop goes back the way an interrupted call does.
     const outcome: CallOutcome = rt.stopping
@@ -75,7 +99,7 @@ async function runAttempt(rt: Runtime, begun: RunBegin, offerSlot: boolean): Pro
     const release = holdLease(rt, begun.call);
     try {
       const offer = offerSlot && canRunAhead(rt) ? { tools: await rt.registry.list(begun.call.workspaceId) } : null;
-      return await rt.finishes.submit(rt, begun, outcome, offer);
+      return await batches.finishes.submit(rt, begun, outcome, offer);
     } finally {
       release();
     }
@@ -88,6 +112,8 @@ interface LockedStep {
   attempts: number;
   attempt_base: number;
   waiting_reason: string | null;
+  /** The step's attempts were exhausted and this dispatch runs its fallback. */
+  fell_back: boolean;
   exec_status: ExecutionRow['status'];
   /** The execution as read (not locked) with the step row. */
   exec: ExecutionRow;
@@ -95,7 +121,8 @@ interface LockedStep {
 
 /**
  * Locks the jobs' step rows, sorted, then the execution's row (last, as the lock order in store.ts
- * wants; only if a step row was found); sent with the begin transaction's BEGIN. Only RUNNING rows:
+ * wants; only if a step row was found); sent with the begin transaction's BEGIN. Only dispatched
+ * rows (QUEUED; RUNNING for a job whose worker died before its finish, which the fence sorts out):
  * a job for a row in any other state has nothing to do, and leaving such rows unlocked keeps
  * controls that update them (retry) from waiting on a batch that waits on them. Holding the
  * execution's lock from here on fixes the seqs the batch's `step.started` events will get, so
@@ -104,12 +131,14 @@ interface LockedStep {
 export function beginOpening(executionId: string, jobs: StepJob[]): OpeningQuery {
   return {
     text: `WITH s AS (
-         SELECT s.step_id, s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, e.status AS exec_status,
+         SELECT s.step_id, s.fence, s.status, s.attempts, s.attempt_base, s.waiting_reason, s.fell_back,
+                e.status AS exec_status,
                 json_build_object('workspace_id', e.workspace_id, 'id', e.id, 'plan_id', e.plan_id,
                   'plan_version_id', e.plan_version_id, 'status', e.status, 'mode', e.mode, 'input', e.input,
-                  'context', e.context, 'last_seq', e.last_seq, 'trace_parent', e.trace_parent) AS exec
+                  'context', e.context, 'last_seq', e.last_seq, 'trace_parent', e.trace_parent,
+                  'dry_run_options', e.dry_run_options) AS exec
            FROM step_runs s JOIN executions e ON e.workspace_id = s.workspace_id AND e.id = s.execution_id
-          WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[]) AND s.status = 'RUNNING'
+          WHERE s.execution_id = $1 AND s.step_id = ANY($2::text[]) AND s.status IN ('QUEUED', 'RUNNING')
           ORDER BY s.step_id
             FOR UPDATE OF s
        ), x AS (
@@ -183,7 +212,8 @@ function startWrites(rt: Runtime, starting: Starting[], execution: '$1' | '$2'):
         INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
         SELECT $12::uuid, ${execution}::uuid, step_id, 'run', attempt, fence, 'RUNNING', tool, input, $13 FROM st
       ), st_steps AS (
-        UPDATE step_runs r SET attempts = st.attempt, input = st.input, started_at = coalesce(r.started_at, now()),
+        UPDATE step_runs r SET status = 'RUNNING', attempts = st.attempt, input = st.input,
+               started_at = coalesce(r.started_at, now()),
                waiting_reason = NULL, lease_owner = $13,
                lease_expires_at = clock_timestamp() + make_interval(secs => $14::int / 1000.0)
           FROM st WHERE r.execution_id = ${execution}::uuid AND r.step_id = st.step_id
@@ -208,9 +238,9 @@ async function cancelBeforeStart(rt: Runtime, client: TenantClient, r: Starting)
   const { call } = r;
   const job = { w: call.workspaceId, e: call.executionId, s: call.stepId, f: call.fence };
   await client.query(
-    `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled'
+    `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled', error_detail = $4
       WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3`,
-    [job.e, job.s, call.attempt],
+    [job.e, job.s, call.attempt, JSON.stringify(engineStepError('CANCELLED', 'execution cancelled'))],
   );
   await setStepStatus(client, job, 'CANCELLED');
   await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
@@ -224,7 +254,9 @@ async function begin(
   locked: LockedStep | null,
 ): Promise<Begin | Starting> {
   // A job for an older dispatch (the step was re-dispatched, cancelled or finished): nothing to do.
-  if (locked === null || locked.fence !== job.f || locked.status !== 'RUNNING') return { kind: 'skip' };
+  if (locked === null || locked.fence !== job.f || (locked.status !== 'QUEUED' && locked.status !== 'RUNNING')) {
+    return { kind: 'skip' };
+  }
   if (locked.exec_status !== 'RUNNING' && locked.exec_status !== 'WAITING_APPROVAL') {
     // Paused or finished since dispatch: decide under the execution's lock, which a resume or a
     // retry also takes, so the step cannot be stranded.
@@ -254,9 +286,11 @@ async function begin(
     compensated_at: null,
   };
   const plan = await rt.plans.load(client, exec.workspace_id, exec.plan_version_id);
-  const step = plan.steps.get(job.s);
-  if (step === undefined) return { kind: 'skip' };
-  const tool = step.tool === undefined ? null : await rt.registry.resolve(job.w, step.tool);
+  const planned = plan.steps.get(job.s);
+  if (planned === undefined) return { kind: 'skip' };
+  const fellBack = locked.fell_back && planned.fallback !== undefined;
+  const step = fellBack ? fallbackStep(planned) : planned;
+  let tool = step.tool === undefined ? null : await rt.registry.resolve(job.w, step.tool);
   if (tool === null) {
     await failNow(rt, client, job, new EngineError('TOOL_NOT_FOUND', `tool "${step.tool}" is not available`));
     return { kind: 'skip' };
@@ -287,10 +321,17 @@ async function begin(
   const attempt = run.attempts + 1;
 
   if (exec.mode === 'DRY_RUN') {
-    const mocks = plan.spec.mocks ?? {};
-    if (Object.hasOwn(mocks, step.id) || tool.dryRun !== 'run') {
-      const output = Object.hasOwn(mocks, step.id) ? mocks[step.id] : mockFromSchema(tool.outputSchema);
-      await succeedNow(rt, client, exec, run, tool, input, output, { holder, keys: locks }, { mocked: true });
+    const options = exec.dry_run_options ?? null;
+    const mocks = { ...plan.spec.mocks, ...options?.mocks };
+    const mocked = Object.hasOwn(mocks, step.id) || tool.dryRun !== 'run';
+    const answer = mocked
+      ? { output: Object.hasOwn(mocks, step.id) ? mocks[step.id] : mockFromSchema(tool.outputSchema) }
+      : null;
+    // Under chaos every attempt goes through the tool call, so retries, timeouts and compensation
+    // meet the injected faults exactly as they would meet real ones.
+    if (options?.chaos !== undefined) tool = withChaos(tool, options.chaos, step.id, attempt, answer);
+    else if (answer !== null) {
+      await succeedNow(rt, client, exec, run, tool, input, answer.output, { holder, keys: locks }, { mocked: true });
       return { kind: 'skip' };
     }
   } else if (step.cacheTtlMs !== undefined && tool.cacheable === true) {
@@ -329,7 +370,12 @@ async function begin(
   return {
     kind: 'run',
     step,
-    started: { type: 'step.started', stepId: job.s, data: { attempt, tool: toolRef, worker: rt.workerId } },
+    ...(fellBack ? { fellBack: true } : {}),
+    started: {
+      type: 'step.started',
+      stepId: job.s,
+      data: { attempt, tool: toolRef, worker: rt.workerId, ...(fellBack ? { fallback: true } : {}) },
+    },
     traceParent: exec.trace_parent ?? null,
     call: {
       workspaceId: job.w,
@@ -414,7 +460,7 @@ async function succeedNow(
     ],
   );
   await client.query(
-    `UPDATE step_runs SET status = 'SUCCEEDED', attempts = $3, input = $4, output = $5, error = NULL, cache_hit = $6,
+    `UPDATE step_runs SET status = 'SUCCEEDED', attempts = $3, input = $4, output = $5, error = NULL, error_detail = NULL, cache_hit = $6,
             waiting_reason = NULL, started_at = coalesce(started_at, now()), finished_at = now()
       WHERE execution_id = $1 AND step_id = $2`,
     [exec.id, run.step_id, attempt, JSON.stringify(input ?? null), JSON.stringify(output ?? null), cacheHit],
@@ -423,20 +469,22 @@ async function succeedNow(
   await client.query('SELECT weft_lease_drop($1, $2, $3)', [exec.id, run.step_id, run.fence]);
   const events: NewEvent[] = [];
   if (cacheHit) events.push({ type: 'step.cached', stepId: run.step_id, data: { tool: tool.name } });
-  events.push({ type: 'step.succeeded', stepId: run.step_id, data: { attempt, output, ...how } });
+  events.push(stepSucceeded(run.step_id, { attempt, output, ...how }));
   const locked = await lockAndAppend(client, exec.id, events);
   if (locked !== null) await advance(rt, client, locked);
 }
 
 /** Fails a step before any attempt ran (its tool is gone). */
 async function failNow(rt: Runtime, client: TenantClient, job: StepJob, error: Error): Promise<void> {
+  const stepError = stepErrorOf(error);
   await client.query('SELECT weft_lease_drop($1, $2, $3)', [job.e, job.s, job.f]);
   await client.query(
-    `UPDATE step_runs SET status = 'FAILED', error = $3, finished_at = now() WHERE execution_id = $1 AND step_id = $2`,
-    [job.e, job.s, error.message],
+    `UPDATE step_runs SET status = 'FAILED', error = $3, error_detail = $4, finished_at = now()
+      WHERE execution_id = $1 AND step_id = $2`,
+    [job.e, job.s, error.message, JSON.stringify(stepError)],
   );
   const locked = await lockAndAppend(client, job.e, [
-    { type: 'step.failed', stepId: job.s, data: { error: error.message } },
+    { type: 'step.failed', stepId: job.s, data: { error: error.message, stepError } },
   ]);
   if (locked !== null) await advance(rt, client, locked);
 }
@@ -541,19 +589,15 @@ export async function finishBatch(
   // Sorted like the locks, so the statements below meet the rows in the order they were taken. The
   // executions' statements travel together (one round trip per stage, not per execution).
   const groups = byExecution(items).map((group, k) => ({ ...group, appended: appended[k] }));
-  const nexts = await runTogether(
-    client,
-    groups,
-    (batched, group) =>
-      finishExecution(
-        rt,
-        batched,
-        group.executionId,
-        group.items,
-        rows.filter((r) => r.execution_id === group.executionId),
-        group.appended,
-      ),
-    (batched) => shareTransaction(client, batched),
+  const nexts = await runTogether(client, groups, (batched, group) =>
+    finishExecution(
+      rt,
+      batched,
+      group.executionId,
+      group.items,
+      rows.filter((r) => r.execution_id === group.executionId),
+      group.appended,
+    ),
   );
   groups.forEach((group, g) => {
     nexts[g]?.forEach((n, k) => {
@@ -663,11 +707,12 @@ function plainSuccess(rt: Runtime, item: { begun: RunBegin; outcome: CallOutcome
       durationMs: outcome.durationMs,
       fence: call.fence,
     },
-    event: {
-      type: 'step.succeeded',
-      stepId: call.stepId,
-      data: { attempt: call.attempt, durationMs: Math.round(outcome.durationMs), output },
-    },
+    event: stepSucceeded(call.stepId, {
+      attempt: call.attempt,
+      durationMs: outcome.durationMs,
+      output,
+      ...fellBackData(item.begun),
+    }),
   };
 }
 
@@ -691,7 +736,7 @@ function successWrites(items: Succeeded[]): WritesWithAppend {
         UPDATE step_attempts a SET status = 'SUCCEEDED', output = ok.output, finished_at = now(), duration_ms = ok.duration_ms
           FROM ok WHERE a.execution_id = $1 AND a.step_id = ok.step_id AND a.kind = 'run' AND a.attempt = ok.attempt
       ), ok_steps AS (
-        UPDATE step_runs r SET status = 'SUCCEEDED', output = ok.output, error = NULL, cache_hit = false, finished_at = now(),
+        UPDATE step_runs r SET status = 'SUCCEEDED', output = ok.output, error = NULL, error_detail = NULL, cache_hit = false, finished_at = now(),
                lease_owner = NULL, lease_expires_at = NULL
           FROM ok WHERE r.execution_id = $1 AND r.step_id = ok.step_id AND r.status = 'RUNNING' AND r.fence = ok.fence
         RETURNING 1
@@ -709,6 +754,11 @@ function successWrites(items: Succeeded[]): WritesWithAppend {
       items.map((i) => i.fence),
     ],
   };
+}
+
+/** What a success's event adds when its attempt ran the step's fallback. */
+function fellBackData(begun: RunBegin): { fellBack?: true } {
+  return begun.fellBack === true ? { fellBack: true } : {};
 }
 
 /** The job a begun attempt answers to (its fence is the dispatch it began under). */
@@ -749,8 +799,11 @@ async function finishOne(
         ok: false,
         durationMs: outcome.durationMs,
         interrupted: false,
-        error: new NonRetriableToolError(
-          `output of ${size} bytes is above the limit of ${rt.maxOutputBytes} bytes (not truncated: the step fails)`,
+        error: withStepErrorCode(
+          new NonRetriableToolError(
+            `output of ${size} bytes is above the limit of ${rt.maxOutputBytes} bytes (not truncated: the step fails)`,
+          ),
+          'OUTPUT_TOO_LARGE',
         ),
       };
     }
@@ -764,24 +817,30 @@ async function finishOne(
     }
     return {
       events: [
-        {
-          type: 'step.succeeded',
-          stepId: job.s,
-          data: { attempt: call.attempt, durationMs: Math.round(outcome.durationMs), output },
-        },
+        stepSucceeded(job.s, { attempt: call.attempt, durationMs: outcome.durationMs, output, ...fellBackData(begun) }),
       ],
       advances: true,
     };
   }
 
   const error = outcome.error;
+  const stepError = stepErrorOf(error);
   await client.query(
     `WITH a AS (
-       UPDATE step_attempts SET status = $7, error = $4, finished_at = now(), duration_ms = $5
+       UPDATE step_attempts SET status = $7, error = $4, error_detail = $8, finished_at = now(), duration_ms = $5
         WHERE execution_id = $1 AND step_id = $2 AND kind = 'run' AND attempt = $3
      )
      SELECT weft_lease_drop($1, $2, $6)`,
-    [job.e, job.s, call.attempt, error.message, outcome.durationMs, job.f, outcome.interrupted ? 'LOST' : 'FAILED'],
+    [
+      job.e,
+      job.s,
+      call.attempt,
+      error.message,
+      outcome.durationMs,
+      job.f,
+      outcome.interrupted ? 'LOST' : 'FAILED',
+      JSON.stringify(stepError),
+    ],
   );
   if (outcome.interrupted) {
     // The worker stopped (not the tool's fault): hand the step back without spending an attempt.
@@ -789,26 +848,45 @@ async function finishOne(
     return { events: [], after: (exec) => requeueAfter(rt, client, job, fence, exec, null), advances: false };
   }
   const cycle = locked.attempts - locked.attempt_base;
-  const retriable = !(error instanceof NonRetriableToolError);
-  if (retriable && cycle < (step.retry?.maxAttempts ?? 1)) {
+  if (stepError.retriable && cycle < (step.retry?.maxAttempts ?? 1)) {
     const delayMs = error instanceof RetryAfterToolError ? error.retryAfterMs : retryDelay(step, cycle);
     const runAt = new Date(Date.now() + delayMs);
-    const fence = await bumpFence(client, job, { spendAttempt: true, runAt, error: error.message });
+    const fence = await bumpFence(client, job, { spendAttempt: true, runAt, error: stepError });
     return {
       events: [
-        { type: 'step.retrying', stepId: job.s, data: { attempt: call.attempt, error: error.message, delayMs } },
+        {
+          type: 'step.retrying',
+          stepId: job.s,
+          data: { attempt: call.attempt, error: error.message, delayMs, stepError },
+        },
       ],
       after: (exec) => requeueAfter(rt, client, job, fence, exec, runAt),
       advances: false,
     };
   }
+  const falling = await beginFallback(client, job, step, begun.fellBack === true, {
+    attempt: call.attempt,
+    error: error.message,
+  });
+  if (falling !== null) {
+    const fence = await bumpFence(client, job, { spendAttempt: true, runAt: null, error: stepError });
+    return { events: [falling], after: (exec) => requeueAfter(rt, client, job, fence, exec, null), advances: false };
+  }
   await client.query(
-    `UPDATE step_runs SET status = 'FAILED', error = $3, finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+    `UPDATE step_runs SET status = 'FAILED', error = $3, error_detail = $4, finished_at = now(), lease_owner = NULL,
+            lease_expires_at = NULL
       WHERE execution_id = $1 AND step_id = $2`,
-    [job.e, job.s, error.message],
+    [job.e, job.s, error.message, JSON.stringify(stepError)],
   );
+  const goesOn = step.continueOnError === true ? { continueOnError: true as const } : {};
   return {
-    events: [{ type: 'step.failed', stepId: job.s, data: { attempt: call.attempt, error: error.message } }],
+    events: [
+      {
+        type: 'step.failed',
+        stepId: job.s,
+        data: { attempt: call.attempt, error: error.message, stepError, ...goesOn },
+      },
+    ],
     advances: true,
   };
 }
@@ -817,14 +895,22 @@ async function finishOne(
 async function bumpFence(
   client: TenantClient,
   job: StepJob,
-  how: { spendAttempt: boolean; runAt: Date | null; error?: string },
+  how: { spendAttempt: boolean; runAt: Date | null; error?: StepError },
 ): Promise<number> {
   const { rows } = await client.query<{ fence: number }>(
-    `UPDATE step_runs SET fence = fence + 1, next_attempt_at = $3, error = coalesce($4, error),
+    `UPDATE step_runs SET status = 'QUEUED', fence = fence + 1, next_attempt_at = $3, error = coalesce($4, error),
+            error_detail = coalesce($6::jsonb, error_detail),
             attempt_base = attempt_base + CASE WHEN $5::boolean THEN 0 ELSE 1 END,
             lease_owner = NULL, lease_expires_at = NULL
       WHERE execution_id = $1 AND step_id = $2 RETURNING fence`,
-    [job.e, job.s, how.runAt, how.error ?? null, how.spendAttempt],
+    [
+      job.e,
+      job.s,
+      how.runAt,
+      how.error?.message ?? null,
+      how.spendAttempt,
+      how.error === undefined ? null : JSON.stringify(how.error),
+    ],
   );
   return rows[0]?.fence ?? job.f + 1;
 }
@@ -862,7 +948,7 @@ export async function redispatch(
   rt: Runtime,
   client: TenantClient,
   job: StepJob,
-  how: { spendAttempt: boolean; runAt: Date | null; error?: string; event: NewEvent | null },
+  how: { spendAttempt: boolean; runAt: Date | null; error?: StepError; event: NewEvent | null },
 ): Promise<void> {
   const fence = await bumpFence(client, job, how);
   const exec = await lockAndAppend(client, job.e, how.event === null ? [] : [how.event]);

@@ -6,8 +6,18 @@
  * step rows, in the same statement); controls lock the execution row first
  * and touch only step rows no worker holds (PENDING / WAITING_APPROVAL, or SKIP LOCKED).
  */
-import { beginTenantSql, type withTenant } from '@weft/db';
-import { queryLiteral, type Statement } from './statement-batch.ts';
+import {
+  type Notification,
+  type Statement,
+  type TenantScope,
+  TenantTx,
+  type TenantTxOptions,
+  withTenant,
+} from '@weft/db';
+import type pg from 'pg';
+import type { DryRunOptions } from './engine-api.ts';
+import type { NewEvent } from './events.ts';
+import { queryLiteral } from './statement-batch.ts';
 import type { ExecutionEvent, ExecutionMode, ExecutionStatus, StepStatus, TenantClient } from './types.ts';
 
 export interface ExecutionRow {
@@ -22,6 +32,8 @@ export interface ExecutionRow {
   last_seq: number;
   /** W3C traceparent of the run's start (see tracing.ts); selected by `lockExecution`. */
   trace_parent?: string | null;
+  /** What a dry run was started with (null otherwise); selected by `beginOpening`. */
+  dry_run_options?: DryRunOptions | null;
 }
 
 export interface StepRunRow {
@@ -48,11 +60,8 @@ export function named(
   return { name, text, values };
 }
 
-export interface NewEvent {
-  type: string;
-  stepId?: string | null;
-  data?: unknown;
-}
+// Declared per event type in events.ts; re-exported for the modules that append through this one.
+export type { NewEvent };
 
 export const TERMINAL: readonly ExecutionStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'ROLLED_BACK'];
 export const ACTIVE: readonly ExecutionStatus[] = ['RUNNING', 'WAITING_APPROVAL', 'QUEUED'];
@@ -64,35 +73,16 @@ export const Channel = { events: 'weft_events', status: 'weft_status', cancel: '
 const NOTIFY_LIMIT = 7000;
 
 /** One live announcement: a channel and its JSON payload. */
-export interface Announcement {
-  channel: string;
-  payload: string;
-}
+export type Announcement = Notification;
 
-// Transactions the engine owns (tenantTx) collect their announcements and send them after COMMIT:
-// a NOTIFY inside a transaction takes a cluster-wide lock through its commit, which would line up
-// every step's commit behind every other's. A lost announcement (crash right after commit) is
-// covered by subscribers re-reading the database when idle. Transactions of callers (controls) keep
-// NOTIFY inside, where it is sent exactly when they commit.
-const deferred = new WeakMap<object, Announcement[]>();
-
-// Statements an engine-owned transaction sends in its COMMIT's round trip (`appendEventsAtCommit`).
-const beforeCommit = new WeakMap<object, Statement[]>();
-
-/**
- * Makes announcements and statements held for the commit through `standIn` (a client that sends
- * its statements through `client`, in its transaction: statement-batch.ts) go with `client`'s.
- */
-export function shareTransaction(client: object, standIn: object): void {
-  const queue = deferred.get(client);
-  if (queue !== undefined) deferred.set(standIn, queue);
-  const finals = beforeCommit.get(client);
-  if (finals !== undefined) beforeCommit.set(standIn, finals);
-}
-
+// Transactions the engine owns (`withTenant` with `workerTx`) hand their announcements to their
+// `TenantTx`, which sends them after COMMIT: a NOTIFY inside a transaction takes a cluster-wide lock
+// through its commit, which would line up every step's commit behind every other's. A lost
+// announcement (crash right after commit) is covered by subscribers re-reading the database when
+// idle. Transactions of callers (controls) pass a plain client and keep NOTIFY inside, where it is
+// sent exactly when they commit.
 export async function announce(client: TenantClient, channel: string, payload: string): Promise<void> {
-  const queue = deferred.get(client);
-  if (queue !== undefined) queue.push({ channel, payload });
+  if (client instanceof TenantTx) client.notify({ channel, payload });
   else await client.query('SELECT pg_notify($1, $2)', [channel, payload]);
 }
 
@@ -112,9 +102,8 @@ function eventPayload(e: ExecutionEvent): string {
 }
 
 async function announceEvents(client: TenantClient, events: ExecutionEvent[]): Promise<void> {
-  const queue = deferred.get(client);
-  if (queue !== undefined) {
-    for (const e of events) queue.push({ channel: Channel.events, payload: eventPayload(e) });
+  if (client instanceof TenantTx) {
+    client.notify(...events.map((e) => ({ channel: Channel.events, payload: eventPayload(e) })));
   } else if (events.length > 0) {
     await client.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [
       Channel.events,
@@ -368,15 +357,14 @@ export async function appendEventsAtCommit(
   events: NewEvent[],
   writes?: WritesWithAppend,
 ): Promise<void> {
-  const finals = beforeCommit.get(client);
-  if (finals === undefined || events.length === 0) {
+  if (!(client instanceof TenantTx) || events.length === 0) {
     await appendEvents(client, exec.workspaceId, exec.executionId, events, writes);
     return;
   }
   const values = writes?.values ?? [];
   const expected = `$${7 + values.length}::bigint`;
   const guard = writes?.guard === undefined ? '' : ` AND (${writes.guard})`;
-  finals.push(
+  client.beforeCommit(
     named(
       writes === undefined ? 'weft-append-at-commit' : `weft-append-at-commit+${writes.name}`,
       `WITH ${writes === undefined ? '' : `${writes.ctes},`}
@@ -416,6 +404,9 @@ export async function appendEventsAtCommit(
   );
 }
 
+/** The job that carries a child run's end to its parent's step (sub-plans.ts). */
+export const CHILD_DONE_TASK = 'weft.child-done';
+
 /** Changes the execution's status and announces it at commit. */
 export async function setExecutionStatus(
   client: TenantClient,
@@ -423,13 +414,22 @@ export async function setExecutionStatus(
   status: ExecutionStatus,
   extra: { output?: unknown; error?: string | null; finished?: boolean; started?: boolean } = {},
 ): Promise<void> {
+  // A child run that ends tells its parent's step through a queued `weft.child-done` job (same
+  // statement, no extra round trip): the job locks the parent alone, so a child never waits for
+  // its parent's lock while holding its own (a parent's cancel locks parent, then children).
   await client.query(
-    `UPDATE executions SET status = $2,
+    `WITH u AS (
+       UPDATE executions SET status = $2,
         output = CASE WHEN $3::boolean THEN $4::jsonb ELSE output END,
         error = CASE WHEN $5::boolean THEN $6 ELSE error END,
         finished_at = CASE WHEN $7::boolean THEN now() WHEN $2 IN ('RUNNING','PAUSED','WAITING_APPROVAL','ROLLING_BACK') THEN NULL ELSE finished_at END,
         started_at = CASE WHEN $8::boolean THEN coalesce(started_at, now()) ELSE started_at END
-      WHERE id = $1`,
+      WHERE id = $1
+      RETURNING workspace_id, id, parent_execution_id, parent_step_id, parent_item
+     )
+     SELECT weft_enqueue('${CHILD_DONE_TASK}', json_build_object('w', workspace_id, 'e', parent_execution_id,
+              's', parent_step_id, 'i', parent_item, 'c', id), NULL)
+       FROM u WHERE parent_execution_id IS NOT NULL AND $2 IN ('SUCCEEDED', 'FAILED', 'CANCELLED')`,
     [
       execution.id,
       status,
@@ -462,9 +462,6 @@ export async function enqueue(
   ]);
 }
 
-// Deadlock and serialization failures roll the whole transaction back, so running it again is safe.
-const RETRYABLE = new Set(['40P01', '40001']);
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -483,116 +480,45 @@ export interface OpeningQuery {
   then?: Statement[];
 }
 
-type Escaper = { escapeLiteral(value: string): string };
-
-/** The client of an engine-owned transaction (tenantTx): statements may be written with literals. */
-export type TxClient = TenantClient & Escaper;
-
-/** A text array written as a literal of escaped values (statements sent by the simple protocol). */
-function textArrayLiteral(client: Escaper, values: readonly string[]): string {
-  return `ARRAY[${values.map((v) => client.escapeLiteral(v)).join(',')}]::text[]`;
-}
-
-/** `; SELECT pg_notify(...)` for the announcements, with their text inlined as escaped literals. */
-function notifyAfter(client: Escaper, items: readonly Announcement[]): string {
-  if (items.length === 0) return '';
-  const channels = textArrayLiteral(
-    client,
-    items.map((i) => i.channel),
-  );
-  const payloads = textArrayLiteral(
-    client,
-    items.map((i) => i.payload),
-  );
-  return `; SELECT pg_notify(c, p) FROM unnest(${channels}, ${payloads}) AS x(c, p)`;
-}
-
-// Errors only pg_notify raises (payload too long, queue full): met after `COMMIT; SELECT pg_notify`,
-// they mean the transaction committed and only its announcements were lost.
-const NOTIFY_ONLY = new Set(['22023', '54000']);
+/** The transaction of the engine's own (worker-side) work: statements may be written with literals. */
+export type TxClient = TenantTx;
 
 /**
- * `withTenant`'s contract (one transaction, workspace set transaction-locally, no user) with BEGIN,
- * the setting and an optional opening query sent as one round trip: workers run this for every
- * step (`beginTenantSql`); a workspace id that is not a UUID is refused outright. `atCommit`: the
- * announcements to NOTIFY in the COMMIT's round trip (read once the work is done).
+ * The scope of a worker transaction: only its workspace, and a workspace id from a job payload
+ * that is not a UUID is refused outright.
  */
-async function inTenant<T>(
-  pool: Parameters<typeof withTenant>[0],
-  workspaceId: string,
-  work: (client: TxClient, opened: unknown[], then: unknown[][]) => Promise<T>,
-  opening?: OpeningQuery,
-  atCommit?: readonly Announcement[],
-): Promise<T> {
+export function workerScope(workspaceId: string): TenantScope {
   if (!UUID.test(workspaceId)) throw new Error(`not a workspace id: ${JSON.stringify(workspaceId)}`);
-  const client = await pool.connect();
-  try {
-    // Parsed and planned once per connection like the statements after it, not in every transaction.
-    const first =
-      opening === undefined ? [] : [{ text: opening.text, values: opening.values }, ...(opening.then ?? [])];
-    const rows = (await queryLiteral(client, first, { before: beginTenantSql(client, { workspaceId }) })).map(
-      (r) => r.rows,
-    );
-    const opened = rows[0] ?? [];
-    const followed = rows.slice(1);
-    const held: Statement[] = [];
-    beforeCommit.set(client, held);
-    let result: T;
-    try {
-      result = await work(client, opened, followed);
-    } finally {
-      beforeCommit.delete(client);
-    }
-    const tail = atCommit === undefined ? '' : notifyAfter(client, atCommit);
-    try {
-      await queryLiteral(client, held, { after: `COMMIT${tail}` });
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (tail === '' || typeof code !== 'string' || !NOTIFY_ONLY.has(code)) throw error;
-      // Committed; subscribers re-read the database when idle, so lost announcements only delay them.
-    }
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  return { workspaceId };
 }
 
-/** A tenant transaction for the engine's own (worker-side) work, retried on deadlock. */
-export async function tenantTx<T>(
-  pool: Parameters<typeof withTenant>[0],
+/**
+ * `withTenant`'s options for the engine's own transactions: retried on deadlock (4 more times),
+ * round trips of prepared statements with literal values (statement-batch.ts), `opening` sent with
+ * BEGIN, and announcements sent as `publish` says (with its COMMIT when `withCommit`).
+ */
+export function workerTx(publish: Publisher | undefined, opening?: OpeningQuery): TenantTxOptions {
+  return {
+    retries: 4,
+    send: queryLiteral,
+    ...(opening === undefined
+      ? {}
+      : { opening: [{ text: opening.text, values: opening.values }, ...(opening.then ?? [])] }),
+    // Without a publisher (or with one that NOTIFYs), `withTenant` NOTIFYs with the COMMIT.
+    ...(publish === undefined || publish.withCommit === true ? {} : { publish }),
+  };
+}
+
+/**
+ * One engine-owned transaction in a workspace: `withTenant` with `workerScope` and `workerTx`, the
+ * work given the transaction itself (what it holds for the commit goes with it).
+ */
+export function inWorkerTx<T>(
+  pool: pg.Pool,
   workspaceId: string,
-  work: (client: TxClient, opened: unknown[], then: unknown[][]) => Promise<T>,
-  publish?: Publisher,
+  work: (tx: TxClient) => Promise<T>,
+  publish: Publisher | undefined,
   opening?: OpeningQuery,
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const queue: Announcement[] = [];
-    const withCommit = publish?.withCommit === true;
-    try {
-      const result = await inTenant(
-        pool,
-        workspaceId,
-        async (client, opened, then) => {
-          if (publish !== undefined) deferred.set(client, queue);
-          try {
-            return await work(client, opened, then);
-          } finally {
-            deferred.delete(client);
-          }
-        },
-        opening,
-        withCommit ? queue : undefined,
-      );
-      // Not awaited: the job's slot frees now; subscribers cope with late or reordered announcements.
-      if (publish !== undefined && !withCommit && queue.length > 0) void publish(queue).catch(() => {});
-      return result;
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (attempt >= 5 || typeof code !== 'string' || !RETRYABLE.has(code)) throw error;
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
-    }
-  }
+  return withTenant(pool, workerScope(workspaceId), (_client, tx) => work(tx), workerTx(publish, opening));
 }

@@ -1,6 +1,6 @@
 /**
  * `{{ … }}` references in step inputs: `{{ input.a.b }}`, `{{ steps.<id>.output.a }}`,
- * `{{ context.key }}`. A string that is exactly one reference resolves to the raw value;
+ * `{{ context.key }}`; inside a map step's `input` also `{{ item.path }}` and `{{ index }}`. A string that is exactly one reference resolves to the raw value;
  * otherwise each reference is interpolated as text.
  */
 
@@ -8,7 +8,9 @@
 export type Reference =
   | { source: 'input'; path: string[] }
   | { source: 'steps'; stepId: string; path: string[] }
-  | { source: 'context'; key: string; path: string[] };
+  | { source: 'context'; key: string; path: string[] }
+  | { source: 'item'; path: string[] }
+  | { source: 'index'; path: string[] };
 
 /** A template occurrence: where it is in the input and what it says. */
 export interface TemplateOccurrence {
@@ -32,6 +34,11 @@ export function parseReference(text: string): { reference: Reference } | { probl
   if (parts.some((p) => !SEGMENT.test(p))) return { problem: `"${trimmed}" is not a dotted path` };
   const [head, ...rest] = parts;
   if (head === 'input') return { reference: { source: 'input', path: rest } };
+  if (head === 'item') return { reference: { source: 'item', path: rest } };
+  if (head === 'index') {
+    if (rest.length > 0) return { problem: '{{ index }} is a number: it has no fields' };
+    return { reference: { source: 'index', path: [] } };
+  }
   if (head === 'context') {
     const [key, ...path] = rest;
     if (key === undefined) return { problem: 'context references need a key: {{ context.key }}' };
@@ -44,7 +51,7 @@ export function parseReference(text: string): { reference: Reference } | { probl
     }
     return { reference: { source: 'steps', stepId, path } };
   }
-  return { problem: `"${trimmed}" must start with input., steps. or context.` };
+  return { problem: `"${trimmed}" must start with input., steps., context. (or item, index in a map's input)` };
 }
 
 /** One `{{ … }}` found in a string: where it starts and ends, and its inside. */
@@ -153,6 +160,9 @@ export interface ResolveScope {
   input: unknown;
   steps: Record<string, unknown>;
   context: Record<string, unknown>;
+  /** Inside a map step's item input: the item and its position. */
+  item?: unknown;
+  index?: number;
 }
 
 function dig(value: unknown, path: string[]): unknown {
@@ -172,6 +182,10 @@ function lookup(reference: Reference, scope: ResolveScope): unknown {
       return dig(scope.steps[reference.stepId], reference.path);
     case 'context':
       return dig(scope.context[reference.key], reference.path);
+    case 'item':
+      return dig(scope.item, reference.path);
+    case 'index':
+      return scope.index;
   }
 }
 

@@ -7,6 +7,7 @@ import { withTenant } from '@weft/db';
 import { EngineError, StaleAttemptError, toEngineError } from './errors.ts';
 import { renewLocks } from './resource-locks.ts';
 import type { Runtime } from './runtime.ts';
+import { type CodedError, StepErrorCode } from './step-error.ts';
 import { createStepLog } from './step-logs.ts';
 import type { ExecutionMode, StepSpec, ToolContext, ToolDefinition } from './types.ts';
 
@@ -32,6 +33,8 @@ export interface RunBegin {
   call: ToolCall;
   step: StepSpec;
   traceParent: string | null;
+  /** This attempt runs the step's `fallback` (fallback.ts); `step` is then the fallback's view of it. */
+  fellBack?: boolean;
 }
 
 export type CallOutcome =
@@ -39,8 +42,14 @@ export type CallOutcome =
   | { ok: false; error: Error; durationMs: number; interrupted: boolean };
 
 /** Why a call was aborted by the engine itself (not a tool failure). */
-export class Interrupted extends Error {
+export class Interrupted extends Error implements CodedError {
   override name = 'Interrupted';
+  constructor(
+    message: string,
+    readonly stepErrorCode: StepErrorCode = StepErrorCode.INTERRUPTED,
+  ) {
+    super(message);
+  }
 }
 
 export async function callTool(rt: Runtime, call: ToolCall): Promise<CallOutcome> {
@@ -106,8 +115,10 @@ async function heartbeat(rt: Runtime, call: ToolCall, controller: AbortControlle
       }
       return rows[0];
     });
-    if (state?.status === 'CANCELLED') controller.abort(new Interrupted('execution cancelled'));
-    else if (state?.held === false) controller.abort(new Interrupted('lease lost: another worker owns this step now'));
+    if (state?.status === 'CANCELLED')
+      controller.abort(new Interrupted('execution cancelled', StepErrorCode.CANCELLED));
+    else if (state?.held === false)
+      controller.abort(new Interrupted('lease lost: another worker owns this step now', StepErrorCode.LEASE_EXPIRED));
   } catch (err) {
     // A missed beat is harmless until the lease runs out; then the sweeper re-dispatches the step.
     rt.logger.warn({ err, executionId: call.executionId, stepId: call.stepId }, 'step heartbeat failed');

@@ -13,9 +13,17 @@ export type JsonSchema = Record<string, unknown>;
 /** @public One step of a plan (docs/contract.md "Plan specification"). */
 export interface StepSpec {
   id: string;
-  /** `name` or `name@range` (semver range of the providing plugin). Required for tool steps. */
+  /** `name` or `name@range` (semver range of the providing plugin). Required for tool steps; a map's item tool. */
   tool?: string;
-  type?: 'tool' | 'approval';
+  type?: 'tool' | 'approval' | 'sleep' | 'wait' | 'plan' | 'map';
+  /** Sub-plan steps, and maps over a sub-plan: the plan's name in the same workspace. */
+  plan?: string;
+  /** With `plan`: pins that version number (else the latest when the step opens). */
+  version?: number;
+  /** Map steps: a template yielding the array to map over. */
+  over?: string;
+  /** Map steps: items in flight at once (default 5). */
+  concurrency?: number;
   input?: Record<string, unknown>;
   after?: string[];
   retry?: { maxAttempts: number; backoff?: 'fixed' | 'exponential'; delayMs?: number };
@@ -27,6 +35,23 @@ export interface StepSpec {
   message?: string;
   /** Approval steps: the request expires (step fails) after this long. */
   expiresInMs?: number;
+  /**
+   * A CEL expression over `input`, `steps` and `context`; false: the step is SKIPPED. A step without
+   * one is SKIPPED when a dependency was (conditions.ts, branching.ts).
+   */
+  if?: string;
+  /** Tool steps: runs instead once the step's attempts are exhausted; its output becomes the step's. */
+  fallback?: { tool: string; input?: Record<string, unknown> };
+  /** Tool steps: a step that still fails is FAILED but the run goes on; dependents read `null`. */
+  continueOnError?: boolean;
+  /** Sleep steps: how long to sleep (exactly one of `durationMs` and `until`). */
+  durationMs?: number;
+  /** Sleep steps: an ISO date-time to sleep until (templates allowed). */
+  until?: string;
+  /** Wait steps: the name of the event to wait for. */
+  event?: string;
+  /** Wait steps: fields the event's `data` must hold with equal values (values may be templates). */
+  match?: Record<string, unknown>;
 }
 
 /** @public A plan version's document. */
@@ -76,7 +101,9 @@ export type ExecutionMode = 'LIVE' | 'DRY_RUN';
 /** @public Every state of a step run. */
 export const STEP_STATUSES = [
   'PENDING',
+  'QUEUED',
   'RUNNING',
+  'WAITING',
   'SUCCEEDED',
   'FAILED',
   'SKIPPED',
@@ -153,8 +180,9 @@ export class RetryAfterToolError extends Error {
   constructor(
     message: string,
     readonly retryAfterMs: number,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

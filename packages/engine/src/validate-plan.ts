@@ -1,6 +1,9 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import * as ajvFormats from 'ajv-formats';
+import { compositeIssues } from './composite-steps.ts';
+import { conditionIssues } from './condition-issues.ts';
 import { PlanIssueCode } from './errors.ts';
+import { coreSleepIssue, parkedFieldIssues, parkedTemplated } from './parked-plan.ts';
 import { findCycle, inferDependencies, upstreamOf } from './plan-graph.ts';
 import { planSpecJsonSchema } from './plan-schema.ts';
 import { planSizeIssues } from './size-limits.ts';
@@ -65,6 +68,7 @@ function schemaIssues(errors: ErrorObject[]): PlanIssue[] {
 export function validatePlanSpec(
   spec: unknown,
   tools: readonly ToolDefinition[],
+  options: { knownPlans?: ReadonlySet<string> } = {},
 ): { spec: PlanSpec | null; issues: PlanIssue[] } {
   const tooLarge = planSizeIssues(spec);
   if (tooLarge.length > 0) return { spec: null, issues: tooLarge };
@@ -94,8 +98,25 @@ export function validatePlanSpec(
         });
       }
     });
-    issues.push(...stepToolIssues(step, at, tools));
-    issues.push(...referenceIssues(step.input, [...at, 'input'], index, (id) => id !== step.id, step.id));
+    issues.push(...parkedFieldIssues(step, at));
+    const capped = coreSleepIssue(step, at);
+    const toolProblems = stepToolIssues(step, at, tools);
+    // The cap's own message (pointing at type "sleep") replaces the tool schema's generic one.
+    if (capped === null) issues.push(...toolProblems);
+    else issues.push(capped, ...toolProblems.filter((p) => p.path.join('/') !== capped.path.join('/')));
+    issues.push(...compositeIssues(plan, step, at, options.knownPlans));
+    const inMap = step.type === 'map';
+    issues.push(...referenceIssues(step.input, [...at, 'input'], index, (id) => id !== step.id, step.id, inMap));
+    issues.push(...referenceIssues(step.over, [...at, 'over'], index, (id) => id !== step.id, step.id));
+    for (const [field, value] of Object.entries(parkedTemplated(step))) {
+      issues.push(...referenceIssues(value, [...at, field], index, (id) => id !== step.id, step.id));
+    }
+    issues.push(...conditionIssues(step, at, index));
+    if (step.fallback !== undefined) {
+      issues.push(
+        ...referenceIssues(step.fallback.input, [...at, 'fallback', 'input'], index, (id) => id !== step.id, step.id),
+      );
+    }
     if (step.compensate !== undefined) {
       const upstream = upstreamOf(step.id, deps);
       issues.push(
@@ -124,11 +145,22 @@ export function validatePlanSpec(
 
 function stepToolIssues(step: StepSpec, at: string[], tools: readonly ToolDefinition[]): PlanIssue[] {
   const issues: PlanIssue[] = [];
-  const isApproval = step.type === 'approval';
-  if (!isApproval) {
+  const kind = step.type ?? 'tool';
+  if (kind === 'tool' || (kind === 'map' && step.tool !== undefined)) {
     if (step.tool === undefined) {
       issues.push({ code: PlanIssueCode.MISSING_TOOL, path: [...at, 'tool'], message: 'a tool step needs "tool"' });
     } else issues.push(...toolIssues(step.tool, step.input ?? {}, [...at, 'tool'], [...at, 'input'], tools));
+  }
+  if (step.fallback !== undefined && kind === 'tool') {
+    issues.push(
+      ...toolIssues(
+        step.fallback.tool,
+        step.fallback.input ?? {},
+        [...at, 'fallback', 'tool'],
+        [...at, 'fallback', 'input'],
+        tools,
+      ),
+    );
   }
   if (step.compensate !== undefined) {
     issues.push(
@@ -182,6 +214,7 @@ function referenceIssues(
   index: Map<string, number>,
   allowed: (id: string) => boolean,
   selfId: string,
+  inMap = false,
 ): PlanIssue[] {
   if (value === undefined) return [];
   const issues: PlanIssue[] = [];
@@ -189,6 +222,12 @@ function referenceIssues(
     const path = [...at, ...t.path];
     if (t.reference === null) {
       issues.push({ code: PlanIssueCode.BAD_REFERENCE, path, message: `${t.raw}: ${t.problem ?? 'bad reference'}` });
+    } else if ((t.reference.source === 'item' || t.reference.source === 'index') && !inMap) {
+      issues.push({
+        code: PlanIssueCode.BAD_REFERENCE,
+        path,
+        message: `${t.raw}: item and index exist only in a map step's input`,
+      });
     } else if (t.reference.source === 'steps') {
       const id = t.reference.stepId;
       if (!index.has(id)) {

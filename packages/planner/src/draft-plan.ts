@@ -2,6 +2,7 @@ import { draftDeterministic } from './deterministic/deterministic-planner.ts';
 import { PlannerErrorCode, plannerError } from './errors.ts';
 import { draftWithLlm } from './llm/llm-planner.ts';
 import { addLlmTokens, checkLlmQuota } from './llm-quota.ts';
+import { extractSchedule } from './schedule-phrase.ts';
 import type { DraftPlanOptions, DraftPlanResult, LlmConfig } from './types.ts';
 import { recordPlannerUsage } from './usage-store.ts';
 
@@ -22,10 +23,18 @@ export async function draftPlan(options: DraftPlanOptions): Promise<DraftPlanRes
     return fail(planner, PlannerErrorCode.BAD_REQUEST, `the request is longer than ${MAX_REQUEST_LENGTH} characters`);
 
   if (!options.llm?.apiKey) {
-    return draftDeterministic(request, options.tools, options.validate, {
+    // "every Monday at 9, …": the rhythm becomes a schedule suggestion; the rest is planned.
+    const { rest, schedule } = extractSchedule(request);
+    const draft = await draftDeterministic(rest, options.tools, options.validate, {
       ...(options.hints ? { hints: options.hints } : {}),
       seed: options.seed ?? 1,
     });
+    if (!draft.ok || schedule === null) return draft;
+    return {
+      ...draft,
+      schedule,
+      explanation: `${draft.explanation} Runs ${schedule.description}: create a schedule with cron "${schedule.cron}" for it.`,
+    };
   }
   const llm = options.llm;
   const store = options.usageStore;
@@ -53,6 +62,7 @@ export async function draftPlan(options: DraftPlanOptions): Promise<DraftPlanRes
     attempts: draft.attempts,
     usage: draft.usage,
     choices: [],
+    schedule: draft.schedule,
   };
 }
 

@@ -49,6 +49,7 @@ export {
   reportLlmError,
 } from './llm/provider-failure.ts';
 export { addLlmTokens, checkLlmQuota, type LlmQuotaExceeded } from './llm-quota.ts';
+export { extractSchedule, nextRunsOf, type ScheduleExtraction, type ScheduleSuggestion } from './schedule-phrase.ts';
 export type {
   DraftPlanOptions,
   DraftPlanResult,

@@ -3,6 +3,7 @@ import type { PlanIssue, PlanSpec } from '@weft/engine';
 import type { ToolCatalogueEntry } from './catalogue.ts';
 import type { PlannerError } from './errors.ts';
 import type { LlmFailureLog } from './llm/provider-failure.ts';
+import type { ScheduleSuggestion } from './schedule-phrase.ts';
 
 /** How to reach an OpenAI-compatible chat-completions endpoint. */
 export interface LlmConfig {
@@ -81,6 +82,11 @@ export type DraftPlanResult =
       attempts: number;
       usage: TokenUsage | null;
       choices: ProviderChoice[];
+      /**
+       * When the request says it should run on a rhythm ("every Monday at 9"): the schedule to create
+       * for the saved plan (`createSchedule`). The steps never include it. Null otherwise.
+       */
+      schedule: ScheduleSuggestion | null;
       /**
        * The deterministic planner's confidence in the plan, 0–1 (see deterministic/confidence.ts);
        * absent for model plans. Plans below its threshold are never returned.

@@ -73,6 +73,13 @@ export default definePlugin({
     }),
     t('throwProxy', () => { throw new Proxy({}, { get() { throw new Error('trap'); } }); }),
     t('errorCause', () => { throw new Error('outer failure', { cause: new Proxy({}, { get() { while (true) {} } }) }); }),
+    t('causeGetter', () => { throw new Error('outer getter', { cause: { get message() { while (true) {} } } }); }),
+    t('causeProxyProto', () => {
+      const trap = () => { while (true) {} };
+      const cause = Object.create(new Proxy({}, { get: trap, getOwnPropertyDescriptor: trap, getPrototypeOf: trap }));
+      cause.code = 'E_HIDDEN';
+      throw new Error('outer proto', { cause });
+    }),
     t('throwSymbol', () => { throw Symbol('s'); }),
     t('badToJSON', () => ({ toJSON() { throw new Error('no json for you'); } })),
     t('proxyOutput', () => new Proxy({}, { ownKeys() { throw new Error('keys trap'); } })),
@@ -148,11 +155,15 @@ async function run(workspaceId: string, tool: string, input: unknown = {}): Prom
   return (await call(workspaceId, tool, input)).result;
 }
 
-async function failure(workspaceId: string, tool: string, input: unknown = {}): Promise<Error & { code?: string }> {
+async function failure(
+  workspaceId: string,
+  tool: string,
+  input: unknown = {},
+): Promise<Error & { code?: string; cause?: unknown }> {
   try {
     await run(workspaceId, tool, input);
   } catch (error) {
-    return error as Error & { code?: string };
+    return error as Error & { code?: string; cause?: unknown };
   }
   throw new Error(`${tool} did not fail`);
 }
@@ -230,6 +241,15 @@ describe('hostile plugins in the plugin host', () => {
     const cause = await failure(wsA, 'errorCause');
     expect(cause.code).toBe('TOOL_ERROR');
     expect(cause.message).toBe('hostile.errorCause: outer failure');
+    // A cause is read without running plugin code: a getter or a Proxy behind it is skipped, not run.
+    const getter = await failure(wsA, 'causeGetter');
+    expect([getter.code, getter.message, getter.cause]).toEqual([
+      'TOOL_ERROR',
+      'hostile.causeGetter: outer getter',
+      { message: '' },
+    ]);
+    const proto = await failure(wsA, 'causeProxyProto');
+    expect([proto.code, proto.cause]).toEqual(['TOOL_ERROR', { code: 'E_HIDDEN', message: '' }]);
     expect((await failure(wsA, 'throwSymbol')).message).toBe('hostile.throwSymbol: Symbol(s)');
     expect((await failure(wsA, 'badToJSON')).message).toContain('no json for you');
     expect((await failure(wsA, 'proxyOutput')).message).toContain('keys trap');

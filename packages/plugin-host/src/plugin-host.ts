@@ -7,9 +7,11 @@ import { type Pools, withTenant } from '@weft/db';
 import {
   NonRetriableToolError,
   RetryAfterToolError,
+  StepErrorCode,
   type ToolContext,
   type ToolDefinition,
   type ToolProvider,
+  withStepErrorCode,
 } from '@weft/engine';
 import type { LlmFailureLog } from '@weft/planner';
 import type { PluginManifest } from '@weft/plugin-sdk';
@@ -97,27 +99,47 @@ const BUDGET = new Set<string>([SandboxErrorCode.WORKSPACE_CPU_BUDGET, SandboxEr
 /** Bundles kept in memory (per workspace and version), least recently used dropped first. */
 const MAX_CACHED_BUNDLES = 256;
 
-/** Maps a sandbox failure to what the engine understands (retry or not), with the code kept. */
+/** The step error code a sandbox failure stands for, where it is not what its mapping implies. */
+const STEP_ERROR_CODES: Partial<Record<SandboxErrorCode, StepErrorCode>> = {
+  [SandboxErrorCode.TIMEOUT]: StepErrorCode.TIMEOUT,
+  [SandboxErrorCode.CPU_LIMIT]: StepErrorCode.SANDBOX_LIMIT,
+  [SandboxErrorCode.MEMORY_LIMIT]: StepErrorCode.SANDBOX_LIMIT,
+  [SandboxErrorCode.HOST_CRASHED]: StepErrorCode.SANDBOX_LIMIT,
+  [SandboxErrorCode.WORKSPACE_CPU_BUDGET]: StepErrorCode.SANDBOX_LIMIT,
+  [SandboxErrorCode.WORKSPACE_MEMORY_BUDGET]: StepErrorCode.SANDBOX_LIMIT,
+  [SandboxErrorCode.OUTPUT_TOO_LARGE]: StepErrorCode.OUTPUT_TOO_LARGE,
+  [SandboxErrorCode.TOOL_NOT_FOUND]: StepErrorCode.TOOL_NOT_FOUND,
+  [SandboxErrorCode.CANCELLED]: StepErrorCode.CANCELLED,
+};
+
+/**
+ * Maps a sandbox failure to what the engine understands (retry or not, its step error code and
+ * the tool's cause), with the sandbox code kept.
+ */
 function toToolError(error: unknown, tool: string): Error {
   if (!(error instanceof SandboxError)) return error instanceof Error ? error : new Error(String(error));
   const message = `${tool}: ${error.message}`;
+  const options = error.cause === undefined ? undefined : { cause: error.cause };
   let mapped: Error;
   if (error.code === SandboxErrorCode.TOOL_ERROR) {
     if (error.toolErrorName === 'RetryAfterError' && error.retryAfterMs !== undefined) {
-      mapped = new RetryAfterToolError(message, error.retryAfterMs);
+      mapped = new RetryAfterToolError(message, error.retryAfterMs, options);
     } else if (error.toolErrorName === 'NonRetriableError' || error.toolErrorName === 'CapabilityDeniedError') {
-      mapped = new NonRetriableToolError(message);
+      mapped = new NonRetriableToolError(message, options);
     } else {
-      mapped = new Error(message);
+      mapped = new Error(message, options);
     }
   } else if (BUDGET.has(error.code)) {
-    mapped = new RetryAfterToolError(message, error.retryAfterMs ?? 1_000);
+    mapped = new RetryAfterToolError(message, error.retryAfterMs ?? 1_000, options);
   } else if (RETRIABLE.has(error.code)) {
-    mapped = new Error(message);
+    mapped = new Error(message, options);
   } else {
-    mapped = new NonRetriableToolError(message);
+    mapped = new NonRetriableToolError(message, options);
   }
-  return Object.assign(mapped, { code: error.code });
+  const stepErrorCode = STEP_ERROR_CODES[error.code];
+  return Object.assign(stepErrorCode === undefined ? mapped : withStepErrorCode(mapped, stepErrorCode), {
+    code: error.code,
+  });
 }
 
 const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);

@@ -4,6 +4,8 @@
  * @public
  * @example
  * if (!input.url.startsWith('https://')) throw new NonRetriableError('only https URLs are allowed');
+ * // With what went wrong underneath (standard ErrorOptions): the run records its name, code and message.
+ * throw new NonRetriableError('the invoice was refused', { cause: err });
  */
 export class NonRetriableError extends Error {
   override name = 'NonRetriableError';
@@ -19,8 +21,9 @@ export class NonRetriableError extends Error {
 export class RetryAfterError extends Error {
   override name = 'RetryAfterError';
   readonly retryAfterMs: number;
-  constructor(message: string, retryAfterMs: number) {
-    super(message);
+  /** `options.cause`: what went wrong underneath; the engine records its name, code and message. */
+  constructor(message: string, retryAfterMs: number, options?: ErrorOptions) {
+    super(message, options);
     this.retryAfterMs = retryAfterMs;
   }
 }

@@ -15,6 +15,7 @@ describe('abilities', () => {
       'draftPlan',
       'startAbExecution',
       'startExecution',
+      'startRegressionTest',
       'pauseExecution',
       'resumeExecution',
       'cancelExecution',
@@ -23,6 +24,12 @@ describe('abilities', () => {
       'rollbackExecution',
       'rerunExecution',
       'decideApproval',
+      'createSchedule',
+      'updateSchedule',
+      'deleteSchedule',
+      'createEventTrigger',
+      'deleteEventTrigger',
+      'sendEvent',
     ]);
     expect(abilityFor('MEMBER').can('create', 'PluginInstallation')).toBe(false);
     expect(abilityFor('MEMBER').can('create', 'Secret')).toBe(false);
@@ -31,5 +38,7 @@ describe('abilities', () => {
     expect(abilityFor('MEMBER').can('read', 'AuditLog')).toBe(false);
     expect(abilityFor('MEMBER').can('run', 'Execution')).toBe(true);
     expect(abilityFor('VIEWER').can('run', 'Execution')).toBe(false);
+    expect(abilityFor('VIEWER').can('read', 'Schedule')).toBe(true);
+    expect(abilityFor('VIEWER').can('create', 'Event')).toBe(false);
   });
 });

@@ -22,6 +22,9 @@ export type Subject =
   | 'Tool'
   | 'ApiToken'
   | 'AdminGraphql'
+  | 'Schedule'
+  | 'EventTrigger'
+  | 'Event'
   | 'all';
 
 export type AppAbility = MongoAbility<[Action, Subject]>;
@@ -29,12 +32,26 @@ export type AppAbility = MongoAbility<[Action, Subject]>;
 export function abilityFor(role: Role): AppAbility {
   const { can, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
   // Everyone in a workspace may look at its work and make a token for themselves.
-  can('read', ['Workspace', 'Member', 'Plan', 'Execution', 'Approval', 'Tool', 'PluginInstallation']);
+  can('read', [
+    'Workspace',
+    'Member',
+    'Plan',
+    'Execution',
+    'Approval',
+    'Tool',
+    'PluginInstallation',
+    'Schedule',
+    'EventTrigger',
+    'Event',
+  ]);
   can('create', 'ApiToken');
   if (role === 'MEMBER' || role === 'ADMIN') {
     can(['create', 'update'], 'Plan');
     can('run', 'Execution');
     can('decide', 'Approval');
+    // Schedules and triggers start runs without anyone at the keyboard: whoever may run may set them.
+    can(['create', 'update', 'delete'], ['Schedule', 'EventTrigger']);
+    can('create', 'Event');
   }
   if (role === 'ADMIN') can('manage', 'all');
   return build();
@@ -60,6 +77,7 @@ export const MUTATION_PERMISSIONS = {
   setSecret: ['create', 'Secret'],
   deleteSecret: ['delete', 'Secret'],
   startExecution: ['run', 'Execution'],
+  startRegressionTest: ['run', 'Execution'],
   pauseExecution: ['run', 'Execution'],
   resumeExecution: ['run', 'Execution'],
   cancelExecution: ['run', 'Execution'],
@@ -68,6 +86,12 @@ export const MUTATION_PERMISSIONS = {
   rollbackExecution: ['run', 'Execution'],
   rerunExecution: ['run', 'Execution'],
   decideApproval: ['decide', 'Approval'],
+  createSchedule: ['create', 'Schedule'],
+  updateSchedule: ['update', 'Schedule'],
+  deleteSchedule: ['delete', 'Schedule'],
+  createEventTrigger: ['create', 'EventTrigger'],
+  deleteEventTrigger: ['delete', 'EventTrigger'],
+  sendEvent: ['create', 'Event'],
 } as const satisfies Record<string, readonly [Action, Subject]>;
 export type WorkspaceMutation = keyof typeof MUTATION_PERMISSIONS;
 

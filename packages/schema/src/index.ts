@@ -27,5 +27,12 @@ export {
   type ToolLister,
 } from './context.ts';
 export { SchemaErrorCode } from './errors.ts';
+export {
+  EVENT_NAME_PATTERN,
+  type EventEngine,
+  eventInputErrors,
+  type SentEvent,
+  sendWorkspaceEvent,
+} from './events/send-event.ts';
 export { encodeGlobalId, encodeTenantId, parseTenantId } from './ids.ts';
 export { printSchemaSdl } from './print.ts';

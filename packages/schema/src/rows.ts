@@ -1,4 +1,4 @@
-import type { ExecutionMode, ExecutionStatus, Role, StepStatus } from '@weft/engine';
+import type { DryRunOptions, ExecutionMode, ExecutionStatus, Role, StepStatus } from '@weft/engine';
 
 // Shapes the GraphQL types resolve from: database rows in camelCase.
 
@@ -50,14 +50,26 @@ export interface ExecutionRow {
   finishedAt: Date | null;
   /** The OpenTelemetry trace of the run (absent where a query did not select it). */
   traceId?: string | null;
+  /** The run whose plan or map step started this one (sub-plans). */
+  parentExecutionId?: string | null;
+  /** How the run was started (absent where a query did not select it). */
+  trigger?: string;
+  /** What a dry run was started with (regression fixture, chaos); null for other runs. */
+  dryRunOptions?: DryRunOptions | null;
+  /** Orders the run's queued steps within its workspace (-10..10). */
+  priority: number;
 }
 export interface StepRunRow {
   stepId: string;
   status: StepStatus;
   attempts: number;
+  input: unknown;
   output: unknown;
   error: string | null;
+  /** `error_detail` (migration 21); null on rows written before it and on unfailed steps. */
+  errorDetail: unknown;
   cacheHit: boolean;
+  fellBack: boolean;
   startedAt: Date | null;
   finishedAt: Date | null;
 }
@@ -136,7 +148,7 @@ export const COLUMNS = {
   plan: 'workspace_id, id, name, latest_version',
   planVersion: 'workspace_id, id, plan_id, number, parent_number, spec, content_hash, message, created_by, created_at',
   execution:
-    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at, trace_id',
+    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at, trace_id, parent_execution_id, trigger, dry_run_options, priority',
   approval:
     'workspace_id, id, execution_id, step_id, status, message, decided_by, comment, approvers, created_at, decided_at',
   webhook: 'workspace_id, id, plan_id, created_at',

@@ -34,7 +34,13 @@ describe('schema.graphql', () => {
           if (!values.includes(v.name.value)) missing.push(`${def.name.value}.${v.name.value}`);
         continue;
       }
-      if (def.kind !== Kind.OBJECT_TYPE_DEFINITION && def.kind !== Kind.INTERFACE_TYPE_DEFINITION) continue;
+      // `extend type` blocks (the contract's additions) are checked like the types they extend.
+      if (
+        def.kind !== Kind.OBJECT_TYPE_DEFINITION &&
+        def.kind !== Kind.INTERFACE_TYPE_DEFINITION &&
+        def.kind !== Kind.OBJECT_TYPE_EXTENSION
+      )
+        continue;
       const type = schema.getType(def.name.value);
       if (!(type instanceof GraphQLObjectType || type instanceof GraphQLInterfaceType)) {
         missing.push(def.name.value);

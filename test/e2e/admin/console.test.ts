@@ -239,6 +239,34 @@ describe('admin console in a real browser', () => {
     // The latest version's steps, drawn as a graph.
     await expect.poll(() => page.locator('.step-node').allTextContents()).toEqual(['hellocore.echo', 'byecore.echo']);
 
+    // A schedule: created with its cron and zone, shows its next run, pauses, and is deleted after
+    // a confirmation.
+    await page.getByRole('link', { name: 'Schedules' }).click();
+    await page.getByLabel('Cron (5 fields, or 6 with seconds first)').fill('0 9 * * 1');
+    await page.getByLabel('Time zone').fill('Europe/Berlin');
+    await page.getByRole('button', { name: 'Create schedule' }).click();
+    await expect
+      .poll(async () => (await rows(page, 'Schedules')).map((r) => r.slice(0, 4)))
+      .toEqual([['Greeter', '0 9 * * 1', 'Europe/Berlin', 'SKIP']]);
+    expect((await rows(page, 'Schedules'))[0]?.[4]).not.toBe('paused');
+    await page.getByRole('button', { name: 'Pause Greeter' }).click();
+    await expect.poll(async () => (await rows(page, 'Schedules'))[0]?.[4]).toBe('paused');
+    await page.getByLabel('Time zone').fill('Mars/Olympus');
+    await page.getByRole('button', { name: 'Create schedule' }).click();
+    await page.getByRole('alert').filter({ hasText: 'IANA' }).waitFor();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete Greeter' }).click();
+    await page.getByText('No schedules yet.').waitFor();
+
+    // An event, sent from the console, is listed with who sent it.
+    await page.getByRole('link', { name: 'Events' }).click();
+    await page.getByLabel('Name').fill('order.paid');
+    await page.getByLabel('Data (JSON)').fill('{"orderId": 7}');
+    await page.getByRole('button', { name: 'Send event' }).click();
+    await expect
+      .poll(async () => (await rows(page, 'Recent events')).map((r) => r.slice(0, 1).concat(r.slice(2, 4))))
+      .toEqual([['order.paid', alice, '{"orderId":7}']]);
+
     // An API token is shown once, and it works.
     await page.getByRole('link', { name: 'API tokens' }).click();
     await page.getByLabel('Name').fill('ci');
@@ -317,6 +345,10 @@ describe('admin console in a real browser', () => {
       bobPage.getByRole('table', { name: 'Runs', exact: true }).locator('tbody > tr', { hasText: plan });
     const statusOf = (plan: string) => runRow(plan).locator('.status').textContent();
     await expect.poll(() => statusOf('Greeter')).toBe('RUNNING');
+    // One chip per step, with its status: the gate waits, the step after it is not ready yet.
+    await expect
+      .poll(() => runRow('Gate').locator('.chip').allTextContents())
+      .toEqual(['ok · WAITING_APPROVAL', 'hello · PENDING']);
     await runRow('Greeter').click();
     await bobPage.getByRole('heading', { name: 'Run of Greeter v2' }).waitFor();
     const runStatus = () => bobPage.locator('.run-status .status').textContent();

@@ -145,6 +145,15 @@ export const START_EXECUTION = gql`
     }
   }
 `;
+
+export const START_REGRESSION_TEST = gql`
+  mutation StartRegressionTest($input: StartRegressionTestInput!) {
+    startRegressionTest(input: $input) {
+      execution { ${EXECUTION_FIELDS} }
+      userErrors { code field message }
+    }
+  }
+`;
 /** The execution controls share their input and payload; one document each, as a client writes them. */
 function controlDocument(name: string) {
   return gql`
@@ -234,6 +243,57 @@ export const WEBHOOK_ENDPOINTS = gql`
           edges { node { id eventType eventSeq status attempts responseStatus lastError deliveredAt } }
         }
       }
+    }
+  }
+`;
+
+const SCHEDULE_FIELDS = 'id cron timezone input overlap paused nextRunAt lastRunAt plan { id }';
+export const CREATE_SCHEDULE = gql`
+  mutation CreateSchedule($input: CreateScheduleInput!) {
+    createSchedule(input: $input) {
+      schedule { ${SCHEDULE_FIELDS} }
+      userErrors { code field message }
+    }
+  }
+`;
+export const UPDATE_SCHEDULE = gql`
+  mutation UpdateSchedule($input: UpdateScheduleInput!) {
+    updateSchedule(input: $input) {
+      schedule { ${SCHEDULE_FIELDS} }
+      userErrors { code field message }
+    }
+  }
+`;
+export const DELETE_SCHEDULE = gql`
+  mutation DeleteSchedule($input: DeleteScheduleInput!) {
+    deleteSchedule(input: $input) {
+      schedule { id }
+      userErrors { code field message }
+    }
+  }
+`;
+export const CREATE_EVENT_TRIGGER = gql`
+  mutation CreateEventTrigger($input: CreateEventTriggerInput!) {
+    createEventTrigger(input: $input) {
+      eventTrigger { id event match createdAt plan { id } }
+      userErrors { code field message }
+    }
+  }
+`;
+export const DELETE_EVENT_TRIGGER = gql`
+  mutation DeleteEventTrigger($input: DeleteEventTriggerInput!) {
+    deleteEventTrigger(input: $input) {
+      eventTrigger { id }
+      userErrors { code field message }
+    }
+  }
+`;
+export const SEND_EVENT = gql`
+  mutation SendEvent($input: SendEventInput!) {
+    sendEvent(input: $input) {
+      resumed
+      started { id trigger input status }
+      userErrors { code field message }
     }
   }
 `;

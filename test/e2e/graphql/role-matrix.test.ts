@@ -28,11 +28,15 @@ import {
   CANCEL_EXECUTIONS,
   CHANGE_MEMBER_ROLE,
   CREATE_API_TOKEN,
+  CREATE_EVENT_TRIGGER,
   CREATE_PLAN,
+  CREATE_SCHEDULE,
   CREATE_WEBHOOK,
   CREATE_WEBHOOK_ENDPOINT,
   CREATE_WORKSPACE,
   DECIDE_APPROVAL,
+  DELETE_EVENT_TRIGGER,
+  DELETE_SCHEDULE,
   DELETE_WEBHOOK,
   DELETE_WEBHOOK_ENDPOINT,
   EXECUTION,
@@ -42,8 +46,11 @@ import {
   RESUME_EXECUTION,
   RETRY_EXECUTION,
   ROLLBACK_EXECUTION,
+  SEND_EVENT,
   START_EXECUTION,
+  START_REGRESSION_TEST,
   UPDATE_PLAN,
+  UPDATE_SCHEDULE,
   VALID_SPEC,
 } from './operations.ts';
 
@@ -224,6 +231,10 @@ const CASES: Record<
     },
   },
   startExecution: { doc: START_EXECUTION, variables: async () => ({ input: { planId: await newPlan() } }) },
+  startRegressionTest: {
+    doc: START_REGRESSION_TEST,
+    variables: async () => ({ input: { planId: await newPlan(), fixture: { input: null, output: null, steps: {} } } }),
+  },
   pauseExecution: { doc: PAUSE_EXECUTION, variables: async () => ({ input: { id: await newExecution() } }) },
   resumeExecution: {
     doc: RESUME_EXECUTION,
@@ -267,7 +278,41 @@ const CASES: Record<
       return { input: { id: r.data?.createWebhookEndpoint.webhookEndpoint.id } };
     },
   },
+  createSchedule: {
+    doc: CREATE_SCHEDULE,
+    variables: async () => ({ input: { planId: await newPlan(), cron: '0 9 * * 1', paused: true } }),
+  },
+  updateSchedule: {
+    doc: UPDATE_SCHEDULE,
+    variables: async () => ({ input: { id: await newSchedule(), cron: '0 10 * * 1' } }),
+  },
+  deleteSchedule: { doc: DELETE_SCHEDULE, variables: async () => ({ input: { id: await newSchedule() } }) },
+  createEventTrigger: {
+    doc: CREATE_EVENT_TRIGGER,
+    variables: async () => ({ input: { planId: await newPlan(), event: 'matrix.event' } }),
+  },
+  deleteEventTrigger: {
+    doc: DELETE_EVENT_TRIGGER,
+    variables: async () => {
+      const r = await call<{ createEventTrigger: { eventTrigger: { id: string } } }>(
+        admin.client,
+        CREATE_EVENT_TRIGGER,
+        {
+          input: { planId: await newPlan(), event: 'matrix.event' },
+        },
+      );
+      return { input: { id: r.data?.createEventTrigger.eventTrigger.id } };
+    },
+  },
+  sendEvent: { doc: SEND_EVENT, variables: async () => ({ input: { workspaceId, name: 'matrix.nothing', data: {} } }) },
 };
+
+async function newSchedule(): Promise<string> {
+  const r = await call<{ createSchedule: { schedule: { id: string } } }>(admin.client, CREATE_SCHEDULE, {
+    input: { planId: await newPlan(), cron: '0 9 * * 1', paused: true },
+  });
+  return r.data?.createSchedule.schedule.id ?? '';
+}
 
 /** Everything the mutations can change, to prove a refused call changed nothing. */
 async function fingerprint(): Promise<string> {
@@ -282,7 +327,9 @@ async function fingerprint(): Promise<string> {
       (SELECT count(*) FROM planner_usage) AS drafts,
       (SELECT string_agg(id || status, ',' ORDER BY id) FROM executions) AS executions,
       (SELECT count(*) FROM execution_events) AS events,
-      (SELECT string_agg(id || status, ',' ORDER BY id) FROM approvals) AS approvals`);
+      (SELECT string_agg(id || status, ',' ORDER BY id) FROM approvals) AS approvals,
+      (SELECT string_agg(id || cron || paused, ',' ORDER BY id) FROM schedules) AS schedules,
+      (SELECT count(*) FROM event_triggers) AS triggers, (SELECT count(*) FROM events) AS sent_events`);
   return JSON.stringify(rows[0]);
 }
 

@@ -72,9 +72,10 @@ it('reports executions and steps by status, queue depth and sandbox calls as run
   const { executionId } = await withTenant(api.db.pools.app, { workspaceId: workspaceUuid }, (client) =>
     engine.startExecution(client, workspaceUuid, { planVersionId, actor: { userId: userUuid, role: 'ADMIN' } }),
   );
-  // No worker yet: the run is RUNNING, its first step dispatched and its job waiting.
+  // No worker yet: the run is RUNNING, its first step dispatched (QUEUED: no worker began it) and its job waiting.
   expect(await metric('weft_executions{status="RUNNING"}')).toBe(1);
-  expect(await metric('weft_steps{status="RUNNING"}')).toBe(1);
+  expect(await metric('weft_steps{status="QUEUED"}')).toBe(1);
+  expect(await metric('weft_steps{status="RUNNING"}')).toBe(0);
   expect(await metric('weft_steps{status="PENDING"}')).toBe(1);
   expect(await metric('weft_queue_jobs_waiting{task="weft.step"}')).toBe(1);
 

@@ -1,19 +1,10 @@
 // A plugin writes the run's shared context (`ctx.context.set`) without any grant, so it must be
 // bounded like kv: otherwise one call could grow an execution row by whatever fits in its heap.
-import { join } from 'node:path';
-import { buildPlugin, publishPlugin } from '@weft/plugin-sdk/build';
-import {
-  eventually,
-  REPO_ROOT,
-  signUpUser,
-  startTestApi,
-  type TestApi,
-  TestClient,
-  type TestUser,
-} from '@weft/test-utils';
+import { eventually, startTestApi, type TestApi, type TestUser } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXECUTION, INSTALL_PLUGIN } from '../graphql/marketplace-operations.ts';
-import { CREATE_PLAN, CREATE_WORKSPACE, START_EXECUTION } from '../graphql/operations.ts';
+import { installInlinePlugin } from '../graphql/inline-plugin.ts';
+import { EXECUTION } from '../graphql/marketplace-operations.ts';
+import { CREATE_PLAN, START_EXECUTION } from '../graphql/operations.ts';
 
 const FILLER = `
 import { definePlugin, defineTool, Type } from '@weft/plugin-sdk';
@@ -80,18 +71,7 @@ async function largestContext(): Promise<number> {
 
 beforeAll(async () => {
   api = await startTestApi({ env: { WORKERS: '1', RATE_LIMIT_PER_MINUTE: '100000' } });
-  const filler = await buildPlugin(join(REPO_ROOT, 'test'), { source: FILLER, write: false });
-  user = await signUpUser(new TestClient(api.url), 'filler');
-  const published = await publishPlugin(filler, { apiUrl: api.url, token: user.token });
-  expect(published.userErrors).toEqual([]);
-  const ws = await user.client.mutate<{ createWorkspace: { workspace: { id: string } } }>(CREATE_WORKSPACE, {
-    input: { slug: 'context-filler', name: 'filler' },
-  });
-  workspaceId = ws.data?.createWorkspace.workspace.id ?? '';
-  const installed = await user.client.mutate<{ installPlugin: { userErrors: unknown[] } }>(INSTALL_PLUGIN, {
-    input: { workspaceId, pluginVersionId: published.pluginVersion?.id, grantedCapabilities: [] },
-  });
-  expect(installed.data?.installPlugin.userErrors).toEqual([]);
+  ({ user, workspaceId } = await installInlinePlugin(api, FILLER, 'context-filler'));
 }, 120_000);
 afterAll(() => api?.close());
 

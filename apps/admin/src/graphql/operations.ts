@@ -424,12 +424,27 @@ export const RUNS = graphql(`
             createdAt
             finishedAt
             error
+            trigger
             planVersion {
               number
               plan {
                 id
                 name
               }
+            }
+            steps {
+              stepId
+              status
+              errorDetail {
+                code
+                message
+              }
+            }
+            parent {
+              id
+            }
+            children {
+              id
             }
           }
         }
@@ -451,6 +466,8 @@ export const RUN = graphql(`
         createdAt
         startedAt
         finishedAt
+        trigger
+        priority
         planVersion {
           id
           number
@@ -460,12 +477,38 @@ export const RUN = graphql(`
             name
           }
         }
+        parent {
+          id
+          status
+          planVersion {
+            number
+            plan {
+              name
+            }
+          }
+        }
+        children {
+          id
+          status
+          planVersion {
+            number
+            plan {
+              name
+            }
+          }
+        }
         steps {
           stepId
           status
           attempts
           cacheHit
+          fellBack
           error
+          errorDetail {
+            code
+            message
+            retriable
+          }
           startedAt
           finishedAt
         }
@@ -553,6 +596,137 @@ export const PLAN_GRAPH = graphql(`
           number
           spec
         }
+      }
+    }
+  }
+`);
+
+export const SCHEDULES = graphql(`
+  query Schedules($slug: String!) {
+    workspace(slug: $slug) {
+      id
+      schedules {
+        id
+        cron
+        timezone
+        overlap
+        paused
+        nextRunAt
+        lastRunAt
+        plan {
+          id
+          name
+        }
+      }
+      plans(first: 100) {
+        edges {
+          node {
+            id
+            name
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const CREATE_SCHEDULE = graphql(`
+  mutation CreateSchedule($input: CreateScheduleInput!) {
+    createSchedule(input: $input) {
+      schedule {
+        id
+        nextRunAt
+      }
+      userErrors {
+        code
+        field
+        message
+      }
+    }
+  }
+`);
+
+export const UPDATE_SCHEDULE = graphql(`
+  mutation UpdateSchedule($input: UpdateScheduleInput!) {
+    updateSchedule(input: $input) {
+      schedule {
+        id
+        paused
+        nextRunAt
+      }
+      userErrors {
+        code
+        field
+        message
+      }
+    }
+  }
+`);
+
+export const DELETE_SCHEDULE = graphql(`
+  mutation DeleteSchedule($input: DeleteScheduleInput!) {
+    deleteSchedule(input: $input) {
+      schedule {
+        id
+      }
+      userErrors {
+        code
+        field
+        message
+      }
+    }
+  }
+`);
+
+export const EVENTS = graphql(`
+  query Events($slug: String!) {
+    workspace(slug: $slug) {
+      id
+      events(first: 50) {
+        edges {
+          node {
+            id
+            name
+            data
+            source
+            sentAt
+            resumed
+            sentBy {
+              id
+              email
+            }
+            started {
+              id
+              status
+            }
+          }
+        }
+      }
+      eventTriggers {
+        id
+        event
+        match
+        plan {
+          id
+          name
+        }
+      }
+    }
+  }
+`);
+
+export const SEND_EVENT = graphql(`
+  mutation SendEvent($input: SendEventInput!) {
+    sendEvent(input: $input) {
+      resumed
+      started {
+        id
+        status
+      }
+      userErrors {
+        code
+        field
+        message
       }
     }
   }

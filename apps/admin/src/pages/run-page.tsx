@@ -1,5 +1,5 @@
 import { useQuery, useSubscription } from '@apollo/client/react';
-import { Alert, Anchor, Code, Grid, Group, Table, Tabs, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Code, Grid, Group, Table, Tabs, Text, Title } from '@mantine/core';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { cannotRunReason } from '../components/role-hint.ts';
@@ -10,8 +10,11 @@ import { useWorkspace } from '../layout/workspace-layout.tsx';
 import { paths } from '../routes.tsx';
 import { PlanGraph } from '../run/plan-graph.tsx';
 import { RunControls } from '../run/run-controls.tsx';
+import { RunFamily } from '../run/run-family.tsx';
 import { RunTimeline } from '../run/run-timeline.tsx';
+import { StepFailures } from '../run/step-failures.tsx';
 import { StepPanel } from '../run/step-panel.tsx';
+import { stepReason } from '../run/step-reasons.ts';
 import type { RunNode } from '../run/types.ts';
 
 /**
@@ -47,6 +50,8 @@ function Facts({ run, slug }: { run: RunNode; slug: string }) {
       </Anchor>,
     ],
     ['Mode', run.mode],
+    ['Started by', run.trigger.toLowerCase()],
+    ['Priority', String(run.priority)],
     ['Created', new Date(run.createdAt).toLocaleString()],
     ['Finished', run.finishedAt === null ? '—' : new Date(run.finishedAt).toLocaleString()],
   ];
@@ -105,15 +110,21 @@ export function RunPage() {
         <span className="run-status">
           <StatusChip status={run.status} />
         </span>
+        <Badge variant="outline" color="gray" className="run-trigger" tt="none">
+          {run.trigger.toLowerCase()}
+        </Badge>
       </Group>
+      <RunFamily slug={workspace.slug} parent={run.parent ?? null} childRuns={run.children} />
       <Text size="xs" c="dimmed" className="wrap">
         id <Code>{run.id}</Code>
       </Text>
       {run.error !== null && (
         <Alert color="red" title="Why the run failed" className="run-error" my="xs">
           {run.error}
+          <StepFailures steps={run.steps} />
         </Alert>
       )}
+      {run.error === null && <StepFailures steps={run.steps} />}
       {problem !== null && (
         <Alert color="red" role="alert" my="xs" withCloseButton onClose={() => setProblem(null)}>
           {problem}
@@ -152,6 +163,7 @@ export function RunPage() {
             <StepPanel
               slug={workspace.slug}
               step={step}
+              reason={stepReason(run.events, step.stepId, step.status)}
               attempts={run.attempts.filter((a) => a.stepId === step.stepId)}
               approvals={run.approvals.filter((a) => a.stepId === step.stepId)}
             />

@@ -10,11 +10,14 @@ import type { ExecutionMode, ExecutionStatus } from '../graphql/generated/graphq
 import { CANCEL_EXECUTIONS, PLANS, RUNS, WORKSPACE_EXECUTIONS } from '../graphql/operations.ts';
 import { useWorkspace } from '../layout/workspace-layout.tsx';
 import { paths } from '../routes.tsx';
+import { RunFamily } from '../run/run-family.tsx';
+import { StepChips, StepFailures } from '../run/step-failures.tsx';
 
 const PAGE = 25;
 /** Statuses a run can still be cancelled in (the engine refuses the others). */
 const CANCELLABLE = new Set(['QUEUED', 'RUNNING', 'WAITING_APPROVAL', 'PAUSED']);
 const STATUSES: ExecutionStatus[] = [
+  'QUEUED',
   'RUNNING',
   'WAITING_APPROVAL',
   'PAUSED',
@@ -207,7 +210,7 @@ export function RunsPage() {
       ) : runs.length === 0 ? (
         <Empty>{params.size > 0 ? 'No run matches these filters.' : 'No runs yet.'}</Empty>
       ) : (
-        <Table.ScrollContainer minWidth={560}>
+        <Table.ScrollContainer minWidth={720}>
           <Table aria-label="Runs" highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -218,6 +221,7 @@ export function RunsPage() {
                 <Table.Th>Plan</Table.Th>
                 <Table.Th>Mode</Table.Th>
                 <Table.Th>Status</Table.Th>
+                <Table.Th>Steps</Table.Th>
                 <Table.Th>Finished</Table.Th>
               </Table.Tr>
             </Table.Thead>
@@ -244,11 +248,21 @@ export function RunsPage() {
                   <Table.Td>{new Date(node.createdAt).toLocaleString()}</Table.Td>
                   <Table.Td>
                     {node.planVersion.plan.name} v{node.planVersion.number}
+                    {node.trigger !== 'MANUAL' && (
+                      <Text size="xs" c="dimmed" className="trigger">
+                        by {node.trigger.toLowerCase()}
+                      </Text>
+                    )}
+                    <RunFamily slug={workspace.slug} parent={node.parent ?? null} childRuns={node.children} limit={3} />
                   </Table.Td>
                   <Table.Td>{node.mode}</Table.Td>
                   <Table.Td>
                     <StatusChip status={node.status} />
                     {node.error !== null && <div className="row-error">{node.error}</div>}
+                    <StepFailures steps={node.steps} />
+                  </Table.Td>
+                  <Table.Td>
+                    <StepChips steps={node.steps} />
                   </Table.Td>
                   <Table.Td>{node.finishedAt === null ? '' : new Date(node.finishedAt).toLocaleString()}</Table.Td>
                 </Table.Tr>

@@ -1,8 +1,10 @@
 import { cannotRunReason } from '../components/role-hint.ts';
 import { useWorkspace } from '../layout/workspace-layout.tsx';
 import { AuditPanel } from './audit-panel.tsx';
+import { EventsPanel } from './events-panel.tsx';
 import { MembersPanel } from './members-panel.tsx';
 import { PlansPanel } from './plans-panel.tsx';
+import { SchedulesPanel } from './schedules-panel.tsx';
 import { TokensPanel } from './tokens-panel.tsx';
 
 // The workspace's older sections, each at its own URL, fed from the workspace the layout loaded.
@@ -34,4 +36,14 @@ export function AuditPage() {
 export function TokensPage() {
   const { workspace } = useWorkspace();
   return <TokensPanel workspaceId={workspace.id} />;
+}
+
+export function SchedulesPage() {
+  const { workspace } = useWorkspace();
+  return <SchedulesPanel slug={workspace.slug} canEdit={workspace.viewerRole !== 'VIEWER'} />;
+}
+
+export function EventsPage() {
+  const { workspace } = useWorkspace();
+  return <EventsPanel slug={workspace.slug} workspaceId={workspace.id} canSend={workspace.viewerRole !== 'VIEWER'} />;
 }

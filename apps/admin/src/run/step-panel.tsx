@@ -3,6 +3,7 @@ import { Link } from 'react-router';
 import { StatusChip } from '../components/status-chip.tsx';
 import { paths } from '../routes.tsx';
 import { formatDuration } from './run-timeline.tsx';
+import { STATUS_HINTS } from './step-failures.tsx';
 import type { Attempt, RunApproval, StepRun } from './types.ts';
 
 function Json({ label, value }: { label: string; value: unknown }) {
@@ -84,11 +85,14 @@ function AttemptCard({ attempt }: { attempt: Attempt }) {
 export function StepPanel({
   slug,
   step,
+  reason,
   attempts,
   approvals,
 }: {
   slug: string;
   step: StepRun;
+  /** Why the step waits or was skipped, when the run's events tell (step-reasons.ts). */
+  reason: string | null;
   attempts: Attempt[];
   approvals: RunApproval[];
 }) {
@@ -98,10 +102,38 @@ export function StepPanel({
         <Title order={4}>Step {step.stepId}</Title>
         <StatusChip status={step.status} />
         {step.cacheHit && <Badge variant="outline">cache hit</Badge>}
+        {step.fellBack && (
+          <Badge variant="outline" color="orange" className="fell-back">
+            fell back
+          </Badge>
+        )}
       </Group>
-      {step.error !== null && (
-        <Alert color="red" title="Why it failed" className="step-error">
-          {step.error}
+      {STATUS_HINTS[step.status] !== undefined && (
+        <Text size="xs" c="dimmed">
+          {STATUS_HINTS[step.status]}
+        </Text>
+      )}
+      {reason !== null && (
+        <Alert color={step.status === 'WAITING' ? 'violet' : 'gray'} className="step-reason">
+          {reason}
+        </Alert>
+      )}
+      {step.fellBack && (
+        <Text size="sm" className="fell-back-note">
+          Its attempts failed; the output is its fallback's.
+        </Text>
+      )}
+      {(step.error !== null || step.errorDetail != null) && (
+        <Alert
+          color="red"
+          title={
+            step.errorDetail == null
+              ? 'Why it failed'
+              : `Why it failed: ${step.errorDetail.code}${step.errorDetail.retriable ? ' (retriable)' : ''}`
+          }
+          className="step-error"
+        >
+          {step.errorDetail?.message ?? step.error}
         </Alert>
       )}
       {approvals.map((a) => (

@@ -7,6 +7,7 @@ import { type Clause, restore, splitRequest } from './clauses.ts';
 import { type ClauseConfidence, CONFIDENCE_THRESHOLD, clauseConfidence, contentWords } from './confidence.ts';
 import { type Entities, extractEntities } from './entities.ts';
 import { buildInput, dataSources, hasAnaphora, isWait, type UpstreamStep } from './inputs.ts';
+import { type TimeStep, timeStep } from './time-steps.ts';
 import { ToolIndex, type ToolMatch } from './tool-index.ts';
 
 interface PlannedClause {
@@ -15,8 +16,10 @@ interface PlannedClause {
   /** With quotes and URLs as `⟦n⟧` tokens, for entity extraction. */
   raw: string;
   joiner: Clause['joiner'];
-  kind: 'tool' | 'approval';
+  kind: 'tool' | 'approval' | 'time';
   tool: ToolCatalogueEntry | null;
+  /** For time clauses: the durable sleep or event wait it asks for. */
+  time?: TimeStep;
   /** When the clause names URLs but its tool takes none: the tool that fetches them first. */
   fetcher: ToolCatalogueEntry | null;
   /** For tool clauses: how sure the match is (see confidence.ts). */
@@ -55,6 +58,7 @@ export async function draftDeterministic(
   });
   const split = splitRequest(request);
   const index = new ToolIndex(tools);
+  const waitTool = tools.find(isWait) ?? null;
   const planned: PlannedClause[] = [];
   const unmatched: string[] = [];
   for (const clause of split.clauses) {
@@ -64,6 +68,11 @@ export async function draftDeterministic(
       continue;
     }
     const entities = extractEntities(clause.text, split.spans);
+    const time = timeStep(clause.text, entities, waitTool);
+    if (time) {
+      planned.push({ text, raw: clause.text, joiner: clause.joiner, kind: 'time', tool: null, fetcher: null, time });
+      continue;
+    }
     const previous = planned[planned.length - 1];
     // "… of URL1 and URL2": a piece that is only quotes or URLs continues the clause before it.
     const onlySpans = clause.text.replace(/⟦\d+⟧/g, '').trim().length === 0;
@@ -121,7 +130,10 @@ export async function draftDeterministic(
       frontier = group;
       group = [];
     }
-    const stepId = uniqueId(clause.kind === 'approval' ? 'approval' : idFor(clause.tool?.name ?? 'step'), usedIds);
+    const stepId = uniqueId(
+      clause.time?.kind ?? (clause.kind === 'approval' ? 'approval' : idFor(clause.tool?.name ?? 'step')),
+      usedIds,
+    );
     const step: StepSpec = { id: stepId };
     if (clause.kind === 'approval') {
       step.type = 'approval';
@@ -130,6 +142,14 @@ export async function draftDeterministic(
       if (approvers.length > 0) step.approvers = approvers;
       if (frontier.length > 0) step.after = frontier.map((s) => s.id);
       group.push({ id: stepId, tool: null, via: frontier });
+      steps.push(step);
+      continue;
+    }
+    if (clause.time) {
+      Object.assign(step, timeStepSpec(clause.time));
+      if (frontier.length > 0) step.after = frontier.map((s) => s.id);
+      // A sleep passes the results before it through; a wait's output is the event's data.
+      group.push(clause.time.kind === 'sleep' ? { id: stepId, tool: null, via: frontier } : { id: stepId, tool: null });
       steps.push(step);
       continue;
     }
@@ -201,13 +221,29 @@ export async function draftDeterministic(
       usage: null,
     };
   }
-  const outline = steps.map((s) => (s.type === 'approval' ? `${s.id} (approval)` : `${s.id} (${s.tool})`)).join(', ');
+  const outline = steps.map((s) => `${s.id} (${s.tool ?? s.type})`).join(', ');
   const explanation = [
     `Planned without an LLM by matching the request to tool names and descriptions (confidence ${confidence.toFixed(2)}): ${outline}.`,
     ...choices.map((c) => `${c.reason}.`),
     ...notes.map((n) => `${n.charAt(0).toUpperCase()}${n.slice(1)}.`),
   ].join(' ');
-  return { ok: true, spec, explanation, planner: 'deterministic', attempts: 1, usage: null, choices, confidence };
+  return {
+    ok: true,
+    spec,
+    explanation,
+    planner: 'deterministic',
+    attempts: 1,
+    usage: null,
+    choices,
+    schedule: null,
+    confidence,
+  };
+}
+
+/** The plan step fields of a time clause (CONTRACT: `type: "sleep"` / `type: "wait"`). */
+function timeStepSpec(time: TimeStep): Partial<StepSpec> {
+  if (time.kind === 'wait') return { type: 'wait', event: time.event };
+  return 'until' in time ? { type: 'sleep', until: time.until } : { type: 'sleep', durationMs: time.durationMs };
 }
 
 /** The best match of another capability: tools providing the same one are alternatives, not rivals. */

@@ -37,6 +37,11 @@ const UNIT_MS: Record<string, number> = {
   hrs: 3_600_000,
   hour: 3_600_000,
   hours: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+  days: 86_400_000,
+  week: 604_800_000,
+  weeks: 604_800_000,
 };
 const WORD_NUMBERS: Record<string, number> = {
   a: 1,
@@ -57,7 +62,7 @@ const WORD_NUMBERS: Record<string, number> = {
 };
 // Digits may touch their unit ("5s"); number words may not ("am" is not "a m").
 const DURATION =
-  /\b(?:(\d+(?:\.\d+)?)\s*-?\s*|(an?|one|two|three|four|five|six|seven|eight|nine|ten)\s+)(milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|hr|h)\b/gi;
+  /\b(?:(\d+(?:\.\d+)?)\s*-?\s*|(an?|one|two|three|four|five|six|seven|eight|nine|ten)\s+)(milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|hr|h|days?|d|weeks?)\b/gi;
 const DATE_TIME = /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?\b/g;
 const EMAIL = /\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b/g;
 const METHOD = /\b(GET|POST|PUT|PATCH|DELETE|HEAD)\b/;

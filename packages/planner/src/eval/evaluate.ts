@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { type ToolDefinition, validatePlanSpec } from '@weft/engine';
+import { type StepSpec, type ToolDefinition, validatePlanSpec } from '@weft/engine';
 import { baseToolName, type ToolCatalogueEntry } from '../catalogue.ts';
 import { draftPlan } from '../draft-plan.ts';
 import type { LlmConfig, ValidatePlan } from '../types.ts';
@@ -9,11 +9,14 @@ import type { LlmConfig, ValidatePlan } from '../types.ts';
 /** One request of the evaluation set and what a correct answer uses. */
 export interface EvalCase {
   request: string;
-  /** The set of tools a correct plan uses, no more and no fewer. */
+  /**
+   * The set of tools a correct plan uses, no more and no fewer; steps that call no tool count by
+   * their kind with an `@` (`@sleep`, `@wait`, `@plan`, `@map`). Approvals are not counted.
+   */
   tools: string[];
   /** Nothing in the catalogue can do it: the correct answer is a refusal. */
   needsLlm?: boolean;
-  /** Per tool: input values that some step calling it must have (other fields are free). */
+  /** Per tool: input values that some step calling it must have (other fields are free); per `@kind`: step fields. */
   inputs?: Record<string, Record<string, unknown>>;
 }
 
@@ -82,6 +85,13 @@ export function catalogueValidator(tools: readonly ToolCatalogueEntry[]): Valida
   return async (spec) => validatePlanSpec(spec, definitions).issues;
 }
 
+/** What a step counts as in `EvalCase.tools`: its tool, or `@kind` for a step that calls none. */
+function usedBy(step: StepSpec): string[] {
+  if (step.tool !== undefined && step.type !== 'map') return [baseToolName(step.tool)];
+  if (step.type === undefined || step.type === 'tool' || step.type === 'approval') return [];
+  return [`@${step.type}`];
+}
+
 /** Drafts every case and scores it: the plan must validate and use exactly the expected tools. */
 export async function evaluatePlanner(
   cases: EvalCase[],
@@ -101,14 +111,13 @@ export async function evaluatePlanner(
       continue;
     }
     plans++;
-    const used = [...new Set(result.spec.steps.flatMap((s) => (s.tool ? [baseToolName(s.tool)] : [])))].sort();
+    const used = [...new Set(result.spec.steps.flatMap(usedBy))].sort();
     const inputsMatch = Object.entries(c.inputs ?? {}).every(([tool, want]) =>
-      result.spec.steps.some(
-        (s) =>
-          s.tool !== undefined &&
-          baseToolName(s.tool) === tool &&
-          Object.entries(want).every(([k, v]) => isDeepStrictEqual(s.input?.[k], v)),
-      ),
+      result.spec.steps.some((s) => {
+        if (!usedBy(s).includes(tool)) return false;
+        const fields: Record<string, unknown> = tool.startsWith('@') ? { ...s } : (s.input ?? {});
+        return Object.entries(want).every(([k, v]) => isDeepStrictEqual(fields[k], v));
+      }),
     );
     const correct =
       !c.needsLlm && inputsMatch && used.length === expected.length && used.every((t, i) => t === expected[i]);

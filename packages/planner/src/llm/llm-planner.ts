@@ -1,13 +1,21 @@
 import type { PlanIssue, PlanSpec } from '@weft/engine';
 import type { ToolCatalogueEntry } from '../catalogue.ts';
 import { type PlannerError, PlannerErrorCode, plannerError } from '../errors.ts';
+import type { ScheduleSuggestion } from '../schedule-phrase.ts';
 import type { LlmConfig, PlannerHints, TokenUsage, ValidatePlan } from '../types.ts';
 import { completePlan, createClient, LLM_DEFAULTS } from './chat.ts';
 import { readModelPlan } from './model-plan.ts';
 import { initialMessages, repairMessages } from './prompt.ts';
 
 export type LlmDraft =
-  | { ok: true; spec: PlanSpec; explanation: string; attempts: number; usage: TokenUsage }
+  | {
+      ok: true;
+      spec: PlanSpec;
+      explanation: string;
+      schedule: ScheduleSuggestion | null;
+      attempts: number;
+      usage: TokenUsage;
+    }
   | { ok: false; error: PlannerError; attempts: number; usage: TokenUsage };
 
 /**
@@ -40,7 +48,14 @@ export async function draftWithLlm(
     }
     const issues = read.ok ? await validate(read.spec) : read.issues;
     if (read.ok && issues.length === 0)
-      return { ok: true, spec: read.spec, explanation: read.explanation, attempts: attempt, usage };
+      return {
+        ok: true,
+        spec: read.spec,
+        explanation: read.explanation,
+        schedule: read.schedule,
+        attempts: attempt,
+        usage,
+      };
     lastIssues = issues;
     messages.push(...repairMessages(answer.content, issues));
   }

@@ -9,7 +9,20 @@ export interface ChatMessage {
 
 const RULES = `You turn a user's request into a Weft workflow plan.
 A plan is a list of steps. Each step calls one tool from the catalogue (type "tool") or waits for a
-human decision (type "approval", with a message and tool null). Rules:
+human decision (type "approval", with a message and tool null), or is one of:
+- "sleep": waits durably (no worker is held) for durationMs, or until an ISO 8601 date-time. Use it for
+  any wait longer than a few seconds.
+- "wait": waits for an event named "event" sent to the workspace, optionally only one whose data has the
+  fields of matchJson; timeoutMs bounds the wait. Its output is the event's data.
+- "plan": runs another plan of the workspace by name ("plan"); its output is that run's output.
+- "map": runs "tool" (or "plan") once per item of the array that the template "over" yields; the input
+  may use "{{ item }}" and "{{ index }}"; concurrency bounds items in flight.
+Any step may have "if": an expression over input, steps and context (e.g. "steps.check.output.total > 100");
+false skips the step and the steps that depend only on it. continueOnError: true lets the run go on when
+that step fails. Unused fields are null.
+If the request says when the plan should run on a rhythm ("every Monday at 9"), put that in "schedule"
+(a cron expression and an IANA time zone) and leave it out of the steps; otherwise schedule is null.
+Rules:
 - Use only tools listed in the catalogue, by exact name, with an input that matches the tool's input schema.
 - Step ids are unique and match ^[A-Za-z][A-Za-z0-9_-]*$.
 - A string inside an input may reference "{{ input.<path> }}" (the execution's input),

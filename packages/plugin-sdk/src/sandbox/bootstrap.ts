@@ -18,6 +18,29 @@ export const BOOTSTRAP_SOURCE = `'use strict';
   const ErrorCtor = Error;
   const MapCtor = Map;
   const StringCtor = String;
+  const apply = Reflect.apply;
+  const construct = Reflect.construct;
+  const getOwnDescriptor = Object.getOwnPropertyDescriptor;
+  const getPrototypeOf = Object.getPrototypeOf;
+  // Every Proxy the plugin makes is remembered (the constructor is replaced before the plugin runs),
+  // so describing an error never touches one: see describeCause.
+  const proxies = new WeakSet();
+  const weakHas = WeakSet.prototype.has;
+  const weakAdd = WeakSet.prototype.add;
+  const ProxyCtor = Proxy;
+  const revocable = Proxy.revocable;
+  global.Proxy = new ProxyCtor(ProxyCtor, {
+    construct: function (target, args, newTarget) {
+      const made = construct(target, args, newTarget);
+      apply(weakAdd, proxies, [made]);
+      return made;
+    },
+  });
+  global.Proxy.revocable = function (target, handler) {
+    const made = revocable(target, handler);
+    apply(weakAdd, proxies, [made.proxy]);
+    return made;
+  };
   // Dictionaries without a prototype and a plain counter: a plugin patching Map.prototype or
   // Object.prototype cannot fake the answers to its requests or the count of them still pending.
   const pending = Object.create(null);
@@ -113,13 +136,56 @@ export const BOOTSTRAP_SOURCE = `'use strict';
     });
   }
 
+  // A tool error's \`cause\` (ErrorOptions) crosses as data only: its name, code and message, capped.
+  // It is read without running plugin code: own data properties only (never getters), and never
+  // from a Proxy (any access to one runs its traps, which may loop until the CPU limit ends the call).
+  function describeCause(error) {
+    if (!isPlainObject(error)) return undefined;
+    const cause = dataOf(error, 'cause');
+    if (cause === undefined || cause === null) return undefined;
+    if (typeof cause !== 'object') return typeof cause === 'function' ? undefined : { message: StringCtor(cause).slice(0, 1000) };
+    if (!isPlainObject(cause)) return undefined;
+    const message = dataOf(cause, 'message');
+    const out = { message: typeof message === 'string' ? message.slice(0, 1000) : '' };
+    const name = inheritedData(cause, 'name');
+    if (typeof name === 'string') out.name = name.slice(0, 100);
+    const code = dataOf(cause, 'code');
+    if (typeof code === 'string' || typeof code === 'number') out.code = StringCtor(code).slice(0, 100);
+    return out;
+  }
+
+  function isPlainObject(value) {
+    return value !== null && typeof value === 'object' && !apply(weakHas, proxies, [value]);
+  }
+
+  function dataOf(object, key) {
+    const d = getOwnDescriptor(object, key);
+    return d !== undefined && 'value' in d ? d.value : undefined;
+  }
+
+  // \`name\` usually lives on the error's prototype (TypeError.prototype, a subclass's prototype).
+  function inheritedData(object, key) {
+    let at = object;
+    for (let depth = 0; depth < 8 && at !== null && isPlainObject(at); depth++) {
+      const d = getOwnDescriptor(at, key);
+      if (d !== undefined) return 'value' in d ? d.value : undefined;
+      at = getPrototypeOf(at);
+    }
+    return undefined;
+  }
+
   function describe(error) {
     try {
       if (error !== null && (typeof error === 'object' || typeof error === 'function')) {
         const name = typeof error.name === 'string' ? error.name : 'Error';
         const message = typeof error.message === 'string' ? error.message : 'the tool failed';
         const retry = error.retryAfterMs;
-        return { name: name.slice(0, 200), message: message.slice(0, 4000), retryAfterMs: typeof retry === 'number' ? retry : undefined };
+        return {
+          name: name.slice(0, 200),
+          message: message.slice(0, 4000),
+          retryAfterMs: typeof retry === 'number' ? retry : undefined,
+          cause: describeCause(error),
+        };
       }
       return { name: 'Error', message: StringCtor(error).slice(0, 4000) };
     } catch (e) {

@@ -14,7 +14,7 @@ import type { PluginManifest } from '../manifest.ts';
 import { BOOTSTRAP_SOURCE } from './bootstrap.ts';
 import { SandboxErrorCode } from './errors.ts';
 import { bundleIntegrity } from './integrity.ts';
-import type { ChildMessage, ParentMessage, RunInfo, SandboxLimits, Slot, WireError } from './protocol.ts';
+import type { ChildMessage, ParentMessage, RunInfo, SandboxLimits, Slot, WireCause, WireError } from './protocol.ts';
 import { createValidator } from './validate.ts';
 
 const require = createRequire(import.meta.url);
@@ -604,6 +604,7 @@ function toolResult(parsed: unknown, loaded: Loaded, tool: string, limits: Sandb
   const message = 'message' in error && typeof error.message === 'string' ? error.message : 'the tool failed';
   const retryAfterMs =
     'retryAfterMs' in error && typeof error.retryAfterMs === 'number' ? error.retryAfterMs : undefined;
+  const cause = 'cause' in error ? wireCause(error.cause) : undefined;
   if (name === 'OutputTooLarge') {
     return fail(SandboxErrorCode.OUTPUT_TOO_LARGE, `${message}; the limit is ${limits.maxOutputBytes}`);
   }
@@ -611,7 +612,19 @@ function toolResult(parsed: unknown, loaded: Loaded, tool: string, limits: Sandb
   return fail(SandboxErrorCode.TOOL_ERROR, message, {
     toolErrorName: name,
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    ...(cause === undefined ? {} : { cause }),
   });
+}
+
+/** The isolate's description of a cause, checked and capped again: it comes from tenant code. */
+function wireCause(raw: unknown): WireCause | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const c = raw as { name?: unknown; code?: unknown; message?: unknown };
+  return {
+    ...(typeof c.name === 'string' ? { name: c.name.slice(0, 100) } : {}),
+    ...(typeof c.code === 'string' ? { code: c.code.slice(0, 100) } : {}),
+    message: typeof c.message === 'string' ? c.message.slice(0, 1000) : '',
+  };
 }
 
 function describeErrors(validate: ValidateFunction): string {

@@ -34,8 +34,17 @@ export class SandboxError extends Error {
   readonly code: SandboxErrorCode;
   readonly toolErrorName: string | undefined;
   readonly retryAfterMs: number | undefined;
-  constructor(code: SandboxErrorCode, message: string, extra: { toolErrorName?: string; retryAfterMs?: number } = {}) {
-    super(message);
+  constructor(
+    code: SandboxErrorCode,
+    message: string,
+    extra: {
+      toolErrorName?: string;
+      retryAfterMs?: number;
+      /** The tool error's `cause` as data: `{ name?, code?, message }` (see protocol.ts `WireCause`). */
+      cause?: { name?: string; code?: string; message: string };
+    } = {},
+  ) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.code = code;
     this.toolErrorName = extra.toolErrorName;
     this.retryAfterMs = extra.retryAfterMs;

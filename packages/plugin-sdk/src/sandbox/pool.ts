@@ -105,6 +105,7 @@ function toError(error: WireError): SandboxError {
   return new SandboxError(error.code as SandboxErrorCode, error.message, {
     ...(error.toolErrorName === undefined ? {} : { toolErrorName: error.toolErrorName }),
     ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
   });
 }
 

@@ -41,6 +41,15 @@ export interface WireError {
   message: string;
   toolErrorName?: string;
   retryAfterMs?: number;
+  /** The tool error's `cause`, as data (capped inside the isolate and again by the host). */
+  cause?: WireCause;
+}
+
+/** An error's cause as it crosses the sandbox boundary. */
+export interface WireCause {
+  name?: string;
+  code?: string;
+  message: string;
 }
 
 /**

@@ -51,7 +51,7 @@ function toUserErrors(error: PlannerError): UserError[] {
 function toPayload(result: DraftPlanResult): DraftPlanPayloadShape {
   const common = { planner: result.planner, attempts: result.attempts, usage: result.usage };
   if (!result.ok) return { ...common, userErrors: toUserErrors(result.error) };
-  return { ...common, spec: result.spec, explanation: result.explanation, userErrors: [] };
+  return { ...common, spec: result.spec, explanation: result.explanation, schedule: result.schedule, userErrors: [] };
 }
 
 builder.mutationFields((t) => ({

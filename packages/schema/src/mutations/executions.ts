@@ -1,4 +1,13 @@
-import { type Actor, type ControlResult, EngineError } from '@weft/engine';
+import {
+  type Actor,
+  type ChaosOptions,
+  type ControlResult,
+  chaosIssues,
+  type DryRunOptions,
+  EngineError,
+  EXECUTION_PRIORITY,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+} from '@weft/engine';
 import { GraphQLError } from 'graphql';
 import type pg from 'pg';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
@@ -160,9 +169,12 @@ async function startIn(
     input: unknown;
     mode: 'LIVE' | 'DRY_RUN';
     actor: Actor;
+    dryRun?: DryRunOptions;
+    idempotencyKey?: string;
+    priority?: number;
     rerunFrom?: { executionId: string; stepId: string };
   },
-): Promise<{ executionId: string } | { userErrors: UserError[] }> {
+): Promise<{ executionId: string; reused: boolean } | { userErrors: UserError[] }> {
   await client.query('SAVEPOINT start_execution');
   try {
     return await ctx.options.engine.startExecution(client, workspaceId, {
@@ -171,6 +183,9 @@ async function startIn(
       mode: run.mode,
       actor: run.actor,
       traceParent: ctx.traceParent,
+      ...(run.dryRun === undefined ? {} : { dryRun: run.dryRun }),
+      ...(run.idempotencyKey === undefined ? {} : { idempotencyKey: run.idempotencyKey }),
+      ...(run.priority === undefined ? {} : { priority: run.priority }),
       ...(run.rerunFrom === undefined ? {} : { rerunFrom: run.rerunFrom }),
     });
   } catch (error) {
@@ -188,6 +203,76 @@ async function startIn(
           : [userError(error.code, ['version'], error.message)],
     };
   }
+}
+
+/** `chaos` on a start: dry runs only, rates 0..1, bounded latency (the engine's rules). */
+function chaosErrors(chaos: ChaosOptions, mode: string): UserError[] {
+  if (mode !== 'DRY_RUN') {
+    return [userError(SchemaErrorCode.INVALID_INPUT, ['chaos'], 'Fault injection is for dry runs: set mode DRY_RUN.')];
+  }
+  return chaosIssues(chaos).map((i) => userError(SchemaErrorCode.INVALID_INPUT, ['chaos', i.field], i.message));
+}
+
+/**
+ * Starts a run in the caller's workspace and audits it as `action`, in one transaction; a version
+ * the engine refuses leaves nothing behind. Shared by `startExecution` and `startRegressionTest`.
+ */
+export async function startRun(
+  ctx: SchemaContext,
+  request: {
+    planId: string;
+    version: number | null | undefined;
+    input: unknown;
+    mode: 'LIVE' | 'DRY_RUN';
+    dryRun?: DryRunOptions;
+    /** The same key for the same plan within 24 h returns the first execution (startExecution only). */
+    idempotencyKey?: string;
+    /** -10..10, checked by the caller (startExecution only). */
+    priority?: number;
+    action: string;
+  },
+): Promise<ExecutionPayloadShape> {
+  const { workspaceId, id: planId } = parseTenantId(request.planId, 'Plan');
+  const actor = await actorIn(ctx, workspaceId);
+  const tooLarge = inputSizeErrors(request.input);
+  if (tooLarge.length > 0) return { userErrors: tooLarge };
+  const mode = request.mode;
+  return inTenant(ctx, workspaceId, async (client) => {
+    const version = await planVersionOf(client, planId, request.version);
+    if ('code' in version) return { userErrors: [version] };
+    const started = await startIn(ctx, client, workspaceId, {
+      planVersionId: version.id,
+      versionNumber: version.number,
+      input: request.input ?? null,
+      mode,
+      actor,
+      ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
+      ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+      ...(request.priority === undefined ? {} : { priority: request.priority }),
+    });
+    if ('userErrors' in started) return started;
+    const { executionId, reused } = started;
+    const execution = await readExecution(client, executionId);
+    await writeAudit(client, {
+      workspaceId,
+      actorId: actor.userId,
+      action: request.action,
+      targetId: encodeTenantId('Execution', workspaceId, executionId),
+      after: {
+        status: execution.status,
+        mode,
+        plan: encodeTenantId('Plan', workspaceId, planId),
+        version: version.number,
+        ...(request.dryRun?.chaos === undefined ? {} : { chaos: request.dryRun.chaos }),
+        ...(request.dryRun?.fixture === undefined
+          ? {}
+          : { fixtureSteps: Object.keys(request.dryRun.fixture.steps).length }),
+        ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey, reused }),
+        ...(request.priority === undefined ? {} : { priority: request.priority }),
+      },
+    });
+    return { execution, userErrors: [] };
+  });
 }
 
 builder.mutationFields((t) => {
@@ -212,37 +297,55 @@ builder.mutationFields((t) => {
       ),
       args: { input: t.arg({ type: StartExecutionInput, required: true }) },
       resolve: async (_root, { input }, ctx): Promise<ExecutionPayloadShape> => {
-        const { workspaceId, id: planId } = parseTenantId(String(input.planId), 'Plan');
-        const actor = await actorIn(ctx, workspaceId);
-        const tooLarge = inputSizeErrors(input.input);
-        if (tooLarge.length > 0) return { userErrors: tooLarge };
+        const priority = input.priority ?? 0;
+        if (priority < EXECUTION_PRIORITY.min || priority > EXECUTION_PRIORITY.max) {
+          return {
+            userErrors: [
+              userError(
+                SchemaErrorCode.INVALID_INPUT,
+                ['priority'],
+                `priority must be from ${EXECUTION_PRIORITY.min} to ${EXECUTION_PRIORITY.max}`,
+              ),
+            ],
+          };
+        }
         const mode = input.mode ?? 'LIVE';
-        return inTenant(ctx, workspaceId, async (client) => {
-          const version = await planVersionOf(client, planId, input.version);
-          if ('code' in version) return { userErrors: [version] };
-          const started = await startIn(ctx, client, workspaceId, {
-            planVersionId: version.id,
-            versionNumber: version.number,
-            input: input.input ?? null,
-            mode,
-            actor,
-          });
-          if ('userErrors' in started) return started;
-          const { executionId } = started;
-          const execution = await readExecution(client, executionId);
-          await writeAudit(client, {
-            workspaceId,
-            actorId: actor.userId,
-            action: 'execution.start',
-            targetId: encodeTenantId('Execution', workspaceId, executionId),
-            after: {
-              status: execution.status,
-              mode,
-              plan: encodeTenantId('Plan', workspaceId, planId),
-              version: version.number,
-            },
-          });
-          return { execution, userErrors: [] };
+        const key = input.idempotencyKey ?? undefined;
+        if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+          return {
+            userErrors: [
+              userError(
+                SchemaErrorCode.INVALID_INPUT,
+                ['idempotencyKey'],
+                `An idempotency key has 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters.`,
+              ),
+            ],
+          };
+        }
+        const chaos: ChaosOptions | undefined =
+          input.chaos === null || input.chaos === undefined
+            ? undefined
+            : {
+                failRate: input.chaos.failRate,
+                timeoutRate: input.chaos.timeoutRate ?? 0,
+                latencyMs: input.chaos.latencyMs ?? 0,
+                seed: input.chaos.seed ?? 1,
+              };
+        if (chaos !== undefined) {
+          const refused = chaosErrors(chaos, mode);
+          if (refused.length > 0) return { userErrors: refused };
+        }
+        return startRun(ctx, {
+          planId: String(input.planId),
+          version: input.version,
+          input: input.input,
+          mode,
+          ...(chaos === undefined ? {} : { dryRun: { chaos } }),
+          ...(priority === 0 ? {} : { priority }),
+          ...(input.idempotencyKey === null || input.idempotencyKey === undefined
+            ? {}
+            : { idempotencyKey: input.idempotencyKey }),
+          action: 'execution.start',
         });
       },
     }),
@@ -295,6 +398,9 @@ builder.mutationFields((t) => {
             input: input.input === undefined || input.input === null ? from.input : input.input,
             mode: from.mode,
             actor,
+            // The same run again: its queue priority and a dry run's mocks and faults come along.
+            ...(from.priority === 0 ? {} : { priority: from.priority }),
+            ...(from.mode === 'DRY_RUN' && from.dryRunOptions != null ? { dryRun: from.dryRunOptions } : {}),
             ...(fromStepId === undefined ? {} : { rerunFrom: { executionId: fromId, stepId: fromStepId } }),
           });
           if ('userErrors' in started) return started;

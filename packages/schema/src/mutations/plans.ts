@@ -9,6 +9,7 @@ import { encodeTenantId, parseId, parseTenantId } from '../ids.ts';
 import { specSizeErrors } from '../input-size.ts';
 import { COLUMNS, type PlanRow, type PlanVersionRow, toRow } from '../rows.ts';
 import { PlanRef, PlanVersionRef } from '../types/refs.ts';
+import { planReferenceErrors } from './plan-references.ts';
 
 interface PlanShape {
   plan?: PlanRow | null;
@@ -43,10 +44,16 @@ const UpdatePlanInput = builder.inputType('UpdatePlanInput', {
  * The injected validator (the engine's); issues become userErrors under `spec`. The size limits
  * come first, whatever validator is injected, so an oversized spec costs one walk.
  */
-async function validate(ctx: SchemaContext, workspaceId: string, spec: unknown): Promise<UserError[]> {
+async function validate(
+  ctx: SchemaContext,
+  workspaceId: string,
+  spec: unknown,
+  selfName: string | null = null,
+): Promise<UserError[]> {
   const tooLarge = specSizeErrors(spec);
   if (tooLarge.length > 0) return tooLarge;
-  const { issues } = await ctx.options.validatePlan(workspaceId, spec);
+  const { spec: valid, issues } = await ctx.options.validatePlan(workspaceId, spec);
+  if (valid !== null) return planReferenceErrors(ctx, workspaceId, valid, selfName);
   return issues.map((i) => userError(i.code, ['spec', ...i.path], i.message));
 }
 
@@ -70,7 +77,7 @@ builder.mutationFields((t) => ({
       const errors: UserError[] = [];
       if (name.length < 1 || name.length > 200)
         errors.push(userError(SchemaErrorCode.INVALID_INPUT, ['name'], 'Name the plan (1 to 200 characters).'));
-      errors.push(...checkMessage(input.message), ...(await validate(ctx, workspaceId, input.spec)));
+      errors.push(...checkMessage(input.message), ...(await validate(ctx, workspaceId, input.spec, name)));
       if (errors.length > 0) return { userErrors: errors };
       return inTenant(ctx, workspaceId, async (client) => {
         const { rows } = await client.query(
@@ -112,10 +119,11 @@ builder.mutationFields((t) => ({
       const viewer = requireViewer(ctx);
       const { workspaceId, id: planId } = parseTenantId(String(input.planId), 'Plan');
       const exists = await inTenant(ctx, workspaceId, (client) =>
-        client.query('SELECT 1 FROM plans WHERE id = $1', [planId]),
+        client.query<{ name: string }>('SELECT name FROM plans WHERE id = $1', [planId]),
       );
-      if (exists.rowCount === 0) throw notFound();
-      const errors = [...checkMessage(input.message), ...(await validate(ctx, workspaceId, input.spec))];
+      const self = exists.rows[0];
+      if (self === undefined) throw notFound();
+      const errors = [...checkMessage(input.message), ...(await validate(ctx, workspaceId, input.spec, self.name))];
       if (errors.length > 0) return { userErrors: errors };
       return inTenant(ctx, workspaceId, async (client) => {
         // The row lock orders concurrent saves: each gets the next number, none is lost.

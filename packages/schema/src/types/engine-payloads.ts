@@ -1,3 +1,4 @@
+import type { ScheduleSuggestion } from '@weft/planner';
 import { builder, UserErrorRef } from '../builder.ts';
 import type { UserError } from '../errors.ts';
 import type { ApprovalRow, ExecutionRow, InstallationRow, PluginVersionRow } from '../rows.ts';
@@ -52,11 +53,28 @@ export interface DraftPlanPayloadShape {
   planner?: string;
   attempts?: number;
   usage?: { promptTokens: number; completionTokens: number; totalTokens: number; requests: number } | null;
+  schedule?: ScheduleSuggestion | null;
 }
+export const ScheduleSuggestionRef = builder.objectRef<ScheduleSuggestion>('ScheduleSuggestion').implement({
+  description:
+    'When a request says it should run on a rhythm ("every Monday at 9"): the schedule to create for the saved plan with createSchedule.',
+  fields: (t) => ({
+    cron: t.exposeString('cron', { description: '5 fields, or 6 with seconds first.' }),
+    timezone: t.exposeString('timezone', { description: 'IANA time zone; UTC when the request names none.' }),
+    description: t.exposeString('description', { description: 'The rhythm in words.' }),
+    nextRuns: t.field({
+      type: ['DateTime'],
+      description: 'The next three times it would fire, from the moment of drafting.',
+      resolve: (s) => s.nextRuns.map((iso) => new Date(iso)),
+    }),
+  }),
+});
+
 export const DraftPlanPayload = builder.objectRef<DraftPlanPayloadShape>('DraftPlanPayload').implement({
   fields: (t) => ({
     spec: t.field({ type: 'JSON', nullable: true, resolve: (p) => p.spec ?? null }),
     explanation: t.string({ nullable: true, resolve: (p) => p.explanation ?? null }),
+    schedule: t.field({ type: ScheduleSuggestionRef, nullable: true, resolve: (p) => p.schedule ?? null }),
     userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
   }),
 });
@@ -114,12 +132,49 @@ export const SecretPayload = builder.objectRef<SecretPayloadShape>('SecretPayloa
   }),
 });
 
+export const ChaosInput = builder.inputType('ChaosInput', {
+  description:
+    'Faults injected into each step attempt of a dry run, drawn per (seed, step, attempt): the same seed fails the same way.',
+  fields: (t) => ({
+    failRate: t.float({ required: true, description: 'Chance (0..1) an attempt fails like a tool error.' }),
+    timeoutRate: t.float({ required: false, defaultValue: 0, description: 'Chance (0..1) an attempt times out.' }),
+    latencyMs: t.int({ required: false, defaultValue: 0, description: 'Added to every attempt (0..10000 ms).' }),
+    seed: t.int({ required: false, defaultValue: 1 }),
+  }),
+});
+export const StartRegressionTestInput = builder.inputType('StartRegressionTestInput', {
+  fields: (t) => ({
+    planId: t.id({ required: true }),
+    version: t.int({ required: false, description: 'Defaults to the latest version.' }),
+    fixture: t.field({
+      type: 'JSON',
+      required: true,
+      description:
+        'A recorded run `{ input, output, steps: { <id>: { input, output } } }`, as `weft test record` writes it.',
+    }),
+  }),
+});
 export const StartExecutionInput = builder.inputType('StartExecutionInput', {
   fields: (t) => ({
     planId: t.id({ required: true }),
     version: t.int({ required: false, description: 'Defaults to the latest version.' }),
     input: t.field({ type: 'JSON', required: false }),
     mode: t.field({ type: ExecutionModeEnum, required: false, description: 'Defaults to LIVE.' }),
+    idempotencyKey: t.string({
+      required: false,
+      description:
+        'At most 200 characters. The same key for the same plan within 24 h returns the first execution and starts nothing.',
+    }),
+    chaos: t.field({
+      type: ChaosInput,
+      required: false,
+      description: 'Fault injection; DRY_RUN only.',
+    }),
+    priority: t.int({
+      required: false,
+      description:
+        "Orders this run's steps among the workspace's queued steps: -10 (first) to 10, default 0. Bounded, so fair dispatch across workspaces still applies.",
+    }),
   }),
 });
 export const RerunExecutionInput = builder.inputType('RerunExecutionInput', {

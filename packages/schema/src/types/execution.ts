@@ -1,4 +1,11 @@
-import { EXECUTION_STATUSES, STEP_STATUSES } from '@weft/engine';
+import {
+  EXECUTION_STATUSES,
+  STEP_STATUSES,
+  type StepError,
+  type StepErrorCause,
+  StepErrorCode,
+  storedStepError,
+} from '@weft/engine';
 import { builder, RoleEnum } from '../builder.ts';
 import { inTenant } from '../context.ts';
 import { parseTenantKey, tenantKey } from '../ids.ts';
@@ -7,9 +14,45 @@ import { ApprovalRef, ExecutionRef, PlanRef, PlanVersionRef, UserRef } from './r
 
 export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', { values: EXECUTION_STATUSES });
 export const ExecutionModeEnum = builder.enumType('ExecutionMode', { values: ['LIVE', 'DRY_RUN'] as const });
-export const StepStatusEnum = builder.enumType('StepStatus', { values: STEP_STATUSES });
+// The states whose meaning is easy to mistake are described in the schema (docs/engine.md).
+const STEP_STATUS_DESCRIPTIONS: Partial<Record<(typeof STEP_STATUSES)[number], string>> = {
+  QUEUED: 'Dispatched: waiting in the queue; no worker has begun an attempt yet.',
+  RUNNING: 'A worker began an attempt.',
+  WAITING: 'Parked in the database without a worker slot: a sleep or a wait for an event.',
+};
+export const StepStatusEnum = builder.enumType('StepStatus', {
+  values: Object.fromEntries(
+    STEP_STATUSES.map((s) => [s, { value: s, description: STEP_STATUS_DESCRIPTIONS[s] }]),
+  ) as Record<(typeof STEP_STATUSES)[number], { value: (typeof STEP_STATUSES)[number]; description?: string }>,
+});
 export const ApprovalStatusEnum = builder.enumType('ApprovalStatus', {
   values: ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const,
+});
+
+export const StepErrorCodeEnum = builder.enumType('StepErrorCode', {
+  values: Object.values(StepErrorCode),
+  description: 'Why a step attempt failed (docs/events.md lists each).',
+});
+
+const StepErrorCauseRef = builder.objectRef<StepErrorCause>('StepErrorCause').implement({
+  description: "What the tool gave as its error's cause: its name, code and message (size-capped).",
+  fields: (t) => ({
+    name: t.exposeString('name', { nullable: true }),
+    code: t.exposeString('code', { nullable: true }),
+    message: t.exposeString('message'),
+  }),
+});
+
+const StepErrorRef = builder.objectRef<StepError>('StepError').implement({
+  description: 'A failed step as data; `message` is what `StepRun.error` holds.',
+  fields: (t) => ({
+    code: t.field({ type: StepErrorCodeEnum, resolve: (e) => e.code }),
+    message: t.exposeString('message'),
+    retriable: t.exposeBoolean('retriable', {
+      description: 'Whether the engine retries a failure of this kind (while the step has attempts left).',
+    }),
+    cause: t.field({ type: StepErrorCauseRef, nullable: true, resolve: (e) => e.cause ?? null }),
+  }),
 });
 
 export const StepRunRef = builder.objectRef<StepRunRow>('StepRun').implement({
@@ -17,9 +60,24 @@ export const StepRunRef = builder.objectRef<StepRunRow>('StepRun').implement({
     stepId: t.exposeString('stepId'),
     status: t.field({ type: StepStatusEnum, resolve: (s) => s.status }),
     attempts: t.exposeInt('attempts'),
+    input: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: "The step's resolved input, as its latest attempt received it (null before it starts).",
+      resolve: (s) => s.input,
+    }),
     output: t.field({ type: 'JSON', nullable: true, resolve: (s) => s.output }),
     error: t.exposeString('error', { nullable: true }),
+    errorDetail: t.field({
+      type: StepErrorRef,
+      nullable: true,
+      description: 'The last failure of the step as data (code, retriable, cause); null when it has none.',
+      resolve: (s) => storedStepError(s.errorDetail, s.error),
+    }),
     cacheHit: t.exposeBoolean('cacheHit'),
+    fellBack: t.exposeBoolean('fellBack', {
+      description: "The step's attempts were exhausted and its `fallback` tool produced its output.",
+    }),
     startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.startedAt }),
     finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.finishedAt }),
   }),
@@ -106,11 +164,16 @@ export const StepAttemptRef = builder.objectRef<StepAttemptRow>('StepAttempt').i
   }),
 });
 
-const STEP_COLUMNS = 'execution_id, step_id, status, attempts, output, error, cache_hit, started_at, finished_at';
+const STEP_COLUMNS =
+  'execution_id, step_id, status, attempts, input, output, error, error_detail, cache_hit, fell_back, started_at, finished_at';
 
 builder.objectFields(ExecutionRef, (t) => ({
   status: t.field({ type: ExecutionStatusEnum, resolve: (e) => e.status }),
   mode: t.field({ type: ExecutionModeEnum, resolve: (e) => e.mode }),
+  priority: t.int({
+    description: "Orders the run's queued steps within its workspace: -10 (first) to 10, as started.",
+    resolve: (e) => e.priority,
+  }),
   planVersion: t.field({ type: PlanVersionRef, resolve: (e) => tenantKey(e.workspaceId, e.planVersionId) }),
   plan: t.field({ type: PlanRef, resolve: (e) => tenantKey(e.workspaceId, e.planId) }),
   input: t.field({ type: 'JSON', nullable: true, resolve: (e) => e.input }),
@@ -120,6 +183,10 @@ builder.objectFields(ExecutionRef, (t) => ({
     nullable: true,
     description: 'The OpenTelemetry trace id of the run: its start and every step attempt are spans of this trace.',
     resolve: (e) => e.traceId ?? null,
+  }),
+  trigger: t.string({
+    description: 'What started the run: MANUAL, SCHEDULE, WEBHOOK, EVENT or PARENT.',
+    resolve: (e) => e.trigger ?? 'MANUAL',
   }),
   createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
   startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.startedAt }),
@@ -166,6 +233,42 @@ builder.objectFields(ExecutionRef, (t) => ({
         );
         return rows.map((r) => toRow<StepAttemptRow>(r));
       }),
+  }),
+  parent: t.field({
+    type: ExecutionRef,
+    nullable: true,
+    description: 'The run whose plan or map step started this one (its trigger is PARENT).',
+    resolve: (e) => (e.parentExecutionId == null ? null : tenantKey(e.workspaceId, e.parentExecutionId)),
+  }),
+  // Batched like `steps`: a page of executions loads all their children with one query per workspace.
+  children: t.loadableList({
+    type: ExecutionRef,
+    description: "Runs this run's plan and map steps started, in the order they started (map items by index).",
+    resolve: (e) => tenantKey(e.workspaceId, e.id),
+    load: async (keys: string[], ctx) => {
+      const byWorkspace = new Map<string, string[]>();
+      for (const key of keys) {
+        const k = parseTenantKey(key);
+        byWorkspace.set(k.workspaceId, [...(byWorkspace.get(k.workspaceId) ?? []), k.id]);
+      }
+      const children = new Map<string, string[]>();
+      await Promise.all(
+        [...byWorkspace].map(([workspaceId, ids]) =>
+          inTenant(ctx, workspaceId, async (client) => {
+            const { rows } = await client.query<{ id: string; parent_execution_id: string }>(
+              `SELECT id, parent_execution_id FROM executions WHERE parent_execution_id = ANY($1::uuid[])
+                ORDER BY created_at, parent_step_id, parent_item NULLS FIRST, id LIMIT 5000`,
+              [ids],
+            );
+            for (const row of rows) {
+              const key = tenantKey(workspaceId, row.parent_execution_id);
+              children.set(key, [...(children.get(key) ?? []), tenantKey(workspaceId, row.id)]);
+            }
+          }),
+        ),
+      );
+      return keys.map((key) => children.get(key) ?? []);
+    },
   }),
   events: t.field({
     type: [ExecutionEventRef],

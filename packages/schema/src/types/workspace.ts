@@ -91,20 +91,25 @@ builder.objectFields(WorkspaceRef, (t) => ({
         const planId = args.planId === null || args.planId === undefined ? null : planIdIn(w.id, String(args.planId));
         return resolveOffsetConnection({ args, ...PAGE }, ({ offset, limit }) =>
           inTenant(ctx, w.id, async (client) => {
+            // Only the filters given go into the statement, not `($1 IS NULL OR status = $1)`: a
+            // prepared plan of that form can use neither index (executions_status_created_idx,
+            // executions_created_idx) once generic.
+            const where: string[] = [];
+            const params: unknown[] = [];
+            const filter = (sql: string, value: unknown) => {
+              params.push(value);
+              where.push(sql.replace('?', `$${params.length}`));
+            };
+            if (args.status != null) filter('status = ?', args.status);
+            if (planId !== null) filter('plan_id = ?::uuid', planId);
+            if (args.mode != null) filter('mode = ?', args.mode);
+            if (args.createdAfter != null) filter('created_at >= ?::timestamptz', args.createdAfter);
+            if (args.createdBefore != null) filter('created_at < ?::timestamptz', args.createdBefore);
+            params.push(limit, offset);
             const { rows } = await client.query(
-              `SELECT ${COLUMNS.execution} FROM executions WHERE ($1::text IS NULL OR status = $1)
-                  AND ($4::uuid IS NULL OR plan_id = $4) AND ($5::text IS NULL OR mode = $5)
-                  AND ($6::timestamptz IS NULL OR created_at >= $6) AND ($7::timestamptz IS NULL OR created_at < $7)
-                ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`,
-              [
-                args.status ?? null,
-                limit,
-                offset,
-                planId,
-                args.mode ?? null,
-                args.createdAfter ?? null,
-                args.createdBefore ?? null,
-              ],
+              `SELECT ${COLUMNS.execution} FROM executions ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+                ORDER BY created_at DESC, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
+              params,
             );
             return rows.map((r) => toRow<ExecutionRow>(r));
           }),
