@@ -162,6 +162,8 @@ describe('run page and runs list in a real browser', () => {
       ['plans-390', '/w/acme/plans'],
       ['members-390', '/w/acme/members'],
       ['tokens-390', '/w/acme/tokens'],
+      ['schedules-390', '/w/acme/schedules'],
+      ['events-390', '/w/acme/events'],
       ['workspaces-390', '/'],
     ] as const) {
       await page.goto(`${server.url}/admin${path}`);
@@ -170,6 +172,78 @@ describe('run page and runs list in a real browser', () => {
       await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
       expect({ page: name, width: await noSidewaysScroll(page) }).toEqual({ page: name, width: 390 });
     }
+  }, 60_000);
+});
+
+describe('sub-plans, fallbacks, step errors and waits on the run page', () => {
+  it("links a child run and its parent both ways, shows the trigger, a fallback, each failed step's code and message, and why a step waits", async () => {
+    const createPlan = async (name: string, spec: unknown) =>
+      (
+        await graphql<{ createPlan: { plan: { id: string } } }>(
+          'mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { id } userErrors { message } } }',
+          { input: { workspaceId: f.workspaceId, name, spec } },
+          alice,
+        )
+      ).createPlan.plan.id;
+    await createPlan('Napper', { steps: [{ id: 'nap', type: 'sleep', durationMs: 3_600_000 }] });
+    const parentPlan = await createPlan('Family', {
+      steps: [
+        { id: 'sub', type: 'plan', plan: 'Napper' },
+        {
+          id: 'soft',
+          tool: 'core.fail',
+          input: { message: 'provider down' },
+          fallback: { tool: 'core.echo', input: { provider: 'backup' } },
+        },
+      ],
+    });
+    const brokenPlan = await createPlan('Broken', {
+      steps: [{ id: 'boom', tool: 'core.fail', input: { message: 'card declined' }, retry: { maxAttempts: 1 } }],
+    });
+    const parentRun = await start(parentPlan, {});
+    const page = await browser.newPage();
+    await openAs(page, alice, `/w/acme/runs/${encodeURIComponent(parentRun)}`);
+    await page.getByRole('heading', { name: 'Run of Family v1' }).waitFor();
+    expect(await page.locator('.run-trigger').textContent()).toBe('manual');
+    // The fallback's step succeeds with its fallback's output, and says so.
+    const node = (step: string) => page.locator(`.step-node[data-step="${step}"]`);
+    await expect.poll(() => node('soft').getAttribute('data-status'), { timeout: 20_000 }).toBe('SUCCEEDED');
+    await node('soft').click();
+    await page.locator('.step-panel .fell-back').waitFor();
+    // The child run, by a real link; it was started by its parent and sleeps, and says until when.
+    const family = page.getByRole('group', { name: 'Related runs' });
+    await family.getByRole('link', { name: /^Napper v1/ }).click();
+    await page.getByRole('heading', { name: 'Run of Napper v1' }).waitFor();
+    expect(new URL(page.url()).pathname).toMatch(/^\/admin\/w\/acme\/runs\/.+/);
+    expect(await page.locator('.run-trigger').textContent()).toBe('parent');
+    await expect.poll(() => node('nap').getAttribute('data-status')).toBe('WAITING');
+    await expect.poll(() => page.locator('.step-panel .step-reason').textContent()).toMatch(/^Sleeping until /);
+    await page.screenshot({ path: join(SHOTS, 'run-page-child.png'), fullPage: true });
+    await page.getByRole('group', { name: 'Related runs' }).getByRole('link', { name: 'Family v1' }).click();
+    await page.getByRole('heading', { name: 'Run of Family v1' }).waitFor();
+
+    // A failed step's structured error: its code and message in view on the run and in the list.
+    const brokenRun = await start(brokenPlan, {});
+    await expect.poll(() => statusOf(brokenRun), { timeout: 20_000 }).toBe('FAILED');
+    const { node: failed } = await graphql<{ node: { steps: { errorDetail: { code: string; message: string } }[] } }>(
+      'query($id: ID!) { node(id: $id) { ... on Execution { steps { errorDetail { code message } } } } }',
+      { id: brokenRun },
+      alice,
+    );
+    const code = failed.steps[0]?.errorDetail.code ?? '';
+    expect(code).not.toBe('');
+    await page.goto(`${server.url}/admin/w/acme/runs/${encodeURIComponent(brokenRun)}`);
+    await page.getByRole('heading', { name: 'Run of Broken v1' }).waitFor();
+    await expect
+      .poll(() => page.getByRole('list', { name: 'Step errors' }).textContent())
+      .toContain(`boom ${code}: card declined`);
+    expect(await page.locator('.step-panel .step-error').textContent()).toContain(`Why it failed: ${code}`);
+    await page.screenshot({ path: join(SHOTS, 'run-page-failed.png'), fullPage: true });
+    await page.goto(`${server.url}/admin/w/acme/runs?plan=${encodeURIComponent(brokenPlan)}`);
+    await expect
+      .poll(() => page.getByRole('table', { name: 'Runs' }).getByRole('list', { name: 'Step errors' }).textContent())
+      .toContain(`boom ${code}: card declined`);
+    await page.close();
   }, 60_000);
 });
 

@@ -82,6 +82,9 @@ export function RunPage() {
   });
   useLiveRun(id, () => refetch());
   const [selected, setSelected] = useState<string | null>(null);
+  // A link to another run (a child, its parent) keeps this page mounted: start its selection afresh.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `id` is the trigger, not a value read.
+  useEffect(() => setSelected(null), [id]);
   const [problem, setProblem] = useState<string | null>(null);
   const node = data?.node;
   // `node` answers any Node type; only an Execution has steps.
