@@ -16,7 +16,7 @@ import { WorkspacesPage } from './pages/workspaces-page.tsx';
 /**
  * Every page of the console and its URL, in one table (served under /admin/, see vite.config.ts;
  * the API answers index.html for any deep link). Pages of a workspace are children of
- * `w/:slug`; new sections add a line here and a link in NAV_SECTIONS.
+ * `w/:slug`; new sections add a line here and a link in NAV_SECTIONS (paths.ts).
  */
 export const routes: RouteObject[] = [
   { path: '/', element: <WorkspacesPage /> },
@@ -39,26 +39,3 @@ export const routes: RouteObject[] = [
   },
   { path: '*', element: <Navigate to="/" replace /> },
 ];
-
-/** The workspace's sections in the navigation, in order; `adminOnly` ones are hidden from others. */
-export const NAV_SECTIONS: { path: string; label: string; adminOnly?: boolean }[] = [
-  { path: 'runs', label: 'Runs' },
-  { path: 'approvals', label: 'Approvals' },
-  { path: 'plans', label: 'Plans' },
-  { path: 'schedules', label: 'Schedules' },
-  { path: 'events', label: 'Events' },
-  { path: 'members', label: 'Members' },
-  { path: 'audit', label: 'Audit log', adminOnly: true },
-  { path: 'tokens', label: 'API tokens' },
-];
-
-/** URL helpers, so links are written one way. Ids are global ids (base64), hence the encoding. */
-export const paths = {
-  runs: (slug: string) => `/w/${encodeURIComponent(slug)}/runs`,
-  run: (slug: string, id: string) => `/w/${encodeURIComponent(slug)}/runs/${encodeURIComponent(id)}`,
-  approvals: (slug: string) => `/w/${encodeURIComponent(slug)}/approvals`,
-  plans: (slug: string) => `/w/${encodeURIComponent(slug)}/plans`,
-  plan: (slug: string, id: string) => `/w/${encodeURIComponent(slug)}/plans/${encodeURIComponent(id)}`,
-  schedules: (slug: string) => `/w/${encodeURIComponent(slug)}/schedules`,
-  events: (slug: string) => `/w/${encodeURIComponent(slug)}/events`,
-};

@@ -4,7 +4,7 @@ import { NavLink, Outlet, useOutletContext, useParams } from 'react-router';
 import { ErrorNote } from '../components/states.tsx';
 import type { WorkspaceQuery } from '../graphql/generated/graphql.ts';
 import { VIEWER, WORKSPACE } from '../graphql/operations.ts';
-import { NAV_SECTIONS } from '../routes.tsx';
+import { NAV_SECTIONS } from '../paths.ts';
 
 export type Workspace = NonNullable<WorkspaceQuery['workspace']>;
 export interface WorkspaceOutlet {

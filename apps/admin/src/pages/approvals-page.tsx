@@ -6,7 +6,7 @@ import { Empty, ErrorNote, Loading } from '../components/states.tsx';
 import { attempt } from '../errors.ts';
 import { DECIDE_APPROVAL, EXECUTIONS, WORKSPACE_EXECUTIONS } from '../graphql/operations.ts';
 import { useWorkspace } from '../layout/workspace-layout.tsx';
-import { paths } from '../routes.tsx';
+import { paths } from '../paths.ts';
 import type { ApprovalNode, Role } from './types.ts';
 
 function ApprovalItem(props: {

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { attempt, describeError } from '../errors.ts';
 import { PLAN_GRAPH, PLAN_VERSIONS, PLANS, START_EXECUTION } from '../graphql/operations.ts';
-import { paths } from '../routes.tsx';
+import { paths } from '../paths.ts';
 import { PlanGraph } from '../run/plan-graph.tsx';
 
 /** Every immutable version of one plan, newest first. */

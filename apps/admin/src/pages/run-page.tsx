@@ -7,7 +7,7 @@ import { ErrorNote, Loading } from '../components/states.tsx';
 import { StatusChip } from '../components/status-chip.tsx';
 import { RUN, RUN_EVENTS } from '../graphql/operations.ts';
 import { useWorkspace } from '../layout/workspace-layout.tsx';
-import { paths } from '../routes.tsx';
+import { paths } from '../paths.ts';
 import { PlanGraph } from '../run/plan-graph.tsx';
 import { RunControls } from '../run/run-controls.tsx';
 import { RunFamily } from '../run/run-family.tsx';

@@ -9,7 +9,7 @@ import { StatusChip } from '../components/status-chip.tsx';
 import type { ExecutionMode, ExecutionStatus } from '../graphql/generated/graphql.ts';
 import { CANCEL_EXECUTIONS, PLANS, RUNS, WORKSPACE_EXECUTIONS } from '../graphql/operations.ts';
 import { useWorkspace } from '../layout/workspace-layout.tsx';
-import { paths } from '../routes.tsx';
+import { paths } from '../paths.ts';
 import { RunFamily } from '../run/run-family.tsx';
 import { StepChips, StepFailures } from '../run/step-failures.tsx';
 

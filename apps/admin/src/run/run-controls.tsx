@@ -13,7 +13,7 @@ import {
   RETRY_EXECUTION,
   ROLLBACK_EXECUTION,
 } from '../graphql/operations.ts';
-import { paths } from '../routes.tsx';
+import { paths } from '../paths.ts';
 
 interface Control {
   label: string;

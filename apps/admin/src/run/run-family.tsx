@@ -1,6 +1,6 @@
 import { Anchor, Group, Text } from '@mantine/core';
 import { Link } from 'react-router';
-import { paths } from '../routes.tsx';
+import { paths } from '../paths.ts';
 
 interface Related {
   id: string;

@@ -1,7 +1,7 @@
 import { Alert, Anchor, Badge, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { Link } from 'react-router';
 import { StatusChip } from '../components/status-chip.tsx';
-import { paths } from '../routes.tsx';
+import { paths } from '../paths.ts';
 import { formatDuration } from './run-timeline.tsx';
 import { STATUS_HINTS } from './step-failures.tsx';
 import type { Attempt, RunApproval, StepRun } from './types.ts';
