@@ -1,11 +1,14 @@
 import { ApolloProvider, useMutation, useQuery } from '@apollo/client/react';
+import { Button, Group, MantineProvider, Text } from '@mantine/core';
 import { useMemo, useState } from 'react';
+import { createBrowserRouter, Link, Outlet, RouterProvider } from 'react-router';
+import { SessionContext, useSession } from './components/session-context.ts';
 import { createApolloClient } from './graphql/client.ts';
 import { LOG_OUT, VIEWER } from './graphql/operations.ts';
 import { LoginPage } from './pages/login-page.tsx';
-import { WorkspacePage } from './pages/workspace-page.tsx';
-import { WorkspacesPage } from './pages/workspaces-page.tsx';
+import { routes } from './routes.tsx';
 import { session } from './session.ts';
+import { theme } from './theme.ts';
 
 function SignedInAs({ onLogOut }: { onLogOut: () => void }) {
   const { data } = useQuery(VIEWER);
@@ -16,46 +19,66 @@ function SignedInAs({ onLogOut }: { onLogOut: () => void }) {
     onLogOut();
   }
   return (
-    <div className="who">
-      <span>{data?.viewer?.email}</span>
-      <button type="button" onClick={leave}>
+    <Group gap="xs" wrap="nowrap" className="who">
+      <Text size="sm" truncate maw={200}>
+        {data?.viewer?.email}
+      </Text>
+      <Button size="compact-sm" variant="white" onClick={() => void leave()}>
         Log out
-      </button>
-    </div>
+      </Button>
+    </Group>
   );
 }
 
-export function App() {
-  const [token, setToken] = useState<string | null>(session.get());
-  const [slug, setSlug] = useState<string | null>(null);
-  // A new client per identity, so no cached data of one user is shown to the next.
-  const client = useMemo(() => createApolloClient(() => token), [token]);
-
-  function signIn(next: string | null) {
-    session.set(next);
-    setToken(next);
-    setSlug(null);
-  }
-
+/**
+ * The frame of every page. Signed out, every URL shows the log-in form and keeps its address:
+ * after signing in the shared link opens where it pointed.
+ */
+function Shell() {
+  const { token, signIn } = useSession();
   return (
-    <ApolloProvider client={client}>
+    <>
       <header>
         <h1>
-          <button type="button" className="link" onClick={() => setSlug(null)}>
+          <Link to="/" className="brand">
             Weft admin
-          </button>
+          </Link>
         </h1>
         {token !== null && <SignedInAs onLogOut={() => signIn(null)} />}
       </header>
-      <main>
-        {token === null ? (
-          <LoginPage onToken={signIn} />
-        ) : slug === null ? (
-          <WorkspacesPage onOpen={setSlug} onSignedOut={() => signIn(null)} />
-        ) : (
-          <WorkspacePage slug={slug} />
-        )}
-      </main>
-    </ApolloProvider>
+      <main>{token === null ? <LoginPage onToken={signIn} /> : <Outlet />}</main>
+    </>
+  );
+}
+
+// One router for the console's life (the signed-in state is read from the session context).
+const router = createBrowserRouter([{ element: <Shell />, children: routes }], { basename: '/admin' });
+
+export function App() {
+  const [token, setToken] = useState<string | null>(session.get());
+  // A new client per identity, so no cached data of one user is shown to the next.
+  const client = useMemo(() => createApolloClient(() => token), [token]);
+  const sessionValue = useMemo(
+    () => ({
+      token,
+      signIn: (next: string | null) => {
+        session.set(next);
+        setToken(next);
+      },
+      signOut: () => {
+        session.set(null);
+        setToken(null);
+      },
+    }),
+    [token],
+  );
+  return (
+    <MantineProvider theme={theme}>
+      <ApolloProvider client={client}>
+        <SessionContext.Provider value={sessionValue}>
+          <RouterProvider router={router} />
+        </SessionContext.Provider>
+      </ApolloProvider>
+    </MantineProvider>
   );
 }

@@ -1,6 +1,6 @@
 import { CombinedGraphQLErrors } from '@apollo/client';
 import { describe, expect, it } from 'vitest';
-import { attempt, describeError, describeUserErrors } from './errors.ts';
+import { attempt, describeError, describeUserErrors, placeUserErrors } from './errors.ts';
 
 describe('console error messages', () => {
   it('names the field path of each userError', () => {
@@ -39,11 +39,28 @@ describe('console error messages', () => {
     expect(thrown).toEqual({
       problem: 'FORBIDDEN: Your role in this workspace does not allow this.',
       value: undefined,
+      userErrors: [],
     });
     const ok = await attempt(
       () => Promise.resolve({ id: 'x' }),
       (r) => ({ userErrors: [], value: r.id }),
     );
-    expect(ok).toEqual({ problem: null, value: 'x' });
+    expect(ok).toEqual({ problem: null, value: 'x', userErrors: [] });
+  });
+});
+
+describe('placeUserErrors', () => {
+  it('puts each error under the field its path starts with, and the rest in one line', () => {
+    const placed = placeUserErrors(
+      [
+        { code: 'INVALID_INPUT', field: ['email'], message: 'Enter a valid email address.' },
+        { code: 'INVALID_INPUT', field: ['email'], message: 'Too long.' },
+        { code: 'INVALID_STATE', field: ['spec', 'steps'], message: 'Bad step.' },
+        { code: 'CONFLICT', field: null, message: 'Taken.' },
+      ],
+      ['email', 'password'],
+    );
+    expect(placed.byField).toEqual({ email: 'Enter a valid email address. Too long.' });
+    expect(placed.rest).toBe('spec.steps: Bad step.; Taken.');
   });
 });

@@ -37,11 +37,34 @@ export function describeError(error: unknown): string {
 export async function attempt<T, V>(
   run: () => Promise<T>,
   pick: (result: T) => { userErrors: UserError[] | undefined; value?: V },
-): Promise<{ problem: string | null; value: V | undefined }> {
+): Promise<{ problem: string | null; value: V | undefined; userErrors: UserError[] }> {
   try {
     const picked = pick(await run());
-    return { problem: describeUserErrors(picked.userErrors), value: picked.value };
+    return {
+      problem: describeUserErrors(picked.userErrors),
+      value: picked.value,
+      userErrors: picked.userErrors ?? [],
+    };
   } catch (error) {
-    return { problem: describeError(error), value: undefined };
+    return { problem: describeError(error), value: undefined, userErrors: [] };
   }
+}
+
+/**
+ * Places a mutation's userErrors beside the form's fields: `byField` has the message for each of
+ * `fields` the API named (by the first segment of its path); `rest` is one line for the others.
+ */
+export function placeUserErrors(
+  errors: readonly UserError[],
+  fields: readonly string[],
+): { byField: Record<string, string>; rest: string | null } {
+  const byField: Record<string, string> = {};
+  const rest: UserError[] = [];
+  for (const e of errors) {
+    const field = e.field?.[0];
+    if (field !== undefined && fields.includes(field)) {
+      byField[field] = byField[field] === undefined ? e.message : `${byField[field]} ${e.message}`;
+    } else rest.push(e);
+  }
+  return { byField, rest: describeUserErrors(rest) };
 }

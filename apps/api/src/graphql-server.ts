@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { MAX_BUNDLE_BYTES } from '@weft/plugin-host';
 import { buildSchema, createContext, type SchemaContext, type SchemaOptions } from '@weft/schema';
 import type { GraphQLError, ValidationContext } from 'graphql';
@@ -78,6 +79,9 @@ export function createGraphqlServer(options: GraphqlServerOptions): GraphqlServe
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
     graphiql: !options.production,
+    // GraphiQL from our own dependencies, inline in its page: the default one loads from a CDN and
+    // is blank offline.
+    renderGraphiQL,
     landingPage: false,
     // The body is bounded by its declared length before yoga sees it (graphql-body-limit.ts).
     maxRequestBodySize: false,

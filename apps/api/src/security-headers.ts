@@ -21,17 +21,18 @@ const CONSOLE_CSP = [
 const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 /**
- * GraphiQL (development only, served by graphql-yoga on GET /graphql from a browser) loads its
- * scripts and styles from unpkg, runs inline bootstrap scripts whose text depends on the request,
- * and starts its editor workers from blob: URLs. It gets its own looser policy, never in production.
+ * GraphiQL (development only, served by graphql-yoga on GET /graphql from a browser) comes inline in
+ * its page (@graphql-yoga/render-graphiql: script, styles, fonts and editor workers in the HTML, so
+ * it works offline), runs that inline script and starts its editor workers from blob: URLs. It gets
+ * its own looser policy, never in production, and still reaches no other origin.
  */
 const GRAPHIQL_CSP = [
   "default-src 'self'",
-  "script-src 'self' 'unsafe-inline' https://unpkg.com",
-  "style-src 'self' 'unsafe-inline' https://unpkg.com",
-  "font-src 'self' data: https://unpkg.com",
-  "img-src 'self' data: https://raw.githubusercontent.com",
-  "connect-src 'self' https://unpkg.com",
+  "script-src 'self' 'unsafe-inline'",
+  "style-src 'self' 'unsafe-inline'",
+  "font-src 'self' data:",
+  "img-src 'self' data:",
+  "connect-src 'self'",
   'worker-src blob:',
   "object-src 'none'",
   "base-uri 'none'",

@@ -77,7 +77,10 @@ const fail: ToolDefinition = {
   dryRun: 'run',
   async run(input, ctx) {
     const { message, failTimes } = input as { message: string; failTimes?: number };
-    if (failTimes === undefined || ctx.attempt <= failTimes) throw new Error(message);
+    if (failTimes === undefined || ctx.attempt <= failTimes) {
+      ctx.log('warn', `failing attempt ${ctx.attempt} on purpose`);
+      throw new Error(message);
+    }
     return { ok: true };
   },
 };

@@ -185,6 +185,7 @@ async function begin(rt: Runtime, client: TenantClient, job: CompensateJob): Pro
       timeoutMs: tool === null ? undefined : plan.steps.get(nextId)?.timeoutMs,
       lockHolder: null,
       lockKeys: [],
+      kind: 'compensate',
     },
   };
 }

@@ -27,6 +27,11 @@ export interface StartExecutionInput {
    */
   traceParent?: string | null;
   /**
+   * Re-run from a step of an earlier run of the same version: `stepId` and every step downstream of
+   * it run again; the other steps that SUCCEEDED in `executionId` start SUCCEEDED with their output.
+   */
+  rerunFrom?: { executionId: string; stepId: string };
+  /**
    * The same key for the same plan within 24 h answers the first execution (`reused: true`) and
    * starts nothing (idempotency.ts). At most `MAX_IDEMPOTENCY_KEY_LENGTH` characters.
    */

@@ -33,6 +33,7 @@ import { type Logger, silentLogger } from './logger.ts';
 import { type MapItemJob, runMapItemJob } from './map-step.ts';
 import { deliverEvent, runWakeJob } from './parked-steps.ts';
 import { quietLogger } from './queue.ts';
+import { reusedOutputs } from './rerun-from.ts';
 import { RunningSteps } from './running-steps.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
 import { advance } from './scheduler.ts';
@@ -319,7 +320,9 @@ export function createEngine(options: EngineOptions): Engine {
         { 'weft.workspace.id': workspaceId, 'weft.plan_version.id': input.planVersionId },
         input.traceParent,
       );
+      const reuse = input.rerunFrom === undefined ? undefined : await reusedOutputs(client, plan, input.rerunFrom);
       const exec = await insertAndStart(rt, client, plan, {
+        ...(reuse === undefined ? {} : { reuse }),
         workspaceId,
         planVersionId: input.planVersionId,
         mode: input.mode ?? 'LIVE',

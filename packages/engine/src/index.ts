@@ -74,6 +74,7 @@ export {
   storedStepError,
   withStepErrorCode,
 } from './step-error.ts';
+export { STEP_LOG_MAX_BYTES, STEP_LOG_MAX_LINES } from './step-logs.ts';
 export { parseReference, type Reference, resolveTemplates, scanTemplates, type TemplateMatch } from './templates.ts';
 export { parseToolRef, resolveToolRef } from './tool-ref.ts';
 export { type ToolStatsWindow, toolStats } from './tool-stats.ts';

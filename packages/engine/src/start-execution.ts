@@ -23,6 +23,8 @@ export interface StartRow {
   userId: string | null;
   traceId: string | null;
   traceParent: string | null;
+  /** Steps that start SUCCEEDED with this output (a re-run from a step, `rerun-from.ts`). */
+  reuse?: Record<string, unknown>;
   /** MANUAL | SCHEDULE | WEBHOOK | EVENT | PARENT (default MANUAL). */
   trigger?: ExecutionTrigger;
   /** A child run: the parent's execution, step and map item (null: not a map item); its depth. */
@@ -57,7 +59,9 @@ export async function insertAndStart(
   plan: LoadedPlan,
   row: StartRow,
 ): Promise<ExecutionRow | null> {
-  const ready = readyAtStart(plan);
+  const reused = Object.keys(row.reuse ?? {});
+  // With steps already done, which are ready is `advance`'s call, as after any step.
+  const ready = reused.length > 0 ? null : readyAtStart(plan);
   const data: ExecutionEventData['execution.started'] = {
     mode: row.mode,
     planVersionId: row.planVersionId,
@@ -76,10 +80,14 @@ export async function insertAndStart(
          SELECT $2, v.plan_id, v.id, 'RUNNING', $3, $4::jsonb, $5, now(), $6, $7, 1, $15, $16, $17, $18, $19, $20::jsonb, $21 FROM v
          RETURNING workspace_id, id, plan_id, plan_version_id, status, mode, input, context, last_seq, trace_parent
        ), runs AS (
-         INSERT INTO step_runs (workspace_id, execution_id, step_id, status, fence)
+         INSERT INTO step_runs (workspace_id, execution_id, step_id, status, fence, output, started_at, finished_at)
          SELECT e.workspace_id, e.id, s.id,
-                CASE WHEN s.id = ANY($9::text[]) THEN 'QUEUED' ELSE 'PENDING' END,
-                CASE WHEN s.id = ANY($9::text[]) THEN 1 ELSE 0 END
+                CASE WHEN s.id = ANY($9::text[]) THEN 'QUEUED' WHEN s.id = ANY($22::text[]) THEN 'SUCCEEDED'
+                     ELSE 'PENDING' END,
+                CASE WHEN s.id = ANY($9::text[]) THEN 1 ELSE 0 END,
+                CASE WHEN s.id = ANY($22::text[]) THEN $23::jsonb -> s.id END,
+                CASE WHEN s.id = ANY($22::text[]) THEN now() END,
+                CASE WHEN s.id = ANY($22::text[]) THEN now() END
            FROM e, unnest($8::text[]) AS s(id)
        ), ev AS (
          INSERT INTO execution_events (workspace_id, execution_id, seq, type, step_id, data)
@@ -122,6 +130,8 @@ export async function insertAndStart(
         row.parent?.depth ?? 0,
         row.dryRunOptions == null ? null : JSON.stringify(row.dryRunOptions),
         row.priority ?? 0,
+        reused,
+        JSON.stringify(row.reuse ?? {}),
       ],
     ),
   );

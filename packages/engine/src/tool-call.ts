@@ -8,6 +8,7 @@ import { EngineError, StaleAttemptError, toEngineError } from './errors.ts';
 import { renewLocks } from './resource-locks.ts';
 import type { Runtime } from './runtime.ts';
 import { type CodedError, StepErrorCode } from './step-error.ts';
+import { createStepLog } from './step-logs.ts';
 import type { ExecutionMode, StepSpec, ToolContext, ToolDefinition } from './types.ts';
 
 export interface ToolCall {
@@ -22,6 +23,8 @@ export interface ToolCall {
   timeoutMs: number | undefined;
   lockHolder: string | null;
   lockKeys: string[];
+  /** A compensation's call (its attempts are numbered apart from the step's runs). */
+  kind?: 'run' | 'compensate';
 }
 
 /** An attempt whose start (attempt row, lease, `step.started`) is recorded: what to call, for which step. */
@@ -200,7 +203,6 @@ function toolContext(rt: Runtime, call: ToolCall, signal: AbortSignal): ToolCont
           return rows.map((r) => r.body);
         }),
     },
-    log: (level, message, data) =>
-      rt.logger[level]({ executionId: call.executionId, stepId: call.stepId, attempt: call.attempt, data }, message),
+    log: createStepLog(rt, call),
   };
 }

@@ -105,8 +105,9 @@ describe('admin console in a real browser', () => {
     await page.getByLabel('Email').fill(alice);
     await page.getByLabel('Password').fill('short');
     await page.getByRole('button', { name: 'Sign up', exact: true }).click();
-    // The API's userErrors are shown as they come (field path and message).
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^password: /);
+    // The API's userErrors are shown right under the field they name.
+    await expect.poll(() => page.locator('label:has-text("Password") + .field-error').textContent()).toMatch(/\w/);
+    expect(await page.locator('p.error').count()).toBe(0);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign up', exact: true }).click();
     await page.getByRole('heading', { name: 'Your workspaces' }).waitFor();
@@ -128,15 +129,21 @@ describe('admin console in a real browser', () => {
       });
     }
 
-    await page.getByRole('button', { name: 'Acme Inc' }).click();
-    await page.getByRole('heading', { name: /Acme Inc/ }).waitFor();
-    expect(await page.getByRole('heading', { name: /Acme Inc/ }).textContent()).toContain('your role: ADMIN');
+    // A workspace opens on its runs; every section has its own URL.
+    await page.getByRole('link', { name: 'Acme Inc' }).click();
+    await page.getByRole('heading', { name: 'Acme Inc' }).waitFor();
+    expect(await page.locator('.role').textContent()).toBe('your role: ADMIN');
+    expect(new URL(page.url()).pathname).toBe('/admin/w/acme/runs');
+    await page.getByText('No runs yet.').waitFor();
+    await page.getByRole('link', { name: 'Members' }).click();
 
     // An address the API refuses (the browser's own check lets it through) shows the API's message,
     // and nothing is added. (An unknown but valid address would be invited: see security tests.)
     await page.getByLabel('Email').fill('nobody@localhost');
     await page.getByRole('button', { name: 'Add member' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('email: Enter a valid email address');
+    await expect
+      .poll(() => page.locator('label:has-text("Email") + .field-error').textContent())
+      .toContain('Enter a valid email address');
     expect((await rows(page, 'Members')).map((r) => r[0])).toEqual([`${alice} (you)`]);
 
     // Add Bob as a viewer, then make him a member.
@@ -167,7 +174,7 @@ describe('admin console in a real browser', () => {
     await expect.poll(async () => (await rows(page, 'Members')).length).toBe(2);
 
     // The audit log shows who did what, newest first.
-    await page.getByRole('button', { name: 'Audit log' }).click();
+    await page.getByRole('link', { name: 'Audit log' }).click();
     await expect
       .poll(async () => (await rows(page, 'Audit log')).map((r) => [r[1], r[2]]))
       .toEqual([
@@ -214,7 +221,7 @@ describe('admin console in a real browser', () => {
       },
       token,
     );
-    await page.getByRole('button', { name: 'Plans' }).click();
+    await page.getByRole('link', { name: 'Plans' }).click();
 
     await expect.poll(() => rows(page, 'Plans').then((r) => r.map((c) => c[1]))).toEqual(['v2']);
     await page.getByRole('button', { name: 'Greeter', exact: true }).click();
@@ -225,13 +232,16 @@ describe('admin console in a real browser', () => {
         ['v1', '', 'first', alice],
       ]);
 
-    // No executions yet: the tab says so rather than failing.
-    await page.getByRole('button', { name: 'Executions' }).click();
-    await page.getByText('No executions yet.').waitFor();
+    // The opened plan is in the URL: a reload keeps it open.
+    expect(new URL(page.url()).pathname).toMatch(/^\/admin\/w\/acme\/plans\/.+/);
+    await page.reload();
+    await page.getByRole('table', { name: 'Versions of Greeter' }).waitFor();
+    // The latest version's steps, drawn as a graph.
+    await expect.poll(() => page.locator('.step-node').allTextContents()).toEqual(['hellocore.echo', 'byecore.echo']);
 
     // A schedule: created with its cron and zone, shows its next run, pauses, and is deleted after
     // a confirmation.
-    await page.getByRole('button', { name: 'Schedules' }).click();
+    await page.getByRole('link', { name: 'Schedules' }).click();
     await page.getByLabel('Cron (5 fields, or 6 with seconds first)').fill('0 9 * * 1');
     await page.getByLabel('Time zone').fill('Europe/Berlin');
     await page.getByRole('button', { name: 'Create schedule' }).click();
@@ -249,7 +259,7 @@ describe('admin console in a real browser', () => {
     await page.getByText('No schedules yet.').waitFor();
 
     // An event, sent from the console, is listed with who sent it.
-    await page.getByRole('button', { name: 'Events' }).click();
+    await page.getByRole('link', { name: 'Events' }).click();
     await page.getByLabel('Name').fill('order.paid');
     await page.getByLabel('Data (JSON)').fill('{"orderId": 7}');
     await page.getByRole('button', { name: 'Send event' }).click();
@@ -258,7 +268,7 @@ describe('admin console in a real browser', () => {
       .toEqual([['order.paid', alice, '{"orderId":7}']]);
 
     // An API token is shown once, and it works.
-    await page.getByRole('button', { name: 'API tokens' }).click();
+    await page.getByRole('link', { name: 'API tokens' }).click();
     await page.getByLabel('Name').fill('ci');
     await page.getByRole('button', { name: 'Create token' }).click();
     const apiToken = (await page.locator('code.secret').textContent()) ?? '';
@@ -287,20 +297,25 @@ describe('admin console in a real browser', () => {
     const bobPage = await browser.newPage();
     await logIn(bobPage, bob);
     await expect.poll(() => rows(bobPage, 'Workspaces')).toEqual([['Acme Inc', 'acme', 'MEMBER']]);
-    await bobPage.getByRole('button', { name: 'Acme Inc' }).click();
-    await bobPage.getByRole('heading', { name: /Acme Inc/ }).waitFor();
-    expect(await bobPage.getByRole('heading', { name: /Acme Inc/ }).textContent()).toContain('your role: MEMBER');
+    await bobPage.getByRole('link', { name: 'Acme Inc' }).click();
+    await bobPage.getByRole('heading', { name: 'Acme Inc' }).waitFor();
+    expect(await bobPage.locator('.role').textContent()).toBe('your role: MEMBER');
+    await bobPage.getByRole('link', { name: 'Members' }).click();
     expect((await rows(bobPage, 'Members')).map((r) => r.slice(0, 3)).sort()).toEqual([
       [alice, 'Alice', 'ADMIN'],
       [`${bob} (you)`, 'Bob', 'MEMBER'],
     ]);
-    expect(await bobPage.locator('select').count()).toBe(0);
-    expect(await bobPage.getByRole('button', { name: /Remove|Add member/ }).count()).toBe(0);
-    expect(await bobPage.getByRole('button', { name: 'Audit log' }).count()).toBe(0);
+    // Member management is in view but disabled for him, with the reason written beside it.
+    expect(await bobPage.getByRole('table', { name: 'Members' }).locator('select').count()).toBe(0);
+    const managing = bobPage.getByRole('button', { name: /Remove|Add member/ });
+    expect(await managing.count()).toBe(3);
+    for (const button of await managing.all()) expect(await button.isDisabled()).toBe(true);
+    expect(await bobPage.getByLabel('Email').isDisabled()).toBe(true);
+    expect(await bobPage.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
     await bobPage.getByText('Only admins can add members or change roles.').waitFor();
 
-    // Bob runs plans from the Plans tab (this server has no workers, so runs stay where he puts
-    // them), cancels one and approves the other's gate from the Executions tab.
+    // Bob runs plans from the Plans page (this server has no workers, so runs stay where he puts
+    // them), cancels one from its run page (after confirming) and approves the other's gate.
     const bobToken = await bobPage.evaluate(() => window.localStorage.getItem('weft.token') ?? '');
     await graphql(
       'mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { id } userErrors { code } } }',
@@ -318,29 +333,41 @@ describe('admin console in a real browser', () => {
       },
       bobToken,
     );
-    await bobPage.getByRole('button', { name: 'Plans' }).click();
+    await bobPage.getByRole('link', { name: 'Plans' }).click();
     await bobPage.getByRole('button', { name: 'Run Greeter', exact: true }).click();
     await expect.poll(() => bobPage.getByRole('status').textContent()).toBe('Started a run of Greeter (RUNNING).');
     await bobPage.getByRole('button', { name: 'Run Gate', exact: true }).click();
     await expect
       .poll(() => bobPage.getByRole('status').textContent())
       .toBe('Started a run of Gate (WAITING_APPROVAL).');
-    await bobPage.getByRole('button', { name: 'Executions' }).click();
+    await bobPage.getByRole('link', { name: 'Runs' }).click();
     const runRow = (plan: string) =>
-      bobPage.getByRole('table', { name: 'Executions', exact: true }).locator('tbody > tr', { hasText: plan });
-    const statusOf = (plan: string) => runRow(plan).locator('td').nth(3).textContent();
+      bobPage.getByRole('table', { name: 'Runs', exact: true }).locator('tbody > tr', { hasText: plan });
+    const statusOf = (plan: string) => runRow(plan).locator('.status').textContent();
     await expect.poll(() => statusOf('Greeter')).toBe('RUNNING');
-    await runRow('Greeter').getByRole('button', { name: 'Cancel' }).click();
-    await expect.poll(() => statusOf('Greeter')).toBe('CANCELLED');
-    // A cancelled run is final: rolling back is all that is left (retry is for failed runs).
-    await expect.poll(() => runRow('Greeter').getByRole('button').allTextContents()).toEqual(['Roll back']);
     // One chip per step, with its status: the gate waits, the step after it is not ready yet.
     await expect
       .poll(() => runRow('Gate').locator('.chip').allTextContents())
       .toEqual(['ok · WAITING_APPROVAL', 'hello · PENDING']);
+    await runRow('Greeter').click();
+    await bobPage.getByRole('heading', { name: 'Run of Greeter v2' }).waitFor();
+    const runStatus = () => bobPage.locator('.run-status .status').textContent();
+    // Cancelling asks first; keeping the run changes nothing.
+    await bobPage.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await bobPage.getByRole('button', { name: 'Keep it' }).click();
+    expect(await runStatus()).toBe('RUNNING');
+    await bobPage.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await bobPage.getByRole('button', { name: 'Yes, cancel' }).click();
+    await expect.poll(runStatus).toBe('CANCELLED');
+    // A cancelled run is final: rolling back (or a new run) is all that is left.
+    await expect
+      .poll(() => bobPage.getByRole('group', { name: 'Run controls' }).getByRole('button').allTextContents())
+      .toEqual(['Roll back', 'Re-run']);
+    await bobPage.getByRole('link', { name: 'Approvals' }).click();
     await bobPage.getByLabel('Comment on ok').fill('looks good');
     await bobPage.getByRole('button', { name: 'Approve' }).click();
     await expect.poll(() => bobPage.getByRole('list', { name: 'Pending approvals' }).count()).toBe(0);
+    await bobPage.getByRole('link', { name: 'Runs' }).click();
     await expect.poll(() => statusOf('Gate')).toBe('RUNNING');
     expect(cspViolations).toEqual([]);
   });

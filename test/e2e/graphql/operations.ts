@@ -170,6 +170,22 @@ export const RESUME_EXECUTION = controlDocument('resumeExecution');
 export const CANCEL_EXECUTION = controlDocument('cancelExecution');
 export const RETRY_EXECUTION = controlDocument('retryExecution');
 export const ROLLBACK_EXECUTION = controlDocument('rollbackExecution');
+export const RERUN_EXECUTION = gql`
+  mutation Rerun($input: RerunExecutionInput!) {
+    rerunExecution(input: $input) {
+      execution { ${EXECUTION_FIELDS} }
+      userErrors { code field message }
+    }
+  }
+`;
+export const CANCEL_EXECUTIONS = gql`
+  mutation CancelMany($input: ExecutionIdsInput!) {
+    cancelExecutions(input: $input) {
+      executions { ${EXECUTION_FIELDS} }
+      userErrors { code field message }
+    }
+  }
+`;
 export const DECIDE_APPROVAL = gql`
   mutation DecideApproval($input: DecideApprovalInput!) {
     decideApproval(input: $input) {

@@ -25,6 +25,7 @@ import {
   ADD_MEMBER,
   APPROVAL_SPEC,
   CANCEL_EXECUTION,
+  CANCEL_EXECUTIONS,
   CHANGE_MEMBER_ROLE,
   CREATE_API_TOKEN,
   CREATE_EVENT_TRIGGER,
@@ -41,6 +42,7 @@ import {
   EXECUTION,
   PAUSE_EXECUTION,
   REMOVE_MEMBER,
+  RERUN_EXECUTION,
   RESUME_EXECUTION,
   RETRY_EXECUTION,
   ROLLBACK_EXECUTION,
@@ -246,6 +248,14 @@ const CASES: Record<
   rollbackExecution: {
     doc: ROLLBACK_EXECUTION,
     variables: async () => ({ input: { id: await newExecution(CANCEL_EXECUTION) } }),
+  },
+  cancelExecutions: {
+    doc: CANCEL_EXECUTIONS,
+    variables: async () => ({ input: { ids: [await newExecution(), await newExecution()] } }),
+  },
+  rerunExecution: {
+    doc: RERUN_EXECUTION,
+    variables: async () => ({ input: { id: await newExecution(), input: { edited: true } } }),
   },
   decideApproval: {
     doc: DECIDE_APPROVAL,

@@ -173,29 +173,11 @@ export const EXECUTIONS = graphql(`
             createdAt
             finishedAt
             error
-            steps {
-              stepId
-              status
-              errorDetail {
-                code
-                message
-              }
-            }
             planVersion {
               number
               plan {
                 name
               }
-            }
-            parent {
-              id
-            }
-            children {
-              id
-            }
-            steps {
-              stepId
-              status
             }
           }
         }
@@ -403,6 +385,217 @@ export const DECIDE_APPROVAL = graphql(`
       }
       userErrors {
         ...UserErrors
+      }
+    }
+  }
+`);
+
+export const RUNS = graphql(`
+  query Runs(
+    $slug: String!
+    $first: Int!
+    $after: String
+    $status: ExecutionStatus
+    $planId: ID
+    $mode: ExecutionMode
+    $createdAfter: DateTime
+    $createdBefore: DateTime
+  ) {
+    workspace(slug: $slug) {
+      id
+      executions(
+        first: $first
+        after: $after
+        status: $status
+        planId: $planId
+        mode: $mode
+        createdAfter: $createdAfter
+        createdBefore: $createdBefore
+      ) {
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            id
+            status
+            mode
+            createdAt
+            finishedAt
+            error
+            trigger
+            planVersion {
+              number
+              plan {
+                id
+                name
+              }
+            }
+            steps {
+              stepId
+              status
+              errorDetail {
+                code
+                message
+              }
+            }
+            parent {
+              id
+            }
+            children {
+              id
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const RUN = graphql(`
+  query Run($id: ID!) {
+    node(id: $id) {
+      id
+      ... on Execution {
+        status
+        mode
+        input
+        output
+        error
+        createdAt
+        startedAt
+        finishedAt
+        trigger
+        priority
+        planVersion {
+          id
+          number
+          spec
+          plan {
+            id
+            name
+          }
+        }
+        parent {
+          id
+          status
+          planVersion {
+            number
+            plan {
+              name
+            }
+          }
+        }
+        children {
+          id
+          status
+          planVersion {
+            number
+            plan {
+              name
+            }
+          }
+        }
+        steps {
+          stepId
+          status
+          attempts
+          cacheHit
+          fellBack
+          error
+          errorDetail {
+            code
+            message
+            retriable
+          }
+          startedAt
+          finishedAt
+        }
+        attempts {
+          stepId
+          attempt
+          kind
+          status
+          tool
+          input
+          output
+          error
+          workerId
+          cacheHit
+          startedAt
+          finishedAt
+          durationMs
+          logs {
+            line
+            level
+            message
+            data
+            at
+          }
+        }
+        events {
+          seq
+          type
+          stepId
+          at
+          data
+        }
+        approvals {
+          id
+          stepId
+          status
+          message
+          approvers
+        }
+      }
+    }
+  }
+`);
+
+export const RUN_EVENTS = graphql(`
+  subscription RunEvents($executionId: ID!, $afterSeq: Int) {
+    executionEvents(executionId: $executionId, afterSeq: $afterSeq) {
+      seq
+      type
+      stepId
+    }
+  }
+`);
+
+export const RERUN_EXECUTION = graphql(`
+  mutation RerunExecution($input: RerunExecutionInput!) {
+    rerunExecution(input: $input) {
+      ...ExecutionControlFields
+    }
+  }
+`);
+
+export const CANCEL_EXECUTIONS = graphql(`
+  mutation CancelExecutions($input: ExecutionIdsInput!) {
+    cancelExecutions(input: $input) {
+      executions {
+        id
+        status
+      }
+      userErrors {
+        ...UserErrors
+      }
+    }
+  }
+`);
+
+export const PLAN_GRAPH = graphql(`
+  query PlanGraph($planId: ID!) {
+    node(id: $planId) {
+      id
+      ... on Plan {
+        name
+        latestVersion {
+          id
+          number
+          spec
+        }
       }
     }
   }

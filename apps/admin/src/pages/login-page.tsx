@@ -1,5 +1,6 @@
 import { useMutation } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
+import { FieldError, useFormErrors } from '../components/form-errors.tsx';
 import { attempt } from '../errors.ts';
 import { LOG_IN, SIGN_UP } from '../graphql/operations.ts';
 
@@ -8,21 +9,21 @@ export function LoginPage({ onToken }: { onToken: (token: string) => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const errors = useFormErrors(['email', 'password', 'name']);
   const [logIn] = useMutation(LOG_IN);
   const [signUp] = useMutation(SIGN_UP);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const { problem, value: token } = await attempt(
+    const outcome = await attempt(
       async () =>
         mode === 'logIn'
           ? (await logIn({ variables: { input: { email, password } } })).data?.logIn
           : (await signUp({ variables: { input: { email, password, name: name || null } } })).data?.signUp,
       (result) => ({ userErrors: result?.userErrors, value: result?.token ?? undefined }),
     );
-    setError(problem);
-    if (problem === null && token !== undefined) onToken(token);
+    errors.report(outcome);
+    if (outcome.problem === null && outcome.value !== undefined) onToken(outcome.value);
   }
 
   return (
@@ -33,15 +34,18 @@ export function LoginPage({ onToken }: { onToken: (token: string) => void }) {
           Name <input value={name} onChange={(e) => setName(e.target.value)} />
         </label>
       )}
+      {mode === 'signUp' && <FieldError message={errors.fieldError('name')} />}
       <label>
         Email <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
       </label>
+      <FieldError message={errors.fieldError('email')} />
       <label>
         Password <input type="password" required value={password} onChange={(e) => setPassword(e.target.value)} />
       </label>
-      {error !== null && (
+      <FieldError message={errors.fieldError('password')} />
+      {errors.formError !== null && (
         <p className="error" role="alert">
-          {error}
+          {errors.formError}
         </p>
       )}
       <button type="submit">{mode === 'logIn' ? 'Log in' : 'Sign up'}</button>
@@ -49,7 +53,7 @@ export function LoginPage({ onToken }: { onToken: (token: string) => void }) {
         type="button"
         className="link"
         onClick={() => {
-          setError(null);
+          errors.clear();
           setMode(mode === 'logIn' ? 'signUp' : 'logIn');
         }}
       >

@@ -1,5 +1,6 @@
 import { useMutation } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
+import { FieldError, useFormErrors } from '../components/form-errors.tsx';
 import { attempt, type UserError } from '../errors.ts';
 import { ADD_MEMBER, CHANGE_MEMBER_ROLE, REMOVE_MEMBER } from '../graphql/operations.ts';
 import { type Member, ROLES, type Role } from './types.ts';
@@ -8,6 +9,8 @@ import { type Member, ROLES, type Role } from './types.ts';
 type Payload = { payload: { userErrors: UserError[] } };
 
 /** Members and roles; the controls show only to admins (the API enforces it regardless). */
+const ONLY_ADMINS = 'Only admins can add members or change roles.';
+
 export function MembersPanel(props: {
   workspaceId: string;
   isAdmin: boolean;
@@ -22,6 +25,8 @@ export function MembersPanel(props: {
   const [role, setRole] = useState<Role>('MEMBER');
   const [problem, setProblem] = useState<string | null>(null);
 
+  const addErrors = useFormErrors(['email', 'role']);
+
   async function run(action: () => Promise<{ data?: Payload | null }>): Promise<boolean> {
     const { problem: message } = await attempt(action, (result) => ({ userErrors: result.data?.payload.userErrors }));
     setProblem(message);
@@ -32,7 +37,14 @@ export function MembersPanel(props: {
   async function add(event: FormEvent) {
     event.preventDefault();
     const input = { workspaceId: props.workspaceId, email, role };
-    if (await run(() => addMember({ variables: { input } }))) setEmail('');
+    const outcome = await attempt(
+      () => addMember({ variables: { input } }),
+      (result) => ({ userErrors: result.data?.payload.userErrors }),
+    );
+    addErrors.report(outcome);
+    setProblem(null);
+    await props.onChange();
+    if (outcome.problem === null) setEmail('');
   }
 
   return (
@@ -43,7 +55,7 @@ export function MembersPanel(props: {
             <th>Email</th>
             <th>Name</th>
             <th>Role</th>
-            {props.isAdmin && <th />}
+            <th />
           </tr>
         </thead>
         <tbody>
@@ -77,10 +89,12 @@ export function MembersPanel(props: {
                   m.role
                 )}
               </td>
-              {props.isAdmin && (
+              {
                 <td>
                   <button
                     type="button"
+                    disabled={!props.isAdmin}
+                    title={props.isAdmin ? undefined : ONLY_ADMINS}
                     aria-label={`Remove ${m.user.email}`}
                     onClick={() => {
                       if (!window.confirm(`Remove ${m.user.email} from this workspace?`)) return;
@@ -92,7 +106,7 @@ export function MembersPanel(props: {
                     Remove
                   </button>
                 </td>
-              )}
+              }
             </tr>
           ))}
         </tbody>
@@ -102,12 +116,15 @@ export function MembersPanel(props: {
           {problem}
         </p>
       )}
-      {props.isAdmin ? (
-        <form className="card" onSubmit={add}>
+      {!props.isAdmin && <p className="hint">{ONLY_ADMINS}</p>}
+      <form className="card" onSubmit={add}>
+        {/* Shown to everyone, usable by admins: a control a role cannot use is disabled, not hidden. */}
+        <fieldset disabled={!props.isAdmin} className="plain">
           <h3>Add a member</h3>
           <label>
             Email <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
           </label>
+          <FieldError message={addErrors.fieldError('email')} />
           <label>
             Role{' '}
             <select aria-label="New member's role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
@@ -116,11 +133,15 @@ export function MembersPanel(props: {
               ))}
             </select>
           </label>
+          <FieldError message={addErrors.fieldError('role')} />
+          {addErrors.formError !== null && (
+            <p className="error" role="alert">
+              {addErrors.formError}
+            </p>
+          )}
           <button type="submit">Add member</button>
-        </form>
-      ) : (
-        <p className="hint">Only admins can add members or change roles.</p>
-      )}
+        </fieldset>
+      </form>
     </section>
   );
 }

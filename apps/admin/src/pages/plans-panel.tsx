@@ -1,7 +1,10 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
 import { attempt, describeError } from '../errors.ts';
-import { PLAN_VERSIONS, PLANS, START_EXECUTION } from '../graphql/operations.ts';
+import { PLAN_GRAPH, PLAN_VERSIONS, PLANS, START_EXECUTION } from '../graphql/operations.ts';
+import { paths } from '../paths.ts';
+import { PlanGraph } from '../run/plan-graph.tsx';
 
 /** Every immutable version of one plan, newest first. */
 function VersionsTable({ planId, name }: { planId: string; name: string }) {
@@ -44,15 +47,28 @@ function VersionsTable({ planId, name }: { planId: string; name: string }) {
   );
 }
 
+/** The latest version's steps as the same graph the run page draws. */
+function LatestGraph({ planId }: { planId: string }) {
+  const { data, error } = useQuery(PLAN_GRAPH, { variables: { planId } });
+  if (error) return <p className="error">{describeError(error)}</p>;
+  const node = data?.node;
+  const latest = node && 'latestVersion' in node ? node.latestVersion : null;
+  if (latest === null) return null;
+  return <PlanGraph spec={latest.spec} statuses={null} selected={null} onSelect={() => undefined} />;
+}
+
 /** The workspace's plans; opening one lists its versions. Members and admins can run the latest version. */
-export function PlansPanel({ slug, canRun }: { slug: string; canRun: boolean }) {
+export function PlansPanel({ slug, cannotRun }: { slug: string; cannotRun: string | null }) {
+  const canRun = cannotRun === null;
+  const navigate = useNavigate();
+  const open = useParams().id ?? null;
+  const setOpen = (id: string | null) => navigate(id === null ? paths.plans(slug) : paths.plan(slug, id));
   const { data, loading, error } = useQuery(PLANS, {
     variables: { slug },
     fetchPolicy: 'cache-and-network',
   });
   const [startExecution, starting] = useMutation(START_EXECUTION);
-  const [open, setOpen] = useState<string | null>(null);
-  const [notice, setNotice] = useState<{ problem: boolean; text: string } | null>(null);
+  const [notice, setNotice] = useState<{ problem: boolean; text: string; runId?: string } | null>(null);
 
   async function run(planId: string, name: string, mode: 'LIVE' | 'DRY_RUN') {
     const { problem, value } = await attempt(
@@ -68,6 +84,7 @@ export function PlansPanel({ slug, canRun }: { slug: string; canRun: boolean }) 
         : {
             problem: false,
             text: `Started ${mode === 'DRY_RUN' ? 'a dry run' : 'a run'} of ${name} (${value?.status}).`,
+            ...(value === undefined ? {} : { runId: value.id }),
           },
     );
   }
@@ -84,6 +101,8 @@ export function PlansPanel({ slug, canRun }: { slug: string; canRun: boolean }) 
           {notice.text}
         </p>
       )}
+      {notice?.runId !== undefined && <Link to={paths.run(slug, notice.runId)}>Open the run</Link>}
+      {!canRun && <p className="hint">{cannotRun}</p>}
       <table aria-label="Plans">
         <thead>
           <tr>
@@ -91,7 +110,7 @@ export function PlansPanel({ slug, canRun }: { slug: string; canRun: boolean }) 
             <th>Latest version</th>
             <th>Message</th>
             <th>Saved</th>
-            {canRun && <th>Run</th>}
+            <th>Run</th>
           </tr>
         </thead>
         <tbody>
@@ -105,11 +124,12 @@ export function PlansPanel({ slug, canRun }: { slug: string; canRun: boolean }) 
               <td>v{plan.latestVersion.number}</td>
               <td>{plan.latestVersion.message}</td>
               <td>{new Date(plan.latestVersion.createdAt).toLocaleString()}</td>
-              {canRun && (
+              {
                 <td>
                   <button
                     type="button"
-                    disabled={starting.loading}
+                    disabled={starting.loading || !canRun}
+                    title={cannotRun ?? undefined}
                     aria-label={`Run ${plan.name}`}
                     onClick={() => void run(plan.id, plan.name, 'LIVE')}
                   >
@@ -117,20 +137,23 @@ export function PlansPanel({ slug, canRun }: { slug: string; canRun: boolean }) 
                   </button>
                   <button
                     type="button"
-                    disabled={starting.loading}
+                    disabled={starting.loading || !canRun}
+                    title={cannotRun ?? undefined}
                     aria-label={`Dry run ${plan.name}`}
                     onClick={() => void run(plan.id, plan.name, 'DRY_RUN')}
                   >
                     Dry run
                   </button>
                 </td>
-              )}
+              }
             </tr>
           ))}
         </tbody>
       </table>
       {opened !== undefined && (
         <>
+          <h3>Steps of {opened.name} (latest version)</h3>
+          <LatestGraph planId={opened.id} />
           <h3>Versions of {opened.name}</h3>
           <VersionsTable planId={opened.id} name={opened.name} />
         </>

@@ -1,5 +1,6 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
+import { FieldError, useFormErrors } from '../components/form-errors.tsx';
 import { attempt, describeError, type UserError } from '../errors.ts';
 import { CREATE_API_TOKEN, REVOKE_TOKEN, VIEWER_TOKENS } from '../graphql/operations.ts';
 
@@ -23,12 +24,13 @@ export function TokensPanel({ workspaceId }: { workspaceId: string }) {
   const [days, setDays] = useState('365');
   const [created, setCreated] = useState<Created[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
+  const errors = useFormErrors(['name', 'expiresInDays']);
   const listed = useQuery(VIEWER_TOKENS, { fetchPolicy: 'network-only' });
   const live = (listed.data?.viewer?.tokens ?? []).filter((t) => t.kind === 'api' && t.workspace?.id === workspaceId);
 
   async function create(event: FormEvent) {
     event.preventDefault();
-    const { problem, value: made } = await attempt(
+    const outcome = await attempt(
       () => createToken({ variables: { input: { workspaceId, name, expiresInDays: Number(days) } } }),
       (result): { userErrors: UserError[] | undefined; value?: Created } => {
         const payload = result.data?.createApiToken;
@@ -37,7 +39,9 @@ export function TokensPanel({ workspaceId }: { workspaceId: string }) {
         return { userErrors: payload.userErrors, value: { id, name, token: payload.token, expiresAt } };
       },
     );
-    setProblem(problem);
+    errors.report(outcome);
+    setProblem(null);
+    const made = outcome.value;
     if (made !== undefined) {
       setCreated((list) => [made, ...list]);
       setName('');
@@ -62,12 +66,14 @@ export function TokensPanel({ workspaceId }: { workspaceId: string }) {
         <label>
           Name <input required value={name} onChange={(e) => setName(e.target.value)} />
         </label>
+        <FieldError message={errors.fieldError('name')} />
         <label>
           Expires in days <input type="number" min="1" value={days} onChange={(e) => setDays(e.target.value)} />
         </label>
-        {problem !== null && (
+        <FieldError message={errors.fieldError('expiresInDays')} />
+        {(errors.formError ?? problem) !== null && (
           <p className="error" role="alert">
-            {problem}
+            {errors.formError ?? problem}
           </p>
         )}
         <button type="submit">Create token</button>

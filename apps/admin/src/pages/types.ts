@@ -8,6 +8,3 @@ export const ROLES: readonly Role[] = ['ADMIN', 'MEMBER', 'VIEWER'];
 
 export type Member = NonNullable<WorkspaceQuery['workspace']>['members']['edges'][number]['node'];
 export type ApprovalNode = NonNullable<ExecutionsQuery['workspace']>['approvals']['edges'][number]['node'];
-export type ExecutionStep = NonNullable<
-  ExecutionsQuery['workspace']
->['executions']['edges'][number]['node']['steps'][number];

@@ -1,24 +1,28 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
+import { Link } from 'react-router';
+import { FieldError, useFormErrors } from '../components/form-errors.tsx';
+import { useSession } from '../components/session-context.ts';
 import { attempt, describeError } from '../errors.ts';
 import { CREATE_WORKSPACE, VIEWER } from '../graphql/operations.ts';
 
 /** The signed-in user's workspaces with their role in each, and a form to create one. */
-export function WorkspacesPage({ onOpen, onSignedOut }: { onOpen: (slug: string) => void; onSignedOut: () => void }) {
+export function WorkspacesPage() {
+  const onSignedOut = useSession().signOut;
   const { data, loading, error, refetch } = useQuery(VIEWER);
   const [createWorkspace] = useMutation(CREATE_WORKSPACE);
   const [slug, setSlug] = useState('');
   const [name, setName] = useState('');
-  const [problem, setProblem] = useState<string | null>(null);
+  const errors = useFormErrors(['slug', 'name']);
 
   async function create(event: FormEvent) {
     event.preventDefault();
-    const { problem: message } = await attempt(
+    const outcome = await attempt(
       () => createWorkspace({ variables: { input: { slug, name } } }),
       (result) => ({ userErrors: result.data?.createWorkspace.userErrors }),
     );
-    setProblem(message);
-    if (message === null) {
+    errors.report(outcome);
+    if (outcome.problem === null) {
       setSlug('');
       setName('');
       await refetch();
@@ -57,9 +61,7 @@ export function WorkspacesPage({ onOpen, onSignedOut }: { onOpen: (slug: string)
             {memberships.map((m) => (
               <tr key={m.workspace.id}>
                 <td>
-                  <button type="button" className="link" onClick={() => onOpen(m.workspace.slug)}>
-                    {m.workspace.name}
-                  </button>
+                  <Link to={`/w/${encodeURIComponent(m.workspace.slug)}/runs`}>{m.workspace.name}</Link>
                 </td>
                 <td>{m.workspace.slug}</td>
                 <td>{m.role}</td>
@@ -73,12 +75,14 @@ export function WorkspacesPage({ onOpen, onSignedOut }: { onOpen: (slug: string)
         <label>
           Slug <input required value={slug} onChange={(e) => setSlug(e.target.value)} />
         </label>
+        <FieldError message={errors.fieldError('slug')} />
         <label>
           Name <input required value={name} onChange={(e) => setName(e.target.value)} />
         </label>
-        {problem !== null && (
+        <FieldError message={errors.fieldError('name')} />
+        {errors.formError !== null && (
           <p className="error" role="alert">
-            {problem}
+            {errors.formError}
           </p>
         )}
         <button type="submit">Create workspace</button>

@@ -140,6 +140,11 @@ export type ExecutionIdInput = {
   id: Scalars['ID']['input'];
 };
 
+export type ExecutionIdsInput = {
+  /** Runs of one workspace, 1 to 100. */
+  ids: Array<Scalars['ID']['input']>;
+};
+
 export type ExecutionMode =
   | 'DRY_RUN'
   | 'LIVE';
@@ -187,6 +192,15 @@ export type RegressionChangeKind =
 export type RemoveMemberInput = {
   userId: Scalars['ID']['input'];
   workspaceId: Scalars['ID']['input'];
+};
+
+export type RerunExecutionInput = {
+  /** Re-run from this step: it and every step downstream of it run again; the old run's other SUCCEEDED steps keep their output. Without it, the whole plan runs. */
+  fromStepId?: InputMaybe<Scalars['String']['input']>;
+  /** The run to start again (any status). */
+  id: Scalars['ID']['input'];
+  /** The new run's input; the old run's input when omitted. */
+  input?: InputMaybe<Scalars['JSON']['input']>;
 };
 
 export type RevokeAllTokensInput = {

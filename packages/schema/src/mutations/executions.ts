@@ -8,6 +8,7 @@ import {
   EXECUTION_PRIORITY,
   MAX_IDEMPOTENCY_KEY_LENGTH,
 } from '@weft/engine';
+import { GraphQLError } from 'graphql';
 import type pg from 'pg';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
 import { writeAudit } from '../audit.ts';
@@ -23,8 +24,12 @@ import {
   type ApprovalPayloadShape,
   DecideApprovalInput,
   ExecutionIdInput,
+  ExecutionIdsInput,
   ExecutionPayload,
   type ExecutionPayloadShape,
+  ExecutionsPayload,
+  type ExecutionsPayloadShape,
+  RerunExecutionInput,
   StartExecutionInput,
 } from '../types/engine-payloads.ts';
 
@@ -74,9 +79,20 @@ function refusal(result: Extract<ControlResult, { ok: false }>, field: string): 
 }
 
 async function control(ctx: SchemaContext, name: ControlName, id: string): Promise<ExecutionPayloadShape> {
-  const engine = ctx.options.engine;
   const { workspaceId, id: executionId } = parseTenantId(id, 'Execution');
   const actor = await actorIn(ctx, workspaceId);
+  return controlAs(ctx, name, workspaceId, executionId, actor);
+}
+
+/** One control of one run, in its own transaction, audited. */
+async function controlAs(
+  ctx: SchemaContext,
+  name: ControlName,
+  workspaceId: string,
+  executionId: string,
+  actor: Actor,
+): Promise<ExecutionPayloadShape> {
+  const engine = ctx.options.engine;
   return inTenant(ctx, workspaceId, async (client) => {
     // Locked first, so the status recorded as "before" is the one the engine acts on.
     const { rows } = await client.query<{ status: string }>('SELECT status FROM executions WHERE id = $1 FOR UPDATE', [
@@ -97,6 +113,17 @@ async function control(ctx: SchemaContext, name: ControlName, id: string): Promi
     });
     return { execution, userErrors: [] };
   });
+}
+
+const MAX_BULK = 100;
+
+/** A run id's workspace and uuid, or null when it is not a run id at all. */
+function tryParseExecution(id: string): { workspaceId: string; id: string } | null {
+  try {
+    return parseTenantId(id, 'Execution');
+  } catch {
+    return null;
+  }
 }
 
 /** The plan version to run: the given number, else the latest. */
@@ -127,6 +154,57 @@ async function planVersionOf(
   return { id: found.id, number };
 }
 
+/**
+ * Starts a run inside the caller's transaction. The engine checks the version against today's
+ * tools; a refusal is rolled back to a savepoint so it leaves nothing behind, and comes back as
+ * userErrors on the spec (or the version).
+ */
+async function startIn(
+  ctx: SchemaContext,
+  client: pg.PoolClient,
+  workspaceId: string,
+  run: {
+    planVersionId: string;
+    versionNumber: number;
+    input: unknown;
+    mode: 'LIVE' | 'DRY_RUN';
+    actor: Actor;
+    dryRun?: DryRunOptions;
+    idempotencyKey?: string;
+    priority?: number;
+    rerunFrom?: { executionId: string; stepId: string };
+  },
+): Promise<{ executionId: string; reused: boolean } | { userErrors: UserError[] }> {
+  await client.query('SAVEPOINT start_execution');
+  try {
+    return await ctx.options.engine.startExecution(client, workspaceId, {
+      planVersionId: run.planVersionId,
+      input: run.input,
+      mode: run.mode,
+      actor: run.actor,
+      traceParent: ctx.traceParent,
+      ...(run.dryRun === undefined ? {} : { dryRun: run.dryRun }),
+      ...(run.idempotencyKey === undefined ? {} : { idempotencyKey: run.idempotencyKey }),
+      ...(run.priority === undefined ? {} : { priority: run.priority }),
+      ...(run.rerunFrom === undefined ? {} : { rerunFrom: run.rerunFrom }),
+    });
+  } catch (error) {
+    if (!(error instanceof EngineError) || error.code !== 'INVALID_PLAN') throw error;
+    await client.query('ROLLBACK TO SAVEPOINT start_execution');
+    const issues = Array.isArray(error.details)
+      ? (error.details as { code: string; path: string[]; message: string }[])
+      : [];
+    return {
+      userErrors:
+        issues.length > 0
+          ? issues.map((i) =>
+              userError(i.code, ['spec', ...i.path], `Version ${run.versionNumber} cannot run: ${i.message}`),
+            )
+          : [userError(error.code, ['version'], error.message)],
+    };
+  }
+}
+
 /** `chaos` on a start: dry runs only, rates 0..1, bounded latency (the engine's rules). */
 function chaosErrors(chaos: ChaosOptions, mode: string): UserError[] {
   if (mode !== 'DRY_RUN') {
@@ -154,7 +232,6 @@ export async function startRun(
     action: string;
   },
 ): Promise<ExecutionPayloadShape> {
-  const engine = ctx.options.engine;
   const { workspaceId, id: planId } = parseTenantId(request.planId, 'Plan');
   const actor = await actorIn(ctx, workspaceId);
   const tooLarge = inputSizeErrors(request.input);
@@ -163,36 +240,18 @@ export async function startRun(
   return inTenant(ctx, workspaceId, async (client) => {
     const version = await planVersionOf(client, planId, request.version);
     if ('code' in version) return { userErrors: [version] };
-    // The engine checks the version against today's tools; a refusal must leave nothing behind.
-    await client.query('SAVEPOINT start_execution');
-    let executionId: string;
-    let reused: boolean;
-    try {
-      ({ executionId, reused } = await engine.startExecution(client, workspaceId, {
-        planVersionId: version.id,
-        input: request.input ?? null,
-        mode,
-        actor,
-        traceParent: ctx.traceParent,
-        ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
-        ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
-        ...(request.priority === undefined ? {} : { priority: request.priority }),
-      }));
-    } catch (error) {
-      if (!(error instanceof EngineError) || error.code !== 'INVALID_PLAN') throw error;
-      await client.query('ROLLBACK TO SAVEPOINT start_execution');
-      const issues = Array.isArray(error.details)
-        ? (error.details as { code: string; path: string[]; message: string }[])
-        : [];
-      return {
-        userErrors:
-          issues.length > 0
-            ? issues.map((i) =>
-                userError(i.code, ['spec', ...i.path], `Version ${version.number} cannot run: ${i.message}`),
-              )
-            : [userError(error.code, ['version'], error.message)],
-      };
-    }
+    const started = await startIn(ctx, client, workspaceId, {
+      planVersionId: version.id,
+      versionNumber: version.number,
+      input: request.input ?? null,
+      mode,
+      actor,
+      ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
+      ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+      ...(request.priority === undefined ? {} : { priority: request.priority }),
+    });
+    if ('userErrors' in started) return started;
+    const { executionId, reused } = started;
     const execution = await readExecution(client, executionId);
     await writeAudit(client, {
       workspaceId,
@@ -288,6 +347,122 @@ builder.mutationFields((t) => {
             : { idempotencyKey: input.idempotencyKey }),
           action: 'execution.start',
         });
+      },
+    }),
+    rerunExecution: t.field({
+      type: ExecutionPayload,
+      description:
+        "Starts a new run of the same plan version and mode as `id`, with `input` (the old run's input when omitted), from `fromStepId` if given. The old run is left as it is.",
+      authScopes: canIn(
+        MUTATION_PERMISSIONS.rerunExecution,
+        (args: { input: { id: string } }) => parseTenantId(args.input.id, 'Execution').workspaceId,
+      ),
+      args: { input: t.arg({ type: RerunExecutionInput, required: true }) },
+      resolve: async (_root, { input }, ctx): Promise<ExecutionPayloadShape> => {
+        const { workspaceId, id: fromId } = parseTenantId(String(input.id), 'Execution');
+        const actor = await actorIn(ctx, workspaceId);
+        if (input.input !== undefined && input.input !== null) {
+          const tooLarge = inputSizeErrors(input.input);
+          if (tooLarge.length > 0) return { userErrors: tooLarge };
+        }
+        const fromStepId = input.fromStepId ?? undefined;
+        if (fromStepId !== undefined && (fromStepId.length === 0 || fromStepId.length > 200)) {
+          return {
+            userErrors: [
+              userError(SchemaErrorCode.INVALID_INPUT, ['fromStepId'], "Give the id of one of the plan's steps."),
+            ],
+          };
+        }
+        return inTenant(ctx, workspaceId, async (client) => {
+          const from = await readExecution(client, fromId);
+          const { rows } = await client.query<{ number: number; spec: { steps?: { id?: unknown }[] } }>(
+            'SELECT number, spec FROM plan_versions WHERE id = $1',
+            [from.planVersionId],
+          );
+          const versionNumber = rows[0]?.number ?? 0;
+          const stepIds = (rows[0]?.spec.steps ?? []).map((s) => String(s.id));
+          if (fromStepId !== undefined && !stepIds.includes(fromStepId)) {
+            return {
+              userErrors: [
+                userError(
+                  SchemaErrorCode.NOT_FOUND,
+                  ['fromStepId'],
+                  `Version ${versionNumber} has no step "${fromStepId}".`,
+                ),
+              ],
+            };
+          }
+          const started = await startIn(ctx, client, workspaceId, {
+            planVersionId: from.planVersionId,
+            versionNumber,
+            input: input.input === undefined || input.input === null ? from.input : input.input,
+            mode: from.mode,
+            actor,
+            // The same run again: its queue priority and a dry run's mocks and faults come along.
+            ...(from.priority === 0 ? {} : { priority: from.priority }),
+            ...(from.mode === 'DRY_RUN' && from.dryRunOptions != null ? { dryRun: from.dryRunOptions } : {}),
+            ...(fromStepId === undefined ? {} : { rerunFrom: { executionId: fromId, stepId: fromStepId } }),
+          });
+          if ('userErrors' in started) return started;
+          const execution = await readExecution(client, started.executionId);
+          await writeAudit(client, {
+            workspaceId,
+            actorId: actor.userId,
+            action: 'execution.rerun',
+            targetId: encodeTenantId('Execution', workspaceId, started.executionId),
+            after: {
+              status: execution.status,
+              mode: from.mode,
+              from: encodeTenantId('Execution', workspaceId, fromId),
+              plan: encodeTenantId('Plan', workspaceId, from.planId),
+              version: versionNumber,
+              inputEdited: input.input !== undefined && input.input !== null,
+              fromStepId: fromStepId ?? null,
+            },
+          });
+          return { execution, userErrors: [] };
+        });
+      },
+    }),
+    cancelExecutions: t.field({
+      type: ExecutionsPayload,
+      description:
+        'Cancels several runs of one workspace, each in its own transaction and audited like cancelExecution. A run that cannot be cancelled (already finished, unknown, of another workspace) is a userError on ["ids", index] and the others are still cancelled.',
+      authScopes: canIn(MUTATION_PERMISSIONS.cancelExecutions, (args: { input: { ids: readonly string[] } }) => {
+        const first = args.input.ids[0];
+        if (first === undefined) throw notFound();
+        return parseTenantId(String(first), 'Execution').workspaceId;
+      }),
+      args: { input: t.arg({ type: ExecutionIdsInput, required: true }) },
+      resolve: async (_root, { input }, ctx): Promise<ExecutionsPayloadShape> => {
+        const ids = input.ids.map(String);
+        if (ids.length === 0 || ids.length > MAX_BULK) {
+          return {
+            executions: [],
+            userErrors: [userError(SchemaErrorCode.INVALID_INPUT, ['ids'], `Give 1 to ${MAX_BULK} run ids.`)],
+          };
+        }
+        const { workspaceId } = parseTenantId(ids[0] ?? '', 'Execution');
+        const actor = await actorIn(ctx, workspaceId);
+        const executions: ExecutionRow[] = [];
+        const userErrors: UserError[] = [];
+        // One after the other, in a fixed order, so two bulk cancels never wait on each other's locks.
+        for (const [index, id] of ids.entries()) {
+          const key = tryParseExecution(id);
+          if (key === null || key.workspaceId !== workspaceId) {
+            userErrors.push(userError(SchemaErrorCode.NOT_FOUND, ['ids', String(index)], 'No such run.'));
+            continue;
+          }
+          try {
+            const result = await controlAs(ctx, 'cancelExecution', workspaceId, key.id, actor);
+            if (result.execution) executions.push(result.execution);
+            for (const e of result.userErrors) userErrors.push({ ...e, field: ['ids', String(index)] });
+          } catch (error) {
+            if (!(error instanceof GraphQLError) || error.extensions.code !== 'NOT_FOUND') throw error;
+            userErrors.push(userError(SchemaErrorCode.NOT_FOUND, ['ids', String(index)], 'No such run.'));
+          }
+        }
+        return { executions, userErrors };
       },
     }),
     pauseExecution: controlField('pauseExecution'),

@@ -19,6 +19,21 @@ export const ExecutionPayload = builder.objectRef<ExecutionPayloadShape>('Execut
   }),
 });
 
+export interface ExecutionsPayloadShape {
+  executions: ExecutionRow[];
+  userErrors: UserError[];
+}
+export const ExecutionsPayload = builder.objectRef<ExecutionsPayloadShape>('ExecutionsPayload').implement({
+  fields: (t) => ({
+    executions: t.field({
+      type: [ExecutionRef],
+      description: 'The runs the control was applied to; the others are in userErrors, by index.',
+      resolve: (p) => p.executions,
+    }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
 export interface ApprovalPayloadShape {
   approval?: ApprovalRow | null;
   userErrors: UserError[];
@@ -160,6 +175,26 @@ export const StartExecutionInput = builder.inputType('StartExecutionInput', {
       description:
         "Orders this run's steps among the workspace's queued steps: -10 (first) to 10, default 0. Bounded, so fair dispatch across workspaces still applies.",
     }),
+  }),
+});
+export const RerunExecutionInput = builder.inputType('RerunExecutionInput', {
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The run to start again (any status).' }),
+    fromStepId: t.string({
+      required: false,
+      description:
+        "Re-run from this step: it and every step downstream of it run again; the old run's other SUCCEEDED steps keep their output. Without it, the whole plan runs.",
+    }),
+    input: t.field({
+      type: 'JSON',
+      required: false,
+      description: "The new run's input; the old run's input when omitted.",
+    }),
+  }),
+});
+export const ExecutionIdsInput = builder.inputType('ExecutionIdsInput', {
+  fields: (t) => ({
+    ids: t.idList({ required: true, description: 'Runs of one workspace, 1 to 100.' }),
   }),
 });
 export const ExecutionIdInput = builder.inputType('ExecutionIdInput', {

@@ -93,6 +93,77 @@ export const ExecutionEventRef = builder.objectRef<EventRow>('ExecutionEvent').i
   }),
 });
 
+interface StepAttemptRow {
+  workspaceId: string;
+  executionId: string;
+  stepId: string;
+  kind: string;
+  attempt: number;
+  status: string;
+  tool: string | null;
+  input: unknown;
+  output: unknown;
+  error: string | null;
+  workerId: string | null;
+  cacheHit: boolean;
+  startedAt: Date;
+  finishedAt: Date | null;
+  durationMs: number | null;
+}
+
+interface StepLogRow {
+  line: number;
+  level: string;
+  message: string;
+  data: unknown;
+  at: Date;
+}
+
+export const StepLogLineRef = builder.objectRef<StepLogRow>('StepLogLine').implement({
+  description: 'A line a tool wrote with `ctx.log` during one attempt (at most 200 lines / 64 KB an attempt).',
+  fields: (t) => ({
+    line: t.exposeInt('line', { description: 'Position in the attempt, from 1.' }),
+    level: t.exposeString('level', { description: 'debug, info, warn or error.' }),
+    message: t.exposeString('message'),
+    data: t.field({ type: 'JSON', nullable: true, resolve: (l) => l.data }),
+    at: t.field({ type: 'DateTime', resolve: (l) => l.at }),
+  }),
+});
+
+export const StepAttemptRef = builder.objectRef<StepAttemptRow>('StepAttempt').implement({
+  description: 'One try of a step (or of its compensation): what it was given, what came of it, what it logged.',
+  fields: (t) => ({
+    stepId: t.exposeString('stepId'),
+    attempt: t.exposeInt('attempt'),
+    kind: t.exposeString('kind', { description: '`run`, or `compensate` during a rollback.' }),
+    status: t.exposeString('status', { description: 'RUNNING, SUCCEEDED, FAILED, LOST, CANCELLED or REJECTED.' }),
+    tool: t.exposeString('tool', { nullable: true, description: 'The tool and its version, `name@version`.' }),
+    input: t.field({ type: 'JSON', nullable: true, resolve: (a) => a.input }),
+    output: t.field({ type: 'JSON', nullable: true, resolve: (a) => a.output }),
+    error: t.exposeString('error', { nullable: true }),
+    workerId: t.exposeString('workerId', { nullable: true }),
+    cacheHit: t.exposeBoolean('cacheHit'),
+    startedAt: t.field({ type: 'DateTime', resolve: (a) => a.startedAt }),
+    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.finishedAt }),
+    durationMs: t.float({ nullable: true, resolve: (a) => a.durationMs }),
+    logs: t.field({
+      type: [StepLogLineRef],
+      description: 'The lines logged by this attempt after line `afterLine` (for a live tail), in order.',
+      args: { afterLine: t.arg.int({ required: false }) },
+      resolve: (a, args, ctx) =>
+        inTenant(ctx, a.workspaceId, async (client) => {
+          const { rows } = await client.query(
+            `SELECT line, level, message, data, at FROM step_logs
+              WHERE execution_id = $1 AND step_id = $2 AND kind = $3 AND attempt = $4 AND line > $5
+              ORDER BY line`,
+            [a.executionId, a.stepId, a.kind, a.attempt, args.afterLine ?? 0],
+          );
+          return rows.map((r) => toRow<StepLogRow>(r));
+        }),
+    }),
+  }),
+});
+
 const STEP_COLUMNS =
   'execution_id, step_id, status, attempts, input, output, error, error_detail, cache_hit, fell_back, started_at, finished_at';
 
@@ -148,6 +219,20 @@ builder.objectFields(ExecutionRef, (t) => ({
       );
       return keys.map((key) => steps.get(key) ?? []);
     },
+  }),
+  attempts: t.field({
+    type: [StepAttemptRef],
+    description: "Every attempt of the run's steps and compensations, in the order they started (the timeline).",
+    resolve: (e, _args, ctx) =>
+      inTenant(ctx, e.workspaceId, async (client) => {
+        const { rows } = await client.query(
+          `SELECT workspace_id, execution_id, step_id, kind, attempt, status, tool, input, output, error, worker_id,
+                  cache_hit, started_at, finished_at, duration_ms
+             FROM step_attempts WHERE execution_id = $1 ORDER BY started_at, step_id, kind, attempt LIMIT 2000`,
+          [e.id],
+        );
+        return rows.map((r) => toRow<StepAttemptRow>(r));
+      }),
   }),
   parent: t.field({
     type: ExecutionRef,

@@ -2,6 +2,7 @@ import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import { FIELD_PERMISSIONS } from '../abilities.ts';
 import { builder } from '../builder.ts';
 import { inTenant } from '../context.ts';
+import { parseTenantId } from '../ids.ts';
 import {
   type ApprovalRow,
   type AuditRow,
@@ -13,7 +14,7 @@ import {
   toRow,
   type WebhookRow,
 } from '../rows.ts';
-import { ApprovalStatusEnum, ExecutionStatusEnum } from './execution.ts';
+import { ApprovalStatusEnum, ExecutionModeEnum, ExecutionStatusEnum } from './execution.ts';
 import {
   ApprovalRef,
   AuditEventRef,
@@ -34,6 +35,12 @@ export const PlanConnection = builder.connectionObject({ type: PlanRef, name: 'P
 export const ExecutionConnection = builder.connectionObject({ type: ExecutionRef, name: 'ExecutionConnection' });
 export const ApprovalConnection = builder.connectionObject({ type: ApprovalRef, name: 'ApprovalConnection' });
 export const AuditEventConnection = builder.connectionObject({ type: AuditEventRef, name: 'AuditEventConnection' });
+
+/** A plan filter's id as a uuid of this workspace; another workspace's plan matches no row (never its runs). */
+function planIdIn(workspaceId: string, globalId: string): string {
+  const key = parseTenantId(globalId, 'Plan');
+  return key.workspaceId === workspaceId ? key.id : '00000000-0000-0000-0000-000000000000';
+}
 
 builder.objectFields(WorkspaceRef, (t) => ({
   members: t.connection(
@@ -72,26 +79,42 @@ builder.objectFields(WorkspaceRef, (t) => ({
   executions: t.connection(
     {
       type: ExecutionRef,
-      args: { status: t.arg({ type: ExecutionStatusEnum, required: false }) },
-      resolve: (w, args, ctx) =>
-        resolveOffsetConnection({ args, ...PAGE }, ({ offset, limit }) =>
+      args: {
+        status: t.arg({ type: ExecutionStatusEnum, required: false }),
+        planId: t.arg.id({ required: false, description: "Only this plan's runs." }),
+        mode: t.arg({ type: ExecutionModeEnum, required: false }),
+        createdAfter: t.arg({ type: 'DateTime', required: false }),
+        createdBefore: t.arg({ type: 'DateTime', required: false }),
+      },
+      resolve: (w, args, ctx) => {
+        // Another workspace's plan id matches nothing here, like an unknown one.
+        const planId = args.planId === null || args.planId === undefined ? null : planIdIn(w.id, String(args.planId));
+        return resolveOffsetConnection({ args, ...PAGE }, ({ offset, limit }) =>
           inTenant(ctx, w.id, async (client) => {
-            // Two statements, not `($1 IS NULL OR status = $1)`: a prepared plan of that form can
-            // use neither index (executions_status_created_idx, executions_created_idx) once generic.
-            const { rows } =
-              args.status == null
-                ? await client.query(
-                    `SELECT ${COLUMNS.execution} FROM executions ORDER BY created_at DESC, id LIMIT $1 OFFSET $2`,
-                    [limit, offset],
-                  )
-                : await client.query(
-                    `SELECT ${COLUMNS.execution} FROM executions WHERE status = $1
-                      ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`,
-                    [args.status, limit, offset],
-                  );
+            // Only the filters given go into the statement, not `($1 IS NULL OR status = $1)`: a
+            // prepared plan of that form can use neither index (executions_status_created_idx,
+            // executions_created_idx) once generic.
+            const where: string[] = [];
+            const params: unknown[] = [];
+            const filter = (sql: string, value: unknown) => {
+              params.push(value);
+              where.push(sql.replace('?', `$${params.length}`));
+            };
+            if (args.status != null) filter('status = ?', args.status);
+            if (planId !== null) filter('plan_id = ?::uuid', planId);
+            if (args.mode != null) filter('mode = ?', args.mode);
+            if (args.createdAfter != null) filter('created_at >= ?::timestamptz', args.createdAfter);
+            if (args.createdBefore != null) filter('created_at < ?::timestamptz', args.createdBefore);
+            params.push(limit, offset);
+            const { rows } = await client.query(
+              `SELECT ${COLUMNS.execution} FROM executions ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+                ORDER BY created_at DESC, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
+              params,
+            );
             return rows.map((r) => toRow<ExecutionRow>(r));
           }),
-        ),
+        );
+      },
     },
     ExecutionConnection,
   ),

@@ -1,0 +1,52 @@
+import { Button, type ButtonProps, Group, Modal, Text } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import type { ReactNode } from 'react';
+
+/**
+ * A destructive action asks first (cancel, roll back, revoke...). `disabledReason` disables it and
+ * shows why beside it: a control a role cannot use is never silently missing.
+ */
+export function ConfirmButton(
+  props: {
+    label: string;
+    question: ReactNode;
+    onConfirm: () => void | Promise<void>;
+    disabledReason?: string | null;
+    loading?: boolean;
+  } & Pick<ButtonProps, 'color' | 'variant' | 'size'>,
+) {
+  const [opened, { open, close }] = useDisclosure(false);
+  const disabled = props.disabledReason !== undefined && props.disabledReason !== null;
+  return (
+    <>
+      <Button
+        size={props.size ?? 'xs'}
+        color={props.color}
+        variant={props.variant ?? 'light'}
+        disabled={disabled}
+        loading={props.loading}
+        onClick={open}
+        title={disabled ? (props.disabledReason ?? undefined) : undefined}
+      >
+        {props.label}
+      </Button>
+      <Modal opened={opened} onClose={close} title={`${props.label}?`} centered>
+        <Text size="sm">{props.question}</Text>
+        <Group justify="flex-end" mt="md">
+          <Button variant="default" onClick={close}>
+            Keep it
+          </Button>
+          <Button
+            color={props.color ?? 'red'}
+            onClick={() => {
+              close();
+              void props.onConfirm();
+            }}
+          >
+            Yes, {props.label.toLowerCase()}
+          </Button>
+        </Group>
+      </Modal>
+    </>
+  );
+}

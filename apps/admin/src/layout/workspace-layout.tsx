@@ -1,0 +1,50 @@
+import { useQuery } from '@apollo/client/react';
+import { Badge, Group, Loader, Title } from '@mantine/core';
+import { NavLink, Outlet, useOutletContext, useParams } from 'react-router';
+import { ErrorNote } from '../components/states.tsx';
+import type { WorkspaceQuery } from '../graphql/generated/graphql.ts';
+import { VIEWER, WORKSPACE } from '../graphql/operations.ts';
+import { NAV_SECTIONS } from '../paths.ts';
+
+export type Workspace = NonNullable<WorkspaceQuery['workspace']>;
+export interface WorkspaceOutlet {
+  workspace: Workspace;
+  viewerId: string | undefined;
+  refetch: () => Promise<unknown>;
+}
+
+/** The pages of a workspace read it (and the viewer's role in it) from here. */
+export function useWorkspace(): WorkspaceOutlet {
+  return useOutletContext<WorkspaceOutlet>();
+}
+
+/** A workspace's frame: its name, the viewer's role, the section links, and the section's page. */
+export function WorkspaceLayout() {
+  const { slug = '' } = useParams();
+  const { data, loading, error, refetch } = useQuery(WORKSPACE, { variables: { slug } });
+  const viewer = useQuery(VIEWER);
+  if (loading && !data) return <Loader aria-label="Loading" />;
+  if (error) return <ErrorNote error={error} />;
+  const ws = data?.workspace;
+  if (!ws) return <p className="error">Workspace not found, or you are not a member of it.</p>;
+  const isAdmin = ws.viewerRole === 'ADMIN';
+  const outlet: WorkspaceOutlet = { workspace: ws, viewerId: viewer.data?.viewer?.id, refetch: () => refetch() };
+  return (
+    <section>
+      <Group gap="sm" mb="xs" wrap="wrap">
+        <Title order={2}>{ws.name}</Title>
+        <Badge variant="light" className="role">
+          your role: {ws.viewerRole}
+        </Badge>
+      </Group>
+      <nav aria-label="Workspace sections" className="sections">
+        {NAV_SECTIONS.filter((s) => !s.adminOnly || isAdmin).map((s) => (
+          <NavLink key={s.path} to={s.path} end={false}>
+            {s.label}
+          </NavLink>
+        ))}
+      </nav>
+      <Outlet context={outlet} />
+    </section>
+  );
+}

@@ -1,0 +1,294 @@
+import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
+import { Alert, Button, Checkbox, Group, Select, Table, Text, TextInput } from '@mantine/core';
+import { type FormEvent, useState } from 'react';
+import { useNavigate, useSearchParams } from 'react-router';
+import { ConfirmButton } from '../components/confirm-button.tsx';
+import { cannotRunReason } from '../components/role-hint.ts';
+import { Empty, ErrorNote, Loading } from '../components/states.tsx';
+import { StatusChip } from '../components/status-chip.tsx';
+import type { ExecutionMode, ExecutionStatus } from '../graphql/generated/graphql.ts';
+import { CANCEL_EXECUTIONS, PLANS, RUNS, WORKSPACE_EXECUTIONS } from '../graphql/operations.ts';
+import { useWorkspace } from '../layout/workspace-layout.tsx';
+import { paths } from '../paths.ts';
+import { RunFamily } from '../run/run-family.tsx';
+import { StepChips, StepFailures } from '../run/step-failures.tsx';
+
+const PAGE = 25;
+/** Statuses a run can still be cancelled in (the engine refuses the others). */
+const CANCELLABLE = new Set(['QUEUED', 'RUNNING', 'WAITING_APPROVAL', 'PAUSED']);
+const STATUSES: ExecutionStatus[] = [
+  'QUEUED',
+  'RUNNING',
+  'WAITING_APPROVAL',
+  'PAUSED',
+  'SUCCEEDED',
+  'FAILED',
+  'CANCELLED',
+  'ROLLING_BACK',
+  'ROLLED_BACK',
+];
+
+/** A `datetime-local` value (the browser's time zone) as an ISO instant, or null when empty. */
+function isoOf(local: string | null): string | null {
+  if (local === null || local === '') return null;
+  const date = new Date(local);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/**
+ * The workspace's runs, newest first, filtered by status, plan, mode and time (kept in the URL so
+ * a filtered list can be shared), paged, refreshed live; a row opens its run.
+ */
+export function RunsPage() {
+  const { workspace } = useWorkspace();
+  const navigate = useNavigate();
+  const [params, setParams] = useSearchParams();
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [find, setFind] = useState('');
+  const [findError, setFindError] = useState<string | null>(null);
+  const filter = (key: string) => params.get(key);
+  const setFilter = (key: string, value: string | null) => {
+    const next = new URLSearchParams(params);
+    if (value === null || value === '') next.delete(key);
+    else next.set(key, value);
+    setParams(next, { replace: true });
+    setCursors([null]);
+  };
+  const after = cursors[cursors.length - 1] ?? null;
+  const { data, loading, error, refetch } = useQuery(RUNS, {
+    variables: {
+      slug: workspace.slug,
+      first: PAGE,
+      after,
+      status: filter('status') as ExecutionStatus | null,
+      planId: filter('plan'),
+      mode: filter('mode') as ExecutionMode | null,
+      createdAfter: isoOf(filter('from')),
+      createdBefore: isoOf(filter('to')),
+    },
+    fetchPolicy: 'cache-and-network',
+  });
+  const plans = useQuery(PLANS, { variables: { slug: workspace.slug } });
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [bulkNote, setBulkNote] = useState<{ ok: boolean; text: string } | null>(null);
+  const [cancelRuns, cancelling] = useMutation(CANCEL_EXECUTIONS);
+  const cannot = cannotRunReason(workspace.viewerRole);
+  const toggle = (id: string) =>
+    setSelected((now) => {
+      const next = new Set(now);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  async function cancelSelected() {
+    const ids = [...selected];
+    try {
+      const result = await cancelRuns({ variables: { input: { ids } } });
+      const payload = result.data?.cancelExecutions;
+      const done = payload?.executions.length ?? 0;
+      const problems = (payload?.userErrors ?? []).map((e) => e.message);
+      setBulkNote({
+        ok: problems.length === 0,
+        text: [`Cancelled ${done} run${done === 1 ? '' : 's'}.`, ...problems].join(' '),
+      });
+      setSelected(new Set());
+    } catch (error) {
+      setBulkNote({ ok: false, text: error instanceof Error ? error.message : String(error) });
+    }
+    void refetch();
+  }
+  useSubscription(WORKSPACE_EXECUTIONS, {
+    variables: { workspaceId: workspace.id },
+    onData: () => void refetch(),
+  });
+
+  function open(event: FormEvent) {
+    event.preventDefault();
+    const id = find.trim();
+    // Run ids are global ids: base64 of "Execution:…". Anything else cannot be a run.
+    let decoded = '';
+    try {
+      decoded = atob(id);
+    } catch {
+      decoded = '';
+    }
+    if (!decoded.startsWith('Execution:')) {
+      setFindError('Not a run id (copy it from a run page).');
+      return;
+    }
+    setFindError(null);
+    navigate(paths.run(workspace.slug, id));
+  }
+
+  const connection = data?.workspace?.executions;
+  const runs = connection?.edges ?? [];
+  const planOptions = (plans.data?.workspace?.plans.edges ?? []).map((e) => ({ value: e.node.id, label: e.node.name }));
+  return (
+    <section>
+      <form onSubmit={open} className="find">
+        <Group align="flex-end" gap="xs" wrap="wrap">
+          <TextInput
+            label="Find a run by id"
+            value={find}
+            onChange={(e) => setFind(e.currentTarget.value)}
+            error={findError}
+          />
+          <Button type="submit" variant="light">
+            Open
+          </Button>
+        </Group>
+      </form>
+      <Group gap="xs" wrap="wrap" mt="xs" aria-label="Filters" role="group">
+        <Select
+          label="Status"
+          placeholder="any"
+          clearable
+          data={STATUSES}
+          value={filter('status')}
+          onChange={(v) => setFilter('status', v)}
+        />
+        <Select
+          label="Plan"
+          placeholder="any"
+          clearable
+          searchable
+          data={planOptions}
+          value={filter('plan')}
+          onChange={(v) => setFilter('plan', v)}
+        />
+        <Select
+          label="Mode"
+          placeholder="any"
+          clearable
+          data={['LIVE', 'DRY_RUN']}
+          value={filter('mode')}
+          onChange={(v) => setFilter('mode', v)}
+        />
+        <TextInput
+          label="Created from"
+          type="datetime-local"
+          value={filter('from') ?? ''}
+          onChange={(e) => setFilter('from', e.currentTarget.value)}
+        />
+        <TextInput
+          label="Created before"
+          type="datetime-local"
+          value={filter('to') ?? ''}
+          onChange={(e) => setFilter('to', e.currentTarget.value)}
+        />
+      </Group>
+      <Group gap="xs" mt="sm" wrap="wrap">
+        <ConfirmButton
+          label={`Cancel selected (${selected.size})`}
+          question={`Cancel ${selected.size} run${selected.size === 1 ? '' : 's'}? Steps not started never start; running ones are aborted.`}
+          color="red"
+          loading={cancelling.loading}
+          disabledReason={cannot ?? (selected.size === 0 ? 'Select runs that are still going to cancel them.' : null)}
+          onConfirm={cancelSelected}
+        />
+        {cannot !== null && (
+          <Text size="sm" c="dimmed" className="hint">
+            {cannot}
+          </Text>
+        )}
+      </Group>
+      {bulkNote !== null && (
+        <Alert
+          color={bulkNote.ok ? 'green' : 'yellow'}
+          role="status"
+          mt="xs"
+          withCloseButton
+          onClose={() => setBulkNote(null)}
+        >
+          {bulkNote.text}
+        </Alert>
+      )}
+      {error ? (
+        <ErrorNote error={error} />
+      ) : loading && !data ? (
+        <Loading what="runs" />
+      ) : runs.length === 0 ? (
+        <Empty>{params.size > 0 ? 'No run matches these filters.' : 'No runs yet.'}</Empty>
+      ) : (
+        <Table.ScrollContainer minWidth={720}>
+          <Table aria-label="Runs" highlightOnHover>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>
+                  <span className="visually-hidden">Select</span>
+                </Table.Th>
+                <Table.Th>Created</Table.Th>
+                <Table.Th>Plan</Table.Th>
+                <Table.Th>Mode</Table.Th>
+                <Table.Th>Status</Table.Th>
+                <Table.Th>Steps</Table.Th>
+                <Table.Th>Finished</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {runs.map(({ node }) => (
+                <Table.Tr
+                  key={node.id}
+                  className="clickable"
+                  tabIndex={0}
+                  onClick={() => navigate(paths.run(workspace.slug, node.id))}
+                  onKeyDown={(e) => {
+                    if (e.key === 'Enter') navigate(paths.run(workspace.slug, node.id));
+                  }}
+                >
+                  {/* The checkbox selects; the rest of the row opens the run. */}
+                  <Table.Td onClick={(e) => e.stopPropagation()}>
+                    <Checkbox
+                      aria-label={`Select the run of ${node.planVersion.plan.name} created ${new Date(node.createdAt).toLocaleString()}`}
+                      checked={selected.has(node.id)}
+                      disabled={cannot !== null || !CANCELLABLE.has(node.status)}
+                      onChange={() => toggle(node.id)}
+                    />
+                  </Table.Td>
+                  <Table.Td>{new Date(node.createdAt).toLocaleString()}</Table.Td>
+                  <Table.Td>
+                    {node.planVersion.plan.name} v{node.planVersion.number}
+                    {node.trigger !== 'MANUAL' && (
+                      <Text size="xs" c="dimmed" className="trigger">
+                        by {node.trigger.toLowerCase()}
+                      </Text>
+                    )}
+                    <RunFamily slug={workspace.slug} parent={node.parent ?? null} childRuns={node.children} limit={3} />
+                  </Table.Td>
+                  <Table.Td>{node.mode}</Table.Td>
+                  <Table.Td>
+                    <StatusChip status={node.status} />
+                    {node.error !== null && <div className="row-error">{node.error}</div>}
+                    <StepFailures steps={node.steps} />
+                  </Table.Td>
+                  <Table.Td>
+                    <StepChips steps={node.steps} />
+                  </Table.Td>
+                  <Table.Td>{node.finishedAt === null ? '' : new Date(node.finishedAt).toLocaleString()}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+      <Group gap="xs">
+        <Button
+          variant="default"
+          size="xs"
+          disabled={cursors.length <= 1}
+          onClick={() => setCursors((c) => c.slice(0, -1))}
+        >
+          Newer
+        </Button>
+        <Button
+          variant="default"
+          size="xs"
+          disabled={!connection?.pageInfo.hasNextPage}
+          onClick={() => setCursors((c) => [...c, connection?.pageInfo.endCursor ?? null])}
+        >
+          Older
+        </Button>
+      </Group>
+    </section>
+  );
+}

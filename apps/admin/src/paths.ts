@@ -1,0 +1,25 @@
+// The console's URLs as the pages link to them, apart from the route table (routes.tsx) that imports
+// those pages, so that no page imports its own router.
+
+/** The workspace's sections in the navigation, in order; `adminOnly` ones are hidden from others. */
+export const NAV_SECTIONS: { path: string; label: string; adminOnly?: boolean }[] = [
+  { path: 'runs', label: 'Runs' },
+  { path: 'approvals', label: 'Approvals' },
+  { path: 'plans', label: 'Plans' },
+  { path: 'schedules', label: 'Schedules' },
+  { path: 'events', label: 'Events' },
+  { path: 'members', label: 'Members' },
+  { path: 'audit', label: 'Audit log', adminOnly: true },
+  { path: 'tokens', label: 'API tokens' },
+];
+
+/** URL helpers, so links are written one way. Ids are global ids (base64), hence the encoding. */
+export const paths = {
+  runs: (slug: string) => `/w/${encodeURIComponent(slug)}/runs`,
+  run: (slug: string, id: string) => `/w/${encodeURIComponent(slug)}/runs/${encodeURIComponent(id)}`,
+  approvals: (slug: string) => `/w/${encodeURIComponent(slug)}/approvals`,
+  plans: (slug: string) => `/w/${encodeURIComponent(slug)}/plans`,
+  plan: (slug: string, id: string) => `/w/${encodeURIComponent(slug)}/plans/${encodeURIComponent(id)}`,
+  schedules: (slug: string) => `/w/${encodeURIComponent(slug)}/schedules`,
+  events: (slug: string) => `/w/${encodeURIComponent(slug)}/events`,
+};

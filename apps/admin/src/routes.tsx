@@ -1,0 +1,41 @@
+import { Navigate, type RouteObject } from 'react-router';
+import { WorkspaceLayout } from './layout/workspace-layout.tsx';
+import { ApprovalsPage } from './pages/approvals-page.tsx';
+import { RunPage } from './pages/run-page.tsx';
+import { RunsPage } from './pages/runs-page.tsx';
+import {
+  AuditPage,
+  EventsPage,
+  MembersPage,
+  PlansPage,
+  SchedulesPage,
+  TokensPage,
+} from './pages/workspace-sections.tsx';
+import { WorkspacesPage } from './pages/workspaces-page.tsx';
+
+/**
+ * Every page of the console and its URL, in one table (served under /admin/, see vite.config.ts;
+ * the API answers index.html for any deep link). Pages of a workspace are children of
+ * `w/:slug`; new sections add a line here and a link in NAV_SECTIONS (paths.ts).
+ */
+export const routes: RouteObject[] = [
+  { path: '/', element: <WorkspacesPage /> },
+  {
+    path: '/w/:slug',
+    element: <WorkspaceLayout />,
+    children: [
+      { index: true, element: <Navigate to="runs" replace /> },
+      { path: 'runs', element: <RunsPage /> },
+      { path: 'runs/:id', element: <RunPage /> },
+      { path: 'approvals', element: <ApprovalsPage /> },
+      { path: 'plans', element: <PlansPage /> },
+      { path: 'plans/:id', element: <PlansPage /> },
+      { path: 'schedules', element: <SchedulesPage /> },
+      { path: 'events', element: <EventsPage /> },
+      { path: 'members', element: <MembersPage /> },
+      { path: 'audit', element: <AuditPage /> },
+      { path: 'tokens', element: <TokensPage /> },
+    ],
+  },
+  { path: '*', element: <Navigate to="/" replace /> },
+];
