@@ -14,7 +14,7 @@ import semver from 'semver';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BUILTIN_VERSION } from './builtin-tools.ts';
 import { createEngine, type Engine } from './engine.ts';
-import { retryDelay } from './step-runner.ts';
+import { retryDelay } from './step-retry.ts';
 import { type JsonSchema, NonRetriableToolError, type PlanSpec, type StepSpec } from './types.ts';
 
 interface Workspace {
