@@ -98,3 +98,49 @@ export function succeedAttempts(items: Succeeded[]): WritesWithAppend {
     ],
   };
 }
+
+/**
+ * Begins PENDING steps ahead (run-ahead.ts), in an append by `appendEvents` ($1 the workspace, $2
+ * the execution): each row moves from the fence read (`fence - 1`) to `fence`, RUNNING and leased
+ * by `workerId`, with its attempt row and lease. `status = 'PENDING' AND fence = ...` re-checks
+ * what was read; the guard fails the transaction if any row was not as read.
+ *
+ * Kept apart from `startAttempts`: that one starts rows a job's begin already dispatched and
+ * locked (QUEUED under the job's fence, nothing to re-check), this one dispatches and starts in
+ * one step rows it only read.
+ */
+export function beginPendingAttempts(
+  attempts: StartingAttempt[],
+  lease: { workerId: string; leaseMs: number },
+): WritesWithAppend {
+  return {
+    name: 'begin-ahead',
+    ctes: `ahead AS (
+        SELECT * FROM unnest($7::text[], $8::text[], $9::jsonb[], $10::bigint[], $11::int[])
+          AS ahead(step_id, tool, input, fence, attempt)
+      ), ahead_steps AS (
+        UPDATE step_runs s SET status = 'RUNNING', fence = ahead.fence, waiting_reason = NULL, attempts = ahead.attempt,
+               input = ahead.input, started_at = coalesce(s.started_at, now()), lease_owner = $12,
+               lease_expires_at = clock_timestamp() + make_interval(secs => $13::int / 1000.0)
+          FROM ahead
+         WHERE s.execution_id = $2 AND s.step_id = ahead.step_id AND s.status = 'PENDING' AND s.fence = ahead.fence - 1
+         RETURNING s.step_id, s.fence
+      ), ahead_attempts AS (
+        INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
+        SELECT $1, $2, step_id, 'run', attempt, fence, 'RUNNING', tool, input, $12 FROM ahead
+      ), ahead_leases AS (
+        SELECT weft_lease_take($2, step_id, 'run', fence, $12, $13::int) FROM ahead_steps
+      )`,
+    select: ['ahead_leases'],
+    guard: '(SELECT count(*) FROM ahead_steps) = cardinality($7::text[])',
+    values: [
+      attempts.map((a) => a.stepId),
+      attempts.map((a) => a.tool),
+      attempts.map((a) => JSON.stringify(a.input ?? null)),
+      attempts.map((a) => a.fence),
+      attempts.map((a) => a.attempt),
+      lease.workerId,
+      lease.leaseMs,
+    ],
+  };
+}
