@@ -40,7 +40,7 @@ import { advance } from './scheduler.ts';
 import { ScheduleTicker, type TickerOptions } from './schedules/ticker.ts';
 import { insertAndStart } from './start-execution.ts';
 import { StepErrorCode } from './step-error.ts';
-import { runStepJob, type StepBatches } from './step-runner.ts';
+import { runStepJob, type StepBatches } from './step-job.ts';
 import { type Announcement, inWorkerTx, workerScope, workerTx } from './store.ts';
 import { type ChildDoneJob, childDone } from './sub-plans.ts';
 import { type StepJob, Task } from './tasks.ts';

@@ -7,7 +7,8 @@
  */
 import { withTenant } from '@weft/db';
 import type { Runtime } from './runtime.ts';
-import { beginBatch, beginOpening, finishBatch, finishOpening } from './step-runner.ts';
+import { beginBatch, beginOpening } from './step-begin.ts';
+import { finishBatch, finishOpening } from './step-finish.ts';
 import { type OpeningQuery, STALE_WRITE, type TxClient, workerScope, workerTx } from './store.ts';
 import type { StepJob } from './tasks.ts';
 import { tenantKey } from './tenant-key.ts';

@@ -10,7 +10,7 @@ import { recoverItem } from './map-step.ts';
 import { releaseLocks } from './resource-locks.ts';
 import type { Runtime } from './runtime.ts';
 import { StepErrorCode } from './step-error.ts';
-import { redispatch } from './step-runner.ts';
+import { redispatch } from './step-retry.ts';
 import { appendEvents, enqueue, loadStepRun, lockExecution, workerScope, workerTx } from './store.ts';
 import { Task } from './tasks.ts';
 import type { TenantClient } from './types.ts';

@@ -11,6 +11,7 @@
  * cache, a missing tool) still gets a job, so those rules keep one implementation.
  */
 import type { LoadedPlan, Runtime } from './runtime.ts';
+import { beginPendingAttempts } from './sql/attempt-appends.ts';
 import { resolveInput } from './step-input.ts';
 import type { ExecutionRow, NewEvent, WritesWithAppend } from './store.ts';
 import type { RunBegin } from './tool-call.ts';
@@ -115,37 +116,15 @@ export async function beginAhead(
       },
     });
   }
-  const writes: WritesWithAppend = {
-    name: 'begin-ahead',
-    // `status = 'PENDING' AND fence = ...` re-checks what was read; the guard fails the
-    // transaction if any row was not as read.
-    ctes: `ahead AS (
-        SELECT * FROM unnest($7::text[], $8::text[], $9::jsonb[], $10::bigint[], $11::int[])
-          AS ahead(step_id, tool, input, fence, attempt)
-      ), ahead_steps AS (
-        UPDATE step_runs s SET status = 'RUNNING', fence = ahead.fence, waiting_reason = NULL, attempts = ahead.attempt,
-               input = ahead.input, started_at = coalesce(s.started_at, now()), lease_owner = $12,
-               lease_expires_at = clock_timestamp() + make_interval(secs => $13::int / 1000.0)
-          FROM ahead
-         WHERE s.execution_id = $2 AND s.step_id = ahead.step_id AND s.status = 'PENDING' AND s.fence = ahead.fence - 1
-         RETURNING s.step_id, s.fence
-      ), ahead_attempts AS (
-        INSERT INTO step_attempts (workspace_id, execution_id, step_id, kind, attempt, fence, status, tool, input, worker_id)
-        SELECT $1, $2, step_id, 'run', attempt, fence, 'RUNNING', tool, input, $12 FROM ahead
-      ), ahead_leases AS (
-        SELECT weft_lease_take($2, step_id, 'run', fence, $12, $13::int) FROM ahead_steps
-      )`,
-    select: ['ahead_leases'],
-    guard: '(SELECT count(*) FROM ahead_steps) = cardinality($7::text[])',
-    values: [
-      candidates.map((c) => c.step.id),
-      candidates.map((c) => toolRef(c.tool)),
-      candidates.map((c) => JSON.stringify(c.input ?? null)),
-      candidates.map((c) => c.fence),
-      candidates.map((c) => c.attempts),
-      rt.workerId,
-      rt.stepLeaseMs,
-    ],
-  };
+  const writes = beginPendingAttempts(
+    candidates.map((c) => ({
+      stepId: c.step.id,
+      attempt: c.attempts,
+      fence: c.fence,
+      tool: toolRef(c.tool),
+      input: c.input,
+    })),
+    { workerId: rt.workerId, leaseMs: rt.stepLeaseMs },
+  );
   return { begun, events, writes };
 }

@@ -9,13 +9,13 @@ import { isComposite } from './composite-steps.ts';
 import { closeParked, isParkedStep, parkSteps } from './parked-steps.ts';
 import { beginAhead, type RunAheadOffer } from './run-ahead.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
+import { dispatchSteps } from './sql/dispatch-steps.ts';
 import {
   appendEvents,
   appendEventsAtCommit,
   type ExecutionRow,
   enqueue,
   type NewEvent,
-  named,
   type OpenStep,
   readOpenSteps,
   setExecutionStatus,
@@ -98,25 +98,9 @@ export async function advance(
       }
     }
     if (queued.length > 0) {
-      // Dispatch: new fence per step, its job and a lease, in this transaction. The lease covers a
-      // worker that dies between taking the job and starting the step (graphile-worker would hold
-      // that job for 4 h). `status = 'PENDING'` guards against a concurrent dispatcher. The jobs go
-      // in one `add_jobs` call; the lease CTE is referenced in the WHERE only so that it runs.
+      // Dispatch: new fence per step, its job and a lease, in this transaction (see dispatchSteps).
       const { rows } = await client.query<{ queued: number }>(
-        named(
-          'weft-dispatch',
-          `WITH d AS (
-           UPDATE step_runs SET status = 'QUEUED', fence = fence + 1, waiting_reason = NULL
-            WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'PENDING'
-            RETURNING step_id, fence
-         ), leases AS (
-           SELECT weft_lease_take($1, step_id, 'run', fence, 'queue', $5::int) FROM d
-         )
-         SELECT weft_enqueue_many($3, (SELECT array_agg(json_build_object('w', $4::uuid, 'e', $1::uuid, 's', step_id,
-                                                                           'f', fence)) FROM d), NULL) AS queued
-          WHERE (SELECT count(*) FROM leases) >= 0`,
-          [exec.id, queued, Task.step, exec.workspace_id, rt.queuedLeaseMs],
-        ),
+        dispatchSteps({ id: exec.id, workspaceId: exec.workspace_id }, queued, rt.queuedLeaseMs),
       );
       running += rows[0]?.queued ?? 0;
     }
