@@ -9,23 +9,13 @@ import {
   RollbackExecutionDocument,
   type WeftClient,
 } from '@weft/client';
+// The light entry, not the package index: loading the whole engine would slow every command.
+import { EXECUTION_STATUSES } from '@weft/engine/types';
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit-codes.ts';
 import { eventLine } from '../follow-run.ts';
 import { positiveInt } from '../json-arg.ts';
 import { type GlobalOptions, Session } from '../session.ts';
-
-const STATUSES: readonly ExecutionStatus[] = [
-  'QUEUED',
-  'RUNNING',
-  'PAUSED',
-  'WAITING_APPROVAL',
-  'SUCCEEDED',
-  'FAILED',
-  'CANCELLED',
-  'ROLLING_BACK',
-  'ROLLED_BACK',
-];
 
 type ControlPayload = Promise<{ execution: { id: string; status: ExecutionStatus } | null }>;
 
@@ -51,13 +41,13 @@ export function registerExecutions(program: Command): void {
     .description('runs of the workspace')
     .command('list')
     .description('the latest runs, newest first')
-    .option('--status <status>', `only runs in this state (${STATUSES.join(', ')})`)
+    .option('--status <status>', `only runs in this state (${EXECUTION_STATUSES.join(', ')})`)
     .option('--limit <n>', 'how many (default 20)', positiveInt('--limit', 100), 20)
     .action(async (options: { status?: string; limit: number }, command: Command) => {
       const session = await Session.open(command.optsWithGlobals<GlobalOptions>());
       const status = options.status?.toUpperCase() as ExecutionStatus | undefined;
-      if (status !== undefined && !STATUSES.includes(status)) {
-        throw new CliError(`--status must be one of ${STATUSES.join(', ')}`, ExitCode.USAGE, 'USAGE');
+      if (status !== undefined && !(EXECUTION_STATUSES as readonly string[]).includes(status)) {
+        throw new CliError(`--status must be one of ${EXECUTION_STATUSES.join(', ')}`, ExitCode.USAGE, 'USAGE');
       }
       const { slug } = await session.workspace();
       const { workspace } = await session.client.request(ExecutionsDocument, {
