@@ -276,7 +276,7 @@ describe('WebSocket limits', () => {
    */
   function subscribe(c: Client, to: Target, extra: Record<string, unknown> = {}) {
     return new Promise<{ open: true; stop: () => void } | { open: false; error: unknown }>((resolve) => {
-      const change = { workspaceId: to.uuid, executionId: to.executionId, status: 'RUNNING' };
+      const change = { workspaceId: to.uuid, executionId: to.executionId, status: 'RUNNING' as const };
       const timer = setInterval(() => publish(change), 50);
       const stop = c.subscribe(
         { query: SUBSCRIPTION, variables: { id: to.id, ...extra } },
