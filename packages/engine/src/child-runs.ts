@@ -1,13 +1,11 @@
 /**
  * What sub-plan steps (sub-plans.ts) and map steps (map-step.ts) share: starting a child run for
- * a step or an item, the template scope a composite step resolves its input in, and ending a
- * WAITING composite step. Kept apart so that sub-plans.ts, which opens map steps, and map-step.ts,
- * which starts children, both import it rather than each other.
+ * a step or an item, and ending a WAITING composite step. Kept apart so that sub-plans.ts, which
+ * opens map steps, and map-step.ts, which starts children, both import it rather than each other.
  */
 import type { LoadedPlan, Runtime } from './runtime.ts';
 import { insertAndStart } from './start-execution.ts';
 import type { ExecutionRow, NewEvent } from './store.ts';
-import { referencedSteps } from './templates.ts';
 import type { PlanSpec, StepSpec, TenantClient } from './types.ts';
 import { validatePlanSpec } from './validate-plan.ts';
 
@@ -74,24 +72,6 @@ export async function startChild(
   });
   if (child === null) throw new ChildStartError(`no plan "${name}" in this workspace`);
   return child.id;
-}
-
-/** Outputs of the steps a value references, and the run's input and context, to resolve templates. */
-export async function templateScope(
-  client: TenantClient,
-  exec: ExecutionRow,
-  ...values: unknown[]
-): Promise<{ input: unknown; steps: Record<string, unknown>; context: Record<string, unknown> }> {
-  const refs = [...new Set(values.flatMap((v) => referencedSteps(v ?? {})))];
-  const steps: Record<string, unknown> = {};
-  if (refs.length > 0) {
-    const { rows } = await client.query<{ step_id: string; output: unknown }>(
-      'SELECT step_id, output FROM step_runs WHERE execution_id = $1 AND step_id = ANY($2::text[])',
-      [exec.id, refs],
-    );
-    for (const r of rows) steps[r.step_id] = r.output;
-  }
-  return { input: exec.input, steps, context: exec.context ?? {} };
 }
 
 /** What opening a plan or map step came to: waiting for its children, or already finished. */

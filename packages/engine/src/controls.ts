@@ -8,11 +8,11 @@ import {
   defaultApprovalPolicy,
   planApprovalRefusal,
 } from './approval-policy.ts';
-import { stepSucceeded } from './events.ts';
+import { type ExecutionEventData, type NewEvent, stepSucceeded } from './events.ts';
 import { closeParked } from './parked-steps.ts';
 import type { Runtime } from './runtime.ts';
 import type { ControlResult } from './service-types.ts';
-import { engineStepError, StepErrorCode } from './step-error.ts';
+import { engineStepError, type StepError, StepErrorCode } from './step-error.ts';
 import {
   ACTIVE,
   appendEvents,
@@ -38,84 +38,107 @@ function done(status: ExecutionStatus): ControlResult {
   return { ok: true, status };
 }
 
-export async function pause(
-  rt: Runtime,
-  client: TenantClient,
-  executionId: string,
-  actor: Actor,
-): Promise<ControlResult> {
-  const exec = await lockExecution(client, executionId);
-  if (exec === null) return notFound(executionId);
-  if (!ACTIVE.includes(exec.status)) return invalid(exec, 'pause');
-  await setExecutionStatus(client, exec, 'PAUSED');
-  await appendEvents(client, exec.workspace_id, exec.id, [{ type: 'execution.paused', data: { by: actor.userId } }]);
-  rt.logger.info({ executionId }, 'execution paused');
-  return done('PAUSED');
+type Control = (rt: Runtime, client: TenantClient, executionId: string, actor: Actor) => Promise<ControlResult>;
+
+/**
+ * A control: locks the run, answers NOT_FOUND or INVALID_STATE (nothing written) unless `applies`
+ * accepts the state it found, and otherwise acts on the locked run.
+ */
+function control(
+  action: string,
+  applies: (status: ExecutionStatus) => boolean,
+  act: (rt: Runtime, client: TenantClient, exec: ExecutionRow, actor: Actor) => Promise<ControlResult>,
+): Control {
+  return async (rt, client, executionId, actor) => {
+    const exec = await lockExecution(client, executionId);
+    if (exec === null) return notFound(executionId);
+    if (!applies(exec.status)) return invalid(exec, action);
+    return act(rt, client, exec, actor);
+  };
 }
 
-export async function resume(
-  rt: Runtime,
+/** Moves the run to `status` with the event that says so (and who asked). */
+async function transition(
   client: TenantClient,
-  executionId: string,
-  actor: Actor,
-): Promise<ControlResult> {
-  const exec = await lockExecution(client, executionId);
-  if (exec === null) return notFound(executionId);
-  if (exec.status !== 'PAUSED') return invalid(exec, 'resume');
-  await setExecutionStatus(client, exec, 'RUNNING');
-  await appendEvents(client, exec.workspace_id, exec.id, [{ type: 'execution.resumed', data: { by: actor.userId } }]);
-  await rt.advance(client, exec);
-  return done(exec.status);
+  exec: ExecutionRow,
+  status: ExecutionStatus,
+  event: NewEvent,
+  extra?: Parameters<typeof setExecutionStatus>[3],
+): Promise<void> {
+  await setExecutionStatus(client, exec, status, extra);
+  await appendEvents(client, exec.workspace_id, exec.id, [event]);
 }
 
-export async function cancel(
-  rt: Runtime,
-  client: TenantClient,
-  executionId: string,
-  actor: Actor,
-): Promise<ControlResult> {
-  const exec = await lockExecution(client, executionId);
-  if (exec === null) return notFound(executionId);
-  if (TERMINAL.includes(exec.status) || exec.status === 'ROLLING_BACK') return invalid(exec, 'cancel');
-  // Steps no worker transaction holds right now end here, with a new fence so whatever a running
-  // tool returns later is rejected. Rows a worker holds (SKIP LOCKED) are finished by that worker,
-  // which takes the execution lock after us and sees CANCELLED (lock order: see store.ts).
-  const { rows: cancelled } = await client.query<{ step_id: string }>(
-    `UPDATE step_runs SET status = 'CANCELLED', fence = fence + 1, finished_at = now(), lease_owner = NULL,
-            lease_expires_at = NULL
-      WHERE execution_id = $1 AND step_id IN (
-        SELECT step_id FROM step_runs
-         WHERE execution_id = $1 AND status IN ('PENDING', 'QUEUED', 'RUNNING', 'WAITING', 'WAITING_APPROVAL')
-           FOR UPDATE SKIP LOCKED)
-      RETURNING step_id`,
-    [executionId],
-  );
-  const ids = cancelled.map((r) => r.step_id);
-  if (ids.length > 0) {
-    await client.query(
-      `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled', error_detail = $3
-        WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'RUNNING'`,
-      [executionId, ids, JSON.stringify(engineStepError(StepErrorCode.CANCELLED, 'execution cancelled'))],
+export const pause = control(
+  'pause',
+  (status) => ACTIVE.includes(status),
+  async (rt, client, exec, actor) => {
+    await transition(client, exec, 'PAUSED', { type: 'execution.paused', data: { by: actor.userId } });
+    rt.logger.info({ executionId: exec.id }, 'execution paused');
+    return done('PAUSED');
+  },
+);
+
+export const resume = control(
+  'resume',
+  (status) => status === 'PAUSED',
+  async (rt, client, exec, actor) => {
+    await transition(client, exec, 'RUNNING', { type: 'execution.resumed', data: { by: actor.userId } });
+    await rt.advance(client, exec);
+    return done(exec.status);
+  },
+);
+
+export const cancel: Control = control(
+  'cancel',
+  (status) => !TERMINAL.includes(status) && status !== 'ROLLING_BACK',
+  async (rt, client, exec, actor) => {
+    const executionId = exec.id;
+    // Steps no worker transaction holds right now end here, with a new fence so whatever a running
+    // tool returns later is rejected. Rows a worker holds (SKIP LOCKED) are finished by that worker,
+    // which takes the execution lock after us and sees CANCELLED (lock order: see store.ts).
+    const { rows: cancelled } = await client.query<{ step_id: string }>(
+      `UPDATE step_runs SET status = 'CANCELLED', fence = fence + 1, finished_at = now(), lease_owner = NULL,
+              lease_expires_at = NULL
+        WHERE execution_id = $1 AND step_id IN (
+          SELECT step_id FROM step_runs
+           WHERE execution_id = $1 AND status IN ('PENDING', 'QUEUED', 'RUNNING', 'WAITING', 'WAITING_APPROVAL')
+             FOR UPDATE SKIP LOCKED)
+        RETURNING step_id`,
+      [executionId],
     );
-    await client.query('SELECT weft_lease_drop($1, s, NULL) FROM unnest($2::text[]) AS s', [executionId, ids]);
-    await closeParked(client, executionId, ids);
-    // Resource locks stay with their holders: a running tool's finish releases them (its result is
-    // rejected), a dead worker's expire with its lease.
-  }
-  await client.query(
-    `UPDATE approvals SET status = 'EXPIRED', decided_at = now(), comment = 'execution cancelled'
-      WHERE execution_id = $1 AND status = 'PENDING'`,
-    [executionId],
-  );
-  await setExecutionStatus(client, exec, 'CANCELLED', { finished: true, error: null });
-  await appendEvents(client, exec.workspace_id, exec.id, [{ type: 'execution.cancelled', data: { by: actor.userId } }]);
-  await client.query('SELECT pg_notify($1, $2)', [
-    Channel.cancel,
-    JSON.stringify({ w: exec.workspace_id, e: exec.id }),
-  ]);
-  await cancelChildren(rt, client, exec, actor);
-  return done('CANCELLED');
-}
+    const ids = cancelled.map((r) => r.step_id);
+    if (ids.length > 0) {
+      await client.query(
+        `UPDATE step_attempts SET status = 'CANCELLED', finished_at = now(), error = 'execution cancelled', error_detail = $3
+          WHERE execution_id = $1 AND step_id = ANY($2::text[]) AND status = 'RUNNING'`,
+        [executionId, ids, JSON.stringify(engineStepError(StepErrorCode.CANCELLED, 'execution cancelled'))],
+      );
+      await client.query('SELECT weft_lease_drop($1, s, NULL) FROM unnest($2::text[]) AS s', [executionId, ids]);
+      await closeParked(client, executionId, ids);
+      // Resource locks stay with their holders: a running tool's finish releases them (its result is
+      // rejected), a dead worker's expire with its lease.
+    }
+    await client.query(
+      `UPDATE approvals SET status = 'EXPIRED', decided_at = now(), comment = 'execution cancelled'
+        WHERE execution_id = $1 AND status = 'PENDING'`,
+      [executionId],
+    );
+    await transition(
+      client,
+      exec,
+      'CANCELLED',
+      { type: 'execution.cancelled', data: { by: actor.userId } },
+      { finished: true, error: null },
+    );
+    await client.query('SELECT pg_notify($1, $2)', [
+      Channel.cancel,
+      JSON.stringify({ w: exec.workspace_id, e: exec.id }),
+    ]);
+    await cancelChildren(rt, client, exec, actor);
+    return done('CANCELLED');
+  },
+);
 
 /**
  * Cancelling a run cancels its child runs, and theirs (sub-plans, map items). Parent before child:
@@ -134,55 +157,48 @@ async function cancelChildren(rt: Runtime, client: TenantClient, exec: Execution
   for (const child of rows) await cancel(rt, client, child.id, actor);
 }
 
-export async function retry(
-  rt: Runtime,
-  client: TenantClient,
-  executionId: string,
-  actor: Actor,
-): Promise<ControlResult> {
-  const exec = await lockExecution(client, executionId);
-  if (exec === null) return notFound(executionId);
-  // Retry means "re-run what failed". A cancelled run is final: someone chose to stop it, and
-  // restarting it would undo that choice; a new run of the plan is the way to run it again.
-  if (exec.status === 'CANCELLED') {
-    return {
-      ok: false,
-      code: 'INVALID_STATE',
-      message: 'cannot retry a cancelled execution: cancelling is final; start a new run of the plan instead',
-    };
-  }
-  if (exec.status !== 'FAILED') return invalid(exec, 'retry');
-  // The failed steps, and the steps the failure stopped before they started (CANCELLED), run again.
-  const { rows } = await client.query<{ step_id: string }>(
-    `UPDATE step_runs SET status = 'PENDING', error = NULL, error_detail = NULL, finished_at = NULL, attempt_base = attempts,
-            compensation_error = NULL, fell_back = false
-      WHERE execution_id = $1 AND status IN ('FAILED', 'CANCELLED') RETURNING step_id`,
-    [executionId],
-  );
-  await setExecutionStatus(client, exec, 'RUNNING', { error: null, output: null });
-  await appendEvents(client, exec.workspace_id, exec.id, [
-    { type: 'execution.retried', data: { by: actor.userId, steps: rows.map((r) => r.step_id) } },
-  ]);
-  await rt.advance(client, exec);
-  return done(exec.status);
-}
+export const retry = control(
+  'retry',
+  (status) => status === 'FAILED' || status === 'CANCELLED',
+  async (rt, client, exec, actor) => {
+    // Retry means "re-run what failed". A cancelled run is final: someone chose to stop it, and
+    // restarting it would undo that choice; a new run of the plan is the way to run it again.
+    if (exec.status === 'CANCELLED') {
+      return {
+        ok: false,
+        code: 'INVALID_STATE',
+        message: 'cannot retry a cancelled execution: cancelling is final; start a new run of the plan instead',
+      };
+    }
+    // The failed steps, and the steps the failure stopped before they started (CANCELLED), run again.
+    const { rows } = await client.query<{ step_id: string }>(
+      `UPDATE step_runs SET status = 'PENDING', error = NULL, error_detail = NULL, finished_at = NULL, attempt_base = attempts,
+              compensation_error = NULL, fell_back = false
+        WHERE execution_id = $1 AND status IN ('FAILED', 'CANCELLED') RETURNING step_id`,
+      [exec.id],
+    );
+    const steps = rows.map((r) => r.step_id);
+    await transition(
+      client,
+      exec,
+      'RUNNING',
+      { type: 'execution.retried', data: { by: actor.userId, steps } },
+      { error: null, output: null },
+    );
+    await rt.advance(client, exec);
+    return done(exec.status);
+  },
+);
 
-export async function rollback(
-  _rt: Runtime,
-  client: TenantClient,
-  executionId: string,
-  actor: Actor,
-): Promise<ControlResult> {
-  const exec = await lockExecution(client, executionId);
-  if (exec === null) return notFound(executionId);
-  if (!TERMINAL.includes(exec.status) || exec.status === 'ROLLED_BACK') return invalid(exec, 'roll back');
-  await setExecutionStatus(client, exec, 'ROLLING_BACK');
-  await appendEvents(client, exec.workspace_id, exec.id, [
-    { type: 'execution.rolling_back', data: { by: actor.userId } },
-  ]);
-  await enqueue(client, Task.compensate, [{ w: exec.workspace_id, e: exec.id }]);
-  return done('ROLLING_BACK');
-}
+export const rollback = control(
+  'roll back',
+  (status) => TERMINAL.includes(status) && status !== 'ROLLED_BACK',
+  async (_rt, client, exec, actor) => {
+    await transition(client, exec, 'ROLLING_BACK', { type: 'execution.rolling_back', data: { by: actor.userId } });
+    await enqueue(client, Task.compensate, [{ w: exec.workspace_id, e: exec.id }]);
+    return done('ROLLING_BACK');
+  },
+);
 
 export async function decideApproval(
   rt: Runtime,
@@ -246,29 +262,23 @@ export async function decideApproval(
     [approvalId, status, decision.actor.userId, comment],
   );
   const data = { approvalId, approved: decision.approve, decidedBy: decision.actor.userId, comment };
-  const rejected = engineStepError(
-    StepErrorCode.APPROVAL_REJECTED,
-    `approval rejected${comment === null ? '' : `: ${comment}`}`,
-  );
   if (decision.approve) {
     await client.query(
       `UPDATE step_runs SET status = 'SUCCEEDED', output = $3, error = NULL, error_detail = NULL, finished_at = now()
         WHERE execution_id = $1 AND step_id = $2`,
       [executionId, approval.step_id, JSON.stringify(data)],
     );
+    await appendEvents(client, exec.workspace_id, exec.id, [
+      { type: 'approval.decided', stepId: approval.step_id, data },
+      stepSucceeded(approval.step_id, { output: data }),
+    ]);
   } else {
-    await client.query(
-      `UPDATE step_runs SET status = 'FAILED', error = $3, error_detail = $4, finished_at = now()
-        WHERE execution_id = $1 AND step_id = $2`,
-      [executionId, approval.step_id, rejected.message, JSON.stringify(rejected)],
+    const rejected = engineStepError(
+      StepErrorCode.APPROVAL_REJECTED,
+      `approval rejected${comment === null ? '' : `: ${comment}`}`,
     );
+    await failApprovalStep(client, exec.workspace_id, exec.id, approval.step_id, data, 'approval rejected', rejected);
   }
-  await appendEvents(client, exec.workspace_id, exec.id, [
-    { type: 'approval.decided', stepId: approval.step_id, data },
-    decision.approve
-      ? stepSucceeded(approval.step_id, { output: data })
-      : { type: 'step.failed', stepId: approval.step_id, data: { error: 'approval rejected', stepError: rejected } },
-  ]);
   await rt.advance(client, exec);
   return done(exec.status);
 }
@@ -291,14 +301,31 @@ export async function expireApproval(rt: Runtime, client: TenantClient, job: App
   );
   if (rowCount === 0) return;
   const expired = engineStepError(StepErrorCode.APPROVAL_EXPIRED, 'approval expired');
+  const decided = { approvalId: job.a, approved: false, expired: true } as const;
+  await failApprovalStep(client, job.w, job.e, job.s, decided, 'approval expired', expired);
+  await rt.advance(client, exec);
+}
+
+/**
+ * Fails the step of a rejected or expired approval, with the decision's event and the step's. Only
+ * a step still waiting on its approval: one that a cancel or a retry moved on stays as it is.
+ */
+async function failApprovalStep(
+  client: TenantClient,
+  workspaceId: string,
+  executionId: string,
+  stepId: string,
+  decided: ExecutionEventData['approval.decided'],
+  reason: string,
+  stepError: StepError,
+): Promise<void> {
   await client.query(
     `UPDATE step_runs SET status = 'FAILED', error = $3, error_detail = $4, finished_at = now()
       WHERE execution_id = $1 AND step_id = $2 AND status = 'WAITING_APPROVAL'`,
-    [job.e, job.s, expired.message, JSON.stringify(expired)],
+    [executionId, stepId, stepError.message, JSON.stringify(stepError)],
   );
-  await appendEvents(client, job.w, job.e, [
-    { type: 'approval.decided', stepId: job.s, data: { approvalId: job.a, approved: false, expired: true } },
-    { type: 'step.failed', stepId: job.s, data: { error: 'approval expired', stepError: expired } },
+  await appendEvents(client, workspaceId, executionId, [
+    { type: 'approval.decided', stepId, data: decided },
+    { type: 'step.failed', stepId, data: { error: reason, stepError } },
   ]);
-  await rt.advance(client, exec);
 }

@@ -8,7 +8,7 @@
  * the step and cancels the others. Output: the items' outputs in item order.
  */
 import { withTenant } from '@weft/db';
-import { ChildStartError, finishComposite, type Opened, startChild, templateScope } from './child-runs.ts';
+import { ChildStartError, finishComposite, type Opened, startChild } from './child-runs.ts';
 import { MAP_DEFAULT_CONCURRENCY, MAP_MAX_ITEMS } from './composite-steps.ts';
 import { cancel } from './controls.ts';
 import { EngineError, toEngineError } from './errors.ts';
@@ -17,10 +17,11 @@ import { dropItemLease, holdItemLease, itemLeaseKey, parseItemLeaseKey, takeItem
 import { mockFromSchema } from './mock-output.ts';
 import { retryDelay } from './retry-delay.ts';
 import type { Runtime } from './runtime.ts';
+import { templateScope } from './step-input.ts';
 import { ACTIVE, appendEvents, type ExecutionRow, enqueue, inWorkerTx, lockExecution } from './store.ts';
 import { Task } from './tasks.ts';
 import { resolveTemplates } from './templates.ts';
-import { Interrupted } from './tool-call.ts';
+import { Interrupted, readContext, readMessages, untilAborted } from './tool-call.ts';
 import { resolveToolRef } from './tool-ref.ts';
 import type { StepSpec, TenantClient, ToolContext, ToolDefinition } from './types.ts';
 
@@ -421,12 +422,9 @@ async function callItemTool(
           timeoutMs,
         );
   try {
-    const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-    });
-    const running = Promise.resolve().then(() => tool.run(input, itemContext(rt, job, controller.signal, mode)));
-    running.catch(() => {});
-    const output = await Promise.race([running, aborted]);
+    const output = await untilAborted(controller.signal, () =>
+      tool.run(input, itemContext(rt, job, controller.signal, mode)),
+    );
     const bytes = Buffer.byteLength(JSON.stringify(output ?? null));
     if (bytes > rt.maxOutputBytes) {
       return { ok: false, error: `output of ${bytes} bytes exceeds the limit of ${rt.maxOutputBytes} bytes` };
@@ -454,14 +452,7 @@ function itemContext(rt: Runtime, job: MapItemJob, signal: AbortSignal, mode: 'L
     mode,
     signal,
     context: {
-      get: (key) =>
-        withTenant(rt.pools.app, scope, async (client) => {
-          const { rows } = await client.query<{ value: unknown }>(
-            'SELECT context -> $2 AS value FROM executions WHERE id = $1',
-            [job.e, key],
-          );
-          return rows[0]?.value ?? undefined;
-        }),
+      get: (key) => readContext(rt, job.w, job.e, key),
       set: async (key, value) => {
         await withTenant(rt.pools.app, scope, (client) =>
           client.query(
@@ -482,14 +473,7 @@ function itemContext(rt: Runtime, job: MapItemJob, signal: AbortSignal, mode: 'L
           ),
         );
       },
-      read: (channel) =>
-        withTenant(rt.pools.app, scope, async (client) => {
-          const { rows } = await client.query<{ body: unknown }>(
-            'SELECT body FROM step_messages WHERE execution_id = $1 AND channel = $2 ORDER BY id',
-            [job.e, channel],
-          );
-          return rows.map((r) => r.body);
-        }),
+      read: (channel) => readMessages(rt, job.w, job.e, channel),
     },
     log: (level, message, data) => rt.logger[level]({ executionId: job.e, stepId: job.s, item: job.i, data }, message),
   };

@@ -15,8 +15,9 @@ import type { LoadedPlan, Runtime } from './runtime.ts';
 import type { DeliveredEvent } from './service-types.ts';
 import { runTogether } from './statement-batch.ts';
 import { engineStepError, StepErrorCode } from './step-error.ts';
+import { templateScope } from './step-input.ts';
 import { appendEvents, type ExecutionRow, inWorkerTx, lockExecution, type NewEvent, type TxClient } from './store.ts';
-import { referencedSteps, resolveTemplates } from './templates.ts';
+import { resolveTemplates } from './templates.ts';
 import type { StepSpec, TenantClient } from './types.ts';
 
 /**
@@ -67,7 +68,10 @@ export async function parkSteps(
   const scope = await templateScope(
     client,
     exec,
-    stepIds.map((id) => plan.steps.get(id)),
+    ...stepIds.flatMap((id) => {
+      const step = plan.steps.get(id);
+      return step === undefined ? [] : [step.until ?? null, step.match ?? {}];
+    }),
   );
   const now = Date.now();
   for (const stepId of stepIds) {
@@ -132,26 +136,6 @@ export async function parkSteps(
     await client.query('SELECT weft_enqueue_wake($1::json, $2::bigint)', [JSON.stringify(jobs), bucket]);
   }
   return result;
-}
-
-/** Outputs of the steps the parked steps' templates reference, with the run's input and context. */
-async function templateScope(
-  client: TenantClient,
-  exec: ExecutionRow,
-  steps: Array<StepSpec | undefined>,
-): Promise<{ input: unknown; steps: Record<string, unknown>; context: Record<string, unknown> }> {
-  const refs = [
-    ...new Set(steps.flatMap((s) => (s === undefined ? [] : referencedSteps([s.until ?? null, s.match ?? {}])))),
-  ];
-  const outputs: Record<string, unknown> = {};
-  if (refs.length > 0) {
-    const { rows } = await client.query<{ step_id: string; output: unknown }>(
-      'SELECT step_id, output FROM step_runs WHERE execution_id = $1 AND step_id = ANY($2::text[])',
-      [exec.id, refs],
-    );
-    for (const r of rows) outputs[r.step_id] = r.output;
-  }
-  return { input: exec.input, steps: outputs, context: exec.context };
 }
 
 /** When a parked step is due: a sleep's end, a wait's timeout (null: a wait without one). */

@@ -5,12 +5,12 @@
  * and finishes the step: the child's output, or its error (a retry starts a new child). Map items
  * that are sub-plans (map-step.ts) share `startChild` (child-runs.ts) and the job.
  */
-import { ChildStartError, finishComposite, type Opened, startChild, templateScope } from './child-runs.ts';
+import { ChildStartError, finishComposite, type Opened, startChild } from './child-runs.ts';
 import { isComposite } from './composite-steps.ts';
 import { mapItemDone, openMap } from './map-step.ts';
 import type { LoadedPlan, Runtime } from './runtime.ts';
+import { resolveInput } from './step-input.ts';
 import { ACTIVE, appendEvents, type ExecutionRow, lockExecution, type NewEvent } from './store.ts';
-import { resolveTemplates } from './templates.ts';
 import type { StepSpec, TenantClient } from './types.ts';
 
 export interface ChildDoneJob {
@@ -58,7 +58,7 @@ async function startSubPlan(
   events: NewEvent[],
 ): Promise<Opened> {
   try {
-    const input = resolveTemplates(step.input ?? {}, await templateScope(client, exec, step.input));
+    const input = await resolveInput(client, exec, step);
     const childId = await startChild(rt, client, exec, step, null, input);
     events.push({ type: 'step.child_started', stepId: step.id, data: { executionId: childId } });
     return { status: 'WAITING' };
@@ -128,7 +128,7 @@ async function subPlanDone(
     ]);
     events.push({ type: 'step.retrying', stepId: step.id, data: { error: outcome.error, attempt: run.attempts + 1 } });
     try {
-      const input = resolveTemplates(step.input ?? {}, await templateScope(client, exec, step.input));
+      const input = await resolveInput(client, exec, step);
       const next = await startChild(rt, client, exec, step, null, input);
       events.push({ type: 'step.child_started', stepId: step.id, data: { executionId: next } });
       return true;

@@ -68,14 +68,9 @@ export async function callTool(rt: Runtime, call: ToolCall): Promise<CallOutcome
           call.timeoutMs,
         );
   try {
-    const aborted = new Promise<never>((_, reject) => {
-      const fail = () => reject(controller.signal.reason);
-      if (controller.signal.aborted) fail();
-      else controller.signal.addEventListener('abort', fail, { once: true });
-    });
-    const running = Promise.resolve().then(() => call.tool.run(call.input, toolContext(rt, call, controller.signal)));
-    running.catch(() => {});
-    const output = await Promise.race([running, aborted]);
+    const output = await untilAborted(controller.signal, () =>
+      call.tool.run(call.input, toolContext(rt, call, controller.signal)),
+    );
     return { ok: true, output, durationMs: performance.now() - started };
   } catch (error) {
     const reason = controller.signal.aborted ? controller.signal.reason : error;
@@ -90,6 +85,48 @@ export async function callTool(rt: Runtime, call: ToolCall): Promise<CallOutcome
     if (timer !== undefined) clearTimeout(timer);
     unregister();
   }
+}
+
+/**
+ * `run`'s result, or a rejection with the signal's reason as soon as it aborts: a tool that ignores
+ * its signal is abandoned (its late settling swallowed), never awaited.
+ */
+export async function untilAborted<T>(signal: AbortSignal, run: () => T | Promise<T>): Promise<T> {
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = () => reject(signal.reason);
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+  const running = Promise.resolve().then(run);
+  running.catch(() => {});
+  return Promise.race([running, aborted]);
+}
+
+/** A run's context value, for any call of the run: a read needs no ownership of the step. */
+export function readContext(rt: Runtime, workspaceId: string, executionId: string, key: string): Promise<unknown> {
+  return withTenant(rt.pools.app, { workspaceId }, async (client) => {
+    const { rows } = await client.query<{ value: unknown }>(
+      'SELECT context -> $2 AS value FROM executions WHERE id = $1',
+      [executionId, key],
+    );
+    return rows[0]?.value ?? undefined;
+  });
+}
+
+/** The bodies posted on a run's channel, oldest first. */
+export function readMessages(
+  rt: Runtime,
+  workspaceId: string,
+  executionId: string,
+  channel: string,
+): Promise<unknown[]> {
+  return withTenant(rt.pools.app, { workspaceId }, async (client) => {
+    const { rows } = await client.query<{ body: unknown }>(
+      'SELECT body FROM step_messages WHERE execution_id = $1 AND channel = $2 ORDER BY id',
+      [executionId, channel],
+    );
+    return rows.map((r) => r.body);
+  });
 }
 
 /**
@@ -159,7 +196,6 @@ async function ownedWrite(rt: Runtime, call: ToolCall, statement: string, values
 }
 
 function toolContext(rt: Runtime, call: ToolCall, signal: AbortSignal): ToolContext {
-  const scope = { workspaceId: call.workspaceId };
   return {
     workspaceId: call.workspaceId,
     executionId: call.executionId,
@@ -168,14 +204,7 @@ function toolContext(rt: Runtime, call: ToolCall, signal: AbortSignal): ToolCont
     mode: call.mode,
     signal,
     context: {
-      get: (key) =>
-        withTenant(rt.pools.app, scope, async (client) => {
-          const { rows } = await client.query<{ value: unknown }>(
-            'SELECT context -> $2 AS value FROM executions WHERE id = $1',
-            [call.executionId, key],
-          );
-          return rows[0]?.value ?? undefined;
-        }),
+      get: (key) => readContext(rt, call.workspaceId, call.executionId, key),
       set: (key, value) =>
         ownedWrite(
           rt,
@@ -194,14 +223,7 @@ function toolContext(rt: Runtime, call: ToolCall, signal: AbortSignal): ToolCont
            SELECT $1, $2, $5, $3, $6::jsonb FROM owned`,
           [channel, JSON.stringify(body ?? null)],
         ),
-      read: (channel) =>
-        withTenant(rt.pools.app, scope, async (client) => {
-          const { rows } = await client.query<{ body: unknown }>(
-            'SELECT body FROM step_messages WHERE execution_id = $1 AND channel = $2 ORDER BY id',
-            [call.executionId, channel],
-          );
-          return rows.map((r) => r.body);
-        }),
+      read: (channel) => readMessages(rt, call.workspaceId, call.executionId, channel),
     },
     log: createStepLog(rt, call),
   };

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { NUMBER_WORD_PATTERN, NUMBER_WORDS } from './number-words.ts';
 
 /**
  * What a request says about *when* it should run ("every Monday at 9", "daily at 18:30 in
@@ -24,21 +25,7 @@ export interface ScheduleExtraction {
 
 const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 const DAY = '(?:sun|mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?)(?:day)?s?';
-const COUNT_WORDS: Record<string, number> = {
-  a: 1,
-  an: 1,
-  one: 1,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  ten: 10,
-  fifteen: 15,
-  twenty: 20,
-  thirty: 30,
-};
-const COUNT = `(\\d{1,2}|${Object.keys(COUNT_WORDS).join('|')})`;
+const COUNT = `(\\d{1,2}|${NUMBER_WORD_PATTERN})`;
 const TIME = '(?:\\s*,?\\s*at\\s+(noon|midnight|\\d{1,2}(?::\\d{2})?(?:\\s*(?:a\\.?m\\.?|p\\.?m\\.?))?))';
 const ZONE = '(?:\\s+(?:in\\s+|\\()?((?:[A-Z][A-Za-z_]+/[A-Za-z_]+(?:/[A-Za-z_]+)?)|UTC|GMT)\\)?)';
 
@@ -132,7 +119,7 @@ export function nextRunsOf(cron: string, timezone: string, from: Date = new Date
 
 function countOf(word: string | undefined): number {
   const w = (word ?? '1').toLowerCase();
-  return COUNT_WORDS[w] ?? Number(w);
+  return NUMBER_WORDS[w] ?? Number(w);
 }
 
 function interval(n: number, unit: string, zone: string | undefined): Rhythm | null {

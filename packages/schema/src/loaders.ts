@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Action, Subject } from './abilities.ts';
 import { abilityFor } from './abilities.ts';
 import { inTenant, roleOf, type SchemaContext } from './context.ts';
@@ -45,4 +46,33 @@ export async function loadTenantRows<T extends { workspaceId: string; id: string
     }),
   );
   return parsed.map((k) => (k instanceof Error ? k : (found.get(tenantKey(k.workspaceId, k.id)) ?? notFound())));
+}
+
+/**
+ * Batch-loads a list per `workspaceId:id` key (a run's steps, its child runs): one query per
+ * workspace under its RLS scope. `query` answers the items of all its ids, each with the id it
+ * belongs to, in the order the lists keep; a key with no items gets an empty list.
+ */
+export async function loadTenantLists<T>(
+  ctx: SchemaContext,
+  keys: readonly string[],
+  query: (client: pg.PoolClient, workspaceId: string, ids: string[]) => Promise<Array<{ ownerId: string; item: T }>>,
+): Promise<T[][]> {
+  const byWorkspace = new Map<string, string[]>();
+  for (const key of keys) {
+    const k = parseTenantKey(key);
+    byWorkspace.set(k.workspaceId, [...(byWorkspace.get(k.workspaceId) ?? []), k.id]);
+  }
+  const lists = new Map<string, T[]>();
+  await Promise.all(
+    [...byWorkspace].map(([workspaceId, ids]) =>
+      inTenant(ctx, workspaceId, async (client) => {
+        for (const { ownerId, item } of await query(client, workspaceId, ids)) {
+          const key = tenantKey(workspaceId, ownerId);
+          lists.set(key, [...(lists.get(key) ?? []), item]);
+        }
+      }),
+    ),
+  );
+  return keys.map((key) => lists.get(key) ?? []);
 }

@@ -1,4 +1,5 @@
 import type { DryRunOptions, ExecutionMode, ExecutionStatus, Role, StepStatus } from '@weft/engine';
+import type { PluginInstallationRecord, PluginVersionRecord } from '@weft/plugin-host';
 
 // Shapes the GraphQL types resolve from: database rows in camelCase.
 
@@ -117,23 +118,12 @@ export interface PluginRow {
   publisher: string;
   description: string | null;
 }
-export interface PluginVersionRow {
-  id: string;
-  pluginId: string;
-  pluginName: string;
-  version: string;
-  capabilities: string[];
-  optionalCapabilities: string[];
-  integrity: string;
-  manifest: unknown;
-}
-export interface InstallationRow {
-  workspaceId: string;
-  id: string;
-  pluginVersionId: string;
-  grantedCapabilities: string[];
-  enabled: boolean;
-}
+/** The plugin host's records are the rows: the API reads them through its queries or its answers. */
+export type PluginVersionRow = Omit<PluginVersionRecord, 'manifest' | 'createdAt'> & { manifest: unknown };
+export type InstallationRow = Pick<
+  PluginInstallationRecord,
+  'workspaceId' | 'id' | 'pluginVersionId' | 'grantedCapabilities' | 'enabled'
+>;
 
 function camel(key: string): string {
   return key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());

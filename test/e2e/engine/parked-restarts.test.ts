@@ -1,6 +1,6 @@
 // Parked steps across process deaths: a sleep whose worker process is killed (`kill -9`) and a
 // wait whose API server is killed and restarted still end on time, with nothing lost.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { withTenant } from '@weft/db';
 import { createEngine, type Engine, type PlanSpec } from '@weft/engine';
@@ -8,11 +8,11 @@ import {
   createTestDatabase,
   createWorkspace,
   eventually,
-  REPO_ROOT,
   readExecution,
   type ServerProcess,
   startRun,
   startServerProcess,
+  startWorkerProcess,
   type TestDatabase,
   waitForExecution,
 } from '@weft/test-utils';
@@ -26,32 +26,10 @@ const servers: ServerProcess[] = [];
 const SECRET_KEY = 'test-secret-key-that-is-long-enough-1234';
 
 async function startWorker(): Promise<ChildProcess> {
-  const child = spawn('node', ['--no-node-snapshot', '--import', 'tsx', 'apps/api/src/worker-main.ts'], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: db.ownerUrl,
-      WORKERS: '1',
-      WORKER_CONCURRENCY: '1',
-      LOG_LEVEL: 'info',
-      SECRET_KEY,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child } = await startWorkerProcess({
+    env: { DATABASE_URL: db.ownerUrl, WORKER_CONCURRENCY: '1', SECRET_KEY },
   });
   children.push(child);
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const ok = await eventually(
-    async () => (out.includes('Weft worker ready') ? true : child.exitCode !== null ? false : undefined),
-    60_000,
-    'worker start',
-  );
-  if (!ok) throw new Error(`worker exited before it was ready:\n${out}`);
   return child;
 }
 

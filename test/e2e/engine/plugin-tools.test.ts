@@ -1,7 +1,6 @@
 // A first-party plugin installed in a workspace is callable from a plan: published at start-up,
 // installed through the marketplace, validated by the engine, run in the sandbox of a real worker
 // process. This is the path every third-party plugin takes too.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { withTenant } from '@weft/db';
 import { createEngine, type Engine, type PlanSpec } from '@weft/engine';
 import { createPluginHost, installPlugin, type PluginHost, publishFirstPartyPlugins } from '@weft/plugin-host';
@@ -9,9 +8,9 @@ import {
   createPlanVersion,
   createTestDatabase,
   createWorkspace,
-  eventually,
-  REPO_ROOT,
+  startWorkerProcess,
   type TestDatabase,
+  type WorkerProcess,
   waitForExecution,
 } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +19,7 @@ const SECRET_KEY = 'plugin-tools-test-secret-key-0123456789';
 let db: TestDatabase;
 let engine: Engine;
 let host: PluginHost;
-let worker: ChildProcess;
+let worker: WorkerProcess;
 let ws: { workspaceId: string; userId: string };
 
 beforeAll(async () => {
@@ -31,28 +30,11 @@ beforeAll(async () => {
   host = createPluginHost({ pools: db.pools, secretKey: SECRET_KEY });
   engine.registerProvider(host);
   ws = await createWorkspace(db.pools);
-  worker = spawn('node', ['--no-node-snapshot', '--import', 'tsx', 'apps/api/src/worker-main.ts'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, DATABASE_URL: db.ownerUrl, WORKERS: '1', LOG_LEVEL: 'info', SECRET_KEY },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  worker.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  worker.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const ready = await eventually(
-    async () => (out.includes('Weft worker ready') ? true : worker.exitCode !== null ? false : undefined),
-    60_000,
-    'worker start',
-  );
-  if (!ready) throw new Error(`worker exited before it was ready:\n${out}`);
+  worker = await startWorkerProcess({ env: { DATABASE_URL: db.ownerUrl, SECRET_KEY } });
 });
 
 afterAll(async () => {
-  worker?.kill('SIGTERM');
+  await worker?.stop();
   await engine?.stop();
   await host?.stop();
   await db?.drop();

@@ -1,15 +1,15 @@
 // Real worker processes (`apps/api/src/worker-main.ts`) against one database: crash, stall and
 // restart them mid-run and check what users rely on (docs/engine.md "What users rely on").
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { withTenant } from '@weft/db';
 import { createEngine, type Engine, type PlanSpec } from '@weft/engine';
 import {
   createTestDatabase,
   createWorkspace,
   eventually,
-  REPO_ROOT,
   readExecution,
   startRun,
+  startWorkerProcess,
   type TestDatabase,
   waitForExecution,
 } from '@weft/test-utils';
@@ -26,35 +26,16 @@ interface Worker {
 }
 
 async function startWorker(): Promise<Worker> {
-  const child = spawn('node', ['--no-node-snapshot', '--import', 'tsx', 'apps/api/src/worker-main.ts'], {
-    cwd: REPO_ROOT,
+  const worker = await startWorkerProcess({
     env: {
-      ...process.env,
       DATABASE_URL: db.ownerUrl,
       STEP_LEASE_MS: '1000',
-      WORKERS: '1',
       WORKER_CONCURRENCY: '4',
-      LOG_LEVEL: 'info',
       SECRET_KEY: 'test-secret-key-that-is-long-enough-1234',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.push(child);
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  await eventually(
-    async () => (out.includes('Weft worker ready') ? true : child.exitCode !== null ? false : undefined),
-    60_000,
-    'worker start',
-  ).then((ok) => {
-    if (!ok) throw new Error(`worker exited before it was ready:\n${out}`);
-  });
-  return { child, output: () => out };
+  children.push(worker.child);
+  return worker;
 }
 
 function exited(child: ChildProcess): Promise<void> {

@@ -1,32 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { EventEmitter, on } from 'node:events';
-import type { ExecutionEvent, ExecutionStatusChange } from '@weft/engine';
-import { type ExecutionFeed, encodeTenantId } from '@weft/schema';
+import type { ExecutionEvent } from '@weft/engine';
+import { encodeTenantId } from '@weft/schema';
 import { signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CREATE_PLAN, CREATE_WORKSPACE, VALID_SPEC } from './operations.ts';
+import { scriptedFeed } from './scripted-feed.ts';
 
-// The engine publishes status changes; here a small in-process source stands in for it, so the
-// transport, the handshake rules and the authorization are what is under test.
-const changes = new EventEmitter();
-const feed: ExecutionFeed = {
-  async *workspaceExecutions(workspaceId, signal) {
-    try {
-      for await (const [change] of on(changes, 'change', { signal }) as AsyncIterable<[ExecutionStatusChange]>) {
-        if (change.workspaceId === workspaceId) yield change;
-      }
-    } catch (error) {
-      if (!signal.aborted) throw error;
-    }
-  },
-  async *executionEvents() {
-    yield* scriptedEvents;
-  },
-};
 /** What every `executionEvents` subscription gets, then its stream ends. */
 let scriptedEvents: ExecutionEvent[] = [];
+const { feed, publish } = scriptedFeed(() => scriptedEvents);
 
 let api: TestApi;
 let user: TestUser;
@@ -111,10 +95,7 @@ describe('graphql-ws', () => {
     });
     const metricsWhileOpen = await waitForMetric('weft_graphql_subscriptions_open 1');
     // Publish until the feed's listener is attached (just after the subscription opens).
-    const timer = setInterval(
-      () => changes.emit('change', { workspaceId: workspaceUuid, executionId, status: 'RUNNING' }),
-      50,
-    );
+    const timer = setInterval(() => publish({ workspaceId: workspaceUuid, executionId, status: 'RUNNING' }), 50);
     await done;
     clearInterval(timer);
     await c.dispose();
@@ -219,10 +200,7 @@ describe('GraphQL over SSE', () => {
   it('streams the same subscription with the Authorization header', async () => {
     const controller = new AbortController();
     // Headers may wait for the first event, so publishing starts before the request.
-    const timer = setInterval(
-      () => changes.emit('change', { workspaceId: workspaceUuid, executionId, status: 'SUCCEEDED' }),
-      50,
-    );
+    const timer = setInterval(() => publish({ workspaceId: workspaceUuid, executionId, status: 'SUCCEEDED' }), 50);
 
     const url = `${api.url}/graphql?query=${encodeURIComponent(SUBSCRIPTION)}&variables=${encodeURIComponent(JSON.stringify({ id: workspaceId }))}`;
     const res = await fetch(url, {

@@ -1,5 +1,4 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { signWebhook } from '@weft/api';
 import {
   codes,
   eventually,
@@ -13,6 +12,7 @@ import {
   type TestUser,
 } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Hook, startHookedRun } from '../graphql/hooked-run.ts';
 import {
   ADD_MEMBER,
   AUDIT_LOG,
@@ -54,7 +54,7 @@ interface Body {
 let api: TestApi;
 let admin: TestUser;
 let workspaceId: string;
-let hook: { id: string; secret: string };
+let hook: Hook;
 let all: HttpReceiver;
 let flaky: HttpReceiver;
 let steps: HttpReceiver;
@@ -83,20 +83,8 @@ async function createEndpoint(url: string, eventTypes?: string[]): Promise<Endpo
   return endpoint;
 }
 
-async function startRun(input: unknown): Promise<string> {
-  const body = JSON.stringify(input);
-  const ts = String(Math.floor(Date.now() / 1000));
-  const res = await fetch(`${api.url}/hooks/${encodeURIComponent(hook.id)}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'weft-timestamp': ts,
-      'weft-signature': signWebhook(hook.secret, ts, body),
-    },
-    body,
-  });
-  expect(res.status).toBe(202);
-  return ((await res.json()) as { executionId: string }).executionId;
+function startRun(input: unknown): Promise<string> {
+  return startHookedRun(api.url, hook, input);
 }
 
 async function deliveriesOf(endpointId: string): Promise<Delivery[]> {

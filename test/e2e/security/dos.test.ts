@@ -1,30 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { EventEmitter, on } from 'node:events';
-import type { ExecutionStatusChange } from '@weft/engine';
-import type { ExecutionFeed } from '@weft/schema';
 import { signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CREATE_PLAN, CREATE_WORKSPACE, VALID_SPEC } from '../graphql/operations.ts';
+import { scriptedFeed } from '../graphql/scripted-feed.ts';
 
 // Attacks on availability by one signed-in user: each must be refused with a clear error, change
 // nothing, write no audit row, and leave /healthz answering within a second while it runs.
 
-const changes = new EventEmitter();
-changes.setMaxListeners(100);
-const feed: ExecutionFeed = {
-  async *workspaceExecutions(workspaceId, signal) {
-    try {
-      for await (const [change] of on(changes, 'change', { signal }) as AsyncIterable<[ExecutionStatusChange]>) {
-        if (change.workspaceId === workspaceId) yield change;
-      }
-    } catch (error) {
-      if (!signal.aborted) throw error;
-    }
-  },
-  async *executionEvents() {},
-};
+const { feed, publish } = scriptedFeed();
 
 // Small transport limits, so each can be crossed cheaply; the plan and input limits are the engine's.
 const ENV = {
@@ -291,8 +276,8 @@ describe('WebSocket limits', () => {
    */
   function subscribe(c: Client, to: Target, extra: Record<string, unknown> = {}) {
     return new Promise<{ open: true; stop: () => void } | { open: false; error: unknown }>((resolve) => {
-      const change = { workspaceId: to.uuid, executionId: to.executionId, status: 'RUNNING' };
-      const timer = setInterval(() => changes.emit('change', change), 50);
+      const change = { workspaceId: to.uuid, executionId: to.executionId, status: 'RUNNING' as const };
+      const timer = setInterval(() => publish(change), 50);
       const stop = c.subscribe(
         { query: SUBSCRIPTION, variables: { id: to.id, ...extra } },
         {

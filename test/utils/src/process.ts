@@ -55,17 +55,9 @@ export async function startServerProcess(options: {
   const port = options.env.PORT ?? String(await freePort());
   const [cmd, ...args] = options.command ?? ['node', '--no-node-snapshot', '--import', 'tsx', 'apps/api/src/main.ts'];
   if (cmd === undefined) throw new Error('empty command');
-  const child = spawn(cmd, args, {
+  const { child, output } = spawnCaptured(cmd, args, {
     cwd: options.cwd ?? REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...options.env, PORT: port },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
+    env: { LOG_LEVEL: 'warn', ...options.env, PORT: port },
   });
   // 'close' waits for the stdio pipes, which grandchildren (npm start's server) hold until they exit.
   const exited = once(child, 'close').then(([code, signal]) => ({
@@ -76,7 +68,7 @@ export async function startServerProcess(options: {
   const server: ServerProcess = {
     child,
     url,
-    output: () => out,
+    output,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
@@ -86,7 +78,7 @@ export async function startServerProcess(options: {
     await Promise.race([
       waitForStatus(`${url}/readyz`, 200, options.readyTimeoutMs ?? 60_000),
       exited.then(({ code }) => {
-        throw new Error(`server exited with ${code} before it was ready:\n${out}`);
+        throw new Error(`server exited with ${code} before it was ready:\n${output()}`);
       }),
     ]);
   } catch (error) {
@@ -134,34 +126,47 @@ export interface WorkerProcess {
  * ready (so its LOG_LEVEL is at least info).
  */
 export async function startWorkerProcess(options: { env: Record<string, string>; readyTimeoutMs?: number }) {
-  const child = spawn('node', ['--no-node-snapshot', '--import', 'tsx', 'apps/api/src/worker-main.ts'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, WORKERS: '1', ...options.env, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
+  const { child, output } = spawnCaptured(
+    'node',
+    ['--no-node-snapshot', '--import', 'tsx', 'apps/api/src/worker-main.ts'],
+    { cwd: REPO_ROOT, env: { WORKERS: '1', ...options.env, LOG_LEVEL: 'info' } },
+  );
   const exited = once(child, 'close');
   const worker: WorkerProcess = {
     child,
-    output: () => out,
+    output,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
     },
   };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-  while (!out.includes('Weft worker ready')) {
+  while (!output().includes('Weft worker ready')) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await worker.stop('SIGKILL');
-      throw new Error(`worker did not become ready:\n${out}`);
+      throw new Error(`worker did not become ready:\n${output()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   return worker;
+}
+
+/** Spawns `cmd` with the test's environment plus `env`, keeping its stdout and stderr for failures. */
+function spawnCaptured(
+  cmd: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string> },
+): { child: ChildProcess; output: () => string } {
+  const child = spawn(cmd, args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out += d.toString();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { child, output: () => out };
 }

@@ -1,3 +1,4 @@
+import { NUMBER_WORD_PATTERN, NUMBER_WORDS } from '../number-words.ts';
 import type { SplitRequest } from './clauses.ts';
 
 /** What a clause says concretely, for filling tool inputs. */
@@ -43,26 +44,12 @@ const UNIT_MS: Record<string, number> = {
   week: 604_800_000,
   weeks: 604_800_000,
 };
-const WORD_NUMBERS: Record<string, number> = {
-  a: 1,
-  an: 1,
-  one: 1,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  seven: 7,
-  eight: 8,
-  nine: 9,
-  ten: 10,
-  once: 1,
-  twice: 2,
-  thrice: 3,
-};
+const WORD_NUMBERS: Record<string, number> = { ...NUMBER_WORDS, once: 1, twice: 2, thrice: 3 };
 // Digits may touch their unit ("5s"); number words may not ("am" is not "a m").
-const DURATION =
-  /\b(?:(\d+(?:\.\d+)?)\s*-?\s*|(an?|one|two|three|four|five|six|seven|eight|nine|ten)\s+)(milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|hr|h|days?|d|weeks?)\b/gi;
+const DURATION = new RegExp(
+  `\\b(?:(\\d+(?:\\.\\d+)?)\\s*-?\\s*|(${NUMBER_WORD_PATTERN})\\s+)(milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|hr|h|days?|d|weeks?)\\b`,
+  'gi',
+);
 const DATE_TIME = /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?\b/g;
 const EMAIL = /\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b/g;
 const METHOD = /\b(GET|POST|PUT|PATCH|DELETE|HEAD)\b/;

@@ -2,6 +2,19 @@ import type { PlanIssue, PlanSpec, StepSpec } from '@weft/engine';
 import { Ajv } from 'ajv';
 import { nextRunsOf, type ScheduleSuggestion } from '../schedule-phrase.ts';
 
+/** Fields a model may leave out when the server does not enforce strict output: they mean null. */
+const OPTIONAL_STEP_FIELDS = [
+  'durationMs',
+  'until',
+  'event',
+  'matchJson',
+  'plan',
+  'over',
+  'concurrency',
+  'if',
+  'continueOnError',
+] as const;
+
 /**
  * The shape the model answers in (OpenAI structured output, strict mode). Strict mode wants every
  * property required and no free-form objects, while tool inputs are free-form: so each step's
@@ -38,15 +51,7 @@ export const MODEL_PLAN_SCHEMA = {
           'message',
           'retryMaxAttempts',
           'timeoutMs',
-          'durationMs',
-          'until',
-          'event',
-          'matchJson',
-          'plan',
-          'over',
-          'concurrency',
-          'if',
-          'continueOnError',
+          ...OPTIONAL_STEP_FIELDS,
         ],
         properties: {
           id: { type: 'string', description: 'unique, ^[A-Za-z][A-Za-z0-9_-]*$' },
@@ -190,19 +195,6 @@ export function readModelPlan(
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, spec: { name: parsed.name, steps }, explanation: parsed.explanation, schedule };
 }
-
-/** Fields a model may leave out when the server does not enforce strict output: they mean null. */
-const OPTIONAL_STEP_FIELDS = [
-  'durationMs',
-  'until',
-  'event',
-  'matchJson',
-  'plan',
-  'over',
-  'concurrency',
-  'if',
-  'continueOnError',
-] as const;
 
 function withNullDefaults(answer: unknown): unknown {
   if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return answer;

@@ -4,7 +4,6 @@ import {
   installPlugin,
   type PluginInstallationRecord,
   type UserError as PluginUserError,
-  type PluginVersionRecord,
   publishPluginVersion,
   uninstallPlugin,
   upgradePlugin,
@@ -17,7 +16,6 @@ import { builder } from '../builder.ts';
 import { inTenant, requireViewer, type SchemaContext } from '../context.ts';
 import { notFound, type UserError } from '../errors.ts';
 import { encodeGlobalId, encodeTenantId, parseId, parseTenantId } from '../ids.ts';
-import type { InstallationRow, PluginVersionRow } from '../rows.ts';
 import {
   InstallPluginInput,
   PluginInstallationPayload,
@@ -38,29 +36,6 @@ const UpgradePluginInput = builder.inputType('UpgradePluginInput', {
     }),
   }),
 });
-
-function toVersionRow(v: PluginVersionRecord): PluginVersionRow {
-  return {
-    id: v.id,
-    pluginId: v.pluginId,
-    pluginName: v.pluginName,
-    version: v.version,
-    capabilities: v.capabilities,
-    optionalCapabilities: v.optionalCapabilities,
-    integrity: v.integrity,
-    manifest: v.manifest,
-  };
-}
-
-function toInstallationRow(i: PluginInstallationRecord): InstallationRow {
-  return {
-    workspaceId: i.workspaceId,
-    id: i.id,
-    pluginVersionId: i.pluginVersionId,
-    grantedCapabilities: i.grantedCapabilities,
-    enabled: i.enabled,
-  };
-}
 
 /**
  * The marketplace's errors as the API reports them. A version or installation id that points at
@@ -111,7 +86,7 @@ async function changeInstallation(
       ...(removed ? { before: described } : { after: described }),
       ...(before !== undefined ? { before: await describeInstallation(client, before) } : {}),
     });
-    return { installation: toInstallationRow(installation), userErrors: [] };
+    return { installation, userErrors: [] };
   });
 }
 
@@ -169,7 +144,7 @@ builder.mutationFields((t) => ({
         },
         'plugin version published',
       );
-      return { pluginVersion: toVersionRow(result.pluginVersion), userErrors: [] };
+      return { pluginVersion: result.pluginVersion, userErrors: [] };
     },
   }),
   installPlugin: t.field({

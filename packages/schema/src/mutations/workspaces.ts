@@ -7,7 +7,7 @@ import { EMAIL_PATTERN } from '../auth/email.ts';
 import { revokeWorkspaceTokens } from '../auth/tokens.ts';
 import { canIn } from '../authorize.ts';
 import { builder, RoleEnum, UserErrorRef } from '../builder.ts';
-import { inTenant, requireViewer } from '../context.ts';
+import { inTenant, requireViewer, type SchemaContext } from '../context.ts';
 import { forbidden, notFound, SchemaErrorCode, type UserError, userError } from '../errors.ts';
 import { encodeGlobalId, parseId } from '../ids.ts';
 import type { MembershipRow, WorkspaceRow } from '../rows.ts';
@@ -78,6 +78,44 @@ const LAST_ADMIN = userError(
   ['userId'],
   'A workspace keeps at least one admin: make another member admin first.',
 );
+
+interface LockedMember {
+  workspaceId: string;
+  userId: string;
+  role: Role;
+  isLastAdmin: boolean;
+}
+
+/**
+ * Changes an existing membership: locks it (lockMembership), lets `change` refuse or apply, then
+ * audits before/after and forgets the cached role so the next check in this request reads it anew.
+ * `change` answers the membership's role to return and the audit's `after` (none: removed).
+ */
+async function changeMembership(
+  ctx: SchemaContext,
+  input: { workspaceId: string | number; userId: string | number },
+  action: 'member.changeRole' | 'member.remove',
+  change: (client: pg.PoolClient, member: LockedMember) => Promise<UserError | { role: Role; after?: { role: Role } }>,
+): Promise<MembershipShape> {
+  const viewer = requireViewer(ctx);
+  const workspaceId = parseId(String(input.workspaceId), 'Workspace');
+  const userId = parseId(String(input.userId), 'User');
+  return inTenant(ctx, workspaceId, async (client) => {
+    const current = await lockMembership(client, workspaceId, userId);
+    const changed = await change(client, { workspaceId, userId, ...current });
+    if ('code' in changed) return { userErrors: [changed] };
+    await writeAudit(client, {
+      workspaceId,
+      actorId: viewer.userId,
+      action,
+      targetId: encodeGlobalId('User', userId),
+      before: { role: current.role },
+      after: changed.after,
+    });
+    ctx.roles.delete(workspaceId);
+    return { membership: { workspaceId, userId, role: changed.role }, userErrors: [] };
+  });
+}
 
 builder.mutationFields((t) => ({
   createWorkspace: t.field({
@@ -174,55 +212,31 @@ builder.mutationFields((t) => ({
     type: MembershipPayload,
     authScopes: canIn(MUTATION_PERMISSIONS.changeMemberRole, inWorkspace),
     args: { input: t.arg({ type: ChangeMemberRoleInput, required: true }) },
-    resolve: async (_root, { input }, ctx): Promise<MembershipShape> => {
-      const viewer = requireViewer(ctx);
-      const workspaceId = parseId(String(input.workspaceId), 'Workspace');
-      const userId = parseId(String(input.userId), 'User');
-      return inTenant(ctx, workspaceId, async (client) => {
-        const current = await lockMembership(client, workspaceId, userId);
-        if (current.isLastAdmin && input.role !== 'ADMIN') return { userErrors: [LAST_ADMIN] };
+    resolve: (_root, { input }, ctx) =>
+      changeMembership(ctx, input, 'member.changeRole', async (client, member) => {
+        if (member.isLastAdmin && input.role !== 'ADMIN') return LAST_ADMIN;
         await client.query('UPDATE memberships SET role = $3 WHERE workspace_id = $1 AND user_id = $2', [
-          workspaceId,
-          userId,
+          member.workspaceId,
+          member.userId,
           input.role,
         ]);
-        await writeAudit(client, {
-          workspaceId,
-          actorId: viewer.userId,
-          action: 'member.changeRole',
-          targetId: encodeGlobalId('User', userId),
-          before: { role: current.role },
-          after: { role: input.role },
-        });
-        ctx.roles.delete(workspaceId);
-        return { membership: { workspaceId, userId, role: input.role }, userErrors: [] };
-      });
-    },
+        return { role: input.role, after: { role: input.role } };
+      }),
   }),
   removeMember: t.field({
     type: MembershipPayload,
     authScopes: canIn(MUTATION_PERMISSIONS.removeMember, inWorkspace),
     args: { input: t.arg({ type: RemoveMemberInput, required: true }) },
-    resolve: async (_root, { input }, ctx): Promise<MembershipShape> => {
-      const viewer = requireViewer(ctx);
-      const workspaceId = parseId(String(input.workspaceId), 'Workspace');
-      const userId = parseId(String(input.userId), 'User');
-      return inTenant(ctx, workspaceId, async (client) => {
-        const current = await lockMembership(client, workspaceId, userId);
-        if (current.isLastAdmin) return { userErrors: [LAST_ADMIN] };
-        await client.query('DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2', [workspaceId, userId]);
+    resolve: (_root, { input }, ctx) =>
+      changeMembership(ctx, input, 'member.remove', async (client, member) => {
+        if (member.isLastAdmin) return LAST_ADMIN;
+        await client.query('DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2', [
+          member.workspaceId,
+          member.userId,
+        ]);
         // The removed user's API tokens for this workspace stop working with the membership.
-        await revokeWorkspaceTokens(client, userId, workspaceId);
-        await writeAudit(client, {
-          workspaceId,
-          actorId: viewer.userId,
-          action: 'member.remove',
-          targetId: encodeGlobalId('User', userId),
-          before: { role: current.role },
-        });
-        ctx.roles.delete(workspaceId);
-        return { membership: { workspaceId, userId, role: current.role }, userErrors: [] };
-      });
-    },
+        await revokeWorkspaceTokens(client, member.userId, member.workspaceId);
+        return { role: member.role };
+      }),
   }),
 }));

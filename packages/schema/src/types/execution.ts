@@ -8,7 +8,8 @@ import {
 } from '@weft/engine';
 import { builder, RoleEnum } from '../builder.ts';
 import { inTenant } from '../context.ts';
-import { parseTenantKey, tenantKey } from '../ids.ts';
+import { tenantKey } from '../ids.ts';
+import { loadTenantLists } from '../loaders.ts';
 import { type ApprovalRow, COLUMNS, type EventRow, type StepRunRow, toRow } from '../rows.ts';
 import { ApprovalRef, ExecutionRef, PlanRef, PlanVersionRef, UserRef } from './refs.ts';
 
@@ -195,30 +196,15 @@ builder.objectFields(ExecutionRef, (t) => ({
   steps: t.loadableList({
     type: StepRunRef,
     resolve: (e) => tenantKey(e.workspaceId, e.id),
-    load: async (keys: string[], ctx) => {
-      const byWorkspace = new Map<string, string[]>();
-      for (const key of keys) {
-        const k = parseTenantKey(key);
-        byWorkspace.set(k.workspaceId, [...(byWorkspace.get(k.workspaceId) ?? []), k.id]);
-      }
-      const steps = new Map<string, StepRunRow[]>();
-      await Promise.all(
-        [...byWorkspace].map(([workspaceId, ids]) =>
-          inTenant(ctx, workspaceId, async (client) => {
-            const { rows } = await client.query(
-              `SELECT ${STEP_COLUMNS} FROM step_runs WHERE execution_id = ANY($1::uuid[])
-                ORDER BY started_at NULLS LAST, step_id`,
-              [ids],
-            );
-            for (const row of rows) {
-              const key = tenantKey(workspaceId, String(row.execution_id));
-              steps.set(key, [...(steps.get(key) ?? []), toRow<StepRunRow>(row)]);
-            }
-          }),
-        ),
-      );
-      return keys.map((key) => steps.get(key) ?? []);
-    },
+    load: (keys: string[], ctx) =>
+      loadTenantLists(ctx, keys, async (client, _workspaceId, ids) => {
+        const { rows } = await client.query(
+          `SELECT ${STEP_COLUMNS} FROM step_runs WHERE execution_id = ANY($1::uuid[])
+            ORDER BY started_at NULLS LAST, step_id`,
+          [ids],
+        );
+        return rows.map((row) => ({ ownerId: String(row.execution_id), item: toRow<StepRunRow>(row) }));
+      }),
   }),
   attempts: t.field({
     type: [StepAttemptRef],
@@ -245,30 +231,15 @@ builder.objectFields(ExecutionRef, (t) => ({
     type: ExecutionRef,
     description: "Runs this run's plan and map steps started, in the order they started (map items by index).",
     resolve: (e) => tenantKey(e.workspaceId, e.id),
-    load: async (keys: string[], ctx) => {
-      const byWorkspace = new Map<string, string[]>();
-      for (const key of keys) {
-        const k = parseTenantKey(key);
-        byWorkspace.set(k.workspaceId, [...(byWorkspace.get(k.workspaceId) ?? []), k.id]);
-      }
-      const children = new Map<string, string[]>();
-      await Promise.all(
-        [...byWorkspace].map(([workspaceId, ids]) =>
-          inTenant(ctx, workspaceId, async (client) => {
-            const { rows } = await client.query<{ id: string; parent_execution_id: string }>(
-              `SELECT id, parent_execution_id FROM executions WHERE parent_execution_id = ANY($1::uuid[])
-                ORDER BY created_at, parent_step_id, parent_item NULLS FIRST, id LIMIT 5000`,
-              [ids],
-            );
-            for (const row of rows) {
-              const key = tenantKey(workspaceId, row.parent_execution_id);
-              children.set(key, [...(children.get(key) ?? []), tenantKey(workspaceId, row.id)]);
-            }
-          }),
-        ),
-      );
-      return keys.map((key) => children.get(key) ?? []);
-    },
+    load: (keys: string[], ctx) =>
+      loadTenantLists(ctx, keys, async (client, workspaceId, ids) => {
+        const { rows } = await client.query<{ id: string; parent_execution_id: string }>(
+          `SELECT id, parent_execution_id FROM executions WHERE parent_execution_id = ANY($1::uuid[])
+            ORDER BY created_at, parent_step_id, parent_item NULLS FIRST, id LIMIT 5000`,
+          [ids],
+        );
+        return rows.map((row) => ({ ownerId: row.parent_execution_id, item: tenantKey(workspaceId, row.id) }));
+      }),
   }),
   events: t.field({
     type: [ExecutionEventRef],
