@@ -9,7 +9,7 @@ import { bumpStepFence, setStepStatus } from './sql/step-rows.ts';
 import type { StepError } from './step-error.ts';
 import { type ExecutionRow, enqueue, lockAndAppend, type NewEvent } from './store.ts';
 import { type StepJob, Task } from './tasks.ts';
-import type { StepSpec, TenantClient } from './types.ts';
+import type { TenantClient } from './types.ts';
 
 /** A new fence for the step's next dispatch (the caller holds the step row's lock). */
 export async function bumpFence(
