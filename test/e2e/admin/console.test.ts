@@ -301,10 +301,13 @@ describe('admin console in a real browser', () => {
     await bobPage.getByRole('heading', { name: 'Acme Inc' }).waitFor();
     expect(await bobPage.locator('.role').textContent()).toBe('your role: MEMBER');
     await bobPage.getByRole('link', { name: 'Members' }).click();
-    expect((await rows(bobPage, 'Members')).map((r) => r.slice(0, 3)).sort()).toEqual([
-      [alice, 'Alice', 'ADMIN'],
-      [`${bob} (you)`, 'Bob', 'MEMBER'],
-    ]);
+    // The page loads its members after the click: wait for them rather than read an empty table.
+    await expect
+      .poll(async () => (await rows(bobPage, 'Members')).map((r) => r.slice(0, 3)).sort())
+      .toEqual([
+        [alice, 'Alice', 'ADMIN'],
+        [`${bob} (you)`, 'Bob', 'MEMBER'],
+      ]);
     // Member management is in view but disabled for him, with the reason written beside it.
     expect(await bobPage.getByRole('table', { name: 'Members' }).locator('select').count()).toBe(0);
     const managing = bobPage.getByRole('button', { name: /Remove|Add member/ });
