@@ -11,6 +11,9 @@ export const NAV_SECTIONS: { path: string; label: string; adminOnly?: boolean }[
   { path: 'members', label: 'Members' },
   { path: 'audit', label: 'Audit log', adminOnly: true },
   { path: 'tokens', label: 'API tokens' },
+  { path: 'marketplace', label: 'Marketplace' },
+  { path: 'tools', label: 'Tools' },
+  { path: 'secrets', label: 'Secrets' },
 ];
 
 /** URL helpers, so links are written one way. Ids are global ids (base64), hence the encoding. */
@@ -22,4 +25,7 @@ export const paths = {
   plan: (slug: string, id: string) => `/w/${encodeURIComponent(slug)}/plans/${encodeURIComponent(id)}`,
   schedules: (slug: string) => `/w/${encodeURIComponent(slug)}/schedules`,
   events: (slug: string) => `/w/${encodeURIComponent(slug)}/events`,
+  marketplace: (slug: string) => `/w/${encodeURIComponent(slug)}/marketplace`,
+  plugin: (slug: string, name: string) => `/w/${encodeURIComponent(slug)}/marketplace/${encodeURIComponent(name)}`,
+  tools: (slug: string) => `/w/${encodeURIComponent(slug)}/tools`,
 };

@@ -1,5 +1,9 @@
 import { Navigate, type RouteObject } from 'react-router';
 import { WorkspaceLayout } from './layout/workspace-layout.tsx';
+import { MarketplacePage } from './marketplace/marketplace-page.tsx';
+import { PluginPage } from './marketplace/plugin-page.tsx';
+import { SecretsPage } from './marketplace/secrets-page.tsx';
+import { ToolsPage } from './marketplace/tools-page.tsx';
 import { ApprovalsPage } from './pages/approvals-page.tsx';
 import { RunPage } from './pages/run-page.tsx';
 import { RunsPage } from './pages/runs-page.tsx';
@@ -35,6 +39,10 @@ export const routes: RouteObject[] = [
       { path: 'members', element: <MembersPage /> },
       { path: 'audit', element: <AuditPage /> },
       { path: 'tokens', element: <TokensPage /> },
+      { path: 'marketplace', element: <MarketplacePage /> },
+      { path: 'marketplace/:name', element: <PluginPage /> },
+      { path: 'tools', element: <ToolsPage /> },
+      { path: 'secrets', element: <SecretsPage /> },
     ],
   },
   { path: '*', element: <Navigate to="/" replace /> },

@@ -6,3 +6,15 @@ export function cannotRunReason(role: Role): string | null {
     ? 'Viewers can watch runs but not start or control them; ask an admin for the member role.'
     : null;
 }
+
+/** Why a role may not install, upgrade or uninstall plugins, or null (the API: `PluginInstallation` is admins'). */
+export function cannotManagePluginsReason(role: Role): string | null {
+  return role === 'ADMIN'
+    ? null
+    : `Only admins can install, upgrade or uninstall plugins (your role: ${role}); a plugin's grants reach the workspace's secrets and network.`;
+}
+
+/** Why a role may not see or change secrets, or null (the API: `Secret` is admins' alone, reading included). */
+export function cannotManageSecretsReason(role: Role): string | null {
+  return role === 'ADMIN' ? null : `Only admins can see, set or delete secrets (your role: ${role}).`;
+}

@@ -731,3 +731,199 @@ export const SEND_EVENT = graphql(`
     }
   }
 `);
+
+// Marketplace, tools and secrets
+
+export const MARKETPLACE = graphql(`
+  query Marketplace($slug: String!, $search: String) {
+    marketplace(search: $search, first: 50) {
+      edges {
+        node {
+          id
+          name
+          publisher
+          description
+          versions {
+            id
+            version
+          }
+        }
+      }
+    }
+    workspace(slug: $slug) {
+      id
+      installedPlugins {
+        id
+        pluginVersion {
+          id
+          version
+          plugin {
+            id
+          }
+        }
+      }
+    }
+  }
+`);
+
+// The API finds plugins by search only: the plugin page searches its name and keeps the exact match.
+export const PLUGIN_PAGE = graphql(`
+  query PluginPage($slug: String!, $name: String!) {
+    marketplace(search: $name, first: 20) {
+      edges {
+        node {
+          id
+          name
+          publisher
+          description
+          versions {
+            id
+            version
+            integrity
+            capabilities
+            optionalCapabilities
+            tools {
+              name
+              description
+              inputSchema
+              outputSchema
+            }
+          }
+        }
+      }
+    }
+    workspace(slug: $slug) {
+      id
+      installedPlugins {
+        id
+        enabled
+        grantedCapabilities
+        pluginVersion {
+          id
+          version
+          plugin {
+            id
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const INSTALL_PLUGIN = graphql(`
+  mutation InstallPlugin($input: InstallPluginInput!) {
+    installPlugin(input: $input) {
+      installation {
+        id
+        grantedCapabilities
+        pluginVersion {
+          id
+          version
+        }
+      }
+      userErrors {
+        ...UserErrors
+      }
+    }
+  }
+`);
+
+export const UPGRADE_PLUGIN = graphql(`
+  mutation UpgradePlugin($input: UpgradePluginInput!) {
+    upgradePlugin(input: $input) {
+      installation {
+        id
+        grantedCapabilities
+        pluginVersion {
+          id
+          version
+        }
+      }
+      userErrors {
+        ...UserErrors
+      }
+    }
+  }
+`);
+
+export const UNINSTALL_PLUGIN = graphql(`
+  mutation UninstallPlugin($input: UninstallPluginInput!) {
+    uninstallPlugin(input: $input) {
+      installation {
+        id
+      }
+      userErrors {
+        ...UserErrors
+      }
+    }
+  }
+`);
+
+export const WORKSPACE_TOOLS = graphql(`
+  query WorkspaceTools($slug: String!) {
+    workspace(slug: $slug) {
+      id
+      tools {
+        name
+        description
+        inputSchema
+        outputSchema
+        plugin {
+          id
+          version
+          plugin {
+            id
+            name
+          }
+        }
+        stats {
+          calls
+          failures
+          p50Ms
+          p95Ms
+        }
+      }
+    }
+  }
+`);
+
+export const SECRETS = graphql(`
+  query Secrets($slug: String!) {
+    workspace(slug: $slug) {
+      id
+      secrets {
+        name
+        updatedAt
+        allowedHosts
+      }
+    }
+  }
+`);
+
+export const SET_SECRET = graphql(`
+  mutation SetSecret($input: SetSecretInput!) {
+    setSecret(input: $input) {
+      secret {
+        name
+        updatedAt
+        allowedHosts
+      }
+      userErrors {
+        ...UserErrors
+      }
+    }
+  }
+`);
+
+export const DELETE_SECRET = graphql(`
+  mutation DeleteSecret($input: DeleteSecretInput!) {
+    deleteSecret(input: $input) {
+      secret {
+        name
+      }
+      userErrors {
+        ...UserErrors
+      }
+    }
+  }
+`);
