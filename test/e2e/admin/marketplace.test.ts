@@ -142,19 +142,40 @@ describe('marketplace, tools and secrets in the console', () => {
       },
     ]);
 
-    // Its tool is in the workspace's catalogue, beside the built-ins.
+    // One finished call of a built-in, for the catalogue's stats.
+    const plan = await f.graphql<{ createPlan: { plan: { id: string } } }>(
+      'mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { id } } }',
+      {
+        input: {
+          workspaceId: f.workspaceId,
+          name: 'Echo',
+          spec: { steps: [{ id: 'say', tool: 'core.echo', input: {} }] },
+        },
+      },
+      f.alice,
+    );
+    const run = await f.start(plan.createPlan.plan.id, {});
+    await expect.poll(() => f.statusOf(run), { timeout: 20_000 }).toBe('SUCCEEDED');
+
+    // Its tool is in the workspace's catalogue, beside the built-ins, with their calls counted.
     await page.getByRole('link', { name: 'Tools', exact: true }).click();
     const tool = page.locator('.tool-card[data-tool="vault.check"]');
     await tool.waitFor();
     expect(await tool.textContent()).toContain('vault 1.0.0');
     expect(await page.locator('.tool-card[data-tool="core.echo"]').textContent()).toContain('built-in');
+    expect(await page.locator('.tool-card[data-tool="core.echo"] dl.tool-stats').textContent()).toMatch(
+      /^Calls1Failures0p50\d+ msp95\d+ ms$/,
+    );
+    expect(await page.locator('.tool-card[data-tool="vault.check"]').textContent()).toContain(
+      'Not called in this workspace yet.',
+    );
     await shot(page, 'tools');
 
     // Upgrade to 2.0.0: what it adds and removes is shown before confirming.
     await page.goto(`${f.server.url}/admin/w/acme/marketplace/vault`);
     const diff = page.locator('.capability-diff');
     await diff.waitFor();
-    expect(await diff.textContent()).toContain('From 1.0.0 to 2.0.0: It adds 1 and removes 1 capabilities.');
+    expect(await diff.textContent()).toContain('From 1.0.0 to 2.0.0: It adds 1 capability and removes 1 capability.');
     expect(await page.getByRole('list', { name: 'Added capabilities' }).textContent()).toContain(
       'http:api.example.com (required)',
     );
@@ -163,7 +184,7 @@ describe('marketplace, tools and secrets in the console', () => {
     expect(await diff.getByRole('checkbox', { name: 'secrets:PASSPHRASE' }).isChecked()).toBe(true);
     await shot(page, 'upgrade');
     await page.getByRole('button', { name: 'Move to 2.0.0' }).click();
-    await page.getByRole('dialog').getByText('It adds 1 and removes 1 capabilities.').waitFor();
+    await page.getByRole('dialog').getByText('It adds 1 capability and removes 1 capability.').waitFor();
     await page.getByRole('button', { name: 'Yes, move to 2.0.0' }).click();
     await page.getByText('Moved vault to 2.0.0.').waitFor();
     await page.locator('.installed', { hasText: 'installed 2.0.0' }).waitFor();

@@ -101,6 +101,8 @@ function ChangeList({ title, changes }: { title: string; changes: { capability: 
   );
 }
 
+const count = (n: number) => `${n} ${n === 1 ? 'capability' : 'capabilities'}`;
+
 /** Moves the installation to another version, showing what capabilities that adds and removes first. */
 export function UpgradePanel(props: ActionProps & { installation: Installation }) {
   const { installation, plugin } = props;
@@ -139,7 +141,7 @@ export function UpgradePanel(props: ActionProps & { installation: Installation }
       ? ''
       : diff.added.length + diff.removed.length + diff.nowRequired.length === 0
         ? 'It asks for the same capabilities.'
-        : `It adds ${diff.added.length} and removes ${diff.removed.length} capabilities${
+        : `It adds ${count(diff.added.length)} and removes ${count(diff.removed.length)}${
             diff.nowRequired.length > 0 ? `, and now requires ${diff.nowRequired.join(', ')}` : ''
           }.`;
   return (
@@ -213,6 +215,7 @@ export function UninstallPanel(props: ActionProps & { installation: Installation
     <Group gap="xs" wrap="wrap">
       <ConfirmButton
         label="Uninstall"
+        color="red"
         question={`Uninstall ${props.plugin.name}? Its tools leave the workspace (plans calling them will fail) and its stored kv data is deleted.`}
         loading={loading}
         disabledReason={props.cannot}

@@ -89,6 +89,10 @@ export function PluginPage() {
         Published by {plugin.publisher}
       </Text>
       <Text className="wrap-words">{plugin.description ?? 'No description.'}</Text>
+      <Text size="sm" c="dimmed" className="versions">
+        {plugin.versions.length === 1 ? '1 version' : `${plugin.versions.length} versions`}:{' '}
+        {plugin.versions.map((v) => v.version).join(', ')}
+      </Text>
       {notice !== null && (
         <Text className="notice" role="status" mt="xs">
           {notice}

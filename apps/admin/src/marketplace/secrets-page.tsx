@@ -28,10 +28,14 @@ function SecretForm(props: {
   const disabled = props.cannot !== null;
   async function submit(event: FormEvent) {
     event.preventDefault();
+    // Replacing with the hosts field untouched leaves the hosts as they were (the field absent):
+    // the text form cannot tell "no host" ([]) from "the grants' hosts" (null) apart.
+    const unchanged = props.preset !== null && props.preset.name === name && props.preset.hosts === hosts;
+    const hostsInput = unchanged ? {} : { allowedHosts: parseAllowedHosts(hosts) };
     const outcome = await attempt(
       () =>
         setSecret({
-          variables: { input: { workspaceId: props.workspaceId, name, value, allowedHosts: parseAllowedHosts(hosts) } },
+          variables: { input: { workspaceId: props.workspaceId, name, value, ...hostsInput } },
         }),
       (result) => ({ userErrors: result.data?.setSecret.userErrors }),
     );
