@@ -35,7 +35,7 @@ export default definePlugin({
 
 const INSTALLED = `query($slug: String!) { workspace(slug: $slug) {
   installedPlugins { grantedCapabilities pluginVersion { version plugin { name } } }
-  secrets { name }
+  secrets { name allowedHosts }
 } }`;
 
 let f: RunFixture;
@@ -49,7 +49,7 @@ async function installed() {
         grantedCapabilities: string[];
         pluginVersion: { version: string; plugin: { name: string } };
       }[];
-      secrets: { name: string }[];
+      secrets: { name: string; allowedHosts: string[] | null }[];
     };
   }>(INSTALLED, { slug: 'acme' }, f.alice);
   return data.workspace;
@@ -188,6 +188,9 @@ describe('marketplace, tools and secrets in the console', () => {
     await page.getByRole('button', { name: 'Yes, move to 2.0.0' }).click();
     await page.getByText('Moved vault to 2.0.0.').waitFor();
     await page.locator('.installed', { hasText: 'installed 2.0.0' }).waitFor();
+    // The version panel is rebuilt for the new version, once: 2.0.0 is now the one to move away from.
+    await expect.poll(() => page.getByRole('region', { name: 'Change version' }).count()).toBe(1);
+    expect(await page.getByRole('textbox', { name: 'Move to version' }).inputValue()).toBe('1.0.0');
     expect((await installed()).installedPlugins).toEqual([
       {
         grantedCapabilities: ['kv', 'http:api.example.com', 'secrets:PASSPHRASE'],
@@ -214,8 +217,19 @@ describe('marketplace, tools and secrets in the console', () => {
     await page.reload();
     await secrets.waitFor();
     expect(await page.content()).not.toContain(SECRET_VALUE);
-    expect((await installed()).secrets).toEqual([{ name: 'PASSPHRASE' }]);
+    expect((await installed()).secrets).toEqual([{ name: 'PASSPHRASE', allowedHosts: ['api.example.com'] }]);
     await shot(page, 'secrets');
+
+    // Replace: the name and hosts are filled in, the value is not; a new value keeps the hosts.
+    await page.getByRole('button', { name: 'Replace' }).click();
+    expect(await page.getByLabel('Name').inputValue()).toBe('PASSPHRASE');
+    expect(await page.getByLabel('Allowed hosts').inputValue()).toBe('api.example.com');
+    expect(await page.getByLabel('Value').inputValue()).toBe('');
+    await page.getByLabel('Value').fill(`${SECRET_VALUE}-2`);
+    await page.getByRole('button', { name: 'Save secret' }).click();
+    await expect.poll(() => page.getByLabel('Name').inputValue()).toBe('');
+    expect(await page.content()).not.toContain(SECRET_VALUE);
+    expect((await installed()).secrets).toEqual([{ name: 'PASSPHRASE', allowedHosts: ['api.example.com'] }]);
 
     await page.getByRole('button', { name: 'Delete PASSPHRASE' }).click();
     await page.getByRole('button', { name: 'Yes, delete passphrase' }).click();

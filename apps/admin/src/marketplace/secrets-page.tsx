@@ -14,16 +14,31 @@ import { describeAllowedHosts, parseAllowedHosts } from './allowed-hosts.ts';
  * Sets or replaces a secret. The value field is a password input that is emptied once the API has
  * it: a secret's value never comes back from the API, nor stays in the page.
  */
+interface Preset {
+  name: string;
+  hosts: string;
+  nonce: number;
+}
+
 function SecretForm(props: {
   workspaceId: string;
   cannot: string | null;
-  preset: { name: string; hosts: string } | null;
+  /** A secret to replace (its name and hosts filled in); a new `nonce` fills them in again. */
+  preset: Preset | null;
   onSaved: (name: string) => Promise<unknown>;
 }) {
   const [setSecret, { loading }] = useMutation(SET_SECRET);
-  const [name, setName] = useState(props.preset?.name ?? '');
+  const [name, setName] = useState('');
   const [value, setValue] = useState('');
-  const [hosts, setHosts] = useState(props.preset?.hosts ?? '');
+  const [hosts, setHosts] = useState('');
+  // Replace was clicked: fill the form in while rendering (React's way to reset state from a prop).
+  const [filledFor, setFilledFor] = useState<number | null>(null);
+  if (props.preset !== null && props.preset.nonce !== filledFor) {
+    setFilledFor(props.preset.nonce);
+    setName(props.preset.name);
+    setHosts(props.preset.hosts);
+    setValue('');
+  }
   const errors = useFormErrors(['name', 'value', 'allowedHosts']);
   const disabled = props.cannot !== null;
   async function submit(event: FormEvent) {
@@ -163,11 +178,7 @@ function SecretList(props: { slug: string; workspaceId: string; onReplace: (name
 export function SecretsPage() {
   const { workspace } = useWorkspace();
   const cannot = cannotManageSecretsReason(workspace.viewerRole);
-  // Bumped to remount the form with a preset (Replace) or empty (after saving).
-  const [form, setForm] = useState<{ key: number; preset: { name: string; hosts: string } | null }>({
-    key: 0,
-    preset: null,
-  });
+  const [preset, setPreset] = useState<Preset | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [listKey, setListKey] = useState(0);
   return (
@@ -178,10 +189,9 @@ export function SecretsPage() {
         </Text>
       )}
       <SecretForm
-        key={form.key}
         workspaceId={workspace.id}
         cannot={cannot}
-        preset={form.preset}
+        preset={preset}
         onSaved={async (name) => {
           setNotice(`Saved ${name}.`);
           setListKey((k) => k + 1);
@@ -192,7 +202,7 @@ export function SecretsPage() {
           key={listKey}
           slug={workspace.slug}
           workspaceId={workspace.id}
-          onReplace={(name, hosts) => setForm((f) => ({ key: f.key + 1, preset: { name, hosts } }))}
+          onReplace={(name, hosts) => setPreset((p) => ({ name, hosts, nonce: (p?.nonce ?? 0) + 1 }))}
         />
       ) : (
         <Text size="sm" c="dimmed" mt="sm">
