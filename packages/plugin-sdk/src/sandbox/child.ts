@@ -94,13 +94,19 @@ function cpuNs(entry: IsolateEntry): bigint {
   }
 }
 
-/** Tells the parent what the isolate used since the last report, charged to its workspace. */
-function report(entry: IsolateEntry): void {
+/** CPU time (ms) the isolate used since the last report, now counted as reported. */
+function unreported(entry: IsolateEntry): number {
   const now = cpuNs(entry);
   const delta = now - entry.cpuReportedNs;
-  if (delta <= 0n) return;
+  if (delta <= 0n) return 0;
   entry.cpuReportedNs = now;
-  send({ type: 'usage', workspace: entry.workspace, cpuMs: Number(delta) / 1e6 });
+  return Number(delta) / 1e6;
+}
+
+/** Tells the parent what the isolate used since the last report, charged to its workspace. */
+function report(entry: IsolateEntry): void {
+  const cpuMs = unreported(entry);
+  if (cpuMs > 0) send({ type: 'usage', workspace: entry.workspace, cpuMs });
 }
 
 /** CPU time left (ms) before the first of the isolate's running calls reaches its limit. */
@@ -179,7 +185,23 @@ const capRequests = new Map<number, { entry: IsolateEntry; requestId: number; ca
 let nextCapId = 0;
 
 function send(message: ChildMessage): void {
-  process.send?.(message);
+  try {
+    process.send?.(message);
+  } catch (error) {
+    // Only a result carries plugin data (its output) that the channel could fail to serialize
+    // (e.g. nested too deep): the call fails rather than never answering.
+    if (message.type !== 'result' || !message.ok) throw error;
+    process.send?.({
+      type: 'result',
+      id: message.id,
+      ok: false,
+      error: {
+        code: SandboxErrorCode.INVALID_OUTPUT,
+        message: `the tool's output could not be sent: ${errorText(error)}`,
+      },
+      ...(message.usage === undefined ? {} : { usage: message.usage }),
+    } satisfies ChildMessage);
+  }
 }
 
 function touch<K, V>(map: Map<K, V>, key: K, value: V): void {
@@ -516,8 +538,12 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
       current.active.delete(id);
       calls.delete(id);
       earlyAborts.delete(id);
-      report(current);
-      send(result);
+      // The call's CPU time rides on its result (one message, not two): the parent charges the
+      // workspace before it settles the call, as it would have with a separate report.
+      const cpuMs = unreported(current);
+      send(
+        cpuMs > 0 && result.type === 'result' ? { ...result, usage: { workspace: current.workspace, cpuMs } } : result,
+      );
       if (current.active.size === 0) quiesce(current, pending);
     },
   };
@@ -597,7 +623,7 @@ function toolResult(parsed: unknown, loaded: Loaded, tool: string, limits: Sandb
         `output of ${tool} does not match its schema: ${describeErrors(validate)}`,
       );
     }
-    return { type: 'result', id, ok: true, output: JSON.stringify(parsed.output) };
+    return { type: 'result', id, ok: true, output: parsed.output };
   }
   const error = 'error' in parsed && typeof parsed.error === 'object' && parsed.error !== null ? parsed.error : {};
   const name = 'name' in error && typeof error.name === 'string' ? error.name : 'Error';
