@@ -516,12 +516,15 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
   }
 
   // A call whose synchronous start overran its slice runs again, asynchronously, on a fresh isolate;
-  // what the attempt used counts against the call's CPU limit.
+  // what the attempt used counts against the call's CPU limit, the time it took against its deadline.
   let spentMs = 0;
+  let startedAt: number | undefined;
   for (let mayStartSync = true; ; mayStartSync = false) {
     const entry = await isolateFor(message, loaded, Math.max(1, Math.ceil(cpuLimitMs - spentMs)), fail, cpuError);
     if (entry === null) return;
-    const outcome = await runCall(entry, message, loaded, cpuLimitMs - spentMs, cpuError, mayStartSync);
+    startedAt ??= performance.now();
+    const wallMs = Math.max(1, limits.wallTimeoutMs - (performance.now() - startedAt));
+    const outcome = await runCall(entry, message, loaded, cpuLimitMs - spentMs, wallMs, cpuError, mayStartSync);
     if (outcome.overran === undefined) return;
     spentMs += outcome.overran;
   }
@@ -583,6 +586,7 @@ async function runCall(
   message: Extract<ParentMessage, { type: 'call' }>,
   loaded: Loaded,
   cpuLimitMs: number,
+  wallMs: number,
   cpuError: WireError,
   mayStartSync: boolean,
 ): Promise<{ overran?: number }> {
@@ -610,7 +614,7 @@ async function runCall(
         code: SandboxErrorCode.TIMEOUT,
         message: `the tool did not finish within ${limits.wallTimeoutMs} ms`,
       });
-    }, limits.wallTimeoutMs),
+    }, wallMs),
     finish(result, pending = 0) {
       if (done) return;
       done = true;
