@@ -1,5 +1,5 @@
 /**
- * The JavaScript that runs inside every isolate before the plugin's bundle. It turns three host
+ * The JavaScript that runs inside every isolate before the plugin's bundle. It turns the host
  * callbacks into plain functions kept in a closure (strict mode, so stack-trace tricks cannot reach
  * them), removes them from the global object, and defines the entry points the sandbox process
  * calls. Everything crossing the boundary is a string or a number: the plugin never holds an
@@ -9,8 +9,10 @@ export const BOOTSTRAP_SOURCE = `'use strict';
 (function bootstrap(global) {
   const send = global.__weftSend;
   const sendLog = global.__weftLog;
+  const done = global.__weftDone;
   delete global.__weftSend;
   delete global.__weftLog;
+  delete global.__weftDone;
   const stringify = JSON.stringify;
   const parse = JSON.parse;
   const freeze = Object.freeze;
@@ -214,6 +216,16 @@ export const BOOTSTRAP_SOURCE = `'use strict';
     return '{"pending":' + outstanding + ',"result":' + result + '}';
   }
 
+  // The synchronous entry: starts a call and returns at once; its result goes to the host through
+  // \`done\` when it settles (within this entry for a tool that awaits nothing of the host).
+  function begin(callId, toolName, inputJson, runJson, maxOutput) {
+    report(callId, toolName, inputJson, runJson, maxOutput);
+  }
+
+  async function report(callId, toolName, inputJson, runJson, maxOutput) {
+    done(callId, await invoke(callId, toolName, inputJson, runJson, maxOutput));
+  }
+
   async function run(callId, toolName, inputJson, runJson, maxOutput) {
     try {
       const tool = tools().get(toolName);
@@ -279,6 +291,6 @@ export const BOOTSTRAP_SOURCE = `'use strict';
   const quiet = function () {};
   global.console = freeze({ log: quiet, info: quiet, warn: quiet, error: quiet, debug: quiet });
 
-  global.__weftEntry = freeze({ invoke: invoke, settle: settle, abort: abort });
+  global.__weftEntry = freeze({ invoke: invoke, begin: begin, settle: settle, abort: abort });
 })(globalThis);
 `;

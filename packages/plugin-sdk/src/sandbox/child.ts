@@ -15,6 +15,7 @@ import { BOOTSTRAP_SOURCE } from './bootstrap.ts';
 import { SandboxErrorCode } from './errors.ts';
 import { bundleIntegrity } from './integrity.ts';
 import type { ChildMessage, ParentMessage, RunInfo, SandboxLimits, Slot, WireCause, WireError } from './protocol.ts';
+import { QuickEntries, SYNC_SLICE_MS } from './quick-entry.ts';
 import { createValidator } from './validate.ts';
 
 const require = createRequire(import.meta.url);
@@ -76,9 +77,14 @@ function enter(entry: IsolateEntry, fn: ivmTypes.Reference, args: (string | numb
     dispose(entry, left.error);
     return;
   }
+  entry.entering++;
   fn.apply(undefined, args, { arguments: { copy: true }, timeout: Math.ceil(left.ms) }).then(
-    () => enforceCpu(entry),
+    () => {
+      entry.entering--;
+      enforceCpu(entry);
+    },
     (error: unknown) => {
+      entry.entering--;
       if (!entry.isolate.isDisposed) dispose(entry, memoryOrCrash(entry, error));
     },
   );
@@ -94,13 +100,19 @@ function cpuNs(entry: IsolateEntry): bigint {
   }
 }
 
-/** Tells the parent what the isolate used since the last report, charged to its workspace. */
-function report(entry: IsolateEntry): void {
+/** CPU time (ms) the isolate used since the last report, now counted as reported. */
+function unreported(entry: IsolateEntry): number {
   const now = cpuNs(entry);
   const delta = now - entry.cpuReportedNs;
-  if (delta <= 0n) return;
+  if (delta <= 0n) return 0;
   entry.cpuReportedNs = now;
-  send({ type: 'usage', workspace: entry.workspace, cpuMs: Number(delta) / 1e6 });
+  return Number(delta) / 1e6;
+}
+
+/** Tells the parent what the isolate used since the last report, charged to its workspace. */
+function report(entry: IsolateEntry): void {
+  const cpuMs = unreported(entry);
+  if (cpuMs > 0) send({ type: 'usage', workspace: entry.workspace, cpuMs });
 }
 
 /** CPU time left (ms) before the first of the isolate's running calls reaches its limit. */
@@ -146,6 +158,8 @@ interface IsolateEntry {
   isolate: ivmTypes.Isolate;
   context: ivmTypes.Context;
   invoke: ivmTypes.Reference;
+  /** The synchronous start of a call (see quick-entry.ts); its result comes through `waiting`. */
+  begin: ivmTypes.Reference;
   settle: ivmTypes.Reference;
   abort: ivmTypes.Reference;
   active: Map<number, ActiveCall>;
@@ -157,6 +171,12 @@ interface IsolateEntry {
   hostCalls: number;
   /** CPU time already reported to the parent. */
   cpuReportedNs: bigint;
+  /** Asynchronous entries not finished yet: a synchronous one would wait for them, holding the thread. */
+  entering: number;
+  /** Tools whose last call here used almost no CPU: their next call may start synchronously. */
+  quick: Set<string>;
+  /** Calls started synchronously, by id: what receives the tool's result when it settles. */
+  waiting: Map<number, (raw: unknown) => void>;
 }
 
 /** Loaded bundles by slot, least recently used dropped first (the parent sends it again if needed). */
@@ -176,10 +196,27 @@ const calls = new Map<number, IsolateEntry>();
 /** Cancels that arrived while their call was still loading; applied once it runs. */
 const earlyAborts = new Map<number, string>();
 const capRequests = new Map<number, { entry: IsolateEntry; requestId: number; call: ActiveCall }>();
+const quickEntries = new QuickEntries();
 let nextCapId = 0;
 
 function send(message: ChildMessage): void {
-  process.send?.(message);
+  try {
+    process.send?.(message);
+  } catch (error) {
+    // Only a result carries plugin data (its output) that the channel could fail to serialize
+    // (e.g. nested too deep): the call fails rather than never answering.
+    if (message.type !== 'result' || !message.ok) throw error;
+    process.send?.({
+      type: 'result',
+      id: message.id,
+      ok: false,
+      error: {
+        code: SandboxErrorCode.INVALID_OUTPUT,
+        message: `the tool's output could not be sent: ${errorText(error)}`,
+      },
+      ...(message.usage === undefined ? {} : { usage: message.usage }),
+    } satisfies ChildMessage);
+  }
 }
 
 function touch<K, V>(map: Map<K, V>, key: K, value: V): void {
@@ -194,6 +231,8 @@ function dispose(entry: IsolateEntry, reason: WireError): void {
   report(entry);
   if (!entry.isolate.isDisposed) entry.isolate.dispose();
   for (const call of entry.active.values()) call.finish({ type: 'result', id: call.id, ok: false, error: reason });
+  for (const release of entry.waiting.values()) release(undefined);
+  entry.waiting.clear();
 }
 
 function evictIfFull(): void {
@@ -254,7 +293,7 @@ async function createIsolate(
     const context = await isolate.createContext();
     const jail = context.global;
     const entryRef: { current: IsolateEntry | null } = { current: null };
-    // Both callbacks receive only strings and numbers (copied), and return nothing to the plugin.
+    // The callbacks receive only strings and numbers (copied), and return nothing to the plugin.
     await jail.set(
       '__weftSend',
       new ivm.Callback(
@@ -284,11 +323,27 @@ async function createIsolate(
         { ignored: true },
       ),
     );
+    // Queued like the other two (not run inside the entry): a result reaches this thread after the
+    // host requests and log lines the call made before it, in the order the plugin made them.
+    await jail.set(
+      '__weftDone',
+      new ivm.Callback(
+        (callId: unknown, raw: unknown) => {
+          const entry = entryRef.current;
+          const release = typeof callId === 'number' ? entry?.waiting.get(callId) : undefined;
+          if (entry === null || release === undefined || typeof callId !== 'number') return;
+          entry.waiting.delete(callId);
+          release(raw);
+        },
+        { ignored: true },
+      ),
+    );
     const bootstrap = await isolate.compileScript(BOOTSTRAP_SOURCE, { filename: 'weft:bootstrap' });
     await bootstrap.run(context, { timeout: loadTimeoutMs });
     const api = await jail.get('__weftEntry', { reference: true });
-    const [invoke, settle, abort] = await Promise.all([
+    const [invoke, begin, settle, abort] = await Promise.all([
       api.get('invoke', { reference: true }),
+      api.get('begin', { reference: true }),
       api.get('settle', { reference: true }),
       api.get('abort', { reference: true }),
     ]);
@@ -305,6 +360,7 @@ async function createIsolate(
       isolate,
       context,
       invoke,
+      begin,
       settle,
       abort,
       active: new Map(),
@@ -313,6 +369,9 @@ async function createIsolate(
       hostCalls: 0,
       // Zero, not the current value: loading the bundle ran plugin code too, and is charged.
       cpuReportedNs: 0n,
+      entering: 0,
+      quick: new Set(),
+      waiting: new Map(),
     };
     entryRef.current = entry;
     return entry;
@@ -456,42 +515,89 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
     return fail(SandboxErrorCode.INVALID_INPUT, `invalid input for ${tool}: ${describeErrors(validateInput)}`);
   }
 
-  let entry = isolates.get(key);
-  if (entry === undefined || entry.isolate.isDisposed || entry.memoryMb !== limits.memoryMb) {
-    let pendingEntry = creating.get(key)?.promise;
-    if (pendingEntry === undefined) {
-      const refusal = workspaceRoom(message.workspace, limits.memoryMb);
-      if (refusal !== null) {
-        earlyAborts.delete(id);
-        send({ type: 'result', id, ok: false, error: refusal });
-        return;
-      }
-      pendingEntry = createIsolate(message, loaded, limits, Math.max(1, Math.ceil(cpuLimitMs))).then((created) => {
-        // An isolate replaced because the limits changed goes once its calls are done.
-        const previous = isolates.get(key);
-        if (previous !== undefined && previous.active.size === 0) {
-          dispose(previous, { code: SandboxErrorCode.CLOSED, message: 'isolate replaced' });
-        }
-        isolates.set(key, created);
-        return created;
-      });
-      creating.set(key, { workspace: message.workspace, memoryMb: limits.memoryMb, promise: pendingEntry });
-      pendingEntry.then(
-        () => creating.delete(key),
-        () => creating.delete(key),
-      );
-    }
-    try {
-      entry = await pendingEntry;
-    } catch (error) {
-      if (/timed out/i.test(errorText(error))) return fail(cpuError.code, cpuError.message);
-      return fail(SandboxErrorCode.LOAD_FAILED, `plugin ${loaded.manifest.name} failed to load: ${errorText(error)}`);
-    }
-  } else {
-    touch(isolates, key, entry);
+  // A call whose synchronous start overran its slice runs again, asynchronously, on a fresh isolate;
+  // what the attempt used counts against the call's CPU limit, the time it took against its deadline.
+  let spentMs = 0;
+  let startedAt: number | undefined;
+  for (let mayStartSync = true; ; mayStartSync = false) {
+    const entry = await isolateFor(message, loaded, Math.max(1, Math.ceil(cpuLimitMs - spentMs)), fail, cpuError);
+    if (entry === null) return;
+    startedAt ??= performance.now();
+    const wallMs = Math.max(1, limits.wallTimeoutMs - (performance.now() - startedAt));
+    const outcome = await runCall(entry, message, loaded, cpuLimitMs - spentMs, wallMs, cpuError, mayStartSync);
+    if (outcome.overran === undefined) return;
+    spentMs += outcome.overran;
   }
-  const current = entry;
+}
 
+/** The warm isolate of the call's slot, or a new one; null when it could not be had (the call is answered). */
+async function isolateFor(
+  message: Extract<ParentMessage, { type: 'call' }>,
+  loaded: Loaded,
+  loadTimeoutMs: number,
+  fail: (code: string, text: string) => void,
+  cpuError: WireError,
+): Promise<IsolateEntry | null> {
+  const { limits } = message;
+  const key = slotOf(message);
+  const entry = isolates.get(key);
+  if (entry !== undefined && !entry.isolate.isDisposed && entry.memoryMb === limits.memoryMb) {
+    touch(isolates, key, entry);
+    return entry;
+  }
+  let pendingEntry = creating.get(key)?.promise;
+  if (pendingEntry === undefined) {
+    const refusal = workspaceRoom(message.workspace, limits.memoryMb);
+    if (refusal !== null) {
+      earlyAborts.delete(message.id);
+      send({ type: 'result', id: message.id, ok: false, error: refusal });
+      return null;
+    }
+    pendingEntry = createIsolate(message, loaded, limits, loadTimeoutMs).then((created) => {
+      // An isolate replaced because the limits changed goes once its calls are done.
+      const previous = isolates.get(key);
+      if (previous !== undefined && previous.active.size === 0) {
+        dispose(previous, { code: SandboxErrorCode.CLOSED, message: 'isolate replaced' });
+      }
+      isolates.set(key, created);
+      return created;
+    });
+    creating.set(key, { workspace: message.workspace, memoryMb: limits.memoryMb, promise: pendingEntry });
+    pendingEntry.then(
+      () => creating.delete(key),
+      () => creating.delete(key),
+    );
+  }
+  try {
+    return await pendingEntry;
+  } catch (error) {
+    if (/timed out/i.test(errorText(error))) fail(cpuError.code, cpuError.message);
+    else fail(SandboxErrorCode.LOAD_FAILED, `plugin ${loaded.manifest.name} failed to load: ${errorText(error)}`);
+    return null;
+  }
+}
+
+/**
+ * Runs one call in `current` and answers it, unless its synchronous start overran the slice:
+ * then nothing is answered, the isolate is discarded, and `overran` says what the attempt used (ms).
+ */
+async function runCall(
+  current: IsolateEntry,
+  message: Extract<ParentMessage, { type: 'call' }>,
+  loaded: Loaded,
+  cpuLimitMs: number,
+  wallMs: number,
+  cpuError: WireError,
+  mayStartSync: boolean,
+): Promise<{ overran?: number }> {
+  const { id, tool, limits } = message;
+  // Synchronously only with nothing else in the isolate: an entry still running there would hold
+  // this thread until it ends.
+  const sync =
+    mayStartSync &&
+    current.active.size === 0 &&
+    current.entering === 0 &&
+    quickEntries.allows(current.workspace, current.quick, tool);
   let done = false;
   const call: ActiveCall = {
     id,
@@ -508,7 +614,7 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
         code: SandboxErrorCode.TIMEOUT,
         message: `the tool did not finish within ${limits.wallTimeoutMs} ms`,
       });
-    }, limits.wallTimeoutMs),
+    }, wallMs),
     finish(result, pending = 0) {
       if (done) return;
       done = true;
@@ -516,8 +622,13 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
       current.active.delete(id);
       calls.delete(id);
       earlyAborts.delete(id);
-      report(current);
-      send(result);
+      quickEntries.record(current.quick, tool, Number(cpuNs(current) - call.cpuStartNs) / 1e6);
+      // The call's CPU time rides on its result (one message, not two): the parent charges the
+      // workspace before it settles the call, as it would have with a separate report.
+      const cpuMs = unreported(current);
+      send(
+        cpuMs > 0 && result.type === 'result' ? { ...result, usage: { workspace: current.workspace, cpuMs } } : result,
+      );
       if (current.active.size === 0) quiesce(current, pending);
     },
   };
@@ -526,16 +637,36 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
 
   const early = earlyAborts.get(id);
   if (early !== undefined) setImmediate(() => onAbort({ type: 'abort', id, reason: early }));
+  const args = [id, tool, message.input, JSON.stringify(message.run satisfies RunInfo), limits.maxOutputBytes];
   try {
-    const raw: unknown = await current.invoke.apply(
-      undefined,
-      [id, tool, message.input, JSON.stringify(message.run satisfies RunInfo), limits.maxOutputBytes],
-      {
-        arguments: { copy: true },
-        result: { promise: true, copy: true },
-        timeout: Math.max(1, Math.ceil(cpuLeft(current).ms)),
-      },
-    );
+    let raw: unknown;
+    if (sync) {
+      const settled = new Promise<unknown>((resolve) => current.waiting.set(id, resolve));
+      const left = cpuLeft(current).ms;
+      const slice = Math.max(1, Math.ceil(Math.min(left, SYNC_SLICE_MS)));
+      try {
+        current.begin.applySync(undefined, args, { arguments: { copy: true }, timeout: slice });
+      } catch (error) {
+        // Stopped at the slice with CPU time left: the call is not over, only this attempt.
+        if (slice < left && /timed out/i.test(errorText(error)) && !current.isolate.isDisposed) {
+          return { overran: abandon(current, call, () => (done = true)) };
+        }
+        throw error;
+      }
+      raw = await settled;
+      if (done) return {};
+    } else {
+      current.entering++;
+      try {
+        raw = await current.invoke.apply(undefined, args, {
+          arguments: { copy: true },
+          result: { promise: true, copy: true },
+          timeout: Math.max(1, Math.ceil(cpuLeft(current).ms)),
+        });
+      } finally {
+        current.entering--;
+      }
+    }
     enforceCpu(current);
     const { result, pending } = interpret(raw, loaded, tool, limits, id);
     call.finish(result, pending);
@@ -545,6 +676,25 @@ async function onCall(message: Extract<ParentMessage, { type: 'call' }>): Promis
     dispose(current, reason);
     call.finish({ type: 'result', id, ok: false, error: reason });
   }
+  return {};
+}
+
+/**
+ * Drops a call's synchronous attempt without answering it, and its isolate (stopped midway, its
+ * state is unknown). Host requests and log lines the attempt made are still queued for this thread:
+ * they find the call gone and are dropped. Returns the CPU time the attempt used (ms).
+ */
+function abandon(current: IsolateEntry, call: ActiveCall, markDone: () => void): number {
+  markDone();
+  clearTimeout(call.deadline);
+  current.active.delete(call.id);
+  calls.delete(call.id);
+  current.waiting.delete(call.id);
+  const usedMs = Number(cpuNs(current) - call.cpuStartNs) / 1e6;
+  quickEntries.strike(current.workspace);
+  current.quick.clear();
+  dispose(current, { code: SandboxErrorCode.CLOSED, message: 'isolate replaced' });
+  return usedMs;
 }
 
 function failure(id: number, code: string, message: string, extra: Partial<WireError> = {}): ChildMessage {
@@ -597,7 +747,7 @@ function toolResult(parsed: unknown, loaded: Loaded, tool: string, limits: Sandb
         `output of ${tool} does not match its schema: ${describeErrors(validate)}`,
       );
     }
-    return { type: 'result', id, ok: true, output: JSON.stringify(parsed.output) };
+    return { type: 'result', id, ok: true, output: parsed.output };
   }
   const error = 'error' in parsed && typeof parsed.error === 'object' && parsed.error !== null ? parsed.error : {};
   const name = 'name' in error && typeof error.name === 'string' ? error.name : 'Error';

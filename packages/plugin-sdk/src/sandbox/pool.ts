@@ -8,6 +8,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { LRUCache } from 'lru-cache';
 import type { PluginManifest } from '../manifest.ts';
 import { CpuBudgets, DEFAULT_CPU_BUDGET, type WorkspaceCpuBudget } from './budget.ts';
 import { CapabilityError, SandboxError, SandboxErrorCode } from './errors.ts';
@@ -161,7 +162,7 @@ class SandboxProcess {
     if (child.connected) child.send(message);
   }
 
-  call(request: SandboxCall, limits: SandboxLimits, budgetMs: number): Promise<unknown> {
+  call(request: SandboxCall, slot: string, limits: SandboxLimits, budgetMs: number): Promise<unknown> {
     if (this.closing) return Promise.reject(new SandboxError(SandboxErrorCode.CLOSED, 'the sandbox is closed'));
     const input = JSON.stringify(request.input ?? null);
     if (input.length > limits.maxInputBytes) {
@@ -202,7 +203,7 @@ class SandboxProcess {
         cleanup: () => {},
       };
       this.pending.set(id, pending);
-      if (!this.sentBundles.has(slotOf(request.plugin))) this.sendBundle(child, pending);
+      if (!this.sentBundles.has(slot)) this.sendBundle(child, pending);
       this.post(child, message);
       const signal = request.signal;
       if (signal !== undefined) {
@@ -260,7 +261,8 @@ class SandboxProcess {
         return;
       }
       case 'result':
-        if (message.ok) this.settle(message.id, { ok: true, value: JSON.parse(message.output) });
+        if (message.usage !== undefined) this.charge(message.usage.workspace, message.usage.cpuMs);
+        if (message.ok) this.settle(message.id, { ok: true, value: message.output });
         else this.settle(message.id, { ok: false, error: toError(message.error) });
         return;
       case 'cap':
@@ -391,6 +393,8 @@ export class SandboxPool {
   /** Integrity already checked per workspace and key, so warm calls do not hash the bundle again. */
   private readonly verified = new Map<string, string>();
   private readonly budgets: CpuBudgets;
+  /** Which process serves a workspace: hashing its id costs more than the rest of a warm call here. */
+  private readonly processIndex = new LRUCache<string, number>({ max: 10_000 });
 
   constructor(options: SandboxPoolOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -401,7 +405,11 @@ export class SandboxPool {
   }
 
   private processFor(workspaceId: string): SandboxProcess {
-    const index = createHash('sha1').update(workspaceId).digest().readUInt32BE(0) % this.processes.length;
+    let index = this.processIndex.get(workspaceId);
+    if (index === undefined) {
+      index = createHash('sha1').update(workspaceId).digest().readUInt32BE(0) % this.processes.length;
+      this.processIndex.set(workspaceId, index);
+    }
     const process = this.processes[index];
     if (process === undefined) throw new Error('sandbox pool has no processes');
     return process;
@@ -425,6 +433,7 @@ export class SandboxPool {
     try {
       return await this.processFor(workspaceId).call(
         request,
+        slot,
         { ...this.limits, ...request.limits },
         // Whole milliseconds within 32 bits: isolated-vm takes timeouts as 32-bit integers.
         Math.ceil(Math.min(budget.remainingMs, 2_147_483_647)),

@@ -87,13 +87,20 @@ export interface IsolateStats {
   externalBytes: number;
 }
 
+/** CPU time a workspace's isolate used, charged to the workspace's budget. */
+export interface Usage {
+  workspace: string;
+  cpuMs: number;
+}
+
 export type ChildMessage =
   | { type: 'ready' }
   | ({ type: 'need-bundle'; id: number } & Slot)
   /** CPU time a workspace's isolates used since the last report, charged to its budget. */
   | { type: 'usage'; workspace: string; cpuMs: number }
-  | { type: 'result'; id: number; ok: true; output: string }
-  | { type: 'result'; id: number; ok: false; error: WireError }
+  /** `output` as a value (the channel serializes it once), already checked against its schema. */
+  | { type: 'result'; id: number; ok: true; output: unknown; usage?: Usage }
+  | { type: 'result'; id: number; ok: false; error: WireError; usage?: Usage }
   | { type: 'cap'; id: number; callId: number; name: string; args: string }
   | { type: 'log'; callId: number; level: string; message: string; data: string | null }
   | { type: 'stats'; id: number; rssBytes: number; isolates: IsolateStats[] };
