@@ -4,6 +4,7 @@
 /** The workspace's sections in the navigation, in order; `adminOnly` ones are hidden from others. */
 export const NAV_SECTIONS: { path: string; label: string; adminOnly?: boolean }[] = [
   { path: 'runs', label: 'Runs' },
+  { path: 'analytics', label: 'Analytics' },
   { path: 'approvals', label: 'Approvals' },
   { path: 'plans', label: 'Plans' },
   { path: 'schedules', label: 'Schedules' },
@@ -22,4 +23,7 @@ export const paths = {
   plan: (slug: string, id: string) => `/w/${encodeURIComponent(slug)}/plans/${encodeURIComponent(id)}`,
   schedules: (slug: string) => `/w/${encodeURIComponent(slug)}/schedules`,
   events: (slug: string) => `/w/${encodeURIComponent(slug)}/events`,
+  /** The analytics page, opened on one plan when given. */
+  analytics: (slug: string, planId?: string) =>
+    `/w/${encodeURIComponent(slug)}/analytics${planId === undefined ? '' : `?plan=${encodeURIComponent(planId)}`}`,
 };

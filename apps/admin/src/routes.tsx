@@ -1,5 +1,6 @@
 import { Navigate, type RouteObject } from 'react-router';
 import { WorkspaceLayout } from './layout/workspace-layout.tsx';
+import { AnalyticsPage } from './pages/analytics-page.tsx';
 import { ApprovalsPage } from './pages/approvals-page.tsx';
 import { RunPage } from './pages/run-page.tsx';
 import { RunsPage } from './pages/runs-page.tsx';
@@ -27,6 +28,7 @@ export const routes: RouteObject[] = [
       { index: true, element: <Navigate to="runs" replace /> },
       { path: 'runs', element: <RunsPage /> },
       { path: 'runs/:id', element: <RunPage /> },
+      { path: 'analytics', element: <AnalyticsPage /> },
       { path: 'approvals', element: <ApprovalsPage /> },
       { path: 'plans', element: <PlansPage /> },
       { path: 'plans/:id', element: <PlansPage /> },
