@@ -1,6 +1,5 @@
 import { Navigate, type RouteObject } from 'react-router';
 import { WorkspaceLayout } from './layout/workspace-layout.tsx';
-import { AnalyticsPage } from './pages/analytics-page.tsx';
 import { ApprovalsPage } from './pages/approvals-page.tsx';
 import { RunPage } from './pages/run-page.tsx';
 import { RunsPage } from './pages/runs-page.tsx';
@@ -28,7 +27,11 @@ export const routes: RouteObject[] = [
       { index: true, element: <Navigate to="runs" replace /> },
       { path: 'runs', element: <RunsPage /> },
       { path: 'runs/:id', element: <RunPage /> },
-      { path: 'analytics', element: <AnalyticsPage /> },
+      // Loaded when first opened: the chart library is most of its weight and no other page needs it.
+      {
+        path: 'analytics',
+        lazy: async () => ({ Component: (await import('./pages/analytics-page.tsx')).AnalyticsPage }),
+      },
       { path: 'approvals', element: <ApprovalsPage /> },
       { path: 'plans', element: <PlansPage /> },
       { path: 'plans/:id', element: <PlansPage /> },

@@ -30,13 +30,13 @@ export function ToolTable({ slug }: { slug: string }) {
         <>
           <figure className="chart" aria-label="Calls and failures by tool">
             <BarChart
-              h={Math.max(120, called.length * 36)}
+              h={Math.max(160, called.length * 48)}
               data={called.map((t) => ({ name: t.name, succeeded: t.calls - t.failures, failed: t.failures }))}
               dataKey="name"
               orientation="vertical"
               type="stacked"
               withLegend
-              yAxisProps={{ width: 110 }}
+              yAxisProps={{ width: 110, interval: 0 }}
               series={[
                 { name: 'succeeded', label: 'Succeeded', color: 'teal.6' },
                 { name: 'failed', label: 'Failed', color: 'red.6' },
