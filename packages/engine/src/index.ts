@@ -35,8 +35,10 @@ export {
   type PlanStatsBucket,
   type PlanStatsBucketSize,
   type PlanStatsWindow,
+  type PlanTotals,
   planStats,
   planStatsWindowIssue,
+  planTotals,
 } from './plan-stats.ts';
 export { prepareQueue, QUEUE_SCHEMA_VERSION } from './queue.ts';
 export {

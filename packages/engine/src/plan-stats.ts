@@ -40,6 +40,40 @@ export const PLAN_STATS_MAX_BUCKETS = 744;
 const STEP: Record<PlanStatsBucketSize, string> = { HOUR: '1 hour', DAY: '24 hours' };
 const BUCKET_MS: Record<PlanStatsBucketSize, number> = { HOUR: 3_600_000, DAY: 86_400_000 };
 
+// What a run counts as, written once for both statements (and the same as `compareVersions`):
+// finished = terminal; failed = FAILED or ROLLED_BACK; durations of finished runs only
+// (percentile_cont skips the NULLs of the others).
+const TERMINAL_SQL = `('SUCCEEDED', 'FAILED', 'CANCELLED', 'ROLLED_BACK')`;
+const RUN_COLUMNS_SQL = `status,
+       CASE WHEN finished_at IS NOT NULL AND started_at IS NOT NULL AND status IN ${TERMINAL_SQL}
+            THEN extract(epoch FROM finished_at - started_at) * 1000 END AS ms`;
+const AGGREGATES_SQL = `count(*)::int AS runs,
+       count(*) FILTER (WHERE status IN ${TERMINAL_SQL})::int AS finished,
+       count(*) FILTER (WHERE status = 'SUCCEEDED')::int AS succeeded,
+       count(*) FILTER (WHERE status IN ('FAILED', 'ROLLED_BACK'))::int AS failed,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95`;
+
+interface AggregateRow {
+  runs: number;
+  finished: number;
+  succeeded: number;
+  failed: number;
+  p50: number | null;
+  p95: number | null;
+}
+
+function counts(r: AggregateRow): Omit<PlanStatsBucket, 'start'> {
+  return {
+    runs: r.runs,
+    finished: r.finished,
+    succeeded: r.succeeded,
+    failed: r.failed,
+    p50Ms: r.p50 === null ? null : Number(r.p50),
+    p95Ms: r.p95 === null ? null : Number(r.p95),
+  };
+}
+
 /** @public Why a window cannot be asked for, or null when it can. The one rule for its bounds. */
 export function planStatsWindowIssue(window: Omit<PlanStatsWindow, 'planId'>): string | null {
   const span = window.until.getTime() - window.since.getTime();
@@ -62,34 +96,15 @@ export async function planStats(client: TenantClient, window: PlanStatsWindow): 
   const issue = planStatsWindowIssue(window);
   if (issue !== null) throw new RangeError(issue);
   const unit = window.bucket === 'HOUR' ? 'hour' : 'day';
-  const { rows } = await client.query<{
-    start: Date;
-    runs: number;
-    finished: number;
-    succeeded: number;
-    failed: number;
-    p50: number | null;
-    p95: number | null;
-  }>(
+  const { rows } = await client.query<AggregateRow & { start: Date }>(
     // Buckets are cut in UTC so that every viewer sees the same numbers for the same bucket. The
     // runs are read by (plan_id, created_at) through executions_plan_created_idx.
     `WITH created AS (
-       SELECT date_trunc($3, created_at, 'UTC') AS start, status,
-              CASE WHEN finished_at IS NOT NULL AND started_at IS NOT NULL
-                   THEN extract(epoch FROM finished_at - started_at) * 1000 END AS ms
+       SELECT date_trunc($3, created_at, 'UTC') AS start, ${RUN_COLUMNS_SQL}
          FROM executions
         WHERE plan_id = $4 AND created_at >= $1 AND created_at < $2
      ), totals AS (
-       SELECT start,
-              count(*)::int AS runs,
-              count(*) FILTER (WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'ROLLED_BACK'))::int AS finished,
-              count(*) FILTER (WHERE status = 'SUCCEEDED')::int AS succeeded,
-              count(*) FILTER (WHERE status IN ('FAILED', 'ROLLED_BACK'))::int AS failed,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)
-                FILTER (WHERE ms IS NOT NULL AND status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'ROLLED_BACK')) AS p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY ms)
-                FILTER (WHERE ms IS NOT NULL AND status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'ROLLED_BACK')) AS p95
-         FROM created GROUP BY start
+       SELECT start, ${AGGREGATES_SQL} FROM created GROUP BY start
      )
      SELECT b.start, coalesce(t.runs, 0) AS runs, coalesce(t.finished, 0) AS finished,
             coalesce(t.succeeded, 0) AS succeeded, coalesce(t.failed, 0) AS failed, t.p50, t.p95
@@ -99,13 +114,31 @@ export async function planStats(client: TenantClient, window: PlanStatsWindow): 
       ORDER BY b.start`,
     [window.since, window.until, unit, window.planId, STEP[window.bucket]],
   );
-  return rows.map((r) => ({
-    start: r.start,
-    runs: r.runs,
-    finished: r.finished,
-    succeeded: r.succeeded,
-    failed: r.failed,
-    p50Ms: r.p50 === null ? null : Number(r.p50),
-    p95Ms: r.p95 === null ? null : Number(r.p95),
-  }));
+  return rows.map((r) => ({ start: r.start, ...counts(r) }));
+}
+
+/** @public One plan's runs over a window, as a whole. */
+export interface PlanTotals extends Omit<PlanStatsBucket, 'start'> {
+  planId: string;
+}
+
+/**
+ * @public Every plan of the workspace in scope that has runs created in `[since, until)`, with
+ * the same counts as `planStats`, most runs first. The window follows the DAY rule of
+ * `planStatsWindowIssue` (at most 744 days).
+ */
+export async function planTotals(client: TenantClient, window: { since: Date; until: Date }): Promise<PlanTotals[]> {
+  const issue = planStatsWindowIssue({ ...window, bucket: 'DAY' });
+  if (issue !== null) throw new RangeError(issue);
+  const { rows } = await client.query<AggregateRow & { plan_id: string }>(
+    // Read through executions_created_idx (workspace_id, created_at), the workspace from RLS.
+    `WITH created AS (
+       SELECT plan_id, ${RUN_COLUMNS_SQL}
+         FROM executions
+        WHERE created_at >= $1 AND created_at < $2
+     )
+     SELECT plan_id, ${AGGREGATES_SQL} FROM created GROUP BY plan_id ORDER BY runs DESC, plan_id`,
+    [window.since, window.until],
+  );
+  return rows.map((r) => ({ planId: r.plan_id, ...counts(r) }));
 }

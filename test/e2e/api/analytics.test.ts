@@ -115,6 +115,45 @@ describe('Plan.stats', () => {
   });
 });
 
+describe('Workspace.planStats', () => {
+  it("totals each plan's runs in the window, with the same counts as the buckets", async () => {
+    const totals = await f.graphql<{
+      workspace: {
+        planStats: { plan: { id: string; name: string }; runs: number; succeeded: number; failed: number }[];
+      };
+    }>(
+      `query($since: DateTime!, $until: DateTime) { workspace(slug: "acme") { planStats(since: $since, until: $until) {
+        plan { id name } runs succeeded failed successRate p50Ms p95Ms } } }`,
+      { since: '2026-01-10T00:00:00Z', until: '2026-01-11T00:00:00Z' },
+      f.bob,
+    );
+    expect(totals.workspace.planStats).toHaveLength(1);
+    expect(totals.workspace.planStats[0]).toMatchObject({
+      plan: { id: planId, name: 'Checkout' },
+      runs: 5,
+      succeeded: 3,
+      failed: 2,
+      successRate: 0.6,
+      p50Ms: 300,
+    });
+    // A window that holds only the 11:00 hour: 3 runs of which 1 succeeded.
+    const later = await f.graphql<{ workspace: { planStats: { runs: number; succeeded: number }[] } }>(
+      `query { workspace(slug: "acme") { planStats(since: "2026-01-10T11:00:00Z", until: "2026-01-10T12:00:00Z") {
+        runs succeeded } } }`,
+      {},
+      f.alice,
+    );
+    expect(later.workspace.planStats).toEqual([{ runs: 3, succeeded: 1 }]);
+    expect(
+      await f.errorCode(
+        'query { workspace(slug: "acme") { planStats(since: "2020-01-01T00:00:00Z") { runs } } }',
+        {},
+        f.alice,
+      ),
+    ).toBe('INVALID_INPUT');
+  });
+});
+
 describe('Workspace.executions(trigger:)', () => {
   it('lists only the runs started that way', async () => {
     await f.graphql(
