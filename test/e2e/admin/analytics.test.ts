@@ -46,8 +46,10 @@ describe('analytics page in a real browser', () => {
     await page.getByRole('link', { name: 'Analytics of Checkout' }).click();
     await expect.poll(() => page.url()).toContain(`/w/acme/analytics?plan=${encodeURIComponent(planId)}`);
 
-    // The day's bucket: 5 runs, 3 succeeded, 2 failed; durations 100, 200, 300, 400, 1000 ms.
+    // The day's bucket: 5 runs, 3 succeeded, 2 failed; durations 100, 200, 300, 400, 1000 ms. The
+    // overview of plans holds the same totals (no other plan has run yet).
     await page.getByRole('heading', { name: 'Checkout: 5 runs' }).waitFor();
+    expect(await cells(page, 'Plans by runs')).toEqual([['Checkout', '5', '3', '2', '60%', '300 ms', '880 ms']]);
     expect(await cells(page, 'Runs of Checkout by day')).toEqual([
       [dayLabel, '5', '3', '2', '60%', '300 ms', '880 ms'],
     ]);

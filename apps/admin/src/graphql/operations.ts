@@ -761,6 +761,26 @@ export const PLAN_STATS = graphql(`
   }
 `);
 
+export const PLAN_TOTALS = graphql(`
+  query PlanTotals($slug: String!, $since: DateTime!, $until: DateTime) {
+    workspace(slug: $slug) {
+      id
+      planStats(since: $since, until: $until) {
+        plan {
+          id
+          name
+        }
+        runs
+        succeeded
+        failed
+        successRate
+        p50Ms
+        p95Ms
+      }
+    }
+  }
+`);
+
 export const COMPARE_VERSIONS = graphql(`
   query CompareVersions($planId: ID!, $a: Int!, $b: Int!, $since: DateTime) {
     node(id: $planId) {

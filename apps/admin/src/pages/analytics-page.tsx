@@ -2,6 +2,7 @@ import { useQuery } from '@apollo/client/react';
 import { Group, Select, Stack } from '@mantine/core';
 import { useMemo } from 'react';
 import { useSearchParams } from 'react-router';
+import { PlanOverview } from '../analytics/plan-overview.tsx';
 import { PlanTrends } from '../analytics/plan-trends.tsx';
 import { DEFAULT_RANGE, isRangeKey, RANGES, windowOf } from '../analytics/ranges.ts';
 import { ToolTable } from '../analytics/tool-table.tsx';
@@ -17,8 +18,8 @@ function versionParam(value: string | null, latest: number, fallback: number): n
 }
 
 /**
- * How the workspace's plans and tools are doing: one plan's runs, success rate and duration over
- * time, an A/B comparison of two of its versions, and every tool's record. The plan, range and
+ * How the workspace's plans and tools are doing: every plan's runs in the range, one plan's runs,
+ * success rate and duration over time, an A/B comparison of two of its versions, and every tool's record. The plan, range and
  * versions live in the URL (`?plan=<id>&range=7d&a=1&b=2`), so a view can be shared and a plan's
  * page links straight to its section.
  */
@@ -64,6 +65,13 @@ export function AnalyticsPage() {
           miw={220}
         />
       </Group>
+      <PlanOverview
+        slug={workspace.slug}
+        since={window.since}
+        until={window.until}
+        selected={plan?.id ?? null}
+        onSelect={(id) => set({ plan: id, a: null, b: null })}
+      />
       {plans.error ? (
         <ErrorNote error={plans.error} />
       ) : plans.loading && !plans.data ? (
