@@ -130,7 +130,17 @@ describe('runs list: trigger filter and bulk retry', () => {
     await expect.poll(() => rows.count()).toBe(1);
     expect(await page.getByRole('textbox', { name: 'Trigger' }).inputValue()).toBe('EVENT');
 
-    await page.goto(`${f.server.url}/admin/w/acme/runs?plan=${encodeURIComponent(retryPlan)}&status=FAILED`);
+    // A viewer sees the same list with the retry disabled and the reason.
+    const failedList = `/w/acme/runs?plan=${encodeURIComponent(retryPlan)}&status=FAILED`;
+    const viewer = await browser.context.newPage();
+    await openAs(viewer, f.server.url, f.bob, failedList);
+    await expect.poll(() => viewer.getByRole('table', { name: 'Runs' }).locator('tbody > tr').count()).toBe(2);
+    expect(await viewer.getByRole('button', { name: /^Retry selected/ }).isDisabled()).toBe(true);
+    expect(await viewer.getByRole('checkbox').first().isDisabled()).toBe(true);
+    await viewer.close();
+
+    // (The profile's storage is shared: sign in as Alice again.)
+    await openAs(page, f.server.url, f.alice, failedList);
     await expect.poll(() => rows.count()).toBe(2);
     for (const checkbox of await rows.getByRole('checkbox').all()) await checkbox.check();
     await page.getByRole('button', { name: 'Retry selected (2)' }).click();
