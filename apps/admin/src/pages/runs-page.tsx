@@ -31,7 +31,9 @@ const STATUSES: ExecutionStatus[] = [
 ];
 
 /** Runs a bulk action applies to: still going (cancel) or FAILED (retry). */
-const SELECTABLE = (status: ExecutionStatus) => CANCELLABLE.has(status) || status === 'FAILED';
+function selectable(status: ExecutionStatus): boolean {
+  return CANCELLABLE.has(status) || status === 'FAILED';
+}
 
 /** What a bulk control answers (cancelExecutions and retryExecutions alike). */
 interface BulkPayload {
@@ -281,7 +283,7 @@ export function RunsPage() {
                     <Checkbox
                       aria-label={`Select the run of ${node.planVersion.plan.name} created ${new Date(node.createdAt).toLocaleString()}`}
                       checked={selected.has(node.id)}
-                      disabled={cannot !== null || !SELECTABLE(node.status)}
+                      disabled={cannot !== null || !selectable(node.status)}
                       onChange={() => toggle(node.id, node.status)}
                     />
                   </Table.Td>
