@@ -89,8 +89,8 @@ describe('analytics page in a real browser', () => {
   });
 });
 
-describe('runs list: trigger filter and bulk retry', () => {
-  it('filters by trigger (kept in the URL), and retries the selected failed runs after a confirmation', async () => {
+describe('runs list: trigger filter, bulk retry, find by id', () => {
+  it('filters by trigger (kept in the URL), retries the selected failed runs after a confirmation, finds a run by id', async () => {
     const created = await f.graphql<{ createPlan: { plan: { id: string } } }>(
       'mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { id } } }',
       {
@@ -153,6 +153,16 @@ describe('runs list: trigger filter and bulk retry', () => {
       await eventually(async () => ((await f.statusOf(id)) === 'SUCCEEDED' ? true : undefined), 20_000);
     }
     await page.getByText('No run matches these filters.').waitFor({ timeout: 20_000 });
+
+    // Find by id: a pasted run id opens its page; anything else says why not.
+    const find = page.getByRole('textbox', { name: 'Find a run by id' });
+    await find.fill('not-a-run');
+    await page.getByRole('button', { name: 'Open' }).click();
+    await page.getByText('Not a run id').waitFor();
+    await find.fill(` ${failed[0]} `);
+    await page.getByRole('button', { name: 'Open' }).click();
+    await expect.poll(() => page.url()).toContain(`/w/acme/runs/${encodeURIComponent(failed[0] ?? '')}`);
+    await page.getByRole('heading', { name: 'Run of Retry me v1' }).waitFor();
     await page.close();
   });
 });
