@@ -85,6 +85,12 @@ describe('analytics page in a real browser', () => {
     await page.locator('figure[aria-label="Runs"] svg.recharts-surface').waitFor();
     await page.screenshot({ path: join(SHOTS, 'analytics-390.png'), fullPage: true });
     expect(await pageWidth(page)).toBe(390);
+
+    // The last 24 hours, by hour: the runs of two days ago are outside it.
+    await page.getByRole('textbox', { name: 'Range' }).click();
+    await page.getByRole('option', { name: 'Last 24 hours, by hour' }).click();
+    await expect.poll(() => page.url()).toContain('range=24h');
+    await page.getByText('No runs of this plan in this range.').waitFor();
     await page.close();
   });
 });
