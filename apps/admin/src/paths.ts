@@ -4,6 +4,7 @@
 /** The workspace's sections in the navigation, in order; `adminOnly` ones are hidden from others. */
 export const NAV_SECTIONS: { path: string; label: string; adminOnly?: boolean }[] = [
   { path: 'runs', label: 'Runs' },
+  { path: 'analytics', label: 'Analytics' },
   { path: 'approvals', label: 'Approvals' },
   { path: 'plans', label: 'Plans' },
   { path: 'schedules', label: 'Schedules' },
@@ -28,4 +29,7 @@ export const paths = {
   marketplace: (slug: string) => `/w/${encodeURIComponent(slug)}/marketplace`,
   plugin: (slug: string, name: string) => `/w/${encodeURIComponent(slug)}/marketplace/${encodeURIComponent(name)}`,
   tools: (slug: string) => `/w/${encodeURIComponent(slug)}/tools`,
+  /** The analytics page, opened on one plan when given. */
+  analytics: (slug: string, planId?: string) =>
+    `/w/${encodeURIComponent(slug)}/analytics${planId === undefined ? '' : `?plan=${encodeURIComponent(planId)}`}`,
 };

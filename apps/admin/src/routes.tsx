@@ -31,6 +31,11 @@ export const routes: RouteObject[] = [
       { index: true, element: <Navigate to="runs" replace /> },
       { path: 'runs', element: <RunsPage /> },
       { path: 'runs/:id', element: <RunPage /> },
+      // Loaded when first opened: the chart library is most of its weight and no other page needs it.
+      {
+        path: 'analytics',
+        lazy: async () => ({ Component: (await import('./pages/analytics-page.tsx')).AnalyticsPage }),
+      },
       { path: 'approvals', element: <ApprovalsPage /> },
       { path: 'plans', element: <PlansPage /> },
       { path: 'plans/:id', element: <PlansPage /> },

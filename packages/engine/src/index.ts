@@ -30,6 +30,16 @@ export { CORE_SLEEP_MAX_MS } from './parked-plan.ts';
 export { diffPlans } from './plan-diff.ts';
 export { inferDependencies } from './plan-graph.ts';
 export { planSpecJsonSchema } from './plan-schema.ts';
+export {
+  PLAN_STATS_MAX_BUCKETS,
+  type PlanStatsBucket,
+  type PlanStatsBucketSize,
+  type PlanStatsWindow,
+  type PlanTotals,
+  planStats,
+  planStatsWindowIssue,
+  planTotals,
+} from './plan-stats.ts';
 export { prepareQueue, QUEUE_SCHEMA_VERSION } from './queue.ts';
 export {
   compareToFixture,

@@ -21,6 +21,7 @@ describe('abilities', () => {
       'cancelExecution',
       'cancelExecutions',
       'retryExecution',
+      'retryExecutions',
       'rollbackExecution',
       'rerunExecution',
       'decideApproval',

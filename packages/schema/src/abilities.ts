@@ -83,6 +83,7 @@ export const MUTATION_PERMISSIONS = {
   cancelExecution: ['run', 'Execution'],
   cancelExecutions: ['run', 'Execution'],
   retryExecution: ['run', 'Execution'],
+  retryExecutions: ['run', 'Execution'],
   rollbackExecution: ['run', 'Execution'],
   rerunExecution: ['run', 'Execution'],
   decideApproval: ['decide', 'Approval'],

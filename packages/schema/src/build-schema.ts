@@ -6,6 +6,7 @@ import './types/regression.ts';
 import './types/tool.ts';
 import './types/workspace.ts';
 import './types/plan.ts';
+import './types/plan-stats.ts';
 import './types/plugin.ts';
 import './types/engine-payloads.ts';
 import './types/webhook-endpoint.ts';

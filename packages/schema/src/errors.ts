@@ -44,6 +44,11 @@ export function notFound(): GraphQLError {
   return new GraphQLError('Not found.', { extensions: { code: SchemaErrorCode.NOT_FOUND } });
 }
 
+/** A query's argument out of bounds (queries have no userErrors): nothing was read. */
+export function invalidArgument(message: string, argument: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: SchemaErrorCode.INVALID_INPUT, argument } });
+}
+
 export function tooManyAttempts(retryAfterSeconds: number): GraphQLError {
   return new GraphQLError(`Too many failed log-in attempts; try again in ${retryAfterSeconds} s.`, {
     extensions: { code: SchemaErrorCode.TOO_MANY_ATTEMPTS, retryAfterSeconds },

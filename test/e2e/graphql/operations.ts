@@ -186,6 +186,14 @@ export const CANCEL_EXECUTIONS = gql`
     }
   }
 `;
+export const RETRY_EXECUTIONS = gql`
+  mutation RetryMany($input: ExecutionIdsInput!) {
+    retryExecutions(input: $input) {
+      executions { ${EXECUTION_FIELDS} }
+      userErrors { code field message }
+    }
+  }
+`;
 export const DECIDE_APPROVAL = gql`
   mutation DecideApproval($input: DecideApprovalInput!) {
     decideApproval(input: $input) {

@@ -45,6 +45,7 @@ import {
   RERUN_EXECUTION,
   RESUME_EXECUTION,
   RETRY_EXECUTION,
+  RETRY_EXECUTIONS,
   ROLLBACK_EXECUTION,
   SEND_EVENT,
   START_EXECUTION,
@@ -252,6 +253,10 @@ const CASES: Record<
   cancelExecutions: {
     doc: CANCEL_EXECUTIONS,
     variables: async () => ({ input: { ids: [await newExecution(), await newExecution()] } }),
+  },
+  retryExecutions: {
+    doc: RETRY_EXECUTIONS,
+    variables: async () => ({ input: { ids: [await newFailedExecution(), await newFailedExecution()] } }),
   },
   rerunExecution: {
     doc: RERUN_EXECUTION,

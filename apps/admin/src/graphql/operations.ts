@@ -398,6 +398,7 @@ export const RUNS = graphql(`
     $status: ExecutionStatus
     $planId: ID
     $mode: ExecutionMode
+    $trigger: ExecutionTrigger
     $createdAfter: DateTime
     $createdBefore: DateTime
   ) {
@@ -409,6 +410,7 @@ export const RUNS = graphql(`
         status: $status
         planId: $planId
         mode: $mode
+        trigger: $trigger
         createdAfter: $createdAfter
         createdBefore: $createdBefore
       ) {
@@ -727,6 +729,115 @@ export const SEND_EVENT = graphql(`
         code
         field
         message
+      }
+    }
+  }
+`);
+
+// Analytics and runs list
+
+export const PLAN_STATS = graphql(`
+  query PlanStats($planId: ID!, $since: DateTime!, $until: DateTime, $bucket: StatsBucket!) {
+    node(id: $planId) {
+      id
+      ... on Plan {
+        name
+        latestVersion {
+          id
+          number
+        }
+        stats(since: $since, until: $until, bucket: $bucket) {
+          start
+          runs
+          finished
+          succeeded
+          failed
+          successRate
+          p50Ms
+          p95Ms
+        }
+      }
+    }
+  }
+`);
+
+export const PLAN_TOTALS = graphql(`
+  query PlanTotals($slug: String!, $since: DateTime!, $until: DateTime) {
+    workspace(slug: $slug) {
+      id
+      planStats(since: $since, until: $until) {
+        plan {
+          id
+          name
+        }
+        runs
+        succeeded
+        failed
+        successRate
+        p50Ms
+        p95Ms
+      }
+    }
+  }
+`);
+
+export const COMPARE_VERSIONS = graphql(`
+  query CompareVersions($planId: ID!, $a: Int!, $b: Int!, $since: DateTime) {
+    node(id: $planId) {
+      id
+      ... on Plan {
+        compareVersions(a: $a, b: $b, since: $since) {
+          a {
+            ...VersionResultsFields
+          }
+          b {
+            ...VersionResultsFields
+          }
+          zScore
+          significant
+        }
+      }
+    }
+  }
+  fragment VersionResultsFields on VersionResults {
+    number
+    runs
+    finished
+    succeeded
+    failed
+    successRate
+    p50Ms
+    p95Ms
+  }
+`);
+
+export const TOOL_STATS = graphql(`
+  query ToolStats($slug: String!) {
+    workspace(slug: $slug) {
+      id
+      tools {
+        name
+        stats {
+          calls
+          failures
+          retries
+          p50Ms
+          p95Ms
+        }
+      }
+    }
+  }
+`);
+
+export const RETRY_EXECUTIONS = graphql(`
+  mutation RetryExecutions($input: ExecutionIdsInput!) {
+    retryExecutions(input: $input) {
+      executions {
+        id
+        status
+      }
+      userErrors {
+        ...UserErrors
       }
     }
   }

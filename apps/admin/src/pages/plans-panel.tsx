@@ -152,6 +152,10 @@ export function PlansPanel({ slug, cannotRun }: { slug: string; cannotRun: strin
       </table>
       {opened !== undefined && (
         <>
+          <p>
+            <Link to={paths.analytics(slug, opened.id)}>Analytics of {opened.name}</Link>: runs, success rate and
+            duration over time, and its versions compared.
+          </p>
           <h3>Steps of {opened.name} (latest version)</h3>
           <LatestGraph planId={opened.id} />
           <h3>Versions of {opened.name}</h3>

@@ -6,8 +6,8 @@ import { ConfirmButton } from '../components/confirm-button.tsx';
 import { cannotRunReason } from '../components/role-hint.ts';
 import { Empty, ErrorNote, Loading } from '../components/states.tsx';
 import { StatusChip } from '../components/status-chip.tsx';
-import type { ExecutionMode, ExecutionStatus } from '../graphql/generated/graphql.ts';
-import { CANCEL_EXECUTIONS, PLANS, RUNS, WORKSPACE_EXECUTIONS } from '../graphql/operations.ts';
+import type { ExecutionMode, ExecutionStatus, ExecutionTrigger } from '../graphql/generated/graphql.ts';
+import { CANCEL_EXECUTIONS, PLANS, RETRY_EXECUTIONS, RUNS, WORKSPACE_EXECUTIONS } from '../graphql/operations.ts';
 import { useWorkspace } from '../layout/workspace-layout.tsx';
 import { paths } from '../paths.ts';
 import { RunFamily } from '../run/run-family.tsx';
@@ -16,6 +16,8 @@ import { StepChips, StepFailures } from '../run/step-failures.tsx';
 const PAGE = 25;
 /** Statuses a run can still be cancelled in (the engine refuses the others). */
 const CANCELLABLE = new Set(['QUEUED', 'RUNNING', 'WAITING_APPROVAL', 'PAUSED']);
+/** What started a run, as `executions(trigger:)` filters it. */
+const TRIGGERS: ExecutionTrigger[] = ['MANUAL', 'SCHEDULE', 'WEBHOOK', 'EVENT', 'PARENT'];
 const STATUSES: ExecutionStatus[] = [
   'QUEUED',
   'RUNNING',
@@ -28,6 +30,17 @@ const STATUSES: ExecutionStatus[] = [
   'ROLLED_BACK',
 ];
 
+/** Runs a bulk action applies to: still going (cancel) or FAILED (retry). */
+function selectable(status: ExecutionStatus): boolean {
+  return CANCELLABLE.has(status) || status === 'FAILED';
+}
+
+/** What a bulk control answers (cancelExecutions and retryExecutions alike). */
+interface BulkPayload {
+  executions: readonly { id: string }[];
+  userErrors: readonly { message: string }[];
+}
+
 /** A `datetime-local` value (the browser's time zone) as an ISO instant, or null when empty. */
 function isoOf(local: string | null): string | null {
   if (local === null || local === '') return null;
@@ -36,8 +49,9 @@ function isoOf(local: string | null): string | null {
 }
 
 /**
- * The workspace's runs, newest first, filtered by status, plan, mode and time (kept in the URL so
- * a filtered list can be shared), paged, refreshed live; a row opens its run.
+ * The workspace's runs, newest first, filtered by status, plan, mode, trigger and time (kept in the
+ * URL so a filtered list can be shared and survives a reload), paged, refreshed live; a row opens
+ * its run. Selected runs can be cancelled (those still going) or retried (the FAILED ones) at once.
  */
 export function RunsPage() {
   const { workspace } = useWorkspace();
@@ -63,40 +77,50 @@ export function RunsPage() {
       status: filter('status') as ExecutionStatus | null,
       planId: filter('plan'),
       mode: filter('mode') as ExecutionMode | null,
+      trigger: filter('trigger') as ExecutionTrigger | null,
       createdAfter: isoOf(filter('from')),
       createdBefore: isoOf(filter('to')),
     },
     fetchPolicy: 'cache-and-network',
   });
   const plans = useQuery(PLANS, { variables: { slug: workspace.slug } });
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  // Each selected run with its status when selected: the buttons act on the runs each applies to.
+  const [selected, setSelected] = useState<Map<string, ExecutionStatus>>(new Map());
   const [bulkNote, setBulkNote] = useState<{ ok: boolean; text: string } | null>(null);
   const [cancelRuns, cancelling] = useMutation(CANCEL_EXECUTIONS);
+  const [retryRuns, retrying] = useMutation(RETRY_EXECUTIONS);
   const cannot = cannotRunReason(workspace.viewerRole);
-  const toggle = (id: string) =>
+  const toggle = (id: string, status: ExecutionStatus) =>
     setSelected((now) => {
-      const next = new Set(now);
+      const next = new Map(now);
       if (next.has(id)) next.delete(id);
-      else next.add(id);
+      else next.set(id, status);
       return next;
     });
-  async function cancelSelected() {
-    const ids = [...selected];
+  const cancellable = [...selected].filter(([, status]) => CANCELLABLE.has(status)).map(([id]) => id);
+  const retryable = [...selected].filter(([, status]) => status === 'FAILED').map(([id]) => id);
+  async function bulk(verb: 'Cancelled' | 'Retried', run: () => Promise<BulkPayload | undefined>) {
     try {
-      const result = await cancelRuns({ variables: { input: { ids } } });
-      const payload = result.data?.cancelExecutions;
+      const payload = await run();
       const done = payload?.executions.length ?? 0;
       const problems = (payload?.userErrors ?? []).map((e) => e.message);
       setBulkNote({
         ok: problems.length === 0,
-        text: [`Cancelled ${done} run${done === 1 ? '' : 's'}.`, ...problems].join(' '),
+        text: [`${verb} ${done} run${done === 1 ? '' : 's'}.`, ...problems].join(' '),
       });
-      setSelected(new Set());
+      setSelected(new Map());
     } catch (error) {
       setBulkNote({ ok: false, text: error instanceof Error ? error.message : String(error) });
     }
     void refetch();
   }
+  const cancelSelected = () =>
+    bulk(
+      'Cancelled',
+      async () => (await cancelRuns({ variables: { input: { ids: cancellable } } })).data?.cancelExecutions,
+    );
+  const retrySelected = () =>
+    bulk('Retried', async () => (await retryRuns({ variables: { input: { ids: retryable } } })).data?.retryExecutions);
   useSubscription(WORKSPACE_EXECUTIONS, {
     variables: { workspaceId: workspace.id },
     onData: () => void refetch(),
@@ -164,6 +188,14 @@ export function RunsPage() {
           value={filter('mode')}
           onChange={(v) => setFilter('mode', v)}
         />
+        <Select
+          label="Trigger"
+          placeholder="any"
+          clearable
+          data={TRIGGERS}
+          value={filter('trigger')}
+          onChange={(v) => setFilter('trigger', v)}
+        />
         <TextInput
           label="Created from"
           type="datetime-local"
@@ -179,12 +211,22 @@ export function RunsPage() {
       </Group>
       <Group gap="xs" mt="sm" wrap="wrap">
         <ConfirmButton
-          label={`Cancel selected (${selected.size})`}
-          question={`Cancel ${selected.size} run${selected.size === 1 ? '' : 's'}? Steps not started never start; running ones are aborted.`}
+          label={`Cancel selected (${cancellable.length})`}
+          question={`Cancel ${cancellable.length} run${cancellable.length === 1 ? '' : 's'}? Steps not started never start; running ones are aborted.`}
           color="red"
           loading={cancelling.loading}
-          disabledReason={cannot ?? (selected.size === 0 ? 'Select runs that are still going to cancel them.' : null)}
+          disabledReason={
+            cannot ?? (cancellable.length === 0 ? 'Select runs that are still going to cancel them.' : null)
+          }
           onConfirm={cancelSelected}
+        />
+        <ConfirmButton
+          label={`Retry selected (${retryable.length})`}
+          question={`Retry ${retryable.length} failed run${retryable.length === 1 ? '' : 's'}? Only their failed steps run again; what succeeded is kept.`}
+          color="blue"
+          loading={retrying.loading}
+          disabledReason={cannot ?? (retryable.length === 0 ? 'Select failed runs to retry them.' : null)}
+          onConfirm={retrySelected}
         />
         {cannot !== null && (
           <Text size="sm" c="dimmed" className="hint">
@@ -241,8 +283,8 @@ export function RunsPage() {
                     <Checkbox
                       aria-label={`Select the run of ${node.planVersion.plan.name} created ${new Date(node.createdAt).toLocaleString()}`}
                       checked={selected.has(node.id)}
-                      disabled={cannot !== null || !CANCELLABLE.has(node.status)}
-                      onChange={() => toggle(node.id)}
+                      disabled={cannot !== null || !selectable(node.status)}
+                      onChange={() => toggle(node.id, node.status)}
                     />
                   </Table.Td>
                   <Table.Td>{new Date(node.createdAt).toLocaleString()}</Table.Td>

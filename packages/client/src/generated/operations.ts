@@ -160,6 +160,13 @@ export type ExecutionStatus =
   | 'SUCCEEDED'
   | 'WAITING_APPROVAL';
 
+export type ExecutionTrigger =
+  | 'EVENT'
+  | 'MANUAL'
+  | 'PARENT'
+  | 'SCHEDULE'
+  | 'WEBHOOK';
+
 export type InstallPluginInput = {
   grantedCapabilities: Array<Scalars['String']['input']>;
   pluginVersionId: Scalars['ID']['input'];
@@ -274,6 +281,11 @@ export type StartRegressionTestInput = {
   /** Defaults to the latest version. */
   version?: InputMaybe<Scalars['Int']['input']>;
 };
+
+/** The width of a statistics bucket; boundaries are in UTC. */
+export type StatsBucket =
+  | 'DAY'
+  | 'HOUR';
 
 /** Why a step attempt failed (docs/events.md lists each). */
 export type StepErrorCode =

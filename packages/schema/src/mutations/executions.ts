@@ -287,6 +287,48 @@ builder.mutationFields((t) => {
       args: { input: t.arg({ type: ExecutionIdInput, required: true }) },
       resolve: (_root, { input }, ctx) => control(ctx, name, String(input.id)),
     });
+  /** One control over several runs of one workspace: each in its own transaction, a userError per refusal. */
+  const bulkControlField = (bulk: 'cancelExecutions' | 'retryExecutions', name: ControlName, description: string) =>
+    t.field({
+      type: ExecutionsPayload,
+      description,
+      authScopes: canIn(MUTATION_PERMISSIONS[bulk], (args: { input: { ids: readonly string[] } }) => {
+        const first = args.input.ids[0];
+        if (first === undefined) throw notFound();
+        return parseTenantId(String(first), 'Execution').workspaceId;
+      }),
+      args: { input: t.arg({ type: ExecutionIdsInput, required: true }) },
+      resolve: async (_root, { input }, ctx): Promise<ExecutionsPayloadShape> => {
+        const ids = input.ids.map(String);
+        if (ids.length === 0 || ids.length > MAX_BULK) {
+          return {
+            executions: [],
+            userErrors: [userError(SchemaErrorCode.INVALID_INPUT, ['ids'], `Give 1 to ${MAX_BULK} run ids.`)],
+          };
+        }
+        const { workspaceId } = parseTenantId(ids[0] ?? '', 'Execution');
+        const actor = await actorIn(ctx, workspaceId);
+        const executions: ExecutionRow[] = [];
+        const userErrors: UserError[] = [];
+        // One after the other, in a fixed order, so two bulk controls never wait on each other's locks.
+        for (const [index, id] of ids.entries()) {
+          const key = tryParseExecution(id);
+          if (key === null || key.workspaceId !== workspaceId) {
+            userErrors.push(userError(SchemaErrorCode.NOT_FOUND, ['ids', String(index)], 'No such run.'));
+            continue;
+          }
+          try {
+            const result = await controlAs(ctx, name, workspaceId, key.id, actor);
+            if (result.execution) executions.push(result.execution);
+            for (const e of result.userErrors) userErrors.push({ ...e, field: ['ids', String(index)] });
+          } catch (error) {
+            if (!(error instanceof GraphQLError) || error.extensions.code !== 'NOT_FOUND') throw error;
+            userErrors.push(userError(SchemaErrorCode.NOT_FOUND, ['ids', String(index)], 'No such run.'));
+          }
+        }
+        return { executions, userErrors };
+      },
+    });
   return {
     startExecution: t.field({
       type: ExecutionPayload,
@@ -424,47 +466,16 @@ builder.mutationFields((t) => {
         });
       },
     }),
-    cancelExecutions: t.field({
-      type: ExecutionsPayload,
-      description:
-        'Cancels several runs of one workspace, each in its own transaction and audited like cancelExecution. A run that cannot be cancelled (already finished, unknown, of another workspace) is a userError on ["ids", index] and the others are still cancelled.',
-      authScopes: canIn(MUTATION_PERMISSIONS.cancelExecutions, (args: { input: { ids: readonly string[] } }) => {
-        const first = args.input.ids[0];
-        if (first === undefined) throw notFound();
-        return parseTenantId(String(first), 'Execution').workspaceId;
-      }),
-      args: { input: t.arg({ type: ExecutionIdsInput, required: true }) },
-      resolve: async (_root, { input }, ctx): Promise<ExecutionsPayloadShape> => {
-        const ids = input.ids.map(String);
-        if (ids.length === 0 || ids.length > MAX_BULK) {
-          return {
-            executions: [],
-            userErrors: [userError(SchemaErrorCode.INVALID_INPUT, ['ids'], `Give 1 to ${MAX_BULK} run ids.`)],
-          };
-        }
-        const { workspaceId } = parseTenantId(ids[0] ?? '', 'Execution');
-        const actor = await actorIn(ctx, workspaceId);
-        const executions: ExecutionRow[] = [];
-        const userErrors: UserError[] = [];
-        // One after the other, in a fixed order, so two bulk cancels never wait on each other's locks.
-        for (const [index, id] of ids.entries()) {
-          const key = tryParseExecution(id);
-          if (key === null || key.workspaceId !== workspaceId) {
-            userErrors.push(userError(SchemaErrorCode.NOT_FOUND, ['ids', String(index)], 'No such run.'));
-            continue;
-          }
-          try {
-            const result = await controlAs(ctx, 'cancelExecution', workspaceId, key.id, actor);
-            if (result.execution) executions.push(result.execution);
-            for (const e of result.userErrors) userErrors.push({ ...e, field: ['ids', String(index)] });
-          } catch (error) {
-            if (!(error instanceof GraphQLError) || error.extensions.code !== 'NOT_FOUND') throw error;
-            userErrors.push(userError(SchemaErrorCode.NOT_FOUND, ['ids', String(index)], 'No such run.'));
-          }
-        }
-        return { executions, userErrors };
-      },
-    }),
+    cancelExecutions: bulkControlField(
+      'cancelExecutions',
+      'cancelExecution',
+      'Cancels several runs of one workspace, each in its own transaction and audited like cancelExecution. A run that cannot be cancelled (already finished, unknown, of another workspace) is a userError on ["ids", index] and the others are still cancelled.',
+    ),
+    retryExecutions: bulkControlField(
+      'retryExecutions',
+      'retryExecution',
+      'Retries several FAILED runs of one workspace (their failed steps only), each in its own transaction and audited like retryExecution. A run that cannot be retried (not FAILED, unknown, of another workspace) is a userError on ["ids", index] and the others are still retried.',
+    ),
     pauseExecution: controlField('pauseExecution'),
     resumeExecution: controlField('resumeExecution'),
     cancelExecution: controlField('cancelExecution'),

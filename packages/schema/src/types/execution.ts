@@ -1,5 +1,6 @@
 import {
   EXECUTION_STATUSES,
+  EXECUTION_TRIGGERS,
   STEP_STATUSES,
   type StepError,
   type StepErrorCause,
@@ -14,6 +15,8 @@ import { type ApprovalRow, COLUMNS, type EventRow, type StepRunRow, toRow } from
 import { ApprovalRef, ExecutionRef, PlanRef, PlanVersionRef, UserRef } from './refs.ts';
 
 export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', { values: EXECUTION_STATUSES });
+/** For filtering by what started a run; `Execution.trigger` stays a String (the contract names it so). */
+export const ExecutionTriggerEnum = builder.enumType('ExecutionTrigger', { values: EXECUTION_TRIGGERS });
 export const ExecutionModeEnum = builder.enumType('ExecutionMode', { values: ['LIVE', 'DRY_RUN'] as const });
 // The states whose meaning is easy to mistake are described in the schema (docs/engine.md).
 const STEP_STATUS_DESCRIPTIONS: Partial<Record<(typeof STEP_STATUSES)[number], string>> = {

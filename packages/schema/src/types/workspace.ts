@@ -14,7 +14,7 @@ import {
   toRow,
   type WebhookRow,
 } from '../rows.ts';
-import { ApprovalStatusEnum, ExecutionModeEnum, ExecutionStatusEnum } from './execution.ts';
+import { ApprovalStatusEnum, ExecutionModeEnum, ExecutionStatusEnum, ExecutionTriggerEnum } from './execution.ts';
 import {
   ApprovalRef,
   AuditEventRef,
@@ -83,6 +83,7 @@ builder.objectFields(WorkspaceRef, (t) => ({
         status: t.arg({ type: ExecutionStatusEnum, required: false }),
         planId: t.arg.id({ required: false, description: "Only this plan's runs." }),
         mode: t.arg({ type: ExecutionModeEnum, required: false }),
+        trigger: t.arg({ type: ExecutionTriggerEnum, required: false, description: 'Only runs started this way.' }),
         createdAfter: t.arg({ type: 'DateTime', required: false }),
         createdBefore: t.arg({ type: 'DateTime', required: false }),
       },
@@ -93,7 +94,7 @@ builder.objectFields(WorkspaceRef, (t) => ({
           inTenant(ctx, w.id, async (client) => {
             // Only the filters given go into the statement, not `($1 IS NULL OR status = $1)`: a
             // prepared plan of that form can use neither index (executions_status_created_idx,
-            // executions_created_idx) once generic.
+            // executions_created_idx, executions_trigger_created_idx) once generic.
             const where: string[] = [];
             const params: unknown[] = [];
             const filter = (sql: string, value: unknown) => {
@@ -103,6 +104,7 @@ builder.objectFields(WorkspaceRef, (t) => ({
             if (args.status != null) filter('status = ?', args.status);
             if (planId !== null) filter('plan_id = ?::uuid', planId);
             if (args.mode != null) filter('mode = ?', args.mode);
+            if (args.trigger != null) filter('trigger = ?', args.trigger);
             if (args.createdAfter != null) filter('created_at >= ?::timestamptz', args.createdAfter);
             if (args.createdBefore != null) filter('created_at < ?::timestamptz', args.createdBefore);
             params.push(limit, offset);
