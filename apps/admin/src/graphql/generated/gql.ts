@@ -52,6 +52,15 @@ type Documents = {
     "\n  mutation DeleteSchedule($input: DeleteScheduleInput!) {\n    deleteSchedule(input: $input) {\n      schedule {\n        id\n      }\n      userErrors {\n        code\n        field\n        message\n      }\n    }\n  }\n": typeof types.DeleteScheduleDocument,
     "\n  query Events($slug: String!) {\n    workspace(slug: $slug) {\n      id\n      events(first: 50) {\n        edges {\n          node {\n            id\n            name\n            data\n            source\n            sentAt\n            resumed\n            sentBy {\n              id\n              email\n            }\n            started {\n              id\n              status\n            }\n          }\n        }\n      }\n      eventTriggers {\n        id\n        event\n        match\n        plan {\n          id\n          name\n        }\n      }\n    }\n  }\n": typeof types.EventsDocument,
     "\n  mutation SendEvent($input: SendEventInput!) {\n    sendEvent(input: $input) {\n      resumed\n      started {\n        id\n        status\n      }\n      userErrors {\n        code\n        field\n        message\n      }\n    }\n  }\n": typeof types.SendEventDocument,
+    "\n  fragment PlanVersionFields on PlanVersion {\n    id\n    number\n    parentNumber\n    message\n    createdAt\n    contentHash\n    createdBy {\n      email\n    }\n  }\n": typeof types.PlanVersionFieldsFragmentDoc,
+    "\n  query PlanPage($planId: ID!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          ...PlanVersionFields\n          spec\n        }\n        versions(first: 100) {\n          edges {\n            node {\n              ...PlanVersionFields\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.PlanPageDocument,
+    "\n  query PlanVersion($planId: ID!, $number: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          id\n          number\n        }\n        version(number: $number) {\n          ...PlanVersionFields\n          spec\n        }\n      }\n    }\n  }\n": typeof types.PlanVersionDocument,
+    "\n  query PlanVersionDiff($planId: ID!, $from: Int!, $to: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        from: version(number: $from) {\n          id\n          number\n          spec\n        }\n        to: version(number: $to) {\n          id\n          number\n          spec\n          diff(against: $from) {\n            added\n            removed\n            changed\n          }\n        }\n      }\n    }\n  }\n": typeof types.PlanVersionDiffDocument,
+    "\n  query WorkspaceTools($slug: String!) {\n    workspace(slug: $slug) {\n      id\n      tools {\n        name\n        description\n        stats {\n          calls\n          failures\n          p50Ms\n        }\n      }\n    }\n  }\n": typeof types.WorkspaceToolsDocument,
+    "\n  fragment PlanPayloadFields on PlanPayload {\n    plan {\n      id\n      name\n    }\n    version {\n      id\n      number\n    }\n    userErrors {\n      ...UserErrors\n    }\n  }\n": typeof types.PlanPayloadFieldsFragmentDoc,
+    "\n  mutation CreatePlan($input: CreatePlanInput!) {\n    payload: createPlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n": typeof types.CreatePlanDocument,
+    "\n  mutation UpdatePlan($input: UpdatePlanInput!) {\n    payload: updatePlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n": typeof types.UpdatePlanDocument,
+    "\n  mutation DraftPlan($input: DraftPlanInput!) {\n    draftPlan(input: $input) {\n      spec\n      explanation\n      planner\n      schedule {\n        cron\n        description\n        timezone\n        nextRuns\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n": typeof types.DraftPlanDocument,
 };
 const documents: Documents = {
     "\n  fragment UserErrors on UserError {\n    code\n    field\n    message\n  }\n": types.UserErrorsFragmentDoc,
@@ -92,6 +101,15 @@ const documents: Documents = {
     "\n  mutation DeleteSchedule($input: DeleteScheduleInput!) {\n    deleteSchedule(input: $input) {\n      schedule {\n        id\n      }\n      userErrors {\n        code\n        field\n        message\n      }\n    }\n  }\n": types.DeleteScheduleDocument,
     "\n  query Events($slug: String!) {\n    workspace(slug: $slug) {\n      id\n      events(first: 50) {\n        edges {\n          node {\n            id\n            name\n            data\n            source\n            sentAt\n            resumed\n            sentBy {\n              id\n              email\n            }\n            started {\n              id\n              status\n            }\n          }\n        }\n      }\n      eventTriggers {\n        id\n        event\n        match\n        plan {\n          id\n          name\n        }\n      }\n    }\n  }\n": types.EventsDocument,
     "\n  mutation SendEvent($input: SendEventInput!) {\n    sendEvent(input: $input) {\n      resumed\n      started {\n        id\n        status\n      }\n      userErrors {\n        code\n        field\n        message\n      }\n    }\n  }\n": types.SendEventDocument,
+    "\n  fragment PlanVersionFields on PlanVersion {\n    id\n    number\n    parentNumber\n    message\n    createdAt\n    contentHash\n    createdBy {\n      email\n    }\n  }\n": types.PlanVersionFieldsFragmentDoc,
+    "\n  query PlanPage($planId: ID!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          ...PlanVersionFields\n          spec\n        }\n        versions(first: 100) {\n          edges {\n            node {\n              ...PlanVersionFields\n            }\n          }\n        }\n      }\n    }\n  }\n": types.PlanPageDocument,
+    "\n  query PlanVersion($planId: ID!, $number: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          id\n          number\n        }\n        version(number: $number) {\n          ...PlanVersionFields\n          spec\n        }\n      }\n    }\n  }\n": types.PlanVersionDocument,
+    "\n  query PlanVersionDiff($planId: ID!, $from: Int!, $to: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        from: version(number: $from) {\n          id\n          number\n          spec\n        }\n        to: version(number: $to) {\n          id\n          number\n          spec\n          diff(against: $from) {\n            added\n            removed\n            changed\n          }\n        }\n      }\n    }\n  }\n": types.PlanVersionDiffDocument,
+    "\n  query WorkspaceTools($slug: String!) {\n    workspace(slug: $slug) {\n      id\n      tools {\n        name\n        description\n        stats {\n          calls\n          failures\n          p50Ms\n        }\n      }\n    }\n  }\n": types.WorkspaceToolsDocument,
+    "\n  fragment PlanPayloadFields on PlanPayload {\n    plan {\n      id\n      name\n    }\n    version {\n      id\n      number\n    }\n    userErrors {\n      ...UserErrors\n    }\n  }\n": types.PlanPayloadFieldsFragmentDoc,
+    "\n  mutation CreatePlan($input: CreatePlanInput!) {\n    payload: createPlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n": types.CreatePlanDocument,
+    "\n  mutation UpdatePlan($input: UpdatePlanInput!) {\n    payload: updatePlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n": types.UpdatePlanDocument,
+    "\n  mutation DraftPlan($input: DraftPlanInput!) {\n    draftPlan(input: $input) {\n      spec\n      explanation\n      planner\n      schedule {\n        cron\n        description\n        timezone\n        nextRuns\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n": types.DraftPlanDocument,
 };
 
 /**
@@ -260,6 +278,42 @@ export function graphql(source: "\n  query Events($slug: String!) {\n    workspa
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SendEvent($input: SendEventInput!) {\n    sendEvent(input: $input) {\n      resumed\n      started {\n        id\n        status\n      }\n      userErrors {\n        code\n        field\n        message\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation SendEvent($input: SendEventInput!) {\n    sendEvent(input: $input) {\n      resumed\n      started {\n        id\n        status\n      }\n      userErrors {\n        code\n        field\n        message\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment PlanVersionFields on PlanVersion {\n    id\n    number\n    parentNumber\n    message\n    createdAt\n    contentHash\n    createdBy {\n      email\n    }\n  }\n"): (typeof documents)["\n  fragment PlanVersionFields on PlanVersion {\n    id\n    number\n    parentNumber\n    message\n    createdAt\n    contentHash\n    createdBy {\n      email\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PlanPage($planId: ID!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          ...PlanVersionFields\n          spec\n        }\n        versions(first: 100) {\n          edges {\n            node {\n              ...PlanVersionFields\n            }\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query PlanPage($planId: ID!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          ...PlanVersionFields\n          spec\n        }\n        versions(first: 100) {\n          edges {\n            node {\n              ...PlanVersionFields\n            }\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PlanVersion($planId: ID!, $number: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          id\n          number\n        }\n        version(number: $number) {\n          ...PlanVersionFields\n          spec\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query PlanVersion($planId: ID!, $number: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          id\n          number\n        }\n        version(number: $number) {\n          ...PlanVersionFields\n          spec\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PlanVersionDiff($planId: ID!, $from: Int!, $to: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        from: version(number: $from) {\n          id\n          number\n          spec\n        }\n        to: version(number: $to) {\n          id\n          number\n          spec\n          diff(against: $from) {\n            added\n            removed\n            changed\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query PlanVersionDiff($planId: ID!, $from: Int!, $to: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        from: version(number: $from) {\n          id\n          number\n          spec\n        }\n        to: version(number: $to) {\n          id\n          number\n          spec\n          diff(against: $from) {\n            added\n            removed\n            changed\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WorkspaceTools($slug: String!) {\n    workspace(slug: $slug) {\n      id\n      tools {\n        name\n        description\n        stats {\n          calls\n          failures\n          p50Ms\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query WorkspaceTools($slug: String!) {\n    workspace(slug: $slug) {\n      id\n      tools {\n        name\n        description\n        stats {\n          calls\n          failures\n          p50Ms\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment PlanPayloadFields on PlanPayload {\n    plan {\n      id\n      name\n    }\n    version {\n      id\n      number\n    }\n    userErrors {\n      ...UserErrors\n    }\n  }\n"): (typeof documents)["\n  fragment PlanPayloadFields on PlanPayload {\n    plan {\n      id\n      name\n    }\n    version {\n      id\n      number\n    }\n    userErrors {\n      ...UserErrors\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreatePlan($input: CreatePlanInput!) {\n    payload: createPlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n"): (typeof documents)["\n  mutation CreatePlan($input: CreatePlanInput!) {\n    payload: createPlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdatePlan($input: UpdatePlanInput!) {\n    payload: updatePlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n"): (typeof documents)["\n  mutation UpdatePlan($input: UpdatePlanInput!) {\n    payload: updatePlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DraftPlan($input: DraftPlanInput!) {\n    draftPlan(input: $input) {\n      spec\n      explanation\n      planner\n      schedule {\n        cron\n        description\n        timezone\n        nextRuns\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation DraftPlan($input: DraftPlanInput!) {\n    draftPlan(input: $input) {\n      spec\n      explanation\n      planner\n      schedule {\n        cron\n        description\n        timezone\n        nextRuns\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
