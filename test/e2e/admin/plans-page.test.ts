@@ -102,27 +102,31 @@ describe('plans pages in a real browser', () => {
     // Describe it: the deterministic planner drafts steps over the workspace's tools.
     await page.getByRole('link', { name: 'New plan' }).click();
     expect(new URL(page.url()).pathname).toBe('/admin/w/acme/plans/new');
-    await page.getByRole('textbox', { name: 'Describe it' }).fill('echo hello then wait 1 second');
+    await page.getByRole('textbox', { name: 'Describe it' }).fill('set the context key region then wait 1 second');
     await page.getByRole('button', { name: 'Draft the plan' }).click();
     const notes = page.locator('.draft-explanation');
     await expect.poll(() => notes.textContent()).toContain('without an LLM');
     await expect.poll(() => page.locator('.step-node').count()).toBe(2);
-    const drafted = await page
-      .locator('.step-node')
-      .evaluateAll((nodes) =>
-        nodes.map((n) => ({
-          id: n.getAttribute('data-step') ?? '',
-          tool: n.querySelector('small')?.textContent ?? '',
-        })),
-      );
-    expect(drafted.map((s) => s.tool).sort()).toEqual(['core.echo', 'core.sleep']);
+    const drafted = await page.locator('.step-node').evaluateAll((nodes) =>
+      nodes.map((n) => ({
+        id: n.getAttribute('data-step') ?? '',
+        tool: n.querySelector('small')?.textContent ?? '',
+      })),
+    );
+    expect(drafted.map((s) => s.tool)).toEqual(['core.context.set', 'core.sleep']);
     // Each step's tool with what the workspace learnt about it: the same counts the API reports.
     const stepsTable = page.getByRole('table', { name: 'Steps and their tools' });
     for (const step of drafted) {
       await expect
         .poll(() => stepsTable.locator(`tr[data-step="${step.id}"] .tool-calls`).textContent())
-        .toBe(String(calls.get(step.tool)));
+        .toBe(String(calls.get(step.tool) ?? 0));
     }
+    expect(calls.get('core.sleep')).toBeGreaterThan(0);
+    // The planner's reason about a step, beside that step: the input it will read.
+    expect(await stepsTable.locator(`tr[data-step="${drafted[0]?.id}"] .step-why`).textContent()).toContain(
+      'reads input.value',
+    );
+    await page.getByRole('textbox', { name: 'Plan spec (JSON)' }).scrollIntoViewIfNeeded();
     await shoot(page, 'describe');
 
     // Name it and save: version 1, and the plan's own page.
@@ -166,11 +170,11 @@ describe('plans pages in a real browser', () => {
     );
     await shoot(page, 'editor-error');
 
-    // Fix it, greet whoever the input names, and add a step: saved as v2.
+    // Fix it, shorten the wait and greet whoever the input names in a new step: saved as v2.
     const fixed: Step[] = [
-      { ...first, input: { text: 'Hello, {{ input.who }}' } },
-      second,
-      { id: 'bye', tool: 'core.echo', input: { text: 'bye' }, after: [second.id] },
+      first,
+      { ...second, input: { ms: 200 } },
+      { id: 'bye', tool: 'core.echo', input: { text: 'Hello, {{ input.who }}' }, after: [second.id] },
     ];
     await replaceSpec(page, { steps: fixed });
     await page.getByLabel('Version message').fill('greet someone');
@@ -188,7 +192,7 @@ describe('plans pages in a real browser', () => {
       { id: planId },
       f.alice,
     );
-    expect(api.node.version.diff).toEqual({ added: ['bye'], removed: [], changed: [first.id] });
+    expect(api.node.version.diff).toEqual({ added: ['bye'], removed: [], changed: [second.id] });
     const marks = (side: string) =>
       page
         .locator(`.diff-side[aria-label="${side}"] .diff-step`)
@@ -196,34 +200,38 @@ describe('plans pages in a real browser', () => {
     await expect
       .poll(() => marks('v2'))
       .toEqual([
-        [first.id, 'changed'],
-        [second.id, 'same'],
+        [first.id, 'same'],
+        [second.id, 'changed'],
         ['bye', 'added'],
       ]);
     expect(await marks('v1')).toEqual([
-      [first.id, 'changed'],
-      [second.id, 'same'],
+      [first.id, 'same'],
+      [second.id, 'changed'],
     ]);
     await shoot(page, 'diff');
 
     // Run with input: one field per input the steps read; the new run's page opens.
     await page.getByRole('tab', { name: 'Run' }).click();
+    // One field per input the steps read (the drafted step's and the new one's); JSON is sent as JSON.
     await page.getByLabel('input.who').fill('Ada');
-    expect(await page.getByRole('form', { name: 'Run v2' }).getByRole('textbox').count()).toBe(1);
+    await page.getByLabel('input.value').fill('{"zone": "eu-west", "n": 2}');
+    expect(await page.getByRole('form', { name: 'Run v2' }).getByRole('textbox').count()).toBe(2);
     await shoot(page, 'run-form');
     await page.getByRole('button', { name: 'Run v2' }).click();
     await page.getByRole('heading', { name: 'Run of Greeting v2' }).waitFor();
     const runId = decodeURIComponent(new URL(page.url()).pathname.split('/runs/')[1] ?? '');
     const run = await f.graphql<{ node: { input: unknown } }>(RUN_STATUS, { id: runId }, f.alice);
-    expect(run.node.input).toEqual({ who: 'Ada' });
+    expect(run.node.input).toEqual({ who: 'Ada', value: { zone: 'eu-west', n: 2 } });
     await expect.poll(() => f.statusOf(runId), { timeout: 30_000 }).toBe('SUCCEEDED');
-    // The first step received the input the form sent, through its template.
+    // The steps received the input the form sent, through their templates.
     const steps = await f.graphql<{ node: { steps: { stepId: string; input: unknown }[] } }>(
       'query($id: ID!) { node(id: $id) { ... on Execution { steps { stepId input } } } }',
       { id: runId },
       f.alice,
     );
-    expect(steps.node.steps.find((s) => s.stepId === first.id)?.input).toEqual({ text: 'Hello, Ada' });
+    const inputOf = (id: string) => steps.node.steps.find((s) => s.stepId === id)?.input;
+    expect(inputOf('bye')).toEqual({ text: 'Hello, Ada' });
+    expect(inputOf(first.id)).toEqual({ key: 'region', value: { zone: 'eu-west', n: 2 } });
     await page.close();
   }, 120_000);
 

@@ -12,7 +12,9 @@ export function sentences(explanation: string | null | undefined): string[] {
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const names = (text: string, name: string) => new RegExp(`(^|[^\\w.-])${escapeRegExp(name)}($|[^\\w-])`).test(text);
+// Case-insensitive: the planner starts a sentence with the step's id capitalised ("Set reads …").
+const names = (text: string, name: string) =>
+  new RegExp(`(^|[^\\w.-])${escapeRegExp(name)}($|[^\\w-])`, 'i').test(text);
 
 export interface StepRef {
   id: string;

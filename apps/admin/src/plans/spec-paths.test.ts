@@ -55,9 +55,9 @@ describe('run form fields from the spec', () => {
 describe('planner explanation beside each step', () => {
   it('gives a step the sentences about it alone', () => {
     const all = sentences(
-      'Planned without an LLM (confidence 0.90): echo (core.echo), sleep (core.sleep). Chose core.echo because it matched "echo". Sleep gets 3 attempts: core.sleep often fails here.',
+      'Planned without an LLM (confidence 0.90): echo (core.echo), sleep (core.sleep). Chose core.echo because it matched "echo". Sleep gets 3 attempts: core.sleep often fails here. Set OPENAI_API_KEY to let a model plan it.',
     );
-    expect(all).toHaveLength(3);
+    expect(all).toHaveLength(4);
     const steps = [
       { id: 'echo', tool: 'core.echo' },
       { id: 'sleep', tool: 'core.sleep' },
