@@ -204,6 +204,12 @@ describe('plans pages in a real browser', () => {
         [second.id, 'changed'],
         ['bye', 'added'],
       ]);
+    // A changed step says which of its fields changed.
+    expect(
+      await page
+        .locator(`.diff-side[aria-label="v2"] .diff-step[data-step="${second.id}"] .changed-fields`)
+        .textContent(),
+    ).toBe('input');
     expect(await marks('v1')).toEqual([
       [first.id, 'same'],
       [second.id, 'changed'],

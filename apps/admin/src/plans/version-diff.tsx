@@ -3,27 +3,20 @@ import { Badge, Code, Group, Paper, Select, SimpleGrid, Stack, Text, Title } fro
 import { useState } from 'react';
 import { ErrorNote, Loading } from '../components/states.tsx';
 import { PLAN_VERSION_DIFF } from '../graphql/operations.ts';
+import { changedFields, stepsById } from './step-changes.ts';
 
 type Change = 'added' | 'removed' | 'changed' | 'same';
 const COLOURS: Record<Change, string> = { added: 'green', removed: 'red', changed: 'yellow', same: 'gray' };
 
-function stepsOf(spec: unknown): { id: string; step: unknown }[] {
-  const steps = typeof spec === 'object' && spec !== null && 'steps' in spec ? spec.steps : [];
-  return Array.isArray(steps)
-    ? steps.map((step: unknown) => ({
-        id: typeof step === 'object' && step !== null && 'id' in step ? String(step.id) : '?',
-        step,
-      }))
-    : [];
-}
-
 /** One version's steps in order, each marked with how it differs in the comparison. */
-function Side({ title, spec, change }: { title: string; spec: unknown; change: (id: string) => Change }) {
+function Side(props: { title: string; spec: unknown; other: unknown; change: (id: string) => Change }) {
+  const others = stepsById(props.other);
   return (
-    <Stack gap={6} miw={0} className="diff-side" aria-label={title}>
-      <Title order={5}>{title}</Title>
-      {stepsOf(spec).map(({ id, step }) => {
-        const c = change(id);
+    <Stack gap={6} miw={0} className="diff-side" aria-label={props.title}>
+      <Title order={5}>{props.title}</Title>
+      {[...stepsById(props.spec)].map(([id, step]) => {
+        const c = props.change(id);
+        const fields = c === 'changed' ? changedFields(step, others.get(id) ?? {}) : [];
         return (
           <Paper
             key={id}
@@ -40,6 +33,11 @@ function Side({ title, spec, change }: { title: string; spec: unknown; change: (
                 <Badge size="xs" color={COLOURS[c]}>
                   {c}
                 </Badge>
+              )}
+              {fields.length > 0 && (
+                <Text span size="xs" c="dimmed" className="changed-fields">
+                  {fields.join(', ')}
+                </Text>
               )}
             </Group>
             <Code block className="wrap">
@@ -106,11 +104,13 @@ export function VersionDiff({ planId, numbers }: { planId: string; numbers: numb
             <Side
               title={`v${plan.from.number}`}
               spec={plan.from.spec}
+              other={plan.to.spec}
               change={(id) => (change(id) === 'added' ? 'same' : change(id))}
             />
             <Side
               title={`v${plan.to.number}`}
               spec={plan.to.spec}
+              other={plan.from.spec}
               change={(id) => (change(id) === 'removed' ? 'same' : change(id))}
             />
           </SimpleGrid>

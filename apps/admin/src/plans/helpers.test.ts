@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sentences, sentencesAbout } from './explanation.ts';
 import { inputFromFields, inputKeys } from './input-refs.ts';
 import { formatSpec, lineOfPath, placeSpecErrors } from './spec-paths.ts';
+import { changedFields, stepsById } from './step-changes.ts';
 
 const spec = {
   name: 'Greet',
@@ -64,5 +65,14 @@ describe('planner explanation beside each step', () => {
     ];
     expect(sentencesAbout(all, steps[0] as (typeof steps)[0], steps)).toEqual([all[1]]);
     expect(sentencesAbout(all, steps[1] as (typeof steps)[0], steps)).toEqual([all[2]]);
+  });
+});
+
+describe('what changed in a step between two versions', () => {
+  it('names the fields that differ, added and removed ones included', () => {
+    const before = stepsById({ steps: [{ id: 'a', tool: 'core.echo', input: { x: 1 }, after: ['b'] }] });
+    const after = stepsById({ steps: [{ id: 'a', tool: 'core.echo', input: { x: 2 }, retry: { maxAttempts: 2 } }] });
+    expect(changedFields(before.get('a') ?? {}, after.get('a') ?? {})).toEqual(['after', 'input', 'retry']);
+    expect(stepsById({ steps: 'nope' }).size).toBe(0);
   });
 });
