@@ -169,6 +169,12 @@ describe('plans pages in a real browser', () => {
       ),
     );
     await shoot(page, 'editor-error');
+    // Leaving with unsaved edits asks first; staying keeps them.
+    await page.getByRole('link', { name: '← Plans' }).click();
+    await page.getByRole('dialog', { name: 'Leave without saving?' }).waitFor();
+    await page.getByRole('button', { name: 'Stay' }).click();
+    expect(new URL(page.url()).pathname).toContain('/plans/');
+    expect(await page.locator('.cm-content').textContent()).toContain('core.nope');
 
     // Fix it, shorten the wait and greet whoever the input names in a new step: saved as v2.
     const fixed: Step[] = [

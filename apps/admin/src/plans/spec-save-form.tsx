@@ -1,10 +1,11 @@
 import { Alert, Button, Grid, Group, Stack, TextInput } from '@mantine/core';
-import { type FormEvent, type ReactNode, useState } from 'react';
+import { type FormEvent, type ReactNode, useRef, useState } from 'react';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import type { UserError } from '../errors.ts';
 import { SpecEditor } from './spec-editor.tsx';
 import { SpecErrors } from './spec-errors.tsx';
 import { type PlacedError, parseSpecText, placeSpecErrors } from './spec-paths.ts';
+import { UnsavedGuard } from './unsaved-guard.tsx';
 
 export interface SaveOutcome {
   problem: string | null;
@@ -40,6 +41,8 @@ export function SpecSaveForm(props: {
   const [others, setOthers] = useState<UserError[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  // While a save is under way the parent may navigate to what it saved: that is not leaving edits.
+  const saveInFlight = useRef(false);
 
   async function save(event: FormEvent) {
     event.preventDefault();
@@ -51,7 +54,10 @@ export function SpecSaveForm(props: {
       return;
     }
     setSaving(true);
-    const outcome = await props.onSave({ spec: parsed.spec, name, message: note });
+    saveInFlight.current = true;
+    const outcome = await props.onSave({ spec: parsed.spec, name, message: note }).finally(() => {
+      saveInFlight.current = false;
+    });
     setSaving(false);
     const placed = placeSpecErrors(props.text, outcome.userErrors);
     setSpecErrors(placed.inSpec);
@@ -65,6 +71,7 @@ export function SpecSaveForm(props: {
   const dirty = props.savedText !== null && props.text !== props.savedText;
   return (
     <form onSubmit={(e) => void save(e)} className="spec-form" aria-label="Plan spec">
+      <UnsavedGuard when={() => dirty && !saveInFlight.current} />
       <Grid>
         <Grid.Col span={{ base: 12, md: 8 }} miw={0}>
           <SpecEditor value={props.text} onChange={props.onText} errors={specErrors} label="Plan spec (JSON)" />
