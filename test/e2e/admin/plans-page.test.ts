@@ -226,6 +226,7 @@ describe('plans pages in a real browser', () => {
     await page.getByRole('tab', { name: 'Run' }).click();
     // One field per input the steps read (the drafted step's and the new one's); JSON is sent as JSON.
     await page.getByLabel('input.who').fill('Ada');
+    expect(await page.getByText('Read by bye').count()).toBe(1);
     await page.getByLabel('input.value').fill('{"zone": "eu-west", "n": 2}');
     expect(await page.getByRole('form', { name: 'Run v2' }).getByRole('textbox').count()).toBe(2);
     await shoot(page, 'run-form');

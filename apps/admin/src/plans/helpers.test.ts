@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sentences, sentencesAbout } from './explanation.ts';
-import { inputFromFields, inputKeys } from './input-refs.ts';
+import { inputFromFields, inputKeys, inputReaders } from './input-refs.ts';
 import { formatSpec, lineOfPath, placeSpecErrors } from './spec-paths.ts';
 import { changedFields, stepsById } from './step-changes.ts';
 
@@ -42,6 +42,7 @@ describe('run form fields from the spec', () => {
   it('asks for each top-level input key the templates read, once', () => {
     expect(inputKeys(spec)).toEqual(['delay', 'who']);
     expect(inputKeys({ steps: [{ id: 'a', tool: 'core.echo' }] })).toEqual([]);
+    expect(inputReaders(spec)).toEqual({ who: ['hello', 'bad'], delay: ['wait'] });
   });
 
   it('sends JSON values as JSON and plain words as strings, leaving empty fields out', () => {

@@ -28,3 +28,14 @@ export function inputFromFields(fields: Record<string, string>): Record<string, 
   }
   return input;
 }
+
+/** For each input key, the ids of the steps that read it, so each field says where it goes. */
+export function inputReaders(spec: unknown): Record<string, string[]> {
+  const steps = typeof spec === 'object' && spec !== null && 'steps' in spec ? spec.steps : [];
+  const readers: Record<string, string[]> = {};
+  for (const step of Array.isArray(steps) ? steps : []) {
+    const id = typeof step === 'object' && step !== null && 'id' in step ? String(step.id) : '?';
+    for (const key of inputKeys(step)) readers[key] = [...(readers[key] ?? []), id];
+  }
+  return readers;
+}

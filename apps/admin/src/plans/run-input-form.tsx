@@ -5,7 +5,7 @@ import { useNavigate } from 'react-router';
 import { attempt } from '../errors.ts';
 import { START_EXECUTION } from '../graphql/operations.ts';
 import { paths } from '../paths.ts';
-import { inputFromFields, inputKeys } from './input-refs.ts';
+import { inputFromFields, inputKeys, inputReaders } from './input-refs.ts';
 
 /**
  * Starts a run of one version with an input built from a form: one field per top-level key the
@@ -19,6 +19,7 @@ export function RunInputForm(props: {
   disabledReason: string | null;
 }) {
   const keys = inputKeys(props.spec);
+  const readers = inputReaders(props.spec);
   const [fields, setFields] = useState<Record<string, string>>({});
   const [mode, setMode] = useState<'LIVE' | 'DRY_RUN'>('LIVE');
   const [problem, setProblem] = useState<string | null>(null);
@@ -60,6 +61,7 @@ export function RunInputForm(props: {
           <TextInput
             key={key}
             label={`input.${key}`}
+            description={readers[key] === undefined ? undefined : `Read by ${readers[key].join(', ')}`}
             value={fields[key] ?? ''}
             onChange={(e) => {
               const value = e.currentTarget.value;

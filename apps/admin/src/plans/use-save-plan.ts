@@ -15,7 +15,7 @@ export interface Saved {
  */
 export function useSavePlan() {
   const [create] = useMutation(CREATE_PLAN);
-  const [update] = useMutation(UPDATE_PLAN, { refetchQueries: ['PlanPage', 'Plans'] });
+  const [update] = useMutation(UPDATE_PLAN, { refetchQueries: ['PlanPage'] });
   const pick = (
     payload:
       | { plan: { id: string } | null; version: { number: number } | null; userErrors: SaveOutcome['userErrors'] }
