@@ -19,6 +19,7 @@ const DESKTOP = { width: 1280, height: 900 };
 let f: RunFixture;
 let profileDir: string;
 let browser: BrowserContext;
+const consoleProblems: string[] = [];
 
 interface Step {
   id: string;
@@ -78,6 +79,13 @@ beforeAll(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
   });
   browser.setDefaultTimeout(15_000);
+  // The editor's libraries must live within the console's Content-Security-Policy and not throw.
+  browser.on('page', (page) => {
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) consoleProblems.push(message.text());
+    });
+    page.on('pageerror', (error) => consoleProblems.push(error.message));
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -102,6 +110,17 @@ describe('plans pages in a real browser', () => {
     // Describe it: the deterministic planner drafts steps over the workspace's tools.
     await page.getByRole('link', { name: 'New plan' }).click();
     expect(new URL(page.url()).pathname).toBe('/admin/w/acme/plans/new');
+    // The editor completes from the plan's JSON Schema (the engine's plan.schema.json).
+    await page.getByRole('textbox', { name: 'Plan spec (JSON)' }).click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.insertText('{\n  \n}');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('End');
+    await page.keyboard.type('"');
+    const completions = page.locator('.cm-tooltip-autocomplete li');
+    await expect.poll(() => completions.allTextContents()).toContain('stepsarray');
+    expect(await completions.allTextContents()).toContain('concurrencyinteger');
+    await page.keyboard.press('Escape');
     await page.getByRole('textbox', { name: 'Describe it' }).fill('set the context key region then wait 1 second');
     await page.getByRole('button', { name: 'Draft the plan' }).click();
     const notes = page.locator('.draft-explanation');
@@ -245,6 +264,7 @@ describe('plans pages in a real browser', () => {
     const inputOf = (id: string) => steps.node.steps.find((s) => s.stepId === id)?.input;
     expect(inputOf('bye')).toEqual({ text: 'Hello, Ada' });
     expect(inputOf(first.id)).toEqual({ key: 'region', value: { zone: 'eu-west', n: 2 } });
+    expect(consoleProblems).toEqual([]);
     await page.close();
   }, 120_000);
 
