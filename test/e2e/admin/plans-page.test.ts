@@ -121,8 +121,16 @@ describe('plans pages in a real browser', () => {
     await expect.poll(() => completions.allTextContents()).toContain('stepsarray');
     expect(await completions.allTextContents()).toContain('concurrencyinteger');
     await page.keyboard.press('Escape');
-    await page.getByRole('textbox', { name: 'Describe it' }).fill('set the context key region then wait 1 second');
+    // A request no tool matches: the planner's refusal shows under the box, nothing is drafted.
+    const describeBox = page.getByRole('textbox', { name: 'Describe it' });
+    await describeBox.fill('send an email to the customer');
     await page.getByRole('button', { name: 'Draft the plan' }).click();
+    await expect.poll(() => page.locator('.mantine-Textarea-error').textContent()).toContain('could not match');
+    expect(await page.locator('.draft-explanation').count()).toBe(0);
+    // A rhythm and two things to do: steps, and a schedule suggestion.
+    await describeBox.fill('every Monday at 9, set the context key region then wait 1 second');
+    await page.getByRole('button', { name: 'Draft the plan' }).click();
+    await expect.poll(() => page.locator('.draft-schedule').textContent()).toContain('0 9 * * 1');
     const notes = page.locator('.draft-explanation');
     await expect.poll(() => notes.textContent()).toContain('without an LLM');
     await expect.poll(() => page.locator('.step-node').count()).toBe(2);
