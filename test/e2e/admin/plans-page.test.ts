@@ -162,6 +162,15 @@ describe('plans pages in a real browser', () => {
     await page.getByRole('button', { name: 'Save plan' }).click();
     await page.getByRole('heading', { name: 'Greeting' }).waitFor();
     const planId = decodeURIComponent(new URL(page.url()).pathname.split('/plans/')[1] ?? '');
+    // The plan page offers the suggested schedule; one click creates it for this plan.
+    await page.getByRole('button', { name: 'Create this schedule' }).click();
+    await page.getByRole('status').filter({ hasText: 'Schedule created.' }).waitFor();
+    const schedules = await f.graphql<{ workspace: { schedules: { cron: string; plan: { id: string } }[] } }>(
+      'query { workspace(slug: "acme") { schedules { cron plan { id } } } }',
+      {},
+      f.alice,
+    );
+    expect(schedules.workspace.schedules).toEqual([{ cron: '0 9 * * 1', plan: { id: planId } }]);
     const v1 = await f.graphql<{ node: { latestVersion: { number: number; spec: { steps: Step[] } } } }>(
       'query($id: ID!) { node(id: $id) { ... on Plan { latestVersion { number spec } } } }',
       { id: planId },

@@ -148,7 +148,9 @@ export function PlanNewPage() {
         disabledReason={cannotEdit}
         onSave={async ({ spec, name, message }) => {
           const outcome = await save.create({ workspaceId: workspace.id, name, spec, message });
-          if (outcome.value !== undefined) navigate(paths.plan(workspace.slug, outcome.value.planId));
+          // The schedule suggestion travels with the navigation: the plan page offers to create it.
+          const state = draft?.schedule ? { schedule: draft.schedule } : null;
+          if (outcome.value !== undefined) navigate(paths.plan(workspace.slug, outcome.value.planId), { state });
           return outcome;
         }}
       />

@@ -1,7 +1,7 @@
 import { useQuery } from '@apollo/client/react';
 import { Alert, Anchor, Badge, Group, Stack, Tabs, Text, Title } from '@mantine/core';
 import { useState } from 'react';
-import { Link, useParams, useSearchParams } from 'react-router';
+import { Link, useLocation, useParams, useSearchParams } from 'react-router';
 import { cannotEditPlansReason, cannotRunReason } from '../components/role-hint.ts';
 import { ErrorNote, Loading } from '../components/states.tsx';
 import { PLAN_PAGE } from '../graphql/operations.ts';
@@ -11,6 +11,7 @@ import { RunInputForm } from '../plans/run-input-form.tsx';
 import { formatSpec, parseSpecText } from '../plans/spec-paths.ts';
 import { SpecSaveForm } from '../plans/spec-save-form.tsx';
 import { StepsTable } from '../plans/steps-table.tsx';
+import { SuggestedSchedule, suggestionFrom } from '../plans/suggested-schedule.tsx';
 import { useSavePlan } from '../plans/use-save-plan.ts';
 import { VersionDiff } from '../plans/version-diff.tsx';
 import { VersionsTable } from '../plans/versions-table.tsx';
@@ -37,6 +38,8 @@ export function PlanPage() {
   const [edited, setEdited] = useState<string | null>(null);
   const [saved, setSaved] = useState<number | null>(null);
   const save = useSavePlan();
+  const location = useLocation();
+  const suggestion = suggestionFrom(location.state);
 
   if (error) return <ErrorNote error={error} />;
   if (loading && !data) return <Loading what="the plan" />;
@@ -65,6 +68,14 @@ export function PlanPage() {
         {new Date(latest.createdAt).toLocaleString()}
         {latest.message ? ` — ${latest.message}` : ''}
       </Text>
+      {suggestion !== null && (
+        <SuggestedSchedule
+          slug={slug}
+          planId={plan.id}
+          suggestion={suggestion}
+          disabledReason={cannotEditPlansReason(workspace.viewerRole)}
+        />
+      )}
       {saved !== null && (
         <Alert color="green" role="status" withCloseButton onClose={() => setSaved(null)} mb="xs" className="saved">
           Saved v{saved}.
@@ -72,7 +83,10 @@ export function PlanPage() {
       )}
       <Tabs
         value={tab}
-        onChange={(v) => setSearch(v === 'overview' || v === null ? {} : { tab: v })}
+        onChange={(v) =>
+          // The router state (a schedule suggestion) stays with the page across tabs.
+          setSearch(v === 'overview' || v === null ? {} : { tab: v }, { state: location.state })
+        }
         keepMounted={false}
       >
         <Tabs.List>
