@@ -295,7 +295,10 @@ describe('plans pages in a real browser', () => {
     // Flaky reads input.text: the form asks for it even though Bob cannot start the run.
     await page.getByLabel('input.text').waitFor();
     await page.goto(`${f.server.url}/admin/w/acme/plans/${encodeURIComponent(f.flakyPlanId)}?tab=edit`);
-    await page.getByRole('textbox', { name: 'Plan spec (JSON)' }).waitFor();
+    const editor = page.getByRole('textbox', { name: 'Plan spec (JSON)' });
+    await editor.click();
+    await page.keyboard.type('zzz');
+    expect(await editor.textContent()).not.toContain('zzz');
     expect(await page.getByRole('button', { name: 'Save as v2' }).isDisabled()).toBe(true);
     await page.goto(`${f.server.url}/admin/w/acme/plans/new`);
     expect(await page.getByRole('button', { name: 'Save plan' }).isDisabled()).toBe(true);

@@ -74,7 +74,13 @@ export function SpecSaveForm(props: {
       <UnsavedGuard when={() => dirty && !saveInFlight.current} />
       <Grid>
         <Grid.Col span={{ base: 12, md: 8 }} miw={0}>
-          <SpecEditor value={props.text} onChange={props.onText} errors={specErrors} label="Plan spec (JSON)" />
+          <SpecEditor
+            value={props.text}
+            onChange={props.onText}
+            errors={specErrors}
+            label="Plan spec (JSON)"
+            readOnly={props.disabledReason !== null}
+          />
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 4 }} miw={0}>
           <Stack gap="sm">

@@ -1,8 +1,8 @@
 import { useQuery } from '@apollo/client/react';
 import { Table, Text } from '@mantine/core';
 import { WORKSPACE_TOOLS } from '../graphql/operations.ts';
-import { planGraph } from '../run/plan-edges.ts';
 import { sentences, sentencesAbout } from './explanation.ts';
+import { stepsById } from './step-changes.ts';
 import type { WorkspaceTool } from './types.ts';
 
 function failureRate(tool: WorkspaceTool | undefined): string {
@@ -26,9 +26,10 @@ export function StepsTable({
 }) {
   const { data, error } = useQuery(WORKSPACE_TOOLS, { variables: { slug }, fetchPolicy: 'cache-and-network' });
   const tools = new Map((data?.workspace?.tools ?? []).map((t) => [t.name, t]));
-  const steps = planGraph(spec).nodes.map((n) => ({
-    id: n.id,
-    tool: n.label.includes('.') ? (n.label.split('@')[0] ?? n.label) : null,
+  // A tool reference may pin a version (`http.request@^1`); statistics are per tool name.
+  const steps = [...stepsById(spec)].map(([id, step]) => ({
+    id,
+    tool: typeof step.tool === 'string' ? (step.tool.split('@')[0] ?? step.tool) : null,
   }));
   const why = sentences(explanation);
   if (steps.length === 0) return null;
