@@ -27,9 +27,14 @@ const isTab = (v: string | null): v is Tab => TABS.some((t) => t === v);
  * the inputs the steps read; two versions side by side. The tab is in the URL (`?tab=edit`).
  */
 export function PlanPage() {
+  // Keyed by plan: a link from one plan to another starts with no edits carried over.
+  const planId = useParams().id ?? '';
+  return <OnePlan key={planId} planId={planId} />;
+}
+
+function OnePlan({ planId }: { planId: string }) {
   const { workspace } = useWorkspace();
   const slug = workspace.slug;
-  const planId = useParams().id ?? '';
   const [search, setSearch] = useSearchParams();
   const asked = search.get('tab');
   const tab: Tab = isTab(asked) ? asked : 'overview';
