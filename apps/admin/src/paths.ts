@@ -24,6 +24,9 @@ export const paths = {
   approvals: (slug: string) => `/w/${encodeURIComponent(slug)}/approvals`,
   plans: (slug: string) => `/w/${encodeURIComponent(slug)}/plans`,
   plan: (slug: string, id: string) => `/w/${encodeURIComponent(slug)}/plans/${encodeURIComponent(id)}`,
+  planVersion: (slug: string, id: string, number: number) =>
+    `/w/${encodeURIComponent(slug)}/plans/${encodeURIComponent(id)}/versions/${number}`,
+  newPlan: (slug: string) => `/w/${encodeURIComponent(slug)}/plans/new`,
   schedules: (slug: string) => `/w/${encodeURIComponent(slug)}/schedules`,
   events: (slug: string) => `/w/${encodeURIComponent(slug)}/events`,
   marketplace: (slug: string) => `/w/${encodeURIComponent(slug)}/marketplace`,

@@ -5,16 +5,13 @@ import { PluginPage } from './marketplace/plugin-page.tsx';
 import { SecretsPage } from './marketplace/secrets-page.tsx';
 import { ToolsPage } from './marketplace/tools-page.tsx';
 import { ApprovalsPage } from './pages/approvals-page.tsx';
+import { PlanNewPage } from './pages/plan-new-page.tsx';
+import { PlanPage } from './pages/plan-page.tsx';
+import { PlanVersionPage } from './pages/plan-version-page.tsx';
+import { PlansListPage } from './pages/plans-list-page.tsx';
 import { RunPage } from './pages/run-page.tsx';
 import { RunsPage } from './pages/runs-page.tsx';
-import {
-  AuditPage,
-  EventsPage,
-  MembersPage,
-  PlansPage,
-  SchedulesPage,
-  TokensPage,
-} from './pages/workspace-sections.tsx';
+import { AuditPage, EventsPage, MembersPage, SchedulesPage, TokensPage } from './pages/workspace-sections.tsx';
 import { WorkspacesPage } from './pages/workspaces-page.tsx';
 
 /**
@@ -37,8 +34,10 @@ export const routes: RouteObject[] = [
         lazy: async () => ({ Component: (await import('./pages/analytics-page.tsx')).AnalyticsPage }),
       },
       { path: 'approvals', element: <ApprovalsPage /> },
-      { path: 'plans', element: <PlansPage /> },
-      { path: 'plans/:id', element: <PlansPage /> },
+      { path: 'plans', element: <PlansListPage /> },
+      { path: 'plans/new', element: <PlanNewPage /> },
+      { path: 'plans/:id', element: <PlanPage /> },
+      { path: 'plans/:id/versions/:number', element: <PlanVersionPage /> },
       { path: 'schedules', element: <SchedulesPage /> },
       { path: 'events', element: <EventsPage /> },
       { path: 'members', element: <MembersPage /> },

@@ -224,7 +224,7 @@ describe('admin console in a real browser', () => {
     await page.getByRole('link', { name: 'Plans' }).click();
 
     await expect.poll(() => rows(page, 'Plans').then((r) => r.map((c) => c[1]))).toEqual(['v2']);
-    await page.getByRole('button', { name: 'Greeter', exact: true }).click();
+    await page.getByRole('link', { name: 'Greeter', exact: true }).click();
     await expect
       .poll(async () => (await rows(page, 'Versions of Greeter')).map((r) => r.slice(0, 4)))
       .toEqual([

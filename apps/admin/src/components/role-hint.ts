@@ -18,3 +18,10 @@ export function cannotManagePluginsReason(role: Role): string | null {
 export function cannotManageSecretsReason(role: Role): string | null {
   return role === 'ADMIN' ? null : `Only admins can see, set or delete secrets (your role: ${role}).`;
 }
+
+/** Why a role may not create or change plans, or null when it may (members and admins). */
+export function cannotEditPlansReason(role: Role): string | null {
+  return role === 'VIEWER'
+    ? 'Viewers can read plans but not create or change them; ask an admin for the member role.'
+    : null;
+}

@@ -1038,3 +1038,137 @@ export const DELETE_SECRET = graphql(`
     }
   }
 `);
+
+// Plans pages
+
+graphql(`
+  fragment PlanVersionFields on PlanVersion {
+    id
+    number
+    parentNumber
+    message
+    createdAt
+    contentHash
+    createdBy {
+      email
+    }
+  }
+`);
+
+export const PLAN_PAGE = graphql(`
+  query PlanPage($planId: ID!) {
+    node(id: $planId) {
+      id
+      ... on Plan {
+        name
+        latestVersion {
+          ...PlanVersionFields
+          spec
+        }
+        versions(first: 100) {
+          edges {
+            node {
+              ...PlanVersionFields
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const PLAN_VERSION = graphql(`
+  query PlanVersion($planId: ID!, $number: Int!) {
+    node(id: $planId) {
+      id
+      ... on Plan {
+        name
+        latestVersion {
+          id
+          number
+        }
+        version(number: $number) {
+          ...PlanVersionFields
+          spec
+        }
+      }
+    }
+  }
+`);
+
+// `to.diff(against: from)` lists what changed from `from` to `to`.
+export const PLAN_VERSION_DIFF = graphql(`
+  query PlanVersionDiff($planId: ID!, $from: Int!, $to: Int!) {
+    node(id: $planId) {
+      id
+      ... on Plan {
+        from: version(number: $from) {
+          id
+          number
+          spec
+        }
+        to: version(number: $to) {
+          id
+          number
+          spec
+          diff(against: $from) {
+            added
+            removed
+            changed
+          }
+        }
+      }
+    }
+  }
+`);
+
+graphql(`
+  fragment PlanPayloadFields on PlanPayload {
+    plan {
+      id
+      name
+    }
+    version {
+      id
+      number
+    }
+    userErrors {
+      ...UserErrors
+    }
+  }
+`);
+
+export const CREATE_PLAN = graphql(`
+  mutation CreatePlan($input: CreatePlanInput!) {
+    payload: createPlan(input: $input) {
+      ...PlanPayloadFields
+    }
+  }
+`);
+
+export const UPDATE_PLAN = graphql(`
+  mutation UpdatePlan($input: UpdatePlanInput!) {
+    payload: updatePlan(input: $input) {
+      ...PlanPayloadFields
+    }
+  }
+`);
+
+export const DRAFT_PLAN = graphql(`
+  mutation DraftPlan($input: DraftPlanInput!) {
+    draftPlan(input: $input) {
+      spec
+      explanation
+      planner
+      schedule {
+        cron
+        description
+        timezone
+        nextRuns
+      }
+      userErrors {
+        ...UserErrors
+      }
+    }
+  }
+`);

@@ -1,9 +1,7 @@
-import { cannotRunReason } from '../components/role-hint.ts';
 import { useWorkspace } from '../layout/workspace-layout.tsx';
 import { AuditPanel } from './audit-panel.tsx';
 import { EventsPanel } from './events-panel.tsx';
 import { MembersPanel } from './members-panel.tsx';
-import { PlansPanel } from './plans-panel.tsx';
 import { SchedulesPanel } from './schedules-panel.tsx';
 import { TokensPanel } from './tokens-panel.tsx';
 
@@ -20,11 +18,6 @@ export function MembersPage() {
       onChange={refetch}
     />
   );
-}
-
-export function PlansPage() {
-  const { workspace } = useWorkspace();
-  return <PlansPanel slug={workspace.slug} cannotRun={cannotRunReason(workspace.viewerRole)} />;
 }
 
 export function AuditPage() {

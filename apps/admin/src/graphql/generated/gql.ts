@@ -66,6 +66,14 @@ type Documents = {
     "\n  query Secrets($slug: String!) {\n    workspace(slug: $slug) {\n      id\n      secrets {\n        name\n        updatedAt\n        allowedHosts\n      }\n    }\n  }\n": typeof types.SecretsDocument,
     "\n  mutation SetSecret($input: SetSecretInput!) {\n    setSecret(input: $input) {\n      secret {\n        name\n        updatedAt\n        allowedHosts\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n": typeof types.SetSecretDocument,
     "\n  mutation DeleteSecret($input: DeleteSecretInput!) {\n    deleteSecret(input: $input) {\n      secret {\n        name\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n": typeof types.DeleteSecretDocument,
+    "\n  fragment PlanVersionFields on PlanVersion {\n    id\n    number\n    parentNumber\n    message\n    createdAt\n    contentHash\n    createdBy {\n      email\n    }\n  }\n": typeof types.PlanVersionFieldsFragmentDoc,
+    "\n  query PlanPage($planId: ID!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          ...PlanVersionFields\n          spec\n        }\n        versions(first: 100) {\n          edges {\n            node {\n              ...PlanVersionFields\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.PlanPageDocument,
+    "\n  query PlanVersion($planId: ID!, $number: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          id\n          number\n        }\n        version(number: $number) {\n          ...PlanVersionFields\n          spec\n        }\n      }\n    }\n  }\n": typeof types.PlanVersionDocument,
+    "\n  query PlanVersionDiff($planId: ID!, $from: Int!, $to: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        from: version(number: $from) {\n          id\n          number\n          spec\n        }\n        to: version(number: $to) {\n          id\n          number\n          spec\n          diff(against: $from) {\n            added\n            removed\n            changed\n          }\n        }\n      }\n    }\n  }\n": typeof types.PlanVersionDiffDocument,
+    "\n  fragment PlanPayloadFields on PlanPayload {\n    plan {\n      id\n      name\n    }\n    version {\n      id\n      number\n    }\n    userErrors {\n      ...UserErrors\n    }\n  }\n": typeof types.PlanPayloadFieldsFragmentDoc,
+    "\n  mutation CreatePlan($input: CreatePlanInput!) {\n    payload: createPlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n": typeof types.CreatePlanDocument,
+    "\n  mutation UpdatePlan($input: UpdatePlanInput!) {\n    payload: updatePlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n": typeof types.UpdatePlanDocument,
+    "\n  mutation DraftPlan($input: DraftPlanInput!) {\n    draftPlan(input: $input) {\n      spec\n      explanation\n      planner\n      schedule {\n        cron\n        description\n        timezone\n        nextRuns\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n": typeof types.DraftPlanDocument,
 };
 const documents: Documents = {
     "\n  fragment UserErrors on UserError {\n    code\n    field\n    message\n  }\n": types.UserErrorsFragmentDoc,
@@ -120,6 +128,14 @@ const documents: Documents = {
     "\n  query Secrets($slug: String!) {\n    workspace(slug: $slug) {\n      id\n      secrets {\n        name\n        updatedAt\n        allowedHosts\n      }\n    }\n  }\n": types.SecretsDocument,
     "\n  mutation SetSecret($input: SetSecretInput!) {\n    setSecret(input: $input) {\n      secret {\n        name\n        updatedAt\n        allowedHosts\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n": types.SetSecretDocument,
     "\n  mutation DeleteSecret($input: DeleteSecretInput!) {\n    deleteSecret(input: $input) {\n      secret {\n        name\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n": types.DeleteSecretDocument,
+    "\n  fragment PlanVersionFields on PlanVersion {\n    id\n    number\n    parentNumber\n    message\n    createdAt\n    contentHash\n    createdBy {\n      email\n    }\n  }\n": types.PlanVersionFieldsFragmentDoc,
+    "\n  query PlanPage($planId: ID!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          ...PlanVersionFields\n          spec\n        }\n        versions(first: 100) {\n          edges {\n            node {\n              ...PlanVersionFields\n            }\n          }\n        }\n      }\n    }\n  }\n": types.PlanPageDocument,
+    "\n  query PlanVersion($planId: ID!, $number: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          id\n          number\n        }\n        version(number: $number) {\n          ...PlanVersionFields\n          spec\n        }\n      }\n    }\n  }\n": types.PlanVersionDocument,
+    "\n  query PlanVersionDiff($planId: ID!, $from: Int!, $to: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        from: version(number: $from) {\n          id\n          number\n          spec\n        }\n        to: version(number: $to) {\n          id\n          number\n          spec\n          diff(against: $from) {\n            added\n            removed\n            changed\n          }\n        }\n      }\n    }\n  }\n": types.PlanVersionDiffDocument,
+    "\n  fragment PlanPayloadFields on PlanPayload {\n    plan {\n      id\n      name\n    }\n    version {\n      id\n      number\n    }\n    userErrors {\n      ...UserErrors\n    }\n  }\n": types.PlanPayloadFieldsFragmentDoc,
+    "\n  mutation CreatePlan($input: CreatePlanInput!) {\n    payload: createPlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n": types.CreatePlanDocument,
+    "\n  mutation UpdatePlan($input: UpdatePlanInput!) {\n    payload: updatePlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n": types.UpdatePlanDocument,
+    "\n  mutation DraftPlan($input: DraftPlanInput!) {\n    draftPlan(input: $input) {\n      spec\n      explanation\n      planner\n      schedule {\n        cron\n        description\n        timezone\n        nextRuns\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n": types.DraftPlanDocument,
 };
 
 /**
@@ -344,6 +360,38 @@ export function graphql(source: "\n  mutation SetSecret($input: SetSecretInput!)
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation DeleteSecret($input: DeleteSecretInput!) {\n    deleteSecret(input: $input) {\n      secret {\n        name\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteSecret($input: DeleteSecretInput!) {\n    deleteSecret(input: $input) {\n      secret {\n        name\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment PlanVersionFields on PlanVersion {\n    id\n    number\n    parentNumber\n    message\n    createdAt\n    contentHash\n    createdBy {\n      email\n    }\n  }\n"): (typeof documents)["\n  fragment PlanVersionFields on PlanVersion {\n    id\n    number\n    parentNumber\n    message\n    createdAt\n    contentHash\n    createdBy {\n      email\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PlanPage($planId: ID!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          ...PlanVersionFields\n          spec\n        }\n        versions(first: 100) {\n          edges {\n            node {\n              ...PlanVersionFields\n            }\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query PlanPage($planId: ID!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          ...PlanVersionFields\n          spec\n        }\n        versions(first: 100) {\n          edges {\n            node {\n              ...PlanVersionFields\n            }\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PlanVersion($planId: ID!, $number: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          id\n          number\n        }\n        version(number: $number) {\n          ...PlanVersionFields\n          spec\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query PlanVersion($planId: ID!, $number: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        name\n        latestVersion {\n          id\n          number\n        }\n        version(number: $number) {\n          ...PlanVersionFields\n          spec\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PlanVersionDiff($planId: ID!, $from: Int!, $to: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        from: version(number: $from) {\n          id\n          number\n          spec\n        }\n        to: version(number: $to) {\n          id\n          number\n          spec\n          diff(against: $from) {\n            added\n            removed\n            changed\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query PlanVersionDiff($planId: ID!, $from: Int!, $to: Int!) {\n    node(id: $planId) {\n      id\n      ... on Plan {\n        from: version(number: $from) {\n          id\n          number\n          spec\n        }\n        to: version(number: $to) {\n          id\n          number\n          spec\n          diff(against: $from) {\n            added\n            removed\n            changed\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment PlanPayloadFields on PlanPayload {\n    plan {\n      id\n      name\n    }\n    version {\n      id\n      number\n    }\n    userErrors {\n      ...UserErrors\n    }\n  }\n"): (typeof documents)["\n  fragment PlanPayloadFields on PlanPayload {\n    plan {\n      id\n      name\n    }\n    version {\n      id\n      number\n    }\n    userErrors {\n      ...UserErrors\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreatePlan($input: CreatePlanInput!) {\n    payload: createPlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n"): (typeof documents)["\n  mutation CreatePlan($input: CreatePlanInput!) {\n    payload: createPlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdatePlan($input: UpdatePlanInput!) {\n    payload: updatePlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n"): (typeof documents)["\n  mutation UpdatePlan($input: UpdatePlanInput!) {\n    payload: updatePlan(input: $input) {\n      ...PlanPayloadFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DraftPlan($input: DraftPlanInput!) {\n    draftPlan(input: $input) {\n      spec\n      explanation\n      planner\n      schedule {\n        cron\n        description\n        timezone\n        nextRuns\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation DraftPlan($input: DraftPlanInput!) {\n    draftPlan(input: $input) {\n      spec\n      explanation\n      planner\n      schedule {\n        cron\n        description\n        timezone\n        nextRuns\n      }\n      userErrors {\n        ...UserErrors\n      }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
