@@ -513,6 +513,7 @@ builder.mutationFields((t) => {
             actorId: actor.userId,
             action: 'approval.decide',
             targetId: encodeTenantId('Approval', workspaceId, approvalId),
+            targetLabel: approval.stepId,
             before: { status: before },
             after: {
               status: approval.status,
