@@ -13,10 +13,10 @@ export function MembersPage() {
   const { workspace, viewerId, refetch } = useWorkspace();
   return (
     <MembersPanel
+      slug={workspace.slug}
       workspaceId={workspace.id}
       isAdmin={workspace.viewerRole === 'ADMIN'}
       viewerId={viewerId}
-      members={workspace.members.edges.map((e) => e.node)}
       onChange={refetch}
     />
   );
@@ -30,12 +30,17 @@ export function PlansPage() {
 export function AuditPage() {
   const { workspace } = useWorkspace();
   if (workspace.viewerRole !== 'ADMIN') return <p className="hint">Only admins can read the audit log.</p>;
-  return <AuditPanel slug={workspace.slug} />;
+  return (
+    <AuditPanel
+      slug={workspace.slug}
+      members={workspace.members.edges.map((e) => ({ id: e.node.user.id, email: e.node.user.email }))}
+    />
+  );
 }
 
 export function TokensPage() {
   const { workspace } = useWorkspace();
-  return <TokensPanel workspaceId={workspace.id} />;
+  return <TokensPanel slug={workspace.slug} workspaceId={workspace.id} isAdmin={workspace.viewerRole === 'ADMIN'} />;
 }
 
 export function SchedulesPage() {
