@@ -16,6 +16,8 @@ const DANA = 'dana@example.com';
 
 let f: RunFixture;
 let b: TestBrowser;
+/** Dana's own browser: a browser keeps one session (localStorage) for all its pages. */
+let danaBrowser: TestBrowser;
 
 async function openAs(page: Page, token: string, path: string): Promise<void> {
   await page.goto(`${f.server.url}/admin/`);
@@ -42,10 +44,12 @@ beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
   f = await startRunFixture();
   b = await launchTestBrowser();
+  danaBrowser = await launchTestBrowser();
 }, 60_000);
 
 afterAll(async () => {
   await b?.close();
+  await danaBrowser?.close();
   await f?.stop();
 });
 
@@ -62,10 +66,8 @@ describe('people in the console', () => {
     await page.screenshot({ path: join(SHOTS, 'members-invited.png'), fullPage: true });
 
     // Dana signs up in the console with the invited address and finds the workspace waiting.
-    const danaPage = await b.context.newPage();
+    const danaPage = await danaBrowser.context.newPage();
     await danaPage.goto(`${f.server.url}/admin/`);
-    await danaPage.evaluate(() => window.localStorage.removeItem('weft.token'));
-    await danaPage.reload();
     await danaPage.getByRole('button', { name: 'No account yet? Sign up' }).click();
     await danaPage.getByLabel('Name').fill('Dana');
     await danaPage.getByLabel('Email').fill(DANA);
@@ -212,6 +214,6 @@ describe('people in the console', () => {
     await page.getByLabel('Action').selectOption('approval.decide');
     await page.getByRole('table', { name: 'Audit log' }).getByRole('link', { name: 'run of Gate' }).click();
     await page.getByRole('heading', { name: 'Run of Gate v1' }).waitFor();
-    expect(b.cspViolations).toEqual([]);
+    expect([...b.cspViolations, ...danaBrowser.cspViolations]).toEqual([]);
   });
 });
