@@ -33,3 +33,12 @@ export async function writeAudit(client: Queryable, entry: AuditEntry): Promise<
     ],
   );
 }
+
+/** A run's label in the audit log: its plan's name, so the row still reads after retention deletes the run. */
+export async function runLabel(client: Queryable, executionId: string): Promise<string | null> {
+  const { rows } = await client.query<{ name: string }>(
+    'SELECT p.name FROM executions e JOIN plans p ON p.id = e.plan_id WHERE e.id = $1',
+    [executionId],
+  );
+  return rows[0]?.name ?? null;
+}

@@ -2,6 +2,7 @@
 // filters, the workspace's API tokens for admins only, invitations completed by sign-up, and who
 // started a run as the approvals inbox shows it.
 import { gql } from '@apollo/client';
+import { withTenant } from '@weft/db';
 import { codes, signUpUser, startTestApi, type TestApi, TestClient, type TestUser } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -101,6 +102,9 @@ async function signedIn(token: string): Promise<boolean> {
   const r = await anonymous.withToken(token).query<{ viewer: { id: string } | null }>(VIEWER);
   return r.data?.viewer != null;
 }
+
+/** The row's own uuid inside a global id (`Type:uuid` or `Type:workspace:uuid`). */
+const uuidOf = (globalId: string) => Buffer.from(globalId, 'base64url').toString('utf8').split(':').pop() ?? '';
 
 const audit = (client: TestClient, variables: Record<string, unknown> = {}) =>
   client.query<AuditData>(AUDIT, { slug, ...variables });
@@ -270,6 +274,53 @@ describe("the workspace's API tokens", () => {
     });
     expect(codes(crossed)).toEqual(['NOT_FOUND']);
     expect(await signedIn(target.token)).toBe(true);
+  });
+});
+
+describe('audit rows outlive their targets', () => {
+  it('a run deleted by retention is still named by its plan, and said to be gone', async () => {
+    const plan = await admin.client.mutate<{ createPlan: { plan: { id: string } } }>(CREATE_PLAN, {
+      input: { workspaceId, name: 'short-lived', spec: APPROVAL_SPEC },
+    });
+    const started = await admin.client.mutate<{ startExecution: { execution: { id: string } } }>(START_EXECUTION, {
+      input: { planId: plan.data?.createPlan.plan.id },
+    });
+    const runId = started.data?.startExecution.execution.id ?? '';
+    const latest = async () =>
+      (await audit(admin.client, { action: 'execution.start', first: 1 })).data?.workspace.auditLog.edges[0]?.node;
+    expect(await latest()).toEqual(
+      expect.objectContaining({ targetLabel: 'short-lived', targetExecution: { id: runId }, targetGone: false }),
+    );
+    // As the retention sweep does (apps/api/src/retention/prune-history.ts).
+    await api.db.pools.owner.query('DELETE FROM executions WHERE id = $1', [uuidOf(runId)]);
+    expect(await latest()).toEqual(
+      expect.objectContaining({ targetLabel: 'short-lived', targetExecution: null, targetGone: true }),
+    );
+  });
+});
+
+describe('the database asks again', () => {
+  it("weft_auth lists and revokes a workspace's tokens only for its admin in scope", async () => {
+    const token = await apiToken(member, 'db-check');
+    const tokenId = uuidOf(token.id);
+    const wsUuid = uuidOf(workspaceId);
+    const asUser = (userId: string) =>
+      withTenant(api.db.pools.app, { workspaceId: wsUuid, userId }, async (client) => {
+        const listed = await client.query('SELECT id FROM weft_auth.workspace_api_tokens($1)', [wsUuid]);
+        const revoked = await client.query('SELECT id FROM weft_auth.revoke_workspace_api_token($1, $2)', [
+          wsUuid,
+          tokenId,
+        ]);
+        return { listed: listed.rowCount, revoked: revoked.rowCount };
+      });
+    // A member calling the functions directly (as any path running as weft_app could) gets nothing.
+    expect(await asUser(uuidOf(member.id))).toEqual({ listed: 0, revoked: 0 });
+    // The same calls with the admin in scope see the token (listing only: revoking is tested above).
+    const asAdmin = await withTenant(api.db.pools.app, { workspaceId: wsUuid, userId: uuidOf(admin.id) }, (client) =>
+      client.query<{ id: string }>('SELECT id FROM weft_auth.workspace_api_tokens($1)', [wsUuid]),
+    );
+    expect(asAdmin.rows.map((r) => r.id)).toContain(tokenId);
+    expect(await signedIn(token.token)).toBe(true);
   });
 });
 

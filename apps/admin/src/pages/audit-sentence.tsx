@@ -52,13 +52,20 @@ function Gone({ what }: { what: string }) {
   );
 }
 
-/** The run a row points at, linked while it exists. */
-function RunLink({ slug, row }: { slug: string; row: AuditNode }) {
+/** The run a row points at, linked while it exists; `plan` names it once it is gone. */
+function RunLink({ slug, row, plan }: { slug: string; row: AuditNode; plan: string | null }) {
   const run = row.targetExecution;
-  if (run === null) return <>a run that no longer exists</>;
+  if (run === null) {
+    return (
+      <>
+        {plan === null ? 'run' : `run of ${plan}`}
+        <Gone what="no longer exists" />
+      </>
+    );
+  }
   const what = `${run.mode === 'DRY_RUN' ? 'dry run' : 'run'} of ${run.plan.name}`;
   return (
-    <Anchor component={Link} to={paths.run(slug, run.id)}>
+    <Anchor component={Link} to={paths.run(slug, run.id)} fz="inherit">
       {what}
     </Anchor>
   );
@@ -112,7 +119,7 @@ export function auditSentence(row: AuditNode, slug: string): ReactNode {
         <>
           {actor} {verb}{' '}
           {row.targetGone === false && row.targetId !== null ? (
-            <Anchor component={Link} to={paths.plan(slug, row.targetId)}>
+            <Anchor component={Link} to={paths.plan(slug, row.targetId)} fz="inherit">
               {name}
             </Anchor>
           ) : (
@@ -127,7 +134,7 @@ export function auditSentence(row: AuditNode, slug: string): ReactNode {
       const comment = after('comment');
       return (
         <>
-          {actor} {decided} step “{label ?? '?'}” of the <RunLink slug={slug} row={row} />
+          {actor} {decided} step “{label ?? '?'}” of the <RunLink slug={slug} row={row} plan={null} />
           {comment === null ? '' : `: “${comment}”`}
         </>
       );
@@ -137,7 +144,7 @@ export function auditSentence(row: AuditNode, slug: string): ReactNode {
       if (verb !== undefined) {
         return (
           <>
-            {actor} {verb} the <RunLink slug={slug} row={row} />
+            {actor} {verb} the <RunLink slug={slug} row={row} plan={label} />
           </>
         );
       }
