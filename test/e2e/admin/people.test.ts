@@ -212,6 +212,7 @@ describe('people in the console', () => {
     // Following the decision's link opens that run.
     await page.getByLabel('Who').selectOption('');
     await page.getByLabel('Action').selectOption('approval.decide');
+    await expect.poll(sentences).toEqual(['alice approved step “ok” of the run of Gate: “ship it”']);
     await page.getByRole('table', { name: 'Audit log' }).getByRole('link', { name: 'run of Gate' }).click();
     await page.getByRole('heading', { name: 'Run of Gate v1' }).waitFor();
     expect([...b.cspViolations, ...danaBrowser.cspViolations]).toEqual([]);
