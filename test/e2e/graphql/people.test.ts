@@ -12,6 +12,7 @@ import {
   CREATE_API_TOKEN,
   CREATE_PLAN,
   CREATE_WORKSPACE,
+  DECIDE_APPROVAL,
   REMOVE_MEMBER,
   REVOKE_WORKSPACE_API_TOKEN,
   SIGN_UP,
@@ -55,7 +56,7 @@ const APPROVALS = gql`
     workspace(slug: $slug) {
       approvals {
         edges {
-          node { stepId status message stepInput execution { id mode startedBy { email } planVersion { number } plan { name } } }
+          node { id stepId status message stepInput execution { id mode startedBy { email } planVersion { number } plan { name } } }
         }
       }
     }
@@ -349,6 +350,7 @@ describe('approvals inbox', () => {
         approvals: {
           edges: {
             node: {
+              id: string;
               status: string;
               stepInput: unknown;
               execution: {
@@ -381,7 +383,19 @@ describe('approvals inbox', () => {
     expect(byRun.get(dry.data?.startExecution.execution.id ?? '')?.execution).toEqual(
       expect.objectContaining({ mode: 'DRY_RUN', startedBy: { email: admin.email } }),
     );
-    const statuses = nodes.map((n) => n.status);
-    expect(statuses.slice(0, statuses.lastIndexOf('PENDING') + 1).every((s) => s === 'PENDING')).toBe(true);
+
+    // Deciding the newer (dry-run) gate puts it after the older one still pending.
+    const dryApproval = byRun.get(dry.data?.startExecution.execution.id ?? '')?.id;
+    const decided = await admin.client.mutate(DECIDE_APPROVAL, {
+      input: { approvalId: dryApproval, approve: false, comment: 'not today' },
+    });
+    expect(decided.errors).toEqual([]);
+    const again = await admin.client.query<typeof listed.data>(APPROVALS, { slug });
+    const order = (again.data?.workspace.approvals.edges ?? []).map((e) => [e.node.execution.id, e.node.status]);
+    const at = (runId: string | undefined) => order.findIndex(([id]) => id === runId);
+    expect(at(live.data?.startExecution.execution.id)).toBeLessThan(at(dry.data?.startExecution.execution.id));
+    const statuses = order.map(([, status]) => status);
+    expect(statuses).toContain('REJECTED');
+    expect(statuses.slice(0, statuses.lastIndexOf('PENDING') + 1).every((status) => status === 'PENDING')).toBe(true);
   });
 });
