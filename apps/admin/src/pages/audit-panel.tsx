@@ -106,20 +106,22 @@ export function AuditPanel({ slug, members }: { slug: string; members: { id: str
       ) : (log?.edges.length ?? 0) === 0 ? (
         <Empty>{params.size > 0 ? 'Nothing in the audit log matches these filters.' : 'Nothing recorded yet.'}</Empty>
       ) : (
-        <Table aria-label="Audit log" highlightOnHover>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>When</Table.Th>
-              <Table.Th>What happened</Table.Th>
-              <Table.Th>Details</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {log?.edges.map(({ node }) => (
-              <AuditRow key={node.id} row={node} slug={slug} />
-            ))}
-          </Table.Tbody>
-        </Table>
+        <Table.ScrollContainer minWidth={560}>
+          <Table aria-label="Audit log" highlightOnHover>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>When</Table.Th>
+                <Table.Th>What happened</Table.Th>
+                <Table.Th>Details</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {log?.edges.map(({ node }) => (
+                <AuditRow key={node.id} row={node} slug={slug} />
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
       )}
       <Group gap="xs" mt="xs">
         <Button

@@ -62,75 +62,77 @@ export function MembersPanel(props: {
   if (listed.loading && !listed.data) return <Loading what="members" />;
   return (
     <section>
-      <Table aria-label="Members" highlightOnHover>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Email</Table.Th>
-            <Table.Th>Name</Table.Th>
-            <Table.Th>Role</Table.Th>
-            <Table.Th>Status</Table.Th>
-            <Table.Th>
-              <span className="visually-hidden">Actions</span>
-            </Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {members.map((m) => (
-            <Table.Tr key={m.user.id}>
-              <Table.Td>
-                {m.user.email}
-                {m.user.id === props.viewerId && ' (you)'}
-              </Table.Td>
-              <Table.Td>{m.user.name}</Table.Td>
-              <Table.Td>
-                {props.isAdmin ? (
-                  <NativeSelect
-                    size="xs"
-                    aria-label={`Role of ${m.user.email}`}
-                    value={m.role}
-                    data={[...ROLES]}
-                    onChange={(e) => {
-                      const next = e.currentTarget.value as Role;
-                      void run(() =>
-                        changeRole({
-                          variables: { input: { workspaceId: props.workspaceId, userId: m.user.id, role: next } },
-                        }),
-                      );
-                    }}
-                  />
-                ) : (
-                  m.role
-                )}
-              </Table.Td>
-              <Table.Td>
-                {m.invited ? (
-                  <Badge color="yellow" variant="light" className="invited">
-                    invited, has not signed up
-                  </Badge>
-                ) : (
-                  <Badge color="green" variant="light">
-                    active
-                  </Badge>
-                )}
-              </Table.Td>
-              <Table.Td>
-                <ConfirmButton
-                  label="Remove"
-                  ariaLabel={`Remove ${m.user.email}`}
-                  color="red"
-                  question={`Remove ${m.user.email} from this workspace? Their API tokens for it stop working.`}
-                  disabledReason={props.isAdmin ? null : ONLY_ADMINS}
-                  onConfirm={() =>
-                    run(() =>
-                      removeMember({ variables: { input: { workspaceId: props.workspaceId, userId: m.user.id } } }),
-                    )
-                  }
-                />
-              </Table.Td>
+      <Table.ScrollContainer minWidth={560}>
+        <Table aria-label="Members" highlightOnHover>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Email</Table.Th>
+              <Table.Th>Name</Table.Th>
+              <Table.Th>Role</Table.Th>
+              <Table.Th>Status</Table.Th>
+              <Table.Th>
+                <span className="visually-hidden">Actions</span>
+              </Table.Th>
             </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+          </Table.Thead>
+          <Table.Tbody>
+            {members.map((m) => (
+              <Table.Tr key={m.user.id}>
+                <Table.Td>
+                  {m.user.email}
+                  {m.user.id === props.viewerId && ' (you)'}
+                </Table.Td>
+                <Table.Td>{m.user.name}</Table.Td>
+                <Table.Td>
+                  {props.isAdmin ? (
+                    <NativeSelect
+                      size="xs"
+                      aria-label={`Role of ${m.user.email}`}
+                      value={m.role}
+                      data={[...ROLES]}
+                      onChange={(e) => {
+                        const next = e.currentTarget.value as Role;
+                        void run(() =>
+                          changeRole({
+                            variables: { input: { workspaceId: props.workspaceId, userId: m.user.id, role: next } },
+                          }),
+                        );
+                      }}
+                    />
+                  ) : (
+                    m.role
+                  )}
+                </Table.Td>
+                <Table.Td>
+                  {m.invited ? (
+                    <Badge color="yellow" variant="light" className="invited">
+                      invited, has not signed up
+                    </Badge>
+                  ) : (
+                    <Badge color="green" variant="light">
+                      active
+                    </Badge>
+                  )}
+                </Table.Td>
+                <Table.Td>
+                  <ConfirmButton
+                    label="Remove"
+                    ariaLabel={`Remove ${m.user.email}`}
+                    color="red"
+                    question={`Remove ${m.user.email} from this workspace? Their API tokens for it stop working.`}
+                    disabledReason={props.isAdmin ? null : ONLY_ADMINS}
+                    onConfirm={() =>
+                      run(() =>
+                        removeMember({ variables: { input: { workspaceId: props.workspaceId, userId: m.user.id } } }),
+                      )
+                    }
+                  />
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
       {problem !== null && (
         <Alert color="red" role="alert" mt="xs" className="error">
           {problem}

@@ -50,40 +50,42 @@ function WorkspaceTokens({ slug, workspaceId }: { slug: string; workspaceId: str
           {problem}
         </Alert>
       )}
-      <Table aria-label="Workspace API tokens" highlightOnHover>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Name</Table.Th>
-            <Table.Th>Owner</Table.Th>
-            <Table.Th>Created</Table.Th>
-            <Table.Th>Last used</Table.Th>
-            <Table.Th>Expires</Table.Th>
-            <Table.Th>
-              <span className="visually-hidden">Actions</span>
-            </Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {tokens.map((t) => (
-            <Table.Tr key={t.id}>
-              <Table.Td>{t.name}</Table.Td>
-              <Table.Td>{t.owner.name === null ? t.owner.email : `${t.owner.name} (${t.owner.email})`}</Table.Td>
-              <Table.Td>{when(t.createdAt)}</Table.Td>
-              <Table.Td>{when(t.lastUsedAt)}</Table.Td>
-              <Table.Td>{when(t.expiresAt)}</Table.Td>
-              <Table.Td>
-                <ConfirmButton
-                  label="Revoke"
-                  ariaLabel={`Revoke ${t.owner.email}'s token ${t.name ?? ''}`}
-                  color="red"
-                  question={`Revoke ${t.owner.email}'s API token “${t.name ?? ''}”? Anything using it stops working at once.`}
-                  onConfirm={() => revokeOne(t.id)}
-                />
-              </Table.Td>
+      <Table.ScrollContainer minWidth={640}>
+        <Table aria-label="Workspace API tokens" highlightOnHover>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Name</Table.Th>
+              <Table.Th>Owner</Table.Th>
+              <Table.Th>Created</Table.Th>
+              <Table.Th>Last used</Table.Th>
+              <Table.Th>Expires</Table.Th>
+              <Table.Th>
+                <span className="visually-hidden">Actions</span>
+              </Table.Th>
             </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+          </Table.Thead>
+          <Table.Tbody>
+            {tokens.map((t) => (
+              <Table.Tr key={t.id}>
+                <Table.Td>{t.name}</Table.Td>
+                <Table.Td>{t.owner.name === null ? t.owner.email : `${t.owner.name} (${t.owner.email})`}</Table.Td>
+                <Table.Td>{when(t.createdAt)}</Table.Td>
+                <Table.Td>{when(t.lastUsedAt)}</Table.Td>
+                <Table.Td>{when(t.expiresAt)}</Table.Td>
+                <Table.Td>
+                  <ConfirmButton
+                    label="Revoke"
+                    ariaLabel={`Revoke ${t.owner.email}'s token ${t.name ?? ''}`}
+                    color="red"
+                    question={`Revoke ${t.owner.email}'s API token “${t.name ?? ''}”? Anything using it stops working at once.`}
+                    onConfirm={() => revokeOne(t.id)}
+                  />
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
     </section>
   );
 }
@@ -187,53 +189,55 @@ export function TokensPanel({ slug, workspaceId, isAdmin }: { slug: string; work
       <Title order={3} mb="xs">
         Your tokens
       </Title>
-      <Table aria-label="Your tokens" highlightOnHover>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Name</Table.Th>
-            <Table.Th>Kind</Table.Th>
-            <Table.Th>Workspace</Table.Th>
-            <Table.Th>Created</Table.Th>
-            <Table.Th>Last used</Table.Th>
-            <Table.Th>Expires</Table.Th>
-            <Table.Th>
-              <span className="visually-hidden">Actions</span>
-            </Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {mine.map((t) => {
-            const label = t.name ?? (t.kind === 'session' ? 'sign-in session' : 'unnamed');
-            return (
-              <Table.Tr key={t.id}>
-                <Table.Td>{label}</Table.Td>
-                <Table.Td>
-                  <Badge variant="light" color={t.kind === 'api' ? 'blue' : 'gray'}>
-                    {t.kind === 'api' ? 'API token' : 'session'}
-                  </Badge>
-                </Table.Td>
-                <Table.Td>{t.workspace?.name ?? 'all of yours'}</Table.Td>
-                <Table.Td>{when(t.createdAt)}</Table.Td>
-                <Table.Td>{when(t.lastUsedAt)}</Table.Td>
-                <Table.Td>{when(t.expiresAt)}</Table.Td>
-                <Table.Td>
-                  <ConfirmButton
-                    label="Revoke"
-                    ariaLabel={`Revoke ${label}`}
-                    color="red"
-                    question={
-                      t.kind === 'api'
-                        ? `Revoke the API token “${label}”? Anything using it stops working at once.`
-                        : 'Revoke this sign-in session? If it is the one you are using, you are logged out.'
-                    }
-                    onConfirm={() => revoke(t.id)}
-                  />
-                </Table.Td>
-              </Table.Tr>
-            );
-          })}
-        </Table.Tbody>
-      </Table>
+      <Table.ScrollContainer minWidth={640}>
+        <Table aria-label="Your tokens" highlightOnHover>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Name</Table.Th>
+              <Table.Th>Kind</Table.Th>
+              <Table.Th>Workspace</Table.Th>
+              <Table.Th>Created</Table.Th>
+              <Table.Th>Last used</Table.Th>
+              <Table.Th>Expires</Table.Th>
+              <Table.Th>
+                <span className="visually-hidden">Actions</span>
+              </Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {mine.map((t) => {
+              const label = t.name ?? (t.kind === 'session' ? 'sign-in session' : 'unnamed');
+              return (
+                <Table.Tr key={t.id}>
+                  <Table.Td>{label}</Table.Td>
+                  <Table.Td>
+                    <Badge variant="light" color={t.kind === 'api' ? 'blue' : 'gray'}>
+                      {t.kind === 'api' ? 'API token' : 'session'}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td>{t.workspace?.name ?? 'all of yours'}</Table.Td>
+                  <Table.Td>{when(t.createdAt)}</Table.Td>
+                  <Table.Td>{when(t.lastUsedAt)}</Table.Td>
+                  <Table.Td>{when(t.expiresAt)}</Table.Td>
+                  <Table.Td>
+                    <ConfirmButton
+                      label="Revoke"
+                      ariaLabel={`Revoke ${label}`}
+                      color="red"
+                      question={
+                        t.kind === 'api'
+                          ? `Revoke the API token “${label}”? Anything using it stops working at once.`
+                          : 'Revoke this sign-in session? If it is the one you are using, you are logged out.'
+                      }
+                      onConfirm={() => revoke(t.id)}
+                    />
+                  </Table.Td>
+                </Table.Tr>
+              );
+            })}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
       {isAdmin ? (
         <WorkspaceTokens slug={slug} workspaceId={workspaceId} />
       ) : (
