@@ -24,6 +24,7 @@ const AUDIT = gql`
   query Audit($slug: String!, $actorId: ID, $action: String, $since: DateTime, $until: DateTime, $first: Int) {
     workspace(slug: $slug) {
       auditActions
+      auditActors { email }
       auditLog(actorId: $actorId, action: $action, since: $since, until: $until, first: $first) {
         edges {
           node {
@@ -73,7 +74,9 @@ interface AuditNode {
   targetGone: boolean | null;
   at: string;
 }
-type AuditData = { workspace: { auditActions: string[]; auditLog: { edges: { node: AuditNode }[] } } };
+type AuditData = {
+  workspace: { auditActions: string[]; auditActors: { email: string }[]; auditLog: { edges: { node: AuditNode }[] } };
+};
 
 let api: TestApi;
 let anonymous: TestClient;
@@ -190,6 +193,9 @@ describe('audit log', () => {
     expect(memberRows.data?.workspace.auditLog.edges.map((e) => [e.node.action, e.node.actor?.email])).toEqual([
       ['apiToken.create', member.email],
     ]);
+    expect(memberRows.data?.workspace.auditActors.map((a) => a.email).sort()).toEqual(
+      [admin.email, member.email].sort(),
+    );
     const adminRows = await audit(admin.client, { actorId: admin.id });
     expect(adminRows.data?.workspace.auditLog.edges.every((e) => e.node.actor?.email === admin.email)).toBe(true);
     expect(adminRows.data?.workspace.auditLog.edges.length).toBeGreaterThan(3);

@@ -709,6 +709,10 @@ export const AUDIT_EVENTS = graphql(`
     workspace(slug: $slug) {
       id
       auditActions
+      auditActors {
+        id
+        email
+      }
       auditLog(first: $first, after: $after, actorId: $actorId, action: $action, since: $since, until: $until) {
         pageInfo {
           hasNextPage

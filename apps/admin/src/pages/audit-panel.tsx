@@ -46,15 +46,21 @@ function AuditRow({ row, slug }: { row: AuditNode; slug: string }) {
  * The workspace's audit log (admins only), newest first, one sentence a row with its details to
  * expand; filtered by actor, action and time (kept in the URL so a filtered view can be shared), paged.
  */
-export function AuditPanel({ slug, members }: { slug: string; members: { id: string; email: string }[] }) {
+export function AuditPanel({ slug }: { slug: string }) {
   const [params, setParams] = useSearchParams();
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const filter = (key: string) => params.get(key);
+  // From the latest params, not this render's: two filters changed in a row must both stick.
   const setFilter = (key: string, value: string | null) => {
-    const next = new URLSearchParams(params);
-    if (value === null || value === '') next.delete(key);
-    else next.set(key, value);
-    setParams(next, { replace: true });
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        if (value === null || value === '') next.delete(key);
+        else next.set(key, value);
+        return next;
+      },
+      { replace: true },
+    );
     setCursors([null]);
   };
   const { data, loading, error } = useQuery(AUDIT_EVENTS, {
@@ -71,6 +77,8 @@ export function AuditPanel({ slug, members }: { slug: string; members: { id: str
   });
   const log = data?.workspace?.auditLog;
   const actions = data?.workspace?.auditActions ?? [];
+  // Everyone who acted, former members included, by email.
+  const actors = [...(data?.workspace?.auditActors ?? [])].sort((a, b) => a.email.localeCompare(b.email));
   return (
     <section>
       <Group gap="sm" align="end" wrap="wrap" mb="sm" role="search" aria-label="Audit filters">
@@ -78,7 +86,7 @@ export function AuditPanel({ slug, members }: { slug: string; members: { id: str
           label="Who"
           value={filter('actor') ?? ''}
           onChange={(e) => setFilter('actor', e.currentTarget.value)}
-          data={[{ value: '', label: 'anyone' }, ...members.map((m) => ({ value: m.id, label: m.email }))]}
+          data={[{ value: '', label: 'anyone' }, ...actors.map((a) => ({ value: a.id, label: a.email }))]}
         />
         <NativeSelect
           label="Action"

@@ -30,12 +30,7 @@ export function PlansPage() {
 export function AuditPage() {
   const { workspace } = useWorkspace();
   if (workspace.viewerRole !== 'ADMIN') return <p className="hint">Only admins can read the audit log.</p>;
-  return (
-    <AuditPanel
-      slug={workspace.slug}
-      members={workspace.members.edges.map((e) => ({ id: e.node.user.id, email: e.node.user.email }))}
-    />
-  );
+  return <AuditPanel slug={workspace.slug} />;
 }
 
 export function TokensPage() {

@@ -184,6 +184,19 @@ builder.objectFields(WorkspaceRef, (t) => ({
     },
     AuditEventConnection,
   ),
+  auditActors: t.field({
+    type: [UserRef],
+    description:
+      'Everyone the audit log names as an actor (admins only), former members included: what its actorId filter can take.',
+    authScopes: auditScopes,
+    resolve: (w, _args, ctx) =>
+      inTenant(ctx, w.id, async (client) => {
+        const { rows } = await client.query<{ actor_id: string }>(
+          'SELECT DISTINCT actor_id FROM audit_log WHERE actor_id IS NOT NULL LIMIT 500',
+        );
+        return rows.map((r) => r.actor_id);
+      }),
+  }),
   auditActions: t.stringList({
     description: 'The actions the audit log holds, by name (admins only): what its action filter can take.',
     authScopes: auditScopes,
