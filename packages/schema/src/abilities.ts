@@ -60,6 +60,7 @@ export function abilityFor(role: Role): AppAbility {
 /** What each workspace-scoped mutation needs; the role × mutation test matrix is generated from it. */
 export const MUTATION_PERMISSIONS = {
   createApiToken: ['create', 'ApiToken'],
+  revokeWorkspaceApiToken: ['delete', 'ApiToken'],
   addMember: ['create', 'Member'],
   changeMemberRole: ['update', 'Member'],
   removeMember: ['delete', 'Member'],
@@ -99,6 +100,7 @@ export type WorkspaceMutation = keyof typeof MUTATION_PERMISSIONS;
 /** Workspace fields only some roles may read. */
 export const FIELD_PERMISSIONS = {
   auditLog: ['read', 'AuditLog'],
+  apiTokens: ['read', 'ApiToken'],
   webhooks: ['read', 'Webhook'],
   secrets: ['read', 'Secret'],
   webhookEndpoints: ['read', 'WebhookEndpoint'],

@@ -59,6 +59,8 @@ export interface ExecutionRow {
   dryRunOptions?: DryRunOptions | null;
   /** Orders the run's queued steps within its workspace (-10..10). */
   priority: number;
+  /** Who started the run by hand (null for schedules, webhooks, events, and absent where not selected). */
+  createdBy?: string | null;
 }
 export interface StepRunRow {
   stepId: string;
@@ -108,6 +110,8 @@ export interface AuditRow {
   actorId: string | null;
   action: string;
   targetId: string | null;
+  /** The target's name when the row was written (migration 26); null on older rows. */
+  targetLabel: string | null;
   before: unknown;
   after: unknown;
   at: Date;
@@ -138,11 +142,11 @@ export const COLUMNS = {
   plan: 'workspace_id, id, name, latest_version',
   planVersion: 'workspace_id, id, plan_id, number, parent_number, spec, content_hash, message, created_by, created_at',
   execution:
-    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at, trace_id, parent_execution_id, trigger, dry_run_options, priority',
+    'workspace_id, id, plan_id, plan_version_id, status, mode, input, output, error, created_at, started_at, finished_at, trace_id, parent_execution_id, trigger, dry_run_options, priority, created_by',
   approval:
     'workspace_id, id, execution_id, step_id, status, message, decided_by, comment, approvers, created_at, decided_at',
   webhook: 'workspace_id, id, plan_id, created_at',
-  audit: 'workspace_id, id, actor_id, action, target_id, before, after, at',
+  audit: 'workspace_id, id, actor_id, action, target_id, target_label, before, after, at',
   installation: 'workspace_id, id, plugin_version_id, granted_capabilities, enabled',
   pluginVersion: `v.id, v.plugin_id, p.name AS plugin_name, v.version, v.capabilities, v.optional_capabilities,
     v.integrity, v.manifest`,

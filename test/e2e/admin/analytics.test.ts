@@ -39,7 +39,7 @@ afterAll(async () => {
 
 describe('analytics page in a real browser', () => {
   it("charts a plan's runs with the seeded numbers, compares its versions in words, lists tools; fits 390 px", async () => {
-    const page = await browser.browser.newPage();
+    const page = await browser.context.newPage();
     await page.setViewportSize({ width: 1280, height: 900 });
     // From the plan's page, its link opens the analytics on that plan.
     await openAs(page, f.server.url, f.alice, `/w/acme/plans/${encodeURIComponent(planId)}`);
@@ -122,7 +122,7 @@ describe('runs list: trigger filter, bulk retry, find by id', () => {
       f.alice,
     );
 
-    const page = await browser.browser.newPage();
+    const page = await browser.context.newPage();
     await page.setViewportSize({ width: 1280, height: 900 });
     await openAs(page, f.server.url, f.alice, '/w/acme/runs');
     const rows = page.getByRole('table', { name: 'Runs' }).locator('tbody > tr');
@@ -138,7 +138,7 @@ describe('runs list: trigger filter, bulk retry, find by id', () => {
 
     // A viewer sees the same list with the retry disabled and the reason.
     const failedList = `/w/acme/runs?plan=${encodeURIComponent(retryPlan)}&status=FAILED`;
-    const viewer = await browser.browser.newPage();
+    const viewer = await browser.context.newPage();
     await openAs(viewer, f.server.url, f.bob, failedList);
     await expect.poll(() => viewer.getByRole('table', { name: 'Runs' }).locator('tbody > tr').count()).toBe(2);
     expect(await viewer.getByRole('button', { name: /^Retry selected/ }).isDisabled()).toBe(true);

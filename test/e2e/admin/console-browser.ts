@@ -12,7 +12,7 @@ const CHROMIUM = '/usr/bin/chromium';
 export const SHOTS = join(REPO_ROOT, 'test/e2e/screenshots');
 
 export interface ConsoleBrowser {
-  browser: BrowserContext;
+  context: BrowserContext;
   /** Messages of anything the server's Content-Security-Policy blocked: each is a bug. */
   cspViolations: string[];
   close(): Promise<void>;
@@ -24,23 +24,23 @@ export async function launchConsoleBrowser(): Promise<ConsoleBrowser> {
   }
   await mkdir(SHOTS, { recursive: true });
   const profileDir = await mkdtemp(join(tmpdir(), 'weft-console-chromium-'));
-  const browser = await chromium.launchPersistentContext(profileDir, {
+  const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
   });
-  browser.setDefaultTimeout(15_000);
+  context.setDefaultTimeout(15_000);
   const cspViolations: string[] = [];
-  browser.on('page', (page) =>
+  context.on('page', (page) =>
     page.on('console', (message) => {
       if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
     }),
   );
   return {
-    browser,
+    context,
     cspViolations,
     async close() {
-      await browser.close();
+      await context.close();
       await rm(profileDir, { recursive: true, force: true });
     },
   };

@@ -88,7 +88,7 @@ afterAll(async () => {
 
 describe('marketplace, tools and secrets in the console', () => {
   it('an admin searches, installs with grants, sees the tools, upgrades with the capability diff, keeps a secret write-only, and uninstalls', async () => {
-    const page = await chrome.browser.newPage();
+    const page = await chrome.context.newPage();
     await open(page, f.alice, '/w/acme/marketplace');
     // The first-party plugins are listed before any search.
     await page.locator('.plugin-card[data-plugin="http"]').waitFor();
@@ -250,7 +250,7 @@ describe('marketplace, tools and secrets in the console', () => {
   }, 120_000);
 
   it('a member sees install and secret controls disabled with the reason; at 390 px no page scrolls sideways', async () => {
-    const page = await chrome.browser.newPage();
+    const page = await chrome.context.newPage();
     await open(page, carol, '/w/acme/marketplace/vault');
     const install = page.getByRole('button', { name: 'Install 2.0.0' });
     await install.waitFor();

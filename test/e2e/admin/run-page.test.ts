@@ -150,7 +150,7 @@ describe('run page and runs list in a real browser', () => {
 
     // The gate's approval: in view, Approve and Reject disabled, and why.
     await page.goto(`${server.url}/admin/w/acme/approvals`);
-    await page.getByText('Your role (VIEWER) may not decide this approval.').first().waitFor();
+    await page.getByText('Only ADMIN or MEMBER may decide this gate; your role is VIEWER.').first().waitFor();
     expect(await page.getByRole('button', { name: 'Approve' }).first().isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: 'Reject' }).first().isDisabled()).toBe(true);
 

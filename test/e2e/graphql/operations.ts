@@ -83,6 +83,15 @@ export const CREATE_API_TOKEN = gql`
     }
   }
 `;
+
+export const REVOKE_WORKSPACE_API_TOKEN = gql`
+  mutation RevokeWorkspaceApiToken($input: RevokeWorkspaceApiTokenInput!) {
+    revokeWorkspaceApiToken(input: $input) {
+      revoked
+      userErrors { code field message }
+    }
+  }
+`;
 export const CREATE_WEBHOOK = gql`
   mutation CreateWebhook($input: CreateWebhookInput!) {
     createWebhook(input: $input) {

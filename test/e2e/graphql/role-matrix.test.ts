@@ -46,6 +46,7 @@ import {
   RESUME_EXECUTION,
   RETRY_EXECUTION,
   RETRY_EXECUTIONS,
+  REVOKE_WORKSPACE_API_TOKEN,
   ROLLBACK_EXECUTION,
   SEND_EVENT,
   START_EXECUTION,
@@ -156,6 +157,17 @@ const CASES: Record<
   { doc: DocumentNode; variables: () => Promise<Record<string, unknown>>; audited?: false }
 > = {
   createApiToken: { doc: CREATE_API_TOKEN, variables: async () => ({ input: { workspaceId, name: 'matrix' } }) },
+  // Another member's token, so an allowed call revokes what is not the caller's own.
+  revokeWorkspaceApiToken: {
+    doc: REVOKE_WORKSPACE_API_TOKEN,
+    variables: async () => {
+      const owner = await newMember('MEMBER');
+      const r = await call<{ createApiToken: { apiToken: { id: string } } }>(owner.client, CREATE_API_TOKEN, {
+        input: { workspaceId, name: 'theirs' },
+      });
+      return { input: { workspaceId, tokenId: r.data?.createApiToken.apiToken.id } };
+    },
+  },
   addMember: {
     doc: ADD_MEMBER,
     variables: async () => ({
@@ -325,7 +337,7 @@ async function fingerprint(): Promise<string> {
       (SELECT count(*) FROM audit_log) AS audit,
       (SELECT string_agg(user_id || role, ',' ORDER BY user_id) FROM memberships) AS members,
       (SELECT count(*) FROM plans) AS plans, (SELECT count(*) FROM plan_versions) AS versions,
-      (SELECT count(*) FROM webhooks) AS webhooks, (SELECT count(*) FROM webhook_endpoints) AS endpoints, (SELECT count(*) FROM auth_tokens) AS tokens,
+      (SELECT count(*) FROM webhooks) AS webhooks, (SELECT count(*) FROM webhook_endpoints) AS endpoints, (SELECT count(*) || '/' || count(revoked_at) FROM auth_tokens) AS tokens,
       (SELECT string_agg(plugin_version_id || array_to_string(granted_capabilities, '+'), ',' ORDER BY id)
          FROM plugin_installations) AS installations,
       (SELECT string_agg(name || updated_at, ',' ORDER BY name) FROM secrets) AS secrets,

@@ -13,6 +13,8 @@ export function ConfirmButton(
     onConfirm: () => void | Promise<void>;
     disabledReason?: string | null;
     loading?: boolean;
+    /** The button's accessible name when its label alone is ambiguous (e.g. "Remove" in every row). */
+    ariaLabel?: string;
   } & Pick<ButtonProps, 'color' | 'variant' | 'size'>,
 ) {
   const [opened, { open, close }] = useDisclosure(false);
@@ -26,6 +28,7 @@ export function ConfirmButton(
         disabled={disabled}
         loading={props.loading}
         onClick={open}
+        aria-label={props.ariaLabel}
         title={disabled ? (props.disabledReason ?? undefined) : undefined}
       >
         {props.label}

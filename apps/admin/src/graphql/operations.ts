@@ -160,73 +160,11 @@ export const PLAN_VERSIONS = graphql(`
   }
 `);
 
-export const EXECUTIONS = graphql(`
-  query Executions($slug: String!) {
-    workspace(slug: $slug) {
-      id
-      executions(first: 50) {
-        edges {
-          node {
-            id
-            status
-            mode
-            createdAt
-            finishedAt
-            error
-            planVersion {
-              number
-              plan {
-                name
-              }
-            }
-          }
-        }
-      }
-      approvals(status: PENDING, first: 50) {
-        edges {
-          node {
-            id
-            stepId
-            status
-            message
-            approvers
-            execution {
-              id
-            }
-          }
-        }
-      }
-    }
-  }
-`);
-
 export const WORKSPACE_EXECUTIONS = graphql(`
   subscription WorkspaceExecutions($workspaceId: ID!) {
     workspaceExecutions(workspaceId: $workspaceId) {
       id
       status
-    }
-  }
-`);
-
-export const AUDIT_LOG = graphql(`
-  query AuditLog($slug: String!) {
-    workspace(slug: $slug) {
-      id
-      auditLog(first: 100) {
-        edges {
-          node {
-            id
-            action
-            targetId
-            at
-            data
-            actor {
-              email
-            }
-          }
-        }
-      }
     }
   }
 `);
@@ -278,25 +216,6 @@ export const CREATE_API_TOKEN = graphql(`
       }
       userErrors {
         ...UserErrors
-      }
-    }
-  }
-`);
-
-export const VIEWER_TOKENS = graphql(`
-  query ViewerTokens {
-    viewer {
-      id
-      tokens {
-        id
-        name
-        kind
-        createdAt
-        expiresAt
-        lastUsedAt
-        workspace {
-          id
-        }
       }
     }
   }
@@ -1166,6 +1085,178 @@ export const DRAFT_PLAN = graphql(`
         timezone
         nextRuns
       }
+      userErrors {
+        ...UserErrors
+      }
+    }
+  }
+`);
+
+// Approvals, audit, tokens, members
+
+export const APPROVALS_INBOX = graphql(`
+  query ApprovalsInbox($slug: String!) {
+    workspace(slug: $slug) {
+      id
+      approvals(first: 50) {
+        edges {
+          node {
+            id
+            stepId
+            status
+            message
+            stepInput
+            approvers
+            comment
+            createdAt
+            decidedAt
+            decidedBy {
+              email
+              name
+            }
+            execution {
+              id
+              mode
+              status
+              createdAt
+              startedBy {
+                email
+                name
+              }
+              plan {
+                name
+              }
+              planVersion {
+                number
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const AUDIT_EVENTS = graphql(`
+  query AuditEvents(
+    $slug: String!
+    $first: Int!
+    $after: String
+    $actorId: ID
+    $action: String
+    $since: DateTime
+    $until: DateTime
+  ) {
+    workspace(slug: $slug) {
+      id
+      auditActions
+      auditActors {
+        id
+        email
+      }
+      auditLog(first: $first, after: $after, actorId: $actorId, action: $action, since: $since, until: $until) {
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            id
+            action
+            at
+            data
+            targetId
+            targetType
+            targetLabel
+            targetGone
+            actor {
+              id
+              email
+              name
+            }
+            targetUser {
+              email
+              name
+            }
+            targetExecution {
+              id
+              mode
+              plan {
+                name
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const MEMBERS = graphql(`
+  query Members($slug: String!) {
+    workspace(slug: $slug) {
+      id
+      members(first: 100) {
+        edges {
+          node {
+            role
+            invited
+            user {
+              id
+              email
+              name
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const MY_TOKENS = graphql(`
+  query MyTokens {
+    viewer {
+      id
+      tokens {
+        id
+        name
+        kind
+        createdAt
+        expiresAt
+        lastUsedAt
+        workspace {
+          id
+          name
+        }
+      }
+    }
+  }
+`);
+
+export const WORKSPACE_API_TOKENS = graphql(`
+  query WorkspaceApiTokens($slug: String!) {
+    workspace(slug: $slug) {
+      id
+      apiTokens {
+        id
+        name
+        createdAt
+        expiresAt
+        lastUsedAt
+        owner {
+          id
+          email
+          name
+        }
+      }
+    }
+  }
+`);
+
+export const REVOKE_WORKSPACE_API_TOKEN = graphql(`
+  mutation RevokeWorkspaceApiToken($input: RevokeWorkspaceApiTokenInput!) {
+    revokeWorkspaceApiToken(input: $input) {
+      revoked
       userErrors {
         ...UserErrors
       }

@@ -1,33 +1,154 @@
 import { useQuery } from '@apollo/client/react';
-import { describeError } from '../errors.ts';
-import { AUDIT_LOG } from '../graphql/operations.ts';
+import { Button, Code, Collapse, Group, NativeSelect, Table, TextInput } from '@mantine/core';
+import { useState } from 'react';
+import { useSearchParams } from 'react-router';
+import { Empty, ErrorNote, Loading } from '../components/states.tsx';
+import { AUDIT_EVENTS } from '../graphql/operations.ts';
+import { auditSentence } from './audit-sentence.tsx';
+import type { AuditNode } from './types.ts';
 
-/** The workspace's audit log, newest first as the API returns it (admins only). */
-export function AuditPanel({ slug }: { slug: string }) {
-  const { data, error } = useQuery(AUDIT_LOG, { variables: { slug }, fetchPolicy: 'network-only' });
-  if (error) return <p className="error">{describeError(error)}</p>;
+const PAGE = 25;
+
+/** A `datetime-local` value (the browser's time zone) as an ISO instant, or null when empty. */
+function isoOf(local: string | null): string | null {
+  if (local === null || local === '') return null;
+  const date = new Date(local);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+function AuditRow({ row, slug }: { row: AuditNode; slug: string }) {
+  const [open, setOpen] = useState(false);
   return (
-    <table aria-label="Audit log">
-      <thead>
-        <tr>
-          <th>When</th>
-          <th>Who</th>
-          <th>Action</th>
-          <th>Details</th>
-        </tr>
-      </thead>
-      <tbody>
-        {data?.workspace?.auditLog.edges.map(({ node }) => (
-          <tr key={node.id}>
-            <td>{new Date(node.at).toLocaleString()}</td>
-            <td>{node.actor?.email ?? 'system'}</td>
-            <td>{node.action}</td>
-            <td>
-              <code>{node.data === null || node.data === undefined ? '' : JSON.stringify(node.data)}</code>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <Table.Tr>
+      <Table.Td>{new Date(row.at).toLocaleString()}</Table.Td>
+      <Table.Td className="sentence">{auditSentence(row, slug)}</Table.Td>
+      <Table.Td>
+        <Button
+          variant="subtle"
+          size="compact-xs"
+          aria-expanded={open}
+          aria-label={`Details of ${row.action} at ${new Date(row.at).toLocaleString()}`}
+          onClick={() => setOpen((o) => !o)}
+        >
+          {open ? 'Hide' : 'Details'}
+        </Button>
+        <Collapse in={open}>
+          <Code block className="details">
+            {JSON.stringify({ action: row.action, target: row.targetType, data: row.data }, null, 2)}
+          </Code>
+        </Collapse>
+      </Table.Td>
+    </Table.Tr>
+  );
+}
+
+/**
+ * The workspace's audit log (admins only), newest first, one sentence a row with its details to
+ * expand; filtered by actor, action and time (kept in the URL so a filtered view can be shared), paged.
+ */
+export function AuditPanel({ slug }: { slug: string }) {
+  const [params, setParams] = useSearchParams();
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const filter = (key: string) => params.get(key);
+  // From the latest params, not this render's: two filters changed in a row must both stick.
+  const setFilter = (key: string, value: string | null) => {
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        if (value === null || value === '') next.delete(key);
+        else next.set(key, value);
+        return next;
+      },
+      { replace: true },
+    );
+    setCursors([null]);
+  };
+  const { data, loading, error } = useQuery(AUDIT_EVENTS, {
+    variables: {
+      slug,
+      first: PAGE,
+      after: cursors[cursors.length - 1] ?? null,
+      actorId: filter('actor'),
+      action: filter('action'),
+      since: isoOf(filter('since')),
+      until: isoOf(filter('until')),
+    },
+    fetchPolicy: 'cache-and-network',
+  });
+  const log = data?.workspace?.auditLog;
+  const actions = data?.workspace?.auditActions ?? [];
+  // Everyone who acted, former members included, by email.
+  const actors = [...(data?.workspace?.auditActors ?? [])].sort((a, b) => a.email.localeCompare(b.email));
+  return (
+    <section>
+      <Group gap="sm" align="end" wrap="wrap" mb="sm" role="search" aria-label="Audit filters">
+        <NativeSelect
+          label="Who"
+          value={filter('actor') ?? ''}
+          onChange={(e) => setFilter('actor', e.currentTarget.value)}
+          data={[{ value: '', label: 'anyone' }, ...actors.map((a) => ({ value: a.id, label: a.email }))]}
+        />
+        <NativeSelect
+          label="Action"
+          value={filter('action') ?? ''}
+          onChange={(e) => setFilter('action', e.currentTarget.value)}
+          data={[{ value: '', label: 'any action' }, ...actions.map((a) => ({ value: a, label: a }))]}
+        />
+        <TextInput
+          label="From"
+          type="datetime-local"
+          value={filter('since') ?? ''}
+          onChange={(e) => setFilter('since', e.currentTarget.value)}
+        />
+        <TextInput
+          label="Until"
+          type="datetime-local"
+          value={filter('until') ?? ''}
+          onChange={(e) => setFilter('until', e.currentTarget.value)}
+        />
+      </Group>
+      {error ? (
+        <ErrorNote error={error} />
+      ) : loading && !data ? (
+        <Loading what="the audit log" />
+      ) : (log?.edges.length ?? 0) === 0 ? (
+        <Empty>{params.size > 0 ? 'Nothing in the audit log matches these filters.' : 'Nothing recorded yet.'}</Empty>
+      ) : (
+        <Table.ScrollContainer minWidth={560}>
+          <Table aria-label="Audit log" highlightOnHover>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>When</Table.Th>
+                <Table.Th>What happened</Table.Th>
+                <Table.Th>Details</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {log?.edges.map(({ node }) => (
+                <AuditRow key={node.id} row={node} slug={slug} />
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+      <Group gap="xs" mt="xs">
+        <Button
+          variant="default"
+          size="xs"
+          disabled={cursors.length <= 1}
+          onClick={() => setCursors((c) => c.slice(0, -1))}
+        >
+          Newer
+        </Button>
+        <Button
+          variant="default"
+          size="xs"
+          disabled={!log?.pageInfo.hasNextPage}
+          onClick={() => setCursors((c) => [...c, log?.pageInfo.endCursor ?? null])}
+        >
+          Older
+        </Button>
+      </Group>
+    </section>
   );
 }

@@ -1,37 +1,48 @@
-import { useMutation } from '@apollo/client/react';
+import { useMutation, useQuery } from '@apollo/client/react';
+import { Alert, Badge, Button, Fieldset, Group, NativeSelect, Table, Text, TextInput } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
-import { FieldError, useFormErrors } from '../components/form-errors.tsx';
+import { ConfirmButton } from '../components/confirm-button.tsx';
+import { useFormErrors } from '../components/form-errors.tsx';
+import { ErrorNote, Loading } from '../components/states.tsx';
 import { attempt, type UserError } from '../errors.ts';
-import { ADD_MEMBER, CHANGE_MEMBER_ROLE, REMOVE_MEMBER } from '../graphql/operations.ts';
-import { type Member, ROLES, type Role } from './types.ts';
+import { ADD_MEMBER, CHANGE_MEMBER_ROLE, MEMBERS, REMOVE_MEMBER } from '../graphql/operations.ts';
+import { ROLES, type Role } from './types.ts';
 
 // Each member change aliases its field `payload` (operations.ts), so one helper reads them all.
 type Payload = { payload: { userErrors: UserError[] } };
 
-/** Members and roles; the controls show only to admins (the API enforces it regardless). */
+/** Why the controls are disabled for everyone but admins (the API enforces it regardless). */
 const ONLY_ADMINS = 'Only admins can add members or change roles.';
 
+/**
+ * Members, their roles and whether they have signed up yet. Admins invite by email (an address
+ * without an account becomes a member that signing up with it completes), change roles and remove
+ * members after confirming; everyone else sees the same controls disabled, with the reason.
+ */
 export function MembersPanel(props: {
+  slug: string;
   workspaceId: string;
   isAdmin: boolean;
   viewerId: string | undefined;
-  members: Member[];
   onChange: () => Promise<unknown>;
 }) {
-  const [addMember] = useMutation(ADD_MEMBER);
+  const listed = useQuery(MEMBERS, { variables: { slug: props.slug }, fetchPolicy: 'cache-and-network' });
+  const [addMember, adding] = useMutation(ADD_MEMBER);
   const [changeRole] = useMutation(CHANGE_MEMBER_ROLE);
   const [removeMember] = useMutation(REMOVE_MEMBER);
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('MEMBER');
   const [problem, setProblem] = useState<string | null>(null);
-
   const addErrors = useFormErrors(['email', 'role']);
+  const members = listed.data?.workspace?.members.edges.map((e) => e.node) ?? [];
+  const refresh = async () => {
+    await Promise.all([listed.refetch(), props.onChange()]);
+  };
 
-  async function run(action: () => Promise<{ data?: Payload | null }>): Promise<boolean> {
+  async function run(action: () => Promise<{ data?: Payload | null }>): Promise<void> {
     const { problem: message } = await attempt(action, (result) => ({ userErrors: result.data?.payload.userErrors }));
     setProblem(message);
-    await props.onChange();
-    return message === null;
+    await refresh();
   }
 
   async function add(event: FormEvent) {
@@ -43,104 +54,128 @@ export function MembersPanel(props: {
     );
     addErrors.report(outcome);
     setProblem(null);
-    await props.onChange();
+    await refresh();
     if (outcome.problem === null) setEmail('');
   }
 
+  if (listed.error) return <ErrorNote error={listed.error} />;
+  if (listed.loading && !listed.data) return <Loading what="members" />;
   return (
     <section>
-      <table aria-label="Members">
-        <thead>
-          <tr>
-            <th>Email</th>
-            <th>Name</th>
-            <th>Role</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {props.members.map((m) => (
-            <tr key={m.user.id}>
-              <td>
-                {m.user.email}
-                {m.user.id === props.viewerId && ' (you)'}
-              </td>
-              <td>{m.user.name}</td>
-              <td>
-                {props.isAdmin ? (
-                  <select
-                    aria-label={`Role of ${m.user.email}`}
-                    value={m.role}
-                    onChange={(e) =>
+      <Table.ScrollContainer minWidth={560}>
+        <Table aria-label="Members" highlightOnHover>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Email</Table.Th>
+              <Table.Th>Name</Table.Th>
+              <Table.Th>Role</Table.Th>
+              <Table.Th>Status</Table.Th>
+              <Table.Th>
+                <span className="visually-hidden">Actions</span>
+              </Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {members.map((m) => (
+              <Table.Tr key={m.user.id}>
+                <Table.Td>
+                  {m.user.email}
+                  {m.user.id === props.viewerId && ' (you)'}
+                </Table.Td>
+                <Table.Td>{m.user.name}</Table.Td>
+                <Table.Td>
+                  {props.isAdmin ? (
+                    <NativeSelect
+                      size="xs"
+                      aria-label={`Role of ${m.user.email}`}
+                      value={m.role}
+                      data={[...ROLES]}
+                      onChange={(e) => {
+                        const next = e.currentTarget.value as Role;
+                        void run(() =>
+                          changeRole({
+                            variables: { input: { workspaceId: props.workspaceId, userId: m.user.id, role: next } },
+                          }),
+                        );
+                      }}
+                    />
+                  ) : (
+                    m.role
+                  )}
+                </Table.Td>
+                <Table.Td>
+                  {m.invited ? (
+                    <Badge color="yellow" variant="light" className="invited">
+                      invited, has not signed up
+                    </Badge>
+                  ) : (
+                    <Badge color="green" variant="light">
+                      active
+                    </Badge>
+                  )}
+                </Table.Td>
+                <Table.Td>
+                  <ConfirmButton
+                    label="Remove"
+                    ariaLabel={`Remove ${m.user.email}`}
+                    color="red"
+                    question={`Remove ${m.user.email} from this workspace? Their API tokens for it stop working.`}
+                    disabledReason={props.isAdmin ? null : ONLY_ADMINS}
+                    onConfirm={() =>
                       run(() =>
-                        changeRole({
-                          variables: {
-                            input: { workspaceId: props.workspaceId, userId: m.user.id, role: e.target.value as Role },
-                          },
-                        }),
+                        removeMember({ variables: { input: { workspaceId: props.workspaceId, userId: m.user.id } } }),
                       )
                     }
-                  >
-                    {ROLES.map((r) => (
-                      <option key={r}>{r}</option>
-                    ))}
-                  </select>
-                ) : (
-                  m.role
-                )}
-              </td>
-              {
-                <td>
-                  <button
-                    type="button"
-                    disabled={!props.isAdmin}
-                    title={props.isAdmin ? undefined : ONLY_ADMINS}
-                    aria-label={`Remove ${m.user.email}`}
-                    onClick={() => {
-                      if (!window.confirm(`Remove ${m.user.email} from this workspace?`)) return;
-                      void run(() =>
-                        removeMember({ variables: { input: { workspaceId: props.workspaceId, userId: m.user.id } } }),
-                      );
-                    }}
-                  >
-                    Remove
-                  </button>
-                </td>
-              }
-            </tr>
-          ))}
-        </tbody>
-      </table>
+                  />
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
       {problem !== null && (
-        <p className="error" role="alert">
+        <Alert color="red" role="alert" mt="xs" className="error">
           {problem}
-        </p>
+        </Alert>
       )}
-      {!props.isAdmin && <p className="hint">{ONLY_ADMINS}</p>}
-      <form className="card" onSubmit={add}>
+      {!props.isAdmin && (
+        <Text size="sm" c="dimmed" mt="xs" className="hint">
+          {ONLY_ADMINS}
+        </Text>
+      )}
+      <form onSubmit={add}>
         {/* Shown to everyone, usable by admins: a control a role cannot use is disabled, not hidden. */}
-        <fieldset disabled={!props.isAdmin} className="plain">
-          <h3>Add a member</h3>
-          <label>
-            Email <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
-          </label>
-          <FieldError message={addErrors.fieldError('email')} />
-          <label>
-            Role{' '}
-            <select aria-label="New member's role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
-              {ROLES.map((r) => (
-                <option key={r}>{r}</option>
-              ))}
-            </select>
-          </label>
-          <FieldError message={addErrors.fieldError('role')} />
+        <Fieldset legend="Add a member" disabled={!props.isAdmin} mt="md" maw={480}>
+          <Text size="sm" c="dimmed" mb="xs">
+            An address without an account is invited: it joins as soon as someone signs up with it.
+          </Text>
+          <TextInput
+            label="Email"
+            type="email"
+            required
+            value={email}
+            onChange={(e) => setEmail(e.currentTarget.value)}
+            error={addErrors.fieldError('email')}
+          />
+          <NativeSelect
+            label="New member's role"
+            mt="xs"
+            value={role}
+            data={[...ROLES]}
+            onChange={(e) => setRole(e.currentTarget.value as Role)}
+            error={addErrors.fieldError('role')}
+          />
           {addErrors.formError !== null && (
-            <p className="error" role="alert">
+            <Alert color="red" role="alert" mt="xs" className="error">
               {addErrors.formError}
-            </p>
+            </Alert>
           )}
-          <button type="submit">Add member</button>
-        </fieldset>
+          <Group mt="sm">
+            <Button type="submit" loading={adding.loading}>
+              Add member
+            </Button>
+          </Group>
+        </Fieldset>
       </form>
     </section>
   );

@@ -11,10 +11,10 @@ export function MembersPage() {
   const { workspace, viewerId, refetch } = useWorkspace();
   return (
     <MembersPanel
+      slug={workspace.slug}
       workspaceId={workspace.id}
       isAdmin={workspace.viewerRole === 'ADMIN'}
       viewerId={viewerId}
-      members={workspace.members.edges.map((e) => e.node)}
       onChange={refetch}
     />
   );
@@ -28,7 +28,7 @@ export function AuditPage() {
 
 export function TokensPage() {
   const { workspace } = useWorkspace();
-  return <TokensPanel workspaceId={workspace.id} />;
+  return <TokensPanel slug={workspace.slug} workspaceId={workspace.id} isAdmin={workspace.viewerRole === 'ADMIN'} />;
 }
 
 export function SchedulesPage() {

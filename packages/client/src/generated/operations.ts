@@ -219,6 +219,11 @@ export type RevokeTokenInput = {
   tokenId: Scalars['ID']['input'];
 };
 
+export type RevokeWorkspaceApiTokenInput = {
+  tokenId: Scalars['ID']['input'];
+  workspaceId: Scalars['ID']['input'];
+};
+
 export type Role =
   | 'ADMIN'
   | 'MEMBER'

@@ -71,6 +71,8 @@ export async function isTokenActive(db: Queryable, tokenId: string): Promise<boo
 /** A token as its owner may see it: never its secret or hash. */
 export interface TokenRow {
   id: string;
+  /** Its owner. */
+  userId: string;
   name: string | null;
   workspaceId: string | null;
   kind: TokenKind;
@@ -82,7 +84,7 @@ export interface TokenRow {
 /** The user's live tokens (not revoked, not expired), newest first. */
 export async function listTokens(db: Queryable, userId: string): Promise<TokenRow[]> {
   const { rows } = await db.query<TokenRow>(
-    `SELECT id, name, workspace_id AS "workspaceId", kind, created_at AS "createdAt", expires_at AS "expiresAt",
+    `SELECT id, user_id AS "userId", name, workspace_id AS "workspaceId", kind, created_at AS "createdAt", expires_at AS "expiresAt",
             last_used_at AS "lastUsedAt"
        FROM auth_tokens
       WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
@@ -127,4 +129,38 @@ export async function revokeWorkspaceTokens(db: Queryable, userId: string, works
     workspaceId,
   ]);
   return rows[0]?.n ?? 0;
+}
+
+/**
+ * Every live API token of the workspace in scope, whoever owns it, newest first; empty unless the
+ * user in scope is its admin (weft_auth.workspace_api_tokens asks again).
+ */
+export async function listWorkspaceApiTokens(db: Queryable, workspaceId: string): Promise<TokenRow[]> {
+  const { rows } = await db.query<TokenRow>(
+    `SELECT id, user_id AS "userId", name, $1::uuid AS "workspaceId", 'api' AS kind, created_at AS "createdAt",
+            expires_at AS "expiresAt", last_used_at AS "lastUsedAt"
+       FROM weft_auth.workspace_api_tokens($1)`,
+    [workspaceId],
+  );
+  return rows;
+}
+
+/** An API token an admin revoked: its owner and name, for the audit row. */
+export interface AdminRevokedToken {
+  id: string;
+  userId: string;
+  name: string | null;
+}
+
+/** Revokes one API token of the workspace in scope (its admin only); null when there is no such live token. */
+export async function revokeWorkspaceApiToken(
+  db: Queryable,
+  workspaceId: string,
+  tokenId: string,
+): Promise<AdminRevokedToken | null> {
+  const { rows } = await db.query<AdminRevokedToken>(
+    'SELECT id, user_id AS "userId", name FROM weft_auth.revoke_workspace_api_token($1, $2)',
+    [workspaceId, tokenId],
+  );
+  return rows[0] ?? null;
 }

@@ -1,7 +1,7 @@
 import { EngineError, EngineErrorCode } from '@weft/engine';
 import { chooseVersion, compareVersions, type VersionResults } from '@weft/planner';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
-import { writeAudit } from '../audit.ts';
+import { runLabel, writeAudit } from '../audit.ts';
 import { canIn } from '../authorize.ts';
 import { builder, UserErrorRef } from '../builder.ts';
 import { inTenant, requireViewer, roleOf } from '../context.ts';
@@ -121,6 +121,7 @@ builder.mutationFields((t) => ({
           actorId: viewer.userId,
           action: 'execution.start',
           targetId: encodeTenantId('Execution', workspaceId, executionId),
+          targetLabel: await runLabel(client, executionId),
           after: {
             plan: encodeTenantId('Plan', workspaceId, planId),
             version: version.number,

@@ -22,28 +22,11 @@ import { inTenant, requireViewer, type SchemaContext } from '../context.ts';
 import { forbidden, notFound, SchemaErrorCode, tooManyAttempts, type UserError, userError } from '../errors.ts';
 import { decodeGlobalId, encodeGlobalId, isUuid, parseId } from '../ids.ts';
 import type { UserRow } from '../rows.ts';
-import { UserRef, WorkspaceRef } from '../types/refs.ts';
+import { ApiTokenRef } from '../types/api-token.ts';
+import { UserRef } from '../types/refs.ts';
 
 const MIN_PASSWORD = 10;
 const DAY_MS = 86_400_000;
-
-const ApiTokenRef = builder.objectRef<TokenRow>('ApiToken').implement({
-  description: 'A session or API token, without its secret value (which is shown once, when created).',
-  fields: (t) => ({
-    id: t.id({ resolve: (a) => encodeGlobalId('ApiToken', a.id) }),
-    name: t.exposeString('name', { nullable: true }),
-    kind: t.exposeString('kind', { description: '"session" (from logIn/signUp) or "api" (createApiToken).' }),
-    workspace: t.field({ type: WorkspaceRef, nullable: true, resolve: (a) => a.workspaceId }),
-    createdAt: t.field({ type: 'DateTime', resolve: (a) => a.createdAt }),
-    expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.expiresAt }),
-    lastUsedAt: t.field({
-      type: 'DateTime',
-      nullable: true,
-      description: 'Last request made with it, to the minute.',
-      resolve: (a) => a.lastUsedAt,
-    }),
-  }),
-});
 
 interface AuthShape {
   token?: string | null;
@@ -75,12 +58,14 @@ const ApiTokenPayload = builder.objectRef<ApiTokenShape>('ApiTokenPayload').impl
   }),
 });
 
-const RevokePayload = builder.objectRef<{ revoked: boolean; userErrors: UserError[] }>('RevokeTokenPayload').implement({
-  fields: (t) => ({
-    revoked: t.exposeBoolean('revoked'),
-    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
-  }),
-});
+export const RevokePayload = builder
+  .objectRef<{ revoked: boolean; userErrors: UserError[] }>('RevokeTokenPayload')
+  .implement({
+    fields: (t) => ({
+      revoked: t.exposeBoolean('revoked'),
+      userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+    }),
+  });
 
 const RevokeAllPayload = builder
   .objectRef<{ revokedCount: number; userErrors: UserError[] }>('RevokeAllTokensPayload')
@@ -124,7 +109,7 @@ const RevokeAllTokensInput = builder.inputType('RevokeAllTokensInput', {
  * Only a session from logIn/signUp manages tokens: an API token that leaked must not be able to
  * mint fresh ones (outliving its own revocation) or revoke its owner's sessions.
  */
-function requireSession(ctx: SchemaContext) {
+export function requireSession(ctx: SchemaContext) {
   const viewer = requireViewer(ctx);
   if (viewer.kind !== 'session') throw forbidden('Managing tokens takes a session from logIn, not an API token.');
   return viewer;
@@ -343,6 +328,7 @@ builder.mutationFields((t) => ({
         });
         const apiToken: TokenRow = {
           id: issued.id,
+          userId: viewer.userId,
           name,
           workspaceId,
           kind: 'api',
@@ -355,6 +341,7 @@ builder.mutationFields((t) => ({
           actorId: viewer.userId,
           action: 'apiToken.create',
           targetId: encodeGlobalId('ApiToken', issued.id),
+          targetLabel: name,
           after: { name, expiresAt: issued.expiresAt },
         });
         return { token: issued.token, apiToken, userErrors: [] };

@@ -126,6 +126,7 @@ builder.mutationFields((t) => ({
           actorId: viewer.userId,
           action: 'eventTrigger.create',
           targetId: encodeTenantId('EventTrigger', workspaceId, eventTrigger.id),
+          targetLabel: input.event,
           after: { plan: encodeTenantId('Plan', workspaceId, planId), event: input.event, match: input.match ?? null },
         });
         return { eventTrigger, userErrors: [] };
@@ -155,6 +156,7 @@ builder.mutationFields((t) => ({
           actorId: viewer.userId,
           action: 'eventTrigger.delete',
           targetId: encodeTenantId('EventTrigger', workspaceId, id),
+          targetLabel: eventTrigger.event,
           before: {
             plan: encodeTenantId('Plan', workspaceId, eventTrigger.planId),
             event: eventTrigger.event,
@@ -198,6 +200,7 @@ builder.mutationFields((t) => ({
           actorId: viewer.userId,
           action: 'event.send',
           targetId: encodeTenantId('Event', workspaceId, sent.eventId),
+          targetLabel: input.name,
           after: {
             name: input.name,
             resumed: sent.resumed,

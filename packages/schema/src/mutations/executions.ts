@@ -11,7 +11,7 @@ import {
 import { GraphQLError } from 'graphql';
 import type pg from 'pg';
 import { MUTATION_PERMISSIONS } from '../abilities.ts';
-import { writeAudit } from '../audit.ts';
+import { runLabel, writeAudit } from '../audit.ts';
 import { canIn } from '../authorize.ts';
 import { builder } from '../builder.ts';
 import { inTenant, requireViewer, roleOf, type SchemaContext } from '../context.ts';
@@ -108,6 +108,7 @@ async function controlAs(
       actorId: actor.userId,
       action: CONTROLS[name].action,
       targetId: encodeTenantId('Execution', workspaceId, executionId),
+      targetLabel: await runLabel(client, executionId),
       before: { status: before },
       after: { status: execution.status },
     });
@@ -258,6 +259,7 @@ export async function startRun(
       actorId: actor.userId,
       action: request.action,
       targetId: encodeTenantId('Execution', workspaceId, executionId),
+      targetLabel: await runLabel(client, executionId),
       after: {
         status: execution.status,
         mode,
@@ -452,6 +454,7 @@ builder.mutationFields((t) => {
             actorId: actor.userId,
             action: 'execution.rerun',
             targetId: encodeTenantId('Execution', workspaceId, started.executionId),
+            targetLabel: await runLabel(client, started.executionId),
             after: {
               status: execution.status,
               mode: from.mode,
@@ -524,6 +527,7 @@ builder.mutationFields((t) => {
             actorId: actor.userId,
             action: 'approval.decide',
             targetId: encodeTenantId('Approval', workspaceId, approvalId),
+            targetLabel: approval.stepId,
             before: { status: before },
             after: {
               status: approval.status,

@@ -101,6 +101,7 @@ builder.mutationFields((t) => ({
           actorId: viewer.userId,
           action: 'plan.create',
           targetId: encodeTenantId('Plan', workspaceId, plan.id),
+          targetLabel: name,
           after: { name, version: 1, contentHash: hash },
         });
         return { plan, version, userErrors: [] };
@@ -149,6 +150,7 @@ builder.mutationFields((t) => ({
           actorId: viewer.userId,
           action: 'plan.update',
           targetId: encodeTenantId('Plan', workspaceId, planId),
+          targetLabel: self.name,
           before: { version: latest },
           after: { version: number, contentHash: hash },
         });

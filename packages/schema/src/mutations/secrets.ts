@@ -38,6 +38,7 @@ builder.mutationFields((t) => ({
           actorId: viewer.userId,
           action: (existed.rowCount ?? 0) > 0 ? 'secret.replace' : 'secret.create',
           targetId: null,
+          targetLabel: result.secret.name,
           after: { name: result.secret.name, allowedHosts: result.secret.allowedHosts },
         });
         const { name, updatedAt, allowedHosts } = result.secret;
@@ -66,6 +67,7 @@ builder.mutationFields((t) => ({
           actorId: viewer.userId,
           action: 'secret.delete',
           targetId: null,
+          targetLabel: input.name,
           before: { name: input.name },
         });
         return { secret: { name: input.name, updatedAt: row.updated_at }, userErrors: [] };

@@ -127,6 +127,7 @@ builder.mutationFields((t) => ({
           actorId: viewer.userId,
           action: 'webhook_endpoint.create',
           targetId: encodeTenantId('WebhookEndpoint', workspaceId, id),
+          targetLabel: input.url,
           after: { url: input.url, eventTypes },
         });
         const row = rows[0];
@@ -158,6 +159,7 @@ builder.mutationFields((t) => ({
           actorId: viewer.userId,
           action: 'webhook_endpoint.delete',
           targetId: encodeTenantId('WebhookEndpoint', workspaceId, id),
+          targetLabel: endpoint.url,
           before: { url: endpoint.url, eventTypes: endpoint.eventTypes },
         });
         return { webhookEndpoint: endpoint, userErrors: [] };

@@ -73,6 +73,14 @@ async function lockMembership(client: pg.PoolClient, workspaceId: string, userId
   return { role: target.role, isLastAdmin: target.role === 'ADMIN' && admins === 1 };
 }
 
+/** The member's email, kept in the audit row so the log names them after they leave. */
+async function emailOf(client: pg.PoolClient, userId: string): Promise<string | null> {
+  const { rows } = await client.query<{ email: string }>('SELECT email::text AS email FROM users WHERE id = $1', [
+    userId,
+  ]);
+  return rows[0]?.email ?? null;
+}
+
 const LAST_ADMIN = userError(
   'LAST_ADMIN',
   ['userId'],
@@ -109,6 +117,7 @@ async function changeMembership(
       actorId: viewer.userId,
       action,
       targetId: encodeGlobalId('User', userId),
+      targetLabel: await emailOf(client, userId),
       before: { role: current.role },
       after: changed.after,
     });
@@ -202,6 +211,7 @@ builder.mutationFields((t) => ({
           actorId: viewer.userId,
           action: 'member.add',
           targetId: encodeGlobalId('User', user.id),
+          targetLabel: email,
           after: { role: input.role },
         });
         return { membership: { workspaceId, userId: user.id, role: row.role }, userErrors: [] };

@@ -192,6 +192,12 @@ builder.objectFields(ExecutionRef, (t) => ({
     description: 'What started the run: MANUAL, SCHEDULE, WEBHOOK, EVENT or PARENT.',
     resolve: (e) => e.trigger ?? 'MANUAL',
   }),
+  startedBy: t.field({
+    type: UserRef,
+    nullable: true,
+    description: 'Who started the run (by hand, a re-run or an A/B start); null for schedules, webhooks and events.',
+    resolve: (e) => e.createdBy ?? null,
+  }),
   createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
   startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.startedAt }),
   finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.finishedAt }),
@@ -278,6 +284,23 @@ builder.objectFields(ApprovalRef, (t) => ({
   message: t.exposeString('message', { nullable: true }),
   decidedBy: t.field({ type: UserRef, nullable: true, resolve: (a) => a.decidedBy }),
   comment: t.exposeString('comment', { nullable: true }),
+  stepInput: t.field({
+    type: 'JSON',
+    nullable: true,
+    description: "The gate step's input: as the run resolved it, else as the plan version writes it.",
+    resolve: (a, _args, ctx) =>
+      inTenant(ctx, a.workspaceId, async (client) => {
+        const { rows } = await client.query<{ input: unknown }>(
+          `SELECT coalesce(r.input, (SELECT s -> 'input' FROM jsonb_array_elements(v.spec -> 'steps') AS s
+                                      WHERE s ->> 'id' = $2 LIMIT 1)) AS input
+             FROM executions e JOIN plan_versions v ON v.id = e.plan_version_id
+             LEFT JOIN step_runs r ON r.execution_id = e.id AND r.step_id = $2
+            WHERE e.id = $1`,
+          [a.executionId, a.stepId],
+        );
+        return rows[0]?.input ?? null;
+      }),
+  }),
   approvers: t.field({
     type: [RoleEnum],
     description: 'Roles that may decide; empty means ADMIN or MEMBER.',

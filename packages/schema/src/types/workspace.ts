@@ -1,7 +1,7 @@
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import { FIELD_PERMISSIONS } from '../abilities.ts';
 import { builder } from '../builder.ts';
-import { inTenant } from '../context.ts';
+import { inTenant, type SchemaContext } from '../context.ts';
 import { parseTenantId } from '../ids.ts';
 import {
   type ApprovalRow,
@@ -13,7 +13,9 @@ import {
   type PlanRow,
   toRow,
   type WebhookRow,
+  type WorkspaceRow,
 } from '../rows.ts';
+import { auditFilter } from './audit-event.ts';
 import { ApprovalStatusEnum, ExecutionModeEnum, ExecutionStatusEnum, ExecutionTriggerEnum } from './execution.ts';
 import {
   ApprovalRef,
@@ -41,6 +43,11 @@ function planIdIn(workspaceId: string, globalId: string): string {
   const key = parseTenantId(globalId, 'Plan');
   return key.workspaceId === workspaceId ? key.id : '00000000-0000-0000-0000-000000000000';
 }
+
+const auditScopes = (w: WorkspaceRow, _args: unknown, ctx: SchemaContext) =>
+  ctx.viewer === null
+    ? { authenticated: true }
+    : { can: { workspaceId: w.id, action: FIELD_PERMISSIONS.auditLog[0], subject: FIELD_PERMISSIONS.auditLog[1] } };
 
 builder.objectFields(WorkspaceRef, (t) => ({
   members: t.connection(
@@ -123,13 +130,14 @@ builder.objectFields(WorkspaceRef, (t) => ({
   approvals: t.connection(
     {
       type: ApprovalRef,
+      description: 'Pending ones first, then newest first.',
       args: { status: t.arg({ type: ApprovalStatusEnum, required: false }) },
       resolve: (w, args, ctx) =>
         resolveOffsetConnection({ args, ...PAGE }, ({ offset, limit }) =>
           inTenant(ctx, w.id, async (client) => {
             const { rows } = await client.query(
               `SELECT ${COLUMNS.approval} FROM approvals WHERE ($1::text IS NULL OR status = $1)
-                ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`,
+                ORDER BY status = 'PENDING' DESC, created_at DESC, id LIMIT $2 OFFSET $3`,
               [args.status ?? null, limit, offset],
             );
             return rows.map((r) => toRow<ApprovalRow>(r));
@@ -141,25 +149,67 @@ builder.objectFields(WorkspaceRef, (t) => ({
   auditLog: t.connection(
     {
       type: AuditEventRef,
-      authScopes: (w, _args, ctx) =>
-        ctx.viewer === null
-          ? { authenticated: true }
-          : {
-              can: { workspaceId: w.id, action: FIELD_PERMISSIONS.auditLog[0], subject: FIELD_PERMISSIONS.auditLog[1] },
-            },
-      resolve: (w, args, ctx) =>
-        resolveOffsetConnection({ args, ...PAGE }, ({ offset, limit }) =>
+      description: 'Who did what, newest first (admins only); filtered by actor, action and time when given.',
+      args: {
+        actorId: t.arg.id({ required: false, description: "Only this user's actions." }),
+        action: t.arg.string({ required: false, description: 'Only this action, e.g. member.changeRole.' }),
+        since: t.arg({ type: 'DateTime', required: false, description: 'At or after this time.' }),
+        until: t.arg({ type: 'DateTime', required: false, description: 'Before this time.' }),
+      },
+      authScopes: auditScopes,
+      resolve: (w, args, ctx) => {
+        const filter = auditFilter(args);
+        return resolveOffsetConnection({ args, ...PAGE }, ({ offset, limit }) =>
           inTenant(ctx, w.id, async (client) => {
+            // Only the filters given go into the statement, so each can use its index
+            // (audit_log_actor_at_idx, audit_log_action_at_idx, audit_log_at_idx; migration 26).
+            const where: string[] = [];
+            const params: unknown[] = [];
+            const add = (sql: string, value: unknown) => {
+              params.push(value);
+              where.push(sql.replace('?', `$${params.length}`));
+            };
+            if (filter.actorId !== null) add('actor_id = ?::uuid', filter.actorId);
+            if (filter.action !== null) add('action = ?', filter.action);
+            if (filter.since !== null) add('at >= ?::timestamptz', filter.since);
+            if (filter.until !== null) add('at < ?::timestamptz', filter.until);
+            params.push(limit, offset);
             const { rows } = await client.query(
-              `SELECT ${COLUMNS.audit} FROM audit_log ORDER BY at DESC, id LIMIT $1 OFFSET $2`,
-              [limit, offset],
+              `SELECT ${COLUMNS.audit} FROM audit_log ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+                ORDER BY at DESC, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
+              params,
             );
             return rows.map((r) => toRow<AuditRow>(r));
           }),
-        ),
+        );
+      },
     },
     AuditEventConnection,
   ),
+  auditActors: t.field({
+    type: [UserRef],
+    description:
+      'Everyone the audit log names as an actor (admins only), former members included: what its actorId filter can take.',
+    authScopes: auditScopes,
+    resolve: (w, _args, ctx) =>
+      inTenant(ctx, w.id, async (client) => {
+        const { rows } = await client.query<{ actor_id: string }>(
+          'SELECT DISTINCT actor_id FROM audit_log WHERE actor_id IS NOT NULL LIMIT 500',
+        );
+        return rows.map((r) => r.actor_id);
+      }),
+  }),
+  auditActions: t.stringList({
+    description: 'The actions the audit log holds, by name (admins only): what its action filter can take.',
+    authScopes: auditScopes,
+    resolve: (w, _args, ctx) =>
+      inTenant(ctx, w.id, async (client) => {
+        const { rows } = await client.query<{ action: string }>(
+          'SELECT DISTINCT action FROM audit_log ORDER BY action LIMIT 200',
+        );
+        return rows.map((r) => r.action);
+      }),
+  }),
   webhooks: t.field({
     type: [WebhookRef],
     authScopes: (w, _args, ctx) =>
