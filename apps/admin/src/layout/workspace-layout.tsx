@@ -38,9 +38,10 @@ export function WorkspaceLayout() {
         </Badge>
       </Group>
       <nav aria-label="Workspace sections" className="sections">
-        {NAV_SECTIONS.filter((s) => !s.adminOnly || isAdmin).map((s) => (
+        {NAV_SECTIONS.map((s) => (
           <NavLink key={s.path} to={s.path} end={false}>
             {s.label}
+            {s.adminOnly === true && !isAdmin && <small className="nav-note"> (admins only)</small>}
           </NavLink>
         ))}
       </nav>

@@ -1,5 +1,6 @@
 import { useMutation, useQuery } from '@apollo/client/react';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
+import { FormSection } from '../components/form-section.tsx';
 import { attempt, describeError } from '../errors.ts';
 import { EVENTS, SEND_EVENT } from '../graphql/operations.ts';
 
@@ -7,7 +8,8 @@ import { EVENTS, SEND_EVENT } from '../graphql/operations.ts';
  * Events sent to the workspace (newest first: who sent them, what they started and resumed) and
  * its event triggers; members and admins may send one (its data as JSON).
  */
-export function EventsPanel({ slug, workspaceId, canSend }: { slug: string; workspaceId: string; canSend: boolean }) {
+export function EventsPanel(props: { slug: string; workspaceId: string; cannotSend: string | null }) {
+  const { slug, workspaceId, cannotSend } = props;
   const { data, loading, error, refetch } = useQuery(EVENTS, {
     variables: { slug },
     fetchPolicy: 'cache-and-network',
@@ -22,8 +24,7 @@ export function EventsPanel({ slug, workspaceId, canSend }: { slug: string; work
   const events = data?.workspace?.events.edges.map((e) => e.node) ?? [];
   const triggers = data?.workspace?.eventTriggers ?? [];
 
-  async function send(event: FormEvent) {
-    event.preventDefault();
+  async function send() {
     let payload: unknown;
     try {
       payload = json.trim() === '' ? null : JSON.parse(json);
@@ -51,20 +52,20 @@ export function EventsPanel({ slug, workspaceId, canSend }: { slug: string; work
 
   return (
     <section>
-      {canSend && (
-        <form className="card" onSubmit={send}>
-          <h3>Send an event</h3>
-          <label>
-            Name <input required value={name} onChange={(e) => setName(e.target.value)} placeholder="order.paid" />
-          </label>
-          <label>
-            Data (JSON) <textarea value={json} onChange={(e) => setJson(e.target.value)} rows={4} />
-          </label>
-          <button type="submit" disabled={sending.loading}>
-            Send event
-          </button>
-        </form>
-      )}
+      <FormSection
+        title="Send an event"
+        submitLabel="Send event"
+        onSubmit={send}
+        disabledReason={cannotSend}
+        submitting={sending.loading}
+      >
+        <label>
+          Name <input required value={name} onChange={(e) => setName(e.target.value)} placeholder="order.paid" />
+        </label>
+        <label>
+          Data (JSON) <textarea value={json} onChange={(e) => setJson(e.target.value)} rows={4} />
+        </label>
+      </FormSection>
       {notice !== null && (
         <p className={notice.problem ? 'error' : 'notice'} role={notice.problem ? 'alert' : 'status'}>
           {notice.text}

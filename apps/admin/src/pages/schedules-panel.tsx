@@ -1,5 +1,6 @@
 import { useMutation, useQuery } from '@apollo/client/react';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
+import { FormSection } from '../components/form-section.tsx';
 import { attempt, describeError } from '../errors.ts';
 import type { OverlapPolicy } from '../graphql/generated/graphql.ts';
 import { CREATE_SCHEDULE, DELETE_SCHEDULE, SCHEDULES, UPDATE_SCHEDULE } from '../graphql/operations.ts';
@@ -11,9 +12,9 @@ const localZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
 /**
  * The workspace's schedules: when each runs next and last ran; members and admins create, pause,
- * resume and delete them (viewers only look).
+ * resume and delete them; viewers see the same controls disabled, with why.
  */
-export function SchedulesPanel({ slug, canEdit }: { slug: string; canEdit: boolean }) {
+export function SchedulesPanel({ slug, cannotEdit }: { slug: string; cannotEdit: string | null }) {
   const { data, loading, error, refetch } = useQuery(SCHEDULES, {
     variables: { slug },
     fetchPolicy: 'cache-and-network',
@@ -32,8 +33,7 @@ export function SchedulesPanel({ slug, canEdit }: { slug: string; canEdit: boole
   const schedules = data?.workspace?.schedules ?? [];
   const plans = data?.workspace?.plans.edges.map((e) => e.node) ?? [];
 
-  async function create(event: FormEvent) {
-    event.preventDefault();
+  async function create() {
     const chosen = planId || plans[0]?.id;
     if (chosen === undefined) return;
     const { problem: message } = await attempt(
@@ -65,9 +65,14 @@ export function SchedulesPanel({ slug, canEdit }: { slug: string; canEdit: boole
 
   return (
     <section>
-      {canEdit && plans.length > 0 && (
-        <form className="card" onSubmit={create}>
-          <h3>New schedule</h3>
+      {plans.length > 0 && (
+        <FormSection
+          title="New schedule"
+          submitLabel="Create schedule"
+          onSubmit={create}
+          disabledReason={cannotEdit}
+          submitting={creating.loading}
+        >
           <label>
             Plan{' '}
             <select value={planId || plans[0]?.id} onChange={(e) => setPlanId(e.target.value)}>
@@ -95,10 +100,7 @@ export function SchedulesPanel({ slug, canEdit }: { slug: string; canEdit: boole
               ))}
             </select>
           </label>
-          <button type="submit" disabled={creating.loading}>
-            Create schedule
-          </button>
-        </form>
+        </FormSection>
       )}
       {problem !== null && (
         <p className="error" role="alert">
@@ -117,7 +119,9 @@ export function SchedulesPanel({ slug, canEdit }: { slug: string; canEdit: boole
               <th>Overlap</th>
               <th>Next run</th>
               <th>Last run</th>
-              {canEdit && <th />}
+              <th>
+                <span className="visually-hidden">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -131,16 +135,24 @@ export function SchedulesPanel({ slug, canEdit }: { slug: string; canEdit: boole
                 <td>{s.overlap}</td>
                 <td>{s.paused ? 'paused' : when(s.nextRunAt)}</td>
                 <td>{when(s.lastRunAt)}</td>
-                {canEdit && (
-                  <td>
-                    <button type="button" onClick={() => setPaused(s.id, !s.paused)}>
-                      {s.paused ? 'Resume' : 'Pause'} {s.plan.name}
-                    </button>
-                    <button type="button" onClick={() => remove(s.id, `${s.plan.name} (${s.cron})`)}>
-                      Delete {s.plan.name}
-                    </button>
-                  </td>
-                )}
+                <td>
+                  <button
+                    type="button"
+                    disabled={cannotEdit !== null}
+                    title={cannotEdit ?? undefined}
+                    onClick={() => setPaused(s.id, !s.paused)}
+                  >
+                    {s.paused ? 'Resume' : 'Pause'} {s.plan.name}
+                  </button>
+                  <button
+                    type="button"
+                    disabled={cannotEdit !== null}
+                    title={cannotEdit ?? undefined}
+                    onClick={() => remove(s.id, `${s.plan.name} (${s.cron})`)}
+                  >
+                    Delete {s.plan.name}
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>
