@@ -139,10 +139,11 @@ afterAll(async () => {
 });
 
 describe('accessibility of every console page', () => {
-  it('no page has a serious or critical axe finding, for an admin, a member or a viewer, at 1280 or 390 px; none scrolls sideways on a phone', async () => {
+  it('no page has a serious or critical axe finding, for an admin, a member or a viewer, at 1280 or 390 px; none scrolls sideways on a phone; each has its own title', async () => {
     const page = await browser.newPage();
     const findings: Finding[] = [];
     const wide: { page: string; overflow: number }[] = [];
+    const titles: Record<string, string> = {};
     const roles = [
       { role: 'admin', token: f.alice },
       { role: 'member', token: carol },
@@ -159,6 +160,7 @@ describe('accessibility of every console page', () => {
           await page.locator(route.ready).first().waitFor();
           const label = `${name}@${size.width}`;
           findings.push(...(await seriousFindings(page, label)));
+          if (role === 'admin' && size === DESKTOP) titles[route.name] = await page.title();
           if (role !== 'member') {
             await page.screenshot({ path: join(SHOTS, `a11y-${name}-${size.width}.png`), fullPage: true });
           }
@@ -168,6 +170,14 @@ describe('accessibility of every console page', () => {
     }
     expect(findings).toEqual([]);
     expect(wide.filter((w) => w.overflow > 0)).toEqual([]);
+    // Every page's title names it (what a screen reader announces, what tells tabs apart).
+    expect(Object.entries(titles).filter(([, title]) => !/. · Weft admin$/.test(title))).toEqual([]);
+    expect([titles.login, titles.workspaces, titles.runs, titles.audit]).toEqual([
+      'Log in · Weft admin',
+      'Your workspaces · Weft admin',
+      'Runs · Acme · Weft admin',
+      'Audit log · Acme · Weft admin',
+    ]);
   }, 300_000);
 
   it('a control a role cannot use is in view, disabled, with the reason written beside it', async () => {

@@ -254,8 +254,8 @@ describe('admin console in a real browser', () => {
     await page.getByLabel('Time zone').fill('Mars/Olympus');
     await page.getByRole('button', { name: 'Create schedule' }).click();
     await page.getByRole('alert').filter({ hasText: 'IANA' }).waitFor();
-    page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Delete Greeter' }).click();
+    await page.getByRole('dialog', { name: 'Delete Greeter?' }).getByRole('button', { name: 'Yes, delete it' }).click();
     await page.getByText('No schedules yet.').waitFor();
 
     // An event, sent from the console, is listed with who sent it.

@@ -10,6 +10,8 @@ export function ConfirmButton(
   props: {
     label: string;
     question: ReactNode;
+    /** The confirming button's text; "Yes, <label>" by default. */
+    confirmLabel?: string;
     onConfirm: () => void | Promise<void>;
     disabledReason?: string | null;
     loading?: boolean;
@@ -43,7 +45,7 @@ export function ConfirmButton(
               void props.onConfirm();
             }}
           >
-            Yes, {props.label.toLowerCase()}
+            {props.confirmLabel ?? `Yes, ${props.label.toLowerCase()}`}
           </Button>
         </Group>
       </Modal>

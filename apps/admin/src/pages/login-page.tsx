@@ -2,6 +2,7 @@ import { useMutation } from '@apollo/client/react';
 import { useState } from 'react';
 import { FieldError, useFormErrors } from '../components/form-errors.tsx';
 import { FormSection } from '../components/form-section.tsx';
+import { usePageTitle } from '../components/page-title.ts';
 import { attempt } from '../errors.ts';
 import { LOG_IN, SIGN_UP } from '../graphql/operations.ts';
 
@@ -11,6 +12,7 @@ export function LoginPage({ onToken }: { onToken: (token: string) => void }) {
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
   const errors = useFormErrors(['email', 'password', 'name']);
+  usePageTitle(mode === 'logIn' ? 'Log in' : 'Sign up');
   const [logIn] = useMutation(LOG_IN);
   const [signUp] = useMutation(SIGN_UP);
 

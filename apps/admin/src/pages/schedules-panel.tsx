@@ -1,6 +1,9 @@
 import { useMutation, useQuery } from '@apollo/client/react';
+import { Button, Code, Group, Table } from '@mantine/core';
 import { useState } from 'react';
+import { ConfirmButton } from '../components/confirm-button.tsx';
 import { FormSection } from '../components/form-section.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { attempt, describeError } from '../errors.ts';
 import type { OverlapPolicy } from '../graphql/generated/graphql.ts';
 import { CREATE_SCHEDULE, DELETE_SCHEDULE, SCHEDULES, UPDATE_SCHEDULE } from '../graphql/operations.ts';
@@ -53,8 +56,7 @@ export function SchedulesPanel({ slug, cannotEdit }: { slug: string; cannotEdit:
     await refetch();
   }
 
-  async function remove(id: string, label: string) {
-    if (!window.confirm(`Delete the schedule ${label}? Runs it started are kept.`)) return;
+  async function remove(id: string) {
     const { problem: message } = await attempt(
       () => deleteSchedule({ variables: { input: { id } } }),
       (result) => ({ userErrors: result.data?.deleteSchedule.userErrors }),
@@ -110,53 +112,58 @@ export function SchedulesPanel({ slug, cannotEdit }: { slug: string; cannotEdit:
       {schedules.length === 0 ? (
         <p>No schedules yet.</p>
       ) : (
-        <table aria-label="Schedules">
-          <thead>
-            <tr>
-              <th>Plan</th>
-              <th>Cron</th>
-              <th>Time zone</th>
-              <th>Overlap</th>
-              <th>Next run</th>
-              <th>Last run</th>
-              <th>
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {schedules.map((s) => (
-              <tr key={s.id}>
-                <td>{s.plan.name}</td>
-                <td>
-                  <code>{s.cron}</code>
-                </td>
-                <td>{s.timezone}</td>
-                <td>{s.overlap}</td>
-                <td>{s.paused ? 'paused' : when(s.nextRunAt)}</td>
-                <td>{when(s.lastRunAt)}</td>
-                <td>
-                  <button
-                    type="button"
-                    disabled={cannotEdit !== null}
-                    title={cannotEdit ?? undefined}
-                    onClick={() => setPaused(s.id, !s.paused)}
-                  >
-                    {s.paused ? 'Resume' : 'Pause'} {s.plan.name}
-                  </button>
-                  <button
-                    type="button"
-                    disabled={cannotEdit !== null}
-                    title={cannotEdit ?? undefined}
-                    onClick={() => remove(s.id, `${s.plan.name} (${s.cron})`)}
-                  >
-                    Delete {s.plan.name}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableScroll label="Schedules table" minWidth={640}>
+          <Table aria-label="Schedules" bg="white">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Plan</Table.Th>
+                <Table.Th>Cron</Table.Th>
+                <Table.Th>Time zone</Table.Th>
+                <Table.Th>Overlap</Table.Th>
+                <Table.Th>Next run</Table.Th>
+                <Table.Th>Last run</Table.Th>
+                <Table.Th>
+                  <span className="visually-hidden">Actions</span>
+                </Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {schedules.map((s) => (
+                <Table.Tr key={s.id}>
+                  <Table.Td>{s.plan.name}</Table.Td>
+                  <Table.Td>
+                    <Code>{s.cron}</Code>
+                  </Table.Td>
+                  <Table.Td>{s.timezone}</Table.Td>
+                  <Table.Td>{s.overlap}</Table.Td>
+                  <Table.Td>{s.paused ? 'paused' : when(s.nextRunAt)}</Table.Td>
+                  <Table.Td>{when(s.lastRunAt)}</Table.Td>
+                  <Table.Td>
+                    <Group gap={4} wrap="wrap">
+                      <Button
+                        size="xs"
+                        variant="light"
+                        disabled={cannotEdit !== null}
+                        title={cannotEdit ?? undefined}
+                        onClick={() => void setPaused(s.id, !s.paused)}
+                      >
+                        {s.paused ? 'Resume' : 'Pause'} {s.plan.name}
+                      </Button>
+                      <ConfirmButton
+                        label={`Delete ${s.plan.name}`}
+                        question={`Delete the schedule ${s.plan.name} (${s.cron})? Runs it started are kept.`}
+                        confirmLabel="Yes, delete it"
+                        color="red"
+                        disabledReason={cannotEdit}
+                        onConfirm={() => remove(s.id)}
+                      />
+                    </Group>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </TableScroll>
       )}
     </section>
   );

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { FieldError, useFormErrors } from '../components/form-errors.tsx';
 import { FormSection } from '../components/form-section.tsx';
+import { usePageTitle } from '../components/page-title.ts';
 import { useSession } from '../components/session-context.ts';
 import { attempt, describeError } from '../errors.ts';
 import { CREATE_WORKSPACE, VIEWER } from '../graphql/operations.ts';
@@ -15,6 +16,7 @@ export function WorkspacesPage() {
   const [slug, setSlug] = useState('');
   const [name, setName] = useState('');
   const errors = useFormErrors(['slug', 'name']);
+  usePageTitle('Your workspaces');
 
   async function create() {
     const outcome = await attempt(
