@@ -107,6 +107,11 @@ beforeAll(async () => {
   });
   ids = { succeededRun: await f.start(works, {}), failedRun: await f.start(breaks, {}), plan: works };
   const gateRun = await f.start(gatePlanId, {});
+  // An approval only admins may decide: a member sees it disabled, with why.
+  const bossPlan = await createPlan('Sign-off', {
+    steps: [{ id: 'boss-signoff', type: 'approval', message: 'Sign off?', approvers: ['ADMIN'] }],
+  });
+  const bossRun = await f.start(bossPlan, {});
   await f.graphql(
     'mutation($input: CreateScheduleInput!) { createSchedule(input: $input) { userErrors { message } } }',
     { input: { planId: works, cron: '0 9 * * 1', timezone: 'Europe/Berlin' } },
@@ -122,6 +127,7 @@ beforeAll(async () => {
   await reaches(ids.succeededRun, 'SUCCEEDED');
   await reaches(ids.failedRun, 'FAILED');
   await reaches(gateRun, 'WAITING_APPROVAL');
+  await reaches(bossRun, 'WAITING_APPROVAL');
 
   profileDir = await mkdtemp(join(tmpdir(), 'weft-a11y-chromium-'));
   browser = await chromium.launchPersistentContext(profileDir, {
@@ -219,7 +225,12 @@ describe('accessibility of every console page', () => {
     await openAs(page, carol, `/w/${SLUG}/plans`);
     expect(await page.getByRole('button', { name: 'Run Works', exact: true }).isEnabled()).toBe(true);
     await openAs(page, carol, `/w/${SLUG}/approvals`);
-    expect(await page.getByRole('button', { name: 'Approve' }).first().isEnabled()).toBe(true);
+    const approval = (step: string) => page.getByRole('listitem').filter({ hasText: step });
+    await approval('boss-signoff').waitFor();
+    expect(await approval('Go on?').getByRole('button', { name: 'Approve' }).isEnabled()).toBe(true);
+    // Except the approval only admins may decide.
+    expect(await approval('boss-signoff').getByRole('button', { name: 'Approve' }).isDisabled()).toBe(true);
+    expect(await approval('boss-signoff').textContent()).toContain('Your role (MEMBER) may not decide this approval.');
     await openAs(page, carol, `/w/${SLUG}/schedules`);
     expect(await page.getByRole('button', { name: 'Pause Works' }).isEnabled()).toBe(true);
     expect(await page.getByRole('button', { name: 'Create schedule' }).isEnabled()).toBe(true);
