@@ -7,7 +7,7 @@ import axe from 'axe-core';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CONSOLE_PAGES, type PageIds } from './pages.ts';
-import { type RunFixture, startRunFixture } from './run-fixture.ts';
+import { PASSWORD, type RunFixture, startRunFixture } from './run-fixture.ts';
 
 // Every route of the built console (pages.ts), as each role sees it, checked by axe-core in
 // Debian's Chromium, at desktop and phone width, on a real API whose workers really run the plans.
@@ -68,6 +68,15 @@ async function seriousFindings(page: Page, name: string): Promise<Finding[]> {
 
 /** How far the page would scroll sideways (0 when it fits the window). */
 const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
+/** Presses Tab until `target` has the focus (at most `limit` times); how many presses it took. */
+async function tabTo(page: Page, target: ReturnType<Page['locator']>, limit: number): Promise<number> {
+  for (let presses = 1; presses <= limit; presses++) {
+    await page.keyboard.press('Tab');
+    if (await target.evaluate((el) => el === document.activeElement)) return presses;
+  }
+  throw new Error(`not reached in ${limit} presses of Tab`);
+}
 
 /** A control in view, disabled, with `reason` written on the page (not only in a tooltip). */
 async function expectDisabledWithReason(page: Page, control: string, reason: string): Promise<void> {
@@ -240,4 +249,37 @@ describe('accessibility of every console page', () => {
     await openAs(page, carol, `/w/${SLUG}/members`);
     await expectDisabledWithReason(page, 'Add member', 'Only admins can add members or change roles.');
   }, 120_000);
+
+  it('works from the keyboard: log in, a visible focus ring, a confirmation that opens and closes with focus back where it was', async () => {
+    const page = await browser.newPage();
+    await page.setViewportSize(DESKTOP);
+    await openAs(page, null, '/');
+    // The form is reached in a couple of Tab presses (past the header's link) and sent with Enter.
+    await tabTo(page, page.getByLabel('Email'), 3);
+    await page.keyboard.type('alice@example.com');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Your workspaces' }).waitFor();
+
+    // A section link reached by Tab shows where the focus is.
+    await page.goto(`${f.server.url}/admin/w/${SLUG}/schedules`);
+    const schedulesLink = page.getByRole('link', { name: 'Schedules', exact: true });
+    await schedulesLink.waitFor();
+    await tabTo(page, schedulesLink, 12);
+    expect(await schedulesLink.evaluate((el) => getComputedStyle(el).outlineStyle)).not.toBe('none');
+
+    // Delete asks first in a dialog that takes the focus; Escape keeps the schedule and gives the
+    // focus back to the button.
+    const remove = page.getByRole('button', { name: 'Delete Works', exact: true });
+    await remove.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Delete Works?' });
+    await dialog.waitFor();
+    await expect.poll(() => dialog.evaluate((el) => el.contains(document.activeElement))).toBe(true);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await expect.poll(() => remove.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await page.getByRole('table', { name: 'Schedules' }).textContent()).toContain('Works');
+  }, 60_000);
 });
