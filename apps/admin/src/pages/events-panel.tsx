@@ -8,7 +8,8 @@ import { EVENTS, SEND_EVENT } from '../graphql/operations.ts';
 
 /**
  * Events sent to the workspace (newest first: who sent them, what they started and resumed) and
- * its event triggers; members and admins may send one (its data as JSON).
+ * its event triggers; members and admins may send one (its data as JSON), viewers see the form
+ * disabled with why.
  */
 export function EventsPanel(props: { slug: string; workspaceId: string; cannotSend: string | null }) {
   const { slug, workspaceId, cannotSend } = props;
