@@ -193,7 +193,7 @@ describe('accessibility of every console page', () => {
       'Runs · Acme · Weft admin',
       'Audit log · Acme · Weft admin',
     ]);
-  }, 300_000);
+  }, 480_000);
 
   it('a control a role cannot use is in view, disabled, with the reason written beside it', async () => {
     const page = await browser.newPage();
