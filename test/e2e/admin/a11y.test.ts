@@ -250,10 +250,16 @@ describe('accessibility of every console page', () => {
     await expectDisabledWithReason(page, 'Add member', 'Only admins can add members or change roles.');
   }, 120_000);
 
-  it('works from the keyboard: log in, a visible focus ring, a confirmation that opens and closes with focus back where it was', async () => {
+  it('works from the keyboard: sign-up form clean, log in, a visible focus ring, a confirmation that opens and closes with focus back where it was', async () => {
     const page = await browser.newPage();
     await page.setViewportSize(DESKTOP);
     await openAs(page, null, '/');
+    // The sign-up form (the log-in form's other mode, so not a route of its own) passes axe too.
+    await page.getByRole('button', { name: 'No account yet? Sign up' }).click();
+    await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+    expect(await seriousFindings(page, 'sign-up')).toEqual([]);
+    await page.getByRole('button', { name: 'Have an account? Log in' }).click();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
     // The form is reached in a couple of Tab presses (past the header's link) and sent with Enter.
     await tabTo(page, page.getByLabel('Email'), 3);
     await page.keyboard.type('alice@example.com');
