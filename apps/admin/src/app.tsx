@@ -8,7 +8,7 @@ import { LOG_OUT, VIEWER } from './graphql/operations.ts';
 import { LoginPage } from './pages/login-page.tsx';
 import { routes } from './routes.tsx';
 import { session } from './session.ts';
-import { theme } from './theme.ts';
+import { cssVariablesResolver, theme } from './theme.ts';
 
 function SignedInAs({ onLogOut }: { onLogOut: () => void }) {
   const { data } = useQuery(VIEWER);
@@ -73,7 +73,7 @@ export function App() {
     [token],
   );
   return (
-    <MantineProvider theme={theme}>
+    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
       <ApolloProvider client={client}>
         <SessionContext.Provider value={sessionValue}>
           <RouterProvider router={router} />

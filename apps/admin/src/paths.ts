@@ -1,7 +1,10 @@
 // The console's URLs as the pages link to them, apart from the route table (routes.tsx) that imports
 // those pages, so that no page imports its own router.
 
-/** The workspace's sections in the navigation, in order; `adminOnly` ones are hidden from others. */
+/**
+ * The workspace's sections in the navigation, in order. `adminOnly` ones stay in view for everyone,
+ * marked as such, and open on a page saying who may read them: nothing is silently missing.
+ */
 export const NAV_SECTIONS: { path: string; label: string; adminOnly?: boolean }[] = [
   { path: 'runs', label: 'Runs' },
   { path: 'analytics', label: 'Analytics' },

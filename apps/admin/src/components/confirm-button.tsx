@@ -3,13 +3,16 @@ import { useDisclosure } from '@mantine/hooks';
 import type { ReactNode } from 'react';
 
 /**
- * A destructive action asks first (cancel, roll back, revoke...). `disabledReason` disables it and
- * shows why beside it: a control a role cannot use is never silently missing.
+ * A destructive action asks first (cancel, roll back, delete...). `disabledReason` disables it and
+ * repeats why in its title; the page writes the reason beside it too (a tooltip alone is not read
+ * on a phone): a control a role cannot use is never silently missing.
  */
 export function ConfirmButton(
   props: {
     label: string;
     question: ReactNode;
+    /** The confirming button's text; "Yes, <label>" by default. */
+    confirmLabel?: string;
     onConfirm: () => void | Promise<void>;
     disabledReason?: string | null;
     loading?: boolean;
@@ -46,7 +49,7 @@ export function ConfirmButton(
               void props.onConfirm();
             }}
           >
-            Yes, {props.label.toLowerCase()}
+            {props.confirmLabel ?? `Yes, ${props.label.toLowerCase()}`}
           </Button>
         </Group>
       </Modal>

@@ -1,6 +1,7 @@
 import { useQuery } from '@apollo/client/react';
 import { Badge, Group, Loader, Title } from '@mantine/core';
-import { NavLink, Outlet, useOutletContext, useParams } from 'react-router';
+import { NavLink, Outlet, useLocation, useOutletContext, useParams } from 'react-router';
+import { usePageTitle } from '../components/page-title.ts';
 import { ErrorNote } from '../components/states.tsx';
 import type { WorkspaceQuery } from '../graphql/generated/graphql.ts';
 import { VIEWER, WORKSPACE } from '../graphql/operations.ts';
@@ -23,6 +24,9 @@ export function WorkspaceLayout() {
   const { slug = '' } = useParams();
   const { data, loading, error, refetch } = useQuery(WORKSPACE, { variables: { slug } });
   const viewer = useQuery(VIEWER);
+  // The section is the URL's segment after the slug (/w/:slug/<section>/...).
+  const segment = useLocation().pathname.split('/')[3];
+  usePageTitle(NAV_SECTIONS.find((s) => s.path === segment)?.label, data?.workspace?.name);
   if (loading && !data) return <Loader aria-label="Loading" />;
   if (error) return <ErrorNote error={error} />;
   const ws = data?.workspace;
@@ -38,9 +42,10 @@ export function WorkspaceLayout() {
         </Badge>
       </Group>
       <nav aria-label="Workspace sections" className="sections">
-        {NAV_SECTIONS.filter((s) => !s.adminOnly || isAdmin).map((s) => (
+        {NAV_SECTIONS.map((s) => (
           <NavLink key={s.path} to={s.path} end={false}>
             {s.label}
+            {s.adminOnly === true && !isAdmin && <small className="nav-note"> (admins only)</small>}
           </NavLink>
         ))}
       </nav>

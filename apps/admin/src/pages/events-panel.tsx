@@ -1,13 +1,18 @@
 import { useMutation, useQuery } from '@apollo/client/react';
-import { type FormEvent, useState } from 'react';
+import { Table } from '@mantine/core';
+import { useState } from 'react';
+import { FormSection } from '../components/form-section.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { attempt, describeError } from '../errors.ts';
 import { EVENTS, SEND_EVENT } from '../graphql/operations.ts';
 
 /**
  * Events sent to the workspace (newest first: who sent them, what they started and resumed) and
- * its event triggers; members and admins may send one (its data as JSON).
+ * its event triggers; members and admins may send one (its data as JSON), viewers see the form
+ * disabled with why.
  */
-export function EventsPanel({ slug, workspaceId, canSend }: { slug: string; workspaceId: string; canSend: boolean }) {
+export function EventsPanel(props: { slug: string; workspaceId: string; cannotSend: string | null }) {
+  const { slug, workspaceId, cannotSend } = props;
   const { data, loading, error, refetch } = useQuery(EVENTS, {
     variables: { slug },
     fetchPolicy: 'cache-and-network',
@@ -22,8 +27,7 @@ export function EventsPanel({ slug, workspaceId, canSend }: { slug: string; work
   const events = data?.workspace?.events.edges.map((e) => e.node) ?? [];
   const triggers = data?.workspace?.eventTriggers ?? [];
 
-  async function send(event: FormEvent) {
-    event.preventDefault();
+  async function send() {
     let payload: unknown;
     try {
       payload = json.trim() === '' ? null : JSON.parse(json);
@@ -51,20 +55,20 @@ export function EventsPanel({ slug, workspaceId, canSend }: { slug: string; work
 
   return (
     <section>
-      {canSend && (
-        <form className="card" onSubmit={send}>
-          <h3>Send an event</h3>
-          <label>
-            Name <input required value={name} onChange={(e) => setName(e.target.value)} placeholder="order.paid" />
-          </label>
-          <label>
-            Data (JSON) <textarea value={json} onChange={(e) => setJson(e.target.value)} rows={4} />
-          </label>
-          <button type="submit" disabled={sending.loading}>
-            Send event
-          </button>
-        </form>
-      )}
+      <FormSection
+        title="Send an event"
+        submitLabel="Send event"
+        onSubmit={send}
+        disabledReason={cannotSend}
+        submitting={sending.loading}
+      >
+        <label>
+          Name <input required value={name} onChange={(e) => setName(e.target.value)} placeholder="order.paid" />
+        </label>
+        <label>
+          Data (JSON) <textarea value={json} onChange={(e) => setJson(e.target.value)} rows={4} />
+        </label>
+      </FormSection>
       {notice !== null && (
         <p className={notice.problem ? 'error' : 'notice'} role={notice.problem ? 'alert' : 'status'}>
           {notice.text}
@@ -74,57 +78,61 @@ export function EventsPanel({ slug, workspaceId, canSend }: { slug: string; work
       {triggers.length === 0 ? (
         <p>No event triggers. They are created through the API (createEventTrigger).</p>
       ) : (
-        <table aria-label="Event triggers">
-          <thead>
-            <tr>
-              <th>Event</th>
-              <th>Match</th>
-              <th>Starts</th>
-            </tr>
-          </thead>
-          <tbody>
-            {triggers.map((t) => (
-              <tr key={t.id}>
-                <td>{t.event}</td>
-                <td>
-                  <code>{t.match == null ? 'any' : JSON.stringify(t.match)}</code>
-                </td>
-                <td>{t.plan.name}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableScroll label="Event triggers table" minWidth={480}>
+          <Table aria-label="Event triggers">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Event</Table.Th>
+                <Table.Th>Match</Table.Th>
+                <Table.Th>Starts</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {triggers.map((t) => (
+                <Table.Tr key={t.id}>
+                  <Table.Td>{t.event}</Table.Td>
+                  <Table.Td>
+                    <code className="wrap">{t.match == null ? 'any' : JSON.stringify(t.match)}</code>
+                  </Table.Td>
+                  <Table.Td>{t.plan.name}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </TableScroll>
       )}
       <h3>Recent events</h3>
       {events.length === 0 ? (
         <p>No events yet.</p>
       ) : (
-        <table aria-label="Recent events">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Sent</th>
-              <th>By</th>
-              <th>Data</th>
-              <th>Started</th>
-              <th>Resumed</th>
-            </tr>
-          </thead>
-          <tbody>
-            {events.map((e) => (
-              <tr key={e.id}>
-                <td>{e.name}</td>
-                <td>{new Date(e.sentAt).toLocaleString()}</td>
-                <td>{e.sentBy?.email ?? e.source.toLowerCase()}</td>
-                <td>
-                  <code>{JSON.stringify(e.data)?.slice(0, 120)}</code>
-                </td>
-                <td>{e.started.length}</td>
-                <td>{e.resumed}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableScroll label="Recent events table" minWidth={640}>
+          <Table aria-label="Recent events">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Name</Table.Th>
+                <Table.Th>Sent</Table.Th>
+                <Table.Th>By</Table.Th>
+                <Table.Th>Data</Table.Th>
+                <Table.Th>Started</Table.Th>
+                <Table.Th>Resumed</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {events.map((e) => (
+                <Table.Tr key={e.id}>
+                  <Table.Td>{e.name}</Table.Td>
+                  <Table.Td>{new Date(e.sentAt).toLocaleString()}</Table.Td>
+                  <Table.Td>{e.sentBy?.email ?? e.source.toLowerCase()}</Table.Td>
+                  <Table.Td>
+                    <code className="wrap">{JSON.stringify(e.data)?.slice(0, 120)}</code>
+                  </Table.Td>
+                  <Table.Td>{e.started.length}</Table.Td>
+                  <Table.Td>{e.resumed}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </TableScroll>
       )}
     </section>
   );

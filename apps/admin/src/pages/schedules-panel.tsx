@@ -1,5 +1,9 @@
 import { useMutation, useQuery } from '@apollo/client/react';
-import { type FormEvent, useState } from 'react';
+import { Button, Code, Group, Table } from '@mantine/core';
+import { useState } from 'react';
+import { ConfirmButton } from '../components/confirm-button.tsx';
+import { FormSection } from '../components/form-section.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { attempt, describeError } from '../errors.ts';
 import type { OverlapPolicy } from '../graphql/generated/graphql.ts';
 import { CREATE_SCHEDULE, DELETE_SCHEDULE, SCHEDULES, UPDATE_SCHEDULE } from '../graphql/operations.ts';
@@ -11,9 +15,9 @@ const localZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
 /**
  * The workspace's schedules: when each runs next and last ran; members and admins create, pause,
- * resume and delete them (viewers only look).
+ * resume and delete them; viewers see the same controls disabled, with why.
  */
-export function SchedulesPanel({ slug, canEdit }: { slug: string; canEdit: boolean }) {
+export function SchedulesPanel({ slug, cannotEdit }: { slug: string; cannotEdit: string | null }) {
   const { data, loading, error, refetch } = useQuery(SCHEDULES, {
     variables: { slug },
     fetchPolicy: 'cache-and-network',
@@ -32,8 +36,7 @@ export function SchedulesPanel({ slug, canEdit }: { slug: string; canEdit: boole
   const schedules = data?.workspace?.schedules ?? [];
   const plans = data?.workspace?.plans.edges.map((e) => e.node) ?? [];
 
-  async function create(event: FormEvent) {
-    event.preventDefault();
+  async function create() {
     const chosen = planId || plans[0]?.id;
     if (chosen === undefined) return;
     const { problem: message } = await attempt(
@@ -53,8 +56,7 @@ export function SchedulesPanel({ slug, canEdit }: { slug: string; canEdit: boole
     await refetch();
   }
 
-  async function remove(id: string, label: string) {
-    if (!window.confirm(`Delete the schedule ${label}? Runs it started are kept.`)) return;
+  async function remove(id: string) {
     const { problem: message } = await attempt(
       () => deleteSchedule({ variables: { input: { id } } }),
       (result) => ({ userErrors: result.data?.deleteSchedule.userErrors }),
@@ -65,9 +67,14 @@ export function SchedulesPanel({ slug, canEdit }: { slug: string; canEdit: boole
 
   return (
     <section>
-      {canEdit && plans.length > 0 && (
-        <form className="card" onSubmit={create}>
-          <h3>New schedule</h3>
+      {plans.length > 0 && (
+        <FormSection
+          title="New schedule"
+          submitLabel="Create schedule"
+          onSubmit={create}
+          disabledReason={cannotEdit}
+          submitting={creating.loading}
+        >
           <label>
             Plan{' '}
             <select value={planId || plans[0]?.id} onChange={(e) => setPlanId(e.target.value)}>
@@ -95,10 +102,7 @@ export function SchedulesPanel({ slug, canEdit }: { slug: string; canEdit: boole
               ))}
             </select>
           </label>
-          <button type="submit" disabled={creating.loading}>
-            Create schedule
-          </button>
-        </form>
+        </FormSection>
       )}
       {problem !== null && (
         <p className="error" role="alert">
@@ -108,43 +112,58 @@ export function SchedulesPanel({ slug, canEdit }: { slug: string; canEdit: boole
       {schedules.length === 0 ? (
         <p>No schedules yet.</p>
       ) : (
-        <table aria-label="Schedules">
-          <thead>
-            <tr>
-              <th>Plan</th>
-              <th>Cron</th>
-              <th>Time zone</th>
-              <th>Overlap</th>
-              <th>Next run</th>
-              <th>Last run</th>
-              {canEdit && <th />}
-            </tr>
-          </thead>
-          <tbody>
-            {schedules.map((s) => (
-              <tr key={s.id}>
-                <td>{s.plan.name}</td>
-                <td>
-                  <code>{s.cron}</code>
-                </td>
-                <td>{s.timezone}</td>
-                <td>{s.overlap}</td>
-                <td>{s.paused ? 'paused' : when(s.nextRunAt)}</td>
-                <td>{when(s.lastRunAt)}</td>
-                {canEdit && (
-                  <td>
-                    <button type="button" onClick={() => setPaused(s.id, !s.paused)}>
-                      {s.paused ? 'Resume' : 'Pause'} {s.plan.name}
-                    </button>
-                    <button type="button" onClick={() => remove(s.id, `${s.plan.name} (${s.cron})`)}>
-                      Delete {s.plan.name}
-                    </button>
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableScroll label="Schedules table" minWidth={640}>
+          <Table aria-label="Schedules" bg="white">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Plan</Table.Th>
+                <Table.Th>Cron</Table.Th>
+                <Table.Th>Time zone</Table.Th>
+                <Table.Th>Overlap</Table.Th>
+                <Table.Th>Next run</Table.Th>
+                <Table.Th>Last run</Table.Th>
+                <Table.Th>
+                  <span className="visually-hidden">Actions</span>
+                </Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {schedules.map((s) => (
+                <Table.Tr key={s.id}>
+                  <Table.Td>{s.plan.name}</Table.Td>
+                  <Table.Td>
+                    <Code>{s.cron}</Code>
+                  </Table.Td>
+                  <Table.Td>{s.timezone}</Table.Td>
+                  <Table.Td>{s.overlap}</Table.Td>
+                  <Table.Td>{s.paused ? 'paused' : when(s.nextRunAt)}</Table.Td>
+                  <Table.Td>{when(s.lastRunAt)}</Table.Td>
+                  <Table.Td>
+                    <Group gap={4} wrap="wrap">
+                      <Button
+                        size="xs"
+                        variant="light"
+                        disabled={cannotEdit !== null}
+                        title={cannotEdit ?? undefined}
+                        onClick={() => void setPaused(s.id, !s.paused)}
+                      >
+                        {s.paused ? 'Resume' : 'Pause'} {s.plan.name}
+                      </Button>
+                      <ConfirmButton
+                        label={`Delete ${s.plan.name}`}
+                        question={`Delete the schedule ${s.plan.name} (${s.cron})? Runs it started are kept.`}
+                        confirmLabel="Yes, delete it"
+                        color="red"
+                        disabledReason={cannotEdit}
+                        onConfirm={() => remove(s.id)}
+                      />
+                    </Group>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </TableScroll>
       )}
     </section>
   );

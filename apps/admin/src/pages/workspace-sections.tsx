@@ -1,3 +1,5 @@
+import { Alert } from '@mantine/core';
+import { adminsOnlyReason, cannotEditSchedulesReason, cannotSendEventsReason } from '../components/role-hint.ts';
 import { useWorkspace } from '../layout/workspace-layout.tsx';
 import { AuditPanel } from './audit-panel.tsx';
 import { EventsPanel } from './events-panel.tsx';
@@ -22,7 +24,15 @@ export function MembersPage() {
 
 export function AuditPage() {
   const { workspace } = useWorkspace();
-  if (workspace.viewerRole !== 'ADMIN') return <p className="hint">Only admins can read the audit log.</p>;
+  const reason = adminsOnlyReason(workspace.viewerRole, 'the audit log');
+  if (reason !== null) {
+    return (
+      // A note, not an alert: nothing went wrong, and it is not news to announce.
+      <Alert color="gray" role="note" className="admins-only">
+        {reason} Ask an admin of this workspace if you need to know who changed what.
+      </Alert>
+    );
+  }
   return <AuditPanel slug={workspace.slug} />;
 }
 
@@ -33,10 +43,16 @@ export function TokensPage() {
 
 export function SchedulesPage() {
   const { workspace } = useWorkspace();
-  return <SchedulesPanel slug={workspace.slug} canEdit={workspace.viewerRole !== 'VIEWER'} />;
+  return <SchedulesPanel slug={workspace.slug} cannotEdit={cannotEditSchedulesReason(workspace.viewerRole)} />;
 }
 
 export function EventsPage() {
   const { workspace } = useWorkspace();
-  return <EventsPanel slug={workspace.slug} workspaceId={workspace.id} canSend={workspace.viewerRole !== 'VIEWER'} />;
+  return (
+    <EventsPanel
+      slug={workspace.slug}
+      workspaceId={workspace.id}
+      cannotSend={cannotSendEventsReason(workspace.viewerRole)}
+    />
+  );
 }

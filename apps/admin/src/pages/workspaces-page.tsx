@@ -1,7 +1,9 @@
 import { useMutation, useQuery } from '@apollo/client/react';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { Link } from 'react-router';
 import { FieldError, useFormErrors } from '../components/form-errors.tsx';
+import { FormSection } from '../components/form-section.tsx';
+import { usePageTitle } from '../components/page-title.ts';
 import { useSession } from '../components/session-context.ts';
 import { attempt, describeError } from '../errors.ts';
 import { CREATE_WORKSPACE, VIEWER } from '../graphql/operations.ts';
@@ -14,9 +16,9 @@ export function WorkspacesPage() {
   const [slug, setSlug] = useState('');
   const [name, setName] = useState('');
   const errors = useFormErrors(['slug', 'name']);
+  usePageTitle('Your workspaces');
 
-  async function create(event: FormEvent) {
-    event.preventDefault();
+  async function create() {
     const outcome = await attempt(
       () => createWorkspace({ variables: { input: { slug, name } } }),
       (result) => ({ userErrors: result.data?.createWorkspace.userErrors }),
@@ -70,8 +72,7 @@ export function WorkspacesPage() {
           </tbody>
         </table>
       )}
-      <form className="card" onSubmit={create}>
-        <h3>New workspace</h3>
+      <FormSection title="New workspace" submitLabel="Create workspace" onSubmit={create} error={errors.formError}>
         <label>
           Slug <input required value={slug} onChange={(e) => setSlug(e.target.value)} />
         </label>
@@ -80,13 +81,7 @@ export function WorkspacesPage() {
           Name <input required value={name} onChange={(e) => setName(e.target.value)} />
         </label>
         <FieldError message={errors.fieldError('name')} />
-        {errors.formError !== null && (
-          <p className="error" role="alert">
-            {errors.formError}
-          </p>
-        )}
-        <button type="submit">Create workspace</button>
-      </form>
+      </FormSection>
     </section>
   );
 }
