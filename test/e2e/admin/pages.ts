@@ -45,6 +45,18 @@ export const CONSOLE_PAGES: ConsolePage[] = [
     path: (slug, ids) => w(slug, `plans/${encodeURIComponent(ids.plan)}`),
     ready: '.step-node',
   },
+  {
+    name: 'plan-version',
+    path: (slug, ids) => w(slug, `plans/${encodeURIComponent(ids.plan)}/versions/1`),
+    ready: '.step-node',
+  },
+  { name: 'plan-new', path: (slug) => w(slug, 'plans/new'), ready: 'role=form[name="Describe it"]' },
+  { name: 'analytics', path: (slug) => w(slug, 'analytics'), ready: 'role=group[name="What to show"]' },
+  { name: 'marketplace', path: (slug) => w(slug, 'marketplace'), ready: 'css=.plugin-card' },
+  // A first-party plugin: every server publishes them at start-up.
+  { name: 'plugin', path: (slug) => w(slug, 'marketplace/transform'), ready: 'role=region[name="Capabilities"]' },
+  { name: 'tools', path: (slug) => w(slug, 'tools'), ready: 'css=.tool-card' },
+  { name: 'secrets', path: (slug) => w(slug, 'secrets'), ready: 'role=form[name="Set a secret"]' },
   { name: 'schedules', path: (slug) => w(slug, 'schedules'), ready: 'role=table[name="Schedules"]' },
   { name: 'events', path: (slug) => w(slug, 'events'), ready: 'role=table[name="Recent events"]' },
   { name: 'members', path: (slug) => w(slug, 'members'), ready: 'role=table[name="Members"]' },
@@ -54,5 +66,5 @@ export const CONSOLE_PAGES: ConsolePage[] = [
     // Its rows for an admin; for anyone else, the page saying only admins read it.
     ready: 'css=table[aria-label="Audit log"] tbody tr, .admins-only',
   },
-  { name: 'tokens', path: (slug) => w(slug, 'tokens'), ready: 'role=table[name="Your API tokens"]' },
+  { name: 'tokens', path: (slug) => w(slug, 'tokens'), ready: 'role=table[name="Your tokens"]' },
 ];
