@@ -35,7 +35,13 @@ const RUN_VERBS: Record<string, string> = {
 /** The generic verb for actions without a sentence of their own: `schedule.create` → "created a schedule". */
 function generic(action: string, label: string | null): string {
   const [noun = action, verb = ''] = action.split('.');
-  const done: Record<string, string> = { create: 'created', delete: 'deleted', update: 'updated', send: 'sent' };
+  const done: Record<string, string> = {
+    create: 'created',
+    delete: 'deleted',
+    update: 'updated',
+    replace: 'replaced',
+    send: 'sent',
+  };
   const thing = noun
     .replace(/_/g, ' ')
     .replace(/([a-z])([A-Z])/g, '$1 $2')
@@ -129,6 +135,13 @@ export function auditSentence(row: AuditNode, slug: string): ReactNode {
         </>
       );
     }
+    // The row names the plugin and versions in its data (schema's mutations/marketplace.ts), not its label.
+    case 'plugin.install':
+      return `${actor} installed the plugin ${after('plugin') ?? '?'} ${after('version') ?? ''}`.trimEnd();
+    case 'plugin.upgrade':
+      return `${actor} moved the plugin ${after('plugin') ?? '?'} from ${before('version') ?? '?'} to ${after('version') ?? '?'}`;
+    case 'plugin.uninstall':
+      return `${actor} uninstalled the plugin ${before('plugin') ?? '?'} ${before('version') ?? ''}`.trimEnd();
     case 'approval.decide': {
       const decided = after('status') === 'REJECTED' ? 'rejected' : 'approved';
       const comment = after('comment');
