@@ -62,9 +62,18 @@ function rssOf(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN) * 1024;
 }
 
-/** CPU time (user + system, ms) a process has used so far, from Linux /proc. */
-function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** Write system calls (write, writev, …) a process has made so far, from Linux /proc. */
+function writesOf(pid: number): number {
+  return Number(/^syscw: (\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
+}
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from Linux /proc; with `mainThread`,
+ * only its JavaScript thread's (without the garbage collector's and libuv's helper threads, which
+ * run beside it on the other core).
+ */
+function cpuMsOf(pid: number, mainThread = false): number {
+  const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, 100 ticks/s
 }
@@ -529,6 +538,12 @@ try {
     /** Server CPU (ms) from the first event to the last receipt. */
     weftCpuMs: number;
     bareCpuMs: number;
+    /** The servers' JavaScript thread's share of that CPU (ms). */
+    weftMainMs: number;
+    bareMainMs: number;
+    /** Server write system calls in the same span. */
+    weftWrites: number;
+    bareWrites: number;
   }
 
   /**
@@ -577,6 +592,8 @@ try {
     await listener.query(`LISTEN ${Channel.events}`);
     weftFan.go();
     const weftCpuBefore = cpuMsOf(apiPid as number);
+    const weftMainBefore = cpuMsOf(apiPid as number, true);
+    const weftWritesBefore = writesOf(apiPid as number);
     await withTenant(db.pools.app, { workspaceId: approval.workspace_id }, (client) =>
       engine.decideApproval(client, approval.workspace_id, approval.id, {
         approve: true,
@@ -585,6 +602,8 @@ try {
     );
     await weftFan.done;
     const weftCpuMs = cpuMsOf(apiPid as number) - weftCpuBefore;
+    const weftMainMs = cpuMsOf(apiPid as number, true) - weftMainBefore;
+    const weftWrites = writesOf(apiPid as number) - weftWritesBefore;
     await listener.query(`UNLISTEN ${Channel.events}`);
     listener.release();
     await weftFan.close();
@@ -608,16 +627,20 @@ try {
     }
     bareFan.go();
     const bareCpuBefore = cpuMsOf(barePid as number);
+    const bareMainBefore = cpuMsOf(barePid as number, true);
+    const bareWritesBefore = writesOf(barePid as number);
     await emit(bareUrl, { offsetsMs, kind: 'tick' });
     await bareFan.done;
     const bareCpuMs = cpuMsOf(barePid as number) - bareCpuBefore;
+    const bareMainMs = cpuMsOf(barePid as number, true) - bareMainBefore;
+    const bareWrites = writesOf(barePid as number) - bareWritesBefore;
     await bareFan.close();
 
-    const row = (name: string, fan: Fan, cpuMs: number) => {
+    const row = (name: string, fan: Fan, cpuMs: number, mainMs: number, writes: number) => {
       const l = fan.latencies;
       const f = fan.firstReceipts();
       return (
-        `    ${name} p50 ${percentile(l, 50).toFixed(1)} ms, p99 ${percentile(l, 99).toFixed(1)} ms, max ${Math.max(...l).toFixed(1)} ms (${l.length} receipts; server CPU ${cpuMs} ms, ${((cpuMs * 1000) / l.length).toFixed(1)} µs/receipt; subscribing took ${(fan.connectMs / 1000).toFixed(1)} s)\n` +
+        `    ${name} p50 ${percentile(l, 50).toFixed(1)} ms, p99 ${percentile(l, 99).toFixed(1)} ms, max ${Math.max(...l).toFixed(1)} ms (${l.length} receipts; server CPU ${cpuMs} ms (JavaScript thread ${mainMs} ms), ${((cpuMs * 1000) / l.length).toFixed(1)} µs/receipt; ${writes} write calls, ${(writes / SUBSCRIBERS).toFixed(1)} per socket; subscribing took ${(fan.connectMs / 1000).toFixed(1)} s)\n` +
         `      first receipt of each event p50 ${percentile(f, 50).toFixed(1)} ms, max ${Math.max(...f).toFixed(1)} ms; latest first receipts (seq type first/last): ${fan.slowest(3).join(', ')}\n`
       );
     };
@@ -626,13 +649,17 @@ try {
       bareP99: percentile(bareFan.latencies, 99),
       weftCpuMs,
       bareCpuMs,
+      weftMainMs,
+      bareMainMs,
+      weftWrites,
+      bareWrites,
     };
     const announced = [...announcedAt.values()];
     process.stdout.write(
       `  ${weftEvents} events over ${offsetsMs.at(-1) ?? 0} ms:\n` +
-        row('Weft (execution run by a worker process)', weftFan, weftCpuMs) +
+        row('Weft (execution run by a worker process)', weftFan, weftCpuMs, weftMainMs, weftWrites) +
         `      announcements reached a LISTENer p50 ${percentile(announced, 50).toFixed(1)} ms, max ${Math.max(...announced).toFixed(1)} ms after \`at\` (${announced.length} of ${weftEvents}: the commit, before any fan-out)\n` +
-        row('bare graphql-ws, in-memory pubsub       ', bareFan, bareCpuMs) +
+        row('bare graphql-ws, in-memory pubsub       ', bareFan, bareCpuMs, bareMainMs, bareWrites) +
         `    p99 Weft/bare ${(result.weftP99 / result.bareP99).toFixed(2)}×, server CPU Weft/bare ${(weftCpuMs / bareCpuMs).toFixed(2)}× (load ${loadavg()[0]?.toFixed(2)})\n`,
     );
     return result;
@@ -652,6 +679,8 @@ try {
     for (let round = 0; round < EVENT_ROUNDS; round++) rounds.push(await latencyRound(`${slug}-${round}`, step));
     const p99Ratios = rounds.map((r) => r.weftP99 / r.bareP99);
     const cpuRatios = rounds.map((r) => r.weftCpuMs / r.bareCpuMs);
+    const writeRatios = rounds.map((r) => r.weftWrites / r.bareWrites);
+    const mainRatios = rounds.map((r) => r.weftMainMs / r.bareMainMs);
     const p99Ratio = percentile(p99Ratios, 50);
     const weftP99 = percentile(
       rounds.map((r) => r.weftP99),
@@ -663,6 +692,8 @@ try {
     process.stdout.write(
       `  median of ${EVENT_ROUNDS}: p99 Weft/bare ${p99Ratio.toFixed(2)}× (${list(p99Ratios)})${ratioVerdict}; ` +
         `server CPU Weft/bare ${percentile(cpuRatios, 50).toFixed(2)}× (${list(cpuRatios)}); ` +
+        `JavaScript thread Weft/bare ${percentile(mainRatios, 50).toFixed(2)}× (${list(mainRatios)}); ` +
+        `write calls Weft/bare ${percentile(writeRatios, 50).toFixed(2)}× (${list(writeRatios)}); ` +
         `Weft p99 ${weftP99.toFixed(1)} ms (goal ≤ 50 ms) ${weftP99 <= 50 ? 'OK' : 'ABOVE GOAL'}\n`,
     );
   }
