@@ -541,6 +541,9 @@ try {
     /** The servers' JavaScript thread's share of that CPU (ms). */
     weftMainMs: number;
     bareMainMs: number;
+    /** The bench process's own CPU in the same span (ms): the 1,000 clients parsing what they receive. */
+    weftClientMs: number;
+    bareClientMs: number;
     /** Server write system calls in the same span. */
     weftWrites: number;
     bareWrites: number;
@@ -593,6 +596,7 @@ try {
     weftFan.go();
     const weftCpuBefore = cpuMsOf(apiPid as number);
     const weftMainBefore = cpuMsOf(apiPid as number, true);
+    const weftClientBefore = cpuMsOf(process.pid, true);
     const weftWritesBefore = writesOf(apiPid as number);
     await withTenant(db.pools.app, { workspaceId: approval.workspace_id }, (client) =>
       engine.decideApproval(client, approval.workspace_id, approval.id, {
@@ -603,6 +607,7 @@ try {
     await weftFan.done;
     const weftCpuMs = cpuMsOf(apiPid as number) - weftCpuBefore;
     const weftMainMs = cpuMsOf(apiPid as number, true) - weftMainBefore;
+    const weftClientMs = cpuMsOf(process.pid, true) - weftClientBefore;
     const weftWrites = writesOf(apiPid as number) - weftWritesBefore;
     await listener.query(`UNLISTEN ${Channel.events}`);
     listener.release();
@@ -628,19 +633,21 @@ try {
     bareFan.go();
     const bareCpuBefore = cpuMsOf(barePid as number);
     const bareMainBefore = cpuMsOf(barePid as number, true);
+    const bareClientBefore = cpuMsOf(process.pid, true);
     const bareWritesBefore = writesOf(barePid as number);
     await emit(bareUrl, { offsetsMs, kind: 'tick' });
     await bareFan.done;
     const bareCpuMs = cpuMsOf(barePid as number) - bareCpuBefore;
     const bareMainMs = cpuMsOf(barePid as number, true) - bareMainBefore;
+    const bareClientMs = cpuMsOf(process.pid, true) - bareClientBefore;
     const bareWrites = writesOf(barePid as number) - bareWritesBefore;
     await bareFan.close();
 
-    const row = (name: string, fan: Fan, cpuMs: number, mainMs: number, writes: number) => {
+    const row = (name: string, fan: Fan, cpuMs: number, mainMs: number, writes: number, clientMs: number) => {
       const l = fan.latencies;
       const f = fan.firstReceipts();
       return (
-        `    ${name} p50 ${percentile(l, 50).toFixed(1)} ms, p99 ${percentile(l, 99).toFixed(1)} ms, max ${Math.max(...l).toFixed(1)} ms (${l.length} receipts; server CPU ${cpuMs} ms (JavaScript thread ${mainMs} ms), ${((cpuMs * 1000) / l.length).toFixed(1)} µs/receipt; ${writes} write calls, ${(writes / SUBSCRIBERS).toFixed(1)} per socket; subscribing took ${(fan.connectMs / 1000).toFixed(1)} s)\n` +
+        `    ${name} p50 ${percentile(l, 50).toFixed(1)} ms, p99 ${percentile(l, 99).toFixed(1)} ms, max ${Math.max(...l).toFixed(1)} ms (${l.length} receipts; server CPU ${cpuMs} ms (JavaScript thread ${mainMs} ms), ${((cpuMs * 1000) / l.length).toFixed(1)} µs/receipt; ${writes} write calls, ${(writes / SUBSCRIBERS).toFixed(1)} per socket; clients' CPU ${clientMs} ms; subscribing took ${(fan.connectMs / 1000).toFixed(1)} s)\n` +
         `      first receipt of each event p50 ${percentile(f, 50).toFixed(1)} ms, max ${Math.max(...f).toFixed(1)} ms; latest first receipts (seq type first/last): ${fan.slowest(3).join(', ')}\n`
       );
     };
@@ -653,13 +660,15 @@ try {
       bareMainMs,
       weftWrites,
       bareWrites,
+      weftClientMs,
+      bareClientMs,
     };
     const announced = [...announcedAt.values()];
     process.stdout.write(
       `  ${weftEvents} events over ${offsetsMs.at(-1) ?? 0} ms:\n` +
-        row('Weft (execution run by a worker process)', weftFan, weftCpuMs, weftMainMs, weftWrites) +
+        row('Weft (execution run by a worker process)', weftFan, weftCpuMs, weftMainMs, weftWrites, weftClientMs) +
         `      announcements reached a LISTENer p50 ${percentile(announced, 50).toFixed(1)} ms, max ${Math.max(...announced).toFixed(1)} ms after \`at\` (${announced.length} of ${weftEvents}: the commit, before any fan-out)\n` +
-        row('bare graphql-ws, in-memory pubsub       ', bareFan, bareCpuMs, bareMainMs, bareWrites) +
+        row('bare graphql-ws, in-memory pubsub       ', bareFan, bareCpuMs, bareMainMs, bareWrites, bareClientMs) +
         `    p99 Weft/bare ${(result.weftP99 / result.bareP99).toFixed(2)}×, server CPU Weft/bare ${(weftCpuMs / bareCpuMs).toFixed(2)}× (load ${loadavg()[0]?.toFixed(2)})\n`,
     );
     return result;
