@@ -76,11 +76,16 @@ const server = createServer((req, res) => {
       // One timer per distinct offset: events due together are published together (a burst).
       const due = new Map<number, number[]>();
       for (const [i, offset] of offsetsMs.entries()) due.set(offset, [...(due.get(offset) ?? []), i + 1]);
+      const start = Date.now();
       for (const [offset, seqs] of due) {
+        // `at` is when the event was due, as Weft's `at` is when its worker wrote it: a timer that
+        // fires late because this server is still busy delivering earlier events is waiting the
+        // latency must count (stamped when it fires, the backlog would not show).
+        const at = new Date(start + offset).toISOString();
         setTimeout(() => {
           for (const seq of seqs) {
             const type = seq === offsetsMs.length ? `${kind}.end` : kind;
-            pubSub.publish('events', { seq, type, at: new Date().toISOString() });
+            pubSub.publish('events', { seq, type, at });
           }
         }, offset);
       }

@@ -15,8 +15,8 @@ import type { WebSocket } from 'ws';
  */
 
 interface Sink {
-  /** The subscription id, as a JSON string. */
-  idJson: string;
+  /** The message up to its payload: `{"id":<id>,"type":"next","payload":`, encoded once. */
+  head: Buffer;
   ws: WebSocket;
 }
 
@@ -24,22 +24,31 @@ const sinks = new WeakMap<object, Sink>();
 
 /** Marks an operation's context as a graphql-ws subscription `id` on `ws`, which may be sent directly. */
 export function allowDirectDelivery(contextValue: object, id: string, ws: WebSocket): void {
-  sinks.set(contextValue, { idJson: JSON.stringify(id), ws });
+  sinks.set(contextValue, { head: Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`), ws });
 }
 
-/** The payload JSON of each shared result (what graphql-ws would write for it). */
-const payloads = new WeakMap<ExecutionResult, string>();
+const TAIL = Buffer.from('}');
 
-function payloadJson(result: ExecutionResult, prepare: (r: ExecutionResult) => ExecutionResult): string {
-  let json = payloads.get(result);
-  if (json === undefined) {
+/**
+ * The payload of each shared result (what graphql-ws would write for it), serialised and encoded
+ * once: each socket's message is then its head, this and `}` copied together, with no string to
+ * measure and encode per socket.
+ */
+const payloads = new WeakMap<ExecutionResult, Buffer>();
+
+function payloadBytes(result: ExecutionResult, prepare: (r: ExecutionResult) => ExecutionResult): Buffer {
+  let bytes = payloads.get(result);
+  if (bytes === undefined) {
     // graphql-ws's payload: the result, `errors` only when there are any (each by its toJSON).
     const { errors, ...rest } = prepare(result);
-    json = JSON.stringify(errors === undefined ? rest : { ...rest, errors });
-    payloads.set(result, json);
+    bytes = Buffer.from(JSON.stringify(errors === undefined ? rest : { ...rest, errors }));
+    payloads.set(result, bytes);
   }
-  return json;
+  return bytes;
 }
+
+/** A text frame (graphql-ws reads text) from bytes ws need not convert. */
+const TEXT = { binary: false };
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -56,7 +65,7 @@ export function directStream(
 ): AsyncIterableIterator<ExecutionResult> | undefined {
   const sink = typeof contextValue === 'object' && contextValue !== null ? sinks.get(contextValue) : undefined;
   if (sink === undefined) return undefined;
-  const { ws, idJson } = sink;
+  const { ws, head } = sink;
   let started = false;
   let stopped = false;
   let settle: { resolve(r: IteratorResult<ExecutionResult>): void; reject(e: unknown): void } | null = null;
@@ -77,7 +86,9 @@ export function directStream(
     if (ws.readyState !== ws.OPEN) return;
     let acknowledged = false;
     let waiting = false;
-    ws.send(`{"id":${idJson},"type":"next","payload":${payloadJson(result, prepare)}}`, (error) => {
+    const payload = payloadBytes(result, prepare);
+    const message = Buffer.concat([head, payload, TAIL], head.length + payload.length + 1);
+    ws.send(message, TEXT, (error) => {
       acknowledged = true;
       if (error !== undefined && error !== null) return; // the socket fails and closes: return() follows
       if (waiting) pump();

@@ -85,6 +85,8 @@ export {
   withStepErrorCode,
 } from './step-error.ts';
 export { STEP_LOG_MAX_BYTES, STEP_LOG_MAX_LINES } from './step-logs.ts';
+// The LISTEN/NOTIFY channel names, for tools that watch announcements as the API does (bench/api).
+export { Channel } from './store.ts';
 export { parseReference, type Reference, resolveTemplates, scanTemplates, type TemplateMatch } from './templates.ts';
 export { parseToolRef, resolveToolRef } from './tool-ref.ts';
 export { type ToolStatsWindow, toolStats } from './tool-stats.ts';

@@ -77,24 +77,40 @@ export class Stream {
   }
 }
 
-/** One subscription over its own graphql-ws connection. */
-export function wsStream(apiUrl: string, token: string, query: string, variables: Record<string, unknown>): Stream {
+/** One graphql-ws connection carrying any number of subscriptions (graphql-ws multiplexes them). */
+export interface WsConnection {
+  subscribe(query: string, variables: Record<string, unknown>): Stream;
+  close(): void;
+}
+
+export function wsConnection(apiUrl: string, token: string): WsConnection {
   const client = createClient({
     url: `${apiUrl.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     connectionParams: { authorization: `Bearer ${token}` },
   });
-  const stream = new Stream(() => void client.dispose());
-  client.subscribe<Record<string, unknown>>(
-    { query, variables },
-    {
-      next: (result) => stream.push(result as StreamResult),
-      error: (error) => stream.end(error),
-      complete: () => stream.end(),
+  const close = () => void client.dispose();
+  return {
+    close,
+    subscribe(query, variables) {
+      const stream = new Stream(close);
+      client.subscribe<Record<string, unknown>>(
+        { query, variables },
+        {
+          next: (result) => stream.push(result as StreamResult),
+          error: (error) => stream.end(error),
+          complete: () => stream.end(),
+        },
+      );
+      return stream;
     },
-  );
-  return stream;
+  };
+}
+
+/** One subscription over its own graphql-ws connection. */
+export function wsStream(apiUrl: string, token: string, query: string, variables: Record<string, unknown>): Stream {
+  return wsConnection(apiUrl, token).subscribe(query, variables);
 }
 
 /** One subscription as GraphQL over SSE (`GET /graphql`, `Accept: text/event-stream`). */

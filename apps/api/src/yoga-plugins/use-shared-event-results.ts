@@ -40,8 +40,9 @@ function sharingKey(args: ExecutionArgs): string | null {
 }
 
 function resultFor(args: ExecutionArgs, key: string | null, event: unknown): Result {
-  const run = () => execute({ ...args, rootValue: event });
-  if (key === null || typeof event !== 'object' || event === null) return run();
+  // No closure per call: this runs once per subscriber per event, and the server's TypeScript
+  // loader names every named closure it creates (a property definition each time).
+  if (key === null || typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
   let byKey = computed.get(event);
   if (byKey === undefined) {
     byKey = new Map();
@@ -49,7 +50,7 @@ function resultFor(args: ExecutionArgs, key: string | null, event: unknown): Res
   }
   const known = byKey.get(key);
   if (known !== undefined) return known;
-  const result = run();
+  const result = execute({ ...args, rootValue: event });
   byKey.set(key, result);
   return result;
 }
