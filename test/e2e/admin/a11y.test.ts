@@ -207,7 +207,7 @@ describe('accessibility of every console page', () => {
     await openAs(page, f.bob, `/w/${SLUG}/plans`);
     await expectDisabledWithReason(page, 'Run Works', VIEWER_REASON);
     await openAs(page, f.bob, `/w/${SLUG}/approvals`);
-    await expectDisabledWithReason(page, 'Approve', 'Your role (VIEWER) may not decide this approval.');
+    await expectDisabledWithReason(page, 'Approve', 'Only ADMIN or MEMBER may decide this gate; your role is VIEWER.');
     await openAs(page, f.bob, `/w/${SLUG}/schedules`);
     await expectDisabledWithReason(page, 'Create schedule', 'Viewers can see schedules but not change them');
     await expectDisabledWithReason(page, 'Pause Works', 'Viewers can see schedules but not change them');
@@ -239,7 +239,9 @@ describe('accessibility of every console page', () => {
     expect(await approval('Go on?').getByRole('button', { name: 'Approve' }).isEnabled()).toBe(true);
     // Except the approval only admins may decide.
     expect(await approval('boss-signoff').getByRole('button', { name: 'Approve' }).isDisabled()).toBe(true);
-    expect(await approval('boss-signoff').textContent()).toContain('Your role (MEMBER) may not decide this approval.');
+    expect(await approval('boss-signoff').textContent()).toContain(
+      'Only ADMIN may decide this gate; your role is MEMBER.',
+    );
     await openAs(page, carol, `/w/${SLUG}/schedules`);
     expect(await page.getByRole('button', { name: 'Pause Works' }).isEnabled()).toBe(true);
     expect(await page.getByRole('button', { name: 'Create schedule' }).isEnabled()).toBe(true);

@@ -1,6 +1,7 @@
 import { useQuery } from '@apollo/client/react';
 import { Table, Title, UnstyledButton } from '@mantine/core';
 import { Empty, ErrorNote, Loading } from '../components/states.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { PLAN_TOTALS } from '../graphql/operations.ts';
 import { formatMs, formatRate } from './ranges.ts';
 
@@ -27,7 +28,7 @@ export function PlanOverview(props: {
       {plans.length === 0 ? (
         <Empty>No runs in this range.</Empty>
       ) : (
-        <Table.ScrollContainer minWidth={560}>
+        <TableScroll label="Plans by runs table" minWidth={560}>
           <Table aria-label="Plans by runs" highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -63,7 +64,7 @@ export function PlanOverview(props: {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </TableScroll>
       )}
     </section>
   );

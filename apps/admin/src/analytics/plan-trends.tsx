@@ -3,6 +3,7 @@ import { BarChart, LineChart } from '@mantine/charts';
 import { SimpleGrid, Table, Text, Title } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { Empty, ErrorNote, Loading } from '../components/states.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import type { StatsBucket } from '../graphql/generated/graphql.ts';
 import { PLAN_STATS } from '../graphql/operations.ts';
 import { bucketLabel, formatMs, formatRate } from './ranges.ts';
@@ -93,7 +94,10 @@ export function PlanTrends(props: { planId: string; since: string; until: string
               />
             </Chart>
           </SimpleGrid>
-          <Table.ScrollContainer minWidth={560}>
+          <TableScroll
+            label={`Runs of ${plan.name} by ${props.bucket === 'HOUR' ? 'hour' : 'day'} table`}
+            minWidth={560}
+          >
             <Table aria-label={`Runs of ${plan.name} by ${props.bucket === 'HOUR' ? 'hour' : 'day'}`}>
               <Table.Thead>
                 <Table.Tr>
@@ -120,7 +124,7 @@ export function PlanTrends(props: { planId: string; since: string; until: string
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </TableScroll>
         </>
       )}
     </section>

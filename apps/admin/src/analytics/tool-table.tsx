@@ -2,6 +2,7 @@ import { useQuery } from '@apollo/client/react';
 import { BarChart } from '@mantine/charts';
 import { Table, Text, Title } from '@mantine/core';
 import { Empty, ErrorNote, Loading } from '../components/states.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { TOOL_STATS } from '../graphql/operations.ts';
 import { formatMs, formatRate } from './ranges.ts';
 
@@ -43,7 +44,7 @@ export function ToolTable({ slug }: { slug: string }) {
               ]}
             />
           </figure>
-          <Table.ScrollContainer minWidth={560}>
+          <TableScroll label="Tool statistics table" minWidth={560}>
             <Table aria-label="Tool statistics">
               <Table.Thead>
                 <Table.Tr>
@@ -68,7 +69,7 @@ export function ToolTable({ slug }: { slug: string }) {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </TableScroll>
         </>
       )}
       {idle > 0 && (

@@ -1,6 +1,7 @@
 import { useQuery } from '@apollo/client/react';
 import { Alert, Group, Select, Table, Title } from '@mantine/core';
 import { ErrorNote, Loading } from '../components/states.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { COMPARE_VERSIONS } from '../graphql/operations.ts';
 import { formatMs, formatRate } from './ranges.ts';
 import { significanceInWords } from './significance.ts';
@@ -57,7 +58,7 @@ export function VersionComparison(props: {
         </Alert>
       ) : (
         <>
-          <Table.ScrollContainer minWidth={560}>
+          <TableScroll label="Versions compared table" minWidth={560}>
             <Table aria-label="Versions compared">
               <Table.Thead>
                 <Table.Tr>
@@ -91,7 +92,7 @@ export function VersionComparison(props: {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </TableScroll>
           <Alert color={comparison.significant ? 'teal' : 'gray'} role="status" className="significance">
             {significanceInWords(comparison.a, comparison.b, comparison.zScore, comparison.significant)}
           </Alert>

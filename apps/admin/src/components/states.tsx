@@ -4,9 +4,10 @@ import { describeError } from '../errors.ts';
 
 /** The three states every page shows the same way: loading, empty, failed. */
 export function Loading({ what }: { what: string }) {
+  // A name is only allowed on an element with a role; "status" is also what a screen reader announces.
   return (
     <Center p="md">
-      <Loader size="sm" aria-label={`Loading ${what}`} />
+      <Loader size="sm" role="status" aria-label={`Loading ${what}`} />
     </Center>
   );
 }

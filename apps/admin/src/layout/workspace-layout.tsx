@@ -1,8 +1,8 @@
 import { useQuery } from '@apollo/client/react';
-import { Badge, Group, Loader, Title } from '@mantine/core';
+import { Badge, Group, Title } from '@mantine/core';
 import { NavLink, Outlet, useLocation, useOutletContext, useParams } from 'react-router';
 import { usePageTitle } from '../components/page-title.ts';
-import { ErrorNote } from '../components/states.tsx';
+import { ErrorNote, Loading } from '../components/states.tsx';
 import type { WorkspaceQuery } from '../graphql/generated/graphql.ts';
 import { VIEWER, WORKSPACE } from '../graphql/operations.ts';
 import { NAV_SECTIONS } from '../paths.ts';
@@ -27,7 +27,7 @@ export function WorkspaceLayout() {
   // The section is the URL's segment after the slug (/w/:slug/<section>/...).
   const segment = useLocation().pathname.split('/')[3];
   usePageTitle(NAV_SECTIONS.find((s) => s.path === segment)?.label, data?.workspace?.name);
-  if (loading && !data) return <Loader aria-label="Loading" />;
+  if (loading && !data) return <Loading what="the workspace" />;
   if (error) return <ErrorNote error={error} />;
   const ws = data?.workspace;
   if (!ws) return <p className="error">Workspace not found, or you are not a member of it.</p>;

@@ -3,6 +3,7 @@ import { Button, Code, Collapse, Group, NativeSelect, Table, TextInput } from '@
 import { useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { Empty, ErrorNote, Loading } from '../components/states.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { AUDIT_EVENTS } from '../graphql/operations.ts';
 import { auditSentence } from './audit-sentence.tsx';
 import type { AuditNode } from './types.ts';
@@ -114,7 +115,7 @@ export function AuditPanel({ slug }: { slug: string }) {
       ) : (log?.edges.length ?? 0) === 0 ? (
         <Empty>{params.size > 0 ? 'Nothing in the audit log matches these filters.' : 'Nothing recorded yet.'}</Empty>
       ) : (
-        <Table.ScrollContainer minWidth={560}>
+        <TableScroll label="Audit log table" minWidth={560}>
           <Table aria-label="Audit log" highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -129,7 +130,7 @@ export function AuditPanel({ slug }: { slug: string }) {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </TableScroll>
       )}
       <Group gap="xs" mt="xs">
         <Button

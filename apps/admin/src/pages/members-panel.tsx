@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { useFormErrors } from '../components/form-errors.tsx';
 import { ErrorNote, Loading } from '../components/states.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { attempt, type UserError } from '../errors.ts';
 import { ADD_MEMBER, CHANGE_MEMBER_ROLE, MEMBERS, REMOVE_MEMBER } from '../graphql/operations.ts';
 import { ROLES, type Role } from './types.ts';
@@ -62,7 +63,7 @@ export function MembersPanel(props: {
   if (listed.loading && !listed.data) return <Loading what="members" />;
   return (
     <section>
-      <Table.ScrollContainer minWidth={560}>
+      <TableScroll label="Members table" minWidth={560}>
         <Table aria-label="Members" highlightOnHover>
           <Table.Thead>
             <Table.Tr>
@@ -132,7 +133,7 @@ export function MembersPanel(props: {
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </TableScroll>
       {problem !== null && (
         <Alert color="red" role="alert" mt="xs" className="error">
           {problem}

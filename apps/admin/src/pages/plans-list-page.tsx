@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { cannotEditPlansReason, cannotRunReason } from '../components/role-hint.ts';
 import { Empty, ErrorNote, Loading } from '../components/states.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { attempt } from '../errors.ts';
 import { PLANS, START_EXECUTION } from '../graphql/operations.ts';
 import { useWorkspace } from '../layout/workspace-layout.tsx';
@@ -46,16 +47,19 @@ export function PlansListPage() {
     <section className="plans-list">
       <Group justify="space-between" mb="xs" wrap="wrap">
         <Title order={3}>Plans</Title>
-        <Button
-          component={Link}
-          to={paths.newPlan(slug)}
-          size="xs"
-          disabled={cannotEdit !== null}
-          title={cannotEdit ?? undefined}
-        >
-          New plan
-        </Button>
+        {/* A link cannot be disabled (it still follows on Enter, and reads as enabled): a role that may
+            not create plans gets a disabled button instead, with the reason written below. */}
+        {cannotEdit === null ? (
+          <Button component={Link} to={paths.newPlan(slug)} size="xs">
+            New plan
+          </Button>
+        ) : (
+          <Button size="xs" disabled title={cannotEdit}>
+            New plan
+          </Button>
+        )}
       </Group>
+      {cannotEdit !== null && <p className="hint">{cannotEdit}</p>}
       {notice !== null && (
         <p className={notice.problem ? 'error' : 'notice'} role={notice.problem ? 'alert' : 'status'}>
           {notice.text}
@@ -73,7 +77,7 @@ export function PlansListPage() {
         <Empty>No plans yet. Describe one in words or write its JSON with “New plan”.</Empty>
       )}
       {plans.length > 0 && (
-        <Table.ScrollContainer minWidth={560}>
+        <TableScroll label="Plans table" minWidth={560}>
           <Table aria-label="Plans">
             <Table.Thead>
               <Table.Tr>
@@ -122,7 +126,7 @@ export function PlansListPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </TableScroll>
       )}
     </section>
   );

@@ -5,6 +5,7 @@ import { Link, useParams } from 'react-router';
 import { cannotRunReason } from '../components/role-hint.ts';
 import { ErrorNote, Loading } from '../components/states.tsx';
 import { StatusChip } from '../components/status-chip.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { RUN, RUN_EVENTS } from '../graphql/operations.ts';
 import { useWorkspace } from '../layout/workspace-layout.tsx';
 import { paths } from '../paths.ts';
@@ -180,7 +181,7 @@ export function RunPage() {
           <Tabs.Tab value="details">Details</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="events">
-          <Table.ScrollContainer minWidth={360}>
+          <TableScroll label="Events table" minWidth={360}>
             <Table aria-label="Events" striped>
               <Table.Thead>
                 <Table.Tr>
@@ -201,7 +202,7 @@ export function RunPage() {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </TableScroll>
         </Tabs.Panel>
         <Tabs.Panel value="io">
           <Text size="xs" fw={600}>

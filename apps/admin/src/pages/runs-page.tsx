@@ -6,6 +6,7 @@ import { ConfirmButton } from '../components/confirm-button.tsx';
 import { cannotRunReason } from '../components/role-hint.ts';
 import { Empty, ErrorNote, Loading } from '../components/states.tsx';
 import { StatusChip } from '../components/status-chip.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import type { ExecutionMode, ExecutionStatus, ExecutionTrigger } from '../graphql/generated/graphql.ts';
 import { CANCEL_EXECUTIONS, PLANS, RETRY_EXECUTIONS, RUNS, WORKSPACE_EXECUTIONS } from '../graphql/operations.ts';
 import { useWorkspace } from '../layout/workspace-layout.tsx';
@@ -252,7 +253,7 @@ export function RunsPage() {
       ) : runs.length === 0 ? (
         <Empty>{params.size > 0 ? 'No run matches these filters.' : 'No runs yet.'}</Empty>
       ) : (
-        <Table.ScrollContainer minWidth={720}>
+        <TableScroll label="Runs table" minWidth={720}>
           <Table aria-label="Runs" highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -311,7 +312,7 @@ export function RunsPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </TableScroll>
       )}
       <Group gap="xs">
         <Button

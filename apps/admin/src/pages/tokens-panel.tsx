@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { useFormErrors } from '../components/form-errors.tsx';
 import { ErrorNote } from '../components/states.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { attempt, type UserError } from '../errors.ts';
 import {
   CREATE_API_TOKEN,
@@ -50,7 +51,7 @@ function WorkspaceTokens({ slug, workspaceId }: { slug: string; workspaceId: str
           {problem}
         </Alert>
       )}
-      <Table.ScrollContainer minWidth={640}>
+      <TableScroll label="Workspace API tokens table" minWidth={640}>
         <Table aria-label="Workspace API tokens" highlightOnHover>
           <Table.Thead>
             <Table.Tr>
@@ -85,7 +86,7 @@ function WorkspaceTokens({ slug, workspaceId }: { slug: string; workspaceId: str
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </TableScroll>
     </section>
   );
 }
@@ -189,7 +190,7 @@ export function TokensPanel({ slug, workspaceId, isAdmin }: { slug: string; work
       <Title order={3} mb="xs">
         Your tokens
       </Title>
-      <Table.ScrollContainer minWidth={640}>
+      <TableScroll label="Your tokens table" minWidth={640}>
         <Table aria-label="Your tokens" highlightOnHover>
           <Table.Thead>
             <Table.Tr>
@@ -237,7 +238,7 @@ export function TokensPanel({ slug, workspaceId, isAdmin }: { slug: string; work
             })}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </TableScroll>
       {isAdmin ? (
         <WorkspaceTokens slug={slug} workspaceId={workspaceId} />
       ) : (

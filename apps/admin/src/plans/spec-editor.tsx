@@ -14,7 +14,7 @@ export function SpecEditor(props: {
   readOnly?: boolean;
 }) {
   return (
-    <Suspense fallback={<Skeleton height={240} aria-label="Loading the editor" />}>
+    <Suspense fallback={<Skeleton height={240} role="status" aria-label="Loading the editor" />}>
       <PlanEditor {...props} />
     </Suspense>
   );

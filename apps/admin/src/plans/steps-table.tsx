@@ -1,5 +1,6 @@
 import { useQuery } from '@apollo/client/react';
 import { Table, Text } from '@mantine/core';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { WORKSPACE_TOOLS } from '../graphql/operations.ts';
 import { sentences, sentencesAbout } from './explanation.ts';
 import { stepsById } from './step-changes.ts';
@@ -34,7 +35,7 @@ export function StepsTable({
   const why = sentences(explanation);
   if (steps.length === 0) return null;
   return (
-    <Table.ScrollContainer minWidth={560}>
+    <TableScroll label="Steps and their tools table" minWidth={560}>
       <Table aria-label="Steps and their tools" className="steps-table">
         <Table.Thead>
           <Table.Tr>
@@ -80,6 +81,6 @@ export function StepsTable({
           Tool statistics are unavailable right now.
         </Text>
       )}
-    </Table.ScrollContainer>
+    </TableScroll>
   );
 }

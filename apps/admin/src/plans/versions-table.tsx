@@ -1,5 +1,6 @@
 import { Anchor, Code, Table } from '@mantine/core';
 import { Link } from 'react-router';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { paths } from '../paths.ts';
 import type { PlanVersionRow } from './types.ts';
 
@@ -12,7 +13,7 @@ export function VersionsTable(props: {
 }) {
   const versions = [...props.versions].sort((a, b) => b.number - a.number);
   return (
-    <Table.ScrollContainer minWidth={560}>
+    <TableScroll label={`Versions of ${props.name} table`} minWidth={560}>
       <Table aria-label={`Versions of ${props.name}`} className="versions-table">
         <Table.Thead>
           <Table.Tr>
@@ -43,6 +44,6 @@ export function VersionsTable(props: {
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </TableScroll>
   );
 }
