@@ -29,7 +29,7 @@ export function payloadWorkspace(payload: unknown): string | null {
   return typeof w === 'string' ? w : null;
 }
 
-/** @public Default slots one workspace may hold of a worker process with `concurrency` slots. */
+/** Default slots one workspace may hold of a worker process with `concurrency` slots. */
 export function defaultWorkspaceSlots(concurrency: number): number {
   return Math.max(1, Math.ceil(concurrency / 2));
 }
