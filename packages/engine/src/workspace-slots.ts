@@ -87,7 +87,9 @@ export function withWorkspaceSlots(
           runAt: job.run_at,
           priority: job.priority,
           maxAttempts: Math.max(1, job.max_attempts - job.attempts + 1),
-          flags: Object.keys(job.flags ?? {}),
+          // With the workspace's flag even if it lacked one (queued before migration 28), so
+          // this process skips it until the workspace is under its share again.
+          flags: [...new Set([...Object.keys(job.flags ?? {}), workspaceFlag(workspaceId)])],
         });
         return;
       }
