@@ -128,7 +128,6 @@ async function prepare(history: number): Promise<Side> {
   const engine = createEngine({
     pools: db.pools,
     workerConcurrency: 10,
-    ...(process.env.BENCH_WORKSPACE_SLOTS ? { workspaceSlots: Number(process.env.BENCH_WORKSPACE_SLOTS) } : {}),
   });
   engine.registerProvider({ name: 'bench', listTools: async () => [noop] });
   const runVersion = await createPlanVersion(db.pools, ws.workspaceId, {
@@ -369,24 +368,35 @@ try {
       ],
     }),
   };
-  const neighbourRatios: number[] = [];
-  const ms = { alone: [] as number[], flooded: [] as number[] };
-  const aBefore: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const alone = (await neighbourRound(empty, a, b, versions, 0)).ms;
-    const flooded = await neighbourRound(empty, a, b, versions, FLOOD_STEPS);
-    ms.alone.push(alone);
-    ms.flooded.push(flooded.ms);
-    aBefore.push(flooded.aBefore);
-    neighbourRatios.push(flooded.ms / alone);
+  // Twice: without a workspace's share of the worker (the default), then with half the slots
+  // (WORKSPACE_WORKER_SLOTS=5, docs/operations.md "Fairness").
+  for (const share of [null, 5]) {
+    if (share !== null) {
+      await empty.engine.stop();
+      empty.engine = createEngine({ pools: empty.db.pools, workerConcurrency: 10, workspaceSlots: share });
+      empty.engine.registerProvider({ name: 'bench', listTools: async () => [noop] });
+      await empty.engine.startWorkers(1);
+    }
+    const neighbourRatios: number[] = [];
+    const ms = { alone: [] as number[], flooded: [] as number[] };
+    const aBefore: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const alone = (await neighbourRound(empty, a, b, versions, 0)).ms;
+      const flooded = await neighbourRound(empty, a, b, versions, FLOOD_STEPS);
+      ms.alone.push(alone);
+      ms.flooded.push(flooded.ms);
+      aBefore.push(flooded.aBefore);
+      neighbourRatios.push(flooded.ms / alone);
+    }
+    const label = share === null ? 'no workspace share' : `workspace share ${share} of 10 slots`;
+    log(
+      `noisy neighbour (${label}), B's 3-step run: alone ${fmt(median(ms.alone))} ms, with A's ${FLOOD_STEPS} steps queued ${fmt(median(ms.flooded))} ms; ` +
+        `${fmt(median(neighbourRatios))}× (goal ≤ 2×)  [rounds ${neighbourRatios.map(fmt).join(', ')}×] [load ${load()}]`,
+    );
+    log(
+      `  of A's ${FLOOD_STEPS} steps, begun before B's run ended: median ${median(aBefore)} [rounds ${aBefore.join(', ')}]`,
+    );
   }
-  log(
-    `noisy neighbour, B's 3-step run: alone ${fmt(median(ms.alone))} ms, with A's ${FLOOD_STEPS} steps queued ${fmt(median(ms.flooded))} ms; ` +
-      `${fmt(median(neighbourRatios))}× (goal ≤ 2×)  [rounds ${neighbourRatios.map(fmt).join(', ')}×] [load ${load()}]`,
-  );
-  log(
-    `  of A's ${FLOOD_STEPS} steps, begun before B's run ended: median ${median(aBefore)} [rounds ${aBefore.join(', ')}]`,
-  );
 } finally {
   for (const side of sides) {
     await side.engine.stop();

@@ -154,7 +154,7 @@ export interface Config {
   stepLeaseMs: number;
   /** Steps one workspace runs at once across all workers; undefined means no limit. */
   workspaceConcurrency: number | undefined;
-  /** Slots of one worker process one workspace may hold at once; undefined: the engine's default (half). */
+  /** Slots of one worker process one workspace may hold at once; undefined: no share. */
   workspaceSlots: number | undefined;
   /** Token buckets a step takes from before it starts (per workspace, per workspace and tool); empty: none. */
   stepRateLimits: RateLimitOptions;

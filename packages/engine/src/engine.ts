@@ -50,7 +50,7 @@ import { toolStats } from './tool-stats.ts';
 import { startExecutionSpan } from './tracing.ts';
 import type { ExecutionEvent, PlanIssue, PlanSpec, TenantClient, ToolDefinition, ToolProvider } from './types.ts';
 import { validatePlanSpec } from './validate-plan.ts';
-import { defaultWorkspaceSlots, WorkspaceSlots, withWorkspaceSlots } from './workspace-slots.ts';
+import { WorkspaceSlots, withWorkspaceSlots } from './workspace-slots.ts';
 
 /** @public How an engine is built. */
 export interface EngineOptions {
@@ -71,8 +71,9 @@ export interface EngineOptions {
   workspaceConcurrency?: number;
   /**
    * Slots of this process's workers one workspace may hold at once (workspace-slots.ts), so a
-   * flood of one workspace leaves slots free for the others' next jobs. Default half of
-   * `workerConcurrency`, rounded up; `workerConcurrency` turns it off.
+   * flood of one workspace leaves slots free for the others' next jobs. Unset (or
+   * `workerConcurrency`): no share. Off by default because it costs a lone workspace throughput
+   * (fetches one job at a time while at its share; docs/perf/engine.md "History and neighbours").
    */
   workspaceSlots?: number;
   rateLimits?: RateLimitOptions;
@@ -231,10 +232,7 @@ export function createEngine(options: EngineOptions): Engine {
   let sweeping = false;
   let stopping: Promise<void> | null = null;
 
-  const slotsPerWorkspace = Math.min(
-    workerConcurrency,
-    options.workspaceSlots ?? defaultWorkspaceSlots(workerConcurrency),
-  );
+  const slotsPerWorkspace = Math.min(workerConcurrency, options.workspaceSlots ?? workerConcurrency);
   const slots = slotsPerWorkspace < workerConcurrency ? new WorkspaceSlots(slotsPerWorkspace) : null;
   const engineTasks: Record<string, (payload: unknown) => Promise<void>> = {
     [Task.step]: async (payload: unknown) => runStepJob(rt, steps, payload as StepJob),

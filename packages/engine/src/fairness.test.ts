@@ -113,9 +113,9 @@ describe('fair dispatch', () => {
     }
   });
 
-  it("one workspace's flood never holds every slot: another's run finishes while the flood is stuck", async () => {
-    // A's steps block until released, so without a cap they would hold all 4 slots and B's run
-    // could not begin before the release. By default a workspace holds half a worker's slots.
+  it("with a workspace share, a flood never holds every slot: another's run finishes while it is stuck", async () => {
+    // A's steps block until released, so without the share they would hold all 4 slots and B's
+    // run could not begin before the release. A workspace may hold 2 of the worker's 4 slots.
     let release = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -137,7 +137,7 @@ describe('fair dispatch', () => {
         return {};
       },
     };
-    const engine = createEngine({ pools: db.pools, workerConcurrency: 4, pollIntervalMs: 100 });
+    const engine = createEngine({ pools: db.pools, workerConcurrency: 4, workspaceSlots: 2, pollIntervalMs: 100 });
     engine.registerProvider({ name: 'test', listTools: async () => [block] });
     const a = await createWorkspace(db.pools);
     const b = await createWorkspace(db.pools);

@@ -29,11 +29,6 @@ export function payloadWorkspace(payload: unknown): string | null {
   return typeof w === 'string' ? w : null;
 }
 
-/** Default slots one workspace may hold of a worker process with `concurrency` slots. */
-export function defaultWorkspaceSlots(concurrency: number): number {
-  return Math.max(1, Math.ceil(concurrency / 2));
-}
-
 export class WorkspaceSlots {
   private readonly running = new Map<string, number>();
   /** Flags of the workspaces at their cap; null when none is (graphile-worker then fetches in batches). */
