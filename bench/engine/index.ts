@@ -162,7 +162,14 @@ try {
       return {};
     },
   };
-  const engine = createEngine({ pools: db.pools, workerConcurrency: CONCURRENCY, stepLeaseMs: 15_000 });
+  const engine = createEngine({
+    pools: db.pools,
+    workerConcurrency: CONCURRENCY,
+    stepLeaseMs: 15_000,
+    // One workspace's share of the worker (default half, docs/operations.md "Fairness"): the
+    // bench's runs are all of one workspace, so this shows what the share costs a lone workspace.
+    ...(process.env.BENCH_WORKSPACE_SLOTS ? { workspaceSlots: Number(process.env.BENCH_WORKSPACE_SLOTS) } : {}),
+  });
   engine.registerProvider({ name: 'bench', listTools: async () => [noop] });
   await engine.startWorkers(1);
   const ws = await createWorkspace(db.pools);

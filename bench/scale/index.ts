@@ -1,10 +1,12 @@
 // Cost that should not grow with history or with neighbours (docs/perf/README.md "Goals", issue 16):
-//  1. engine steps/s with a long history of finished runs seeded in bulk, against an empty database;
-//  2. `workspace.executions(first: 50, status: FAILED)` p50 over HTTP with that history, against empty;
+//  1. engine steps/s with a long history of finished runs seeded in bulk, against a baseline database
+//     holding one page of them (BASELINE_RUNS);
+//  2. `workspace.executions(first: 50, status: FAILED)` p50 over HTTP with that history, against the baseline;
 //  3. a workspace's 3-step run while another workspace has thousands of steps queued, against alone;
 // and the plans of the console's list statements on the long history (they must use indexes).
 // Every figure is the median of several rounds, each paired with its baseline measured right
 // before it (this machine's speed drifts). `--quick` seeds a small history for a smoke run.
+import { loadavg } from 'node:os';
 import { gql } from '@apollo/client';
 import { withTenant } from '@weft/db';
 import { createEngine, type Engine, type ToolDefinition } from '@weft/engine';
@@ -20,6 +22,8 @@ import {
 } from '@weft/test-utils';
 
 const QUICK = process.argv.includes('--quick');
+/** `--neighbour`: only the noisy-neighbour rows (no history is seeded). */
+const NEIGHBOUR_ONLY = process.argv.includes('--neighbour');
 /** Finished runs seeded (each 5 steps, 5 attempts, 15 events; one in ten FAILED) over 10 workspaces. */
 const HISTORY_RUNS = QUICK ? 20_000 : 200_000;
 const ROUNDS = QUICK ? 3 : 7;
@@ -35,6 +39,11 @@ const median = (values: number[]) => {
 };
 const fmt = (n: number) => n.toFixed(2);
 const log = (line: string) => process.stdout.write(`${line}\n`);
+/** The machine's load (1, 5, 15 min): it is shared, so every figure is printed with it. */
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 
 const noop: ToolDefinition = {
   name: 'bench.noop',
@@ -91,7 +100,14 @@ interface Side {
   runVersion: string;
 }
 
-/** A database, an API (no workers) and an engine (workers) over it; `history` finished runs over 10 workspaces. */
+/**
+ * Runs the baseline holds: one page of FAILED runs (1 in 10 fails) in its own workspace, so its
+ * `executions(first: 50, status: FAILED)` answers a full page like the history side. An empty
+ * database answered an empty page, and the ratio measured serialising 50 runs against none.
+ */
+const BASELINE_RUNS = 500;
+
+/** A database, an API (no workers) and an engine (workers) over it; `history` finished runs over 10 workspaces, or `BASELINE_RUNS` in one. */
 async function prepare(history: number): Promise<Side> {
   const db = await createTestDatabase({ poolMax: 20 });
   const api = await startTestApi({ database: db, env: { RATE_LIMIT_PER_MINUTE: '1000000' } });
@@ -109,7 +125,10 @@ async function prepare(history: number): Promise<Side> {
     [slug],
   );
   const ws = { workspaceId: rows[0]?.workspace_id ?? '', userId: rows[0]?.user_id ?? '' };
-  const engine = createEngine({ pools: db.pools, workerConcurrency: 10 });
+  const engine = createEngine({
+    pools: db.pools,
+    workerConcurrency: 10,
+  });
   engine.registerProvider({ name: 'bench', listTools: async () => [noop] });
   const runVersion = await createPlanVersion(db.pools, ws.workspaceId, {
     concurrency: 5,
@@ -118,7 +137,7 @@ async function prepare(history: number): Promise<Side> {
   if (history > 0) {
     const started = performance.now();
     const spaces = [ws.workspaceId];
-    for (let i = 0; i < 9; i++) spaces.push((await createWorkspace(db.pools)).workspaceId);
+    if (history > BASELINE_RUNS) for (let i = 0; i < 9; i++) spaces.push((await createWorkspace(db.pools)).workspaceId);
     for (const workspaceId of spaces) {
       const version = await createPlanVersion(db.pools, workspaceId, { steps: [{ id: 's0', tool: 'bench.noop' }] });
       await seedHistory(db, version, history / spaces.length);
@@ -146,12 +165,15 @@ async function startRuns(side: Side, planVersionId: string, count: number, ws: W
   });
 }
 
-async function allFinished(side: Side, ids: string[], pollMs: number): Promise<void> {
+async function allFinished(side: Side, ws: Ws, ids: string[], pollMs: number): Promise<void> {
   for (;;) {
+    // By primary key, workspace included: `id = ANY` alone has no index (the key is (workspace_id,
+    // id)), and a poll every 20 ms reading all 200,000 runs of the history was what first made the
+    // engine look 25 % slower with history.
     const { rows } = await side.db.pools.owner.query<{ n: number; failed: number }>(
       `SELECT count(*)::int AS n, count(*) FILTER (WHERE status <> 'SUCCEEDED')::int AS failed
-         FROM executions WHERE id = ANY($1) AND status = ANY($2)`,
-      [ids, FINISHED],
+         FROM executions WHERE workspace_id = $3 AND id = ANY($1) AND status = ANY($2)`,
+      [ids, FINISHED, ws.workspaceId],
     );
     if ((rows[0]?.failed ?? 0) > 0) throw new Error('a bench run did not succeed');
     if (rows[0]?.n === ids.length) return;
@@ -163,7 +185,7 @@ async function allFinished(side: Side, ids: string[], pollMs: number): Promise<v
 async function engineRound(side: Side): Promise<number> {
   const started = performance.now();
   const ids = await startRuns(side, side.runVersion, RUNS);
-  await allFinished(side, ids, 20);
+  await allFinished(side, side.ws, ids, 20);
   return (RUNS * STEPS_PER_RUN) / ((performance.now() - started) / 1000);
 }
 
@@ -190,15 +212,25 @@ async function queryRound(side: Side): Promise<number> {
   return median(times);
 }
 
-/** ms from start to SUCCEEDED of a 3-step chain in workspace B, with `flood` steps of A queued just before. */
+/**
+ * ms from start to SUCCEEDED of a 3-step chain in workspace B, with `flood` steps of A queued just
+ * before; and how many of A's steps began before B's run ended (the database's clock: an order,
+ * not a speed, so it does not move with the machine's load).
+ */
 async function neighbourRound(side: Side, a: Ws, b: Ws, versions: { flood: string; chain: string }, flood: number) {
   const floodIds = flood > 0 ? await startRuns(side, versions.flood, flood / 5, a) : [];
   const started = performance.now();
   const [chain] = await startRuns(side, versions.chain, 1, b);
-  await allFinished(side, [chain ?? ''], 5);
+  await allFinished(side, b, [chain ?? ''], 5);
   const ms = performance.now() - started;
-  if (floodIds.length > 0) await allFinished(side, floodIds, 200);
-  return ms;
+  const { rows } = await side.db.pools.owner.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM step_attempts a
+      WHERE a.workspace_id = $1 AND a.execution_id = ANY($2)
+        AND a.started_at < (SELECT finished_at FROM executions WHERE workspace_id = $3 AND id = $4)`,
+    [a.workspaceId, floodIds, b.workspaceId, chain],
+  );
+  if (floodIds.length > 0) await allFinished(side, a, floodIds, 200);
+  return { ms, aBefore: rows[0]?.n ?? 0 };
 }
 
 /** The plan of one statement as the API runs it (weft_app, the workspace in scope): its index scans and time. */
@@ -227,67 +259,100 @@ interface PlanNode {
 const sides: Side[] = [];
 try {
   log(
-    `history: ${HISTORY_RUNS} finished runs${QUICK ? ' (--quick)' : ''}; ${ROUNDS} rounds, each paired with its baseline`,
+    `history: ${HISTORY_RUNS} finished runs${QUICK ? ' (--quick)' : ''}; ${ROUNDS} rounds, each paired with its baseline; ` +
+      `load ${load()}`,
   );
-  const empty = await prepare(0);
+  const empty = await prepare(BASELINE_RUNS);
   sides.push(empty);
-  const full = await prepare(HISTORY_RUNS);
-  sides.push(full);
+  if (!NEIGHBOUR_ONLY) {
+    const full = await prepare(HISTORY_RUNS);
+    sides.push(full);
 
-  const { rows: someFailed } = await withTenant(full.db.pools.app, { workspaceId: full.ws.workspaceId }, (c) =>
-    c.query<{ id: string; created_at: Date }>(
-      `SELECT id, created_at FROM executions WHERE status = 'FAILED' ORDER BY created_at DESC LIMIT 1 OFFSET 500`,
-    ),
-  );
-  log('plans on the long history (EXPLAIN ANALYZE as weft_app, one workspace in scope):');
-  for (const [label, sql, params] of [
-    [
-      'executions, status FAILED, page 3',
-      `SELECT id FROM executions WHERE status = $1 ORDER BY created_at DESC, id LIMIT 50 OFFSET 100`,
-      ['FAILED'],
-    ],
-    ['executions, no filter, page 3', 'SELECT id FROM executions ORDER BY created_at DESC, id LIMIT 50 OFFSET 100', []],
-    [
-      'events replay after seq 5',
-      'SELECT seq FROM execution_events WHERE execution_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000',
-      [someFailed[0]?.id, 5],
-    ],
-    [
-      'retention candidates',
-      `SELECT id FROM executions WHERE workspace_id = $1 AND status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'ROLLED_BACK')
-          AND finished_at < now() - interval '30 days' ORDER BY finished_at LIMIT 200`,
-      [full.ws.workspaceId],
-    ],
-  ] as const) {
-    log(await explain(full, label, sql, [...params]));
+    const { rows: someFailed } = await withTenant(full.db.pools.app, { workspaceId: full.ws.workspaceId }, (c) =>
+      c.query<{ id: string; created_at: Date }>(
+        `SELECT id, created_at FROM executions WHERE status = 'FAILED' ORDER BY created_at DESC LIMIT 1 OFFSET 500`,
+      ),
+    );
+    const { rows: planRows } = await full.db.pools.owner.query<{ plan_id: string }>(
+      'SELECT plan_id FROM plan_versions WHERE id = $1',
+      [full.runVersion],
+    );
+    const historyPlan = planRows[0]?.plan_id ?? '';
+    log('plans on the long history (EXPLAIN ANALYZE as weft_app, one workspace in scope; goal: index scans, no sort):');
+    for (const [label, sql, params] of [
+      [
+        'executions, status FAILED, page 3',
+        `SELECT id FROM executions WHERE status = $1 ORDER BY created_at DESC, id LIMIT 50 OFFSET 100`,
+        ['FAILED'],
+      ],
+      [
+        'executions, no filter, page 3',
+        'SELECT id FROM executions ORDER BY created_at DESC, id LIMIT 50 OFFSET 100',
+        [],
+      ],
+      [
+        'events replay after seq 5',
+        'SELECT seq FROM execution_events WHERE execution_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000',
+        [someFailed[0]?.id, 5],
+      ],
+      [
+        'executions, status FAILED, page 41 (offset 2,000)',
+        'SELECT * FROM executions WHERE status = $1 ORDER BY created_at DESC, id LIMIT 51 OFFSET 2000',
+        ['FAILED'],
+      ],
+      [
+        "executions of one plan (one that ran only in this bench's rounds)",
+        'SELECT id FROM executions WHERE plan_id = $1::uuid ORDER BY created_at DESC, id LIMIT 51 OFFSET 0',
+        [historyPlan],
+      ],
+      [
+        'executions, dry runs',
+        'SELECT id FROM executions WHERE mode = $1 ORDER BY created_at DESC, id LIMIT 51 OFFSET 0',
+        ['DRY_RUN'],
+      ],
+      [
+        'executions, FAILED, created in the last 3 days',
+        `SELECT id FROM executions WHERE status = $1 AND created_at >= now() - interval '3 days'
+          ORDER BY created_at DESC, id LIMIT 51 OFFSET 0`,
+        ['FAILED'],
+      ],
+      [
+        'retention candidates',
+        `SELECT id FROM executions WHERE workspace_id = $1 AND status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'ROLLED_BACK')
+            AND finished_at < now() - interval '30 days' ORDER BY finished_at LIMIT 200`,
+        [full.ws.workspaceId],
+      ],
+    ] as const) {
+      log(await explain(full, label, sql, [...params]));
+    }
+
+    const engineRatios: number[] = [];
+    const queryRatios: number[] = [];
+    const rates = { empty: [] as number[], full: [] as number[] };
+    const p50s = { empty: [] as number[], full: [] as number[] };
+    for (let r = 0; r < ROUNDS; r++) {
+      const base = await engineRound(empty);
+      const withHistory = await engineRound(full);
+      rates.empty.push(base);
+      rates.full.push(withHistory);
+      engineRatios.push(withHistory / base);
+      const q0 = await queryRound(empty);
+      const q1 = await queryRound(full);
+      p50s.empty.push(q0);
+      p50s.full.push(q1);
+      queryRatios.push(q1 / q0);
+    }
+    log(
+      `engine, ${RUNS} runs × ${STEPS_PER_RUN} no-op steps: baseline ${fmt(median(rates.empty))}/s, with history ${fmt(median(rates.full))}/s; ` +
+        `with history / baseline ${fmt(median(engineRatios) * 100)} % (goal ≥ 90 %)  [rounds ${engineRatios.map((x) => fmt(x * 100)).join(', ')} %] [load ${load()}]`,
+    );
+    log(
+      `workspace.executions(first: 50, status: FAILED) p50: baseline (${BASELINE_RUNS} runs) ${fmt(median(p50s.empty))} ms, with history ${fmt(median(p50s.full))} ms; ` +
+        `${fmt(median(queryRatios))}× (goal ≤ 1.5×)  [rounds ${queryRatios.map(fmt).join(', ')}×] [load ${load()}]`,
+    );
   }
 
-  const engineRatios: number[] = [];
-  const queryRatios: number[] = [];
-  const rates = { empty: [] as number[], full: [] as number[] };
-  const p50s = { empty: [] as number[], full: [] as number[] };
-  for (let r = 0; r < ROUNDS; r++) {
-    const base = await engineRound(empty);
-    const withHistory = await engineRound(full);
-    rates.empty.push(base);
-    rates.full.push(withHistory);
-    engineRatios.push(withHistory / base);
-    const q0 = await queryRound(empty);
-    const q1 = await queryRound(full);
-    p50s.empty.push(q0);
-    p50s.full.push(q1);
-    queryRatios.push(q1 / q0);
-  }
-  log(
-    `engine, ${RUNS} runs × ${STEPS_PER_RUN} no-op steps: empty ${fmt(median(rates.empty))}/s, with history ${fmt(median(rates.full))}/s; ` +
-      `with history / empty ${fmt(median(engineRatios) * 100)} % (goal ≥ 90 %)  [rounds ${engineRatios.map((x) => fmt(x * 100)).join(', ')} %]`,
-  );
-  log(
-    `workspace.executions(first: 50, status: FAILED) p50: empty ${fmt(median(p50s.empty))} ms, with history ${fmt(median(p50s.full))} ms; ` +
-      `${fmt(median(queryRatios))}× (goal ≤ 1.5×)  [rounds ${queryRatios.map(fmt).join(', ')}×]`,
-  );
-
-  // The noisy neighbour runs on the empty side: its own history would only add noise.
+  // The noisy neighbour runs on the baseline side: a long history would only add noise.
   const a = await createWorkspace(empty.db.pools);
   const b = await createWorkspace(empty.db.pools);
   const versions = {
@@ -303,19 +368,35 @@ try {
       ],
     }),
   };
-  const neighbourRatios: number[] = [];
-  const ms = { alone: [] as number[], flooded: [] as number[] };
-  for (let r = 0; r < ROUNDS; r++) {
-    const alone = await neighbourRound(empty, a, b, versions, 0);
-    const flooded = await neighbourRound(empty, a, b, versions, FLOOD_STEPS);
-    ms.alone.push(alone);
-    ms.flooded.push(flooded);
-    neighbourRatios.push(flooded / alone);
+  // Twice: without a workspace's share of the worker (the default), then with half the slots
+  // (WORKSPACE_WORKER_SLOTS=5, docs/operations.md "Fairness").
+  for (const share of [null, 5]) {
+    if (share !== null) {
+      await empty.engine.stop();
+      empty.engine = createEngine({ pools: empty.db.pools, workerConcurrency: 10, workspaceSlots: share });
+      empty.engine.registerProvider({ name: 'bench', listTools: async () => [noop] });
+      await empty.engine.startWorkers(1);
+    }
+    const neighbourRatios: number[] = [];
+    const ms = { alone: [] as number[], flooded: [] as number[] };
+    const aBefore: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const alone = (await neighbourRound(empty, a, b, versions, 0)).ms;
+      const flooded = await neighbourRound(empty, a, b, versions, FLOOD_STEPS);
+      ms.alone.push(alone);
+      ms.flooded.push(flooded.ms);
+      aBefore.push(flooded.aBefore);
+      neighbourRatios.push(flooded.ms / alone);
+    }
+    const label = share === null ? 'no workspace share' : `workspace share ${share} of 10 slots`;
+    log(
+      `noisy neighbour (${label}), B's 3-step run: alone ${fmt(median(ms.alone))} ms, with A's ${FLOOD_STEPS} steps queued ${fmt(median(ms.flooded))} ms; ` +
+        `${fmt(median(neighbourRatios))}× (goal ≤ 2×)  [rounds ${neighbourRatios.map(fmt).join(', ')}×] [load ${load()}]`,
+    );
+    log(
+      `  of A's ${FLOOD_STEPS} steps, begun before B's run ended: median ${median(aBefore)} [rounds ${aBefore.join(', ')}]`,
+    );
   }
-  log(
-    `noisy neighbour, B's 3-step run: alone ${fmt(median(ms.alone))} ms, with A's ${FLOOD_STEPS} steps queued ${fmt(median(ms.flooded))} ms; ` +
-      `${fmt(median(neighbourRatios))}× (goal ≤ 2×)  [rounds ${neighbourRatios.map(fmt).join(', ')}×]`,
-  );
 } finally {
   for (const side of sides) {
     await side.engine.stop();

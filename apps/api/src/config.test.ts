@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       rateLimit: { perUser: 600, perWorkspace: 3000, windowMs: 60_000 },
       requestTimeoutMs: 30_000,
       workspaceConcurrency: undefined,
+      workspaceSlots: undefined,
       stepRateLimits: {},
       graphqlVariables: { maxBytes: 2 * 1024 * 1024, maxStringBytes: 1024 * 1024 },
       subscriptions: { perConnection: 25, perUser: 100 },
@@ -62,6 +63,7 @@ describe('loadConfig', () => {
     ],
     [{ REQUEST_TIMEOUT_MS: 'soon' }, /^Invalid configuration: REQUEST_TIMEOUT_MS must be a whole number/],
     [{ WORKSPACE_CONCURRENCY: '0' }, /^Invalid configuration: WORKSPACE_CONCURRENCY must be at least 1/],
+    [{ WORKSPACE_WORKER_SLOTS: '0' }, /^Invalid configuration: WORKSPACE_WORKER_SLOTS must be at least 1/],
     [{ WORKSPACE_CONCURRENCY: '-2' }, /^Invalid configuration: WORKSPACE_CONCURRENCY must be a whole number/],
     [{ WORKSPACE_CONCURRENCY: 'many' }, /^Invalid configuration: WORKSPACE_CONCURRENCY must be a whole number/],
     [{ RATE_LIMIT_WORKSPACE: '100' }, /^Invalid configuration: RATE_LIMIT_WORKSPACE must be <capacity>\/<refill/],
@@ -125,10 +127,12 @@ describe('loadConfig', () => {
     const config = loadConfig({
       DATA_DIR: dataDir(),
       WORKSPACE_CONCURRENCY: '4',
+      WORKSPACE_WORKER_SLOTS: '3',
       RATE_LIMIT_WORKSPACE: '100/10',
       RATE_LIMIT_TOOLS: 'http.request=20/5, email.send = 5/0.5,acme/crm.upsert=1/.25',
     });
     expect(config.workspaceConcurrency).toBe(4);
+    expect(config.workspaceSlots).toBe(3);
     expect(config.stepRateLimits).toEqual({
       perWorkspace: { capacity: 100, refillPerSecond: 10 },
       perTool: {

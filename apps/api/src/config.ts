@@ -105,6 +105,7 @@ const envSchema = z.object({
   SCHEDULE_TICKER: optional(z.enum(['on', 'off'], { message: 'must be on or off' })),
   STEP_LEASE_MS: optional(int(1000, 30000)),
   WORKSPACE_CONCURRENCY: optional(int(1, 100_000)),
+  WORKSPACE_WORKER_SLOTS: optional(int(1, 1000)),
   RATE_LIMIT_WORKSPACE: optional(bucket),
   RATE_LIMIT_TOOLS: optional(toolBuckets),
   OPENAI_API_KEY: optional(z.string().min(1)),
@@ -153,6 +154,8 @@ export interface Config {
   stepLeaseMs: number;
   /** Steps one workspace runs at once across all workers; undefined means no limit. */
   workspaceConcurrency: number | undefined;
+  /** Slots of one worker process one workspace may hold at once; undefined: no share. */
+  workspaceSlots: number | undefined;
   /** Token buckets a step takes from before it starts (per workspace, per workspace and tool); empty: none. */
   stepRateLimits: RateLimitOptions;
   openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
@@ -209,6 +212,7 @@ const ECHOED_VARIABLES = new Set([
   'SCHEDULE_TICKER',
   'STEP_LEASE_MS',
   'WORKSPACE_CONCURRENCY',
+  'WORKSPACE_WORKER_SLOTS',
   'RATE_LIMIT_WORKSPACE',
   'RATE_LIMIT_TOOLS',
   'NODE_ENV',
@@ -277,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: e.WORKER_CONCURRENCY ?? 10,
     stepLeaseMs: e.STEP_LEASE_MS ?? 15000,
     workspaceConcurrency: e.WORKSPACE_CONCURRENCY,
+    workspaceSlots: e.WORKSPACE_WORKER_SLOTS,
     stepRateLimits: {
       ...(e.RATE_LIMIT_WORKSPACE === undefined ? {} : { perWorkspace: e.RATE_LIMIT_WORKSPACE }),
       ...(e.RATE_LIMIT_TOOLS === undefined ? {} : { perTool: e.RATE_LIMIT_TOOLS }),

@@ -38,6 +38,7 @@ export async function startRuntime(
     stepLeaseMs: config.stepLeaseMs,
     workerConcurrency: config.workerConcurrency,
     ...(config.workspaceConcurrency === undefined ? {} : { workspaceConcurrency: config.workspaceConcurrency }),
+    ...(config.workspaceSlots === undefined ? {} : { workspaceSlots: config.workspaceSlots }),
     rateLimits: config.stepRateLimits,
     tasks: {
       [WEBHOOK_DELIVERY_TASK]: createDeliveryTask({

@@ -50,6 +50,7 @@ import { toolStats } from './tool-stats.ts';
 import { startExecutionSpan } from './tracing.ts';
 import type { ExecutionEvent, PlanIssue, PlanSpec, TenantClient, ToolDefinition, ToolProvider } from './types.ts';
 import { validatePlanSpec } from './validate-plan.ts';
+import { WorkspaceSlots, withWorkspaceSlots } from './workspace-slots.ts';
 
 /** @public How an engine is built. */
 export interface EngineOptions {
@@ -68,6 +69,13 @@ export interface EngineOptions {
   workerConcurrency?: number;
   /** Steps one workspace runs at once across all workers (unset: no limit). */
   workspaceConcurrency?: number;
+  /**
+   * Slots of this process's workers one workspace may hold at once (workspace-slots.ts), so a
+   * flood of one workspace leaves slots free for the others' next jobs. Unset (or
+   * `workerConcurrency`): no share. Off by default because it costs a lone workspace throughput
+   * (fetches one job at a time while at its share; docs/perf/engine.md "History and neighbours").
+   */
+  workspaceSlots?: number;
   rateLimits?: RateLimitOptions;
   /** How deep sub-plans may nest (a plan calling plans calling plans…). Default 5. */
   maxPlanDepth?: number;
@@ -224,8 +232,9 @@ export function createEngine(options: EngineOptions): Engine {
   let sweeping = false;
   let stopping: Promise<void> | null = null;
 
-  const taskList = {
-    ...options.tasks,
+  const slotsPerWorkspace = Math.min(workerConcurrency, options.workspaceSlots ?? workerConcurrency);
+  const slots = slotsPerWorkspace < workerConcurrency ? new WorkspaceSlots(slotsPerWorkspace) : null;
+  const engineTasks: Record<string, (payload: unknown) => Promise<void>> = {
     [Task.step]: async (payload: unknown) => runStepJob(rt, steps, payload as StepJob),
     [Task.compensate]: async (payload: unknown) => runCompensateJob(rt, payload as CompensateJob),
     [Task.approvalExpire]: async (payload: unknown) => {
@@ -244,6 +253,7 @@ export function createEngine(options: EngineOptions): Engine {
     [Task.mapItem]: async (payload: unknown) => runMapItemJob(rt, payload as MapItemJob),
     [Task.wake]: async (payload: unknown) => runWakeJob(rt, payload),
   };
+  const taskList = { ...options.tasks, ...(slots === null ? engineTasks : withWorkspaceSlots(slots, engineTasks)) };
 
   let ticker: ScheduleTicker | null = null;
 
@@ -395,6 +405,7 @@ export function createEngine(options: EngineOptions): Engine {
             pgPool: queuePool,
             concurrency: workerConcurrency,
             taskList,
+            ...(slots === null ? {} : { forbiddenFlags: slots.forbiddenFlags }),
             ...(options.cronItems === undefined ? {} : { parsedCronItems: parseCronItems(options.cronItems) }),
             noHandleSignals: true,
             pollInterval: options.pollIntervalMs ?? 1000,

@@ -8,7 +8,7 @@ import {
 } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from './engine.ts';
-import type { PlanSpec } from './types.ts';
+import type { PlanSpec, ToolDefinition } from './types.ts';
 
 // A flood of queued steps in one workspace must not starve another workspace's run, and a run's
 // priority orders it within its workspace. The order is read from when each step's attempt
@@ -109,6 +109,53 @@ describe('fair dispatch', () => {
       // Ahead of most of the backlog queued before it.
       expect(urgentAt).toBeLessThan(backlog.length / 2);
     } finally {
+      await engine.stop();
+    }
+  });
+
+  it("with a workspace share, a flood never holds every slot: another's run finishes while it is stuck", async () => {
+    // A's steps block until released, so without the share they would hold all 4 slots and B's
+    // run could not begin before the release. A workspace may hold 2 of the worker's 4 slots.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let inFlight = 0;
+    let mostInFlight = 0;
+    let begun = 0;
+    const block: ToolDefinition = {
+      name: 'test.block',
+      version: '1.0.0',
+      description: 'waits for the test to release it',
+      inputSchema: { type: 'object' },
+      run: async () => {
+        begun++;
+        inFlight++;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        await gate;
+        inFlight--;
+        return {};
+      },
+    };
+    const engine = createEngine({ pools: db.pools, workerConcurrency: 4, workspaceSlots: 2, pollIntervalMs: 100 });
+    engine.registerProvider({ name: 'test', listTools: async () => [block] });
+    const a = await createWorkspace(db.pools);
+    const b = await createWorkspace(db.pools);
+    const stuck = await createPlanVersion(db.pools, a.workspaceId, { steps: [{ id: 'x', tool: 'test.block' }] });
+    const floodIds: string[] = [];
+    try {
+      for (let i = 0; i < 40; i++) floodIds.push(await start(engine, a, stuck));
+      await engine.startWorkers(1);
+      while (inFlight < 2) await new Promise((r) => setTimeout(r, 20));
+      const small = await start(engine, b, await createPlanVersion(db.pools, b.workspaceId, THREE_STEPS));
+      const done = await waitForExecution(db.pools, b.workspaceId, small);
+      expect(done.status).toBe('SUCCEEDED');
+      // B finished with A's flood still stuck: A held its 2 slots, no more, and 38 steps still waited.
+      expect(mostInFlight).toBe(2);
+      expect(begun).toBe(2);
+    } finally {
+      release();
+      for (const id of floodIds) await waitForExecution(db.pools, a.workspaceId, id);
       await engine.stop();
     }
   });

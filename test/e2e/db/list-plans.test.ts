@@ -18,26 +18,42 @@ interface PlanNode {
 let db: TestDatabase;
 let workspaceId: string;
 let someExecution: string;
+/** A plan of the large workspace whose 30 runs are older than all the others. */
+let quietPlan: string;
+
+/** `count` finished runs of `version`, one a minute back from `minutesAgo`; one in ten FAILED, one in a hundred a dry run. */
+async function seedRuns(version: string, count: number, minutesAgo: number) {
+  await db.pools.owner.query(
+    `WITH e AS (
+       INSERT INTO executions (workspace_id, plan_id, plan_version_id, status, mode, created_at, started_at, finished_at, last_seq)
+       SELECT v.workspace_id, v.plan_id, v.id, CASE WHEN g % 10 = 0 THEN 'FAILED' ELSE 'SUCCEEDED' END,
+              CASE WHEN g % 100 = 7 THEN 'DRY_RUN' ELSE 'LIVE' END, x.t, x.t, x.t, 10
+         FROM plan_versions v, generate_series(1, $2::int) g,
+              LATERAL (SELECT now() - make_interval(mins => g + $3::int) AS t) x
+        WHERE v.id = $1
+       RETURNING workspace_id, id
+     )
+     INSERT INTO execution_events (workspace_id, execution_id, seq, type)
+     SELECT e.workspace_id, e.id, n, 'step.succeeded' FROM e, generate_series(1, 5) n`,
+    [version, count, minutesAgo],
+  );
+}
 
 beforeAll(async () => {
   db = await createTestDatabase();
   for (let w = 0; w < 3; w++) {
     const ws = await createWorkspace(db.pools);
     const version = await createPlanVersion(db.pools, ws.workspaceId, { steps: [{ id: 's', tool: 'core.echo' }] });
-    await db.pools.owner.query(
-      `WITH e AS (
-         INSERT INTO executions (workspace_id, plan_id, plan_version_id, status, created_at, started_at, finished_at, last_seq)
-         SELECT v.workspace_id, v.plan_id, v.id, CASE WHEN g % 10 = 0 THEN 'FAILED' ELSE 'SUCCEEDED' END,
-                now() - make_interval(mins => g), now() - make_interval(mins => g), now() - make_interval(mins => g), 10
-           FROM plan_versions v, generate_series(1, $2::int) g WHERE v.id = $1
-         RETURNING workspace_id, id
-       )
-       INSERT INTO execution_events (workspace_id, execution_id, seq, type)
-       SELECT e.workspace_id, e.id, n, 'step.succeeded' FROM e, generate_series(1, 5) n`,
-      [version, w === 2 ? 15_000 : 2_000],
-    );
+    await seedRuns(version, w === 2 ? 15_000 : 2_000, 0);
     workspaceId = ws.workspaceId;
   }
+  const quiet = await createPlanVersion(db.pools, workspaceId, { steps: [{ id: 'q', tool: 'core.echo' }] });
+  await seedRuns(quiet, 30, 20_000);
+  const { rows: plans } = await db.pools.owner.query<{ plan_id: string }>(
+    'SELECT plan_id FROM plan_versions WHERE id = $1',
+    [quiet],
+  );
+  quietPlan = plans[0]?.plan_id ?? '';
   await db.pools.owner.query('ANALYZE executions, execution_events');
   const { rows } = await db.pools.owner.query<{ id: string }>(
     'SELECT id FROM executions WHERE workspace_id = $1 LIMIT 1',
@@ -77,6 +93,33 @@ it('pages all executions straight off an index', async () => {
   const plan = await planOf('SELECT * FROM executions ORDER BY created_at DESC, id LIMIT $1 OFFSET $2', [50, 100]);
   expect(plan).toContainEqual(expect.stringMatching(/^Index (Only )?Scan executions_created_idx$/));
   expect(plan.some((n) => n.includes('Sort') || n.startsWith('Seq Scan'))).toBe(false);
+});
+
+// The statement `workspace.executions` builds with each filter (only the filters given are in it).
+const LIST = (where: string) =>
+  `SELECT * FROM executions WHERE ${where} ORDER BY created_at DESC, id LIMIT 51 OFFSET 0`;
+const readsNoHistory = (plan: string[]) => plan.some((n) => n.includes('Sort') || n.startsWith('Seq Scan'));
+
+it("pages one plan's executions off an index, even a plan that has not run lately", async () => {
+  const plan = await planOf(LIST('plan_id = $1::uuid'), [quietPlan]);
+  expect(plan).toContainEqual(expect.stringMatching(/^Index (Only )?Scan executions_plan_created_idx$/));
+  expect(readsNoHistory(plan)).toBe(false);
+});
+
+it('pages dry runs, the few among live runs, off an index of their own', async () => {
+  const plan = await planOf(LIST('mode = $1'), ['DRY_RUN']);
+  expect(plan).toContainEqual(expect.stringMatching(/^Index (Only )?Scan executions_dry_run_created_idx$/));
+  expect(readsNoHistory(plan)).toBe(false);
+});
+
+it('pages executions created after a time off an index, with or without a status', async () => {
+  const after = new Date(Date.now() - 3 * 24 * 3600_000).toISOString();
+  const all = await planOf(LIST('created_at >= $1::timestamptz'), [after]);
+  expect(all).toContainEqual(expect.stringMatching(/^Index (Only )?Scan executions_created_idx$/));
+  expect(readsNoHistory(all)).toBe(false);
+  const failed = await planOf(LIST('status = $1 AND created_at >= $2::timestamptz'), ['FAILED', after]);
+  expect(failed).toContainEqual(expect.stringMatching(/^Index (Only )?Scan executions_status_created_idx$/));
+  expect(readsNoHistory(failed)).toBe(false);
 });
 
 it('replays events after a seq by the primary key', async () => {

@@ -1,0 +1,100 @@
+/**
+ * Worker slots per workspace, in this process. Every engine job carries its workspace as a
+ * graphile-worker flag (`workspaceFlag`, set by the queue doors in migration 28); while one
+ * workspace runs `cap` jobs here, this process's free slots fetch with that flag forbidden, so they
+ * stay free for any other workspace's next job instead of taking more of the flood. Priorities
+ * (migration 24) decide the order of what is waiting; this bounds what one workspace holds once
+ * it runs, so a neighbour's step never waits for a slot behind a whole worker of someone else's.
+ *
+ * The count is this process's own (no query, no lock): N worker processes let a workspace hold up
+ * to N × cap slots, never all of them. The flags are read before a fetch and the count moves when
+ * a job starts, so slots that fetch in the same tick (all of them, when a batch arrives at an idle
+ * worker) can take more than the share: a job that starts with its workspace already at the share
+ * is handed back to the queue as it was (same priority, due time, flags) and its slot fetches
+ * again, the workspace now forbidden. `WORKSPACE_CONCURRENCY` (step-begin.ts) is the other limit:
+ * global, counted in the database at a query per step.
+ */
+import type { JobHelpers, Task } from 'graphile-worker';
+
+/** The graphile-worker flag a workspace's engine jobs carry (see migration 28's queue doors). */
+export function workspaceFlag(workspaceId: string): string {
+  return `w:${workspaceId}`;
+}
+
+/** The workspace an engine job's payload belongs to: `w`, or its items' (a wake job is a batch). */
+export function payloadWorkspace(payload: unknown): string | null {
+  const item = Array.isArray(payload) ? payload[0] : payload;
+  if (typeof item !== 'object' || item === null) return null;
+  const w = (item as { w?: unknown }).w;
+  return typeof w === 'string' ? w : null;
+}
+
+export class WorkspaceSlots {
+  private readonly running = new Map<string, number>();
+  /** Flags of the workspaces at their cap; null when none is (graphile-worker then fetches in batches). */
+  private forbidden: string[] | null = null;
+
+  constructor(readonly cap: number) {}
+
+  /** A job of `workspaceId` starts here; the returned function ends it (call it exactly once). */
+  enter(workspaceId: string): () => void {
+    const n = (this.running.get(workspaceId) ?? 0) + 1;
+    this.running.set(workspaceId, n);
+    if (n === this.cap) this.refresh();
+    return () => {
+      const left = (this.running.get(workspaceId) ?? 1) - 1;
+      if (left === 0) this.running.delete(workspaceId);
+      else this.running.set(workspaceId, left);
+      if (left === this.cap - 1) this.refresh();
+    };
+  }
+
+  /** What graphile-worker's `forbiddenFlags` asks before each fetch. */
+  readonly forbiddenFlags = (): string[] | null => this.forbidden;
+
+  /** Jobs of `workspaceId` running here now. */
+  count(workspaceId: string): number {
+    return this.running.get(workspaceId) ?? 0;
+  }
+
+  private refresh(): void {
+    const full: string[] = [];
+    for (const [workspaceId, n] of this.running) if (n >= this.cap) full.push(workspaceFlag(workspaceId));
+    this.forbidden = full.length === 0 ? null : full;
+  }
+}
+
+/** `tasks`, each counted in `slots` by its job's workspace; a job over the share is handed back. */
+export function withWorkspaceSlots(
+  slots: WorkspaceSlots,
+  tasks: Record<string, (payload: unknown) => Promise<void>>,
+): Record<string, Task> {
+  const wrapped: Record<string, Task> = {};
+  for (const [name, task] of Object.entries(tasks)) {
+    wrapped[name] = async (payload: unknown, helpers: JobHelpers) => {
+      const workspaceId = payloadWorkspace(payload);
+      if (workspaceId === null) return task(payload);
+      const { job } = helpers;
+      // A keyed job (a wake bucket) runs anyway: adding its key again while it is locked here
+      // would not queue a copy of it. It is short and batched already.
+      if (slots.count(workspaceId) >= slots.cap && job.key === null) {
+        await helpers.addJob(job.task_identifier, payload, {
+          runAt: job.run_at,
+          priority: job.priority,
+          maxAttempts: Math.max(1, job.max_attempts - job.attempts + 1),
+          // With the workspace's flag even if it lacked one (queued before migration 28), so
+          // this process skips it until the workspace is under its share again.
+          flags: [...new Set([...Object.keys(job.flags ?? {}), workspaceFlag(workspaceId)])],
+        });
+        return;
+      }
+      const leave = slots.enter(workspaceId);
+      try {
+        await task(payload);
+      } finally {
+        leave();
+      }
+    };
+  }
+  return wrapped;
+}
