@@ -5,10 +5,9 @@
 -- ---------------------------------------------------------------- console list queries
 -- (Built in the migration's transaction, as migration 24's: on a large history the upgrade holds
 -- writes to executions for the few seconds each takes.)
--- `workspace.executions(planId:)`: one plan's page in order, read off the index. Without it the
--- page walked executions_created_idx filtering on plan_id, i.e. every run of the workspace newer
--- than the page: the whole history for a plan that has not run lately.
-CREATE INDEX executions_plan_created_idx ON executions (workspace_id, plan_id, created_at DESC, id);
+-- `workspace.executions(planId:)` pages off executions_plan_created_idx, which migration 27 made
+-- for the analytics (same columns): without it the page walked executions_created_idx filtering
+-- on plan_id, i.e. the whole history for a plan that has not run lately.
 -- `workspace.executions(mode: DRY_RUN)`: dry runs are few among live ones, so the same walk read
 -- the history to fill a page. Partial: live runs (the many) gain no index entry for it, and
 -- `mode: LIVE` pages off executions_created_idx, almost every row matching.
