@@ -259,6 +259,7 @@ describe('admin console in a real browser', () => {
 
     // An event, sent from the console, is listed with who sent it.
     await page.getByRole('link', { name: 'Events' }).click();
+    await page.getByRole('button', { name: 'Send event' }).waitFor();
     await page.getByLabel('Name').fill('order.paid');
     await page.getByLabel('Data (JSON)').fill('{"orderId": 7}');
     await page.getByRole('button', { name: 'Send event' }).click();
@@ -268,6 +269,8 @@ describe('admin console in a real browser', () => {
 
     // An API token is shown once, and it works.
     await page.getByRole('link', { name: 'API tokens' }).click();
+    // The events page has a Name field too: fill the token's only once its page is in place.
+    await page.getByRole('heading', { name: 'New API token' }).waitFor();
     await page.getByLabel('Name').fill('ci');
     await page.getByRole('button', { name: 'Create token' }).click();
     const apiToken = (await page.locator('code.secret').textContent()) ?? '';

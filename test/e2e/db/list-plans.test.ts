@@ -102,8 +102,10 @@ const readsNoHistory = (plan: string[]) => plan.some((n) => n.includes('Sort') |
 
 it("pages one plan's executions off an index, even a plan that has not run lately", async () => {
   const plan = await planOf(LIST('plan_id = $1::uuid'), [quietPlan]);
-  expect(plan).toContainEqual(expect.stringMatching(/^Index (Only )?Scan executions_plan_created_idx$/));
-  expect(readsNoHistory(plan)).toBe(false);
+  // The planner may read the plan's 30 rows in index order or as a bitmap and sort them (both cost
+  // the same here); either way only this plan's rows, never a walk of the workspace's history.
+  expect(plan).toContainEqual(expect.stringMatching(/^(Bitmap )?Index (Only )?Scan executions_plan_created_idx$/));
+  expect(plan.some((n) => n.startsWith('Seq Scan') || n.endsWith('executions_created_idx'))).toBe(false);
 });
 
 it('pages dry runs, the few among live runs, off an index of their own', async () => {
