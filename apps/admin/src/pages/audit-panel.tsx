@@ -2,6 +2,7 @@ import { useQuery } from '@apollo/client/react';
 import { Button, Code, Collapse, Group, NativeSelect, Table, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import { useSearchParams } from 'react-router';
+import { Pager, useCursorPages } from '../components/pager.tsx';
 import { Empty, ErrorNote, Loading } from '../components/states.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
 import { AUDIT_EVENTS } from '../graphql/operations.ts';
@@ -49,7 +50,7 @@ function AuditRow({ row, slug }: { row: AuditNode; slug: string }) {
  */
 export function AuditPanel({ slug }: { slug: string }) {
   const [params, setParams] = useSearchParams();
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pages = useCursorPages();
   const filter = (key: string) => params.get(key);
   // From the latest params, not this render's: two filters changed in a row must both stick.
   const setFilter = (key: string, value: string | null) => {
@@ -62,13 +63,13 @@ export function AuditPanel({ slug }: { slug: string }) {
       },
       { replace: true },
     );
-    setCursors([null]);
+    pages.reset();
   };
   const { data, loading, error } = useQuery(AUDIT_EVENTS, {
     variables: {
       slug,
       first: PAGE,
-      after: cursors[cursors.length - 1] ?? null,
+      after: pages.after,
       actorId: filter('actor'),
       action: filter('action'),
       since: isoOf(filter('since')),
@@ -132,24 +133,7 @@ export function AuditPanel({ slug }: { slug: string }) {
           </Table>
         </TableScroll>
       )}
-      <Group gap="xs" mt="xs">
-        <Button
-          variant="default"
-          size="xs"
-          disabled={cursors.length <= 1}
-          onClick={() => setCursors((c) => c.slice(0, -1))}
-        >
-          Newer
-        </Button>
-        <Button
-          variant="default"
-          size="xs"
-          disabled={!log?.pageInfo.hasNextPage}
-          onClick={() => setCursors((c) => [...c, log?.pageInfo.endCursor ?? null])}
-        >
-          Older
-        </Button>
-      </Group>
+      <Pager pages={pages} pageInfo={log?.pageInfo} />
     </section>
   );
 }

@@ -3,6 +3,7 @@ import { Alert, Button, Checkbox, Group, Select, Table, Text, TextInput } from '
 import { type FormEvent, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { ConfirmButton } from '../components/confirm-button.tsx';
+import { Pager, useCursorPages } from '../components/pager.tsx';
 import { cannotRunReason } from '../components/role-hint.ts';
 import { Empty, ErrorNote, Loading } from '../components/states.tsx';
 import { StatusChip } from '../components/status-chip.tsx';
@@ -58,18 +59,24 @@ export function RunsPage() {
   const { workspace } = useWorkspace();
   const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pages = useCursorPages();
   const [find, setFind] = useState('');
   const [findError, setFindError] = useState<string | null>(null);
   const filter = (key: string) => params.get(key);
+  // From the latest params, not this render's: two filters changed in a row must both stick.
   const setFilter = (key: string, value: string | null) => {
-    const next = new URLSearchParams(params);
-    if (value === null || value === '') next.delete(key);
-    else next.set(key, value);
-    setParams(next, { replace: true });
-    setCursors([null]);
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        if (value === null || value === '') next.delete(key);
+        else next.set(key, value);
+        return next;
+      },
+      { replace: true },
+    );
+    pages.reset();
   };
-  const after = cursors[cursors.length - 1] ?? null;
+  const after = pages.after;
   const { data, loading, error, refetch } = useQuery(RUNS, {
     variables: {
       slug: workspace.slug,
@@ -314,24 +321,7 @@ export function RunsPage() {
           </Table>
         </TableScroll>
       )}
-      <Group gap="xs">
-        <Button
-          variant="default"
-          size="xs"
-          disabled={cursors.length <= 1}
-          onClick={() => setCursors((c) => c.slice(0, -1))}
-        >
-          Newer
-        </Button>
-        <Button
-          variant="default"
-          size="xs"
-          disabled={!connection?.pageInfo.hasNextPage}
-          onClick={() => setCursors((c) => [...c, connection?.pageInfo.endCursor ?? null])}
-        >
-          Older
-        </Button>
-      </Group>
+      <Pager pages={pages} pageInfo={connection?.pageInfo} />
     </section>
   );
 }
