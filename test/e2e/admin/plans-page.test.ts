@@ -149,10 +149,11 @@ describe('plans pages in a real browser', () => {
         .toBe(String(calls.get(step.tool) ?? 0));
     }
     expect(calls.get('core.sleep')).toBeGreaterThan(0);
-    // The planner's reason about a step, beside that step: the input it will read.
-    expect(await stepsTable.locator(`tr[data-step="${drafted[0]?.id}"] .step-why`).textContent()).toContain(
-      'reads input.value',
-    );
+    // The planner's reasons about a step, beside that step: the words that chose its tool, and the
+    // input it will read.
+    const why = await stepsTable.locator(`tr[data-step="${drafted[0]?.id}"] .step-why`).textContent();
+    expect(why).toMatch(/uses core\.context\.set: “[^”]+”.* matched it/);
+    expect(why).toContain('reads input.value');
     await page.getByRole('textbox', { name: 'Plan spec (JSON)' }).scrollIntoViewIfNeeded();
     await shoot(page, 'describe');
 

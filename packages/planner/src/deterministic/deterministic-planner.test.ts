@@ -32,6 +32,14 @@ describe('deterministic planner', () => {
     expect(result.explanation).toContain('without an LLM');
   });
 
+  it('says, per step, which words of the request chose its tool', async () => {
+    const result = ok(await plan('POST to https://hooks.example.com/deploy, then echo "deployed"'));
+    expect(result.spec.steps.map((s) => s.tool)).toEqual(['http.request', 'core.echo']);
+    expect(result.explanation).toContain('Echo uses core.echo: “echo” matched it.');
+    // "POST" reaches http.request as a word of its group, and is said so.
+    expect(result.explanation).toContain('Request uses http.request: “post”, a word for “request” matched it.');
+  });
+
   it('chains "then" clauses, with URLs, HTTP methods and quoted strings in the inputs', async () => {
     const result = ok(await plan('POST to https://hooks.example.com/deploy, wait 30 seconds, then echo "deployed"'));
     expect(result.spec.steps).toEqual([

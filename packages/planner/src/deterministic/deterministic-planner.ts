@@ -24,6 +24,8 @@ interface PlannedClause {
   fetcher: ToolCatalogueEntry | null;
   /** For tool clauses: how sure the match is (see confidence.ts). */
   sure?: ClauseConfidence;
+  /** For tool clauses: the request's words that matched the tool, said back as why it was chosen. */
+  matched?: string[];
 }
 
 const APPROVAL = /\b(approv\w*|sign[- ]?off|human review|manual review|confirm\w*)\b/i;
@@ -94,6 +96,7 @@ export async function draftDeterministic(
         tool: best.tool,
         fetcher: null,
         sure,
+        matched: best.terms,
       });
       continue;
     }
@@ -191,6 +194,10 @@ export async function draftDeterministic(
         anaphora: hasAnaphora(clause.text) || clause.fetcher !== null,
       });
       if (Object.keys(built.input).length > 0) one.input = built.input;
+      // Why this tool: the words that matched it (the console shows this beside the step). When
+      // learning picked another provider of the same capability, `choices` says why instead.
+      if (n === 0 && tool === clause.tool && clause.matched !== undefined && clause.matched.length > 0)
+        notes.push(`${one.id} uses ${tool.name}: ${matchedWords(clause.matched)} matched it`);
       const after = frontier.map((s) => s.id).filter((id) => !built.references.includes(id));
       if (after.length > 0) one.after = after;
       if (isUnreliable(tool, options.hints)) {
@@ -238,6 +245,18 @@ export async function draftDeterministic(
     schedule: null,
     confidence,
   };
+}
+
+/**
+ * The index's matched terms in words: stems as they are, a synonym group (`~request`, reached by
+ * "post") as "a word for “request”" unless the word itself matched too.
+ */
+function matchedWords(terms: readonly string[]): string {
+  const plain = [...new Set(terms.filter((t) => !t.startsWith('~')))];
+  const groups = [...new Set(terms.filter((t) => t.startsWith('~')).map((t) => t.slice(1)))].filter(
+    (head) => !plain.includes(head),
+  );
+  return [...plain.map((t) => `“${t}”`), ...groups.map((head) => `a word for “${head}”`)].join(', ');
 }
 
 /** The plan step fields of a time clause (CONTRACT: `type: "sleep"` / `type: "wait"`). */
