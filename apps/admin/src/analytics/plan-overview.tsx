@@ -3,7 +3,7 @@ import { Table, Title, UnstyledButton } from '@mantine/core';
 import { Empty, ErrorNote, Loading } from '../components/states.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
 import { PLAN_TOTALS } from '../graphql/operations.ts';
-import { formatMs, formatRate } from './ranges.ts';
+import { OutcomeCells, OutcomeHeads } from './outcome-cells.tsx';
 
 /** Every plan with runs in the range, most runs first; choosing one shows its charts. */
 export function PlanOverview(props: {
@@ -33,12 +33,7 @@ export function PlanOverview(props: {
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Plan</Table.Th>
-                <Table.Th>Runs</Table.Th>
-                <Table.Th>Succeeded</Table.Th>
-                <Table.Th>Failed</Table.Th>
-                <Table.Th>Success rate</Table.Th>
-                <Table.Th>p50</Table.Th>
-                <Table.Th>p95</Table.Th>
+                <OutcomeHeads />
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
@@ -54,12 +49,7 @@ export function PlanOverview(props: {
                       {p.plan.name}
                     </UnstyledButton>
                   </Table.Td>
-                  <Table.Td>{p.runs}</Table.Td>
-                  <Table.Td>{p.succeeded}</Table.Td>
-                  <Table.Td>{p.failed}</Table.Td>
-                  <Table.Td>{formatRate(p.successRate)}</Table.Td>
-                  <Table.Td>{formatMs(p.p50Ms)}</Table.Td>
-                  <Table.Td>{formatMs(p.p95Ms)}</Table.Td>
+                  <OutcomeCells row={p} />
                 </Table.Tr>
               ))}
             </Table.Tbody>

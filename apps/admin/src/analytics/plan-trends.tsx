@@ -6,7 +6,8 @@ import { Empty, ErrorNote, Loading } from '../components/states.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
 import type { StatsBucket } from '../graphql/generated/graphql.ts';
 import { PLAN_STATS } from '../graphql/operations.ts';
-import { bucketLabel, formatMs, formatRate } from './ranges.ts';
+import { OutcomeCells, OutcomeHeads } from './outcome-cells.tsx';
+import { bucketLabel, formatMs } from './ranges.ts';
 
 /** A chart with a caption; the numbers behind every chart are also in the table below them. */
 function Chart({ title, children }: { title: string; children: ReactNode }) {
@@ -102,24 +103,14 @@ export function PlanTrends(props: { planId: string; since: string; until: string
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>{props.bucket === 'HOUR' ? 'Hour (UTC)' : 'Day (UTC)'}</Table.Th>
-                  <Table.Th>Runs</Table.Th>
-                  <Table.Th>Succeeded</Table.Th>
-                  <Table.Th>Failed</Table.Th>
-                  <Table.Th>Success rate</Table.Th>
-                  <Table.Th>p50</Table.Th>
-                  <Table.Th>p95</Table.Th>
+                  <OutcomeHeads />
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
                 {withRuns.map((b) => (
                   <Table.Tr key={b.start}>
                     <Table.Td>{b.label}</Table.Td>
-                    <Table.Td>{b.runs}</Table.Td>
-                    <Table.Td>{b.succeeded}</Table.Td>
-                    <Table.Td>{b.failed}</Table.Td>
-                    <Table.Td>{formatRate(b.successRate)}</Table.Td>
-                    <Table.Td>{formatMs(b.p50Ms)}</Table.Td>
-                    <Table.Td>{formatMs(b.p95Ms)}</Table.Td>
+                    <OutcomeCells row={b} />
                   </Table.Tr>
                 ))}
               </Table.Tbody>

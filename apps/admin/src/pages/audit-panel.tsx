@@ -1,10 +1,11 @@
 import { useQuery } from '@apollo/client/react';
 import { Button, Code, Collapse, Group, NativeSelect, Table, TextInput } from '@mantine/core';
 import { useState } from 'react';
-import { useSearchParams } from 'react-router';
+
 import { Pager, useCursorPages } from '../components/pager.tsx';
 import { Empty, ErrorNote, Loading } from '../components/states.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
+import { useUrlFilters } from '../components/url-filters.ts';
 import { AUDIT_EVENTS } from '../graphql/operations.ts';
 import { auditSentence } from './audit-sentence.tsx';
 import type { AuditNode } from './types.ts';
@@ -49,22 +50,10 @@ function AuditRow({ row, slug }: { row: AuditNode; slug: string }) {
  * expand; filtered by actor, action and time (kept in the URL so a filtered view can be shared), paged.
  */
 export function AuditPanel({ slug }: { slug: string }) {
-  const [params, setParams] = useSearchParams();
   const pages = useCursorPages();
-  const filter = (key: string) => params.get(key);
-  // From the latest params, not this render's: two filters changed in a row must both stick.
-  const setFilter = (key: string, value: string | null) => {
-    setParams(
-      (current) => {
-        const next = new URLSearchParams(current);
-        if (value === null || value === '') next.delete(key);
-        else next.set(key, value);
-        return next;
-      },
-      { replace: true },
-    );
-    pages.reset();
-  };
+  const filters = useUrlFilters(pages.reset);
+  const filter = filters.get;
+  const setFilter = filters.set;
   const { data, loading, error } = useQuery(AUDIT_EVENTS, {
     variables: {
       slug,
@@ -114,7 +103,9 @@ export function AuditPanel({ slug }: { slug: string }) {
       ) : loading && !data ? (
         <Loading what="the audit log" />
       ) : (log?.edges.length ?? 0) === 0 ? (
-        <Empty>{params.size > 0 ? 'Nothing in the audit log matches these filters.' : 'Nothing recorded yet.'}</Empty>
+        <Empty>
+          {filters.params.size > 0 ? 'Nothing in the audit log matches these filters.' : 'Nothing recorded yet.'}
+        </Empty>
       ) : (
         <TableScroll label="Audit log table" minWidth={560}>
           <Table aria-label="Audit log" highlightOnHover>

@@ -1,13 +1,14 @@
 import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
 import { Alert, Button, Checkbox, Group, Select, Table, Text, TextInput } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
-import { useNavigate, useSearchParams } from 'react-router';
+import { useNavigate } from 'react-router';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { Pager, useCursorPages } from '../components/pager.tsx';
 import { cannotRunReason } from '../components/role-hint.ts';
 import { Empty, ErrorNote, Loading } from '../components/states.tsx';
 import { StatusChip } from '../components/status-chip.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
+import { useUrlFilters } from '../components/url-filters.ts';
 import type { ExecutionMode, ExecutionStatus, ExecutionTrigger } from '../graphql/generated/graphql.ts';
 import { CANCEL_EXECUTIONS, PLANS, RETRY_EXECUTIONS, RUNS, WORKSPACE_EXECUTIONS } from '../graphql/operations.ts';
 import { useWorkspace } from '../layout/workspace-layout.tsx';
@@ -58,24 +59,12 @@ function isoOf(local: string | null): string | null {
 export function RunsPage() {
   const { workspace } = useWorkspace();
   const navigate = useNavigate();
-  const [params, setParams] = useSearchParams();
   const pages = useCursorPages();
   const [find, setFind] = useState('');
   const [findError, setFindError] = useState<string | null>(null);
-  const filter = (key: string) => params.get(key);
-  // From the latest params, not this render's: two filters changed in a row must both stick.
-  const setFilter = (key: string, value: string | null) => {
-    setParams(
-      (current) => {
-        const next = new URLSearchParams(current);
-        if (value === null || value === '') next.delete(key);
-        else next.set(key, value);
-        return next;
-      },
-      { replace: true },
-    );
-    pages.reset();
-  };
+  const filters = useUrlFilters(pages.reset);
+  const filter = filters.get;
+  const setFilter = filters.set;
   const after = pages.after;
   const { data, loading, error, refetch } = useQuery(RUNS, {
     variables: {
@@ -258,7 +247,7 @@ export function RunsPage() {
       ) : loading && !data ? (
         <Loading what="runs" />
       ) : runs.length === 0 ? (
-        <Empty>{params.size > 0 ? 'No run matches these filters.' : 'No runs yet.'}</Empty>
+        <Empty>{filters.params.size > 0 ? 'No run matches these filters.' : 'No runs yet.'}</Empty>
       ) : (
         <TableScroll label="Runs table" minWidth={720}>
           <Table aria-label="Runs" highlightOnHover>
