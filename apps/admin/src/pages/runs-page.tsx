@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
-import { Alert, Button, Checkbox, Group, Select, Table, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Checkbox, Group, Select, type SelectProps, Table, Text, TextInput } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { ConfirmButton } from '../components/confirm-button.tsx';
@@ -160,35 +160,27 @@ export function RunsPage() {
         </Group>
       </form>
       <Group gap="xs" wrap="wrap" mt="xs" aria-label="Filters" role="group">
-        <Select
+        <FilterSelect
           label="Status"
-          placeholder="any"
-          clearable
           data={STATUSES}
           value={filter('status')}
           onChange={(v) => setFilter('status', v)}
         />
-        <Select
+        <FilterSelect
           label="Plan"
-          placeholder="any"
-          clearable
-          searchable
           data={planOptions}
+          searchable
           value={filter('plan')}
           onChange={(v) => setFilter('plan', v)}
         />
-        <Select
+        <FilterSelect
           label="Mode"
-          placeholder="any"
-          clearable
           data={['LIVE', 'DRY_RUN']}
           value={filter('mode')}
           onChange={(v) => setFilter('mode', v)}
         />
-        <Select
+        <FilterSelect
           label="Trigger"
-          placeholder="any"
-          clearable
           data={TRIGGERS}
           value={filter('trigger')}
           onChange={(v) => setFilter('trigger', v)}
@@ -313,4 +305,15 @@ export function RunsPage() {
       <Pager pages={pages} pageInfo={connection?.pageInfo} />
     </section>
   );
+}
+
+/** One of the list's filters: "any" when cleared. */
+function FilterSelect(props: {
+  label: string;
+  data: SelectProps['data'];
+  searchable?: boolean;
+  value: string | null;
+  onChange: (value: string | null) => void;
+}) {
+  return <Select placeholder="any" clearable {...props} />;
 }
