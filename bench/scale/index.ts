@@ -9,7 +9,7 @@
 import { loadavg } from 'node:os';
 import { gql } from '@apollo/client';
 import { withTenant } from '@weft/db';
-import { createEngine, type Engine, type ToolDefinition } from '@weft/engine';
+import { createEngine, type Engine, type EngineOptions, type ToolDefinition } from '@weft/engine';
 import {
   createPlanVersion,
   createTestDatabase,
@@ -221,6 +221,7 @@ async function neighbourRound(side: Side, a: Ws, b: Ws, versions: { flood: strin
   const floodIds = flood > 0 ? await startRuns(side, versions.flood, flood / 5, a) : [];
   const started = performance.now();
   const [chain] = await startRuns(side, versions.chain, 1, b);
+  const startMs = performance.now() - started;
   await allFinished(side, b, [chain ?? ''], 5);
   const ms = performance.now() - started;
   const { rows } = await side.db.pools.owner.query<{ n: number }>(
@@ -229,8 +230,23 @@ async function neighbourRound(side: Side, a: Ws, b: Ws, versions: { flood: strin
         AND a.started_at < (SELECT finished_at FROM executions WHERE workspace_id = $3 AND id = $4)`,
     [a.workspaceId, floodIds, b.workspaceId, chain],
   );
+  // Where B's time went (the database's clock, transaction starts): its start until its first
+  // step began (the start's commit, the queue, a slot), and from there to the run's end.
+  const parts = await side.db.pools.owner.query<{ queue: number; steps: number }>(
+    `SELECT extract(epoch FROM (min(a.started_at) - e.created_at)) * 1000 AS queue,
+            extract(epoch FROM (e.finished_at - min(a.started_at))) * 1000 AS steps
+       FROM executions e JOIN step_attempts a ON a.workspace_id = e.workspace_id AND a.execution_id = e.id
+      WHERE e.workspace_id = $1 AND e.id = $2 GROUP BY e.created_at, e.finished_at`,
+    [b.workspaceId, chain],
+  );
   if (floodIds.length > 0) await allFinished(side, a, floodIds, 200);
-  return { ms, aBefore: rows[0]?.n ?? 0 };
+  return {
+    ms,
+    aBefore: rows[0]?.n ?? 0,
+    startMs,
+    queueMs: Number(parts.rows[0]?.queue ?? Number.NaN),
+    stepsMs: Number(parts.rows[0]?.steps ?? Number.NaN),
+  };
 }
 
 /** The plan of one statement as the API runs it (weft_app, the workspace in scope): its index scans and time. */
@@ -368,27 +384,38 @@ try {
       ],
     }),
   };
-  // Twice: without a workspace's share of the worker (the default), then with half the slots
-  // (WORKSPACE_WORKER_SLOTS=5, docs/operations.md "Fairness").
-  for (const share of [null, 5]) {
-    if (share !== null) {
-      await empty.engine.stop();
-      empty.engine = createEngine({ pools: empty.db.pools, workerConcurrency: 10, workspaceSlots: share });
-      empty.engine.registerProvider({ name: 'bench', listTools: async () => [noop] });
-      await empty.engine.startWorkers(1);
-    }
+  // Three ways: the default (two reserved slots, reserved-slots.ts), without them (the engine before
+  // they existed), and with a workspace share of half the slots (WORKSPACE_WORKER_SLOTS=5,
+  // docs/operations.md "Fairness").
+  const configs: Array<{ label: string; options: Partial<EngineOptions> }> = [
+    { label: 'default: 2 reserved slots', options: {} },
+    { label: 'no reserved slots', options: { reservedSlots: 0 } },
+    { label: 'workspace share 5 of 10 slots', options: { workspaceSlots: 5 } },
+  ];
+  for (const { label, options } of configs) {
+    await empty.engine.stop();
+    empty.engine = createEngine({ pools: empty.db.pools, workerConcurrency: 10, ...options });
+    empty.engine.registerProvider({ name: 'bench', listTools: async () => [noop] });
+    await empty.engine.startWorkers(1);
     const neighbourRatios: number[] = [];
     const ms = { alone: [] as number[], flooded: [] as number[] };
     const aBefore: number[] = [];
+    const parts = {
+      alone: [] as Awaited<ReturnType<typeof neighbourRound>>[],
+      flooded: [] as Awaited<ReturnType<typeof neighbourRound>>[],
+    };
     for (let r = 0; r < ROUNDS; r++) {
-      const alone = (await neighbourRound(empty, a, b, versions, 0)).ms;
+      const alone = await neighbourRound(empty, a, b, versions, 0);
       const flooded = await neighbourRound(empty, a, b, versions, FLOOD_STEPS);
-      ms.alone.push(alone);
+      ms.alone.push(alone.ms);
       ms.flooded.push(flooded.ms);
+      parts.alone.push(alone);
+      parts.flooded.push(flooded);
       aBefore.push(flooded.aBefore);
-      neighbourRatios.push(flooded.ms / alone);
+      neighbourRatios.push(flooded.ms / alone.ms);
     }
-    const label = share === null ? 'no workspace share' : `workspace share ${share} of 10 slots`;
+    const partsLine = (rounds: Awaited<ReturnType<typeof neighbourRound>>[]) =>
+      `start call ${fmt(median(rounds.map((p) => p.startMs)))}, start → first step ${fmt(median(rounds.map((p) => p.queueMs)))}, first step → end ${fmt(median(rounds.map((p) => p.stepsMs)))}`;
     log(
       `noisy neighbour (${label}), B's 3-step run: alone ${fmt(median(ms.alone))} ms, with A's ${FLOOD_STEPS} steps queued ${fmt(median(ms.flooded))} ms; ` +
         `${fmt(median(neighbourRatios))}× (goal ≤ 2×)  [rounds ${neighbourRatios.map(fmt).join(', ')}×] [load ${load()}]`,
@@ -396,6 +423,7 @@ try {
     log(
       `  of A's ${FLOOD_STEPS} steps, begun before B's run ended: median ${median(aBefore)} [rounds ${aBefore.join(', ')}]`,
     );
+    log(`  B's run, medians in ms: alone ${partsLine(parts.alone)}; flooded ${partsLine(parts.flooded)}`);
   }
 } finally {
   for (const side of sides) {

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       requestTimeoutMs: 30_000,
       workspaceConcurrency: undefined,
       workspaceSlots: undefined,
+      reservedSlots: undefined,
       stepRateLimits: {},
       graphqlVariables: { maxBytes: 2 * 1024 * 1024, maxStringBytes: 1024 * 1024 },
       subscriptions: { perConnection: 25, perUser: 100 },
@@ -64,6 +65,7 @@ describe('loadConfig', () => {
     [{ REQUEST_TIMEOUT_MS: 'soon' }, /^Invalid configuration: REQUEST_TIMEOUT_MS must be a whole number/],
     [{ WORKSPACE_CONCURRENCY: '0' }, /^Invalid configuration: WORKSPACE_CONCURRENCY must be at least 1/],
     [{ WORKSPACE_WORKER_SLOTS: '0' }, /^Invalid configuration: WORKSPACE_WORKER_SLOTS must be at least 1/],
+    [{ WORKER_RESERVED_SLOTS: '101' }, /^Invalid configuration: WORKER_RESERVED_SLOTS must be at most 100/],
     [{ WORKSPACE_CONCURRENCY: '-2' }, /^Invalid configuration: WORKSPACE_CONCURRENCY must be a whole number/],
     [{ WORKSPACE_CONCURRENCY: 'many' }, /^Invalid configuration: WORKSPACE_CONCURRENCY must be a whole number/],
     [{ RATE_LIMIT_WORKSPACE: '100' }, /^Invalid configuration: RATE_LIMIT_WORKSPACE must be <capacity>\/<refill/],
@@ -128,11 +130,13 @@ describe('loadConfig', () => {
       DATA_DIR: dataDir(),
       WORKSPACE_CONCURRENCY: '4',
       WORKSPACE_WORKER_SLOTS: '3',
+      WORKER_RESERVED_SLOTS: '0',
       RATE_LIMIT_WORKSPACE: '100/10',
       RATE_LIMIT_TOOLS: 'http.request=20/5, email.send = 5/0.5,acme/crm.upsert=1/.25',
     });
     expect(config.workspaceConcurrency).toBe(4);
     expect(config.workspaceSlots).toBe(3);
+    expect(config.reservedSlots).toBe(0);
     expect(config.stepRateLimits).toEqual({
       perWorkspace: { capacity: 100, refillPerSecond: 10 },
       perTool: {

@@ -106,6 +106,7 @@ const envSchema = z.object({
   STEP_LEASE_MS: optional(int(1000, 30000)),
   WORKSPACE_CONCURRENCY: optional(int(1, 100_000)),
   WORKSPACE_WORKER_SLOTS: optional(int(1, 1000)),
+  WORKER_RESERVED_SLOTS: optional(int(0, 100)),
   RATE_LIMIT_WORKSPACE: optional(bucket),
   RATE_LIMIT_TOOLS: optional(toolBuckets),
   OPENAI_API_KEY: optional(z.string().min(1)),
@@ -156,6 +157,8 @@ export interface Config {
   workspaceConcurrency: number | undefined;
   /** Slots of one worker process one workspace may hold at once; undefined: no share. */
   workspaceSlots: number | undefined;
+  /** Slots each worker process keeps for quiet workspaces (engine `reservedSlots`); undefined: the engine's default. */
+  reservedSlots: number | undefined;
   /** Token buckets a step takes from before it starts (per workspace, per workspace and tool); empty: none. */
   stepRateLimits: RateLimitOptions;
   openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
@@ -213,6 +216,7 @@ const ECHOED_VARIABLES = new Set([
   'STEP_LEASE_MS',
   'WORKSPACE_CONCURRENCY',
   'WORKSPACE_WORKER_SLOTS',
+  'WORKER_RESERVED_SLOTS',
   'RATE_LIMIT_WORKSPACE',
   'RATE_LIMIT_TOOLS',
   'NODE_ENV',
@@ -282,6 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stepLeaseMs: e.STEP_LEASE_MS ?? 15000,
     workspaceConcurrency: e.WORKSPACE_CONCURRENCY,
     workspaceSlots: e.WORKSPACE_WORKER_SLOTS,
+    reservedSlots: e.WORKER_RESERVED_SLOTS,
     stepRateLimits: {
       ...(e.RATE_LIMIT_WORKSPACE === undefined ? {} : { perWorkspace: e.RATE_LIMIT_WORKSPACE }),
       ...(e.RATE_LIMIT_TOOLS === undefined ? {} : { perTool: e.RATE_LIMIT_TOOLS }),

@@ -39,6 +39,7 @@ export async function startRuntime(
     workerConcurrency: config.workerConcurrency,
     ...(config.workspaceConcurrency === undefined ? {} : { workspaceConcurrency: config.workspaceConcurrency }),
     ...(config.workspaceSlots === undefined ? {} : { workspaceSlots: config.workspaceSlots }),
+    ...(config.reservedSlots === undefined ? {} : { reservedSlots: config.reservedSlots }),
     rateLimits: config.stepRateLimits,
     tasks: {
       [WEBHOOK_DELIVERY_TASK]: createDeliveryTask({

@@ -34,6 +34,7 @@ import { type MapItemJob, runMapItemJob } from './map-step.ts';
 import { deliverEvent, runWakeJob } from './parked-steps.ts';
 import { quietLogger } from './queue.ts';
 import { reusedOutputs } from './rerun-from.ts';
+import { ReservedSlots, withReservedSlots } from './reserved-slots.ts';
 import { RunningSteps } from './running-steps.ts';
 import { PlanCache, type RateLimitOptions, type Runtime } from './runtime.ts';
 import { advance } from './scheduler.ts';
@@ -76,6 +77,14 @@ export interface EngineOptions {
    * (fetches one job at a time while at its share; docs/perf/engine.md "History and neighbours").
    */
   workspaceSlots?: number;
+  /**
+   * Slots of this process's workers kept for the first job of a workspace that runs nothing here
+   * (reserved-slots.ts): a flood of one workspace holding every regular slot cannot make another
+   * workspace's next step wait for one of them. Default 2 (a burst reaching an idle worker may
+   * put its first job in one); 0: none. They add to `workerConcurrency` and never run a job of a
+   * workspace that already runs one here.
+   */
+  reservedSlots?: number;
   rateLimits?: RateLimitOptions;
   /** How deep sub-plans may nest (a plan calling plans calling plans…). Default 5. */
   maxPlanDepth?: number;
@@ -230,10 +239,17 @@ export function createEngine(options: EngineOptions): Engine {
   let queuePool: pg.Pool | null = null;
   let sweeper: NodeJS.Timeout | null = null;
   let sweeping = false;
+  let reservedRunning = false;
   let stopping: Promise<void> | null = null;
 
   const slotsPerWorkspace = Math.min(workerConcurrency, options.workspaceSlots ?? workerConcurrency);
-  const slots = slotsPerWorkspace < workerConcurrency ? new WorkspaceSlots(slotsPerWorkspace) : null;
+  const reservedSlots = Math.max(0, Math.floor(options.reservedSlots ?? 2));
+  // Jobs are counted by workspace when either a share or reserved slots need the counts.
+  const slots =
+    slotsPerWorkspace < workerConcurrency || reservedSlots > 0
+      ? new WorkspaceSlots(slotsPerWorkspace < workerConcurrency ? slotsPerWorkspace : null)
+      : null;
+  const reserved = slots !== null && reservedSlots > 0 ? new ReservedSlots(slots) : null;
   const engineTasks: Record<string, (payload: unknown) => Promise<void>> = {
     [Task.step]: async (payload: unknown) => runStepJob(rt, steps, payload as StepJob),
     [Task.compensate]: async (payload: unknown) => runCompensateJob(rt, payload as CompensateJob),
@@ -254,6 +270,8 @@ export function createEngine(options: EngineOptions): Engine {
     [Task.wake]: async (payload: unknown) => runWakeJob(rt, payload),
   };
   const taskList = { ...options.tasks, ...(slots === null ? engineTasks : withWorkspaceSlots(slots, engineTasks)) };
+  // The reserved slots run engine jobs only (other tasks have no workspace to be fair between).
+  const reservedTasks = reserved === null || slots === null ? null : withReservedSlots(reserved, slots, engineTasks);
 
   let ticker: ScheduleTicker | null = null;
 
@@ -394,23 +412,41 @@ export function createEngine(options: EngineOptions): Engine {
       await bus.start(); // cancel notifications must reach this process's running steps
       rt.runAhead = true;
       if (queuePool === null) {
-        queuePool = new pg.Pool({ ...rt.pools.owner.options, max: workerConcurrency + 3 });
+        queuePool = new pg.Pool({ ...rt.pools.owner.options, max: workerConcurrency + reservedSlots + 4 });
         // A dropped idle connection must not crash the process; graphile-worker reconnects.
         queuePool.on('error', (err) => logger.warn({ err }, 'queue pool connection error'));
         queuePool.on('connect', (client) => client.on('error', () => {}));
       }
       for (let i = 0; i < count; i++) {
+        reserved?.addRegular(workerConcurrency);
         runners.push(
           await run({
             pgPool: queuePool,
             concurrency: workerConcurrency,
             taskList,
-            ...(slots === null ? {} : { forbiddenFlags: slots.forbiddenFlags }),
+            ...(slots?.cap == null ? {} : { forbiddenFlags: slots.forbiddenFlags }),
             ...(options.cronItems === undefined ? {} : { parsedCronItems: parseCronItems(options.cronItems) }),
             noHandleSignals: true,
             pollInterval: options.pollIntervalMs ?? 1000,
             logger: quietLogger(logger),
             preset: { worker: { completeJobBatchDelay: 0, localQueue: localQueue(rt, options, workerConcurrency) } },
+          }),
+        );
+      }
+      if (reserved !== null && reservedTasks !== null && !reservedRunning) {
+        reservedRunning = true;
+        // One reserved runner per process, however many regular ones: fetching one job at a time
+        // (no local queue), so what it takes is the next one of a quiet workspace.
+        runners.push(
+          await run({
+            pgPool: queuePool,
+            concurrency: reservedSlots,
+            taskList: reservedTasks,
+            forbiddenFlags: reserved.forbiddenFlags,
+            noHandleSignals: true,
+            pollInterval: options.pollIntervalMs ?? 1000,
+            logger: quietLogger(logger),
+            preset: { worker: { completeJobBatchDelay: 0 } },
           }),
         );
       }

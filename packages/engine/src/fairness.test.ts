@@ -137,7 +137,14 @@ describe('fair dispatch', () => {
         return {};
       },
     };
-    const engine = createEngine({ pools: db.pools, workerConcurrency: 4, workspaceSlots: 2, pollIntervalMs: 100 });
+    // No reserved slot: this is the share alone (the next test is the reserved slot alone).
+    const engine = createEngine({
+      pools: db.pools,
+      workerConcurrency: 4,
+      workspaceSlots: 2,
+      reservedSlots: 0,
+      pollIntervalMs: 100,
+    });
     engine.registerProvider({ name: 'test', listTools: async () => [block] });
     const a = await createWorkspace(db.pools);
     const b = await createWorkspace(db.pools);
@@ -153,6 +160,53 @@ describe('fair dispatch', () => {
       // B finished with A's flood still stuck: A held its 2 slots, no more, and 38 steps still waited.
       expect(mostInFlight).toBe(2);
       expect(begun).toBe(2);
+    } finally {
+      release();
+      for (const id of floodIds) await waitForExecution(db.pools, a.workspaceId, id);
+      await engine.stop();
+    }
+  });
+
+  it("by default a flood holding every slot leaves a reserved one: another's run finishes while it is stuck", async () => {
+    // A's 40 steps block until released. Queued before the worker starts, they reach it as one
+    // burst: the 4 regular slots take them, and the reserved slots may take the burst's first
+    // (queued with nothing waiting) but never a second: a workspace that runs a job here is
+    // kept out of them. B's 3 steps then run in a reserved slot while A is stuck.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const block: ToolDefinition = {
+      name: 'test.block',
+      version: '1.0.0',
+      description: 'waits for the test to release it',
+      inputSchema: { type: 'object' },
+      run: async () => {
+        inFlight++;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        await gate;
+        inFlight--;
+        return {};
+      },
+    };
+    const engine = createEngine({ pools: db.pools, workerConcurrency: 4, pollIntervalMs: 100 });
+    engine.registerProvider({ name: 'test', listTools: async () => [block] });
+    const a = await createWorkspace(db.pools);
+    const b = await createWorkspace(db.pools);
+    const stuck = await createPlanVersion(db.pools, a.workspaceId, { steps: [{ id: 'x', tool: 'test.block' }] });
+    const floodIds: string[] = [];
+    try {
+      for (let i = 0; i < 40; i++) floodIds.push(await start(engine, a, stuck));
+      await engine.startWorkers(1);
+      while (inFlight < 4) await new Promise((r) => setTimeout(r, 20));
+      const small = await start(engine, b, await createPlanVersion(db.pools, b.workspaceId, THREE_STEPS));
+      const done = await waitForExecution(db.pools, b.workspaceId, small);
+      expect(done.status).toBe('SUCCEEDED');
+      // B finished with A's steps still stuck, holding the 4 regular slots and at most one reserved.
+      expect(inFlight).toBeGreaterThanOrEqual(4);
+      expect(mostInFlight).toBeLessThanOrEqual(5);
     } finally {
       release();
       for (const id of floodIds) await waitForExecution(db.pools, a.workspaceId, id);

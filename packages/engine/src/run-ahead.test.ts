@@ -158,7 +158,9 @@ describe('run-ahead', () => {
     } finally {
       await engine.stop();
     }
-    const narrow = newEngine({ workerConcurrency: 2 });
+    // Without reserved slots, which add to the worker concurrency: a burst reaching an idle worker
+    // may put its first job in one (reserved-slots.ts), i.e. up to 3 live here.
+    const narrow = newEngine({ workerConcurrency: 2, reservedSlots: 0 });
     try {
       await narrow.startWorkers(1);
       maxLive = 0;

@@ -31,21 +31,26 @@ export function payloadWorkspace(payload: unknown): string | null {
 
 export class WorkspaceSlots {
   private readonly running = new Map<string, number>();
+  /** Jobs running here, of every workspace. */
+  private runningTotal = 0;
   /** Flags of the workspaces at their cap; null when none is (graphile-worker then fetches in batches). */
   private forbidden: string[] | null = null;
 
-  constructor(readonly cap: number) {}
+  /** `cap`: the most slots one workspace may hold here; null counts without a cap (reserved-slots.ts). */
+  constructor(readonly cap: number | null) {}
 
   /** A job of `workspaceId` starts here; the returned function ends it (call it exactly once). */
   enter(workspaceId: string): () => void {
     const n = (this.running.get(workspaceId) ?? 0) + 1;
     this.running.set(workspaceId, n);
+    this.runningTotal++;
     if (n === this.cap) this.refresh();
     return () => {
+      this.runningTotal--;
       const left = (this.running.get(workspaceId) ?? 1) - 1;
       if (left === 0) this.running.delete(workspaceId);
       else this.running.set(workspaceId, left);
-      if (left === this.cap - 1) this.refresh();
+      if (this.cap !== null && left === this.cap - 1) this.refresh();
     };
   }
 
@@ -57,9 +62,40 @@ export class WorkspaceSlots {
     return this.running.get(workspaceId) ?? 0;
   }
 
+  /** Whether a job of `workspaceId` would take it over its cap. */
+  full(workspaceId: string): boolean {
+    return this.cap !== null && this.count(workspaceId) >= this.cap;
+  }
+
+  /** Jobs running here, of every workspace. */
+  total(): number {
+    return this.runningTotal;
+  }
+
+  /** The workspaces with a job running here. */
+  runningWorkspaces(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /**
+   * Puts a started job back in the queue as it was (same priority, due time, attempts left), with
+   * its workspace's flag even if it lacked one (queued before migration 28), so forbidding the
+   * flag keeps it away from the slot that handed it back.
+   */
+  async handBack(helpers: JobHelpers, payload: unknown, workspaceId: string): Promise<void> {
+    const { job } = helpers;
+    await helpers.addJob(job.task_identifier, payload, {
+      runAt: job.run_at,
+      priority: job.priority,
+      maxAttempts: Math.max(1, job.max_attempts - job.attempts + 1),
+      flags: [...new Set([...Object.keys(job.flags ?? {}), workspaceFlag(workspaceId)])],
+    });
+  }
+
   private refresh(): void {
     const full: string[] = [];
-    for (const [workspaceId, n] of this.running) if (n >= this.cap) full.push(workspaceFlag(workspaceId));
+    for (const [workspaceId, n] of this.running)
+      if (this.cap !== null && n >= this.cap) full.push(workspaceFlag(workspaceId));
     this.forbidden = full.length === 0 ? null : full;
   }
 }
@@ -74,18 +110,10 @@ export function withWorkspaceSlots(
     wrapped[name] = async (payload: unknown, helpers: JobHelpers) => {
       const workspaceId = payloadWorkspace(payload);
       if (workspaceId === null) return task(payload);
-      const { job } = helpers;
       // A keyed job (a wake bucket) runs anyway: adding its key again while it is locked here
       // would not queue a copy of it. It is short and batched already.
-      if (slots.count(workspaceId) >= slots.cap && job.key === null) {
-        await helpers.addJob(job.task_identifier, payload, {
-          runAt: job.run_at,
-          priority: job.priority,
-          maxAttempts: Math.max(1, job.max_attempts - job.attempts + 1),
-          // With the workspace's flag even if it lacked one (queued before migration 28), so
-          // this process skips it until the workspace is under its share again.
-          flags: [...new Set([...Object.keys(job.flags ?? {}), workspaceFlag(workspaceId)])],
-        });
+      if (slots.full(workspaceId) && helpers.job.key === null) {
+        await slots.handBack(helpers, payload, workspaceId);
         return;
       }
       const leave = slots.enter(workspaceId);
