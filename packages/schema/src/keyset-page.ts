@@ -31,7 +31,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 const TIME_TEXT = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
-type Position = { kind: 'keyset'; at: string; id: string } | { kind: 'offset'; offset: number };
+export type Position = { kind: 'keyset'; at: string; id: string } | { kind: 'offset'; offset: number };
 
 export function keysetCursor(at: string, id: string): string {
   return encodeBase64(`${KEYSET_PREFIX}${at}|${id}`);
@@ -79,6 +79,48 @@ export interface KeysetList<T> {
   toNode: (row: Record<string, unknown>) => T;
 }
 
+/** Where a page starts and ends, and how many rows it reads (one more than it shows). */
+export interface KeysetBounds {
+  after: Position | null;
+  before: Position | null;
+  limit: number;
+  /** `last`: the rows nearest `before` first (relay's helper turns them round). */
+  inverted: boolean;
+}
+
+/**
+ * The statement of one page: the filters given, the cursor's bound and the list's order. Only
+ * `<at> <= c` is an index bound; `at < c OR id > i` then drops the ties at c up to the cursor.
+ */
+export function keysetStatement(
+  list: Omit<KeysetList<unknown>, 'toNode'>,
+  { after, before, limit, inverted }: KeysetBounds,
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const where = list.filters.map(([sql, value]) => sql.replace('?', param(value)));
+  const { at, id } = list;
+  if (after?.kind === 'keyset') {
+    const [c, i] = [param(after.at), param(after.id)];
+    where.push(`${at} <= ${c}::timestamptz AND (${at} < ${c}::timestamptz OR ${id} > ${i}::uuid)`);
+  }
+  if (before?.kind === 'keyset') {
+    const [c, i] = [param(before.at), param(before.id)];
+    where.push(`${at} >= ${c}::timestamptz AND (${at} > ${c}::timestamptz OR ${id} < ${i}::uuid)`);
+  }
+  const order = inverted ? `${at}, ${id} DESC` : `${at} DESC, ${id}`;
+  const offset = after?.kind === 'offset' ? ` OFFSET ${param(after.offset + 1)}` : '';
+  return {
+    sql: `SELECT ${list.columns}, to_char(${at} AT TIME ZONE 'UTC', ${TIME_TEXT}) AS keyset_at, ${id} AS keyset_id
+            FROM ${list.from} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+           ORDER BY ${order} LIMIT ${param(limit)}${offset}`,
+    params,
+  };
+}
+
 /**
  * One page of `list` for relay's connection arguments, through relay's own cursor helper.
  * `first`/`after` page towards older rows, `last`/`before` towards newer ones. An offset cursor
@@ -102,30 +144,8 @@ export async function resolveKeysetConnection<T extends object>(
       if (after?.kind === 'offset' && inverted) {
         throw invalidArgument('An old offset cursor pages forward only: use it with "first".', 'after');
       }
-      const params: unknown[] = [];
-      const param = (value: unknown) => {
-        params.push(value);
-        return `$${params.length}`;
-      };
-      const where = list.filters.map(([sql, value]) => sql.replace('?', param(value)));
-      const { at, id } = list;
-      if (after?.kind === 'keyset') {
-        const [c, i] = [param(after.at), param(after.id)];
-        where.push(`${at} <= ${c}::timestamptz AND (${at} < ${c}::timestamptz OR ${id} > ${i}::uuid)`);
-      }
-      if (before?.kind === 'keyset') {
-        const [c, i] = [param(before.at), param(before.id)];
-        where.push(`${at} >= ${c}::timestamptz AND (${at} > ${c}::timestamptz OR ${id} < ${i}::uuid)`);
-      }
-      // Inverted (`last`), the rows nearest the cursor come first; relay's helper turns them round.
-      const order = inverted ? `${at}, ${id} DESC` : `${at} DESC, ${id}`;
-      const offset = after?.kind === 'offset' ? ` OFFSET ${param(after.offset + 1)}` : '';
-      const rows = await read(
-        `SELECT ${list.columns}, to_char(${at} AT TIME ZONE 'UTC', ${TIME_TEXT}) AS keyset_at, ${id} AS keyset_id
-           FROM ${list.from} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-          ORDER BY ${order} LIMIT ${param(limit)}${offset}`,
-        params,
-      );
+      const { sql, params } = keysetStatement(list, { after, before, limit, inverted });
+      const rows = await read(sql, params);
       return rows.map(({ keyset_at, keyset_id, ...row }) => {
         const node = list.toNode(row);
         cursors.set(node, keysetCursor(String(keyset_at), String(keyset_id)));
