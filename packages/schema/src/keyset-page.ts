@@ -112,11 +112,12 @@ export function keysetStatement(
     where.push(`${at} >= ${c}::timestamptz AND (${at} > ${c}::timestamptz OR ${id} < ${i}::uuid)`);
   }
   const order = inverted ? `${at}, ${id} DESC` : `${at} DESC, ${id}`;
+  const limitParam = param(limit);
   const offset = after?.kind === 'offset' ? ` OFFSET ${param(after.offset + 1)}` : '';
   return {
     sql: `SELECT ${list.columns}, to_char(${at} AT TIME ZONE 'UTC', ${TIME_TEXT}) AS keyset_at, ${id} AS keyset_id
             FROM ${list.from} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-           ORDER BY ${order} LIMIT ${param(limit)}${offset}`,
+           ORDER BY ${order} LIMIT ${limitParam}${offset}`,
     params,
   };
 }
