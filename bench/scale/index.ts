@@ -364,7 +364,11 @@ try {
     const queryRatios: number[] = [];
     const rates = { empty: [] as number[], full: [] as number[] };
     const p50s = { empty: [] as number[], full: [] as number[] };
-    const deep = { first: [] as number[], deep: [] as number[], ratios: [] as number[] };
+    const deep = { first: [] as number[], deep: [] as number[], offset: [] as number[], ratios: [] as number[] };
+    // The same page by an old offset cursor (what the API still accepts from saved links): the
+    // cost offset paging had, for contrast in the same round.
+    const offsetCursor = Buffer.from(`OffsetConnection:${(DEEP_PAGE - 1) * 50 - 1}`).toString('base64');
+    const offsetRatios: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const base = await engineRound(empty);
       const withHistory = await engineRound(full);
@@ -381,6 +385,9 @@ try {
       deep.first.push(first);
       deep.deep.push(deepest);
       deep.ratios.push(deepest / first);
+      const byOffset = await queryRound(full, offsetCursor);
+      deep.offset.push(byOffset);
+      offsetRatios.push(byOffset / first);
     }
     log(
       `engine, ${RUNS} runs × ${STEPS_PER_RUN} no-op steps: baseline ${fmt(median(rates.empty))}/s, with history ${fmt(median(rates.full))}/s; ` +
@@ -393,6 +400,9 @@ try {
     log(
       `workspace.executions(first: 50, status: FAILED) with history, p50: page 1 ${fmt(median(deep.first))} ms, page ${DEEP_PAGE} by cursor ${fmt(median(deep.deep))} ms; ` +
         `${fmt(median(deep.ratios))}× (goal ≤ 1.2×)  [rounds ${deep.ratios.map(fmt).join(', ')}×] [load ${load()}]`,
+    );
+    log(
+      `  the same page by offset (an old cursor): ${fmt(median(deep.offset))} ms, ${fmt(median(offsetRatios))}× page 1  [rounds ${offsetRatios.map(fmt).join(', ')}×]`,
     );
   }
 
