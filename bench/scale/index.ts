@@ -1,7 +1,8 @@
 // Cost that should not grow with history or with neighbours (docs/perf/README.md "Goals", issue 16):
 //  1. engine steps/s with a long history of finished runs seeded in bulk, against a baseline database
 //     holding one page of them (BASELINE_RUNS);
-//  2. `workspace.executions(first: 50, status: FAILED)` p50 over HTTP with that history, against the baseline;
+//  2. `workspace.executions(first: 50, status: FAILED)` p50 over HTTP with that history, against the baseline,
+//     and its DEEP_PAGE-th page by cursor against its first page (same history, same round);
 //  3. a workspace's 3-step run while another workspace has thousands of steps queued, against alone;
 // and the plans of the console's list statements on the long history (they must use indexes).
 // Every figure is the median of several rounds, each paired with its baseline measured right
@@ -10,6 +11,7 @@ import { loadavg } from 'node:os';
 import { gql } from '@apollo/client';
 import { withTenant } from '@weft/db';
 import { createEngine, type Engine, type EngineOptions, type ToolDefinition } from '@weft/engine';
+import { keysetStatement, parseCursor } from '@weft/schema';
 import {
   createPlanVersion,
   createTestDatabase,
@@ -31,6 +33,12 @@ const RUNS = 30;
 const STEPS_PER_RUN = 20;
 const QUERIES = QUICK ? 50 : 200;
 const FLOOD_STEPS = QUICK ? 1_000 : 5_000;
+/**
+ * The deep page of a workspace's FAILED runs (50 a page) measured against page 1 by cursor: the
+ * 30th of its 2,000 (--quick: the 3rd of 200), where an offset page walked 1,450 rows. Not the
+ * last page: there the planner rightly reads the few rows left by bitmap and sorts them.
+ */
+const DEEP_PAGE = QUICK ? 3 : 30;
 const FINISHED = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'ROLLED_BACK'];
 
 const median = (values: number[]) => {
@@ -189,27 +197,42 @@ async function engineRound(side: Side): Promise<number> {
   return (RUNS * STEPS_PER_RUN) / ((performance.now() - started) / 1000);
 }
 
-const LIST_FAILED = `query ($slug: String!) {
-  workspace(slug: $slug) { executions(first: 50, status: FAILED) { edges { node { id status } } } }
+const LIST_FAILED = `query ($slug: String!, $after: String) {
+  workspace(slug: $slug) {
+    executions(first: 50, status: FAILED, after: $after) { edges { node { id status } } pageInfo { endCursor } }
+  }
 }`;
 
-/** p50 in ms of `workspace.executions(first: 50, status: FAILED)` over HTTP. */
-async function queryRound(side: Side): Promise<number> {
-  const once = async () => {
-    const started = performance.now();
-    const res = await fetch(`${side.api.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${side.token}` },
-      body: JSON.stringify({ query: LIST_FAILED, variables: { slug: side.slug } }),
-    });
-    const body = (await res.json()) as { errors?: unknown };
-    if (body.errors !== undefined) throw new Error(JSON.stringify(body.errors));
-    return performance.now() - started;
+/** One `workspace.executions(first: 50, status: FAILED, after:)` over HTTP: ms and the page's endCursor. */
+async function listFailed(side: Side, after: string | null): Promise<{ ms: number; endCursor: string | null }> {
+  const started = performance.now();
+  const res = await fetch(`${side.api.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${side.token}` },
+    body: JSON.stringify({ query: LIST_FAILED, variables: { slug: side.slug, after } }),
+  });
+  const body = (await res.json()) as {
+    errors?: unknown;
+    data?: { workspace: { executions: { edges: unknown[]; pageInfo: { endCursor: string | null } } } };
   };
-  for (let i = 0; i < 10; i++) await once();
+  if (body.errors !== undefined) throw new Error(JSON.stringify(body.errors));
+  if (body.data?.workspace.executions.edges.length !== 50) throw new Error('a bench page is not full');
+  return { ms: performance.now() - started, endCursor: body.data.workspace.executions.pageInfo.endCursor };
+}
+
+/** p50 in ms of the page of FAILED runs after `after` (null: the first page) over HTTP. */
+async function queryRound(side: Side, after: string | null = null): Promise<number> {
+  for (let i = 0; i < 10; i++) await listFailed(side, after);
   const times: number[] = [];
-  for (let i = 0; i < QUERIES; i++) times.push(await once());
+  for (let i = 0; i < QUERIES; i++) times.push((await listFailed(side, after)).ms);
   return median(times);
+}
+
+/** The cursor that opens page `page` (1-based) of the FAILED runs, followed page by page as a client would. */
+async function cursorOfPage(side: Side, page: number): Promise<string | null> {
+  let after: string | null = null;
+  for (let p = 1; p < page; p++) after = (await listFailed(side, after)).endCursor;
+  return after;
 }
 
 /**
@@ -294,6 +317,16 @@ try {
       [full.runVersion],
     );
     const historyPlan = planRows[0]?.plan_id ?? '';
+    const deepCursor = await cursorOfPage(full, DEEP_PAGE);
+    const deepPage = keysetStatement(
+      { columns: '*', from: 'executions', at: 'created_at', id: 'id', filters: [['status = ?', 'FAILED']] },
+      {
+        after: deepCursor === null ? null : parseCursor(deepCursor, 'after'),
+        before: null,
+        limit: 51,
+        inverted: false,
+      },
+    );
     log('plans on the long history (EXPLAIN ANALYZE as weft_app, one workspace in scope; goal: index scans, no sort):');
     for (const [label, sql, params] of [
       [
@@ -316,6 +349,7 @@ try {
         'SELECT * FROM executions WHERE status = $1 ORDER BY created_at DESC, id LIMIT 51 OFFSET 2000',
         ['FAILED'],
       ],
+      [`executions, status FAILED, page ${DEEP_PAGE} by keyset cursor`, deepPage.sql, deepPage.params],
       [
         "executions of one plan (one that ran only in this bench's rounds)",
         'SELECT id FROM executions WHERE plan_id = $1::uuid ORDER BY created_at DESC, id LIMIT 51 OFFSET 0',
@@ -346,6 +380,11 @@ try {
     const queryRatios: number[] = [];
     const rates = { empty: [] as number[], full: [] as number[] };
     const p50s = { empty: [] as number[], full: [] as number[] };
+    const deep = { first: [] as number[], deep: [] as number[], offset: [] as number[], ratios: [] as number[] };
+    // The same page by an old offset cursor (what the API still accepts from saved links): the
+    // cost offset paging had, for contrast in the same round.
+    const offsetCursor = Buffer.from(`OffsetConnection:${(DEEP_PAGE - 1) * 50 - 1}`).toString('base64');
+    const offsetRatios: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const base = await engineRound(empty);
       const withHistory = await engineRound(full);
@@ -357,6 +396,14 @@ try {
       p50s.empty.push(q0);
       p50s.full.push(q1);
       queryRatios.push(q1 / q0);
+      const first = await queryRound(full);
+      const deepest = await queryRound(full, deepCursor);
+      deep.first.push(first);
+      deep.deep.push(deepest);
+      deep.ratios.push(deepest / first);
+      const byOffset = await queryRound(full, offsetCursor);
+      deep.offset.push(byOffset);
+      offsetRatios.push(byOffset / first);
     }
     log(
       `engine, ${RUNS} runs × ${STEPS_PER_RUN} no-op steps: baseline ${fmt(median(rates.empty))}/s, with history ${fmt(median(rates.full))}/s; ` +
@@ -365,6 +412,13 @@ try {
     log(
       `workspace.executions(first: 50, status: FAILED) p50: baseline (${BASELINE_RUNS} runs) ${fmt(median(p50s.empty))} ms, with history ${fmt(median(p50s.full))} ms; ` +
         `${fmt(median(queryRatios))}× (goal ≤ 1.5×)  [rounds ${queryRatios.map(fmt).join(', ')}×] [load ${load()}]`,
+    );
+    log(
+      `workspace.executions(first: 50, status: FAILED) with history, p50: page 1 ${fmt(median(deep.first))} ms, page ${DEEP_PAGE} by cursor ${fmt(median(deep.deep))} ms; ` +
+        `${fmt(median(deep.ratios))}× (goal ≤ 1.2×)  [rounds ${deep.ratios.map(fmt).join(', ')}×] [load ${load()}]`,
+    );
+    log(
+      `  the same page by offset (an old cursor): ${fmt(median(deep.offset))} ms, ${fmt(median(offsetRatios))}× page 1  [rounds ${offsetRatios.map(fmt).join(', ')}×]`,
     );
   }
 

@@ -35,4 +35,5 @@ export {
   sendWorkspaceEvent,
 } from './events/send-event.ts';
 export { encodeGlobalId, encodeTenantId, parseTenantId } from './ids.ts';
+export { keysetCursor, keysetStatement, parseCursor } from './keyset-page.ts';
 export { printSchemaSdl } from './print.ts';

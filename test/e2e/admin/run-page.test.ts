@@ -266,6 +266,44 @@ describe('bulk cancel in the runs list', () => {
   }, 30_000);
 });
 
+describe('paging the runs list', () => {
+  it('Older shows the next runs by cursor, and runs arriving meanwhile shift nothing; Newer goes back', async () => {
+    // A plan of its own, whose 40 FAILED runs (a minute apart, each named in its error) are the
+    // whole list under its filter: 25 a page, so two pages.
+    const { createPlan } = await graphql<{ createPlan: { plan: { id: string } } }>(
+      'mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { id } } }',
+      { input: { workspaceId: f.workspaceId, name: 'Paged', spec: { steps: [{ id: 'a', tool: 'core.echo' }] } } },
+      alice,
+    );
+    const seed = (label: string, count: number, minutesAgo: number) =>
+      f.db.pools.owner.query(
+        `INSERT INTO executions (workspace_id, plan_id, plan_version_id, status, error, created_at, finished_at, last_seq)
+         SELECT v.workspace_id, v.plan_id, v.id, 'FAILED', $1 || ' ' || g, x.t, x.t, 0
+           FROM plans p JOIN plan_versions v ON v.workspace_id = p.workspace_id AND v.plan_id = p.id,
+                generate_series(1, $2::int) g, LATERAL (SELECT now() - make_interval(mins => $3::int + g)) x(t)
+          WHERE p.name = 'Paged'`,
+        [label, count, minutesAgo],
+      );
+    await seed('seeded', 40, 10);
+    const page = await browser.newPage();
+    await openAs(page, alice, `/w/acme/runs?plan=${encodeURIComponent(createPlan.plan.id)}&status=FAILED`);
+    const errors = page.getByRole('table', { name: 'Runs' }).locator('tbody > tr .row-error');
+    const seeded = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `seeded ${from + i}`);
+    // The first load builds the page; the next ones only fetch a page.
+    await expect.poll(() => errors.allTextContents(), { timeout: 15_000 }).toEqual(seeded(1, 25));
+    // Five newer runs arrive while page 1 is in view; an offset page 2 would repeat five of it.
+    await seed('newer', 5, 0);
+    await page.getByRole('button', { name: 'Older' }).click();
+    await expect.poll(() => errors.allTextContents(), { timeout: 5_000 }).toEqual(seeded(26, 40));
+    expect(await page.getByRole('button', { name: 'Older' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Newer' }).click();
+    await expect
+      .poll(() => errors.allTextContents())
+      .toEqual([...Array.from({ length: 5 }, (_, i) => `newer ${i + 1}`), ...seeded(1, 20)]);
+    await page.close();
+  }, 30_000);
+});
+
 describe('GraphiQL', () => {
   it('renders from the server alone: every request other than to the API itself is refused', async () => {
     const page = await browser.newPage();

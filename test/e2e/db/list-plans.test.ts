@@ -1,4 +1,5 @@
 import { withTenant } from '@weft/db';
+import { keysetCursor, keysetStatement, parseCursor } from '@weft/schema';
 import { createPlanVersion, createTestDatabase, createWorkspace, type TestDatabase } from '@weft/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -12,6 +13,8 @@ interface PlanNode {
   'Node Type': string;
   'Index Name'?: string;
   'Relation Name'?: string;
+  'Actual Rows'?: number;
+  'Rows Removed by Filter'?: number;
   Plans?: PlanNode[];
 }
 
@@ -122,6 +125,57 @@ it('pages executions created after a time off an index, with or without a status
   const failed = await planOf(LIST('status = $1 AND created_at >= $2::timestamptz'), ['FAILED', after]);
   expect(failed).toContainEqual(expect.stringMatching(/^Index (Only )?Scan executions_status_created_idx$/));
   expect(readsNoHistory(failed)).toBe(false);
+});
+
+/** The plan as run (EXPLAIN ANALYZE): each node with the rows it produced and filtered out. */
+async function runPlanOf(sql: string, params: unknown[]) {
+  return withTenant(db.pools.app, { workspaceId }, async (client) => {
+    const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+      `EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`,
+      params,
+    );
+    const nodes: { name: string; rows: number; removed: number }[] = [];
+    const walk = (node: PlanNode) => {
+      const name = [node['Node Type'], node['Index Name'] ?? node['Relation Name'] ?? ''].join(' ').trim();
+      nodes.push({ name, rows: node['Actual Rows'] ?? 0, removed: node['Rows Removed by Filter'] ?? 0 });
+      for (const child of node.Plans ?? []) walk(child);
+    };
+    const root = rows[0]?.['QUERY PLAN'][0];
+    if (root !== undefined) walk(root.Plan);
+    return nodes;
+  });
+}
+
+it('reads a deep keyset page of FAILED runs off the index from its cursor, no sort and no walk to it', async () => {
+  // The cursor of the 500th FAILED run (page 10 of 50; the workspace has 1,500), as the API hands
+  // it out. Not near the end: with a few pages left the planner may rightly read those few rows by
+  // bitmap and sort them, which costs what is left, not what came before.
+  const { rows } = await db.pools.owner.query<{ at: string; id: string }>(
+    `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at, id FROM executions
+      WHERE workspace_id = $1 AND status = 'FAILED' ORDER BY created_at DESC, id OFFSET 499 LIMIT 1`,
+    [workspaceId],
+  );
+  const cursor = keysetCursor(rows[0]?.at ?? '', rows[0]?.id ?? '');
+  const list = { columns: '*', from: 'executions', at: 'created_at', id: 'id' };
+  const page = (filters: [string, unknown][]) =>
+    keysetStatement(
+      { ...list, filters },
+      { after: parseCursor(cursor, 'after'), before: null, limit: 51, inverted: false },
+    );
+  const failed = page([['status = ?', 'FAILED']]);
+  const plan = await runPlanOf(failed.sql, failed.params);
+  const scan = plan.find((n) => /^Index (Only )?Scan executions_status_created_idx$/.test(n.name));
+  expect(scan, JSON.stringify(plan)).toBeDefined();
+  expect(plan.some((n) => n.name.includes('Sort') || n.name.startsWith('Seq Scan'))).toBe(false);
+  // The scan starts at the cursor: it reads the page (and the cursor's own row), not the 500 before it.
+  expect((scan?.rows ?? 0) + (scan?.removed ?? 0)).toBeLessThanOrEqual(52);
+  // Unfiltered, the same from executions_created_idx (the cursor is a FAILED run's, deep in history).
+  const all = page([]);
+  const allPlan = await runPlanOf(all.sql, all.params);
+  const allScan = allPlan.find((n) => /^Index (Only )?Scan executions_created_idx$/.test(n.name));
+  expect(allScan, JSON.stringify(allPlan)).toBeDefined();
+  expect(allPlan.some((n) => n.name.includes('Sort') || n.name.startsWith('Seq Scan'))).toBe(false);
+  expect((allScan?.rows ?? 0) + (allScan?.removed ?? 0)).toBeLessThanOrEqual(52);
 });
 
 it('replays events after a seq by the primary key', async () => {

@@ -3,9 +3,9 @@ import { diffPlans, type PlanDiff, type PlanSpec } from '@weft/engine';
 import { builder } from '../builder.ts';
 import { inTenant, type SchemaContext } from '../context.ts';
 import { notFound } from '../errors.ts';
+import { PAGE } from '../keyset-page.ts';
 import { COLUMNS, type PlanVersionRow, toRow } from '../rows.ts';
 import { PlanRef, PlanVersionRef } from './refs.ts';
-import { PAGE } from './workspace.ts';
 
 export const PlanVersionConnection = builder.connectionObject({
   type: PlanVersionRef,

@@ -1,10 +1,10 @@
 import { withTenant } from '@weft/db';
 import { type PluginVersionRecord, pluginVersionTools, searchMarketplace } from '@weft/plugin-host';
 import { builder } from '../builder.ts';
+import { PAGE } from '../keyset-page.ts';
 import { COLUMNS, type PluginRow, type PluginVersionRow, toRow } from '../rows.ts';
 import { PluginRef, PluginVersionRef } from './refs.ts';
 import { ToolRef } from './tool.ts';
-import { PAGE } from './workspace.ts';
 
 export const PluginConnection = builder.connectionObject({ type: PluginRef, name: 'PluginConnection' });
 

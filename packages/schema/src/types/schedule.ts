@@ -1,11 +1,11 @@
-import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import { builder, NODE_TYPES } from '../builder.ts';
 import { inTenant } from '../context.ts';
 import { tenantKey } from '../ids.ts';
+import { readInTenant, resolveKeysetConnection } from '../keyset-page.ts';
 import { loadTenantRows } from '../loaders.ts';
 import { COLUMNS, type ExecutionRow, toRow } from '../rows.ts';
 import { ExecutionRef, PlanRef, UserRef, WorkspaceRef } from './refs.ts';
-import { ExecutionConnection, PAGE } from './workspace.ts';
+import { ExecutionConnection } from './workspace.ts';
 
 for (const name of ['Schedule', 'EventTrigger', 'Event']) NODE_TYPES.add(name);
 
@@ -89,20 +89,22 @@ export const ScheduleRef = builder.loadableNode('Schedule', {
       {
         type: ExecutionRef,
         description: 'Runs this schedule started, newest first.',
+        // schedule_runs_schedule_fired_idx (workspace_id, schedule_id, fired_at DESC, execution_id), migration 29.
         resolve: (s, args, ctx) =>
-          resolveOffsetConnection({ args, ...PAGE }, ({ offset, limit }) =>
-            inTenant(ctx, s.workspaceId, async (client) => {
-              const { rows } = await client.query(
-                `SELECT ${COLUMNS.execution
-                  .split(', ')
-                  .map((c) => `e.${c}`)
-                  .join(', ')}
-                   FROM schedule_runs r JOIN executions e ON e.id = r.execution_id
-                  WHERE r.schedule_id = $1 ORDER BY r.fired_at DESC, e.id LIMIT $2 OFFSET $3`,
-                [s.id, limit, offset],
-              );
-              return rows.map((r) => toRow<ExecutionRow>(r));
-            }),
+          resolveKeysetConnection(
+            args,
+            {
+              columns: COLUMNS.execution
+                .split(', ')
+                .map((c) => `e.${c}`)
+                .join(', '),
+              from: 'schedule_runs r JOIN executions e ON e.id = r.execution_id',
+              at: 'r.fired_at',
+              id: 'r.execution_id',
+              filters: [['r.schedule_id = ?::uuid', s.id]],
+              toNode: (r) => toRow<ExecutionRow>(r),
+            },
+            readInTenant(ctx, s.workspaceId),
           ),
       },
       ExecutionConnection,
@@ -187,15 +189,19 @@ builder.objectFields(WorkspaceRef, (t) => ({
         ctx.viewer === null
           ? { authenticated: true }
           : { can: { workspaceId: w.id, action: 'read', subject: 'Event' } },
+      // events_sent_at_idx (workspace_id, sent_at DESC, id).
       resolve: (w, args, ctx) =>
-        resolveOffsetConnection({ args, ...PAGE }, ({ offset, limit }) =>
-          inTenant(ctx, w.id, async (client) => {
-            const { rows } = await client.query(
-              `SELECT ${EVENT_COLUMNS} FROM events ORDER BY sent_at DESC, id LIMIT $1 OFFSET $2`,
-              [limit, offset],
-            );
-            return rows.map((r) => toRow<EventRow>(r));
-          }),
+        resolveKeysetConnection(
+          args,
+          {
+            columns: EVENT_COLUMNS,
+            from: 'events',
+            at: 'sent_at',
+            id: 'id',
+            filters: [],
+            toNode: (r) => toRow<EventRow>(r),
+          },
+          readInTenant(ctx, w.id),
         ),
     },
     EventConnection,

@@ -3,10 +3,10 @@ import { FIELD_PERMISSIONS } from '../abilities.ts';
 import { builder, NODE_TYPES } from '../builder.ts';
 import { inTenant } from '../context.ts';
 import { tenantKey } from '../ids.ts';
+import { PAGE } from '../keyset-page.ts';
 import { loadTenantRows } from '../loaders.ts';
 import { toRow } from '../rows.ts';
 import { ExecutionRef, WorkspaceRef } from './refs.ts';
-import { PAGE } from './workspace.ts';
 
 NODE_TYPES.add('WebhookEndpoint');
 

@@ -3,6 +3,7 @@ import { FIELD_PERMISSIONS } from '../abilities.ts';
 import { builder } from '../builder.ts';
 import { inTenant, type SchemaContext } from '../context.ts';
 import { parseTenantId } from '../ids.ts';
+import { PAGE, readInTenant, resolveKeysetConnection } from '../keyset-page.ts';
 import {
   type ApprovalRow,
   type AuditRow,
@@ -29,8 +30,6 @@ import {
   WorkspaceRef,
 } from './refs.ts';
 import { ToolRef, toolsOf } from './tool.ts';
-
-export const PAGE = { defaultSize: 20, maxSize: 100 } as const;
 
 export const MembershipConnection = builder.connectionObject({ type: MembershipRef, name: 'MembershipConnection' });
 export const PlanConnection = builder.connectionObject({ type: PlanRef, name: 'PlanConnection' });
@@ -97,31 +96,26 @@ builder.objectFields(WorkspaceRef, (t) => ({
       resolve: (w, args, ctx) => {
         // Another workspace's plan id matches nothing here, like an unknown one.
         const planId = args.planId === null || args.planId === undefined ? null : planIdIn(w.id, String(args.planId));
-        return resolveOffsetConnection({ args, ...PAGE }, ({ offset, limit }) =>
-          inTenant(ctx, w.id, async (client) => {
-            // Only the filters given go into the statement, not `($1 IS NULL OR status = $1)`: a
-            // prepared plan of that form can use neither index (executions_status_created_idx,
-            // executions_created_idx, executions_trigger_created_idx) once generic.
-            const where: string[] = [];
-            const params: unknown[] = [];
-            const filter = (sql: string, value: unknown) => {
-              params.push(value);
-              where.push(sql.replace('?', `$${params.length}`));
-            };
-            if (args.status != null) filter('status = ?', args.status);
-            if (planId !== null) filter('plan_id = ?::uuid', planId);
-            if (args.mode != null) filter('mode = ?', args.mode);
-            if (args.trigger != null) filter('trigger = ?', args.trigger);
-            if (args.createdAfter != null) filter('created_at >= ?::timestamptz', args.createdAfter);
-            if (args.createdBefore != null) filter('created_at < ?::timestamptz', args.createdBefore);
-            params.push(limit, offset);
-            const { rows } = await client.query(
-              `SELECT ${COLUMNS.execution} FROM executions ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-                ORDER BY created_at DESC, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
-              params,
-            );
-            return rows.map((r) => toRow<ExecutionRow>(r));
-          }),
+        // Each filter has its index ending in (created_at DESC, id): executions_status_created_idx,
+        // _plan_created_idx, _trigger_created_idx, _dry_run_created_idx, else executions_created_idx.
+        const filters: [string, unknown][] = [];
+        if (args.status != null) filters.push(['status = ?', args.status]);
+        if (planId !== null) filters.push(['plan_id = ?::uuid', planId]);
+        if (args.mode != null) filters.push(['mode = ?', args.mode]);
+        if (args.trigger != null) filters.push(['trigger = ?', args.trigger]);
+        if (args.createdAfter != null) filters.push(['created_at >= ?::timestamptz', args.createdAfter]);
+        if (args.createdBefore != null) filters.push(['created_at < ?::timestamptz', args.createdBefore]);
+        return resolveKeysetConnection(
+          args,
+          {
+            columns: COLUMNS.execution,
+            from: 'executions',
+            at: 'created_at',
+            id: 'id',
+            filters,
+            toNode: (r) => toRow<ExecutionRow>(r),
+          },
+          readInTenant(ctx, w.id),
         );
       },
     },
@@ -159,28 +153,17 @@ builder.objectFields(WorkspaceRef, (t) => ({
       authScopes: auditScopes,
       resolve: (w, args, ctx) => {
         const filter = auditFilter(args);
-        return resolveOffsetConnection({ args, ...PAGE }, ({ offset, limit }) =>
-          inTenant(ctx, w.id, async (client) => {
-            // Only the filters given go into the statement, so each can use its index
-            // (audit_log_actor_at_idx, audit_log_action_at_idx, audit_log_at_idx; migration 26).
-            const where: string[] = [];
-            const params: unknown[] = [];
-            const add = (sql: string, value: unknown) => {
-              params.push(value);
-              where.push(sql.replace('?', `$${params.length}`));
-            };
-            if (filter.actorId !== null) add('actor_id = ?::uuid', filter.actorId);
-            if (filter.action !== null) add('action = ?', filter.action);
-            if (filter.since !== null) add('at >= ?::timestamptz', filter.since);
-            if (filter.until !== null) add('at < ?::timestamptz', filter.until);
-            params.push(limit, offset);
-            const { rows } = await client.query(
-              `SELECT ${COLUMNS.audit} FROM audit_log ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-                ORDER BY at DESC, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
-              params,
-            );
-            return rows.map((r) => toRow<AuditRow>(r));
-          }),
+        // Each filter has its index ending in (at DESC, id): audit_log_actor_at_id_idx,
+        // audit_log_action_at_id_idx, else audit_log_at_id_idx (migration 29).
+        const filters: [string, unknown][] = [];
+        if (filter.actorId !== null) filters.push(['actor_id = ?::uuid', filter.actorId]);
+        if (filter.action !== null) filters.push(['action = ?', filter.action]);
+        if (filter.since !== null) filters.push(['at >= ?::timestamptz', filter.since]);
+        if (filter.until !== null) filters.push(['at < ?::timestamptz', filter.until]);
+        return resolveKeysetConnection(
+          args,
+          { columns: COLUMNS.audit, from: 'audit_log', at: 'at', id: 'id', filters, toNode: (r) => toRow<AuditRow>(r) },
+          readInTenant(ctx, w.id),
         );
       },
     },
