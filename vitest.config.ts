@@ -15,5 +15,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     teardownTimeout: 30_000,
+    // A poll waits for what a user would wait for (a page's next query, a run's next event). Its
+    // default second is too short on a loaded 2-core machine (a filtered console query took longer
+    // there once); the condition must still come true, only later.
+    expect: { poll: { timeout: 10_000 } },
   },
 });
