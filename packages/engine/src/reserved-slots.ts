@@ -17,8 +17,8 @@
  * its regular slots fetch as before (in batches through the local queue), and the reserved ones only
  * fetch when jobs are announced (finding nothing while the lone workspace is forbidden).
  */
-import type { JobHelpers, Task } from 'graphile-worker';
-import { payloadWorkspace, type WorkspaceSlots, workspaceFlag } from './workspace-slots.ts';
+import type { Task } from 'graphile-worker';
+import { byWorkspace, type WorkspaceSlots, workspaceFlag } from './workspace-slots.ts';
 
 /**
  * The highest priority of a job queued while its workspace had no other step waiting, for a run of
@@ -90,32 +90,19 @@ export function withReservedSlots(
   slots: WorkspaceSlots,
   tasks: Record<string, (payload: unknown) => Promise<void>>,
 ): Record<string, Task> {
-  const wrapped: Record<string, Task> = {};
-  for (const [name, task] of Object.entries(tasks)) {
-    wrapped[name] = async (payload: unknown, helpers: JobHelpers) => {
-      const workspaceId = payloadWorkspace(payload);
-      const { job } = helpers;
-      if (process.env.LANE_DEBUG)
-        process.stderr.write(
-          `lane ${Date.now() % 100000} ws ${workspaceId?.slice(0, 6)} prio ${job.priority} admit ${workspaceId === null ? '-' : reserved.admits(workspaceId, job.priority)} total ${slots.total()}\n`,
-        );
-      // A keyed job (a wake bucket) runs anyway: adding its key again while it is locked here
-      // would not queue a copy of it. It is short and batched already.
-      if (workspaceId !== null && job.key === null && !reserved.admits(workspaceId, job.priority)) {
-        reserved.coolDown(workspaceId);
-        await slots.handBack(helpers, payload, workspaceId);
-        return;
-      }
-      if (workspaceId === null) return task(payload);
-      const leave = reserved.enter(workspaceId);
-      try {
-        await task(payload);
-      } finally {
-        if (process.env.LANE_DEBUG)
-          process.stderr.write(`lane done ${Date.now() % 100000} ws ${workspaceId?.slice(0, 6)}\n`);
-        leave();
-      }
-    };
-  }
-  return wrapped;
+  return byWorkspace(tasks, async (task, payload, helpers, workspaceId) => {
+    // A keyed job (a wake bucket) runs anyway: adding its key again while it is locked here
+    // would not queue a copy of it. It is short and batched already.
+    if (helpers.job.key === null && !reserved.admits(workspaceId, helpers.job.priority)) {
+      reserved.coolDown(workspaceId);
+      await slots.handBack(helpers, payload, workspaceId);
+      return;
+    }
+    const leave = reserved.enter(workspaceId);
+    try {
+      await task(payload);
+    } finally {
+      leave();
+    }
+  });
 }

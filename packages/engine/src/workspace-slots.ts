@@ -100,29 +100,47 @@ export class WorkspaceSlots {
   }
 }
 
-/** `tasks`, each counted in `slots` by its job's workspace; a job over the share is handed back. */
-export function withWorkspaceSlots(
-  slots: WorkspaceSlots,
+/**
+ * `tasks` as graphile-worker tasks, each job of a workspace handed to `run` with its task and
+ * workspace; jobs without one (not the engine's) run as they are.
+ */
+export function byWorkspace(
   tasks: Record<string, (payload: unknown) => Promise<void>>,
+  run: (
+    task: (payload: unknown) => Promise<void>,
+    payload: unknown,
+    helpers: JobHelpers,
+    workspaceId: string,
+  ) => Promise<void>,
 ): Record<string, Task> {
   const wrapped: Record<string, Task> = {};
   for (const [name, task] of Object.entries(tasks)) {
     wrapped[name] = async (payload: unknown, helpers: JobHelpers) => {
       const workspaceId = payloadWorkspace(payload);
       if (workspaceId === null) return task(payload);
-      // A keyed job (a wake bucket) runs anyway: adding its key again while it is locked here
-      // would not queue a copy of it. It is short and batched already.
-      if (slots.full(workspaceId) && helpers.job.key === null) {
-        await slots.handBack(helpers, payload, workspaceId);
-        return;
-      }
-      const leave = slots.enter(workspaceId);
-      try {
-        await task(payload);
-      } finally {
-        leave();
-      }
+      return run(task, payload, helpers, workspaceId);
     };
   }
   return wrapped;
+}
+
+/** `tasks`, each counted in `slots` by its job's workspace; a job over the share is handed back. */
+export function withWorkspaceSlots(
+  slots: WorkspaceSlots,
+  tasks: Record<string, (payload: unknown) => Promise<void>>,
+): Record<string, Task> {
+  return byWorkspace(tasks, async (task, payload, helpers, workspaceId) => {
+    // A keyed job (a wake bucket) runs anyway: adding its key again while it is locked here
+    // would not queue a copy of it. It is short and batched already.
+    if (slots.full(workspaceId) && helpers.job.key === null) {
+      await slots.handBack(helpers, payload, workspaceId);
+      return;
+    }
+    const leave = slots.enter(workspaceId);
+    try {
+      await task(payload);
+    } finally {
+      leave();
+    }
+  });
 }
