@@ -7,7 +7,7 @@ import {
   waitForExecution,
 } from '@weft/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from './engine.ts';
+import { createEngine, type Engine, type EngineOptions } from './engine.ts';
 import type { PlanSpec, ToolDefinition } from './types.ts';
 
 // A flood of queued steps in one workspace must not starve another workspace's run, and a run's
@@ -113,38 +113,32 @@ describe('fair dispatch', () => {
     }
   });
 
-  it("with a workspace share, a flood never holds every slot: another's run finishes while it is stuck", async () => {
-    // A's steps block until released, so without the share they would hold all 4 slots and B's
-    // run could not begin before the release. A workspace may hold 2 of the worker's 4 slots.
+  /**
+   * A's 40 one-step runs block until released, queued before the worker (4 regular slots) starts;
+   * once `holding` of them run, B's 3-step run starts. Returns how B's run ended and what A held
+   * meanwhile; A is released and drained afterwards.
+   */
+  async function neighbourOfStuckFlood(options: Partial<EngineOptions>, holding: number) {
     let release = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    let inFlight = 0;
-    let mostInFlight = 0;
-    let begun = 0;
+    const seen = { inFlight: 0, mostInFlight: 0, begun: 0 };
     const block: ToolDefinition = {
       name: 'test.block',
       version: '1.0.0',
       description: 'waits for the test to release it',
       inputSchema: { type: 'object' },
       run: async () => {
-        begun++;
-        inFlight++;
-        mostInFlight = Math.max(mostInFlight, inFlight);
+        seen.begun++;
+        seen.inFlight++;
+        seen.mostInFlight = Math.max(seen.mostInFlight, seen.inFlight);
         await gate;
-        inFlight--;
+        seen.inFlight--;
         return {};
       },
     };
-    // No reserved slot: this is the share alone (the next test is the reserved slot alone).
-    const engine = createEngine({
-      pools: db.pools,
-      workerConcurrency: 4,
-      workspaceSlots: 2,
-      reservedSlots: 0,
-      pollIntervalMs: 100,
-    });
+    const engine = createEngine({ pools: db.pools, workerConcurrency: 4, pollIntervalMs: 100, ...options });
     engine.registerProvider({ name: 'test', listTools: async () => [block] });
     const a = await createWorkspace(db.pools);
     const b = await createWorkspace(db.pools);
@@ -153,65 +147,37 @@ describe('fair dispatch', () => {
     try {
       for (let i = 0; i < 40; i++) floodIds.push(await start(engine, a, stuck));
       await engine.startWorkers(1);
-      while (inFlight < 2) await new Promise((r) => setTimeout(r, 20));
+      while (seen.inFlight < holding) await new Promise((r) => setTimeout(r, 20));
       const small = await start(engine, b, await createPlanVersion(db.pools, b.workspaceId, THREE_STEPS));
       const done = await waitForExecution(db.pools, b.workspaceId, small);
-      expect(done.status).toBe('SUCCEEDED');
-      // B finished with A's flood still stuck: A held its 2 slots, no more, and 38 steps still waited.
-      expect(mostInFlight).toBe(2);
-      expect(begun).toBe(2);
+      return { status: done.status, ...seen };
     } finally {
       release();
       for (const id of floodIds) await waitForExecution(db.pools, a.workspaceId, id);
       await engine.stop();
     }
+  }
+
+  it("with a workspace share, a flood never holds every slot: another's run finishes while it is stuck", async () => {
+    // Without the share A's steps would hold all 4 slots and B's run could not begin before the
+    // release. A workspace may hold 2 of the worker's 4 slots. No reserved slot: this is the share
+    // alone (the next test is the reserved slots alone).
+    const seen = await neighbourOfStuckFlood({ workspaceSlots: 2, reservedSlots: 0 }, 2);
+    expect(seen.status).toBe('SUCCEEDED');
+    // B finished with A's flood still stuck: A held its 2 slots, no more, and 38 steps still waited.
+    expect(seen.mostInFlight).toBe(2);
+    expect(seen.begun).toBe(2);
   });
 
   it("by default a flood holding every slot leaves a reserved one: another's run finishes while it is stuck", async () => {
-    // A's 40 steps block until released. Queued before the worker starts, they reach it as one
-    // burst: the 4 regular slots take them, and the reserved slots may take the burst's first
-    // (queued with nothing waiting) but never a second: a workspace that runs a job here is
-    // kept out of them. B's 3 steps then run in a reserved slot while A is stuck.
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let inFlight = 0;
-    let mostInFlight = 0;
-    const block: ToolDefinition = {
-      name: 'test.block',
-      version: '1.0.0',
-      description: 'waits for the test to release it',
-      inputSchema: { type: 'object' },
-      run: async () => {
-        inFlight++;
-        mostInFlight = Math.max(mostInFlight, inFlight);
-        await gate;
-        inFlight--;
-        return {};
-      },
-    };
-    const engine = createEngine({ pools: db.pools, workerConcurrency: 4, pollIntervalMs: 100 });
-    engine.registerProvider({ name: 'test', listTools: async () => [block] });
-    const a = await createWorkspace(db.pools);
-    const b = await createWorkspace(db.pools);
-    const stuck = await createPlanVersion(db.pools, a.workspaceId, { steps: [{ id: 'x', tool: 'test.block' }] });
-    const floodIds: string[] = [];
-    try {
-      for (let i = 0; i < 40; i++) floodIds.push(await start(engine, a, stuck));
-      await engine.startWorkers(1);
-      while (inFlight < 4) await new Promise((r) => setTimeout(r, 20));
-      const small = await start(engine, b, await createPlanVersion(db.pools, b.workspaceId, THREE_STEPS));
-      const done = await waitForExecution(db.pools, b.workspaceId, small);
-      expect(done.status).toBe('SUCCEEDED');
-      // B finished with A's steps still stuck, holding the 4 regular slots and at most one reserved.
-      expect(inFlight).toBeGreaterThanOrEqual(4);
-      expect(mostInFlight).toBeLessThanOrEqual(5);
-    } finally {
-      release();
-      for (const id of floodIds) await waitForExecution(db.pools, a.workspaceId, id);
-      await engine.stop();
-    }
+    // A's steps reach the worker as one burst: the 4 regular slots take them, and the reserved
+    // slots may take the burst's first (queued with nothing waiting) but never a second: a
+    // workspace that runs a job here is kept out of them. B's 3 steps then run in a reserved slot.
+    const seen = await neighbourOfStuckFlood({}, 4);
+    expect(seen.status).toBe('SUCCEEDED');
+    // B finished with A's steps still stuck, holding the 4 regular slots and at most one reserved.
+    expect(seen.inFlight).toBeGreaterThanOrEqual(4);
+    expect(seen.mostInFlight).toBeLessThanOrEqual(5);
   });
 
   it('refuses a priority outside -10..10', async () => {
